@@ -1,0 +1,95 @@
+package kernels
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/klauspost/cpuid/v2"
+)
+
+// Path names an implementation family.
+type Path string
+
+const (
+	Generic Path = "generic" // pure Go
+	AVX2    Path = "avx2"    // amd64 AVX2+FMA assembly
+)
+
+// active is the path chosen at start-up.
+var active = choosePath(os.Getenv("KEEL_KERNELS"))
+
+// choosePath picks the fastest path this CPU and build support, unless the
+// override (the value of KEEL_KERNELS) asks for the generic one.
+func choosePath(override string) Path {
+	switch strings.ToLower(override) {
+	case "generic", "go", "purego":
+		return Generic
+	}
+	if haveAVX2Asm && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) {
+		return AVX2
+	}
+	return Generic
+}
+
+// ActivePath reports which implementation family the kernels use.
+func ActivePath() Path { return active }
+
+// usePath switches the implementation family; tests use it to compare twins.
+// It returns the previous path. Asking for a path this machine cannot run
+// returns the current one unchanged and false.
+func usePath(p Path) (prev Path, ok bool) {
+	prev = active
+	if p == AVX2 && !(haveAVX2Asm && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)) {
+		return prev, false
+	}
+	active = p
+	return prev, true
+}
+
+// Info describes the kernels in use on this machine.
+type Info struct {
+	Path     Path
+	GOARCH   string
+	CPU      string
+	Features []string // the ISA features that matter to Keel
+	Caches   Caches
+	Blocks   Blocks
+	Threads  int
+	Override string // the value of KEEL_KERNELS, if set
+}
+
+// Describe reports the chosen path, the CPU and the GEMM block sizes.
+func Describe() Info {
+	var feats []string
+	for _, f := range []cpuid.FeatureID{cpuid.SSE2, cpuid.AVX, cpuid.AVX2, cpuid.FMA3, cpuid.F16C, cpuid.AVX512F, cpuid.ASIMD, cpuid.FPHP, cpuid.ASIMDHP, cpuid.ASIMDDP} {
+		if cpuid.CPU.Supports(f) {
+			feats = append(feats, strings.ToLower(f.String()))
+		}
+	}
+	return Info{
+		Path:     active,
+		GOARCH:   runtime.GOARCH,
+		CPU:      strings.TrimSpace(cpuid.CPU.BrandName),
+		Features: feats,
+		Caches:   machineCaches,
+		Blocks:   gemmBlocks(),
+		Threads:  Threads(),
+		Override: os.Getenv("KEEL_KERNELS"),
+	}
+}
+
+func (i Info) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "kernels:   %s (%s)\n", i.Path, i.GOARCH)
+	if i.Override != "" {
+		fmt.Fprintf(&b, "override:  KEEL_KERNELS=%s\n", i.Override)
+	}
+	fmt.Fprintf(&b, "cpu:       %s\n", i.CPU)
+	fmt.Fprintf(&b, "features:  %s\n", strings.Join(i.Features, " "))
+	fmt.Fprintf(&b, "caches:    L1d %d KiB, L2 %d KiB, L3 %d KiB\n", i.Caches.L1/1024, i.Caches.L2/1024, i.Caches.L3/1024)
+	fmt.Fprintf(&b, "gemm:      micro-kernel %dx%d, MC=%d KC=%d NC=%d\n", i.Blocks.MR, i.Blocks.NR, i.Blocks.MC, i.Blocks.KC, i.Blocks.NC)
+	fmt.Fprintf(&b, "threads:   %d\n", i.Threads)
+	return b.String()
+}
