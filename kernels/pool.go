@@ -10,10 +10,10 @@ import (
 // split their work into tasks and call parallel; no goroutine is started per call.
 
 var (
-	threads   atomic.Int32
-	poolMu    sync.Mutex
-	poolWork  = make(chan *job)
-	poolSize  int // workers started so far
+	threads  atomic.Int32
+	poolMu   sync.Mutex
+	poolWork = make(chan *job)
+	poolSize int // workers started so far
 )
 
 func init() { threads.Store(int32(runtime.GOMAXPROCS(0))) }
