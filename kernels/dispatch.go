@@ -27,11 +27,13 @@ func choosePath(override string) Path {
 	case "generic", "go", "purego":
 		return Generic
 	}
-	if haveAVX2Asm && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) {
+	if haveAVX2Asm && cpuHasAVX2FMA() {
 		return AVX2
 	}
 	return Generic
 }
+
+func cpuHasAVX2FMA() bool { return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) }
 
 // ActivePath reports which implementation family the kernels use.
 func ActivePath() Path { return active }
@@ -41,7 +43,7 @@ func ActivePath() Path { return active }
 // returns the current one unchanged and false.
 func usePath(p Path) (prev Path, ok bool) {
 	prev = active
-	if p == AVX2 && !(haveAVX2Asm && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)) {
+	if p == AVX2 && !(haveAVX2Asm && cpuHasAVX2FMA()) {
 		return prev, false
 	}
 	active = p

@@ -1,0 +1,34 @@
+package kernels
+
+// PeakFlopsLoop runs n iterations of a loop of independent 8-wide FMA chains,
+// the most floating-point work a core can retire, and returns the flops done.
+// It uses the assembly loop whenever the CPU has AVX2+FMA (even when the
+// generic path is forced: the peak is the machine's, not the path's); without
+// it, a Go loop of independent multiply-adds stands in.
+func PeakFlopsLoop(n int) float64 {
+	if haveAVX2Asm && cpuHasAVX2FMA() {
+		fmaPeakLoop(n)
+		return float64(n) * 12 * 16
+	}
+	return goPeakLoop(n)
+}
+
+// goPeakLoop: 8 independent chains of float32 multiply-adds.
+func goPeakLoop(n int) float64 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	x, y := float32(0.999), float32(1e-7)
+	for i := 0; i < n; i++ {
+		s0 = s0*x + y
+		s1 = s1*x + y
+		s2 = s2*x + y
+		s3 = s3*x + y
+		s4 = s4*x + y
+		s5 = s5*x + y
+		s6 = s6*x + y
+		s7 = s7*x + y
+	}
+	sink = s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7
+	return float64(n) * 16
+}
+
+var sink float32
