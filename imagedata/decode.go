@@ -1,0 +1,72 @@
+package imagedata
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/gif" // registers the format with image.Decode
+	_ "image/jpeg"
+	_ "image/png"
+	"os"
+
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/webp"
+)
+
+// MaxPixels bounds width x height before any pixel is decoded, as PIL's
+// decompression-bomb check does (2 x Image.MAX_IMAGE_PIXELS), so a corrupt
+// header cannot make the decoder allocate gigabytes.
+var MaxPixels = 2 * 89478485
+
+// ErrTooLarge is wrapped by the error for an image above MaxPixels.
+var ErrTooLarge = errors.New("image too large")
+
+// DecodeBytes decodes a JPEG, PNG, GIF, BMP or WebP file held in data and
+// converts it to RGB as PIL's convert('RGB') does. dst is reused when non-nil.
+// A decoder panic on malformed input is returned as an error.
+func DecodeBytes(data []byte, dst *Image) (img *Image, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			img, err = nil, fmt.Errorf("decoder panic on malformed data: %v", r)
+		}
+	}()
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("empty image (%dx%d)", cfg.Width, cfg.Height)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > int64(MaxPixels) {
+		return nil, fmt.Errorf("%w: %dx%d pixels, limit %d", ErrTooLarge, cfg.Width, cfg.Height, MaxPixels)
+	}
+	m, format, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := m.(*image.Paletted); ok && format == "gif" {
+		if idx, rgb, ok := gifTransparentRGB(data); ok && int(idx) < len(p.Palette) {
+			p.Palette[idx] = color.NRGBA{rgb[0], rgb[1], rgb[2], 0}
+		}
+	}
+	return toRGB(m, format, dst), nil
+}
+
+// Load reads and decodes the image file at path. Errors name the path.
+func Load(path string) (*Image, error) {
+	return loadInto(path, nil)
+}
+
+func loadInto(path string, dst *Image) (*Image, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	img, err := DecodeBytes(data, dst)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return img, nil
+}
