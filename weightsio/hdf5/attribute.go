@@ -244,4 +244,3 @@ func decodeFloat64(b []byte, t *Datatype) float64 {
 		return math.Float64frombits(bits)
 	}
 }
-

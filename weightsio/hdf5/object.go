@@ -24,8 +24,8 @@ type node struct {
 	hdr  *objectHeader
 }
 
-func (n *node) Path() string     { return n.path }
-func (n *node) Address() uint64  { return n.hdr.addr }
+func (n *node) Path() string      { return n.path }
+func (n *node) Address() uint64   { return n.hdr.addr }
 func (n *node) err(e error) error { return n.f.wrap(n.path, e) }
 
 func (n *node) Attrs() ([]*Attribute, error) {
