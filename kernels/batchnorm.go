@@ -1,0 +1,290 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// Batch normalisation over the last (channel) axis of NHWC or (batch, units)
+// data: x holds len(x)/C rows of C = len(mean) values. gamma and beta may be
+// nil (Keras scale=False / center=False: 1 and 0).
+
+func bnChannels(op string, x []float32, stats ...[]float32) (c, rows int) {
+	c = len(stats[0])
+	if c == 0 || len(x)%c != 0 {
+		panic(fmt.Sprintf("kernels: %s: %d values are not rows of %d channels", op, len(x), c))
+	}
+	for _, s := range stats[1:] {
+		if s != nil && len(s) < c {
+			panic(fmt.Sprintf("kernels: %s: per-channel slice of %d values, needs %d", op, len(s), c))
+		}
+	}
+	return c, len(x) / c
+}
+
+// bnScaleShift returns the per-channel scale gamma/sqrt(var+eps) and shift
+// beta - mean*scale, in float64 then rounded.
+func bnScaleShift(gamma, beta, mean, variance []float32, eps float32) (scale, shift []float32) {
+	c := len(mean)
+	scale, shift = make([]float32, c), make([]float32, c)
+	for i := 0; i < c; i++ {
+		g, b := 1.0, 0.0
+		if gamma != nil {
+			g = float64(gamma[i])
+		}
+		if beta != nil {
+			b = float64(beta[i])
+		}
+		s := g / math.Sqrt(float64(variance[i])+float64(eps))
+		scale[i] = float32(s)
+		shift[i] = float32(b - float64(mean[i])*s)
+	}
+	return scale, shift
+}
+
+// BatchNormInference sets y = act(gamma * (x - mean) / sqrt(variance + eps) +
+// beta) with the moving statistics. y may alias x.
+func BatchNormInference(x, gamma, beta, mean, variance []float32, eps float32, act Activation, y []float32) {
+	c, rows := bnChannels("BatchNormInference", x, mean, variance, gamma, beta)
+	checkLen("BatchNormInference", "y", y, len(x))
+	scale, shift := bnScaleShift(gamma, beta, mean, variance, eps)
+	scaleShiftRows(x, scale, shift, act, y, c, rows)
+}
+
+// scaleShiftRows sets y = act(x*scale + shift) per channel.
+func scaleShiftRows(x, scale, shift []float32, act Activation, y []float32, c, rows int) {
+	per := max(1, elemChunk/c)
+	parallel((rows+per-1)/per, func(t int) {
+		for r := t * per; r < min(rows, (t+1)*per); r++ {
+			xs, ys := x[r*c:r*c+c], y[r*c:r*c+c]
+			for i, v := range xs {
+				ys[i] = act.apply(v*scale[i] + shift[i])
+			}
+		}
+	})
+}
+
+// BatchNormInferenceBackward computes the gradients of BatchNormInference
+// (without activation) with the moving statistics held constant: dx = dy *
+// gamma / sqrt(variance + eps), dgamma = sum(dy * (x - mean) / sqrt(variance +
+// eps)), dbeta = sum(dy). Any of dx, dgamma, dbeta may be nil; the others are
+// overwritten.
+func BatchNormInferenceBackward(x, dy, gamma, mean, variance []float32, eps float32, dx, dgamma, dbeta []float32) {
+	c, rows := bnChannels("BatchNormInferenceBackward", x, mean, variance, gamma, dgamma, dbeta)
+	checkLen("BatchNormInferenceBackward", "dy", dy, len(x))
+	inv := make([]float32, c)
+	for i := range inv {
+		inv[i] = float32(1 / math.Sqrt(float64(variance[i])+float64(eps)))
+	}
+	if dgamma != nil || dbeta != nil {
+		sdy, sdyx := channelSums(x, dy, mean, c, rows)
+		for i := 0; i < c; i++ {
+			if dgamma != nil {
+				dgamma[i] = float32(sdyx[i] * float64(inv[i]))
+			}
+			if dbeta != nil {
+				dbeta[i] = float32(sdy[i])
+			}
+		}
+	}
+	if dx != nil {
+		checkLen("BatchNormInferenceBackward", "dx", dx, len(x))
+		scale := inv
+		if gamma != nil {
+			scale = make([]float32, c)
+			for i := range scale {
+				scale[i] = gamma[i] * inv[i]
+			}
+		}
+		scaleShiftRows(dy, scale, make([]float32, c), ActNone, dx, c, rows)
+	}
+}
+
+// channelSums returns per channel sum(dy) and sum(dy * (x - mean)) in float64.
+func channelSums(x, dy, mean []float32, c, rows int) (sdy, sdyx []float64) {
+	per := max(1, elemChunk/c)
+	tasks := (rows + per - 1) / per
+	part := make([]float64, 2*tasks*c)
+	parallel(tasks, func(t int) {
+		a, b := part[2*t*c:2*t*c+c], part[2*t*c+c:2*t*c+2*c]
+		for r := t * per; r < min(rows, (t+1)*per); r++ {
+			xs, gs := x[r*c:r*c+c], dy[r*c:r*c+c]
+			for i, g := range gs {
+				a[i] += float64(g)
+				b[i] += float64(g) * (float64(xs[i]) - float64(mean[i]))
+			}
+		}
+	})
+	sdy, sdyx = make([]float64, c), make([]float64, c)
+	for t := 0; t < tasks; t++ {
+		for i := 0; i < c; i++ {
+			sdy[i] += part[2*t*c+i]
+			sdyx[i] += part[2*t*c+c+i]
+		}
+	}
+	return sdy, sdyx
+}
+
+// FoldBatchNorm folds an inference-mode batch normalisation into the
+// preceding convolution: it returns new weights w' = w * s and bias b' = (b -
+// mean) * s + beta with s = gamma / sqrt(variance + eps), per output channel.
+// w is laid out with the output channel fastest (HWIO for Conv2D, or
+// (KH, KW, C, M) for DepthwiseConv2D with outC = C*M); bias may be nil (0).
+// w and bias are not modified.
+func FoldBatchNorm(w, bias []float32, outC int, gamma, beta, mean, variance []float32, eps float32) (fw, fb []float32) {
+	if outC < 1 || len(w)%outC != 0 || len(mean) != outC || len(variance) != outC {
+		panic(fmt.Sprintf("kernels: FoldBatchNorm: %d weights, %d mean, %d variance for %d output channels", len(w), len(mean), len(variance), outC))
+	}
+	s := make([]float64, outC)
+	fb = make([]float32, outC)
+	for o := 0; o < outC; o++ {
+		g, b, b0 := 1.0, 0.0, 0.0
+		if gamma != nil {
+			g = float64(gamma[o])
+		}
+		if beta != nil {
+			b = float64(beta[o])
+		}
+		if bias != nil {
+			b0 = float64(bias[o])
+		}
+		s[o] = g / math.Sqrt(float64(variance[o])+float64(eps))
+		fb[o] = float32((b0-float64(mean[o]))*s[o] + b)
+	}
+	fw = make([]float32, len(w))
+	for i, v := range w {
+		fw[i] = float32(float64(v) * s[i%outC])
+	}
+	return fw, fb
+}
+
+// BatchNormTrain normalises with the batch statistics: it sets batchMean and
+// batchVar (biased, divided by the row count) per channel and y = gamma * (x -
+// batchMean) / sqrt(batchVar + eps) + beta. y may alias x.
+func BatchNormTrain(x, gamma, beta []float32, eps float32, y, batchMean, batchVar []float32) {
+	c, rows := bnChannels("BatchNormTrain", x, batchMean, batchVar, gamma, beta)
+	checkLen("BatchNormTrain", "y", y, len(x))
+	mean, variance := batchMoments(x, c, rows)
+	for i := 0; i < c; i++ {
+		batchMean[i], batchVar[i] = float32(mean[i]), float32(variance[i])
+	}
+	scale, shift := make([]float32, c), make([]float32, c)
+	for i := 0; i < c; i++ {
+		g, b := 1.0, 0.0
+		if gamma != nil {
+			g = float64(gamma[i])
+		}
+		if beta != nil {
+			b = float64(beta[i])
+		}
+		s := g / math.Sqrt(variance[i]+float64(eps))
+		scale[i], shift[i] = float32(s), float32(b-mean[i]*s)
+	}
+	scaleShiftRows(x, scale, shift, ActNone, y, c, rows)
+}
+
+// batchMoments returns per-channel mean and biased variance in float64 (two
+// passes).
+func batchMoments(x []float32, c, rows int) (mean, variance []float64) {
+	per := max(1, elemChunk/c)
+	tasks := (rows + per - 1) / per
+	part := make([]float64, tasks*c)
+	parallel(tasks, func(t int) {
+		a := part[t*c : t*c+c]
+		for r := t * per; r < min(rows, (t+1)*per); r++ {
+			for i, v := range x[r*c : r*c+c] {
+				a[i] += float64(v)
+			}
+		}
+	})
+	mean = make([]float64, c)
+	for t := 0; t < tasks; t++ {
+		for i := 0; i < c; i++ {
+			mean[i] += part[t*c+i]
+		}
+	}
+	for i := range mean {
+		mean[i] /= float64(rows)
+	}
+	clear(part)
+	parallel(tasks, func(t int) {
+		a := part[t*c : t*c+c]
+		for r := t * per; r < min(rows, (t+1)*per); r++ {
+			for i, v := range x[r*c : r*c+c] {
+				d := float64(v) - mean[i]
+				a[i] += d * d
+			}
+		}
+	})
+	variance = make([]float64, c)
+	for t := 0; t < tasks; t++ {
+		for i := 0; i < c; i++ {
+			variance[i] += part[t*c+i]
+		}
+	}
+	for i := range variance {
+		variance[i] /= float64(rows)
+	}
+	return mean, variance
+}
+
+// BatchNormTrainBackward computes the gradients of BatchNormTrain through the
+// batch statistics (batchMean and the biased batchVar it returned):
+// dx = gamma/sqrt(var+eps) * (dy - mean(dy) - xhat * mean(dy*xhat)),
+// dgamma = sum(dy * xhat), dbeta = sum(dy). Any of dx, dgamma, dbeta may be
+// nil; the others are overwritten.
+func BatchNormTrainBackward(x, dy, gamma, batchMean, batchVar []float32, eps float32, dx, dgamma, dbeta []float32) {
+	c, rows := bnChannels("BatchNormTrainBackward", x, batchMean, batchVar, gamma, dgamma, dbeta)
+	checkLen("BatchNormTrainBackward", "dy", dy, len(x))
+	sdy, sdyx := channelSums(x, dy, batchMean, c, rows)
+	inv := make([]float64, c)
+	for i := range inv {
+		inv[i] = 1 / math.Sqrt(float64(batchVar[i])+float64(eps))
+		if dgamma != nil {
+			dgamma[i] = float32(sdyx[i] * inv[i])
+		}
+		if dbeta != nil {
+			dbeta[i] = float32(sdy[i])
+		}
+	}
+	if dx == nil {
+		return
+	}
+	checkLen("BatchNormTrainBackward", "dx", dx, len(x))
+	// dx = k * (dy - a - (x - mean) * b) with k = gamma*inv, a = mean(dy),
+	// b = mean(dy*xhat)*inv = sdyx*inv^2/rows.
+	k, a, b := make([]float32, c), make([]float32, c), make([]float32, c)
+	n := float64(rows)
+	for i := 0; i < c; i++ {
+		g := 1.0
+		if gamma != nil {
+			g = float64(gamma[i])
+		}
+		k[i] = float32(g * inv[i])
+		a[i] = float32(sdy[i] / n)
+		b[i] = float32(sdyx[i] * inv[i] * inv[i] / n)
+	}
+	per := max(1, elemChunk/c)
+	parallel((rows+per-1)/per, func(t int) {
+		for r := t * per; r < min(rows, (t+1)*per); r++ {
+			xs, gs, ds := x[r*c:r*c+c], dy[r*c:r*c+c], dx[r*c:r*c+c]
+			for i, g := range gs {
+				ds[i] = k[i] * (g - a[i] - (xs[i]-batchMean[i])*b[i])
+			}
+		}
+	})
+}
+
+// BatchNormMovingUpdate updates the moving statistics after a training step:
+// movingMean = momentum*movingMean + (1-momentum)*batchMean and movingVar =
+// momentum*movingVar + (1-momentum)*varianceFactor*batchVar. varianceFactor
+// picks the estimator: 1 for the biased batch variance (tfjs-layers), n/(n-1)
+// for tf.keras and PyTorch, n/(n-1-eps) for Keras 2.3.1, with n the number of
+// values per channel.
+func BatchNormMovingUpdate(movingMean, movingVar, batchMean, batchVar []float32, momentum, varianceFactor float32) {
+	m := float64(momentum)
+	for i := range movingMean {
+		movingMean[i] = float32(m*float64(movingMean[i]) + (1-m)*float64(batchMean[i]))
+		movingVar[i] = float32(m*float64(movingVar[i]) + (1-m)*float64(varianceFactor)*float64(batchVar[i]))
+	}
+}

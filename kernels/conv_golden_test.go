@@ -1,0 +1,201 @@
+package kernels
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func runGolden(t *testing.T, shared bool) {
+	cases := goldenCases(t, shared)
+	for _, p := range kernelPaths() {
+		for name, g := range cases {
+			t.Run(fmt.Sprintf("%s/%s", p, name), func(t *testing.T) {
+				withKernelPath(t, p, func() { checkGoldenCase(t, name, g) })
+			})
+		}
+	}
+}
+
+// TestGolden checks every kernel against the golden cases in testdata.
+func TestGolden(t *testing.T) { runGolden(t, false) }
+
+// TestGoldenShared checks against ../shared/golden/grads itself (skipped
+// locally when absent; CI fails without it).
+func TestGoldenShared(t *testing.T) { runGolden(t, true) }
+
+func checkGoldenCase(t *testing.T, name string, g goldenCase) {
+	tol := goldenTol
+	switch {
+	case g.Op == "Conv2D":
+		xs, ks := g.shape("x"), g.shape("kernel")
+		st := g.ints("strides")
+		pt, pb, pl, pr := g.pads()
+		p := ConvParams{N: xs[0], H: xs[1], W: xs[2], C: xs[3], KH: ks[0], KW: ks[1], OutC: ks[3],
+			StrideH: st[0], StrideW: st[1], PadTop: pt, PadBottom: pb, PadLeft: pl, PadRight: pr}
+		x, w, dy := g.load(t, "x"), g.load(t, "kernel"), g.load(t, "dy")
+		var bias []float32
+		if g.has("bias") {
+			bias = g.load(t, "bias")
+		}
+		y := make([]float32, p.N*p.OutH()*p.OutW()*p.OutC)
+		Conv2D(p, x, w, bias, ActNone, y)
+		requireGolden(t, name+" y", g.load(t, "y"), y, tol)
+		y2 := make([]float32, len(y))
+		Conv2DPacked(p, x, PackConvWeights(p, w), bias, ActNone, y2)
+		requireGolden(t, name+" y packed", g.load(t, "y"), y2, tol)
+		dx := make([]float32, len(x))
+		Conv2DBackwardInput(p, dy, w, dx)
+		requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
+		dw := make([]float32, len(w))
+		var db []float32
+		if bias != nil {
+			db = make([]float32, len(bias))
+		}
+		Conv2DBackwardWeights(p, x, dy, dw, db)
+		requireGolden(t, name+" dkernel", g.load(t, "dkernel"), dw, tol)
+		if bias != nil {
+			requireGolden(t, name+" dbias", g.load(t, "dbias"), db, tol)
+		}
+	case g.Op == "DepthwiseConv2D":
+		xs, ks := g.shape("x"), g.shape("depthwise_kernel")
+		st := g.ints("strides")
+		pt, pb, pl, pr := g.pads()
+		p := DepthwiseParams{N: xs[0], H: xs[1], W: xs[2], C: xs[3], KH: ks[0], KW: ks[1], Multiplier: ks[3],
+			StrideH: st[0], StrideW: st[1], PadTop: pt, PadBottom: pb, PadLeft: pl, PadRight: pr}
+		x, w, dy := g.load(t, "x"), g.load(t, "depthwise_kernel"), g.load(t, "dy")
+		var bias []float32
+		if g.has("bias") {
+			bias = g.load(t, "bias")
+		}
+		y := make([]float32, p.N*p.OutH()*p.OutW()*p.OutC())
+		DepthwiseConv2D(p, x, w, bias, ActNone, y)
+		requireGolden(t, name+" y", g.load(t, "y"), y, tol)
+		dx := make([]float32, len(x))
+		DepthwiseConv2DBackwardInput(p, dy, w, dx)
+		requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
+		dw := make([]float32, len(w))
+		var db []float32
+		if bias != nil {
+			db = make([]float32, len(bias))
+		}
+		DepthwiseConv2DBackwardWeights(p, x, dy, dw, db)
+		requireGolden(t, name+" ddepthwise_kernel", g.load(t, "ddepthwise_kernel"), dw, tol)
+		if bias != nil {
+			requireGolden(t, name+" dbias", g.load(t, "dbias"), db, tol)
+		}
+	case g.Op == "MaxPooling2D" || g.Op == "AveragePooling2D":
+		xs := g.shape("x")
+		ps, st := g.ints("pool_size"), g.ints("strides")
+		p := PoolParams{N: xs[0], H: xs[1], W: xs[2], C: xs[3], KH: ps[0], KW: ps[1], StrideH: st[0], StrideW: st[1]}
+		x, dy := g.load(t, "x"), g.load(t, "dy")
+		y := make([]float32, p.N*p.OutH()*p.OutW()*p.C)
+		dx := make([]float32, len(x))
+		if g.Op == "MaxPooling2D" {
+			MaxPool2D(p, x, y)
+			MaxPool2DBackward(p, x, dy, dx)
+		} else {
+			AvgPool2D(p, x, y)
+			AvgPool2DBackward(p, dy, dx)
+		}
+		requireGolden(t, name+" y", g.load(t, "y"), y, tol)
+		requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
+	case g.Op == "GlobalAveragePooling2D":
+		xs := g.shape("x")
+		x, dy := g.load(t, "x"), g.load(t, "dy")
+		y := make([]float32, xs[0]*xs[3])
+		GlobalAvgPool(xs[0], xs[1]*xs[2], xs[3], x, y)
+		requireGolden(t, name+" y", g.load(t, "y"), y, tol)
+		dx := make([]float32, len(x))
+		GlobalAvgPoolBackward(xs[0], xs[1]*xs[2], xs[3], dy, dx)
+		requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
+	case g.Op == "Dense":
+		xs, ks := g.shape("x"), g.shape("kernel")
+		x, w, b, dy := g.load(t, "x"), g.load(t, "kernel"), g.load(t, "bias"), g.load(t, "dy")
+		m, k, n := xs[0], xs[1], ks[1]
+		y := make([]float32, m*n)
+		Sgemm(false, false, m, n, k, 1, x, k, w, n, 0, y, n)
+		BiasAdd(y, b, ActNone, y)
+		requireGolden(t, name+" y", g.load(t, "y"), y, tol)
+		db := make([]float32, n)
+		BiasGrad(dy, db)
+		requireGolden(t, name+" dbias", g.load(t, "dbias"), db, tol)
+	case g.Op == "BatchNormalization" && strings.HasPrefix(g.Params["mode"].(string), "training"):
+		x, gm, bt, dy := g.load(t, "x"), g.load(t, "gamma"), g.load(t, "beta"), g.load(t, "dy")
+		c := len(gm)
+		eps := float32(g.Params["epsilon"].(float64))
+		y, mean, vr := make([]float32, len(x)), make([]float32, c), make([]float32, c)
+		BatchNormTrain(x, gm, bt, eps, y, mean, vr)
+		requireGolden(t, name+" y", g.load(t, "y"), y, tol)
+		requireGolden(t, name+" batch_mean", g.load(t, "batch_mean"), mean, tol)
+		requireGolden(t, name+" batch_variance_biased", g.load(t, "batch_variance_biased"), vr, tol)
+		dx, dg, db := make([]float32, len(x)), make([]float32, c), make([]float32, c)
+		BatchNormTrainBackward(x, dy, gm, mean, vr, eps, dx, dg, db)
+		requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
+		requireGolden(t, name+" dgamma", g.load(t, "dgamma"), dg, tol)
+		requireGolden(t, name+" dbeta", g.load(t, "dbeta"), db, tol)
+		n := float32(len(x) / c)
+		mom := float32(g.Params["momentum"].(float64))
+		for _, est := range []struct {
+			file   string
+			factor float32
+		}{{"biased", 1}, {"unbiased", n / (n - 1)}, {"keras231", n / (n - 1 - eps)}} {
+			mm, mv := g.load(t, "moving_mean"), g.load(t, "moving_variance")
+			BatchNormMovingUpdate(mm, mv, mean, vr, mom, est.factor)
+			requireGolden(t, name+" new_moving_mean", g.load(t, "new_moving_mean"), mm, tol)
+			requireGolden(t, name+" new_moving_variance_"+est.file, g.load(t, "new_moving_variance_"+est.file), mv, tol)
+		}
+	case g.Op == "BatchNormalization":
+		x, gm, bt, dy := g.load(t, "x"), g.load(t, "gamma"), g.load(t, "beta"), g.load(t, "dy")
+		mean, vr := g.load(t, "moving_mean"), g.load(t, "moving_variance")
+		c := len(gm)
+		eps := float32(g.Params["epsilon"].(float64))
+		y := make([]float32, len(x))
+		BatchNormInference(x, gm, bt, mean, vr, eps, ActNone, y)
+		requireGolden(t, name+" y", g.load(t, "y"), y, tol)
+		dx, dg, db := make([]float32, len(x)), make([]float32, c), make([]float32, c)
+		BatchNormInferenceBackward(x, dy, gm, mean, vr, eps, dx, dg, db)
+		requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
+		requireGolden(t, name+" dgamma", g.load(t, "dgamma"), dg, tol)
+		requireGolden(t, name+" dbeta", g.load(t, "dbeta"), db, tol)
+	case name == "relu" || name == "relu6":
+		act := ActReLU
+		if name == "relu6" {
+			act = ActReLU6
+		}
+		x, dy := g.load(t, "x"), g.load(t, "dy")
+		y, dx := make([]float32, len(x)), make([]float32, len(x))
+		Activate(act, x, y)
+		requireGolden(t, name+" y", g.load(t, "y"), y, tol)
+		ActivateBackward(act, x, dy, dx)
+		requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
+		ActivateBackward(act, y, dy, dx) // from the output: the same mask
+		requireGolden(t, name+" dx from y", g.load(t, "dx"), dx, tol)
+		q := DefaultReLU
+		if act == ActReLU6 {
+			q.MaxValue = 6
+		}
+		ReLUGeneral(q, x, y)
+		requireGolden(t, name+" general y", g.load(t, "y"), y, tol)
+		ReLUGeneralBackward(q, x, dy, dx)
+		requireGolden(t, name+" general dx", g.load(t, "dx"), dx, tol)
+	case name == "softmax_categorical_crossentropy":
+		logits, labels := g.load(t, "logits"), g.load(t, "labels")
+		cols := g.shape("logits")[1]
+		sm := make([]float32, len(logits))
+		Softmax(logits, cols, sm)
+		requireGolden(t, name+" softmax", g.load(t, "softmax"), sm, tol)
+		// dlogits of the mean crossentropy through SoftmaxBackward: dL/dsoftmax
+		// = -labels / (softmax * N).
+		rows := len(logits) / cols
+		dp := make([]float32, len(sm))
+		for i := range dp {
+			dp[i] = -labels[i] / (sm[i] * float32(rows))
+		}
+		dl := make([]float32, len(sm))
+		SoftmaxBackward(sm, dp, cols, dl)
+		requireGolden(t, name+" dlogits", g.load(t, "dlogits"), dl, 1e-4)
+	default:
+		t.Skipf("no check for op %q", g.Op)
+	}
+}

@@ -1,0 +1,223 @@
+package kernels
+
+import "fmt"
+
+// DepthwiseParams describes a depthwise 2-D convolution over NHWC x (N, H, W,
+// C) with weights (KH, KW, C, Multiplier) as Keras stores depthwise_kernel,
+// giving (N, OutH(), OutW(), C*Multiplier): output channel c*Multiplier+m is
+// input channel c convolved with w[:, :, c, m]. Strides, dilations and the
+// multiplier below 1 count as 1.
+type DepthwiseParams struct {
+	N, H, W, C                           int
+	KH, KW, Multiplier                   int
+	StrideH, StrideW                     int
+	DilationH, DilationW                 int
+	PadTop, PadBottom, PadLeft, PadRight int
+}
+
+// OutH is the output height.
+func (p DepthwiseParams) OutH() int {
+	return ConvOutSize(p.H, p.KH, p.StrideH, p.DilationH, p.PadTop, p.PadBottom)
+}
+
+// OutW is the output width.
+func (p DepthwiseParams) OutW() int {
+	return ConvOutSize(p.W, p.KW, p.StrideW, p.DilationW, p.PadLeft, p.PadRight)
+}
+
+// OutC is C * Multiplier.
+func (p DepthwiseParams) OutC() int { return p.C * max(p.Multiplier, 1) }
+
+// FLOPs is 2 x the multiply-adds.
+func (p DepthwiseParams) FLOPs() float64 {
+	return 2 * float64(p.N) * float64(p.OutH()) * float64(p.OutW()) * float64(p.OutC()) * float64(p.KH*p.KW)
+}
+
+func (p DepthwiseParams) norm(op string) DepthwiseParams {
+	p.StrideH, p.StrideW = max(p.StrideH, 1), max(p.StrideW, 1)
+	p.DilationH, p.DilationW = max(p.DilationH, 1), max(p.DilationW, 1)
+	p.Multiplier = max(p.Multiplier, 1)
+	if p.N < 0 || p.H < 0 || p.W < 0 || p.C < 1 || p.KH < 1 || p.KW < 1 ||
+		p.PadTop < 0 || p.PadBottom < 0 || p.PadLeft < 0 || p.PadRight < 0 {
+		panic(fmt.Sprintf("kernels: %s: bad parameters %+v", op, p))
+	}
+	return p
+}
+
+// DepthwiseConv2D sets y = act(depthwise(x, w) + bias); bias has C*Multiplier
+// values or is nil; y is overwritten.
+func DepthwiseConv2D(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
+	p = p.norm("DepthwiseConv2D")
+	oc := p.OutC()
+	checkLen("DepthwiseConv2D", "x", x, p.N*p.H*p.W*p.C)
+	checkLen("DepthwiseConv2D", "w", w, p.KH*p.KW*oc)
+	checkLen("DepthwiseConv2D", "y", y, p.N*p.OutH()*p.OutW()*oc)
+	if bias != nil {
+		checkLen("DepthwiseConv2D", "bias", bias, oc)
+	}
+	depthwiseForward(p, x, w, bias, act, y)
+}
+
+// DepthwiseConv2DBackwardInput sets dx (N, H, W, C), overwritten, from dy (N,
+// OutH, OutW, C*Multiplier) and the weights.
+func DepthwiseConv2DBackwardInput(p DepthwiseParams, dy, w, dx []float32) {
+	p = p.norm("DepthwiseConv2DBackwardInput")
+	oc := p.OutC()
+	checkLen("DepthwiseConv2DBackwardInput", "dy", dy, p.N*p.OutH()*p.OutW()*oc)
+	checkLen("DepthwiseConv2DBackwardInput", "w", w, p.KH*p.KW*oc)
+	checkLen("DepthwiseConv2DBackwardInput", "dx", dx, p.N*p.H*p.W*p.C)
+	depthwiseBackwardInput(p, dy, w, dx)
+}
+
+// DepthwiseConv2DBackwardWeights sets dw (KH, KW, C, Multiplier) and, when not
+// nil, dbias (C*Multiplier), both overwritten, summed over the batch.
+func DepthwiseConv2DBackwardWeights(p DepthwiseParams, x, dy, dw, dbias []float32) {
+	p = p.norm("DepthwiseConv2DBackwardWeights")
+	oc := p.OutC()
+	checkLen("DepthwiseConv2DBackwardWeights", "x", x, p.N*p.H*p.W*p.C)
+	checkLen("DepthwiseConv2DBackwardWeights", "dy", dy, p.N*p.OutH()*p.OutW()*oc)
+	checkLen("DepthwiseConv2DBackwardWeights", "dw", dw, p.KH*p.KW*oc)
+	depthwiseBackwardWeights(p, x, dy, dw)
+	if dbias != nil {
+		BiasGrad(dy[:p.N*p.OutH()*p.OutW()*oc], dbias[:oc])
+	}
+}
+
+// depthwiseForward is the row loop, parallel over output rows; for each output
+// pixel it accumulates the taps with the channel loop innermost.
+func depthwiseForward(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
+	oh, ow, oc, m := p.OutH(), p.OutW(), p.OutC(), p.Multiplier
+	parallel(p.N*oh, func(t int) {
+		n, r := t/oh, t%oh
+		for c := 0; c < ow; c++ {
+			out := y[((n*oh+r)*ow+c)*oc:][:oc]
+			if bias != nil {
+				copy(out, bias[:oc])
+			} else {
+				clear(out)
+			}
+			for kh := 0; kh < p.KH; kh++ {
+				ih := r*p.StrideH + kh*p.DilationH - p.PadTop
+				if ih < 0 || ih >= p.H {
+					continue
+				}
+				for kw := 0; kw < p.KW; kw++ {
+					iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
+					if iw < 0 || iw >= p.W {
+						continue
+					}
+					xs := x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
+					ws := w[(kh*p.KW+kw)*oc:][:oc]
+					if m == 1 {
+						for i, v := range xs {
+							out[i] += v * ws[i]
+						}
+						continue
+					}
+					for i, v := range xs {
+						for j := 0; j < m; j++ {
+							out[i*m+j] += v * ws[i*m+j]
+						}
+					}
+				}
+			}
+			if act != ActNone {
+				for i, v := range out {
+					out[i] = act.apply(v)
+				}
+			}
+		}
+	})
+}
+
+// depthwiseBackwardInput gathers, per input pixel, the output pixels whose
+// windows cover it; parallel over input rows.
+func depthwiseBackwardInput(p DepthwiseParams, dy, w, dx []float32) {
+	oh, ow, oc, m := p.OutH(), p.OutW(), p.OutC(), p.Multiplier
+	parallel(p.N*p.H, func(t int) {
+		n, ih := t/p.H, t%p.H
+		for iw := 0; iw < p.W; iw++ {
+			out := dx[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
+			clear(out)
+			for kh := 0; kh < p.KH; kh++ {
+				num := ih + p.PadTop - kh*p.DilationH
+				if num < 0 || num%p.StrideH != 0 || num/p.StrideH >= oh {
+					continue
+				}
+				r := num / p.StrideH
+				for kw := 0; kw < p.KW; kw++ {
+					numw := iw + p.PadLeft - kw*p.DilationW
+					if numw < 0 || numw%p.StrideW != 0 || numw/p.StrideW >= ow {
+						continue
+					}
+					c := numw / p.StrideW
+					g := dy[((n*oh+r)*ow+c)*oc:][:oc]
+					ws := w[(kh*p.KW+kw)*oc:][:oc]
+					if m == 1 {
+						for i := range out {
+							out[i] += g[i] * ws[i]
+						}
+						continue
+					}
+					for i := range out {
+						var s float32
+						for j := 0; j < m; j++ {
+							s += g[i*m+j] * ws[i*m+j]
+						}
+						out[i] += s
+					}
+				}
+			}
+		}
+	})
+}
+
+// depthwiseBackwardWeights accumulates per-task partial weight gradients (one
+// task per image row block) and sums them in order.
+func depthwiseBackwardWeights(p DepthwiseParams, x, dy, dw []float32) {
+	oh, ow, oc, m := p.OutH(), p.OutW(), p.OutC(), p.Multiplier
+	nw := p.KH * p.KW * oc
+	rows := p.N * oh
+	tasks := min(rows, 4*Threads())
+	part := make([]float32, tasks*nw)
+	parallel(tasks, func(t int) {
+		acc := part[t*nw : (t+1)*nw]
+		for rr := t * rows / tasks; rr < (t+1)*rows/tasks; rr++ {
+			n, r := rr/oh, rr%oh
+			for c := 0; c < ow; c++ {
+				g := dy[((n*oh+r)*ow+c)*oc:][:oc]
+				for kh := 0; kh < p.KH; kh++ {
+					ih := r*p.StrideH + kh*p.DilationH - p.PadTop
+					if ih < 0 || ih >= p.H {
+						continue
+					}
+					for kw := 0; kw < p.KW; kw++ {
+						iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
+						if iw < 0 || iw >= p.W {
+							continue
+						}
+						xs := x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
+						a := acc[(kh*p.KW+kw)*oc:][:oc]
+						if m == 1 {
+							for i, v := range xs {
+								a[i] += v * g[i]
+							}
+							continue
+						}
+						for i, v := range xs {
+							for j := 0; j < m; j++ {
+								a[i*m+j] += v * g[i*m+j]
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+	clear(dw[:nw])
+	for t := 0; t < tasks; t++ {
+		for i, v := range part[t*nw : (t+1)*nw] {
+			dw[i] += v
+		}
+	}
+}

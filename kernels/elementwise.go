@@ -1,0 +1,97 @@
+package kernels
+
+import "fmt"
+
+// Add sets y = a + b (residual connections). y may alias a or b.
+func Add(a, b, y []float32) { AddAct(a, b, ActNone, y) }
+
+// AddAct sets y = act(a + b), the add-then-ReLU of residual blocks.
+func AddAct(a, b []float32, act Activation, y []float32) {
+	n := checkSameLen("Add", a, b, y)
+	forChunks(n, func(lo, hi int) {
+		as, bs, ys := a[lo:hi], b[lo:hi], y[lo:hi]
+		for i, v := range as {
+			ys[i] = act.apply(v + bs[i])
+		}
+	})
+}
+
+// Scale sets x = alpha * x.
+func Scale(alpha float32, x []float32) {
+	forChunks(len(x), func(lo, hi int) {
+		xs := x[lo:hi]
+		for i := range xs {
+			xs[i] *= alpha
+		}
+	})
+}
+
+// Axpy sets y += alpha * x.
+func Axpy(alpha float32, x, y []float32) {
+	n := checkSameLen("Axpy", x, y)
+	forChunks(n, func(lo, hi int) {
+		ys := y[lo:hi]
+		for i, v := range x[lo:hi] {
+			ys[i] += alpha * v
+		}
+	})
+}
+
+// Mul sets y = a * b elementwise. y may alias a or b.
+func Mul(a, b, y []float32) {
+	n := checkSameLen("Mul", a, b, y)
+	forChunks(n, func(lo, hi int) {
+		as, bs, ys := a[lo:hi], b[lo:hi], y[lo:hi]
+		for i, v := range as {
+			ys[i] = v * bs[i]
+		}
+	})
+}
+
+// BiasAdd sets y = act(x + bias) for rows of C = len(bias) values: x and y
+// hold len(x)/C rows (NHWC or (batch, units)). y may alias x.
+func BiasAdd(x, bias []float32, act Activation, y []float32) {
+	c := len(bias)
+	n := checkSameLen("BiasAdd", x, y)
+	if c == 0 || n%c != 0 {
+		panic(fmt.Sprintf("kernels: BiasAdd: %d values are not rows of %d", n, c))
+	}
+	rows := n / c
+	per := max(1, elemChunk/c)
+	parallel((rows+per-1)/per, func(t int) {
+		for r := t * per; r < min(rows, (t+1)*per); r++ {
+			xs, ys := x[r*c:r*c+c], y[r*c:r*c+c]
+			for i, v := range xs {
+				ys[i] = act.apply(v + bias[i])
+			}
+		}
+	})
+}
+
+// BiasGrad sets dbias[c] = the sum of dy over all rows of C = len(dbias)
+// values (overwrites dbias).
+func BiasGrad(dy, dbias []float32) {
+	c := len(dbias)
+	if c == 0 || len(dy)%c != 0 {
+		panic(fmt.Sprintf("kernels: BiasGrad: %d values are not rows of %d", len(dy), c))
+	}
+	rows := len(dy) / c
+	// Sum in float32 per row block, then combine the blocks in order.
+	per := max(1, elemChunk/c)
+	tasks := (rows + per - 1) / per
+	partial := make([]float32, tasks*c)
+	parallel(tasks, func(t int) {
+		acc := partial[t*c : t*c+c]
+		for r := t * per; r < min(rows, (t+1)*per); r++ {
+			for i, v := range dy[r*c : r*c+c] {
+				acc[i] += v
+			}
+		}
+	})
+	clear(dbias)
+	for t := 0; t < tasks; t++ {
+		for i, v := range partial[t*c : t*c+c] {
+			dbias[i] += v
+		}
+	}
+}
