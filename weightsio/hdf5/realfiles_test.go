@@ -40,10 +40,27 @@ type expectedDataset struct {
 // (superblock 3, fractal heaps, chunked and compressed data).
 const newLayoutsSupported = false
 
-// TestRealFiles compares every real Keras file with what h5py found in it.
+// TestRealFiles compares every real Keras file in ../shared/realh5 with what
+// h5py found in it.
 func TestRealFiles(t *testing.T) {
 	root := testenv.Shared(t, "realh5")
-	expDir := filepath.Join(root, "expected")
+	n := compareDir(t, root, filepath.Join(root, "expected"))
+	if n < 150 {
+		t.Fatalf("checked %d files, want the 150 of realh5", n)
+	}
+}
+
+// TestTestdataFiles does the same for the copies in testdata/h5, so make
+// test covers them without ../shared.
+func TestTestdataFiles(t *testing.T) {
+	dir := testenv.Testdata(t, "h5")
+	if n := compareDir(t, dir, filepath.Join(dir, "expected")); n < 8 {
+		t.Fatalf("checked %d files, want 8", n)
+	}
+}
+
+// compareDir checks each file of dataDir that has an expected JSON.
+func compareDir(t *testing.T, dataDir, expDir string) int {
 	var files []string
 	err := filepath.Walk(expDir, func(p string, info os.FileInfo, err error) error {
 		if err == nil && strings.HasSuffix(p, ".json") {
@@ -54,23 +71,23 @@ func TestRealFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 150 {
-		t.Fatalf("found %d expected files, want the 154 of realh5", len(files))
-	}
+	n := 0
 	for _, p := range files {
 		rel, _ := filepath.Rel(expDir, p)
 		rel = strings.TrimSuffix(rel, ".json")
 		if strings.HasPrefix(rel, "_derived-h5repack") && !newLayoutsSupported {
 			continue
 		}
+		n++
 		t.Run(rel, func(t *testing.T) {
 			raw, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkAgainstExpected(t, filepath.Join(root, rel), raw)
+			checkAgainstExpected(t, filepath.Join(dataDir, rel), raw)
 		})
 	}
+	return n
 }
 
 // checkAgainstExpected compares one file (or, for a .keras archive, each HDF5
