@@ -6,8 +6,9 @@ import "math"
 // affine_transform(order=1) does for each channel with Keras' matrix m: the
 // input coordinate of output (r, c) is m[:2,:2]·(r, c) + m[:2,2]; the
 // coordinate is first mapped into the input by the fill mode, then the two
-// taps of each axis are read with out-of-range taps mirrored, and the four
-// weighted taps are summed in float64 in scipy's order.
+// taps of each axis are read (a tap past the edge reflected in reflect mode,
+// clamped otherwise, where its weight is zero), and the four weighted taps are
+// summed in float64 in scipy's order.
 func affine(dst, x []float32, h, w int, m [3][3]float64, mode FillMode, cval float64) {
 	cv := float32(cval)
 	for r := 0; r < h; r++ {
@@ -48,7 +49,7 @@ func taps(v float64, n int, mode FillMode) (i0, i1 int, w0, w1 float64, ok bool)
 	start := math.Floor(v)
 	f := v - start
 	s := int(start)
-	return mirrorIndex(s, n), mirrorIndex(s+1, n), 1 - f, f, true
+	return tapIndex(s, n, mode), tapIndex(s+1, n, mode), 1 - f, f, true
 }
 
 // mapCoordinate is scipy's map_coordinate for order-1 interpolation: it brings
@@ -110,25 +111,21 @@ func mapCoordinate(in float64, n int, mode FillMode) float64 {
 	return in
 }
 
-// mirrorIndex is scipy's mapping of a filter tap outside the input (mirror
-// about the edge samples, period 2n-2).
-func mirrorIndex(i, n int) int {
-	if n <= 1 {
+// tapIndex brings a filter tap one step outside the input back in. Only
+// reflect mode gives such a tap a non-zero weight (a coordinate in (-1, 0) or
+// (n-1, n)); scipy (1.6 and later) reflects it as the mode says.
+func tapIndex(i, n int, mode FillMode) int {
+	if i < 0 {
+		if mode == FillReflect {
+			return min(-i-1, n-1)
+		}
 		return 0
 	}
-	s2 := 2*n - 2
-	if i < 0 {
-		i = s2*(-i/s2) + i
-		if i <= 1-n {
-			return i + s2
-		}
-		return -i
-	}
 	if i >= n {
-		i -= s2 * (i / s2)
-		if i >= n {
-			return s2 - i
+		if mode == FillReflect {
+			return max(2*n-1-i, 0)
 		}
+		return n - 1
 	}
 	return i
 }

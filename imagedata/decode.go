@@ -54,19 +54,20 @@ func DecodeBytes(data []byte, dst *Image) (img *Image, err error) {
 	return toRGB(m, format, dst), nil
 }
 
-// Load reads and decodes the image file at path. Errors name the path.
+// Load reads and decodes the image file at path. Its error is a *FileError.
 func Load(path string) (*Image, error) {
-	return loadInto(path, nil)
+	img, err := loadInto(path, nil)
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	return img, nil
 }
 
+// loadInto reads path and decodes it into dst; errors do not name the path.
 func loadInto(path string, dst *Image) (*Image, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	img, err := DecodeBytes(data, dst)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return img, nil
+	return DecodeBytes(data, dst)
 }

@@ -1,0 +1,71 @@
+package imagedata
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+)
+
+// LabelMode is Keras' class_mode for the labels a Batch carries.
+type LabelMode int
+
+const (
+	Categorical LabelMode = iota // one-hot rows of len(ClassNames) values
+	Sparse                       // the class index, as a float32
+	Binary                       // the class index (0 or 1), as a float32
+	NoLabels                     // Batch.Y stays empty
+)
+
+// ResizeMethod chooses whose resizing a Loader reproduces.
+type ResizeMethod int
+
+const (
+	// ResizePILMethod is load_img's PIL resize (flow_from_directory), with
+	// Options.Interpolation as the filter.
+	ResizePILMethod ResizeMethod = iota
+	// ResizeTF is tf.image.resize's bilinear (image_dataset_from_directory).
+	ResizeTF
+)
+
+// Options configure a Loader. Height and Width are required.
+type Options struct {
+	Height, Width int           // Keras' target_size
+	Interpolation Interpolation // PIL filter; Nearest is Keras' default
+	Resize        ResizeMethod
+	BatchSize     int // default 32
+	// Shuffle draws a new order every epoch. Seed drives the order and the
+	// augmentation as Keras' Iterator does: numpy's global state is reseeded
+	// with Seed + (batches seen so far) before every batch.
+	Shuffle bool
+	Seed    uint32
+	Labels  LabelMode
+	Augment *Augment // nil: no augmentation, no standardisation
+	// Workers decode in parallel (default GOMAXPROCS); Prefetch bounds the
+	// batches being filled ahead of the consumer (default 2), so memory stays
+	// at Prefetch+1 batches whatever the speed of the disk or the model.
+	Workers  int
+	Prefetch int
+	OnError  ErrorPolicy
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Height <= 0 || o.Width <= 0 {
+		return o, fmt.Errorf("target size %dx%d: both must be positive", o.Height, o.Width)
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = 32
+	}
+	if o.Workers == 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Prefetch == 0 {
+		o.Prefetch = 2
+	}
+	if o.BatchSize < 0 || o.Workers < 0 || o.Prefetch < 0 {
+		return o, errors.New("batch size, workers and prefetch must not be negative")
+	}
+	if _, ok := filters[o.Interpolation]; !ok && o.Interpolation != Nearest {
+		return o, fmt.Errorf("unknown interpolation %v", o.Interpolation)
+	}
+	return o, nil
+}
