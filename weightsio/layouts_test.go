@@ -1,0 +1,72 @@
+package weightsio_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/keelml/keel/internal/testenv"
+	"github.com/keelml/keel/weightsio"
+)
+
+// TestLayouts opens one testdata file per layout and checks what a model
+// loader relies on: format, layer order, weight names and shapes.
+func TestLayouts(t *testing.T) {
+	tests := []struct {
+		file       string
+		format     weightsio.Format
+		version    string
+		layers     int
+		layer      string // a layer to look at
+		weightName string // its first weight
+		shape      []int
+	}{
+		{"cnn_tf_weights.h5", weightsio.FormatH5Weights, "", 10, "convolution2d_1", "convolution2d_1_W:0", []int{3, 2, 3, 2}},
+		{"keras-attention.h5", weightsio.FormatH5Model, "2.11.0", 6, "dense", "dense/kernel:0", []int{22, 32}},
+		{"mobilenet_2_5_224_tf_no_top.h5", weightsio.FormatH5Weights, "2.0.4", 83, "conv_dw_1", "conv_dw_1/depthwise_kernel:0", []int{3, 3, 8, 1}},
+		{"helia-edge.keras", weightsio.FormatArchive, "3.8.0", 53, "stem.conv", "vars/0", []int{3, 3, 3, 48}},
+		{"synthetic/overflow_weights.h5", weightsio.FormatH5Weights, "2.3.1", 41, "dense_39", "dense_39/kernel:0", []int{3, 2}},
+		{"simple_flatten_lstm_tf_keras_2_inputs_and_outputs.h5", weightsio.FormatPlainHDF5, "", 0, "", "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			f, err := weightsio.Open(testenv.Testdata(t, "h5", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if f.Format != tc.format || f.KerasVersion != tc.version || len(f.Layers()) != tc.layers {
+				t.Fatalf("got %s %q with %d layers, want %s %q with %d", f.Format, f.KerasVersion, len(f.Layers()), tc.format, tc.version, tc.layers)
+			}
+			if tc.layer == "" {
+				return
+			}
+			l, ok := f.Layer(tc.layer)
+			if !ok {
+				t.Fatalf("no layer %q", tc.layer)
+			}
+			if len(l.Weights) == 0 || l.Weights[0].Name != tc.weightName || fmt.Sprint(l.Weights[0].Shape) != fmt.Sprint(tc.shape) {
+				t.Fatalf("layer %s weights %+v, want first %s %v", l.Name, l.Weights, tc.weightName, tc.shape)
+			}
+		})
+	}
+}
+
+// TestOverflowAttributes checks the split layer_names0, layer_names1, ...
+// form Keras uses when a list outgrows HDF5's attribute size limit.
+func TestOverflowAttributes(t *testing.T) {
+	f, err := weightsio.Open(testenv.Testdata(t, "h5", "synthetic", "overflow_weights.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	layers := f.Layers()
+	for i := 0; i < 40; i++ {
+		want := fmt.Sprintf("dense_%d", i)
+		if layers[i].Name != want || len(layers[i].Weights) != 2 || layers[i].Weights[1].Name != want+"/bias:0" {
+			t.Fatalf("layer %d: %+v, want %s with kernel and bias", i, layers[i], want)
+		}
+	}
+	if last := layers[40]; last.Name != "input_1" || len(last.Weights) != 0 {
+		t.Fatalf("last layer %+v, want input_1 without weights", last)
+	}
+}
