@@ -15,25 +15,51 @@ type Path string
 const (
 	Generic Path = "generic" // pure Go
 	AVX2    Path = "avx2"    // amd64 AVX2+FMA assembly
+	AVX512  Path = "avx512"  // amd64 AVX-512 assembly where it pays (GEMM), AVX2 elsewhere
 )
 
 // active is the path chosen at start-up.
 var active = choosePath(os.Getenv("KEEL_KERNELS"))
 
 // choosePath picks the fastest path this CPU and build support, unless the
-// override (the value of KEEL_KERNELS) asks for the generic one.
+// override (the value of KEEL_KERNELS) asks for a slower one: "generic" for
+// pure Go, "avx2" to leave AVX-512 unused.
 func choosePath(override string) Path {
 	switch strings.ToLower(override) {
 	case "generic", "go", "purego":
 		return Generic
+	case "avx2":
+		if canRun(AVX2) {
+			return AVX2
+		}
+		return Generic
 	}
-	if haveAVX2Asm && cpuHasAVX2FMA() {
-		return AVX2
+	for _, p := range []Path{AVX512, AVX2} {
+		if canRun(p) {
+			return p
+		}
 	}
 	return Generic
 }
 
+// canRun says whether this build and CPU can run path p.
+func canRun(p Path) bool {
+	switch p {
+	case Generic:
+		return true
+	case AVX2:
+		return haveAVX2Asm && cpuHasAVX2FMA()
+	case AVX512:
+		// AVX-512 kernels also use the AVX2 ones for what has no zmm version.
+		return haveAVX2Asm && cpuHasAVX2FMA() && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ)
+	}
+	return false
+}
+
 func cpuHasAVX2FMA() bool { return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) }
+
+// hasAVX2 says whether the active path may use the AVX2 assembly.
+func hasAVX2() bool { return active == AVX2 || active == AVX512 }
 
 // ActivePath reports which implementation family the kernels use.
 func ActivePath() Path { return active }
@@ -43,7 +69,7 @@ func ActivePath() Path { return active }
 // returns the current one unchanged and false.
 func usePath(p Path) (prev Path, ok bool) {
 	prev = active
-	if p == AVX2 && !(haveAVX2Asm && cpuHasAVX2FMA()) {
+	if !canRun(p) {
 		return prev, false
 	}
 	active = p
@@ -91,7 +117,7 @@ func (i Info) String() string {
 	fmt.Fprintf(&b, "cpu:       %s\n", i.CPU)
 	fmt.Fprintf(&b, "features:  %s\n", strings.Join(i.Features, " "))
 	fmt.Fprintf(&b, "caches:    L1d %d KiB, L2 %d KiB, L3 %d KiB\n", i.Caches.L1/1024, i.Caches.L2/1024, i.Caches.L3/1024)
-	fmt.Fprintf(&b, "gemm:      micro-kernel %dx%d, MC=%d KC=%d NC=%d\n", i.Blocks.MR, i.Blocks.NR, i.Blocks.MC, i.Blocks.KC, i.Blocks.NC)
+	fmt.Fprintf(&b, "gemm:      %dx%d micro-kernel, MC=%d KC=%d NC=%d\n", i.Blocks.MR, i.Blocks.NR, i.Blocks.MC, i.Blocks.KC, i.Blocks.NC)
 	fmt.Fprintf(&b, "threads:   %d\n", i.Threads)
 	return b.String()
 }

@@ -10,5 +10,26 @@ package kernels
 //go:noescape
 func sgemmKernel6x16(k int, a *float32, b *float32, c *float32, ldc int, accumulate bool)
 
+// sgemmKernel14x32 computes the 14x32 tile at c (row stride ldc floats):
+// c[i][j] = (accumulate ? c[i][j] : 0) + sum over p<k of a[p*14+i] * b[p*32+j].
+//
+//go:noescape
+func sgemmKernel14x32(k int, a *float32, b *float32, c *float32, ldc int, accumulate bool)
+
+// sgemmKernel6x16Direct computes the 6x16 tile at c (row stride ldc floats) from A in place:
+// c[i][j] = (accumulate ? c[i][j] : 0) + sum over p<k of a[i*lda+p] * b[p*16+j].
+//
+//go:noescape
+func sgemmKernel6x16Direct(k int, a *float32, lda int, b *float32, c *float32, ldc int, accumulate bool)
+
+// sgemmKernel14x32Direct computes the 14x32 tile at c (row stride ldc floats) from A in place:
+// c[i][j] = (accumulate ? c[i][j] : 0) + sum over p<k of a[i*lda+p] * b[p*32+j].
+//
+//go:noescape
+func sgemmKernel14x32Direct(k int, a *float32, lda int, b *float32, c *float32, ldc int, accumulate bool)
+
 // fmaPeakLoop runs n iterations of 12 independent 8-wide FMAs (192 flops each).
 func fmaPeakLoop(n int)
+
+// fmaPeakLoop512 runs n iterations of 12 independent 16-wide FMAs (384 flops each).
+func fmaPeakLoop512(n int)

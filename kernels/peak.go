@@ -2,15 +2,29 @@ package kernels
 
 // PeakFlopsLoop runs n iterations of a loop of independent 8-wide FMA chains,
 // the most floating-point work a core can retire, and returns the flops done.
-// It uses the assembly loop whenever the CPU has AVX2+FMA (even when the
-// generic path is forced: the peak is the machine's, not the path's); without
-// it, a Go loop of independent multiply-adds stands in.
+// The loop is that of the widest vectors the CPU has (zmm with AVX-512, else
+// ymm), whichever path the kernels use: the peak is the machine's, not the
+// path's. Without the assembly, a Go loop of independent multiply-adds stands in.
 func PeakFlopsLoop(n int) float64 {
-	if haveAVX2Asm && cpuHasAVX2FMA() {
+	switch {
+	case canRun(AVX512):
+		fmaPeakLoop512(n)
+		return float64(n) * 12 * 32
+	case canRun(AVX2):
 		fmaPeakLoop(n)
 		return float64(n) * 12 * 16
 	}
 	return goPeakLoop(n)
+}
+
+// PeakFlopsLoopAVX2 is PeakFlopsLoop limited to ymm registers (0 flops where
+// AVX2 is missing): the peak of the AVX2 kernels.
+func PeakFlopsLoopAVX2(n int) float64 {
+	if !canRun(AVX2) {
+		return 0
+	}
+	fmaPeakLoop(n)
+	return float64(n) * 12 * 16
 }
 
 // goPeakLoop: 8 independent chains of float32 multiply-adds.

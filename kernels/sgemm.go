@@ -20,7 +20,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	g := gemm{transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, beta: beta, c: c, ldc: ldc,
-		transB: transB, b: b, ldb: ldb, blocks: gemmBlocks()}
+		transB: transB, b: b, ldb: ldb, uk: kernelFor(active), blocks: gemmBlocks()}
 	g.run()
 }
 
@@ -38,10 +38,18 @@ func SgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, lda int, 
 		scaleMatrix(m, n, beta, c, ldc)
 		return
 	}
-	bl := gemmBlocks()
+	// The packed layout fixes the micro-kernel: the one of the path it was
+	// packed for, if that can still run, else the generic twin of the same shape.
+	uk := kernelFor(pb.path)
+	if !canRun(pb.path) || active == Generic {
+		uk.run = func(kc int, a, b, c []float32, ldc int, acc bool) {
+			microKernelGeneric(uk.mr, uk.nr, kc, a, b, c, ldc, acc)
+		}
+	}
+	bl := blocksFor(machineCaches, uk)
 	bl.KC = pb.kc
 	g := gemm{transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, beta: beta, c: c, ldc: ldc,
-		packed: pb, blocks: bl}
+		packed: pb, uk: uk, blocks: bl}
 	g.run()
 }
 
@@ -100,23 +108,31 @@ type gemm struct {
 	packed         *PackedB // when set, b is unused
 	c              []float32
 	ldc            int
+	uk             microKernelSpec
 	blocks         Blocks
+	direct         bool // full strips of A are read in place, not packed
 }
+
+// directMaxN is the widest C for which the micro-kernel reads A in place:
+// each element of A then meets at most this many columns of B, too few to
+// repay packing it.
+const directMaxN = 128
 
 // run splits C into one block of rows or columns per thread; each thread runs
 // the BLIS loops on its block with its own packing buffers.
 func (g *gemm) run() {
+	g.direct = g.uk.direct != nil && !g.transA && g.alpha == 1 && g.n <= directMaxN
 	t := Threads()
 	flops := 2 * g.m * g.n * g.k
 	if flops < 1<<17 { // below ~0.1 ms of work, threads cost more than they give
 		t = 1
 	}
-	splitM := g.m >= g.n || g.packed != nil && g.m >= 4*mr*t
+	splitM := g.m >= g.n || g.packed != nil && g.m >= 4*g.uk.mr*t
 	var parts []span
 	if splitM {
-		parts = splitSpan(g.m, t, mr)
+		parts = splitSpan(g.m, t, g.uk.mr)
 	} else {
-		parts = splitSpan(g.n, t, nr)
+		parts = splitSpan(g.n, t, g.uk.nr)
 	}
 	parallelN(len(parts), t, func(i int) {
 		ws := workspaces.Get().(*workspace)
@@ -153,7 +169,7 @@ func splitSpan(n, parts, align int) []span {
 // workspace holds one thread's packing buffers, reused across calls.
 type workspace struct {
 	a, b []float32
-	tile [mr * nr]float32
+	tile [maxTile]float32
 }
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}
@@ -167,7 +183,7 @@ func grow(s []float32, n int) []float32 {
 
 // serial runs the five BLIS loops over the block rows x cols of C.
 func (g *gemm) serial(rows, cols span, ws *workspace) {
-	bl := g.blocks
+	bl, mr, nr := g.blocks, g.uk.mr, g.uk.nr
 	if g.beta != 0 && g.beta != 1 {
 		for i := rows.lo; i < rows.hi; i++ {
 			row := g.c[i*g.ldc+cols.lo : i*g.ldc+cols.hi]
@@ -189,22 +205,30 @@ func (g *gemm) serial(rows, cols span, ws *workspace) {
 				bp = g.packed.panels(pc, jc, kc, nc)
 			} else {
 				bp = ws.b[:roundUp(nc, nr)*kc]
-				packB(bp, g.transB, g.b, g.ldb, pc, jc, kc, nc)
+				packB(nr, bp, g.transB, g.b, g.ldb, pc, jc, kc, nc)
 			}
 			accumulate := pc > 0 || g.beta != 0
 			for ic := rows.lo; ic < rows.hi; ic += bl.MC {
 				mc := min(bl.MC, rows.hi-ic)
 				ap := ws.a[:roundUp(mc, mr)*kc]
-				packA(ap, g.transA, g.a, g.lda, ic, pc, mc, kc, g.alpha)
-				g.macroKernel(ap, bp, ic, jc, mc, nc, kc, accumulate, ws)
+				if g.direct {
+					// Only the last, partial strip is packed.
+					full := mc / mr * mr
+					if full < mc {
+						packA(mr, ap[full*kc:], g.transA, g.a, g.lda, ic+full, pc, mc-full, kc, g.alpha)
+					}
+				} else {
+					packA(mr, ap, g.transA, g.a, g.lda, ic, pc, mc, kc, g.alpha)
+				}
+				g.macroKernel(ap, bp, ic, jc, pc, mc, nc, kc, accumulate, ws)
 			}
 		}
 	}
 }
 
 // macroKernel sweeps the micro-kernel over an mc x nc block of C.
-func (g *gemm) macroKernel(ap, bp []float32, ic, jc, mc, nc, kc int, accumulate bool, ws *workspace) {
-	asm := active == AVX2
+func (g *gemm) macroKernel(ap, bp []float32, ic, jc, pc, mc, nc, kc int, accumulate bool, ws *workspace) {
+	mr, nr := g.uk.mr, g.uk.nr
 	for jr := 0; jr < nc; jr += nr {
 		nn := min(nr, nc-jr)
 		bs := bp[jr*kc : jr*kc+nr*kc]
@@ -213,12 +237,20 @@ func (g *gemm) macroKernel(ap, bp []float32, ic, jc, mc, nc, kc int, accumulate 
 			as := ap[ir*kc : ir*kc+mr*kc]
 			off := (ic+ir)*g.ldc + jc + jr
 			if mm == mr && nn == nr {
-				microKernel(asm, kc, as, bs, g.c[off:], g.ldc, accumulate)
+				if g.direct {
+					g.uk.direct(kc, g.a[(ic+ir)*g.lda+pc:], g.lda, bs, g.c[off:], g.ldc, accumulate)
+				} else {
+					g.uk.run(kc, as, bs, g.c[off:], g.ldc, accumulate)
+				}
 				continue
 			}
-			// Edge tile: compute the whole 6x16 into a scratch tile, then
-			// write back only the part inside C.
-			microKernel(asm, kc, as, bs, ws.tile[:], nr, false)
+			// Edge tile: compute the whole tile into scratch, then write
+			// back only the part inside C.
+			if g.direct && mm == mr {
+				g.uk.direct(kc, g.a[(ic+ir)*g.lda+pc:], g.lda, bs, ws.tile[:], nr, false)
+			} else {
+				g.uk.run(kc, as, bs, ws.tile[:], nr, false)
+			}
 			for i := 0; i < mm; i++ {
 				dst := g.c[off+i*g.ldc : off+i*g.ldc+nn]
 				src := ws.tile[i*nr : i*nr+nn]
@@ -232,15 +264,6 @@ func (g *gemm) macroKernel(ap, bp []float32, ic, jc, mc, nc, kc int, accumulate 
 			}
 		}
 	}
-}
-
-func microKernel(asm bool, kc int, a, b, c []float32, ldc int, accumulate bool) {
-	_ = c[(mr-1)*ldc+nr-1] // the whole tile is inside c
-	if asm {
-		sgemmKernel6x16(kc, &a[0], &b[0], &c[0], ldc, accumulate)
-		return
-	}
-	microKernelGeneric(kc, a, b, c, ldc, accumulate)
 }
 
 func roundUp(v, m int) int { return (v + m - 1) / m * m }

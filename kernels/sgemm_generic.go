@@ -1,10 +1,11 @@
 package kernels
 
-// microKernelGeneric is the pure-Go twin of the assembly micro-kernel:
+// microKernelGeneric is the pure-Go twin of the assembly micro-kernels:
 // c[i][j] = (accumulate ? c[i][j] : 0) + sum_p a[p*mr+i] * b[p*nr+j]
-// for the mr x nr tile. It works on 2x4 sub-tiles so that the eight
-// accumulators, two values of A and four of B stay in registers.
-func microKernelGeneric(kc int, a, b, c []float32, ldc int, accumulate bool) {
+// for the mr x nr tile (mr even, nr a multiple of 4). It works on 2x4
+// sub-tiles so that the eight accumulators, two values of A and four of B
+// stay in registers.
+func microKernelGeneric(mr, nr, kc int, a, b, c []float32, ldc int, accumulate bool) {
 	a = a[:kc*mr]
 	b = b[:kc*nr]
 	for i := 0; i < mr; i += 2 {

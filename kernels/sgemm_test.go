@@ -49,10 +49,11 @@ func randSlice(r *rand.Rand, n int) []float32 {
 
 // paths returns the implementations this machine can run.
 func paths() []Path {
-	ps := []Path{Generic}
-	if prev, ok := usePath(AVX2); ok {
-		usePath(prev)
-		ps = append(ps, AVX2)
+	var ps []Path
+	for _, p := range []Path{Generic, AVX2, AVX512} {
+		if canRun(p) {
+			ps = append(ps, p)
+		}
 	}
 	return ps
 }
@@ -251,22 +252,38 @@ func TestSgemmBadArgsPanic(t *testing.T) {
 
 func TestMicroKernelTwins(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	if _, ok := usePath(AVX2); !ok {
-		t.Skip("no AVX2 kernels here")
-	}
-	usePath(active)
-	for _, kc := range []int{0, 1, 2, 3, 4, 5, 7, 17, 64, 257} {
-		for _, acc := range []bool{false, true} {
-			a, b := randSlice(r, max(kc, 1)*mr), randSlice(r, max(kc, 1)*nr)
-			ldc := nr + 3
-			c0 := randSlice(r, mr*ldc)
-			c1 := append([]float32(nil), c0...)
-			microKernel(true, kc, a, b, c0, ldc, acc)
-			microKernel(false, kc, a, b, c1, ldc, acc)
-			requireClose(t, c1, c0, kc, fmt.Sprintf("kc=%d acc=%v", kc, acc))
-			for i := 0; i < mr; i++ {
-				for j := nr; j < ldc; j++ {
-					require.Equal(t, c1[i*ldc+j], c0[i*ldc+j], "column past the tile written")
+	for _, p := range paths() {
+		if p == Generic {
+			continue
+		}
+		uk := kernelFor(p)
+		for _, kc := range []int{1, 2, 3, 4, 5, 7, 17, 64, 257} {
+			for _, acc := range []bool{false, true} {
+				a, b := randSlice(r, kc*uk.mr), randSlice(r, kc*uk.nr)
+				ldc := uk.nr + 3
+				c0 := randSlice(r, uk.mr*ldc)
+				c1 := append([]float32(nil), c0...)
+				uk.run(kc, a, b, c0, ldc, acc)
+				microKernelGeneric(uk.mr, uk.nr, kc, a, b, c1, ldc, acc)
+				requireClose(t, c1, c0, kc, fmt.Sprintf("%s kc=%d acc=%v", p, kc, acc))
+
+				// The direct variant reads the same A unpacked, row stride lda.
+				lda := kc + 5
+				ad := make([]float32, uk.mr*lda)
+				for i := 0; i < uk.mr; i++ {
+					for q := 0; q < kc; q++ {
+						ad[i*lda+q] = a[q*uk.mr+i]
+					}
+				}
+				c2 := append([]float32(nil), c0...)
+				c3 := append([]float32(nil), c0...)
+				uk.run(kc, a, b, c2, ldc, acc)
+				uk.direct(kc, ad, lda, b, c3, ldc, acc)
+				require.Equal(t, c2, c3, "%s direct kc=%d: same sums in the same order", p, kc)
+				for i := 0; i < uk.mr; i++ {
+					for j := uk.nr; j < ldc; j++ {
+						require.Equal(t, c1[i*ldc+j], c0[i*ldc+j], "%s: column past the tile written", p)
+					}
 				}
 			}
 		}
