@@ -40,6 +40,9 @@ func (f *File) readHeaderV2Prefix(h *objectHeader) ([]continuation, error) {
 	if c.err != nil {
 		return nil, errf("object header at address %d: %v", h.addr, c.err)
 	}
+	if chunkSize > uint64(f.size) {
+		return nil, errf("object header at address %d: first chunk of %d bytes in a %d-byte file", h.addr, chunkSize, f.size)
+	}
 	start := uint64(c.off)
 	whole, err := f.readAt(h.addr, start+chunkSize+4, "object header")
 	if err != nil {
