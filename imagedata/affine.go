@@ -11,31 +11,44 @@ import "math"
 // summed in float64 in scipy's order.
 func affine(dst, x []float32, h, w int, m [3][3]float64, mode FillMode, cval float64) {
 	cv := float32(cval)
+	lastR, lastC := float64(h-1), float64(w-1)
 	for r := 0; r < h; r++ {
 		out := dst[3*r*w : 3*(r+1)*w]
 		for c := 0; c < w; c++ {
 			fr, fc := float64(r), float64(c)
 			ir := float64(float64(fr*m[0][0])+float64(fc*m[0][1])) + m[0][2]
 			ic := float64(float64(fr*m[1][0])+float64(fc*m[1][1])) + m[1][2]
+			o := out[3*c : 3*c+3]
+			if ir >= 0 && ir < lastR && ic >= 0 && ic < lastC {
+				// Inside: no mapping, both taps in range (the common case).
+				r0, c0 := int(ir), int(ic)
+				fr, fc := ir-float64(r0), ic-float64(c0)
+				sample(o, x, w, r0, r0+1, c0, c0+1, 1-fr, fr, 1-fc, fc)
+				continue
+			}
 			r0, r1, wr0, wr1, okR := taps(ir, h, mode)
 			c0, c1, wc0, wc1, okC := taps(ic, w, mode)
-			o := out[3*c : 3*c+3]
 			if !okR || !okC {
 				o[0], o[1], o[2] = cv, cv, cv
 				continue
 			}
-			p00 := x[3*(r0*w+c0):]
-			p01 := x[3*(r0*w+c1):]
-			p10 := x[3*(r1*w+c0):]
-			p11 := x[3*(r1*w+c1):]
-			for k := 0; k < 3; k++ {
-				v := float64(float64(p00[k])*wr0) * wc0
-				v += float64(float64(p01[k])*wr0) * wc1
-				v += float64(float64(p10[k])*wr1) * wc0
-				v += float64(float64(p11[k])*wr1) * wc1
-				o[k] = float32(v)
-			}
+			sample(o, x, w, r0, r1, c0, c1, wr0, wr1, wc0, wc1)
 		}
+	}
+}
+
+// sample writes the bilinear blend of four pixels, summed as scipy sums them.
+func sample(o, x []float32, w, r0, r1, c0, c1 int, wr0, wr1, wc0, wc1 float64) {
+	p00 := x[3*(r0*w+c0):]
+	p01 := x[3*(r0*w+c1):]
+	p10 := x[3*(r1*w+c0):]
+	p11 := x[3*(r1*w+c1):]
+	for k := 0; k < 3; k++ {
+		v := float64(float64(p00[k])*wr0) * wc0
+		v += float64(float64(p01[k])*wr0) * wc1
+		v += float64(float64(p10[k])*wr1) * wc0
+		v += float64(float64(p11[k])*wr1) * wc1
+		o[k] = float32(v)
 	}
 }
 

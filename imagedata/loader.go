@@ -12,7 +12,7 @@ import (
 // Batch is one batch of images: X holds N images of H x W x C float32 values
 // (NHWC, RGB), Y the labels in the Loader's LabelMode (N x len(classes) for
 // Categorical, N values otherwise). A Batch returned by Epoch.Next is reused:
-// it stays valid until the next call to Next.
+// it stays valid until the next call to Next or Close.
 type Batch struct {
 	X          []float32
 	N, H, W, C int
@@ -26,6 +26,9 @@ type Batch struct {
 type Loader struct {
 	list *Listing
 	opts Options
+
+	mu    sync.Mutex
+	spare []*slot // batch buffers kept between epochs: tens of megabytes
 }
 
 // NewLoader checks the options and returns a Loader over list.
@@ -107,6 +110,7 @@ type Epoch struct {
 	ready   chan *slot
 	free    chan *slot
 	held    *slot
+	all     []*slot
 	err     error
 	skipped []*FileError
 }
@@ -119,8 +123,9 @@ func (ld *Loader) Epoch(ctx context.Context, epoch int) *Epoch {
 	e := &Epoch{ld: ld, ctx: ctx, cancel: cancel,
 		ready: make(chan *slot, o.Prefetch+1),
 		free:  make(chan *slot, o.Prefetch+1)}
-	for range o.Prefetch + 1 {
-		e.free <- ld.newSlot()
+	e.all = ld.takeSlots(o.Prefetch + 1)
+	for _, s := range e.all {
+		e.free <- s
 	}
 	jobs := make(chan job)
 	e.wg.Add(1 + o.Workers)
@@ -129,6 +134,25 @@ func (ld *Loader) Epoch(ctx context.Context, epoch int) *Epoch {
 		go e.work(jobs)
 	}
 	return e
+}
+
+// takeSlots reuses the buffers of earlier epochs, allocating the rest.
+func (ld *Loader) takeSlots(n int) []*slot {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	k := min(n, len(ld.spare))
+	out := append([]*slot(nil), ld.spare[len(ld.spare)-k:]...)
+	ld.spare = ld.spare[:len(ld.spare)-k]
+	for len(out) < n {
+		out = append(out, ld.newSlot())
+	}
+	return out
+}
+
+func (ld *Loader) putSlots(s []*slot) {
+	ld.mu.Lock()
+	ld.spare = append(ld.spare, s...)
+	ld.mu.Unlock()
 }
 
 func (ld *Loader) newSlot() *slot {
@@ -275,7 +299,9 @@ func (e *Epoch) finish(s *slot) error {
 // Skipped lists the files left out so far under SkipOnError.
 func (e *Epoch) Skipped() []*FileError { return e.skipped }
 
-// Close stops the workers and waits for them. It is safe to call twice.
+// Close stops the workers, waits for them, and hands the batch buffers back to
+// the Loader for the next epoch (so the last Batch is invalid after Close). It
+// is safe to call twice.
 func (e *Epoch) Close() {
 	if e.err == nil {
 		e.err = errClosed
@@ -287,6 +313,10 @@ func (e *Epoch) Close() {
 		}
 	}()
 	e.wg.Wait()
+	if e.all != nil {
+		e.ld.putSlots(e.all)
+		e.all, e.held = nil, nil
+	}
 }
 
 // errClosed is returned by Next after Close.
