@@ -1,0 +1,96 @@
+// Package specweights regenerates, bit for bit, the deterministic weights and
+// pseudo-images of the golden test data (../shared/golden/WEIGHTS-SPEC.md):
+// each variable is filled from a splitmix64 stream seeded with the FNV-1a hash
+// of "<layer>/<var>", so tests need no weight files.
+package specweights
+
+import "math"
+
+// FNV1a64 is the 64-bit FNV-1a hash of s.
+func FNV1a64(s string) uint64 {
+	h := uint64(0xcbf29ce484222325)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 0x100000001b3
+	}
+	return h
+}
+
+// Stream is a splitmix64 generator.
+type Stream struct{ state uint64 }
+
+// NewStream starts the stream of seed string s.
+func NewStream(s string) *Stream { return &Stream{FNV1a64(s)} }
+
+// Next returns the next 64-bit output.
+func (r *Stream) Next() uint64 {
+	r.state += 0x9e3779b97f4a7c15
+	z := r.state
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// U returns the next draw: a 24-bit value in [0, 1).
+func (r *Stream) U() float64 { return float64(r.Next()>>40) / 16777216.0 }
+
+// Variable returns the values of variable v ("kernel", "bias", "gamma", ...)
+// of layer, with the given Keras shape. fanIn is the kernel's fan-in (kh*kw*cin
+// for Conv2D, kh*kw for DepthwiseConv2D, in for Dense); other variables ignore
+// it. Unknown variable names give false.
+func Variable(layer, v string, shape []int, fanIn int) ([]float32, bool) {
+	var value func(u float64) float64
+	switch v {
+	case "kernel", "depthwise_kernel":
+		scale := math.Sqrt(6 / float64(fanIn))
+		value = func(u float64) float64 { return (2*u - 1) * scale }
+	case "bias", "beta":
+		value = func(u float64) float64 { return (2*u - 1) * 0.05 }
+	case "gamma":
+		value = func(u float64) float64 { return 0.75 + 0.5*u }
+	case "moving_mean":
+		value = func(u float64) float64 { return (2*u - 1) * 0.1 }
+	case "moving_variance":
+		value = func(u float64) float64 { return 0.5 + u }
+	default:
+		return nil, false
+	}
+	r := NewStream(layer + "/" + v)
+	out := make([]float32, elements(shape))
+	for i := range out {
+		out[i] = float32(value(r.U()))
+	}
+	return out, true
+}
+
+// FanIn is the fan-in the spec uses for a kernel variable of the given Keras
+// shape: all dimensions but the last for Conv2D and Dense kernels
+// (kh*kw*cin, in), and kh*kw for a depthwise kernel.
+func FanIn(v string, shape []int) int {
+	if len(shape) == 0 {
+		return 1
+	}
+	if v == "depthwise_kernel" && len(shape) == 4 {
+		return shape[0] * shape[1]
+	}
+	return elements(shape[:len(shape)-1])
+}
+
+// RawImages returns the pseudo-images of the given NHWC shape: the stream of
+// seed "input", value float32(u*255), in C order.
+func RawImages(shape []int) []float32 {
+	r := NewStream("input")
+	out := make([]float32, elements(shape))
+	for i := range out {
+		out[i] = float32(r.U() * 255.0)
+	}
+	return out
+}
+
+func elements(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
