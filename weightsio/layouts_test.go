@@ -70,3 +70,31 @@ func TestOverflowAttributes(t *testing.T) {
 		t.Fatalf("last layer %+v, want input_1 without weights", last)
 	}
 }
+
+// TestReadAllFloat32 checks that the shared-allocation read gives each
+// weight's values.
+func TestReadAllFloat32(t *testing.T) {
+	f, err := weightsio.Open(testenv.Testdata(t, "h5", "mobilenet_2_5_224_tf_no_top.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	all, err := f.ReadAllFloat32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range f.Layers() {
+		if len(all[l.Name]) != len(l.Weights) {
+			t.Fatalf("layer %s: %d weights, want %d", l.Name, len(all[l.Name]), len(l.Weights))
+		}
+		for i, w := range l.Weights {
+			want, err := w.Float32()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(all[l.Name][i]) != fmt.Sprint(want) {
+				t.Fatalf("%s differs", w.Path)
+			}
+		}
+	}
+}
