@@ -1,0 +1,86 @@
+package imagedata
+
+import (
+	"math"
+	"testing"
+)
+
+// TestTFBilinearKnownValues: tf.image.resize([[0, 255]], [1, 4]) is
+// [0, 63.75, 191.25, 255] with half-pixel centres; shrinking takes two-tap
+// samples with no antialiasing.
+func TestTFBilinearKnownValues(t *testing.T) {
+	src := &Image{W: 2, H: 1, Pix: []uint8{0, 0, 0, 255, 255, 255}}
+	got := ResizeTFBilinear(src, 4, 1, nil)
+	want := []float32{0, 63.75, 191.25, 255}
+	for i, v := range want {
+		if got[3*i] != v || got[3*i+2] != v {
+			t.Fatalf("upscale: %v, want %v per channel", got, want)
+		}
+	}
+	row := &Image{W: 8, H: 1, Pix: make([]uint8, 24)}
+	for i := range 8 {
+		row.Pix[3*i] = uint8(10 * i)
+	}
+	// 8 -> 2: centres at 1.5 and 5.5: (10+20)/2 and (50+60)/2.
+	got = ResizeTFBilinear(row, 2, 1, nil)
+	if got[0] != 15 || got[3] != 55 {
+		t.Fatalf("downscale: %v, want 15 and 55", []float32{got[0], got[3]})
+	}
+}
+
+func TestResizeSameSizeIsCopy(t *testing.T) {
+	src := &Image{W: 3, H: 2, Pix: []uint8{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18}}
+	for interp := Nearest; interp <= Lanczos; interp++ {
+		got := ResizePIL(src, 3, 2, interp)
+		if string(got.Pix) != string(src.Pix) {
+			t.Errorf("%v changed a same-size image", interp)
+		}
+	}
+	tf := ResizeTFBilinear(src, 3, 2, nil)
+	for i, v := range src.Pix {
+		if tf[i] != float32(v) {
+			t.Fatalf("TF same size: %v", tf)
+		}
+	}
+}
+
+// TestResizeConstantStaysConstant: every filter preserves a flat colour at
+// any scale (the weights are normalised), including 1-pixel outputs.
+func TestResizeConstantStaysConstant(t *testing.T) {
+	src := NewImage(37, 23)
+	for i := range src.Pix {
+		src.Pix[i] = []uint8{200, 17, 99}[i%3]
+	}
+	for interp := Nearest; interp <= Lanczos; interp++ {
+		for _, size := range [][2]int{{1, 1}, {5, 80}, {74, 3}, {224, 224}} {
+			got := ResizePIL(src, size[0], size[1], interp)
+			for i, v := range got.Pix {
+				if v != src.Pix[i%3] {
+					t.Fatalf("%v to %v: pixel value %d at %d", interp, size, v, i)
+				}
+			}
+		}
+	}
+	tf := ResizeTFBilinear(src, 9, 50, nil)
+	for i, v := range tf {
+		if math.Abs(float64(v)-float64(src.Pix[i%3])) > 1e-4 {
+			t.Fatalf("TF: %v at %d", v, i)
+		}
+	}
+}
+
+func TestParseNames(t *testing.T) {
+	for i := Nearest; i <= Lanczos; i++ {
+		if p, err := ParseInterpolation(i.String()); err != nil || p != i {
+			t.Errorf("%v: %v %v", i, p, err)
+		}
+	}
+	for m := FillNearest; m <= FillWrap; m++ {
+		if p, err := ParseFillMode(m.String()); err != nil || p != m {
+			t.Errorf("%v: %v %v", m, p, err)
+		}
+	}
+	if _, err := ParseInterpolation("area"); err == nil {
+		t.Error("area: no error")
+	}
+}
