@@ -39,6 +39,26 @@ func BenchmarkConvVGG16(b *testing.B) {
 			}
 			b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+		b.Run(fmt.Sprintf("%s/forward_unpacked", l.name), func(b *testing.B) {
+			for b.Loop() {
+				Conv2D(p, x, w, bias, ActReLU, y)
+			}
+			b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		dx := make([]float32, len(x))
+		b.Run(fmt.Sprintf("%s/backward_input", l.name), func(b *testing.B) {
+			for b.Loop() {
+				Conv2DBackwardInput(p, y, w, dx)
+			}
+			b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		dw, db := make([]float32, len(w)), make([]float32, p.OutC)
+		b.Run(fmt.Sprintf("%s/backward_weights", l.name), func(b *testing.B) {
+			for b.Loop() {
+				Conv2DBackwardWeights(p, x, y, dw, db)
+			}
+			b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }
 

@@ -72,10 +72,17 @@ type convWorkspace struct {
 
 var convWorkspaces = sync.Pool{New: func() any { return &convWorkspace{zero: make([]float32, convZeroSize)} }}
 
-// convPlan is the blocking of one forward convolution.
+// convPlan is the blocking of one indirect convolution: the operand tensor
+// A (N, aH, aW, aC) is read through the pointer table and the output (N, oh,
+// ow, oc) is written in tiles. The forward convolution reads x and writes y;
+// the input gradient (transposed) reads dy and writes dx, with the taps whose
+// output position is not on the stride grid pointing at zeros.
 type convPlan struct {
 	p          ConvParams
-	oh, ow, m  int
+	transposed bool
+	aH, aW, aC int // operand tensor
+	oh, ow, oc int // output tensor
+	m          int
 	k          int
 	gather     bool // small C: gather each pixel's K values into a row
 	segLen     int  // floats per segment
@@ -85,31 +92,57 @@ type convPlan struct {
 	ocp        int  // OutC rounded up to convNR
 }
 
-func newConvPlan(p ConvParams) convPlan {
-	pl := convPlan{p: p, oh: p.OutH(), ow: p.OutW()}
+func newConvPlan(p ConvParams, transposed bool) convPlan {
+	pl := convPlan{p: p, transposed: transposed}
+	if transposed {
+		pl.aH, pl.aW, pl.aC = p.OutH(), p.OutW(), p.OutC
+		pl.oh, pl.ow, pl.oc = p.H, p.W, p.C
+	} else {
+		pl.aH, pl.aW, pl.aC = p.H, p.W, p.C
+		pl.oh, pl.ow, pl.oc = p.OutH(), p.OutW(), p.OutC
+	}
 	pl.m = p.N * pl.oh * pl.ow
-	pl.k = p.KH * p.KW * p.C
-	pl.ocp = roundUp(p.OutC, convNR)
+	pl.k = p.KH * p.KW * pl.aC
+	pl.ocp = roundUp(pl.oc, convNR)
 	switch {
-	case p.C < convSmallC && pl.k <= convMaxIm2K:
+	case pl.aC < convSmallC && pl.k <= convMaxIm2K:
 		pl.gather = true
 		nb := (pl.k + convKC - 1) / convKC
 		pl.segLen = (pl.k + nb - 1) / nb
 		pl.nseg = nb
 		pl.segsPerBlk = 1
-	case p.C <= convKC:
-		pl.segLen = p.C
+	case pl.aC <= convKC:
+		pl.segLen = pl.aC
 		pl.segsPerTap = 1
 		pl.nseg = p.KH * p.KW
-		pl.segsPerBlk = max(1, convKC/p.C)
+		pl.segsPerBlk = max(1, convKC/pl.aC)
 	default:
-		nb := (p.C + convKC - 1) / convKC
-		pl.segLen = (p.C + nb - 1) / nb
+		nb := (pl.aC + convKC - 1) / convKC
+		pl.segLen = (pl.aC + nb - 1) / nb
 		pl.segsPerTap = nb
 		pl.nseg = p.KH * p.KW * nb
 		pl.segsPerBlk = 1
 	}
 	return pl
+}
+
+// src returns the operand pixel that output pixel (r, c) meets through tap
+// (kh, kw), and false where that is padding (or, transposed, off the stride
+// grid).
+func (pl *convPlan) src(r, c, kh, kw int) (ih, iw int, ok bool) {
+	p := &pl.p
+	if !pl.transposed {
+		ih = r*p.StrideH + kh*p.DilationH - p.PadTop
+		iw = c*p.StrideW + kw*p.DilationW - p.PadLeft
+		return ih, iw, ih >= 0 && ih < pl.aH && iw >= 0 && iw < pl.aW
+	}
+	nh := r + p.PadTop - kh*p.DilationH
+	nw := c + p.PadLeft - kw*p.DilationW
+	if nh < 0 || nw < 0 || nh%p.StrideH != 0 || nw%p.StrideW != 0 {
+		return 0, 0, false
+	}
+	ih, iw = nh/p.StrideH, nw/p.StrideW
+	return ih, iw, ih < pl.aH && iw < pl.aW
 }
 
 // segK returns the reduction index and length of segment s.
@@ -120,33 +153,38 @@ func (pl *convPlan) segK(s int) (k0, n int) {
 	}
 	tap, part := s/pl.segsPerTap, s%pl.segsPerTap
 	c0 := part * pl.segLen
-	return tap*pl.p.C + c0, min(pl.segLen, pl.p.C-c0)
+	return tap*pl.aC + c0, min(pl.segLen, pl.aC-c0)
 }
 
-// conv2DIndirect runs the forward convolution over tasks of convMC pixels
-// (and, when there are few pixels, ranges of output channels).
+// conv2DIndirect runs the forward convolution.
 func conv2DIndirect(p ConvParams, x []float32, w convWeights, bias []float32, act Activation, y []float32) {
-	pl := newConvPlan(p)
-	// Weights: in place when OutC is a multiple of 16, else packed panels.
+	pl := newConvPlan(p, false)
+	pl.run(x, w, bias, act, y)
+}
+
+// run computes the output over tasks of convMC pixels (and, when there are
+// few pixels, ranges of output channels). w is the K x oc weight matrix.
+func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activation, y []float32) {
+	// Weights: in place when oc is a multiple of 16, else packed panels.
 	var wb []float32
-	ldb := p.OutC
+	ldb := pl.oc
 	panelStride := 0 // floats between the panels of 16 channels (0: in place)
 	var packBuf *[]float32
 	switch {
 	case w.packed != nil:
 		wb, ldb, panelStride = w.packed, convNR, pl.k*convNR
-	case p.OutC%convNR == 0:
+	case pl.oc%convNR == 0:
 		wb = w.raw
 	default:
 		packBuf = floatPool.Get().(*[]float32)
-		*packBuf = packPanels(w.raw, pl.k, p.OutC, *packBuf)
+		*packBuf = packPanels(w.raw, pl.k, pl.oc, *packBuf)
 		wb, ldb, panelStride = *packBuf, convNR, pl.k*convNR
 		defer floatPool.Put(packBuf)
 	}
 	var biasPad []float32
 	if bias != nil {
-		if p.OutC%convNR == 0 {
-			biasPad = bias[:p.OutC]
+		if pl.oc%convNR == 0 {
+			biasPad = bias[:pl.oc]
 		} else {
 			biasPad = make([]float32, pl.ocp)
 			copy(biasPad, bias)
@@ -193,7 +231,6 @@ var floatPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // block computes output pixels [m0, m1) x channels [j0, j1).
 func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride int, bias []float32, flagsLast int, y []float32, m0, m1, j0, j1 int, asm bool) {
-	p := &pl.p
 	mcount := m1 - m0
 	strips := (mcount + convMR - 1) / convMR
 	if len(ws.zero) < pl.segLen {
@@ -220,7 +257,7 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 		}
 	}
 	// Output: in place when whole tiles fit in y, else through obuf.
-	inPlace := p.OutC%convNR == 0
+	inPlace := pl.oc%convNR == 0
 	obufLd := pl.ocp
 	if !inPlace || mcount%convMR != 0 {
 		ws.obuf = grow(ws.obuf, strips*convMR*obufLd)
@@ -247,9 +284,9 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 			for s := 0; s < strips; s++ {
 				full := inPlace && (s+1)*convMR <= mcount
 				var c []float32
-				ldc := p.OutC
+				ldc := pl.oc
 				if full {
-					c = y[(m0+s*convMR)*p.OutC+j:]
+					c = y[(m0+s*convMR)*pl.oc+j:]
 				} else {
 					c = ws.obuf[s*convMR*obufLd+j:]
 					ldc = obufLd
@@ -269,7 +306,7 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 				if m >= m1 {
 					break
 				}
-				copy(y[m*p.OutC+j0:m*p.OutC+min(j1, p.OutC)], ws.obuf[(s*convMR+i)*obufLd+j0:])
+				copy(y[m*pl.oc+j0:m*pl.oc+min(j1, pl.oc)], ws.obuf[(s*convMR+i)*obufLd+j0:])
 			}
 		}
 	}
@@ -312,18 +349,16 @@ func (pl *convPlan) segPtr(ws *convWorkspace, x []float32, m, lm, g int, zero *f
 	if pl.gather {
 		return &ws.im2[lm*pl.k+g*pl.segLen]
 	}
-	p := &pl.p
 	tap, part := g/pl.segsPerTap, g%pl.segsPerTap
-	kh, kw := tap/p.KW, tap%p.KW
+	kh, kw := tap/pl.p.KW, tap%pl.p.KW
 	n := m / (pl.oh * pl.ow)
 	r := m / pl.ow % pl.oh
 	c := m % pl.ow
-	ih := r*p.StrideH + kh*p.DilationH - p.PadTop
-	iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
-	if ih < 0 || ih >= p.H || iw < 0 || iw >= p.W {
+	ih, iw, ok := pl.src(r, c, kh, kw)
+	if !ok {
 		return zero
 	}
-	return &x[((n*p.H+ih)*p.W+iw)*p.C+part*pl.segLen]
+	return &x[((n*pl.aH+ih)*pl.aW+iw)*pl.aC+part*pl.segLen]
 }
 
 // gatherRows writes, for pixels [m0, m1), the K = KH*KW*C operand values of
@@ -336,15 +371,14 @@ func (pl *convPlan) gatherRows(dst, x []float32, m0, m1 int) {
 		r := m / pl.ow % pl.oh
 		c := m % pl.ow
 		for kh := 0; kh < p.KH; kh++ {
-			ih := r*p.StrideH + kh*p.DilationH - p.PadTop
 			for kw := 0; kw < p.KW; kw++ {
-				iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
-				d := row[(kh*p.KW+kw)*p.C : (kh*p.KW+kw+1)*p.C]
-				if ih < 0 || ih >= p.H || iw < 0 || iw >= p.W {
+				d := row[(kh*p.KW+kw)*pl.aC : (kh*p.KW+kw+1)*pl.aC]
+				ih, iw, ok := pl.src(r, c, kh, kw)
+				if !ok {
 					clear(d)
 					continue
 				}
-				copy(d, x[((n*p.H+ih)*p.W+iw)*p.C:])
+				copy(d, x[((n*pl.aH+ih)*pl.aW+iw)*pl.aC:])
 			}
 		}
 	}
@@ -418,10 +452,80 @@ func convKernelGeneric(nseg, seglen int, tab []*float32, b []float32, ldb int, c
 	}
 }
 
+// conv2DBackwardInput runs the transposed indirect convolution: dx pixel
+// (ih, iw) gathers, through tap (kh, kw), the dy pixel whose window put that
+// tap on it, times the tap's weights transposed (OutC x C).
 func conv2DBackwardInput(p ConvParams, dy, w, dx []float32) {
-	conv2DBackwardInputDirect(p, dy, w, dx)
+	if p.N*p.H*p.W == 0 {
+		return
+	}
+	if p.OutH() == 0 || p.OutW() == 0 {
+		clear(dx[:p.N*p.H*p.W*p.C])
+		return
+	}
+	taps := p.KH * p.KW
+	buf := floatPool.Get().(*[]float32)
+	defer floatPool.Put(buf)
+	*buf = grow(*buf, taps*p.C*p.OutC)
+	wt := *buf
+	parallel(taps, func(t int) {
+		src := w[t*p.C*p.OutC : (t+1)*p.C*p.OutC]
+		dst := wt[t*p.C*p.OutC : (t+1)*p.C*p.OutC]
+		transposeBlock(src, p.C, p.OutC, dst)
+	})
+	pl := newConvPlan(p, true)
+	pl.run(dy, convWeights{raw: wt}, nil, ActNone, dx)
 }
 
-func conv2DBackwardWeights(p ConvParams, x, dy, dw []float32) {
-	conv2DBackwardWeightsDirect(p, x, dy, dw)
+// transposeBlock sets dst (cols x rows) to the transpose of src (rows x cols).
+func transposeBlock(src []float32, rows, cols int, dst []float32) {
+	const tb = 32
+	for i0 := 0; i0 < rows; i0 += tb {
+		for j0 := 0; j0 < cols; j0 += tb {
+			for i := i0; i < min(rows, i0+tb); i++ {
+				row := src[i*cols : i*cols+cols]
+				for j := j0; j < min(cols, j0+tb); j++ {
+					dst[j*rows+i] = row[j]
+				}
+			}
+		}
+	}
 }
+
+// conv2DBackwardWeights computes dw = im2col(x)^T * dy with Sgemm, over
+// chunks of output pixels whose im2col rows are gathered into a pooled buffer
+// (a 1x1 stride-1 unpadded convolution uses x itself).
+func conv2DBackwardWeights(p ConvParams, x, dy, dw []float32) {
+	pl := newConvPlan(p, false)
+	k := pl.k
+	dw = dw[:k*p.OutC]
+	if pl.m == 0 {
+		clear(dw)
+		return
+	}
+	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop == 0 && p.PadBottom == 0 && p.PadLeft == 0 && p.PadRight == 0 {
+		Sgemm(true, false, p.C, p.OutC, pl.m, 1, x, p.C, dy, p.OutC, 0, dw, p.OutC)
+		return
+	}
+	chunk := max(convMR, min(pl.m, convIm2colFloats/k))
+	buf := floatPool.Get().(*[]float32)
+	defer floatPool.Put(buf)
+	*buf = grow(*buf, chunk*k)
+	cols := *buf
+	const rowsPerTask = 64
+	for m0 := 0; m0 < pl.m; m0 += chunk {
+		m1 := min(pl.m, m0+chunk)
+		parallel((m1-m0+rowsPerTask-1)/rowsPerTask, func(t int) {
+			r0 := m0 + t*rowsPerTask
+			pl.gatherRows(cols[(r0-m0)*k:], x, r0, min(m1, r0+rowsPerTask))
+		})
+		beta := float32(1)
+		if m0 == 0 {
+			beta = 0
+		}
+		Sgemm(true, false, k, p.OutC, m1-m0, 1, cols, k, dy[m0*p.OutC:], p.OutC, beta, dw, p.OutC)
+	}
+}
+
+// convIm2colFloats bounds the im2col buffer of the weight gradient.
+const convIm2colFloats = 1 << 20
