@@ -11,7 +11,7 @@ import (
 
 // Batch is one batch of images: X holds N images of H x W x C float32 values
 // (NHWC, RGB), Y the labels in the Loader's LabelMode (N x len(classes) for
-// Categorical, N values otherwise). A Batch returned by Epoch.Next is reused:
+// Categorical, N values for Sparse and Binary, none for NoLabels). A Batch returned by Epoch.Next is reused:
 // it stays valid until the next call to Next or Close.
 type Batch struct {
 	X          []float32
@@ -89,6 +89,7 @@ func (ld *Loader) planBatch(epoch, k int, order *[]int) plan {
 // slot is a batch being filled by the workers.
 type slot struct {
 	b       Batch
+	x, y    []float32 // full-size buffers behind b.X and b.Y
 	plan    plan
 	errs    []error
 	pending atomic.Int32
@@ -159,12 +160,12 @@ func (ld *Loader) newSlot() *slot {
 	o := ld.opts
 	s := &slot{}
 	s.b.H, s.b.W, s.b.C = o.Height, o.Width, 3
-	s.b.X = make([]float32, o.BatchSize*o.Height*o.Width*3)
+	s.x = make([]float32, o.BatchSize*o.Height*o.Width*3)
 	switch o.Labels {
 	case Categorical:
-		s.b.Y = make([]float32, o.BatchSize*len(ld.list.ClassNames))
+		s.y = make([]float32, o.BatchSize*len(ld.list.ClassNames))
 	case Sparse, Binary:
-		s.b.Y = make([]float32, o.BatchSize)
+		s.y = make([]float32, o.BatchSize)
 	}
 	return s
 }
@@ -267,7 +268,7 @@ func (e *Epoch) finish(s *slot) error {
 	k := len(list.ClassNames)
 	size := o.Height * o.Width * 3
 	s.b.Classes, s.b.Paths = s.b.Classes[:0], s.b.Paths[:0]
-	clear(s.b.Y)
+	clear(s.y)
 	n := 0
 	for i, idx := range s.plan.items {
 		if err := s.errs[i]; err != nil {
@@ -279,20 +280,22 @@ func (e *Epoch) finish(s *slot) error {
 			continue
 		}
 		if n != i {
-			copy(s.b.X[n*size:(n+1)*size], s.b.X[i*size:(i+1)*size])
+			copy(s.x[n*size:(n+1)*size], s.x[i*size:(i+1)*size])
 		}
 		label := list.Labels[idx]
 		switch o.Labels {
 		case Categorical:
-			s.b.Y[n*k+label] = 1
+			s.y[n*k+label] = 1
 		case Sparse, Binary:
-			s.b.Y[n] = float32(label)
+			s.y[n] = float32(label)
 		}
 		s.b.Classes = append(s.b.Classes, label)
 		s.b.Paths = append(s.b.Paths, list.Paths[idx])
 		n++
 	}
 	s.b.N = n
+	s.b.X = s.x[:n*size]
+	s.b.Y = s.y[:len(s.y)/o.BatchSize*n]
 	return nil
 }
 

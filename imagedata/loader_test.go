@@ -239,4 +239,3 @@ func TestLoaderTFResize(t *testing.T) {
 		}
 	}
 }
-

@@ -20,7 +20,7 @@ func (w *worker) process(ld *Loader, s *slot, i int) error {
 	}
 	w.decoded = img
 	size := o.Height * o.Width * 3
-	out := s.b.X[i*size : (i+1)*size]
+	out := s.x[i*size : (i+1)*size]
 	target := out
 	if o.Augment != nil {
 		if cap(w.pixels) < size {
