@@ -85,11 +85,37 @@ type convPlan struct {
 	m          int
 	k          int
 	gather     bool // small C: gather each pixel's K values into a row
+	rows       bool // small C: segments are whole filter rows of a padded copy of x
+	pH, pW     int  // padded input size (rows mode)
 	segLen     int  // floats per segment
 	segsPerTap int  // C split into this many segments per tap (not gather)
 	nseg       int  // segments per pixel
 	segsPerBlk int  // segments per reduction block
 	ocp        int  // OutC rounded up to convNR
+	padBuf     *[]float32
+}
+
+// padInput returns x zero-padded to (N, pH, pW, C) in a pooled buffer
+// (pl.padBuf, to be returned to floatPool).
+func (pl *convPlan) padInput(x []float32) []float32 {
+	p := &pl.p
+	pl.padBuf = floatPool.Get().(*[]float32)
+	*pl.padBuf = grow(*pl.padBuf, p.N*pl.pH*pl.pW*p.C)
+	xp := *pl.padBuf
+	rowLen := pl.pW * p.C
+	parallel(p.N*pl.pH, func(t int) {
+		n, r := t/pl.pH, t%pl.pH
+		row := xp[t*rowLen : (t+1)*rowLen]
+		ih := r - p.PadTop
+		if ih < 0 || ih >= p.H {
+			clear(row)
+			return
+		}
+		clear(row[:p.PadLeft*p.C])
+		copy(row[p.PadLeft*p.C:], x[(n*p.H+ih)*p.W*p.C:(n*p.H+ih+1)*p.W*p.C])
+		clear(row[(p.PadLeft+p.W)*p.C:])
+	})
+	return xp
 }
 
 func newConvPlan(p ConvParams, transposed bool) convPlan {
@@ -105,6 +131,14 @@ func newConvPlan(p ConvParams, transposed bool) convPlan {
 	pl.k = p.KH * p.KW * pl.aC
 	pl.ocp = roundUp(pl.oc, convNR)
 	switch {
+	case !transposed && pl.aC < convSmallC && p.DilationW == 1 && p.KW*pl.aC <= convKC:
+		// A filter row (KW taps x C channels) is contiguous in a padded
+		// copy of x: one segment per row, no gathering.
+		pl.rows = true
+		pl.pH, pl.pW = p.H+p.PadTop+p.PadBottom, p.W+p.PadLeft+p.PadRight
+		pl.segLen = p.KW * pl.aC
+		pl.nseg = p.KH
+		pl.segsPerBlk = max(1, convKC/pl.segLen)
 	case pl.aC < convSmallC && pl.k <= convMaxIm2K:
 		pl.gather = true
 		nb := (pl.k + convKC - 1) / convKC
@@ -147,6 +181,9 @@ func (pl *convPlan) src(r, c, kh, kw int) (ih, iw int, ok bool) {
 
 // segK returns the reduction index and length of segment s.
 func (pl *convPlan) segK(s int) (k0, n int) {
+	if pl.rows {
+		return s * pl.segLen, pl.segLen
+	}
 	if pl.gather {
 		k0 = s * pl.segLen
 		return k0, min(pl.segLen, pl.k-k0)
@@ -201,6 +238,10 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 		flagsLast |= convReLU6
 	}
 
+	if pl.rows {
+		x = pl.padInput(x)
+		defer floatPool.Put(pl.padBuf)
+	}
 	t := Threads()
 	mc := convMC
 	mTasks := (pl.m + mc - 1) / mc
@@ -348,6 +389,13 @@ func (pl *convPlan) runSegs(asm bool, tab []*float32, g0, g1 int, b []float32, l
 func (pl *convPlan) segPtr(ws *convWorkspace, x []float32, m, lm, g int, zero *float32) *float32 {
 	if pl.gather {
 		return &ws.im2[lm*pl.k+g*pl.segLen]
+	}
+	if pl.rows {
+		p := &pl.p
+		n := m / (pl.oh * pl.ow)
+		r := m / pl.ow % pl.oh
+		c := m % pl.ow
+		return &x[((n*pl.pH+r*p.StrideH+g*p.DilationH)*pl.pW+c*p.StrideW)*pl.aC]
 	}
 	tap, part := g/pl.segsPerTap, g%pl.segsPerTap
 	kh, kw := tap/pl.p.KW, tap%pl.p.KW

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keelml/keel/bench"
+	"github.com/keelml/keel/kernels"
+)
+
+func init() {
+	registerBench(benchCommand{name: "conv", summary: "conv kernels: VGG16's 3x3 layers, MobileNet's depthwise and pointwise layers, forward and backward", run: runBenchConv})
+}
+
+// convBenchLayer is one benchmarked layer: a convolution, or a depthwise
+// convolution when depthwise is set.
+type convBenchLayer struct {
+	model, layer string
+	depthwise    bool
+	conv         kernels.ConvParams
+	dw           kernels.DepthwiseParams
+	act          kernels.Activation
+}
+
+func (l convBenchLayer) name() string { return l.model + "/" + l.layer }
+
+func sameConv(n, hw, cin, k, cout, stride int) kernels.ConvParams {
+	p := kernels.ConvParams{N: n, H: hw, W: hw, C: cin, KH: k, KW: k, OutC: cout, StrideH: stride, StrideW: stride}
+	p.PadTop, p.PadBottom = kernels.SamePadding(hw, k, stride, 1)
+	p.PadLeft, p.PadRight = kernels.SamePadding(hw, k, stride, 1)
+	return p
+}
+
+// vgg16Layers are the 13 conv layers of VGG16 at 224x224 (3x3, same, ReLU).
+func vgg16Layers(batch int) []convBenchLayer {
+	var ls []convBenchLayer
+	blocks := []struct{ hw, n, cout int }{{224, 2, 64}, {112, 2, 128}, {56, 3, 256}, {28, 3, 512}, {14, 3, 512}}
+	cin := 3
+	for b, blk := range blocks {
+		for i := 0; i < blk.n; i++ {
+			ls = append(ls, convBenchLayer{model: "vgg16", layer: fmt.Sprintf("block%d_conv%d", b+1, i+1),
+				conv: sameConv(batch, blk.hw, cin, 3, blk.cout, 1), act: kernels.ActReLU})
+			cin = blk.cout
+		}
+	}
+	return ls
+}
+
+// mobilenetLayers are MobileNet v1 (alpha 1, 224x224): conv1, then the
+// depthwise (conv_dw_i, 3x3, stride 1 or 2 with TF same padding, which equals
+// Keras' ZeroPadding2D((0,1),(0,1)) + valid) and pointwise (conv_pw_i, 1x1)
+// layer of each block. Their ReLU6 is fused as the folded BN + ReLU6 would be.
+func mobilenetLayers(batch int) []convBenchLayer {
+	ls := []convBenchLayer{{model: "mobilenet", layer: "conv1", conv: sameConv(batch, 224, 3, 3, 32, 2), act: kernels.ActReLU6}}
+	blocks := []struct{ stride, out int }{{1, 64}, {2, 128}, {1, 128}, {2, 256}, {1, 256}, {2, 512},
+		{1, 512}, {1, 512}, {1, 512}, {1, 512}, {1, 512}, {2, 1024}, {1, 1024}}
+	hw, c := 112, 32
+	for i, b := range blocks {
+		dw := kernels.DepthwiseParams{N: batch, H: hw, W: hw, C: c, KH: 3, KW: 3, Multiplier: 1, StrideH: b.stride, StrideW: b.stride}
+		dw.PadTop, dw.PadBottom = kernels.SamePadding(hw, 3, b.stride, 1)
+		dw.PadLeft, dw.PadRight = kernels.SamePadding(hw, 3, b.stride, 1)
+		ls = append(ls, convBenchLayer{model: "mobilenet", layer: fmt.Sprintf("conv_dw_%d", i+1), depthwise: true, dw: dw, act: kernels.ActReLU6})
+		hw = dw.OutH()
+		ls = append(ls, convBenchLayer{model: "mobilenet", layer: fmt.Sprintf("conv_pw_%d", i+1), conv: sameConv(batch, hw, c, 1, b.out, 1), act: kernels.ActReLU6})
+		c = b.out
+	}
+	return ls
+}
+
+var convDirections = []string{"forward", "backward_input", "backward_weights"}
+
+func runBenchConv(args []string) error {
+	fs := flag.NewFlagSet("bench conv", flag.ContinueOnError)
+	bf := addBenchFlags(fs)
+	models := fs.String("models", "vgg16,mobilenet", "models, comma-separated: vgg16, mobilenet")
+	dirs := fs.String("directions", strings.Join(convDirections, ","), "directions, comma-separated: "+strings.Join(convDirections, ", "))
+	layers := fs.String("layers", "", "only layers whose name contains one of these, comma-separated (e.g. block3_conv2,conv_dw_6)")
+	batch := fs.Int("batch", 1, "batch size")
+	samples := fs.Int("samples", 3, "timed samples per figure (the median is reported)")
+	minSample := fs.Duration("min-sample", 30*time.Millisecond, "each sample repeats the call at least this long")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var ls []convBenchLayer
+	for _, m := range strings.Split(*models, ",") {
+		switch strings.TrimSpace(m) {
+		case "vgg16":
+			ls = append(ls, vgg16Layers(*batch)...)
+		case "mobilenet":
+			ls = append(ls, mobilenetLayers(*batch)...)
+		case "":
+		default:
+			return fmt.Errorf("--models: unknown model %q (have vgg16, mobilenet)", m)
+		}
+	}
+	if *layers != "" {
+		keep := strings.Split(*layers, ",")
+		ls = slices.DeleteFunc(ls, func(l convBenchLayer) bool {
+			return !slices.ContainsFunc(keep, func(k string) bool { return k != "" && strings.Contains(l.name(), k) })
+		})
+	}
+	var ds []string
+	for _, d := range strings.Split(*dirs, ",") {
+		d = strings.TrimSpace(d)
+		if !slices.Contains(convDirections, d) {
+			return fmt.Errorf("--directions: unknown direction %q (have %s)", d, strings.Join(convDirections, ", "))
+		}
+		ds = append(ds, d)
+	}
+	opts := bench.Options{Samples: *samples, MinSample: *minSample}
+	w := bf.writer()
+	copyBW := copyBandwidth()
+	progress("copy bandwidth (read + write, 64 MiB): %.1f GB/s", copyBW)
+	if err := w.Write(bench.Record{Bench: "conv", Name: "memcopy_64MiB", Threads: 1, Seconds: 64 << 20 * 2 / copyBW / 1e9,
+		GBytesPerS: copyBW, Extra: map[string]any{"kind": "copy_bandwidth"}}); err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, t := range bf.threadCounts() {
+		peak := bench.PeakGFLOPS(t)
+		progress("threads %d: FMA peak %.1f GFLOP/s, kernels %s", t, peak, kernels.ActivePath())
+		for _, l := range ls {
+			for _, d := range ds {
+				rec, err := benchConvLayer(r, l, d, t, opts)
+				if err != nil {
+					return err
+				}
+				rec.PeakGFLOPS = peak
+				if !bf.json {
+					// The table has no direction column: say it in the name.
+					rec.Name += map[string]string{"forward": " fwd", "backward_input": " bwd-in", "backward_weights": " bwd-w"}[d]
+				}
+				if l.depthwise {
+					rec.Extra["copy_gbytes_per_s"] = copyBW
+				}
+				if err := w.Write(rec); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// benchConvLayer times one layer in one direction at t threads.
+func benchConvLayer(r *rand.Rand, l convBenchLayer, dir string, t int, opts bench.Options) (bench.Record, error) {
+	var fn func()
+	var flops, bytes float64
+	extra := map[string]any{"direction": dir, "model": l.model, "layer": l.layer, "kernels": string(kernels.ActivePath())}
+	if l.depthwise {
+		p := l.dw
+		oc := p.OutC()
+		x := randFloats(r, p.N*p.H*p.W*p.C)
+		wt := randFloats(r, p.KH*p.KW*oc)
+		bias := randFloats(r, oc)
+		y := make([]float32, p.N*p.OutH()*p.OutW()*oc)
+		dx := make([]float32, len(x))
+		dw, db := make([]float32, len(wt)), make([]float32, oc)
+		flops = p.FLOPs()
+		// Compulsory traffic: the input and output tensors (and the small weights).
+		bytes = 4 * float64(len(x)+len(y)+len(wt))
+		switch dir {
+		case "forward":
+			fn = func() { kernels.DepthwiseConv2D(p, x, wt, bias, l.act, y) }
+		case "backward_input":
+			fn = func() { kernels.DepthwiseConv2DBackwardInput(p, y, wt, dx) }
+		case "backward_weights":
+			fn = func() { kernels.DepthwiseConv2DBackwardWeights(p, x, y, dw, db) }
+		}
+		extra["h"], extra["w"], extra["c"], extra["k"], extra["stride"] = p.H, p.W, p.C, p.KH, p.StrideH
+		extra["kind"] = "depthwise"
+	} else {
+		p := l.conv
+		x := randFloats(r, p.N*p.H*p.W*p.C)
+		wt := randFloats(r, p.KH*p.KW*p.C*p.OutC)
+		bias := randFloats(r, p.OutC)
+		y := make([]float32, p.N*p.OutH()*p.OutW()*p.OutC)
+		flops = p.FLOPs()
+		switch dir {
+		case "forward":
+			pw := kernels.PackConvWeights(p, wt)
+			fn = func() { kernels.Conv2DPacked(p, x, pw, bias, l.act, y) }
+		case "backward_input":
+			dx := make([]float32, len(x))
+			fn = func() { kernels.Conv2DBackwardInput(p, y, wt, dx) }
+		case "backward_weights":
+			dw, db := make([]float32, len(wt)), make([]float32, p.OutC)
+			fn = func() { kernels.Conv2DBackwardWeights(p, x, y, dw, db) }
+		}
+		extra["h"], extra["w"], extra["cin"], extra["cout"], extra["k"], extra["stride"] = p.H, p.W, p.C, p.OutC, p.KH, p.StrideH
+		extra["kind"] = "conv"
+	}
+	var secs float64
+	_ = withThreads(t, func() error {
+		secs = bench.Median(opts, fn)
+		return nil
+	})
+	rec := bench.Record{Bench: "conv", Name: l.name(), Threads: t, Batch: batchOf(l), Seconds: secs,
+		GFLOPS: flops / secs / 1e9, Extra: extra}
+	if l.depthwise {
+		rec.GBytesPerS = bytes / secs / 1e9
+	}
+	return rec, nil
+}
+
+func batchOf(l convBenchLayer) int {
+	if l.depthwise {
+		return l.dw.N
+	}
+	return l.conv.N
+}
+
+// copyBandwidth measures a single-threaded copy of 64 MiB: bytes read plus
+// bytes written per second, in GB/s (best of 5).
+func copyBandwidth() float64 {
+	const n = 16 << 20
+	src, dst := make([]float32, n), make([]float32, n)
+	for i := range src {
+		src[i] = float32(i)
+	}
+	copy(dst, src)
+	best := 0.0
+	for i := 0; i < 5; i++ {
+		start := time.Now()
+		copy(dst, src)
+		best = max(best, 2*4*n/time.Since(start).Seconds()/1e9)
+	}
+	return best
+}
