@@ -118,39 +118,87 @@ type gemm struct {
 // repay packing it.
 const directMaxN = 128
 
-// run splits C into one block of rows or columns per thread; each thread runs
-// the BLIS loops on its block with its own packing buffers.
+// run executes the BLIS loops. For each KC x NC panel of B (packed once, by
+// all threads together, unless it came packed), the threads take blocks of
+// rows of A from a shared queue: each packs its A block into its own buffer
+// and sweeps the micro-kernel over it. When A has fewer row blocks than there
+// are threads, the columns of the panel are split as well.
 func (g *gemm) run() {
 	g.direct = g.uk.direct != nil && !g.transA && g.alpha == 1 && g.n <= directMaxN
 	t := Threads()
-	flops := 2 * g.m * g.n * g.k
-	if flops < 1<<17 { // below ~0.1 ms of work, threads cost more than they give
+	if 2*g.m*g.n*g.k < 1<<17 { // below ~0.1 ms of work, threads cost more than they give
 		t = 1
 	}
-	splitM := g.m >= g.n || g.packed != nil && g.m >= 4*g.uk.mr*t
-	var parts []span
-	if splitM {
-		parts = splitSpan(g.m, t, g.uk.mr)
-	} else {
-		parts = splitSpan(g.n, t, g.uk.nr)
+	bl, mr, nr := g.blocks, g.uk.mr, g.uk.nr
+	if g.beta != 0 && g.beta != 1 {
+		parallelN(t, t, func(i int) {
+			rows := splitSpan(g.m, t, 1)
+			if i < len(rows) {
+				scaleMatrix(rows[i].hi-rows[i].lo, g.n, g.beta, g.c[rows[i].lo*g.ldc:], g.ldc)
+			}
+		})
 	}
-	parallelN(len(parts), t, func(i int) {
-		ws := workspaces.Get().(*workspace)
-		defer workspaces.Put(ws)
-		if splitM {
-			g.serial(parts[i], span{0, g.n}, ws)
-		} else {
-			g.serial(span{0, g.m}, parts[i], ws)
+	// Equal row blocks of at most MC rows; at least three per thread when A
+	// is tall enough, so that a thread slowed by other work is made up for.
+	blocks := ceilDiv(g.m, bl.MC)
+	if t > 1 {
+		blocks = max(blocks, min(3*t, g.m/(4*mr)))
+	}
+	rowBlocks := splitSpan(g.m, max(blocks, 1), mr)
+	colParts := 1
+	if len(rowBlocks) < t {
+		colParts = t
+	}
+	var bbuf *[]float32
+	if g.packed == nil {
+		bbuf = bufPool.Get().(*[]float32)
+		defer bufPool.Put(bbuf)
+		*bbuf = grow(*bbuf, roundUp(min(bl.NC, g.n), nr)*bl.KC)
+	}
+	for jc := 0; jc < g.n; jc += bl.NC {
+		nc := min(bl.NC, g.n-jc)
+		cols := splitSpan(nc, colParts, nr)
+		for pc := 0; pc < g.k; pc += bl.KC {
+			kc := min(bl.KC, g.k-pc)
+			var bp []float32
+			if g.packed != nil {
+				bp = g.packed.panels(pc, jc, kc, nc)
+			} else {
+				bp = (*bbuf)[:roundUp(nc, nr)*kc]
+				parts := splitSpan(nc, t, nr)
+				parallelN(len(parts), t, func(i int) {
+					s := parts[i]
+					packB(nr, bp[s.lo*kc:], g.transB, g.b, g.ldb, pc, jc+s.lo, kc, s.hi-s.lo)
+				})
+			}
+			accumulate := pc > 0 || g.beta != 0
+			parallelN(len(rowBlocks)*len(cols), t, func(task int) {
+				rb, cs := rowBlocks[task/len(cols)], cols[task%len(cols)]
+				ws := workspaces.Get().(*workspace)
+				defer workspaces.Put(ws)
+				mc := rb.hi - rb.lo
+				ws.a = grow(ws.a, roundUp(mc, mr)*kc)
+				ap := ws.a
+				if g.direct {
+					// Only the last, partial strip is packed.
+					if full := mc / mr * mr; full < mc {
+						packA(mr, ap[full*kc:], g.transA, g.a, g.lda, rb.lo+full, pc, mc-full, kc, g.alpha)
+					}
+				} else {
+					packA(mr, ap, g.transA, g.a, g.lda, rb.lo, pc, mc, kc, g.alpha)
+				}
+				g.macroKernel(ap, bp[cs.lo*kc:], rb.lo, jc+cs.lo, pc, mc, cs.hi-cs.lo, kc, accumulate, ws)
+			})
 		}
-	})
+	}
 }
 
 type span struct{ lo, hi int }
 
-// splitSpan cuts [0, n) into at most parts pieces, each a multiple of align
-// long except the last.
+// splitSpan cuts [0, n) into at most parts pieces of nearly equal length,
+// each a multiple of align long except the last.
 func splitSpan(n, parts, align int) []span {
-	units := (n + align - 1) / align
+	units := ceilDiv(n, align)
 	parts = max(1, min(parts, units))
 	out := make([]span, 0, parts)
 	lo := 0
@@ -166,64 +214,25 @@ func splitSpan(n, parts, align int) []span {
 	return out
 }
 
-// workspace holds one thread's packing buffers, reused across calls.
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// workspace holds one thread's A packing buffer and edge-tile scratch,
+// reused across calls.
 type workspace struct {
-	a, b []float32
+	a    []float32
 	tile [maxTile]float32
 }
 
-var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+var (
+	workspaces = sync.Pool{New: func() any { return new(workspace) }}
+	bufPool    = sync.Pool{New: func() any { return new([]float32) }}
+)
 
 func grow(s []float32, n int) []float32 {
 	if cap(s) < n {
 		return make([]float32, n)
 	}
 	return s[:n]
-}
-
-// serial runs the five BLIS loops over the block rows x cols of C.
-func (g *gemm) serial(rows, cols span, ws *workspace) {
-	bl, mr, nr := g.blocks, g.uk.mr, g.uk.nr
-	if g.beta != 0 && g.beta != 1 {
-		for i := rows.lo; i < rows.hi; i++ {
-			row := g.c[i*g.ldc+cols.lo : i*g.ldc+cols.hi]
-			for j := range row {
-				row[j] *= g.beta
-			}
-		}
-	}
-	ws.a = grow(ws.a, roundUp(min(bl.MC, rows.hi-rows.lo), mr)*bl.KC)
-	if g.packed == nil {
-		ws.b = grow(ws.b, roundUp(min(bl.NC, cols.hi-cols.lo), nr)*bl.KC)
-	}
-	for jc := cols.lo; jc < cols.hi; jc += bl.NC {
-		nc := min(bl.NC, cols.hi-jc)
-		for pc := 0; pc < g.k; pc += bl.KC {
-			kc := min(bl.KC, g.k-pc)
-			var bp []float32
-			if g.packed != nil {
-				bp = g.packed.panels(pc, jc, kc, nc)
-			} else {
-				bp = ws.b[:roundUp(nc, nr)*kc]
-				packB(nr, bp, g.transB, g.b, g.ldb, pc, jc, kc, nc)
-			}
-			accumulate := pc > 0 || g.beta != 0
-			for ic := rows.lo; ic < rows.hi; ic += bl.MC {
-				mc := min(bl.MC, rows.hi-ic)
-				ap := ws.a[:roundUp(mc, mr)*kc]
-				if g.direct {
-					// Only the last, partial strip is packed.
-					full := mc / mr * mr
-					if full < mc {
-						packA(mr, ap[full*kc:], g.transA, g.a, g.lda, ic+full, pc, mc-full, kc, g.alpha)
-					}
-				} else {
-					packA(mr, ap, g.transA, g.a, g.lda, ic, pc, mc, kc, g.alpha)
-				}
-				g.macroKernel(ap, bp, ic, jc, pc, mc, nc, kc, accumulate, ws)
-			}
-		}
-	}
 }
 
 // macroKernel sweeps the micro-kernel over an mc x nc block of C.
