@@ -31,9 +31,14 @@ test-go:
 
 test: vet check-generate test-go
 
+# The benchmark suite: Go benchmarks (GFLOP/s per shape), then every keel
+# bench suite at 1 and 2 threads. BENCH_JSON=1 prints JSON lines instead.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./kernels/... >/dev/null
-	$(GO) run ./cmd/keel bench gemm
+	$(GO) test -run '^$$' -bench . ./kernels/
+	$(GO) build -o bin/keel ./cmd/keel
+	@for s in $$(bin/keel bench help 2>&1 | awk '/^  [a-z]/{print $$1}'); do \
+	  echo "== keel bench $$s"; bin/keel bench $$s $(if $(BENCH_JSON),--json) || exit 1; \
+	done
 
 demo:
 	$(GO) run ./cmd/keel demo
