@@ -58,9 +58,6 @@ func TestRealFilesLayers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, rec := range records {
-		if strings.HasPrefix(rec.File, "_derived-h5repack/") && !newLayoutsSupported {
-			continue
-		}
 		t.Run(rec.File, func(t *testing.T) {
 			f, err := weightsio.Open(filepath.Join(root, rec.File))
 			if err != nil {

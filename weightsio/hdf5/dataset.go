@@ -23,7 +23,7 @@ func (f *File) decodeDataset(n node) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Shape, d.NullSpace = s.shape, s.null
+	d.Shape, d.NullSpace, d.maxShape = s.shape, s.null, s.maxShape
 	if d.Shape == nil {
 		d.Shape = []int{}
 	}

@@ -5,8 +5,9 @@ const maxRank = 32
 
 // dataspace is a decoded dataspace message.
 type dataspace struct {
-	shape []int // nil for a scalar, empty-but-null for a null space
-	null  bool  // no elements at all (h5py.Empty)
+	shape    []int // nil for a scalar, empty-but-null for a null space
+	maxShape []int // maximum dimensions, -1 for unlimited; nil when not stored
+	null     bool  // no elements at all (h5py.Empty)
 }
 
 func (s dataspace) elements() uint64 {
@@ -61,7 +62,17 @@ func (f *File) decodeDataspace(b []byte) (dataspace, error) {
 		total *= d
 		s.shape[i] = int(d)
 	}
-	_ = flags // maximum dimensions and permutations follow; not needed to read
+	if flags&0x01 != 0 {
+		s.maxShape = make([]int, rank)
+		for i := range s.maxShape {
+			m := c.length()
+			if m == ^uint64(0) || m > 1<<62 || (c.sizeLen < 8 && m == 1<<(8*uint(c.sizeLen))-1) {
+				s.maxShape[i] = -1
+			} else {
+				s.maxShape[i] = int(m)
+			}
+		}
+	}
 	if c.err != nil {
 		return s, errf("dataspace: %v", c.err)
 	}

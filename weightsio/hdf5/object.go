@@ -73,8 +73,9 @@ type Dataset struct {
 	// NullSpace is set for a dataset with no elements at all (h5py.Empty).
 	NullSpace bool
 
-	layout  *dataLayout
-	filters []filter
+	maxShape []int // -1 for unlimited dimensions; nil when not stored
+	layout   *dataLayout
+	filters  []filter
 }
 
 // Root returns the root group.

@@ -36,17 +36,13 @@ type expectedDataset struct {
 	SHA256Raw   string  `json:"sha256_raw_le"`
 }
 
-// newLayoutsSupported includes the h5repack copies in the newer layouts
-// (superblock 3, fractal heaps, chunked and compressed data).
-const newLayoutsSupported = false
-
 // TestRealFiles compares every real Keras file in ../shared/realh5 with what
 // h5py found in it.
 func TestRealFiles(t *testing.T) {
 	root := testenv.Shared(t, "realh5")
 	n := compareDir(t, root, filepath.Join(root, "expected"))
-	if n < 150 {
-		t.Fatalf("checked %d files, want the 150 of realh5", n)
+	if n < 154 {
+		t.Fatalf("checked %d files, want the 154 of realh5", n)
 	}
 }
 
@@ -61,11 +57,12 @@ func TestTestdataFiles(t *testing.T) {
 
 // TestSyntheticFiles checks the files make_testfiles.py wrote with h5py:
 // every datatype, byte order and layout the reader converts, attributes of
-// every kind, links that alias and loop.
+// every kind, links that alias and loop, and the newer layouts (dense groups
+// and attributes, every chunk index, every filter).
 func TestSyntheticFiles(t *testing.T) {
 	dir := testenv.Testdata(t, "h5", "synthetic")
-	if n := compareDir(t, dir, filepath.Join(dir, "expected")); n < 2 {
-		t.Fatalf("checked %d files, want at least 2", n)
+	if n := compareDir(t, dir, filepath.Join(dir, "expected")); n < 4 {
+		t.Fatalf("checked %d files, want at least 4", n)
 	}
 }
 
@@ -85,9 +82,6 @@ func compareDir(t *testing.T, dataDir, expDir string) int {
 	for _, p := range files {
 		rel, _ := filepath.Rel(expDir, p)
 		rel = strings.TrimSuffix(rel, ".json")
-		if (strings.HasPrefix(rel, "_derived-h5repack") || strings.HasPrefix(rel, "latest-")) && !newLayoutsSupported {
-			continue
-		}
 		n++
 		t.Run(rel, func(t *testing.T) {
 			raw, err := os.ReadFile(p)

@@ -42,7 +42,7 @@ func (f *File) symbolTableLinks(msg []byte) ([]Link, error) {
 			return errf("group B-tree node at address %d reached twice (cycle)", addr)
 		}
 		visited[addr] = true
-		level, children, err := f.btreeV1Node(addr, 0, 0)
+		level, _, children, err := f.btreeV1Node(addr, 0, 0)
 		if err != nil {
 			return err
 		}
@@ -69,23 +69,23 @@ func (f *File) symbolTableLinks(msg []byte) ([]Link, error) {
 }
 
 // btreeV1Node reads one v1 B-tree node of the given type and returns its
-// level and child addresses. keyExtra is the key size beyond the group key
-// (chunk keys: 8 + 8*rank bytes; pass keySize 0 for groups).
-func (f *File) btreeV1Node(addr uint64, nodeType uint8, keySize int) (int, []uint64, error) {
+// level, keys (key i precedes child i) and child addresses. keySize is 0 for
+// group nodes (a heap offset) and 8 + 8*(rank+1) for chunk nodes.
+func (f *File) btreeV1Node(addr uint64, nodeType uint8, keySize int) (int, [][]byte, []uint64, error) {
 	headLen := uint64(8 + 2*f.sizeOff)
 	head, err := f.readAt(addr, headLen, "B-tree node")
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if !bytes.Equal(head[:4], []byte("TREE")) {
-		return 0, nil, errf("B-tree node at address %d: bad signature %q", addr, head[:4])
+		return 0, nil, nil, errf("B-tree node at address %d: bad signature %q", addr, head[:4])
 	}
 	if head[4] != nodeType {
-		return 0, nil, errf("B-tree node at address %d has type %d, want %d", addr, head[4], nodeType)
+		return 0, nil, nil, errf("B-tree node at address %d has type %d, want %d", addr, head[4], nodeType)
 	}
 	level := int(head[5])
 	if level > maxBtreeLevel {
-		return 0, nil, errf("B-tree node at address %d: level %d", addr, level)
+		return 0, nil, nil, errf("B-tree node at address %d: level %d", addr, level)
 	}
 	entries := uint64(head[6]) | uint64(head[7])<<8
 	if keySize == 0 {
@@ -93,18 +93,19 @@ func (f *File) btreeV1Node(addr uint64, nodeType uint8, keySize int) (int, []uin
 	}
 	body, err := f.readAt(addr+headLen, entries*uint64(keySize+f.sizeOff)+uint64(keySize), "B-tree node entries")
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	c := f.cursor(body)
+	keys := make([][]byte, entries)
 	children := make([]uint64, entries)
 	for i := range children {
-		c.skip(keySize)
+		keys[i] = c.take(keySize)
 		children[i] = c.addr()
 	}
 	if c.err != nil {
-		return 0, nil, errf("B-tree node at address %d: %v", addr, c.err)
+		return 0, nil, nil, errf("B-tree node at address %d: %v", addr, c.err)
 	}
-	return level, children, nil
+	return level, keys, children, nil
 }
 
 // symbolNode appends the entries of one "SNOD" symbol node.

@@ -110,6 +110,26 @@ def latest(path):
         f.create_dataset("chunked/i64", data=np.arange(1000, dtype="<i8"), chunks=(100,), compression="gzip")
 
 
+def big_indexes(path):
+    """Indexes large enough for their deeper parts: fractal heap indirect
+    blocks and deeper v2 B-trees (many links and attributes), paged fixed
+    arrays, extensible arrays with secondary blocks and paged data blocks,
+    v2 B-tree chunk indexes with internal nodes."""
+    with h5py.File(path, "w", libver="latest") as f:
+        target = f.create_dataset("target", data=np.arange(3, dtype="<f4"))
+        links = f.create_group("links")
+        for i in range(1500):
+            links["link_%04d" % i] = target
+        attrs = f.create_group("attrs")
+        for i in range(300):
+            attrs.attrs["attr_%03d" % i] = "attribute value number %d" % i
+        f.create_dataset("fixed_paged", data=np.arange(1500, dtype="u1"), chunks=(1,))
+        f.create_dataset("ext_array", data=np.arange(20000, dtype="u1") % 251, chunks=(1,), maxshape=(None,))
+        f.create_dataset("ext_array_2d", data=rng.standard_normal((300, 3)).astype("<f4"), chunks=(1, 2), maxshape=(None, 3))
+        f.create_dataset("ext_array_dim1", data=rng.standard_normal((3, 300)).astype("<f4"), chunks=(2, 1), maxshape=(3, None))
+        f.create_dataset("btree2", data=(np.arange(3600, dtype="<i2") % 1000).reshape(60, 60), chunks=(1, 1), maxshape=(None, None))
+
+
 def expected(path):
     """What h5py reads back, in realh5/expected's format."""
     out = {"file": os.path.basename(path), "attrs": {}, "groups": [], "datasets": []}
@@ -154,7 +174,7 @@ def expected(path):
 
 if __name__ == "__main__":
     os.makedirs(os.path.join(HERE, "expected"), exist_ok=True)
-    for name, make in [("overflow_weights.h5", overflow_weights), ("types_and_layouts.h5", types_and_layouts), ("latest-layouts.h5", latest)]:
+    for name, make in [("overflow_weights.h5", overflow_weights), ("types_and_layouts.h5", types_and_layouts), ("latest-layouts.h5", latest), ("latest-big-indexes.h5", big_indexes)]:
         p = os.path.join(HERE, name)
         make(p)
         expected(p)
