@@ -119,7 +119,8 @@ func Conv2D(p ConvParams, x, w, bias []float32, act Activation, y []float32) {
 type PackedConv struct {
 	kh, kw, c, outC int
 	w               []float32 // the HWIO weights as given (not copied)
-	panels          []float32 // packed: per 16 output channels, K x 16, zero-padded
+	nr              int       // panel width: the micro-kernel's at packing time
+	panels          []float32 // packed: per nr output channels, K x nr, zero-padded
 }
 
 // PackConvWeights packs HWIO weights (KH, KW, C, OutC) for repeated
@@ -130,7 +131,8 @@ func PackConvWeights(p ConvParams, w []float32) *PackedConv {
 	k := p.KH * p.KW * p.C
 	checkLen("PackConvWeights", "w", w, k*p.OutC)
 	pc := &PackedConv{kh: p.KH, kw: p.KW, c: p.C, outC: p.OutC, w: w[:k*p.OutC]}
-	pc.panels = packPanels(w, k, p.OutC, nil)
+	pc.nr = currentConvKernel().nr
+	pc.panels = packPanels(w, k, p.OutC, pc.nr, nil)
 	return pc
 }
 
@@ -142,7 +144,7 @@ func Conv2DPacked(p ConvParams, x []float32, pw *PackedConv, bias []float32, act
 	if pw == nil || pw.kh != p.KH || pw.kw != p.KW || pw.c != p.C || pw.outC != p.OutC {
 		panic(fmt.Sprintf("kernels: Conv2DPacked: packed weights do not match %+v", p))
 	}
-	conv2D(p, x, convWeights{raw: pw.w, packed: pw.panels}, bias, act, y)
+	conv2D(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, act, y)
 }
 
 // Conv2DBackwardInput computes dx, the gradient of the convolution's input,
@@ -178,19 +180,20 @@ func Conv2DBackwardWeights(p ConvParams, x, dy, dw, dbias []float32) {
 type convWeights struct {
 	raw    []float32
 	packed []float32
+	nr     int // panel width of packed
 }
 
-// packPanels packs the k x n row-major matrix b into panels of 16 columns:
-// panel q holds rows 0..k-1 of columns q*16..q*16+15, k x 16 contiguous,
+// packPanels packs the k x n row-major matrix b into panels of nr columns:
+// panel q holds rows 0..k-1 of columns q*nr..q*nr+nr-1, k x nr contiguous,
 // zero-padded past n. dst is reused when large enough.
-func packPanels(b []float32, k, n int, dst []float32) []float32 {
-	np := roundUp(n, convNR)
+func packPanels(b []float32, k, n, nr int, dst []float32) []float32 {
+	np := roundUp(n, nr)
 	dst = grow(dst, np*k)
-	for q := 0; q < n; q += convNR {
-		cols := min(convNR, n-q)
-		panel := dst[q*k : q*k+convNR*k]
+	for q := 0; q < n; q += nr {
+		cols := min(nr, n-q)
+		panel := dst[q*k : q*k+nr*k]
 		for p := 0; p < k; p++ {
-			d := panel[p*convNR : p*convNR+convNR]
+			d := panel[p*nr : p*nr+nr]
 			copy(d, b[p*n+q:p*n+q+cols])
 			clear(d[cols:])
 		}

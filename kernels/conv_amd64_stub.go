@@ -11,3 +11,11 @@ package kernels
 //
 //go:noescape
 func convKernel6x16(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
+
+// convKernel8x32 computes the 8x32 tile at c (row stride ldc floats):
+// t[i][j] = sum over segments s < nseg and p < seglen of a[s*8+i][p] * b[(s*seglen+p)*ldb+j],
+// then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),
+// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.
+//
+//go:noescape
+func convKernel8x32(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)

@@ -9,7 +9,7 @@ import (
 
 // The forward convolution is an indirect convolution (XNNPACK's scheme) on a
 // GEMM-like micro-kernel: the output, viewed as an M x OutC matrix (M = N *
-// OutH * OutW pixels), is computed in tiles of convMR pixels x convNR
+// OutH * OutW pixels), is computed in tiles of mr pixels x nr
 // channels. The reduction over K = KH*KW*C runs over segments: a segment is one
 // filter tap (kh, kw) and a range of input channels, so each pixel's operand is
 // a contiguous run of NHWC input (or of a zero buffer where the tap falls in
@@ -21,11 +21,54 @@ import (
 // call or once by PackConvWeights. Bias and activation are applied in the
 // micro-kernel's epilogue.
 
-// The convolution micro-tile: convMR output pixels x convNR output channels.
-const (
-	convMR = 6
-	convNR = 16
+// convKernelSpec is one conv micro-kernel: an mr pixels x nr channels tile.
+type convKernelSpec struct {
+	name   string
+	mr, nr int
+	asm    func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
+}
+
+var (
+	convGenericKernel = convKernelSpec{name: "generic", mr: 6, nr: 16}
+	convAVX2Kernel    = convKernelSpec{name: "avx2", mr: 6, nr: 16, asm: convKernel6x16}
+	convAVX512Kernel  = convKernelSpec{name: "avx512", mr: 8, nr: 32, asm: convKernel8x32}
 )
+
+// maxConvMR bounds mr over the conv micro-kernels.
+const maxConvMR = 8
+
+// convZMMOK says the AVX-512 conv kernel can run here.
+var convZMMOK = convAsmOK && cpuid.CPU.Supports(cpuid.AVX512F)
+
+// convForce, when set, overrides the kernel choice (tests compare them all).
+var convForce *convKernelSpec
+
+// currentConvKernel returns the micro-kernel for the active path: generic Go
+// for the generic path; AVX-512 when the active path is AVX-512; AVX2 else.
+func currentConvKernel() convKernelSpec {
+	if convForce != nil {
+		return *convForce
+	}
+	switch {
+	case active == Generic || !convAsmOK:
+		return convGenericKernel
+	case string(active) == "avx512" && convZMMOK:
+		return convAVX512Kernel
+	}
+	return convAVX2Kernel
+}
+
+// convKernels lists the micro-kernels this machine can run.
+func convKernels() []convKernelSpec {
+	ks := []convKernelSpec{convGenericKernel}
+	if convAsmOK {
+		ks = append(ks, convAVX2Kernel)
+	}
+	if convZMMOK {
+		ks = append(ks, convAVX512Kernel)
+	}
+	return ks
+}
 
 // Epilogue flags of the conv micro-kernel (asm/conv/main.go has the same).
 const (
@@ -46,8 +89,6 @@ const (
 // convAsmOK says the AVX2+FMA conv kernels can run here.
 var convAsmOK = haveAVX2Asm && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
 
-// convAsm says whether the conv kernels use the assembly now.
-func convAsm() bool { return active != Generic && convAsmOK }
 
 // conv2D dispatches the forward convolution.
 func conv2D(p ConvParams, x []float32, w convWeights, bias []float32, act Activation, y []float32) {
@@ -64,7 +105,7 @@ func conv2D(p ConvParams, x []float32, w convWeights, bias []float32, act Activa
 
 // convWorkspace is one task's scratch, pooled across calls.
 type convWorkspace struct {
-	tab  []*float32 // row pointers: per strip, per segment, convMR pointers
+	tab  []*float32 // row pointers: per strip, per segment, mr pointers
 	im2  []float32  // gathered rows (small C)
 	obuf []float32  // output block when the tile cannot be written in place
 	zero []float32
@@ -91,7 +132,9 @@ type convPlan struct {
 	segsPerTap int  // C split into this many segments per tap (not gather)
 	nseg       int  // segments per pixel
 	segsPerBlk int  // segments per reduction block
-	ocp        int  // OutC rounded up to convNR
+	ocp        int  // oc rounded up to nr
+	uk         convKernelSpec
+	mr, nr     int
 	padBuf     *[]float32
 }
 
@@ -119,7 +162,8 @@ func (pl *convPlan) padInput(x []float32) []float32 {
 }
 
 func newConvPlan(p ConvParams, transposed bool) convPlan {
-	pl := convPlan{p: p, transposed: transposed}
+	pl := convPlan{p: p, transposed: transposed, uk: currentConvKernel()}
+	pl.mr, pl.nr = pl.uk.mr, pl.uk.nr
 	if transposed {
 		pl.aH, pl.aW, pl.aC = p.OutH(), p.OutW(), p.OutC
 		pl.oh, pl.ow, pl.oc = p.H, p.W, p.C
@@ -129,7 +173,7 @@ func newConvPlan(p ConvParams, transposed bool) convPlan {
 	}
 	pl.m = p.N * pl.oh * pl.ow
 	pl.k = p.KH * p.KW * pl.aC
-	pl.ocp = roundUp(pl.oc, convNR)
+	pl.ocp = roundUp(pl.oc, pl.nr)
 	switch {
 	case !transposed && pl.aC < convSmallC && p.DilationW == 1 && p.KW*pl.aC <= convKC:
 		// A filter row (KW taps x C channels) is contiguous in a padded
@@ -208,19 +252,19 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 	panelStride := 0 // floats between the panels of 16 channels (0: in place)
 	var packBuf *[]float32
 	switch {
-	case w.packed != nil:
-		wb, ldb, panelStride = w.packed, convNR, pl.k*convNR
-	case pl.oc%convNR == 0:
+	case w.packed != nil && w.nr == pl.nr:
+		wb, ldb, panelStride = w.packed, pl.nr, pl.k*pl.nr
+	case pl.oc%pl.nr == 0:
 		wb = w.raw
 	default:
 		packBuf = floatPool.Get().(*[]float32)
-		*packBuf = packPanels(w.raw, pl.k, pl.oc, *packBuf)
-		wb, ldb, panelStride = *packBuf, convNR, pl.k*convNR
+		*packBuf = packPanels(w.raw, pl.k, pl.oc, pl.nr, *packBuf)
+		wb, ldb, panelStride = *packBuf, pl.nr, pl.k*pl.nr
 		defer floatPool.Put(packBuf)
 	}
 	var biasPad []float32
 	if bias != nil {
-		if pl.oc%convNR == 0 {
+		if pl.oc%pl.nr == 0 {
 			biasPad = bias[:pl.oc]
 		} else {
 			biasPad = make([]float32, pl.ocp)
@@ -243,65 +287,65 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 		defer floatPool.Put(pl.padBuf)
 	}
 	t := Threads()
-	mc := convMC
+	mc := roundUp(convMC, pl.mr)
 	mTasks := (pl.m + mc - 1) / mc
 	if mTasks < 4*t {
 		// Few pixels: smaller blocks, and split the channels too.
-		mc = max(convMR, roundUp((pl.m+4*t-1)/(4*t), convMR))
+		mc = max(pl.mr, roundUp((pl.m+4*t-1)/(4*t), pl.mr))
 		mTasks = (pl.m + mc - 1) / mc
 	}
 	nParts := 1
-	if mTasks < 2*t && pl.ocp >= 2*convNR*t {
+	if mTasks < 2*t && pl.ocp >= 2*pl.nr*t {
 		nParts = 2 * t
 	}
-	panels := pl.ocp / convNR
-	asm := convAsm()
+	panels := pl.ocp / pl.nr
 	parallel(mTasks*nParts, func(task int) {
 		mt, nt := task/nParts, task%nParts
-		j0 := panels * nt / nParts * convNR
-		j1 := panels * (nt + 1) / nParts * convNR
+		j0 := panels * nt / nParts * pl.nr
+		j1 := panels * (nt + 1) / nParts * pl.nr
 		m0 := mt * mc
 		m1 := min(pl.m, m0+mc)
 		ws := convWorkspaces.Get().(*convWorkspace)
 		defer convWorkspaces.Put(ws)
-		pl.block(ws, x, wb, ldb, panelStride, biasPad, flagsLast, y, m0, m1, j0, j1, asm)
+		pl.block(ws, x, wb, ldb, panelStride, biasPad, flagsLast, y, m0, m1, j0, j1)
 	})
 }
 
 var floatPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // block computes output pixels [m0, m1) x channels [j0, j1).
-func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride int, bias []float32, flagsLast int, y []float32, m0, m1, j0, j1 int, asm bool) {
+func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride int, bias []float32, flagsLast int, y []float32, m0, m1, j0, j1 int) {
+	mr, nr := pl.mr, pl.nr
 	mcount := m1 - m0
-	strips := (mcount + convMR - 1) / convMR
+	strips := (mcount + mr - 1) / mr
 	if len(ws.zero) < pl.segLen {
 		ws.zero = make([]float32, pl.segLen)
 	}
 	zero := &ws.zero[0]
-	// The pointer table: per strip, per segment, convMR row pointers.
-	ws.tab = growPtrs(ws.tab, strips*pl.nseg*convMR)
+	// The pointer table: per strip, per segment, mr row pointers.
+	ws.tab = growPtrs(ws.tab, strips*pl.nseg*mr)
 	tab := ws.tab
 	if pl.gather {
-		ws.im2 = grow(ws.im2, strips*convMR*pl.k)
+		ws.im2 = grow(ws.im2, strips*mr*pl.k)
 		pl.gatherRows(ws.im2, x, m0, m1)
 	}
 	for s := 0; s < strips; s++ {
-		for i := 0; i < convMR; i++ {
-			m := m0 + s*convMR + i
+		for i := 0; i < mr; i++ {
+			m := m0 + s*mr + i
 			for g := 0; g < pl.nseg; g++ {
 				ptr := zero
 				if m < m1 {
 					ptr = pl.segPtr(ws, x, m, m-m0, g, zero)
 				}
-				tab[(s*pl.nseg+g)*convMR+i] = ptr
+				tab[(s*pl.nseg+g)*mr+i] = ptr
 			}
 		}
 	}
 	// Output: in place when whole tiles fit in y, else through obuf.
-	inPlace := pl.oc%convNR == 0
+	inPlace := pl.oc%nr == 0
 	obufLd := pl.ocp
-	if !inPlace || mcount%convMR != 0 {
-		ws.obuf = grow(ws.obuf, strips*convMR*obufLd)
+	if !inPlace || mcount%mr != 0 {
+		ws.obuf = grow(ws.obuf, strips*mr*obufLd)
 	}
 	for g0 := 0; g0 < pl.nseg; g0 += pl.segsPerBlk {
 		g1 := min(pl.nseg, g0+pl.segsPerBlk)
@@ -315,39 +359,39 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 		if g1 == pl.nseg {
 			flags |= flagsLast
 		}
-		for j := j0; j < j1; j += convNR {
+		for j := j0; j < j1; j += nr {
 			var bOff int
 			if panelStride > 0 {
-				bOff = j/convNR*panelStride + k0*convNR
+				bOff = j/nr*panelStride + k0*nr
 			} else {
 				bOff = k0*ldb + j
 			}
 			for s := 0; s < strips; s++ {
-				full := inPlace && (s+1)*convMR <= mcount
+				full := inPlace && (s+1)*mr <= mcount
 				var c []float32
 				ldc := pl.oc
 				if full {
-					c = y[(m0+s*convMR)*pl.oc+j:]
+					c = y[(m0+s*mr)*pl.oc+j:]
 				} else {
-					c = ws.obuf[s*convMR*obufLd+j:]
+					c = ws.obuf[s*mr*obufLd+j:]
 					ldc = obufLd
 				}
-				pl.runSegs(asm, tab[(s*pl.nseg+g0)*convMR:(s*pl.nseg+g1)*convMR], g0, g1, wb[bOff:], ldb, c, ldc, flags, bias, j)
+				pl.runSegs(tab[(s*pl.nseg+g0)*mr:(s*pl.nseg+g1)*mr], g0, g1, wb[bOff:], ldb, c, ldc, flags, bias, j)
 			}
 		}
 	}
 	// Copy what went through obuf.
-	if !inPlace || mcount%convMR != 0 {
+	if !inPlace || mcount%mr != 0 {
 		for s := 0; s < strips; s++ {
-			if inPlace && (s+1)*convMR <= mcount {
+			if inPlace && (s+1)*mr <= mcount {
 				continue
 			}
-			for i := 0; i < convMR; i++ {
-				m := m0 + s*convMR + i
+			for i := 0; i < mr; i++ {
+				m := m0 + s*mr + i
 				if m >= m1 {
 					break
 				}
-				copy(y[m*pl.oc+j0:m*pl.oc+min(j1, pl.oc)], ws.obuf[(s*convMR+i)*obufLd+j0:])
+				copy(y[m*pl.oc+j0:m*pl.oc+min(j1, pl.oc)], ws.obuf[(s*mr+i)*obufLd+j0:])
 			}
 		}
 	}
@@ -356,7 +400,7 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 // runSegs runs the micro-kernel over segments g0..g1 of one strip, splitting
 // them into runs of equal length (the last segment of a split C or of the
 // gathered row may be shorter).
-func (pl *convPlan) runSegs(asm bool, tab []*float32, g0, g1 int, b []float32, ldb int, c []float32, ldc, flags int, bias []float32, j int) {
+func (pl *convPlan) runSegs(tab []*float32, g0, g1 int, b []float32, ldb int, c []float32, ldc, flags int, bias []float32, j int) {
 	for g0 < g1 {
 		_, n := pl.segK(g0)
 		g := g0 + 1
@@ -374,9 +418,9 @@ func (pl *convPlan) runSegs(asm bool, tab []*float32, g0, g1 int, b []float32, l
 		if bias != nil && f&convBias != 0 {
 			bp = &bias[j]
 		}
-		convMicro(asm, g-g0, n, tab, b, ldb, c, ldc, f, bp)
+		convMicro(pl.uk, g-g0, n, tab, b, ldb, c, ldc, f, bp)
 		if g < g1 {
-			tab = tab[(g-g0)*convMR:]
+			tab = tab[(g-g0)*pl.mr:]
 			b = b[(g-g0)*n*ldb:]
 		}
 		flags |= convAccumulate
@@ -439,35 +483,36 @@ func growPtrs(s []*float32, n int) []*float32 {
 	return s[:n]
 }
 
-// convMicro runs the conv micro-kernel, assembly or its Go twin.
-func convMicro(asm bool, nseg, seglen int, tab []*float32, b []float32, ldb int, c []float32, ldc, flags int, bias *float32) {
-	_ = tab[nseg*convMR-1]
-	_ = c[(convMR-1)*ldc+convNR-1]
+// convMicro runs the conv micro-kernel uk, assembly or its Go twin.
+func convMicro(uk convKernelSpec, nseg, seglen int, tab []*float32, b []float32, ldb int, c []float32, ldc, flags int, bias *float32) {
+	mr, nr := uk.mr, uk.nr
+	_ = tab[nseg*mr-1]
+	_ = c[(mr-1)*ldc+nr-1]
 	if nseg > 0 && seglen > 0 {
-		_ = b[(nseg*seglen-1)*ldb+convNR-1]
+		_ = b[(nseg*seglen-1)*ldb+nr-1]
 	}
-	if asm {
-		convKernel6x16(nseg, seglen, &tab[0], &b[0], ldb, &c[0], ldc, flags, bias)
+	if uk.asm != nil {
+		uk.asm(nseg, seglen, &tab[0], &b[0], ldb, &c[0], ldc, flags, bias)
 		return
 	}
-	convKernelGeneric(nseg, seglen, tab, b, ldb, c, ldc, flags, bias)
+	convKernelGeneric(mr, nr, nseg, seglen, tab, b, ldb, c, ldc, flags, bias)
 }
 
-// convKernelGeneric is the Go twin of convKernel6x16 (see its doc in
-// conv_amd64_stub.go).
-func convKernelGeneric(nseg, seglen int, tab []*float32, b []float32, ldb int, c []float32, ldc, flags int, bias *float32) {
-	var acc [convMR][convNR]float32
+// convKernelGeneric is the Go twin of the conv micro-kernels (see
+// convKernel6x16's doc in conv_amd64_stub.go), for an mr x nr tile, nr <= 32.
+func convKernelGeneric(mr, nr, nseg, seglen int, tab []*float32, b []float32, ldb int, c []float32, ldc, flags int, bias *float32) {
+	var acc [maxConvMR][32]float32
 	bo := 0
 	for s := 0; s < nseg; s++ {
-		var rows [convMR][]float32
-		for i := range rows {
-			rows[i] = unsafe.Slice(tab[s*convMR+i], seglen)
+		var rows [maxConvMR][]float32
+		for i := 0; i < mr; i++ {
+			rows[i] = unsafe.Slice(tab[s*mr+i], seglen)
 		}
 		for q := 0; q < seglen; q++ {
-			bs := b[bo : bo+convNR : bo+convNR]
-			for i := range rows {
+			bs := b[bo : bo+nr : bo+nr]
+			for i := 0; i < mr; i++ {
 				a := rows[i][q]
-				ai := &acc[i]
+				ai := acc[i][:nr]
 				for j, bv := range bs {
 					ai[j] += a * bv
 				}
@@ -477,10 +522,10 @@ func convKernelGeneric(nseg, seglen int, tab []*float32, b []float32, ldb int, c
 	}
 	var bs []float32
 	if flags&convBias != 0 {
-		bs = unsafe.Slice(bias, convNR)
+		bs = unsafe.Slice(bias, nr)
 	}
-	for i := range acc {
-		row := c[i*ldc : i*ldc+convNR]
+	for i := 0; i < mr; i++ {
+		row := c[i*ldc : i*ldc+nr]
 		for j := range row {
 			v := acc[i][j]
 			if flags&convAccumulate != 0 {
@@ -555,7 +600,7 @@ func conv2DBackwardWeights(p ConvParams, x, dy, dw []float32) {
 		Sgemm(true, false, p.C, p.OutC, pl.m, 1, x, p.C, dy, p.OutC, 0, dw, p.OutC)
 		return
 	}
-	chunk := max(convMR, min(pl.m, convIm2colFloats/k))
+	chunk := max(8, min(pl.m, convIm2colFloats/k))
 	buf := floatPool.Get().(*[]float32)
 	defer floatPool.Put(buf)
 	*buf = grow(*buf, chunk*k)

@@ -8,10 +8,10 @@ import (
 
 func runGolden(t *testing.T, shared bool) {
 	cases := goldenCases(t, shared)
-	for _, p := range kernelPaths() {
+	for _, v := range convVariants() {
 		for name, g := range cases {
-			t.Run(fmt.Sprintf("%s/%s", p, name), func(t *testing.T) {
-				withKernelPath(t, p, func() { checkGoldenCase(t, name, g) })
+			t.Run(fmt.Sprintf("%s/%s", v.name, name), func(t *testing.T) {
+				withConvVariant(t, v, func() { checkGoldenCase(t, name, g) })
 			})
 		}
 	}

@@ -120,12 +120,12 @@ func convCases() []ConvParams {
 
 func TestConv2DMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, path := range kernelPaths() {
+	for _, v := range convVariants() {
 		for _, threads := range []int{1, 2} {
-			t.Run(fmt.Sprintf("%s/threads=%d", path, threads), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/threads=%d", v.name, threads), func(t *testing.T) {
 				prev := SetThreads(threads)
 				defer SetThreads(prev)
-				withKernelPath(t, path, func() {
+				withConvVariant(t, v, func() {
 					for i, p := range convCases() {
 						x := randSlice(r, p.N*p.H*p.W*p.C)
 						w := randSlice(r, p.KH*p.KW*p.C*p.OutC)

@@ -1,22 +1,20 @@
-// Command conv generates Keel's AVX2+FMA convolution kernels: the indirect
-// convolution micro-kernel (a 6x16 tile of output pixels x output channels,
-// reading the input through a table of row pointers instead of a packed copy)
-// and the depthwise row kernels.
+// Command conv generates Keel's convolution kernels: the indirect convolution
+// micro-kernels (a tile of output pixels x output channels that reads the input
+// through a table of row pointers instead of a packed copy), AVX2+FMA 6x16 and
+// AVX-512 8x32, and the depthwise kernels.
 //
 //	go run ./conv -out ../kernels/conv_amd64.s -stubs ../kernels/conv_amd64_stub.go -pkg kernels
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 )
 
-const (
-	mr     = 6  // output pixels per tile: one broadcast each
-	nr     = 16 // output channels per tile: two ymm registers
-	unroll = 4  // k steps per loop iteration
-)
+const unroll = 4 // k steps per loop iteration
 
 // Epilogue flags, shared with kernels/conv_engine.go.
 const (
@@ -26,22 +24,31 @@ const (
 	flagReLU6      = 8 // min(max(., 0), 6)
 )
 
+// six is the float32 constant 6 (the ReLU6 cap).
+var six Mem
+
 func main() {
 	ConstraintExpr("amd64,!purego")
-	convKernel()
+	six = ConstData("six", U32(0x40c00000)) // float32 6 (avo writes F32(6) as the integer 6)
+	convKernel("convKernel6x16", 6, 8, YMM)
+	convKernel("convKernel8x32", 8, 16, ZMM)
 	Generate()
 }
 
-// convKernel emits convKernel6x16. The tile's reduction runs over nseg
-// segments of seglen k steps; segment s reads row i of A from the pointer
-// a[s*6+i] (seglen contiguous floats) and B from b, ldb floats per k step,
-// continuing from segment to segment. Twelve ymm accumulators, two for B, one
-// for the broadcast: 15 of 16 ymm registers.
-func convKernel() {
-	TEXT("convKernel6x16", NOSPLIT, "func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)")
+// convKernel emits the indirect convolution micro-kernel name, computing an
+// mr x (2*lanes) tile. The tile's reduction runs over nseg segments of seglen
+// k steps; segment s reads row i of A from the pointer a[s*mr+i] (seglen
+// contiguous floats) and B from b, ldb floats per k step, continuing from
+// segment to segment. The mr row pointers live in general registers and move
+// forward with k. AVX2 6x16: 12 ymm accumulators, two for B, one broadcast (15
+// of 16 registers); AVX-512 8x32: 16 zmm accumulators.
+func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual) {
+	nr := 2 * lanes
+	vb := lanes * 4 // bytes per vector
+	TEXT(name, NOSPLIT, "func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)")
 	Doc(
-		"convKernel6x16 computes the 6x16 tile at c (row stride ldc floats):",
-		"t[i][j] = sum over segments s < nseg and p < seglen of a[s*6+i][p] * b[(s*seglen+p)*ldb+j],",
+		fmt.Sprintf("%s computes the %dx%d tile at c (row stride ldc floats):", name, mr, nr),
+		fmt.Sprintf("t[i][j] = sum over segments s < nseg and p < seglen of a[s*%d+i][p] * b[(s*seglen+p)*ldb+j],", mr),
 		"then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),",
 		"act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.",
 	)
@@ -52,28 +59,25 @@ func convKernel() {
 	b := Load(Param("b"), GP64())
 	ldb := Load(Param("ldb"), GP64())
 	SHLQ(U8(2), ldb)
-	end4 := GP64()
-	MOVQ(seglen, end4)
-	ANDQ(I8(-unroll), end4)
 
 	acc := make([]reg.VecVirtual, 2*mr)
 	for i := range acc {
-		acc[i] = YMM()
+		acc[i] = vec()
 		VXORPS(acc[i], acc[i], acc[i])
 	}
-	b0, b1, bc := YMM(), YMM(), YMM()
+	b0, b1, bc := vec(), vec(), vec()
 	p := make([]reg.GPVirtual, mr)
 	for i := range p {
 		p[i] = GP64()
 	}
-	idx := GP64()
+	cnt := GP64()
 
 	step := func(u int) {
 		VMOVUPS(Mem{Base: b}, b0)
-		VMOVUPS(Mem{Base: b, Disp: 32}, b1)
+		VMOVUPS(Mem{Base: b, Disp: vb}, b1)
 		ADDQ(ldb, b)
 		for i := 0; i < mr; i++ {
-			VBROADCASTSS(Mem{Base: p[i], Index: idx, Scale: 4, Disp: u * 4}, bc)
+			VBROADCASTSS(Mem{Base: p[i], Disp: u * 4}, bc)
 			VFMADD231PS(b0, bc, acc[2*i])
 			VFMADD231PS(b1, bc, acc[2*i+1])
 		}
@@ -86,23 +90,31 @@ func convKernel() {
 		MOVQ(Mem{Base: tab, Disp: 8 * i}, p[i])
 	}
 	ADDQ(U8(8*mr), tab)
-	XORQ(idx, idx)
+	MOVQ(seglen, cnt)
+	SHRQ(U8(2), cnt)
+	JE(LabelRef("tail"))
 
 	Label("k4")
-	CMPQ(idx, end4)
-	JAE(LabelRef("k1"))
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	ADDQ(U8(unroll), idx)
-	JMP(LabelRef("k4"))
+	for i := 0; i < mr; i++ {
+		ADDQ(U8(4*unroll), p[i])
+	}
+	DECQ(cnt)
+	JNE(LabelRef("k4"))
 
+	Label("tail")
+	MOVQ(seglen, cnt)
+	ANDQ(U8(unroll-1), cnt)
+	JE(LabelRef("segend"))
 	Label("k1")
-	CMPQ(idx, seglen)
-	JAE(LabelRef("segend"))
 	step(0)
-	INCQ(idx)
-	JMP(LabelRef("k1"))
+	for i := 0; i < mr; i++ {
+		ADDQ(U8(4), p[i])
+	}
+	DECQ(cnt)
+	JNE(LabelRef("k1"))
 
 	Label("segend")
 	DECQ(nseg)
@@ -121,7 +133,7 @@ func convKernel() {
 	MOVQ(c, row)
 	for i := 0; i < mr; i++ {
 		VADDPS(Mem{Base: row}, acc[2*i], acc[2*i])
-		VADDPS(Mem{Base: row, Disp: 32}, acc[2*i+1], acc[2*i+1])
+		VADDPS(Mem{Base: row, Disp: vb}, acc[2*i+1], acc[2*i+1])
 		if i < mr-1 {
 			ADDQ(ldc, row)
 		}
@@ -132,7 +144,7 @@ func convKernel() {
 	JE(LabelRef("relu"))
 	bias := Load(Param("bias"), GP64())
 	VMOVUPS(Mem{Base: bias}, b0)
-	VMOVUPS(Mem{Base: bias, Disp: 32}, b1)
+	VMOVUPS(Mem{Base: bias, Disp: vb}, b1)
 	for i := 0; i < mr; i++ {
 		VADDPS(b0, acc[2*i], acc[2*i])
 		VADDPS(b1, acc[2*i+1], acc[2*i+1])
@@ -147,10 +159,7 @@ func convKernel() {
 	}
 	TESTQ(U32(flagReLU6), flags)
 	JE(LabelRef("store"))
-	six := GP32()
-	MOVL(U32(0x40c00000), six) // 6.0f
-	MOVD(six, bc.AsX())
-	VBROADCASTSS(bc.AsX(), bc)
+	VBROADCASTSS(six, bc)
 	for i := range acc {
 		VMINPS(bc, acc[i], acc[i])
 	}
@@ -158,7 +167,7 @@ func convKernel() {
 	Label("store")
 	for i := 0; i < mr; i++ {
 		VMOVUPS(acc[2*i], Mem{Base: c})
-		VMOVUPS(acc[2*i+1], Mem{Base: c, Disp: 32})
+		VMOVUPS(acc[2*i+1], Mem{Base: c, Disp: vb})
 		if i < mr-1 {
 			ADDQ(ldc, c)
 		}
