@@ -89,7 +89,6 @@ const (
 // convAsmOK says the AVX2+FMA conv kernels can run here.
 var convAsmOK = haveAVX2Asm && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
 
-
 // conv2D dispatches the forward convolution.
 func conv2D(p ConvParams, x []float32, w convWeights, bias []float32, act Activation, y []float32) {
 	checkLen("Conv2D", "x", x, p.N*p.H*p.W*p.C)
