@@ -26,32 +26,43 @@ var ErrTooLarge = errors.New("image too large")
 // DecodeBytes decodes a JPEG, PNG, GIF, BMP or WebP file held in data and
 // converts it to RGB as PIL's convert('RGB') does. dst is reused when non-nil.
 // A decoder panic on malformed input is returned as an error.
-func DecodeBytes(data []byte, dst *Image) (img *Image, err error) {
+func DecodeBytes(data []byte, dst *Image) (*Image, error) {
+	m, format, err := decodeImage(data)
+	if err != nil {
+		return nil, err
+	}
+	return toRGB(m, format, dst), nil
+}
+
+// decodeImage decodes without converting, so the caller can convert only the
+// pixels it needs. It checks the size first and turns decoder panics into
+// errors.
+func decodeImage(data []byte) (m image.Image, format string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			img, err = nil, fmt.Errorf("decoder panic on malformed data: %v", r)
+			m, err = nil, fmt.Errorf("decoder panic on malformed data: %v", r)
 		}
 	}()
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("empty image (%dx%d)", cfg.Width, cfg.Height)
+		return nil, "", fmt.Errorf("empty image (%dx%d)", cfg.Width, cfg.Height)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > int64(MaxPixels) {
-		return nil, fmt.Errorf("%w: %dx%d pixels, limit %d", ErrTooLarge, cfg.Width, cfg.Height, MaxPixels)
+		return nil, "", fmt.Errorf("%w: %dx%d pixels, limit %d", ErrTooLarge, cfg.Width, cfg.Height, MaxPixels)
 	}
-	m, format, err := image.Decode(bytes.NewReader(data))
+	m, format, err = image.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if p, ok := m.(*image.Paletted); ok && format == "gif" {
 		if idx, rgb, ok := gifTransparentRGB(data); ok && int(idx) < len(p.Palette) {
 			p.Palette[idx] = color.NRGBA{rgb[0], rgb[1], rgb[2], 0}
 		}
 	}
-	return toRGB(m, format, dst), nil
+	return m, format, nil
 }
 
 // Load reads and decodes the image file at path. Its error is a *FileError.

@@ -1,6 +1,7 @@
 package imagedata
 
 import (
+	"image"
 	"math"
 	"testing"
 )
@@ -82,5 +83,30 @@ func TestParseNames(t *testing.T) {
 	}
 	if _, err := ParseInterpolation("area"); err == nil {
 		t.Error("area: no error")
+	}
+}
+
+// TestNearestYCbCrFused: the fused JPEG path gives exactly toRGB followed by
+// the nearest resize, for every layout it takes and awkward sizes.
+func TestNearestYCbCrFused(t *testing.T) {
+	r := NewRand(9)
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444,
+		image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420} {
+		for _, size := range [][4]int{{1, 1, 3, 2}, {2, 3, 1, 1}, {17, 9, 5, 13}, {500, 375, 224, 224}, {31, 33, 31, 33}} {
+			m := image.NewYCbCr(image.Rect(0, 0, size[0], size[1]), ratio)
+			for _, p := range [][]uint8{m.Y, m.Cb, m.Cr} {
+				for i := range p {
+					p[i] = uint8(r.Uint32())
+				}
+			}
+			want := ResizePIL(toRGB(m, "jpeg", nil), size[2], size[3], Nearest)
+			got := NewImage(size[2], size[3])
+			if !nearestYCbCr(m, false, got) {
+				t.Fatalf("%v: not handled", ratio)
+			}
+			if d, n := diff8(got.Pix, want.Pix); n > 0 {
+				t.Fatalf("%v %v: %d values differ, by up to %d", ratio, size, n, d)
+			}
+		}
 	}
 }

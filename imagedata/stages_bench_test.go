@@ -107,3 +107,14 @@ func BenchmarkLoader(b *testing.B) {
 	}
 	b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "images/s")
 }
+
+func BenchmarkStageYCbCrToRGB(b *testing.B) {
+	m, err := jpeg.Decode(bytes.NewReader(benchJPEG(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := NewImage(500, 375)
+	for b.Loop() {
+		toRGB(m, "jpeg", dst)
+	}
+}

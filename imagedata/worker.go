@@ -1,5 +1,10 @@
 package imagedata
 
+import (
+	"image"
+	"os"
+)
+
 // worker holds one goroutine's scratch buffers, so the steady state allocates
 // little beyond what the image decoders themselves allocate.
 type worker struct {
@@ -14,11 +19,14 @@ type worker struct {
 func (w *worker) process(ld *Loader, s *slot, i int) error {
 	o := ld.opts
 	idx := s.plan.items[i]
-	img, err := loadInto(ld.list.Paths[idx], w.decoded)
+	data, err := os.ReadFile(ld.list.Paths[idx])
 	if err != nil {
 		return err
 	}
-	w.decoded = img
+	m, format, err := decodeImage(data)
+	if err != nil {
+		return err
+	}
 	size := o.Height * o.Width * 3
 	out := s.x[i*size : (i+1)*size]
 	target := out
@@ -28,12 +36,19 @@ func (w *worker) process(ld *Loader, s *slot, i int) error {
 		}
 		target = w.pixels[:size]
 	}
-	switch o.Resize {
-	case ResizeTF:
-		ResizeTFBilinear(img, o.Width, o.Height, target)
-	default:
-		w.resized = w.rs.resizePIL(img, o.Width, o.Height, o.Interpolation, w.resized)
+	w.resized = reuse(w.resized, o.Width, o.Height)
+	if ycc, isYCC := m.(*image.YCbCr); isYCC && o.Resize == ResizePILMethod && o.Interpolation == Nearest &&
+		nearestYCbCr(ycc, format == "webp", w.resized) {
 		w.resized.ToFloat32(target)
+	} else {
+		w.decoded = toRGB(m, format, w.decoded)
+		switch o.Resize {
+		case ResizeTF:
+			ResizeTFBilinear(w.decoded, o.Width, o.Height, target)
+		default:
+			w.resized = w.rs.resizePIL(w.decoded, o.Width, o.Height, o.Interpolation, w.resized)
+			w.resized.ToFloat32(target)
+		}
 	}
 	if o.Augment != nil {
 		o.Augment.Apply(target, o.Height, o.Width, s.plan.ts[i], out)
