@@ -151,21 +151,26 @@ func swapElements(b []byte, size int) {
 
 // ReadFloat32 reads a numeric dataset into a new float32 slice in C order.
 func (d *Dataset) ReadFloat32() ([]float32, error) {
-	if err := d.checkNumeric(); err != nil {
+	r, err := d.numericReader()
+	if err != nil {
 		return nil, err
 	}
-	if _, err := d.byteSize(); err != nil {
-		return nil, err
-	}
+	// Allocated only once the data is known to lie inside the file.
 	dst := make([]float32, d.Len())
-	return dst, d.ReadFloat32Into(dst)
+	return dst, d.readFloat32(dst, r)
 }
 
-func (d *Dataset) checkNumeric() error {
+// numericReader checks that the dataset converts to float32 and returns its
+// stored bytes.
+func (d *Dataset) numericReader() (io.ReaderAt, error) {
 	if !d.Type.IsFloat() && !d.Type.IsInteger() {
-		return d.err(errf("holds %s values, which do not convert to float32", d.Type.Name()))
+		return nil, d.err(errf("holds %s values, which do not convert to float32", d.Type.Name()))
 	}
-	return nil
+	size, err := d.byteSize()
+	if err != nil {
+		return nil, err
+	}
+	return d.rawReader(size)
 }
 
 // convertBlock is how many bytes are converted at a time when the file's
@@ -176,26 +181,23 @@ const convertBlock = 64 << 10
 // float16 and float64 are rounded to nearest even, integers converted. Little-
 // endian float32 data is read straight into dst, with no copy.
 func (d *Dataset) ReadFloat32Into(dst []float32) error {
-	if err := d.checkNumeric(); err != nil {
-		return err
-	}
 	if len(dst) != d.Len() {
 		return d.err(errf("destination holds %d values, dataset %d", len(dst), d.Len()))
 	}
-	size, err := d.byteSize()
+	r, err := d.numericReader()
 	if err != nil {
 		return err
 	}
-	r, err := d.rawReader(size)
-	if err != nil {
-		return err
-	}
+	return d.readFloat32(dst, r)
+}
+
+func (d *Dataset) readFloat32(dst []float32, r io.ReaderAt) error {
 	t := d.Type
 	if t.IsFloat() && t.Size == 4 && !t.BigEndian && hostLittleEndian {
 		return d.err(readFull(r, float32Bytes(dst), 0))
 	}
 	elems := convertBlock / t.Size
-	buf := make([]byte, min(size, elems*t.Size))
+	buf := make([]byte, min(len(dst), elems)*t.Size)
 	for start := 0; start < len(dst); start += elems {
 		n := min(elems, len(dst)-start)
 		b := buf[:n*t.Size]

@@ -33,6 +33,7 @@ type File struct {
 	mu      sync.Mutex
 	headers map[uint64]*objectHeader
 	gheaps  map[uint64]*globalHeap
+	links   map[uint64][]Link // by group header address, sorted by name
 }
 
 // Open opens the HDF5 file at path.
@@ -63,6 +64,7 @@ func NewFile(r io.ReaderAt, size int64, name string) (*File, error) {
 		size:    size,
 		headers: map[uint64]*objectHeader{},
 		gheaps:  map[uint64]*globalHeap{},
+		links:   map[uint64][]Link{},
 	}
 	if err := f.readSuperblock(); err != nil {
 		return nil, f.wrap("", err)

@@ -20,6 +20,23 @@ func (l Link) IsHard() bool { return l.SoftTarget == "" && !l.External }
 // group uses: a symbol table (old style), link messages (compact), or a
 // fractal heap indexed by a v2 B-tree (dense).
 func (f *File) groupLinks(h *objectHeader) ([]Link, error) {
+	f.mu.Lock()
+	links, ok := f.links[h.addr]
+	f.mu.Unlock()
+	if ok {
+		return links, nil
+	}
+	links, err := f.readGroupLinks(h)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.links[h.addr] = links
+	f.mu.Unlock()
+	return links, nil
+}
+
+func (f *File) readGroupLinks(h *objectHeader) ([]Link, error) {
 	var links []Link
 	if m := h.find(msgSymbolTable); m != nil {
 		var err error

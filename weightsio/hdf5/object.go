@@ -1,6 +1,7 @@
 package hdf5
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -117,7 +118,7 @@ func (g *Group) Links() ([]Link, error) {
 	if err != nil {
 		return nil, g.err(err)
 	}
-	return links, nil
+	return slices.Clone(links), nil // the cached list stays sorted for Open
 }
 
 func joinPath(dir, name string) string {
