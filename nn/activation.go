@@ -1,0 +1,97 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/keelml/keel/kernels"
+)
+
+// activation is a Keras activation by name, as layers take it.
+type activation string
+
+const (
+	actLinear  activation = "linear"
+	actReLU    activation = "relu"
+	actReLU6   activation = "relu6"
+	actSigmoid activation = "sigmoid"
+	actTanh    activation = "tanh"
+	actSoftmax activation = "softmax"
+)
+
+func parseActivation(name string) (activation, error) {
+	switch a := activation(name); a {
+	case actLinear, actReLU, actReLU6, actSigmoid, actTanh, actSoftmax:
+		return a, nil
+	case "":
+		return actLinear, nil
+	}
+	return "", fmt.Errorf("unknown activation %q (have linear, relu, relu6, sigmoid, tanh, softmax)", name)
+}
+
+// fused returns the kernel activation that computes a inside a kernel, and
+// whether there is one.
+func (a activation) fused() (kernels.Activation, bool) {
+	switch a {
+	case actLinear:
+		return kernels.ActNone, true
+	case actReLU:
+		return kernels.ActReLU, true
+	case actReLU6:
+		return kernels.ActReLU6, true
+	}
+	return kernels.ActNone, false
+}
+
+// apply computes y = a(y) in place for rows of cols values (softmax works
+// per row). Activations that kernels fuse are not applied here.
+func (a activation) apply(y []float32, cols int) {
+	switch a {
+	case actReLU:
+		kernels.ReLU(y, y)
+	case actReLU6:
+		kernels.ReLU6(y, y)
+	case actSigmoid:
+		for i, v := range y {
+			y[i] = sigmoid(v)
+		}
+	case actTanh:
+		for i, v := range y {
+			y[i] = float32(math.Tanh(float64(v)))
+		}
+	case actSoftmax:
+		kernels.Softmax(y, cols, y)
+	}
+}
+
+func sigmoid(v float32) float32 {
+	if v >= 0 {
+		return float32(1 / (1 + math.Exp(-float64(v))))
+	}
+	e := math.Exp(float64(v))
+	return float32(e / (1 + e))
+}
+
+// backward sets dpre = a'(pre) * dy from the activation's output y (every
+// activation here has a derivative expressible through its output). dpre
+// may alias dy.
+func (a activation) backward(y, dy, dpre []float32, cols int) {
+	switch a {
+	case actLinear:
+		copy(dpre, dy)
+	case actReLU:
+		kernels.ReLUBackward(y, dy, dpre)
+	case actReLU6:
+		kernels.ReLU6Backward(y, dy, dpre)
+	case actSigmoid:
+		for i, v := range y {
+			dpre[i] = dy[i] * v * (1 - v)
+		}
+	case actTanh:
+		for i, v := range y {
+			dpre[i] = dy[i] * (1 - v*v)
+		}
+	case actSoftmax:
+		kernels.SoftmaxBackward(y, dy, cols, dpre)
+	}
+}

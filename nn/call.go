@@ -1,0 +1,66 @@
+package nn
+
+import "github.com/keelml/keel/kernels"
+
+// call is one layer application during a run: the tensors a layer's forward
+// and backward read and write, and what the plan decided for it.
+type call struct {
+	x  []*Tensor
+	y  *Tensor
+	dy *Tensor     // gradient of the output (backward only)
+	dx []*Tensor   // gradients of the inputs to write; nil where none is needed
+	dw [][]float32 // gradients of the weights to write, in weight order; nil where none is needed
+
+	training  bool // the run is a training step
+	frozen    bool // the layer is not trainable here (BatchNormalization then uses its moving statistics)
+	lossFused bool // dy is already the gradient before the output activation (the loss fused softmax or sigmoid)
+
+	fold    *bnFold            // a BatchNormalization folded into this convolution (inference only)
+	postAct kernels.Activation // an activation layer fused into this one (inference only)
+
+	state any // what the layer keeps between forward and backward, reused between runs
+	stats *LayerStats
+}
+
+// batchNormMode says whether a BatchNormalization normalises with the batch
+// statistics: only when training and trainable, as Keras does since TF 2.
+func (c *call) batchNormMode() bool { return c.training && !c.frozen }
+
+// forwardKernel and backwardKernel count one kernel invocation and its FLOPs.
+func (c *call) forwardKernel(flops float64) {
+	c.stats.ForwardCalls++
+	c.stats.ForwardFLOPs += flops
+}
+
+func (c *call) backwardKernel(flops float64) {
+	c.stats.BackwardCalls++
+	c.stats.BackwardFLOPs += flops
+}
+
+// LayerStats says what one layer application did in the last run: how many
+// kernels it invoked forward and backward with their FLOPs (2 per
+// multiply-add, counted for the convolutions, Dense and Sgemm calls; 0 for
+// cheap elementwise work), and how many activation values it kept alive for
+// the backward pass. Tests use it to prove that freezing skips work.
+type LayerStats struct {
+	Layer string
+	Class string
+	// Mode is "inference" (no backward), "backward" (gradients flow through
+	// it), "folded" (merged into the layer before it) or "fused".
+	Mode          string
+	WeightGrads   bool // the layer computed weight gradients
+	ForwardCalls  int
+	ForwardFLOPs  float64
+	BackwardCalls int
+	BackwardFLOPs float64
+	KeptValues    int // float32 values kept for backward by this step (its inputs and output)
+}
+
+// scratch returns a float32 slice of length n from *buf, growing it only when
+// too small, so steady-state runs do not allocate.
+func scratch(buf *[]float32, n int) []float32 {
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	return (*buf)[:n]
+}

@@ -1,0 +1,159 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/keelml/keel/kernels"
+)
+
+// BatchNormalization is Keras' batch normalisation over the last axis:
+// weights gamma, beta, moving_mean, moving_variance (C each; gamma and beta
+// only with scale and center). In a training step a trainable one
+// normalises with the batch statistics and updates the moving ones with the
+// unbiased batch variance (as tf.keras); otherwise, and whenever frozen, it
+// uses the moving statistics (Keras on TensorFlow 2).
+type BatchNormalization struct {
+	base
+	axis          int
+	momentum      float64
+	epsilon       float64
+	center, scale bool
+	channels      int
+	gamma, beta   *Variable
+	mean, vari    *Variable
+}
+
+// NewBatchNormalization returns a BatchNormalization with Keras' defaults
+// (momentum 0.99, epsilon 1e-3). Options: WithAxis, WithMomentum,
+// WithEpsilon, WithCenter, WithScale, WithName, WithTrainable.
+func NewBatchNormalization(opts ...Option) *BatchNormalization {
+	s, err := collect("BatchNormalization", opts, "axis", "momentum", "epsilon", "center", "scale")
+	l := &BatchNormalization{axis: s.axis, momentum: s.momentum, epsilon: s.epsilon, center: s.center, scale: s.scale}
+	l.init(l, "BatchNormalization", s, err)
+	return l
+}
+
+// Config is Keras' BatchNormalization config.
+func (l *BatchNormalization) Config() map[string]any {
+	return l.withBase(map[string]any{
+		"axis": l.axis, "momentum": l.momentum, "epsilon": l.epsilon, "center": l.center, "scale": l.scale,
+	})
+}
+
+func (l *BatchNormalization) canFuseAct() bool { return true }
+
+func (l *BatchNormalization) build(in [][]int) ([]int, error) {
+	if err := needOne(in); err != nil {
+		return nil, err
+	}
+	rank := len(in[0])
+	if rank < 1 || (l.axis != -1 && l.axis != rank) {
+		return nil, fmt.Errorf("axis %d: only the last axis (-1 or %d) is supported", l.axis, rank)
+	}
+	l.channels = in[0][rank-1]
+	if l.mean == nil {
+		c := []int{l.channels}
+		if l.scale {
+			l.gamma = l.addWeight("gamma", c, true, constant(1))
+		}
+		if l.center {
+			l.beta = l.addWeight("beta", c, true, constant(0))
+		}
+		l.mean = l.addWeight("moving_mean", c, false, constant(0))
+		l.vari = l.addWeight("moving_variance", c, false, constant(1))
+	}
+	return append([]int(nil), in[0]...), nil
+}
+
+type batchNormState struct{ mean, variance []float32 }
+
+func (l *BatchNormalization) forward(c *call) {
+	x, y := c.x[0].Data, c.y.Data
+	if !c.batchNormMode() {
+		kernels.BatchNormInference(x, biasOf(l.gamma), biasOf(l.beta), l.mean.data, l.vari.data, float32(l.epsilon), c.postAct, y)
+		c.forwardKernel(0)
+		return
+	}
+	st, _ := c.state.(*batchNormState)
+	if st == nil {
+		st = &batchNormState{}
+		c.state = st
+	}
+	bm, bv := scratch(&st.mean, l.channels), scratch(&st.variance, l.channels)
+	kernels.BatchNormTrain(x, biasOf(l.gamma), biasOf(l.beta), float32(l.epsilon), y, bm, bv)
+	c.forwardKernel(0)
+	n := len(x) / l.channels
+	factor := float32(1)
+	if n > 1 {
+		factor = float32(float64(n) / float64(n-1))
+	}
+	kernels.BatchNormMovingUpdate(l.mean.data, l.vari.data, bm, bv, float32(l.momentum), factor)
+	l.mean.changed()
+	l.vari.changed()
+}
+
+func (l *BatchNormalization) backward(c *call) {
+	var dgamma, dbeta []float32
+	i := 0
+	if l.gamma != nil {
+		dgamma = c.dw[i]
+		i++
+	}
+	if l.beta != nil {
+		dbeta = c.dw[i]
+	}
+	var dx []float32
+	if c.dx[0] != nil {
+		dx = c.dx[0].Data
+	}
+	if dx == nil && dgamma == nil && dbeta == nil {
+		return
+	}
+	if c.batchNormMode() {
+		st := c.state.(*batchNormState)
+		kernels.BatchNormTrainBackward(c.x[0].Data, c.dy.Data, biasOf(l.gamma), st.mean, st.variance, float32(l.epsilon), dx, dgamma, dbeta)
+	} else {
+		kernels.BatchNormInferenceBackward(c.x[0].Data, c.dy.Data, biasOf(l.gamma), l.mean.data, l.vari.data, float32(l.epsilon), dx, dgamma, dbeta)
+	}
+	c.backwardKernel(0)
+}
+
+// bnFold is a BatchNormalization folded into the convolution before it for
+// inference: the folded weights are recomputed when any variable changes.
+type bnFold struct {
+	bn       *BatchNormalization
+	versions [6]uint64
+	w, b     []float32
+	packed   *kernels.PackedConv
+}
+
+func version(v *Variable) uint64 {
+	if v == nil {
+		return 0
+	}
+	return v.version
+}
+
+// refresh recomputes the folded weights if needed and says whether it did.
+func (f *bnFold) refresh(kernel, bias *Variable, outC int) bool {
+	bn := f.bn
+	vs := [6]uint64{version(kernel), version(bias), version(bn.gamma), version(bn.beta), version(bn.mean), version(bn.vari)}
+	if f.w != nil && vs == f.versions {
+		return false
+	}
+	f.w, f.b = kernels.FoldBatchNorm(kernel.data, biasOf(bias), outC, biasOf(bn.gamma), biasOf(bn.beta), bn.mean.data, bn.vari.data, float32(bn.epsilon))
+	f.versions = vs
+	return true
+}
+
+func (f *bnFold) conv(p kernels.ConvParams, kernel, bias *Variable) (*kernels.PackedConv, []float32) {
+	if f.refresh(kernel, bias, p.OutC) || f.packed == nil {
+		f.packed = kernels.PackConvWeights(p, f.w)
+	}
+	return f.packed, f.b
+}
+
+func (f *bnFold) depthwise(kernel, bias *Variable, outC int) ([]float32, []float32) {
+	f.refresh(kernel, bias, outC)
+	return f.w, f.b
+}

@@ -1,0 +1,422 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/keelml/keel/kernels"
+)
+
+// convGeometry is what Conv2D, DepthwiseConv2D and SeparableConv2D share:
+// window, strides, dilation and Keras' padding.
+type convGeometry struct {
+	kh, kw   int
+	strides  [2]int
+	dilation [2]int
+	padding  string
+}
+
+// pads returns TensorFlow's padding for an h x w input.
+func (g convGeometry) pads(h, w int) (top, bottom, left, right int) {
+	if g.padding != "same" {
+		return 0, 0, 0, 0
+	}
+	top, bottom = kernels.SamePadding(h, g.kh, g.strides[0], g.dilation[0])
+	left, right = kernels.SamePadding(w, g.kw, g.strides[1], g.dilation[1])
+	return
+}
+
+func (g convGeometry) outHW(h, w int) (int, int, error) {
+	t, b, l, r := g.pads(h, w)
+	oh := kernels.ConvOutSize(h, g.kh, g.strides[0], g.dilation[0], t, b)
+	ow := kernels.ConvOutSize(w, g.kw, g.strides[1], g.dilation[1], l, r)
+	if oh < 1 || ow < 1 {
+		return 0, 0, fmt.Errorf("a %dx%d window does not fit a %dx%d input", g.kh, g.kw, h, w)
+	}
+	return oh, ow, nil
+}
+
+func (g convGeometry) config() map[string]any {
+	return map[string]any{
+		"kernel_size": []int{g.kh, g.kw}, "strides": g.strides[:], "padding": g.padding,
+		"data_format": "channels_last", "dilation_rate": g.dilation[:],
+	}
+}
+
+func (g convGeometry) convParams(x *Tensor, outC int) kernels.ConvParams {
+	t, b, l, r := g.pads(x.Shape[1], x.Shape[2])
+	return kernels.ConvParams{
+		N: x.Shape[0], H: x.Shape[1], W: x.Shape[2], C: x.Shape[3], KH: g.kh, KW: g.kw, OutC: outC,
+		StrideH: g.strides[0], StrideW: g.strides[1], DilationH: g.dilation[0], DilationW: g.dilation[1],
+		PadTop: t, PadBottom: b, PadLeft: l, PadRight: r,
+	}
+}
+
+func (g convGeometry) depthwiseParams(x *Tensor, mult int) kernels.DepthwiseParams {
+	t, b, l, r := g.pads(x.Shape[1], x.Shape[2])
+	return kernels.DepthwiseParams{
+		N: x.Shape[0], H: x.Shape[1], W: x.Shape[2], C: x.Shape[3], KH: g.kh, KW: g.kw, Multiplier: mult,
+		StrideH: g.strides[0], StrideW: g.strides[1], DilationH: g.dilation[0], DilationW: g.dilation[1],
+		PadTop: t, PadBottom: b, PadLeft: l, PadRight: r,
+	}
+}
+
+func checkImage(in [][]int) error {
+	if err := needOne(in); err != nil {
+		return err
+	}
+	if len(in[0]) != 3 {
+		return fmt.Errorf("needs (height, width, channels) inputs")
+	}
+	return nil
+}
+
+// outputAct returns the activation the kernel applies and whether the layer
+// must still apply its own activation afterwards.
+func outputAct(a activation, c *call) (kernels.Activation, bool) {
+	if k, ok := a.fused(); ok {
+		if k == kernels.ActNone {
+			k = c.postAct
+		}
+		return k, false
+	}
+	return kernels.ActNone, true
+}
+
+// Conv2D is Keras' 2-D convolution, NHWC with an HWIO kernel.
+type Conv2D struct {
+	base
+	convGeometry
+	filters int
+	act     activation
+	useBias bool
+	kernel  *Variable
+	bias    *Variable
+	packed  packedConv
+}
+
+// NewConv2D returns a Conv2D of filters output channels and a kh x kw
+// window. Options: WithStrides, WithPadding, WithDilationRate,
+// WithActivation, WithUseBias, WithName, WithTrainable.
+func NewConv2D(filters, kh, kw int, opts ...Option) *Conv2D {
+	s, err := collect("Conv2D", opts, "strides", "padding", "dilation_rate", "activation", "use_bias")
+	if err == nil && (filters < 1 || kh < 1 || kw < 1) {
+		err = fmt.Errorf("nn: Conv2D: filters %d and kernel %dx%d must be positive", filters, kh, kw)
+	}
+	l := &Conv2D{convGeometry: convGeometry{kh, kw, s.strides, s.dilation, s.padding}, filters: filters, useBias: s.useBias}
+	l.act, _ = parseActivation(s.activation)
+	l.init(l, "Conv2D", s, err)
+	return l
+}
+
+// Config is Keras' Conv2D config.
+func (l *Conv2D) Config() map[string]any {
+	c := l.withBase(l.convGeometry.config())
+	c["filters"], c["activation"], c["use_bias"] = l.filters, string(l.act), l.useBias
+	return c
+}
+
+func (l *Conv2D) activation() activation { return l.act }
+func (l *Conv2D) canFold() bool          { return l.act == actLinear }
+func (l *Conv2D) canFuseAct() bool       { return l.act == actLinear }
+func (l *Conv2D) outChannels() int       { return l.filters }
+
+func (l *Conv2D) build(in [][]int) ([]int, error) {
+	if err := checkImage(in); err != nil {
+		return nil, err
+	}
+	oh, ow, err := l.outHW(in[0][0], in[0][1])
+	if err != nil {
+		return nil, err
+	}
+	if l.kernel == nil {
+		shape := []int{l.kh, l.kw, in[0][2], l.filters}
+		fi, fo := convFans(shape)
+		l.kernel = l.addWeight("kernel", shape, true, glorotUniform{fi, fo})
+		if l.useBias {
+			l.bias = l.addWeight("bias", []int{l.filters}, true, constant(0))
+		}
+	}
+	return []int{oh, ow, l.filters}, nil
+}
+
+func biasOf(v *Variable) []float32 {
+	if v == nil {
+		return nil
+	}
+	return v.data
+}
+
+func (l *Conv2D) forward(c *call) {
+	p := l.convParams(c.x[0], l.filters)
+	pw, bias := l.packed.get(p, l.kernel), biasOf(l.bias)
+	if c.fold != nil {
+		pw, bias = c.fold.conv(p, l.kernel, l.bias)
+	}
+	act, after := outputAct(l.act, c)
+	kernels.Conv2DPacked(p, c.x[0].Data, pw, bias, act, c.y.Data)
+	c.forwardKernel(p.FLOPs())
+	if after {
+		l.act.apply(c.y.Data, l.filters)
+	}
+}
+
+type convState struct{ dpre []float32 }
+
+// preActivationGrad returns the gradient before the layer's activation.
+func preActivationGrad(a activation, c *call, buf *[]float32, cols int) []float32 {
+	if a == actLinear || c.lossFused {
+		return c.dy.Data
+	}
+	g := scratch(buf, len(c.dy.Data))
+	a.backward(c.y.Data, c.dy.Data, g, cols)
+	return g
+}
+
+func (l *Conv2D) backward(c *call) {
+	st, _ := c.state.(*convState)
+	if st == nil {
+		st = &convState{}
+		c.state = st
+	}
+	p := l.convParams(c.x[0], l.filters)
+	g := preActivationGrad(l.act, c, &st.dpre, l.filters)
+	if c.dw[0] != nil {
+		var db []float32
+		if l.bias != nil {
+			db = c.dw[1]
+		}
+		kernels.Conv2DBackwardWeights(p, c.x[0].Data, g, c.dw[0], db)
+		c.backwardKernel(p.FLOPs())
+	}
+	if c.dx[0] != nil {
+		kernels.Conv2DBackwardInput(p, g, l.kernel.data, c.dx[0].Data)
+		c.backwardKernel(p.FLOPs())
+	}
+}
+
+// packedConv caches a Conv2D kernel packed for Conv2DPacked.
+type packedConv struct {
+	pc      *kernels.PackedConv
+	version uint64
+	c       int
+}
+
+func (p *packedConv) get(cp kernels.ConvParams, v *Variable) *kernels.PackedConv {
+	if p.pc == nil || p.version != v.version || p.c != cp.C {
+		p.pc = kernels.PackConvWeights(cp, v.data)
+		p.version, p.c = v.version, cp.C
+	}
+	return p.pc
+}
+
+// DepthwiseConv2D is Keras' depthwise convolution: kernel (kh, kw, C,
+// depth_multiplier), output channel c*multiplier+m.
+type DepthwiseConv2D struct {
+	base
+	convGeometry
+	mult    int
+	act     activation
+	useBias bool
+	kernel  *Variable
+	bias    *Variable
+}
+
+// NewDepthwiseConv2D returns a DepthwiseConv2D with a kh x kw window.
+// Options: WithDepthMultiplier, WithStrides, WithPadding, WithDilationRate,
+// WithActivation, WithUseBias, WithName, WithTrainable.
+func NewDepthwiseConv2D(kh, kw int, opts ...Option) *DepthwiseConv2D {
+	s, err := collect("DepthwiseConv2D", opts, "depth_multiplier", "strides", "padding", "dilation_rate", "activation", "use_bias")
+	if err == nil && (kh < 1 || kw < 1 || s.depthMult < 1) {
+		err = fmt.Errorf("nn: DepthwiseConv2D: kernel %dx%d and depth multiplier %d must be positive", kh, kw, s.depthMult)
+	}
+	l := &DepthwiseConv2D{convGeometry: convGeometry{kh, kw, s.strides, s.dilation, s.padding}, mult: s.depthMult, useBias: s.useBias}
+	l.act, _ = parseActivation(s.activation)
+	l.init(l, "DepthwiseConv2D", s, err)
+	return l
+}
+
+// Config is Keras' DepthwiseConv2D config.
+func (l *DepthwiseConv2D) Config() map[string]any {
+	c := l.withBase(l.convGeometry.config())
+	c["depth_multiplier"], c["activation"], c["use_bias"] = l.mult, string(l.act), l.useBias
+	return c
+}
+
+func (l *DepthwiseConv2D) activation() activation { return l.act }
+func (l *DepthwiseConv2D) canFold() bool          { return l.act == actLinear }
+func (l *DepthwiseConv2D) canFuseAct() bool       { return l.act == actLinear }
+func (l *DepthwiseConv2D) outChannels() int       { return l.kernel.shape[2] * l.mult }
+
+func (l *DepthwiseConv2D) build(in [][]int) ([]int, error) {
+	if err := checkImage(in); err != nil {
+		return nil, err
+	}
+	oh, ow, err := l.outHW(in[0][0], in[0][1])
+	if err != nil {
+		return nil, err
+	}
+	ch := in[0][2]
+	if l.kernel == nil {
+		shape := []int{l.kh, l.kw, ch, l.mult}
+		// Keras' fans for a depthwise kernel: fan_in kh*kw*C, fan_out kh*kw*multiplier.
+		fi, fo := convFans(shape)
+		l.kernel = l.addWeight("depthwise_kernel", shape, true, glorotUniform{fi, fo})
+		if l.useBias {
+			l.bias = l.addWeight("bias", []int{ch * l.mult}, true, constant(0))
+		}
+	}
+	return []int{oh, ow, ch * l.mult}, nil
+}
+
+func (l *DepthwiseConv2D) forward(c *call) {
+	p := l.depthwiseParams(c.x[0], l.mult)
+	w, bias := l.kernel.data, biasOf(l.bias)
+	if c.fold != nil {
+		w, bias = c.fold.depthwise(l.kernel, l.bias, p.OutC())
+	}
+	act, after := outputAct(l.act, c)
+	kernels.DepthwiseConv2D(p, c.x[0].Data, w, bias, act, c.y.Data)
+	c.forwardKernel(p.FLOPs())
+	if after {
+		l.act.apply(c.y.Data, p.OutC())
+	}
+}
+
+func (l *DepthwiseConv2D) backward(c *call) {
+	st, _ := c.state.(*convState)
+	if st == nil {
+		st = &convState{}
+		c.state = st
+	}
+	p := l.depthwiseParams(c.x[0], l.mult)
+	g := preActivationGrad(l.act, c, &st.dpre, p.OutC())
+	if c.dw[0] != nil {
+		var db []float32
+		if l.bias != nil {
+			db = c.dw[1]
+		}
+		kernels.DepthwiseConv2DBackwardWeights(p, c.x[0].Data, g, c.dw[0], db)
+		c.backwardKernel(p.FLOPs())
+	}
+	if c.dx[0] != nil {
+		kernels.DepthwiseConv2DBackwardInput(p, g, l.kernel.data, c.dx[0].Data)
+		c.backwardKernel(p.FLOPs())
+	}
+}
+
+// SeparableConv2D is Keras' depthwise-then-pointwise convolution: weights
+// depthwise_kernel (kh, kw, C, multiplier), pointwise_kernel (1, 1,
+// C*multiplier, filters), bias (filters).
+type SeparableConv2D struct {
+	base
+	convGeometry
+	filters   int
+	mult      int
+	act       activation
+	useBias   bool
+	depthwise *Variable
+	pointwise *Variable
+	bias      *Variable
+	packed    packedConv
+}
+
+// NewSeparableConv2D returns a SeparableConv2D. Options as Conv2D's plus
+// WithDepthMultiplier.
+func NewSeparableConv2D(filters, kh, kw int, opts ...Option) *SeparableConv2D {
+	s, err := collect("SeparableConv2D", opts, "depth_multiplier", "strides", "padding", "dilation_rate", "activation", "use_bias")
+	if err == nil && (filters < 1 || kh < 1 || kw < 1 || s.depthMult < 1) {
+		err = fmt.Errorf("nn: SeparableConv2D: filters %d, kernel %dx%d and depth multiplier %d must be positive", filters, kh, kw, s.depthMult)
+	}
+	l := &SeparableConv2D{convGeometry: convGeometry{kh, kw, s.strides, s.dilation, s.padding}, filters: filters, mult: s.depthMult, useBias: s.useBias}
+	l.act, _ = parseActivation(s.activation)
+	l.init(l, "SeparableConv2D", s, err)
+	return l
+}
+
+// Config is Keras' SeparableConv2D config.
+func (l *SeparableConv2D) Config() map[string]any {
+	c := l.withBase(l.convGeometry.config())
+	c["filters"], c["depth_multiplier"], c["activation"], c["use_bias"] = l.filters, l.mult, string(l.act), l.useBias
+	return c
+}
+
+func (l *SeparableConv2D) activation() activation { return l.act }
+
+func (l *SeparableConv2D) build(in [][]int) ([]int, error) {
+	if err := checkImage(in); err != nil {
+		return nil, err
+	}
+	oh, ow, err := l.outHW(in[0][0], in[0][1])
+	if err != nil {
+		return nil, err
+	}
+	ch := in[0][2]
+	if l.depthwise == nil {
+		ds := []int{l.kh, l.kw, ch, l.mult}
+		fi, fo := convFans(ds)
+		l.depthwise = l.addWeight("depthwise_kernel", ds, true, glorotUniform{fi, fo})
+		ps := []int{1, 1, ch * l.mult, l.filters}
+		fi, fo = convFans(ps)
+		l.pointwise = l.addWeight("pointwise_kernel", ps, true, glorotUniform{fi, fo})
+		if l.useBias {
+			l.bias = l.addWeight("bias", []int{l.filters}, true, constant(0))
+		}
+	}
+	return []int{oh, ow, l.filters}, nil
+}
+
+type separableState struct {
+	mid, dmid, dpre []float32
+}
+
+func (l *SeparableConv2D) params(x *Tensor) (kernels.DepthwiseParams, kernels.ConvParams) {
+	dp := l.depthwiseParams(x, l.mult)
+	pp := kernels.ConvParams{N: dp.N, H: dp.OutH(), W: dp.OutW(), C: dp.OutC(), KH: 1, KW: 1, OutC: l.filters}
+	return dp, pp
+}
+
+func (l *SeparableConv2D) forward(c *call) {
+	st, _ := c.state.(*separableState)
+	if st == nil {
+		st = &separableState{}
+		c.state = st
+	}
+	dp, pp := l.params(c.x[0])
+	mid := scratch(&st.mid, pp.N*pp.H*pp.W*pp.C)
+	kernels.DepthwiseConv2D(dp, c.x[0].Data, l.depthwise.data, nil, kernels.ActNone, mid)
+	act, after := outputAct(l.act, c)
+	kernels.Conv2DPacked(pp, mid, l.packed.get(pp, l.pointwise), biasOf(l.bias), act, c.y.Data)
+	c.forwardKernel(dp.FLOPs())
+	c.forwardKernel(pp.FLOPs())
+	if after {
+		l.act.apply(c.y.Data, l.filters)
+	}
+}
+
+func (l *SeparableConv2D) backward(c *call) {
+	st := c.state.(*separableState)
+	dp, pp := l.params(c.x[0])
+	g := preActivationGrad(l.act, c, &st.dpre, l.filters)
+	if c.dw[1] != nil {
+		var db []float32
+		if l.bias != nil {
+			db = c.dw[2]
+		}
+		kernels.Conv2DBackwardWeights(pp, st.mid, g, c.dw[1], db)
+		c.backwardKernel(pp.FLOPs())
+	}
+	if c.dw[0] == nil && c.dx[0] == nil {
+		return
+	}
+	dmid := scratch(&st.dmid, len(st.mid))
+	kernels.Conv2DBackwardInput(pp, g, l.pointwise.data, dmid)
+	c.backwardKernel(pp.FLOPs())
+	if c.dw[0] != nil {
+		kernels.DepthwiseConv2DBackwardWeights(dp, c.x[0].Data, dmid, c.dw[0], nil)
+		c.backwardKernel(dp.FLOPs())
+	}
+	if c.dx[0] != nil {
+		kernels.DepthwiseConv2DBackwardInput(dp, dmid, l.depthwise.data, c.dx[0].Data)
+		c.backwardKernel(dp.FLOPs())
+	}
+}

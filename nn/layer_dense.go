@@ -1,0 +1,130 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/keelml/keel/kernels"
+)
+
+// Dense is Keras' fully connected layer: y = activation(x kernel + bias) on
+// the last axis, kernel (in, units).
+type Dense struct {
+	base
+	units   int
+	act     activation
+	useBias bool
+	in      int
+	kernel  *Variable
+	bias    *Variable
+	packed  packedB
+}
+
+// NewDense returns a Dense layer of the given units. Options: WithActivation,
+// WithUseBias, WithName, WithTrainable.
+func NewDense(units int, opts ...Option) *Dense {
+	s, err := collect("Dense", opts, "activation", "use_bias")
+	if err == nil && units < 1 {
+		err = fmt.Errorf("nn: Dense: units %d must be positive", units)
+	}
+	l := &Dense{units: units, useBias: s.useBias}
+	l.act, _ = parseActivation(s.activation)
+	l.init(l, "Dense", s, err)
+	return l
+}
+
+// Config is Keras' Dense config.
+func (l *Dense) Config() map[string]any {
+	return l.withBase(map[string]any{"units": l.units, "activation": string(l.act), "use_bias": l.useBias})
+}
+
+func (l *Dense) activation() activation { return l.act }
+
+func (l *Dense) build(in [][]int) ([]int, error) {
+	if err := needOne(in); err != nil {
+		return nil, err
+	}
+	if len(in[0]) < 1 {
+		return nil, fmt.Errorf("needs at least one dimension")
+	}
+	out := append([]int(nil), in[0]...)
+	l.in = out[len(out)-1]
+	out[len(out)-1] = l.units
+	if l.kernel == nil {
+		l.kernel = l.addWeight("kernel", []int{l.in, l.units}, true, glorotUniform{l.in, l.units})
+		if l.useBias {
+			l.bias = l.addWeight("bias", []int{l.units}, true, constant(0))
+		}
+	}
+	return out, nil
+}
+
+func (l *Dense) biasData() []float32 {
+	if l.bias == nil {
+		return nil
+	}
+	return l.bias.data
+}
+
+func (l *Dense) forward(c *call) {
+	x, y := c.x[0].Data, c.y.Data
+	rows := len(x) / l.in
+	pb := l.packed.get(l.kernel, l.in, l.units)
+	kernels.SgemmPacked(false, rows, l.units, l.in, 1, x, l.in, pb, 0, y, l.units)
+	c.forwardKernel(2 * float64(rows) * float64(l.in) * float64(l.units))
+	act, fused := l.act.fused()
+	switch {
+	case l.bias != nil && fused:
+		kernels.BiasAdd(y, l.bias.data, act, y)
+	case l.bias != nil:
+		kernels.BiasAdd(y, l.bias.data, kernels.ActNone, y)
+		l.act.apply(y, l.units)
+	default:
+		l.act.apply(y, l.units)
+	}
+}
+
+type denseState struct{ dpre []float32 }
+
+func (l *Dense) backward(c *call) {
+	st, _ := c.state.(*denseState)
+	if st == nil {
+		st = &denseState{}
+		c.state = st
+	}
+	x, y, dy := c.x[0].Data, c.y.Data, c.dy.Data
+	rows := len(x) / l.in
+	g := dy
+	if l.act != actLinear && !c.lossFused {
+		g = scratch(&st.dpre, len(dy))
+		l.act.backward(y, dy, g, l.units)
+	}
+	flops := 2 * float64(rows) * float64(l.in) * float64(l.units)
+	if dk := c.dw[0]; dk != nil {
+		kernels.Sgemm(true, false, l.in, l.units, rows, 1, x, l.in, g, l.units, 0, dk, l.units)
+		c.backwardKernel(flops)
+	}
+	if l.bias != nil && c.dw[1] != nil {
+		kernels.BiasGrad(g, c.dw[1])
+		c.backwardKernel(0)
+	}
+	if c.dx[0] != nil {
+		kernels.Sgemm(false, true, rows, l.in, l.units, 1, g, l.units, l.kernel.data, l.units, 0, c.dx[0].Data, l.in)
+		c.backwardKernel(flops)
+	}
+}
+
+// packedB caches a Dense kernel packed for SgemmPacked, repacked when the
+// variable changes.
+type packedB struct {
+	pb      *kernels.PackedB
+	version uint64
+	v       *Variable
+}
+
+func (p *packedB) get(v *Variable, k, n int) *kernels.PackedB {
+	if p.pb == nil || p.v != v || p.version != v.version {
+		p.pb = kernels.PackB(false, k, n, v.data, n)
+		p.v, p.version = v, v.version
+	}
+	return p.pb
+}

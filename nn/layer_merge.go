@@ -1,0 +1,163 @@
+package nn
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/keelml/keel/kernels"
+)
+
+// merge is what Add and Multiply share: two or more inputs of one shape.
+type merge struct{ base }
+
+func (m *merge) build(in [][]int) ([]int, error) {
+	if len(in) < 2 {
+		return nil, fmt.Errorf("takes at least two inputs, got %d", len(in))
+	}
+	for _, s := range in[1:] {
+		if !slices.Equal(s, in[0]) {
+			return nil, fmt.Errorf("inputs of different shapes %v", in)
+		}
+	}
+	return slices.Clone(in[0]), nil
+}
+
+// Config is Keras' merge layer config.
+func (m *merge) Config() map[string]any { return m.withBase(nil) }
+
+// Add is Keras' Add: the elementwise sum of its inputs (residual connections).
+type Add struct{ merge }
+
+// NewAdd returns an Add layer.
+func NewAdd(opts ...Option) *Add {
+	s, err := collect("Add", opts)
+	l := &Add{}
+	l.init(l, "Add", s, err)
+	return l
+}
+
+func (l *Add) forward(c *call) {
+	kernels.Add(c.x[0].Data, c.x[1].Data, c.y.Data)
+	for _, x := range c.x[2:] {
+		kernels.Add(c.y.Data, x.Data, c.y.Data)
+	}
+	c.forwardKernel(0)
+}
+
+func (l *Add) backward(c *call) {
+	for _, dx := range c.dx {
+		if dx != nil {
+			copy(dx.Data, c.dy.Data)
+		}
+	}
+}
+
+// Multiply is Keras' Multiply: the elementwise product of its inputs.
+type Multiply struct{ merge }
+
+// NewMultiply returns a Multiply layer.
+func NewMultiply(opts ...Option) *Multiply {
+	s, err := collect("Multiply", opts)
+	l := &Multiply{}
+	l.init(l, "Multiply", s, err)
+	return l
+}
+
+func (l *Multiply) forward(c *call) {
+	kernels.Mul(c.x[0].Data, c.x[1].Data, c.y.Data)
+	for _, x := range c.x[2:] {
+		kernels.Mul(c.y.Data, x.Data, c.y.Data)
+	}
+	c.forwardKernel(0)
+}
+
+func (l *Multiply) backward(c *call) {
+	for i, dx := range c.dx {
+		if dx == nil {
+			continue
+		}
+		copy(dx.Data, c.dy.Data)
+		for j, x := range c.x {
+			if j != i {
+				kernels.Mul(dx.Data, x.Data, dx.Data)
+			}
+		}
+		c.backwardKernel(0)
+	}
+}
+
+// Concatenate is Keras' Concatenate along an axis (default the last; Keras
+// counts the batch as axis 0, so 3 is the channels of an image).
+type Concatenate struct {
+	base
+	axis  int
+	outer int   // per-sample product of the dimensions before the axis
+	sizes []int // per input, the elements of one outer row
+}
+
+// NewConcatenate returns a Concatenate layer. Options: WithAxis, WithName.
+func NewConcatenate(opts ...Option) *Concatenate {
+	s, err := collect("Concatenate", opts, "axis")
+	l := &Concatenate{axis: s.axis}
+	l.init(l, "Concatenate", s, err)
+	return l
+}
+
+// Config is Keras' Concatenate config.
+func (l *Concatenate) Config() map[string]any { return l.withBase(map[string]any{"axis": l.axis}) }
+
+func (l *Concatenate) build(in [][]int) ([]int, error) {
+	if len(in) < 2 {
+		return nil, fmt.Errorf("takes at least two inputs, got %d", len(in))
+	}
+	rank := len(in[0])
+	ax := l.axis - 1 // per-sample axis
+	if l.axis < 0 {
+		ax = rank + l.axis
+	}
+	if ax < 0 || ax >= rank {
+		return nil, fmt.Errorf("axis %d out of range for inputs of rank %d", l.axis, rank+1)
+	}
+	out := slices.Clone(in[0])
+	out[ax] = 0
+	l.sizes = l.sizes[:0]
+	for _, s := range in {
+		if len(s) != rank {
+			return nil, fmt.Errorf("inputs of different ranks %v", in)
+		}
+		for d := range s {
+			if d != ax && s[d] != in[0][d] {
+				return nil, fmt.Errorf("inputs %v differ outside axis %d", in, l.axis)
+			}
+		}
+		out[ax] += s[ax]
+		l.sizes = append(l.sizes, numElements(s[ax:]))
+	}
+	l.outer = numElements(in[0][:ax])
+	return out, nil
+}
+
+func (l *Concatenate) forward(c *call) {
+	rows := c.x[0].Batch() * l.outer
+	y := c.y.Data
+	for r := 0; r < rows; r++ {
+		for i, x := range c.x {
+			n := l.sizes[i]
+			y = y[copy(y, x.Data[r*n:(r+1)*n]):]
+		}
+	}
+}
+
+func (l *Concatenate) backward(c *call) {
+	rows := c.dy.Batch() * l.outer
+	dy := c.dy.Data
+	for r := 0; r < rows; r++ {
+		for i, dx := range c.dx {
+			n := l.sizes[i]
+			if dx != nil {
+				copy(dx.Data[r*n:(r+1)*n], dy[:n])
+			}
+			dy = dy[n:]
+		}
+	}
+}

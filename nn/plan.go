@@ -1,0 +1,359 @@
+package nn
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/keelml/keel/kernels"
+)
+
+// planKey identifies an execution plan of a model.
+type planKey struct {
+	training   bool
+	batch      int
+	inputGrads bool // also compute gradients of the model inputs (tests)
+}
+
+// plan is a model flattened into steps (nested models expanded), with value
+// slots, buffers assigned by liveness, and what each step does backward.
+// It is built once per key and reused, so a steady-state run allocates
+// nothing.
+type plan struct {
+	key       planKey
+	gen       uint64 // structureGen when built
+	steps     []*step
+	slots     []*slot
+	inputs    []int
+	outputs   []int
+	trainVars []*Variable
+}
+
+type step struct {
+	layer    kernelLayer
+	in       []int
+	out      int
+	frozen   bool
+	backward bool   // gradients flow through this step
+	wantDW   bool   // it computes weight gradients
+	inGrad   []bool // which inputs receive a gradient
+	inAcc    []bool // add into the input's gradient (another consumer wrote it first)
+	dwAcc    bool   // add into the weights' gradients (a shared layer's later application)
+	skip     bool   // folded or fused into another step
+	mode     string
+	c        call
+	stats    LayerStats
+
+	scratchDX [][]float32
+	scratchDW [][]float32
+}
+
+type slot struct {
+	shape     []int // per sample
+	val       *Tensor
+	grad      *Tensor
+	producer  int // step index; -1 for a model input
+	consumers []int
+	keep      bool // kept alive for backward
+	output    bool
+	gradBelow bool // a trainable weight lies at or below it: its gradient is needed
+}
+
+func (p *plan) newSlot(shape []int, producer int) int {
+	p.slots = append(p.slots, &slot{shape: slices.Clone(shape), producer: producer})
+	return len(p.slots) - 1
+}
+
+// buildPlan flattens m for the given key.
+func buildPlan(m *Model, key planKey) (*plan, error) {
+	p := &plan{key: key, gen: structureGen.Load()}
+	for _, in := range m.inputs {
+		p.inputs = append(p.inputs, p.newSlot(in.shape, -1))
+	}
+	outs, err := p.expand(m, p.inputs, !m.trainable)
+	if err != nil {
+		return nil, err
+	}
+	p.outputs = outs
+	for _, o := range outs {
+		p.slots[o].output = true
+	}
+	for i, s := range p.steps {
+		for _, in := range s.in {
+			p.slots[in].consumers = append(p.slots[in].consumers, i)
+		}
+	}
+	if key.training {
+		p.planBackward()
+	}
+	p.fuse()
+	p.assignBuffers()
+	return p, nil
+}
+
+// expand appends the steps of m applied to the value slots in and returns
+// the slots of its outputs.
+func (p *plan) expand(m *Model, in []int, frozen bool) ([]int, error) {
+	local := map[*Node]int{}
+	for i, n := range m.inputs {
+		local[n] = in[i]
+	}
+	calls := map[*modelCall][]int{}
+	for _, n := range m.order {
+		var ins []int
+		for _, x := range appInputs(n) {
+			s, ok := local[x]
+			if !ok {
+				if x.call != nil {
+					if outs, ok2 := calls[x.call]; ok2 {
+						s, ok = outs[x.index], true
+					}
+				}
+				if !ok {
+					return nil, fmt.Errorf("nn: model %q: input %v of layer %q not computed", m.name, x, n.layer.Name())
+				}
+			}
+			ins = append(ins, s)
+		}
+		if n.call != nil {
+			sub := n.call.model
+			outs, err := p.expand(sub, ins, frozen || !sub.trainable)
+			if err != nil {
+				return nil, err
+			}
+			calls[n.call] = outs
+			for _, o := range n.call.outs {
+				local[o] = outs[o.index]
+			}
+			continue
+		}
+		kl, ok := n.layer.(kernelLayer)
+		if !ok {
+			return nil, fmt.Errorf("nn: layer %q (%s) cannot run", n.layer.Name(), n.layer.ClassName())
+		}
+		st := &step{layer: kl, in: ins, frozen: frozen || !kl.Trainable(), mode: "inference"}
+		st.out = p.newSlot(n.shape, len(p.steps))
+		st.stats = LayerStats{Layer: kl.Name(), Class: kl.ClassName()}
+		st.c.stats = &st.stats
+		st.c.training, st.c.frozen = p.key.training, st.frozen
+		p.steps = append(p.steps, st)
+		local[n] = st.out
+	}
+	var outs []int
+	for _, o := range m.outputs {
+		s, ok := local[o]
+		if !ok {
+			return nil, fmt.Errorf("nn: model %q: output %v not computed", m.name, o)
+		}
+		outs = append(outs, s)
+	}
+	return outs, nil
+}
+
+// hasTrainableWeights says whether the step updates weights.
+func (s *step) hasTrainableWeights() bool {
+	if s.frozen {
+		return false
+	}
+	return slices.ContainsFunc(s.layer.Weights(), (*Variable).Trainable)
+}
+
+// planBackward decides which steps run backward: exactly those at or above
+// a trainable weight. Below the lowest trainable layer nothing runs
+// backward and nothing is kept.
+func (p *plan) planBackward() {
+	if p.key.inputGrads {
+		for _, in := range p.inputs {
+			p.slots[in].gradBelow = true
+		}
+	}
+	for _, s := range p.steps {
+		below := s.hasTrainableWeights()
+		s.inGrad = make([]bool, len(s.in))
+		for i, in := range s.in {
+			s.inGrad[i] = p.slots[in].gradBelow
+			below = below || s.inGrad[i]
+		}
+		p.slots[s.out].gradBelow = below
+		s.backward = below
+		s.wantDW = s.hasTrainableWeights()
+		if s.backward {
+			s.mode = "backward"
+			for _, in := range s.in {
+				p.slots[in].keep = true
+			}
+			p.slots[s.out].keep = true
+		}
+	}
+	// Gradients are written by the first consumer in backward order and
+	// added by the others; the same for the weights of shared layers.
+	written := map[int]bool{}
+	for _, o := range p.outputs {
+		written[o] = true
+	}
+	seenLayer := map[kernelLayer]bool{}
+	seenVar := map[*Variable]bool{}
+	for i := len(p.steps) - 1; i >= 0; i-- {
+		s := p.steps[i]
+		if !s.backward {
+			continue
+		}
+		s.inAcc = make([]bool, len(s.in))
+		for j, in := range s.in {
+			if s.inGrad[j] {
+				s.inAcc[j] = written[in]
+				written[in] = true
+			}
+		}
+		if s.wantDW {
+			s.dwAcc = seenLayer[s.layer]
+			seenLayer[s.layer] = true
+			for _, v := range s.layer.Weights() {
+				if v.trainable && !seenVar[v] {
+					seenVar[v] = true
+					p.trainVars = append(p.trainVars, v)
+				}
+			}
+		}
+	}
+	slices.Reverse(p.trainVars) // layer order, as Keras lists trainable weights
+}
+
+// assignBuffers gives every slot its value buffer. Slots kept for backward,
+// outputs and inputs live for the whole run; the others return their buffer
+// to a pool after their last consumer, so an inference chain reuses a few
+// buffers.
+func (p *plan) assignBuffers() {
+	n := p.key.batch
+	last := make([]int, len(p.slots))
+	for i := range last {
+		last[i] = -1
+	}
+	for i, s := range p.steps {
+		if s.skip {
+			continue
+		}
+		for _, in := range s.in {
+			last[in] = i
+		}
+	}
+	free := map[int][][]float32{}
+	take := func(size int) []float32 {
+		if l := free[size]; len(l) > 0 {
+			b := l[len(l)-1]
+			free[size] = l[:len(l)-1]
+			return b
+		}
+		return make([]float32, size)
+	}
+	release := func(sl *slot) {
+		if sl.keep || sl.output || sl.producer < 0 || sl.val == nil {
+			return
+		}
+		free[len(sl.val.Data)] = append(free[len(sl.val.Data)], sl.val.Data)
+	}
+	for i, s := range p.steps {
+		if s.skip {
+			continue
+		}
+		o := p.slots[s.out]
+		shape := append([]int{n}, o.shape...)
+		o.val = &Tensor{Shape: shape, Data: take(numElements(shape))}
+		if last[s.out] < 0 {
+			release(o)
+		}
+		for _, in := range s.in {
+			if last[in] == i {
+				release(p.slots[in])
+			}
+		}
+		if s.backward {
+			for _, in := range s.in {
+				s.stats.KeptValues += numElements(p.slots[in].shape) * n
+			}
+			s.stats.KeptValues += numElements(o.shape) * n
+		}
+	}
+	for _, sl := range p.slots {
+		if sl.gradBelow && (sl.producer >= 0 || p.key.inputGrads) {
+			shape := append([]int{n}, sl.shape...)
+			sl.grad = &Tensor{Shape: shape, Data: make([]float32, numElements(shape))}
+		}
+	}
+}
+
+// fuse merges, in steps that run no backward, a BatchNormalization into the
+// convolution before it and a ReLU into the layer before it. Never across a
+// value that is an output of the run, or read by another step.
+func (p *plan) fuse() {
+	for _, s := range p.steps {
+		if s.skip || s.backward {
+			continue
+		}
+		for {
+			o := p.slots[s.out]
+			if o.output || o.keep || len(o.consumers) != 1 {
+				break
+			}
+			next := p.steps[o.consumers[0]]
+			if next.backward || next.skip || len(next.in) != 1 {
+				break
+			}
+			if !p.tryFold(s, next) && !p.tryFuseAct(s, next) {
+				break
+			}
+			next.skip = true
+			s.out = next.out
+			p.slots[next.out].producer = slices.Index(p.steps, s)
+		}
+	}
+}
+
+// folder is a convolution that can absorb an inference-mode BatchNormalization.
+type folder interface {
+	canFold() bool // linear activation, no fold yet
+	outChannels() int
+}
+
+func (p *plan) tryFold(s, next *step) bool {
+	bn, ok := next.layer.(*BatchNormalization)
+	f, ok2 := s.layer.(folder)
+	if !ok || !ok2 || s.c.fold != nil || s.c.postAct != kernels.ActNone || !f.canFold() || next.c.batchNormMode() {
+		return false
+	}
+	s.c.fold = &bnFold{bn: bn}
+	next.mode = "folded"
+	return true
+}
+
+// actFuser is a layer whose kernel can apply one more activation.
+type actFuser interface {
+	canFuseAct() bool
+}
+
+func (p *plan) tryFuseAct(s, next *step) bool {
+	act, ok := kernelActivation(next.layer)
+	f, ok2 := s.layer.(actFuser)
+	if !ok || !ok2 || s.c.postAct != kernels.ActNone || !f.canFuseAct() {
+		return false
+	}
+	s.c.postAct = act
+	next.mode = "fused"
+	return true
+}
+
+// kernelActivation says whether l is an activation layer that a kernel can
+// apply (ReLU or ReLU6).
+func kernelActivation(l Layer) (kernels.Activation, bool) {
+	switch a := l.(type) {
+	case *Activation:
+		if a.act == actReLU {
+			return kernels.ActReLU, true
+		}
+		if a.act == actReLU6 {
+			return kernels.ActReLU6, true
+		}
+	case *ReLU:
+		return a.kernelActivation()
+	}
+	return kernels.ActNone, false
+}
