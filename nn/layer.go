@@ -61,15 +61,17 @@ func (b *base) init(self Layer, class string, s *settings, err error) {
 	b.self, b.class, b.name, b.trainable, b.err = self, class, layerName(s, class), s.trainable, err
 }
 
-func (b *base) core() *base                { return b }
-func (b *base) Name() string               { return b.name }
-func (b *base) ClassName() string          { return b.class }
-func (b *base) Trainable() bool            { return b.trainable }
-func (b *base) Weights() []*Variable       { return slices.Clone(b.weights) }
-func (b *base) InboundNodes() []*Node      { return slices.Clone(b.nodes) }
-func (b *base) SetTrainable(t bool)        { b.trainable = t; bumpStructure() }
-func (b *base) String() string             { return fmt.Sprintf("%s %q", b.class, b.name) }
-func (b *base) baseConfig() map[string]any { return map[string]any{"name": b.name, "trainable": b.trainable, "dtype": "float32"} }
+func (b *base) core() *base           { return b }
+func (b *base) Name() string          { return b.name }
+func (b *base) ClassName() string     { return b.class }
+func (b *base) Trainable() bool       { return b.trainable }
+func (b *base) Weights() []*Variable  { return slices.Clone(b.weights) }
+func (b *base) InboundNodes() []*Node { return slices.Clone(b.nodes) }
+func (b *base) SetTrainable(t bool)   { b.trainable = t; bumpStructure() }
+func (b *base) String() string        { return fmt.Sprintf("%s %q", b.class, b.name) }
+func (b *base) baseConfig() map[string]any {
+	return map[string]any{"name": b.name, "trainable": b.trainable, "dtype": "float32"}
+}
 
 // Weight returns the named weight ("kernel", "moving_mean"), or nil.
 func (b *base) Weight(name string) *Variable {

@@ -33,7 +33,9 @@ type CategoricalCrossentropy struct{ FromLogits bool }
 
 func (CategoricalCrossentropy) Name() string { return "categorical_crossentropy" }
 
-func (l CategoricalCrossentropy) fusesWith(a activation) bool { return a == actSoftmax && !l.FromLogits }
+func (l CategoricalCrossentropy) fusesWith(a activation) bool {
+	return a == actSoftmax && !l.FromLogits
+}
 
 func rowsCols(pred, target *Tensor, name string, targetCols int) (rows, cols int, err error) {
 	rows = pred.Batch()

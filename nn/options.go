@@ -115,7 +115,9 @@ func WithNegativeSlope(v float64) Option {
 }
 
 // WithThreshold sets ReLU's threshold (default 0).
-func WithThreshold(v float64) Option { return func(s *settings) { s.mark("threshold"); s.threshold = v } }
+func WithThreshold(v float64) Option {
+	return func(s *settings) { s.mark("threshold"); s.threshold = v }
+}
 
 // WithSeed seeds Dropout's mask.
 func WithSeed(seed uint64) Option { return func(s *settings) { s.mark("seed"); s.seed = seed } }
