@@ -98,3 +98,45 @@ func TestReadAllFloat32(t *testing.T) {
 		}
 	}
 }
+
+// TestArchives checks the .keras layouts with no real sample in realh5:
+// tf.keras 2.13-2.15 (with "/" and Windows backslash group names) and a
+// Keras 3 archive whose weights member is deflated.
+func TestArchives(t *testing.T) {
+	tests := []struct {
+		file    string
+		format  weightsio.Format
+		version string
+		group   string // group of the layer "out"
+	}{
+		{"tf2-archive.keras", weightsio.FormatArchiveTF2, "2.14.0", "/_layer_checkpoint_dependencies/out"},
+		{"tf2-archive-windows.keras", weightsio.FormatArchiveTF2, "2.13.1", `/_layer_checkpoint_dependencies\out`},
+		{"keras3-deflated.keras", weightsio.FormatArchive, "3.3.3", "/layers/dense_1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			f, err := weightsio.Open(testenv.Testdata(t, "h5", "synthetic", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if f.Format != tc.format || f.KerasVersion != tc.version {
+				t.Errorf("got %s %q, want %s %q", f.Format, f.KerasVersion, tc.format, tc.version)
+			}
+			var names []string
+			for _, l := range f.Layers() {
+				names = append(names, l.Name)
+			}
+			if fmt.Sprint(names) != "[hidden dropout out]" {
+				t.Fatalf("layers %v, want [hidden dropout out]", names)
+			}
+			out, _ := f.Layer("out")
+			if out.Group != tc.group || len(out.Weights) != 2 || fmt.Sprint(out.Weights[0].Shape) != "[3 2]" || out.Weights[1].Name != "vars/1" {
+				t.Errorf("layer out: %+v", out)
+			}
+			if f.ModelConfig["class_name"] != "Sequential" {
+				t.Errorf("model config class %v", f.ModelConfig["class_name"])
+			}
+		})
+	}
+}

@@ -130,6 +130,44 @@ def big_indexes(path):
         f.create_dataset("btree2", data=(np.arange(3600, dtype="<i2") % 1000).reshape(60, 60), chunks=(1, 1), maxshape=(None, None))
 
 
+def archives():
+    """.keras archives without a real sample here: the tf.keras 2.13-2.15
+    layout (layers under _layer_checkpoint_dependencies, with "/" and with the
+    backslash names of files saved on Windows), and a Keras 3 archive whose
+    weights member is deflated instead of stored."""
+    import io
+    import zipfile
+
+    config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": {"name": "input_1", "batch_input_shape": [None, 4]}},
+        {"class_name": "Dense", "config": {"name": "hidden", "units": 3}},
+        {"class_name": "Dropout", "config": {"name": "dropout", "rate": 0.5}},
+        {"class_name": "Dense", "config": {"name": "out", "units": 2}}]}}
+    kernels = {"hidden": rng.standard_normal((4, 3)).astype("<f4"), "out": rng.standard_normal((3, 2)).astype("<f4")}
+
+    def weights(group_of):
+        buf = io.BytesIO()
+        with h5py.File(buf, "w") as f:
+            for layer in ["hidden", "dropout", "out"]:
+                g = f.create_group(group_of(layer) + "/vars")
+                if layer in kernels:
+                    g.create_dataset("0", data=kernels[layer])
+                    g.create_dataset("1", data=np.zeros(kernels[layer].shape[1], dtype="<f4"))
+            f.create_group("optimizer/vars")
+        return buf.getvalue()
+
+    def write(name, version, h5, method=zipfile.ZIP_STORED):
+        with zipfile.ZipFile(os.path.join(HERE, name), "w") as z:
+            z.writestr("metadata.json", json.dumps({"keras_version": version, "date_saved": "2024-01-01@00:00:00"}))
+            z.writestr("config.json", json.dumps(config))
+            z.writestr(zipfile.ZipInfo("model.weights.h5", (2024, 1, 1, 0, 0, 0)), h5, compress_type=method)
+
+    write("tf2-archive.keras", "2.14.0", weights(lambda l: "_layer_checkpoint_dependencies/" + l))
+    write("tf2-archive-windows.keras", "2.13.1", weights(lambda l: "_layer_checkpoint_dependencies\\" + l))
+    snake = {"hidden": "dense", "dropout": "dropout", "out": "dense_1"}
+    write("keras3-deflated.keras", "3.3.3", weights(lambda l: "layers/" + snake[l]), zipfile.ZIP_DEFLATED)
+
+
 def expected(path):
     """What h5py reads back, in realh5/expected's format."""
     out = {"file": os.path.basename(path), "attrs": {}, "groups": [], "datasets": []}
@@ -174,6 +212,7 @@ def expected(path):
 
 if __name__ == "__main__":
     os.makedirs(os.path.join(HERE, "expected"), exist_ok=True)
+    archives()
     for name, make in [("overflow_weights.h5", overflow_weights), ("types_and_layouts.h5", types_and_layouts), ("latest-layouts.h5", latest), ("latest-big-indexes.h5", big_indexes)]:
         p = os.path.join(HERE, name)
         make(p)
