@@ -610,3 +610,333 @@ store:
 	VMOVUPS Z15, 64(AX)
 	VZEROUPPER
 	RET
+
+DATA zero8x32<>+0(SB)/4, $0x00000000
+DATA zero8x32<>+4(SB)/4, $0x00000000
+DATA zero8x32<>+8(SB)/4, $0x00000000
+DATA zero8x32<>+12(SB)/4, $0x00000000
+DATA zero8x32<>+16(SB)/4, $0x00000000
+DATA zero8x32<>+20(SB)/4, $0x00000000
+DATA zero8x32<>+24(SB)/4, $0x00000000
+DATA zero8x32<>+28(SB)/4, $0x00000000
+GLOBL zero8x32<>(SB), RODATA|NOPTR, $32
+
+DATA six8x32<>+0(SB)/4, $0x40c00000
+DATA six8x32<>+4(SB)/4, $0x40c00000
+DATA six8x32<>+8(SB)/4, $0x40c00000
+DATA six8x32<>+12(SB)/4, $0x40c00000
+DATA six8x32<>+16(SB)/4, $0x40c00000
+DATA six8x32<>+20(SB)/4, $0x40c00000
+DATA six8x32<>+24(SB)/4, $0x40c00000
+DATA six8x32<>+28(SB)/4, $0x40c00000
+GLOBL six8x32<>(SB), RODATA|NOPTR, $32
+
+// func depthwise3x3Row(rows **float32, w *float32, bias *float32, out *float32, count int, c int, xs int, xd int)
+// Requires: AVX, FMA3
+TEXT ·depthwise3x3Row(SB), NOSPLIT, $0-64
+	MOVQ rows+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ bias+16(FP), DX
+	MOVQ out+24(FP), BX
+	MOVQ c+40(FP), DI
+	SHLQ $0x02, DI
+	MOVQ xs+48(FP), R8
+	SHLQ $0x02, R8
+	MOVQ xd+56(FP), R9
+	SHLQ $0x02, R9
+	XORQ SI, SI
+
+block:
+	CMPQ    SI, DI
+	JAE     done
+	MOVQ    CX, R13
+	ADDQ    SI, R13
+	VMOVUPS (R13), Y0
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y1
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y2
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y3
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y4
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y5
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y6
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y7
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y8
+	VMOVUPS (DX)(SI*1), Y9
+	MOVQ    (AX), R10
+	ADDQ    SI, R10
+	MOVQ    8(AX), R11
+	ADDQ    SI, R11
+	MOVQ    16(AX), R12
+	ADDQ    SI, R12
+	MOVQ    BX, R13
+	ADDQ    SI, R13
+	MOVQ    count+32(FP), R14
+
+pixel:
+	VMOVAPS     Y9, Y10
+	VFMADD231PS (R10), Y0, Y10
+	VFMADD231PS (R10)(R9*1), Y1, Y10
+	VFMADD231PS (R10)(R9*2), Y2, Y10
+	ADDQ        R8, R10
+	VFMADD231PS (R11), Y3, Y10
+	VFMADD231PS (R11)(R9*1), Y4, Y10
+	VFMADD231PS (R11)(R9*2), Y5, Y10
+	ADDQ        R8, R11
+	VFMADD231PS (R12), Y6, Y10
+	VFMADD231PS (R12)(R9*1), Y7, Y10
+	VFMADD231PS (R12)(R9*2), Y8, Y10
+	ADDQ        R8, R12
+	VMOVUPS     Y10, (R13)
+	ADDQ        DI, R13
+	DECQ        R14
+	JNE         pixel
+	ADDQ        $0x20, SI
+	JMP         block
+
+done:
+	VZEROUPPER
+	RET
+
+// func depthwise3x3RowReLU(rows **float32, w *float32, bias *float32, out *float32, count int, c int, xs int, xd int)
+// Requires: AVX, FMA3
+TEXT ·depthwise3x3RowReLU(SB), NOSPLIT, $0-64
+	MOVQ rows+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ bias+16(FP), DX
+	MOVQ out+24(FP), BX
+	MOVQ c+40(FP), DI
+	SHLQ $0x02, DI
+	MOVQ xs+48(FP), R8
+	SHLQ $0x02, R8
+	MOVQ xd+56(FP), R9
+	SHLQ $0x02, R9
+	XORQ SI, SI
+
+block:
+	CMPQ    SI, DI
+	JAE     done
+	MOVQ    CX, R13
+	ADDQ    SI, R13
+	VMOVUPS (R13), Y0
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y1
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y2
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y3
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y4
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y5
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y6
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y7
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y8
+	VMOVUPS (DX)(SI*1), Y9
+	MOVQ    (AX), R10
+	ADDQ    SI, R10
+	MOVQ    8(AX), R11
+	ADDQ    SI, R11
+	MOVQ    16(AX), R12
+	ADDQ    SI, R12
+	MOVQ    BX, R13
+	ADDQ    SI, R13
+	MOVQ    count+32(FP), R14
+
+pixel:
+	VMOVAPS     Y9, Y10
+	VFMADD231PS (R10), Y0, Y10
+	VFMADD231PS (R10)(R9*1), Y1, Y10
+	VFMADD231PS (R10)(R9*2), Y2, Y10
+	ADDQ        R8, R10
+	VFMADD231PS (R11), Y3, Y10
+	VFMADD231PS (R11)(R9*1), Y4, Y10
+	VFMADD231PS (R11)(R9*2), Y5, Y10
+	ADDQ        R8, R11
+	VFMADD231PS (R12), Y6, Y10
+	VFMADD231PS (R12)(R9*1), Y7, Y10
+	VFMADD231PS (R12)(R9*2), Y8, Y10
+	ADDQ        R8, R12
+	VMAXPS      zero8x32<>+0(SB), Y10, Y10
+	VMOVUPS     Y10, (R13)
+	ADDQ        DI, R13
+	DECQ        R14
+	JNE         pixel
+	ADDQ        $0x20, SI
+	JMP         block
+
+done:
+	VZEROUPPER
+	RET
+
+// func depthwise3x3RowReLU6(rows **float32, w *float32, bias *float32, out *float32, count int, c int, xs int, xd int)
+// Requires: AVX, FMA3
+TEXT ·depthwise3x3RowReLU6(SB), NOSPLIT, $0-64
+	MOVQ rows+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ bias+16(FP), DX
+	MOVQ out+24(FP), BX
+	MOVQ c+40(FP), DI
+	SHLQ $0x02, DI
+	MOVQ xs+48(FP), R8
+	SHLQ $0x02, R8
+	MOVQ xd+56(FP), R9
+	SHLQ $0x02, R9
+	XORQ SI, SI
+
+block:
+	CMPQ    SI, DI
+	JAE     done
+	MOVQ    CX, R13
+	ADDQ    SI, R13
+	VMOVUPS (R13), Y0
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y1
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y2
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y3
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y4
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y5
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y6
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y7
+	ADDQ    DI, R13
+	VMOVUPS (R13), Y8
+	VMOVUPS (DX)(SI*1), Y9
+	MOVQ    (AX), R10
+	ADDQ    SI, R10
+	MOVQ    8(AX), R11
+	ADDQ    SI, R11
+	MOVQ    16(AX), R12
+	ADDQ    SI, R12
+	MOVQ    BX, R13
+	ADDQ    SI, R13
+	MOVQ    count+32(FP), R14
+
+pixel:
+	VMOVAPS     Y9, Y10
+	VFMADD231PS (R10), Y0, Y10
+	VFMADD231PS (R10)(R9*1), Y1, Y10
+	VFMADD231PS (R10)(R9*2), Y2, Y10
+	ADDQ        R8, R10
+	VFMADD231PS (R11), Y3, Y10
+	VFMADD231PS (R11)(R9*1), Y4, Y10
+	VFMADD231PS (R11)(R9*2), Y5, Y10
+	ADDQ        R8, R11
+	VFMADD231PS (R12), Y6, Y10
+	VFMADD231PS (R12)(R9*1), Y7, Y10
+	VFMADD231PS (R12)(R9*2), Y8, Y10
+	ADDQ        R8, R12
+	VMAXPS      zero8x32<>+0(SB), Y10, Y10
+	VMINPS      six8x32<>+0(SB), Y10, Y10
+	VMOVUPS     Y10, (R13)
+	ADDQ        DI, R13
+	DECQ        R14
+	JNE         pixel
+	ADDQ        $0x20, SI
+	JMP         block
+
+done:
+	VZEROUPPER
+	RET
+
+// func depthwise3x3RowGrad(rows **float32, dy *float32, dw *float32, count int, c int, xs int, xd int)
+// Requires: AVX, FMA3
+TEXT ·depthwise3x3RowGrad(SB), NOSPLIT, $0-56
+	MOVQ rows+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ c+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ xs+40(FP), DI
+	SHLQ $0x02, DI
+	MOVQ xd+48(FP), R8
+	SHLQ $0x02, R8
+	XORQ BX, BX
+
+block:
+	CMPQ   BX, SI
+	JAE    done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	MOVQ   (AX), R9
+	ADDQ   BX, R9
+	MOVQ   8(AX), R10
+	ADDQ   BX, R10
+	MOVQ   16(AX), R11
+	ADDQ   BX, R11
+	MOVQ   CX, R12
+	ADDQ   BX, R12
+	MOVQ   count+24(FP), R13
+
+pixel:
+	VMOVUPS     (R12), Y9
+	VFMADD231PS (R9), Y9, Y0
+	VFMADD231PS (R9)(R8*1), Y9, Y1
+	VFMADD231PS (R9)(R8*2), Y9, Y2
+	ADDQ        DI, R9
+	VFMADD231PS (R10), Y9, Y3
+	VFMADD231PS (R10)(R8*1), Y9, Y4
+	VFMADD231PS (R10)(R8*2), Y9, Y5
+	ADDQ        DI, R10
+	VFMADD231PS (R11), Y9, Y6
+	VFMADD231PS (R11)(R8*1), Y9, Y7
+	VFMADD231PS (R11)(R8*2), Y9, Y8
+	ADDQ        DI, R11
+	ADDQ        SI, R12
+	DECQ        R13
+	JNE         pixel
+	MOVQ        DX, R12
+	ADDQ        BX, R12
+	VADDPS      (R12), Y0, Y0
+	VMOVUPS     Y0, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Y1, Y1
+	VMOVUPS     Y1, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Y2, Y2
+	VMOVUPS     Y2, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Y3, Y3
+	VMOVUPS     Y3, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Y4, Y4
+	VMOVUPS     Y4, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Y5, Y5
+	VMOVUPS     Y5, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Y6, Y6
+	VMOVUPS     Y6, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Y7, Y7
+	VMOVUPS     Y7, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Y8, Y8
+	VMOVUPS     Y8, (R12)
+	ADDQ        $0x20, BX
+	JMP         block
+
+done:
+	VZEROUPPER
+	RET

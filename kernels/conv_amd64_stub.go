@@ -19,3 +19,30 @@ func convKernel6x16(nseg int, seglen int, a **float32, b *float32, ldb int, c *f
 //
 //go:noescape
 func convKernel8x32(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
+
+// depthwise3x3Row computes, for i < count and channels j < c (a multiple of 8):
+// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[(kh*3+kw)*c+j]),
+// act: none.
+//
+//go:noescape
+func depthwise3x3Row(rows **float32, w *float32, bias *float32, out *float32, count int, c int, xs int, xd int)
+
+// depthwise3x3RowReLU computes, for i < count and channels j < c (a multiple of 8):
+// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[(kh*3+kw)*c+j]),
+// act: relu.
+//
+//go:noescape
+func depthwise3x3RowReLU(rows **float32, w *float32, bias *float32, out *float32, count int, c int, xs int, xd int)
+
+// depthwise3x3RowReLU6 computes, for i < count and channels j < c (a multiple of 8):
+// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[(kh*3+kw)*c+j]),
+// act: relu6.
+//
+//go:noescape
+func depthwise3x3RowReLU6(rows **float32, w *float32, bias *float32, out *float32, count int, c int, xs int, xd int)
+
+// depthwise3x3RowGrad adds, for taps kh, kw < 3 and channels j < c (a multiple of 8):
+// dw[(kh*3+kw)*c+j] += sum over i < count of rows[kh][i*xs+kw*xd+j] * dy[i*c+j].
+//
+//go:noescape
+func depthwise3x3RowGrad(rows **float32, dy *float32, dw *float32, count int, c int, xs int, xd int)

@@ -1,4 +1,4 @@
-//go:build !(amd64 || arm64) || purego
+//go:build !amd64 || purego
 
 package kernels
 
@@ -11,4 +11,20 @@ func convKernel6x16(nseg, seglen int, a **float32, b *float32, ldb int, c *float
 
 func convKernel8x32(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32) {
 	panic("kernels: AVX-512 conv kernel called in a build without it")
+}
+
+func depthwise3x3Row(rows **float32, w, bias, out *float32, count, c, xs, xd int) {
+	panic("kernels: AVX2 depthwise kernel called in a build without it")
+}
+
+func depthwise3x3RowReLU(rows **float32, w, bias, out *float32, count, c, xs, xd int) {
+	panic("kernels: AVX2 depthwise kernel called in a build without it")
+}
+
+func depthwise3x3RowReLU6(rows **float32, w, bias, out *float32, count, c, xs, xd int) {
+	panic("kernels: AVX2 depthwise kernel called in a build without it")
+}
+
+func depthwise3x3RowGrad(rows **float32, dy, dw *float32, count, c, xs, xd int) {
+	panic("kernels: AVX2 depthwise kernel called in a build without it")
 }

@@ -83,56 +83,61 @@ func DepthwiseConv2DBackwardWeights(p DepthwiseParams, x, dy, dw, dbias []float3
 	}
 }
 
-// depthwiseForward is the row loop, parallel over output rows; for each output
-// pixel it accumulates the taps with the channel loop innermost.
-func depthwiseForward(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
-	oh, ow, oc, m := p.OutH(), p.OutW(), p.OutC(), p.Multiplier
+// depthwiseForwardGeneric is the row loop, parallel over output rows.
+func depthwiseForwardGeneric(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
+	oh := p.OutH()
 	parallel(p.N*oh, func(t int) {
-		n, r := t/oh, t%oh
-		for c := 0; c < ow; c++ {
-			out := y[((n*oh+r)*ow+c)*oc:][:oc]
-			if bias != nil {
-				copy(out, bias[:oc])
-			} else {
-				clear(out)
-			}
-			for kh := 0; kh < p.KH; kh++ {
-				ih := r*p.StrideH + kh*p.DilationH - p.PadTop
-				if ih < 0 || ih >= p.H {
-					continue
-				}
-				for kw := 0; kw < p.KW; kw++ {
-					iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
-					if iw < 0 || iw >= p.W {
-						continue
-					}
-					xs := x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
-					ws := w[(kh*p.KW+kw)*oc:][:oc]
-					if m == 1 {
-						for i, v := range xs {
-							out[i] += v * ws[i]
-						}
-						continue
-					}
-					for i, v := range xs {
-						for j := 0; j < m; j++ {
-							out[i*m+j] += v * ws[i*m+j]
-						}
-					}
-				}
-			}
-			if act != ActNone {
-				for i, v := range out {
-					out[i] = act.apply(v)
-				}
-			}
-		}
+		dwPixelsFwd(p, x, w, bias, act, y, t/oh, t%oh, 0, p.OutW())
 	})
 }
 
-// depthwiseBackwardInput gathers, per input pixel, the output pixels whose
-// windows cover it; parallel over input rows.
-func depthwiseBackwardInput(p DepthwiseParams, dy, w, dx []float32) {
+// dwPixelsFwd computes output pixels [c0, c1) of row r of image n; for each
+// it accumulates the taps with the channel loop innermost.
+func dwPixelsFwd(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32, n, r, c0, c1 int) {
+	oh, ow, oc, m := p.OutH(), p.OutW(), p.OutC(), p.Multiplier
+	for c := c0; c < c1; c++ {
+		out := y[((n*oh+r)*ow+c)*oc:][:oc]
+		if bias != nil {
+			copy(out, bias[:oc])
+		} else {
+			clear(out)
+		}
+		for kh := 0; kh < p.KH; kh++ {
+			ih := r*p.StrideH + kh*p.DilationH - p.PadTop
+			if ih < 0 || ih >= p.H {
+				continue
+			}
+			for kw := 0; kw < p.KW; kw++ {
+				iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
+				if iw < 0 || iw >= p.W {
+					continue
+				}
+				xs := x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
+				ws := w[(kh*p.KW+kw)*oc:][:oc]
+				if m == 1 {
+					for i, v := range xs {
+						out[i] += v * ws[i]
+					}
+					continue
+				}
+				for i, v := range xs {
+					for j := 0; j < m; j++ {
+						out[i*m+j] += v * ws[i*m+j]
+					}
+				}
+			}
+		}
+		if act != ActNone {
+			for i, v := range out {
+				out[i] = act.apply(v)
+			}
+		}
+	}
+}
+
+// depthwiseBackwardInputGeneric gathers, per input pixel, the output pixels
+// whose windows cover it; parallel over input rows.
+func depthwiseBackwardInputGeneric(p DepthwiseParams, dy, w, dx []float32) {
 	oh, ow, oc, m := p.OutH(), p.OutW(), p.OutC(), p.Multiplier
 	parallel(p.N*p.H, func(t int) {
 		n, ih := t/p.H, t%p.H
@@ -172,52 +177,69 @@ func depthwiseBackwardInput(p DepthwiseParams, dy, w, dx []float32) {
 	})
 }
 
-// depthwiseBackwardWeights accumulates per-task partial weight gradients (one
-// task per image row block) and sums them in order.
-func depthwiseBackwardWeights(p DepthwiseParams, x, dy, dw []float32) {
-	oh, ow, oc, m := p.OutH(), p.OutW(), p.OutC(), p.Multiplier
+// depthwiseBackwardWeightsGeneric accumulates per-task partial weight
+// gradients (one task per block of output rows) and sums them in order.
+func depthwiseBackwardWeightsGeneric(p DepthwiseParams, x, dy, dw []float32) {
+	depthwiseWeightsByRows(p, dw, func(acc []float32, n, r int) {
+		dwPixelsGrad(p, x, dy, acc, n, r, 0, p.OutW())
+	})
+}
+
+// depthwiseWeightsByRows runs row(acc, n, r) for every output row, with acc a
+// per-task partial gradient, and sets dw to the sum of the partials.
+func depthwiseWeightsByRows(p DepthwiseParams, dw []float32, row func(acc []float32, n, r int)) {
+	oh, oc := p.OutH(), p.OutC()
 	nw := p.KH * p.KW * oc
 	rows := p.N * oh
+	clear(dw[:nw])
+	if rows == 0 {
+		return
+	}
 	tasks := min(rows, 4*Threads())
 	part := make([]float32, tasks*nw)
 	parallel(tasks, func(t int) {
 		acc := part[t*nw : (t+1)*nw]
 		for rr := t * rows / tasks; rr < (t+1)*rows/tasks; rr++ {
-			n, r := rr/oh, rr%oh
-			for c := 0; c < ow; c++ {
-				g := dy[((n*oh+r)*ow+c)*oc:][:oc]
-				for kh := 0; kh < p.KH; kh++ {
-					ih := r*p.StrideH + kh*p.DilationH - p.PadTop
-					if ih < 0 || ih >= p.H {
-						continue
-					}
-					for kw := 0; kw < p.KW; kw++ {
-						iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
-						if iw < 0 || iw >= p.W {
-							continue
-						}
-						xs := x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
-						a := acc[(kh*p.KW+kw)*oc:][:oc]
-						if m == 1 {
-							for i, v := range xs {
-								a[i] += v * g[i]
-							}
-							continue
-						}
-						for i, v := range xs {
-							for j := 0; j < m; j++ {
-								a[i*m+j] += v * g[i*m+j]
-							}
-						}
-					}
-				}
-			}
+			row(acc, rr/oh, rr%oh)
 		}
 	})
-	clear(dw[:nw])
 	for t := 0; t < tasks; t++ {
 		for i, v := range part[t*nw : (t+1)*nw] {
 			dw[i] += v
+		}
+	}
+}
+
+// dwPixelsGrad adds the weight gradient of output pixels [c0, c1) of row r of
+// image n into acc.
+func dwPixelsGrad(p DepthwiseParams, x, dy, acc []float32, n, r, c0, c1 int) {
+	oh, ow, oc, m := p.OutH(), p.OutW(), p.OutC(), p.Multiplier
+	for c := c0; c < c1; c++ {
+		g := dy[((n*oh+r)*ow+c)*oc:][:oc]
+		for kh := 0; kh < p.KH; kh++ {
+			ih := r*p.StrideH + kh*p.DilationH - p.PadTop
+			if ih < 0 || ih >= p.H {
+				continue
+			}
+			for kw := 0; kw < p.KW; kw++ {
+				iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
+				if iw < 0 || iw >= p.W {
+					continue
+				}
+				xs := x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
+				a := acc[(kh*p.KW+kw)*oc:][:oc]
+				if m == 1 {
+					for i, v := range xs {
+						a[i] += v * g[i]
+					}
+					continue
+				}
+				for i, v := range xs {
+					for j := 0; j < m; j++ {
+						a[i*m+j] += v * g[i*m+j]
+					}
+				}
+			}
 		}
 	}
 }

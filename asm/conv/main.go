@@ -24,14 +24,27 @@ const (
 	flagReLU6      = 8 // min(max(., 0), 6)
 )
 
-// six is the float32 constant 6 (the ReLU6 cap).
-var six Mem
+// six is the float32 constant 6 (the ReLU6 cap); zero and six8 are eight
+// float32 zeros and sixes (a ymm operand).
+var six, zero, six8 Mem
 
 func main() {
 	ConstraintExpr("amd64,!purego")
 	six = ConstData("six", U32(0x40c00000)) // float32 6 (avo writes F32(6) as the integer 6)
 	convKernel("convKernel6x16", 6, 8, YMM)
 	convKernel("convKernel8x32", 8, 16, ZMM)
+	zero = GLOBL("zero8x32", RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, U32(0))
+	}
+	six8 = GLOBL("six8x32", RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, U32(0x40c00000))
+	}
+	depthwiseForward("depthwise3x3Row", "none")
+	depthwiseForward("depthwise3x3RowReLU", "relu")
+	depthwiseForward("depthwise3x3RowReLU6", "relu6")
+	depthwiseWeightGrad()
 	Generate()
 }
 
@@ -172,6 +185,160 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual) {
 			ADDQ(ldc, c)
 		}
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// depthwiseForward emits a 3x3 depthwise convolution over a run of output
+// pixels of one output row, multiplier 1, 8 channels per ymm register. rows
+// holds three pointers (filter rows kh = 0, 1, 2) to the input of the run's
+// first pixel at its first tap; tap (kh, kw) of pixel i is at rows[kh] + i*xs +
+// kw*xd floats. The nine weight vectors and the bias stay in registers while the
+// loop walks the run, one channel block after another.
+func depthwiseForward(name, act string) {
+	TEXT(name, NOSPLIT, "func(rows **float32, w, bias, out *float32, count, c, xs, xd int)")
+	Doc(
+		fmt.Sprintf("%s computes, for i < count and channels j < c (a multiple of 8):", name),
+		"out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[(kh*3+kw)*c+j]),",
+		fmt.Sprintf("act: %s.", act),
+	)
+	Pragma("noescape")
+	rowsp := Load(Param("rows"), GP64())
+	wp := Load(Param("w"), GP64())
+	bias := Load(Param("bias"), GP64())
+	out := Load(Param("out"), GP64())
+	cb := GP64() // byte offset of the channel block
+	cbytes := Load(Param("c"), GP64())
+	SHLQ(U8(2), cbytes)
+	xs := Load(Param("xs"), GP64())
+	SHLQ(U8(2), xs)
+	xd := Load(Param("xd"), GP64())
+	SHLQ(U8(2), xd)
+	XORQ(cb, cb)
+	wv := make([]reg.VecVirtual, 9)
+	for i := range wv {
+		wv[i] = YMM()
+	}
+	bv, acc := YMM(), YMM()
+	r := []reg.GPVirtual{GP64(), GP64(), GP64()}
+	o, i := GP64(), GP64()
+
+	Label("block")
+	CMPQ(cb, cbytes)
+	JAE(LabelRef("done"))
+	MOVQ(wp, o)
+	ADDQ(cb, o)
+	for t := 0; t < 9; t++ {
+		VMOVUPS(Mem{Base: o}, wv[t])
+		if t < 8 {
+			ADDQ(cbytes, o)
+		}
+	}
+	VMOVUPS(Mem{Base: bias, Index: cb, Scale: 1}, bv)
+	for k := 0; k < 3; k++ {
+		MOVQ(Mem{Base: rowsp, Disp: 8 * k}, r[k])
+		ADDQ(cb, r[k])
+	}
+	MOVQ(out, o)
+	ADDQ(cb, o)
+	Load(Param("count"), i)
+
+	Label("pixel")
+	VMOVAPS(bv, acc)
+	for k := 0; k < 3; k++ {
+		VFMADD231PS(Mem{Base: r[k]}, wv[3*k], acc)
+		VFMADD231PS(Mem{Base: r[k], Index: xd, Scale: 1}, wv[3*k+1], acc)
+		VFMADD231PS(Mem{Base: r[k], Index: xd, Scale: 2}, wv[3*k+2], acc)
+		ADDQ(xs, r[k])
+	}
+	switch act {
+	case "relu":
+		VMAXPS(zero, acc, acc)
+	case "relu6":
+		VMAXPS(zero, acc, acc)
+		VMINPS(six8, acc, acc)
+	}
+	VMOVUPS(acc, Mem{Base: o})
+	ADDQ(cbytes, o)
+	DECQ(i)
+	JNE(LabelRef("pixel"))
+
+	ADDQ(U8(32), cb)
+	JMP(LabelRef("block"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// depthwiseWeightGrad emits the 3x3 depthwise weight gradient over a run of
+// output pixels (same rows layout as depthwiseForward): the nine accumulators
+// of a channel block stay in registers over the run and are added into dw.
+func depthwiseWeightGrad() {
+	TEXT("depthwise3x3RowGrad", NOSPLIT, "func(rows **float32, dy, dw *float32, count, c, xs, xd int)")
+	Doc(
+		"depthwise3x3RowGrad adds, for taps kh, kw < 3 and channels j < c (a multiple of 8):",
+		"dw[(kh*3+kw)*c+j] += sum over i < count of rows[kh][i*xs+kw*xd+j] * dy[i*c+j].",
+	)
+	Pragma("noescape")
+	rowsp := Load(Param("rows"), GP64())
+	dy := Load(Param("dy"), GP64())
+	dw := Load(Param("dw"), GP64())
+	cb := GP64()
+	cbytes := Load(Param("c"), GP64())
+	SHLQ(U8(2), cbytes)
+	xs := Load(Param("xs"), GP64())
+	SHLQ(U8(2), xs)
+	xd := Load(Param("xd"), GP64())
+	SHLQ(U8(2), xd)
+	XORQ(cb, cb)
+	acc := make([]reg.VecVirtual, 9)
+	for t := range acc {
+		acc[t] = YMM()
+	}
+	g := YMM()
+	r := []reg.GPVirtual{GP64(), GP64(), GP64()}
+	o, i := GP64(), GP64()
+
+	Label("block")
+	CMPQ(cb, cbytes)
+	JAE(LabelRef("done"))
+	for t := range acc {
+		VXORPS(acc[t], acc[t], acc[t])
+	}
+	for k := 0; k < 3; k++ {
+		MOVQ(Mem{Base: rowsp, Disp: 8 * k}, r[k])
+		ADDQ(cb, r[k])
+	}
+	MOVQ(dy, o)
+	ADDQ(cb, o)
+	Load(Param("count"), i)
+
+	Label("pixel")
+	VMOVUPS(Mem{Base: o}, g)
+	for k := 0; k < 3; k++ {
+		VFMADD231PS(Mem{Base: r[k]}, g, acc[3*k])
+		VFMADD231PS(Mem{Base: r[k], Index: xd, Scale: 1}, g, acc[3*k+1])
+		VFMADD231PS(Mem{Base: r[k], Index: xd, Scale: 2}, g, acc[3*k+2])
+		ADDQ(xs, r[k])
+	}
+	ADDQ(cbytes, o)
+	DECQ(i)
+	JNE(LabelRef("pixel"))
+
+	MOVQ(dw, o)
+	ADDQ(cb, o)
+	for t := 0; t < 9; t++ {
+		VADDPS(Mem{Base: o}, acc[t], acc[t])
+		VMOVUPS(acc[t], Mem{Base: o})
+		if t < 8 {
+			ADDQ(cbytes, o)
+		}
+	}
+	ADDQ(U8(32), cb)
+	JMP(LabelRef("block"))
+
+	Label("done")
 	VZEROUPPER()
 	RET()
 }

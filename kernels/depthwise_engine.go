@@ -1,0 +1,131 @@
+package kernels
+
+// The depthwise fast path: 3x3, multiplier 1, channels a multiple of 8. Each
+// task is one output row; its interior pixels (all three taps of every filter
+// row inside the input width) run in the assembly row kernels, with a filter
+// row that falls in the top or bottom padding read from a zero row; the few
+// border pixels run in Go. The input gradient at stride 1 is the forward
+// convolution of dy with the flipped filter; at other strides, and for other
+// shapes, the generic loops run.
+
+// depthwiseFast says whether p can take the assembly path now.
+func depthwiseFast(p DepthwiseParams) bool {
+	return currentConvKernel().asm != nil && p.Multiplier == 1 && p.KH == 3 && p.KW == 3 && p.C%8 == 0
+}
+
+// dwInterior returns the output columns [lo, hi) whose three taps lie inside
+// the input width.
+func dwInterior(p DepthwiseParams) (lo, hi int) {
+	ow := p.OutW()
+	lo = (p.PadLeft + p.StrideW - 1) / p.StrideW
+	last := p.W - 1 - 2*p.DilationW + p.PadLeft // largest ow*StrideW
+	if last < 0 {
+		return 0, 0
+	}
+	hi = min(ow, last/p.StrideW+1)
+	return min(lo, hi), hi
+}
+
+// dwRows sets rows to the three filter rows of output row r of image n at
+// output column lo, or zrow where a filter row is in the padding.
+func dwRows(p DepthwiseParams, x []float32, zrow []float32, n, r, lo int, rows *[3]*float32) {
+	for kh := 0; kh < 3; kh++ {
+		ih := r*p.StrideH + kh*p.DilationH - p.PadTop
+		if ih < 0 || ih >= p.H {
+			rows[kh] = &zrow[0]
+			continue
+		}
+		rows[kh] = &x[((n*p.H+ih)*p.W+lo*p.StrideW-p.PadLeft)*p.C]
+	}
+}
+
+// dwZeroRow returns a pooled zero buffer long enough for a run of a whole
+// output row (return it to floatPool).
+func dwZeroRow(p DepthwiseParams) *[]float32 {
+	buf := floatPool.Get().(*[]float32)
+	*buf = grow(*buf, (p.OutW()*p.StrideW+2*p.DilationW+1)*p.C)
+	clear(*buf)
+	return buf
+}
+
+func depthwiseForward(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
+	if !depthwiseFast(p) {
+		depthwiseForwardGeneric(p, x, w, bias, act, y)
+		return
+	}
+	oh, ow := p.OutH(), p.OutW()
+	lo, hi := dwInterior(p)
+	zbuf := dwZeroRow(p)
+	defer floatPool.Put(zbuf)
+	zrow := *zbuf
+	b := bias
+	if b == nil {
+		b = zrow[:p.C]
+	}
+	kern := depthwise3x3Row
+	switch act {
+	case ActReLU:
+		kern = depthwise3x3RowReLU
+	case ActReLU6:
+		kern = depthwise3x3RowReLU6
+	}
+	parallel(p.N*oh, func(t int) {
+		n, r := t/oh, t%oh
+		dwPixelsFwd(p, x, w, bias, act, y, n, r, 0, lo)
+		if hi > lo {
+			var rows [3]*float32
+			dwRows(p, x, zrow, n, r, lo, &rows)
+			out := y[((n*oh+r)*ow+lo)*p.C:][:(hi-lo)*p.C]
+			kern(&rows[0], &w[0], &b[0], &out[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
+		}
+		dwPixelsFwd(p, x, w, bias, act, y, n, r, max(lo, hi), ow)
+	})
+}
+
+func depthwiseBackwardInput(p DepthwiseParams, dy, w, dx []float32) {
+	ph, pw := 2*p.DilationH, 2*p.DilationW
+	if !depthwiseFast(p) || p.StrideH != 1 || p.StrideW != 1 ||
+		p.PadTop > ph || p.PadBottom > ph || p.PadLeft > pw || p.PadRight > pw {
+		depthwiseBackwardInputGeneric(p, dy, w, dx)
+		return
+	}
+	// dx = depthwise(dy, flipped w) with the complementary padding.
+	q := p
+	q.H, q.W = p.OutH(), p.OutW()
+	q.PadTop, q.PadBottom = ph-p.PadTop, ph-p.PadBottom
+	q.PadLeft, q.PadRight = pw-p.PadLeft, pw-p.PadRight
+	if q.OutH() != p.H || q.OutW() != p.W {
+		depthwiseBackwardInputGeneric(p, dy, w, dx)
+		return
+	}
+	buf := floatPool.Get().(*[]float32)
+	defer floatPool.Put(buf)
+	*buf = grow(*buf, 9*p.C)
+	wf := *buf
+	for t := 0; t < 9; t++ {
+		copy(wf[t*p.C:(t+1)*p.C], w[(8-t)*p.C:(9-t)*p.C])
+	}
+	depthwiseForward(q, dy, wf, nil, ActNone, dx)
+}
+
+func depthwiseBackwardWeights(p DepthwiseParams, x, dy, dw []float32) {
+	if !depthwiseFast(p) {
+		depthwiseBackwardWeightsGeneric(p, x, dy, dw)
+		return
+	}
+	oh, ow := p.OutH(), p.OutW()
+	lo, hi := dwInterior(p)
+	zbuf := dwZeroRow(p)
+	defer floatPool.Put(zbuf)
+	zrow := *zbuf
+	depthwiseWeightsByRows(p, dw, func(acc []float32, n, r int) {
+		dwPixelsGrad(p, x, dy, acc, n, r, 0, lo)
+		if hi > lo {
+			var rows [3]*float32
+			dwRows(p, x, zrow, n, r, lo, &rows)
+			g := dy[((n*oh+r)*ow+lo)*p.C:][:(hi-lo)*p.C]
+			depthwise3x3RowGrad(&rows[0], &g[0], &acc[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
+		}
+		dwPixelsGrad(p, x, dy, acc, n, r, max(lo, hi), ow)
+	})
+}
