@@ -1,0 +1,162 @@
+package nn
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/keelml/keel/internal/testenv"
+)
+
+// gradsTolerance bounds max|keel - ref| / max|ref| per tensor for the
+// PyTorch float64 references (torch float32 itself is within 3e-7).
+const gradsTolerance = 1e-6
+
+type gradsCase struct {
+	Op     string         `json:"op"`
+	Params map[string]any `json:"params"`
+	Files  map[string]any `json:"files"`
+}
+
+func intPair(v any) (int, int) {
+	a := v.([]any)
+	return int(a[0].(float64)), int(a[1].(float64))
+}
+
+// goldenLayer builds the layer a grads case describes.
+func goldenLayer(t *testing.T, c gradsCase, dir string) kernelLayer {
+	p := c.Params
+	var opts []Option
+	if s, ok := p["strides"]; ok {
+		h, w := intPair(s)
+		opts = append(opts, WithStrides(h, w))
+	}
+	if s, ok := p["padding"]; ok {
+		opts = append(opts, WithPadding(s.(string)))
+	}
+	if b, ok := p["use_bias"]; ok {
+		opts = append(opts, WithUseBias(b.(bool)))
+	}
+	switch c.Op {
+	case "Conv2D":
+		kh, kw := intPair(p["kernel_size"])
+		return NewConv2D(4, kh, kw, opts...)
+	case "DepthwiseConv2D":
+		kh, kw := intPair(p["kernel_size"])
+		return NewDepthwiseConv2D(kh, kw, append(opts, WithDepthMultiplier(int(p["depth_multiplier"].(float64))))...)
+	case "MaxPooling2D":
+		ph, pw := intPair(p["pool_size"])
+		return NewMaxPooling2D(ph, pw, opts...)
+	case "AveragePooling2D":
+		ph, pw := intPair(p["pool_size"])
+		return NewAveragePooling2D(ph, pw, opts...)
+	case "GlobalAveragePooling2D":
+		return NewGlobalAveragePooling2D()
+	case "Dense":
+		units := readNpyIn(t, dir, "kernel").Shape[1]
+		return NewDense(units, append(opts, WithActivation(p["activation"].(string)))...)
+	case "BatchNormalization":
+		opts := []Option{WithEpsilon(p["epsilon"].(float64))}
+		if m, ok := p["momentum"]; ok {
+			opts = append(opts, WithMomentum(m.(float64)))
+		}
+		return NewBatchNormalization(opts...)
+	case "Activation":
+		return NewActivation(p["activation"].(string))
+	case "ReLU":
+		return NewReLU(WithMaxValue(p["max_value"].(float64)))
+	}
+	t.Fatalf("no layer for op %s", c.Op)
+	return nil
+}
+
+// TestGoldenGrads checks every layer's forward and backward against the
+// PyTorch float64 references of golden/grads.
+func TestGoldenGrads(t *testing.T) {
+	dir := testenv.Testdata(t, "golden", "grads")
+	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases map[string]gradsCase
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(cases))
+	for n := range cases {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c := cases[name]
+		t.Run(name, func(t *testing.T) {
+			cdir := filepath.Join(dir, name)
+			if c.Op == "softmax + categorical_crossentropy" {
+				checkSoftmaxCrossentropy(t, cdir)
+				return
+			}
+			l := goldenLayer(t, c, cdir)
+			weights := map[string]*Tensor{}
+			for _, w := range []string{"kernel", "depthwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"} {
+				if _, ok := c.Files[w]; ok {
+					weights[w] = readNpyIn(t, cdir, w)
+				}
+			}
+			x, dy := readNpyIn(t, cdir, "x"), readNpyIn(t, cdir, "dy")
+			training := c.Op == "BatchNormalization" && c.Params["mode"] == "training (batch statistics)"
+			r := runLayer(t, l, []*Tensor{x}, weights, dy, training, false)
+			check := func(what string, got []float32) {
+				t.Helper()
+				want := readNpyIn(t, cdir, what)
+				e := relErr(got, want.Data)
+				t.Logf("%s: max|err|/max|ref| = %.2g", what, e)
+				if e > gradsTolerance {
+					t.Errorf("%s: relative error %.3g > %g", what, e, gradsTolerance)
+				}
+			}
+			check("y", r.y.Data)
+			check("dx", r.dx[0].Data)
+			for w := range weights {
+				if g, ok := r.dw[w]; ok {
+					check("d"+w, g)
+				}
+			}
+			if bn, ok := l.(*BatchNormalization); ok && training {
+				check("new_moving_mean", bn.mean.data)
+				check("new_moving_variance_unbiased", bn.vari.data)
+			}
+		})
+	}
+}
+
+func checkSoftmaxCrossentropy(t *testing.T, dir string) {
+	logits, labels := readNpyIn(t, dir, "logits"), readNpyIn(t, dir, "labels")
+	wantLoss := float64(readNpyIn(t, dir, "y").Data[0])
+	wantGrad := readNpyIn(t, dir, "dlogits")
+	softmax := readNpyIn(t, dir, "softmax")
+
+	grad := make([]float32, len(logits.Data))
+	loss, err := CategoricalCrossentropy{FromLogits: true}.Compute(logits, labels, grad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := loss - wantLoss; d > 1e-6 || d < -1e-6 {
+		t.Errorf("from logits: loss %v, want %v", loss, wantLoss)
+	}
+	if e := relErr(grad, wantGrad.Data); e > gradsTolerance {
+		t.Errorf("from logits: dlogits relative error %.3g", e)
+	}
+	// The fused path: softmax outputs in, gradient of the logits out.
+	loss, err = CategoricalCrossentropy{}.computeFused(softmax, labels, grad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := loss - wantLoss; d > 1e-6 || d < -1e-6 {
+		t.Errorf("fused: loss %v, want %v", loss, wantLoss)
+	}
+	if e := relErr(grad, wantGrad.Data); e > gradsTolerance {
+		t.Errorf("fused: dlogits relative error %.3g", e)
+	}
+}
