@@ -16,6 +16,7 @@ const (
 	Generic Path = "generic" // pure Go
 	AVX2    Path = "avx2"    // amd64 AVX2+FMA assembly
 	AVX512  Path = "avx512"  // amd64 AVX-512 assembly where it pays (GEMM), AVX2 elsewhere
+	NEON    Path = "neon"    // arm64 ASIMD (fp32) assembly
 )
 
 // active is the path chosen at start-up.
@@ -34,7 +35,7 @@ func choosePath(override string) Path {
 		}
 		return Generic
 	}
-	for _, p := range []Path{AVX512, AVX2} {
+	for _, p := range []Path{AVX512, AVX2, NEON} {
 		if canRun(p) {
 			return p
 		}
@@ -52,6 +53,10 @@ func canRun(p Path) bool {
 	case AVX512:
 		// AVX-512 kernels also use the AVX2 ones for what has no zmm version.
 		return haveAVX2Asm && cpuHasAVX2FMA() && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ)
+	case NEON:
+		// ASIMD is part of the arm64 base ISA; the kernels use only its fp32
+		// operations, so fp16 and dot-product support change nothing yet.
+		return haveNEONAsm && cpuid.CPU.Supports(cpuid.ASIMD)
 	}
 	return false
 }

@@ -39,6 +39,15 @@ func kernelFor(p Path) microKernelSpec {
 			_ = c[5*ldc+15]
 			sgemmKernel6x16Direct(kc, &a[0], lda, &b[0], &c[0], ldc, acc)
 		}}
+	case NEON:
+		// No direct variant: FMLA by element wants A four rows to a register,
+		// which unpacked rows do not give.
+		return microKernelSpec{mr: 8, nr: 12, run: func(kc int, a, b, c []float32, ldc int, acc bool) {
+			_ = a[8*kc-1]
+			_ = b[12*kc-1]
+			_ = c[7*ldc+11]
+			sgemmKernel8x12(kc, &a[0], &b[0], &c[0], ldc, acc)
+		}}
 	}
 	return microKernelSpec{mr: 6, nr: 16, run: func(kc int, a, b, c []float32, ldc int, acc bool) {
 		microKernelGeneric(6, 16, kc, a, b, c, ldc, acc)
