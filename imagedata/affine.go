@@ -22,8 +22,19 @@ func affine(dst, x []float32, h, w int, m [3][3]float64, mode FillMode, cval flo
 			if ir >= 0 && ir < lastR && ic >= 0 && ic < lastC {
 				// Inside: no mapping, both taps in range (the common case).
 				r0, c0 := int(ir), int(ic)
-				fr, fc := ir-float64(r0), ic-float64(c0)
-				sample(o, x, w, r0, r0+1, c0, c0+1, 1-fr, fr, 1-fc, fc)
+				wr1, wc1 := ir-float64(r0), ic-float64(c0)
+				wr0, wc0 := 1-wr1, 1-wc1
+				i00 := 3 * (r0*w + c0)
+				i10 := i00 + 3*w
+				p00, p01 := x[i00:i00+3:i00+3], x[i00+3:i00+6:i00+6]
+				p10, p11 := x[i10:i10+3:i10+3], x[i10+3:i10+6:i10+6]
+				for k := range 3 {
+					v := float64(float64(p00[k])*wr0) * wc0
+					v += float64(float64(p01[k])*wr0) * wc1
+					v += float64(float64(p10[k])*wr1) * wc0
+					v += float64(float64(p11[k])*wr1) * wc1
+					o[k] = float32(v)
+				}
 				continue
 			}
 			r0, r1, wr0, wr1, okR := taps(ir, h, mode)

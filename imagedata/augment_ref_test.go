@@ -52,7 +52,9 @@ func TestApplyTransformMatchesKeras(t *testing.T) {
 			a.Cval, _ = c.Generator["cval"].(float64)
 			got := a.Apply(src, c.Height, c.Width, transformFromParams(c.Params), nil)
 			want := loadF32(t, c.Out)
-			if d, at := maxAbsDiff(got, want); d > 1e-3 {
+			d, at := maxAbsDiff(got, want)
+			t.Logf("max difference from keras_preprocessing: %g", d)
+			if d > 1e-4 { // bit-exact on amd64; the margin allows fused multiply-adds elsewhere
 				p := at / 3
 				t.Errorf("differs from keras_preprocessing by %g at row %d col %d channel %d (got %v, want %v)",
 					d, p/c.Width, p%c.Width, at%3, got[at], want[at])

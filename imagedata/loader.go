@@ -114,6 +114,8 @@ type Epoch struct {
 	all     []*slot
 	err     error
 	skipped []*FileError
+	batches int // delivered so far, for progress reports
+	images  int
 }
 
 // Epoch starts decoding epoch number epoch (0, 1, ...). The same Seed and
@@ -250,6 +252,8 @@ func (e *Epoch) Next() (*Batch, error) {
 		}
 		e.held = s
 		if s.b.N > 0 {
+			e.batches++
+			e.images += s.b.N
 			return &s.b, nil
 		}
 	}
@@ -299,6 +303,10 @@ func (e *Epoch) finish(s *slot) error {
 	return nil
 }
 
+// Delivered counts the batches and images Next has returned so far; with
+// Loader.BatchesPerEpoch it drives a progress bar.
+func (e *Epoch) Delivered() (batches, images int) { return e.batches, e.images }
+
 // Skipped lists the files left out so far under SkipOnError.
 func (e *Epoch) Skipped() []*FileError { return e.skipped }
 
@@ -307,7 +315,7 @@ func (e *Epoch) Skipped() []*FileError { return e.skipped }
 // is safe to call twice.
 func (e *Epoch) Close() {
 	if e.err == nil {
-		e.err = errClosed
+		e.err = ErrEpochClosed
 	}
 	e.cancel()
 	// Drain so a producer blocked on a full channel can see the cancellation.
@@ -322,5 +330,5 @@ func (e *Epoch) Close() {
 	}
 }
 
-// errClosed is returned by Next after Close.
-var errClosed = errors.New("imagedata: epoch closed")
+// ErrEpochClosed is returned by Next after Close.
+var ErrEpochClosed = errors.New("imagedata: epoch closed")

@@ -147,6 +147,9 @@ func TestLoaderSkipsBadFiles(t *testing.T) {
 		}
 		n += b.N
 	}
+	if b, i := ep.Delivered(); b != 3 || i != 6 {
+		t.Errorf("Delivered() = %d batches, %d images; want 3, 6", b, i)
+	}
 	if n != 6 || len(ep.Skipped()) != 2 {
 		t.Fatalf("%d images, %d skipped; want 6 and 2", n, len(ep.Skipped()))
 	}
@@ -201,6 +204,9 @@ func TestLoaderCancel(t *testing.T) {
 		}
 	}
 	ep.Close()
+	if _, err := ep.Next(); !errors.Is(err, context.Canceled) && !errors.Is(err, ErrEpochClosed) {
+		t.Errorf("Next after Close: %v", err)
+	}
 	deadline := time.Now().Add(2 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
