@@ -1,28 +1,41 @@
 // Package imagedata turns folders of photos into batches of float32 tensors the
 // way Keras does, so a model fine-tuned in Keras sees the same pixels here.
 //
-// It reads a directory with one sub-folder per class as Keras'
-// flow_from_directory does (classes sorted by name; with a validation split the
-// validation subset is the first fraction of each class's sorted files) or, as
-// an option, as image_dataset_from_directory does (one seeded shuffle of all
-// files before the split, numpy-compatible). It decodes JPEG, PNG, GIF, BMP and
-// WebP and converts every mode to RGB as PIL's convert('RGB') does (alpha
-// dropped, not composited; JPEG chroma upsampled as libjpeg's "fancy"
-// upsampling does). It resizes as PIL does (nearest by default, bilinear,
-// bicubic, box, hamming and lanczos with PIL's antialiasing support when
-// shrinking) or as TensorFlow's bilinear does (half-pixel centres, no
-// antialiasing).
+// ListDirectory reads a directory with one sub-folder per class as Keras'
+// flow_from_directory does (classes sorted by name, nested folders walked in
+// sorted order; with a validation split the validation subset is the first
+// fraction of each class's sorted files) or, with DatasetFromDirectory, as
+// image_dataset_from_directory does (one numpy-seeded shuffle of all files,
+// validation = the last fraction).
 //
-// Augment carries ImageDataGenerator's parameters under their Keras names and
-// applies random_transform/apply_transform with the same order of operations,
-// the same affine matrix about the image centre, scipy's order-1 interpolation
-// and fill modes, and the same numpy random stream for a given seed.
+// Decoding reads JPEG, PNG, GIF, BMP and WebP and converts every mode to RGB as
+// PIL's convert('RGB') does: alpha dropped (not composited), palette colours
+// looked up (a GIF's transparent entry keeps its stored colour), 16-bit grey
+// clipped, JPEG chroma upsampled with libjpeg's "fancy" filter and converted
+// with libjpeg's tables. Lossless formats match PIL exactly; JPEG differs by a
+// few levels on a few percent of values because Go's IDCT is not libjpeg's.
 //
-// Loader batches a listing: per-epoch seeded shuffling, categorical, sparse or
-// binary labels, decoding on a pool of goroutines with a bounded number of
-// batches in flight, and a policy for corrupt files (skip and count, or fail),
-// all cancellable through a context.
+// ResizePIL is PIL's Image.resize (what load_img calls): nearest by default,
+// and bilinear, bicubic, box, hamming and lanczos with PIL's fixed-point
+// coefficients and antialiasing support when shrinking; it matches Pillow
+// exactly. ResizeTFBilinear is tf.image.resize's bilinear (half-pixel centres,
+// no antialiasing), what image_dataset_from_directory calls.
 //
-// Tensors are float32, NHWC, RGB, with values 0..255 before any preprocessing,
-// as Keras' img_to_array produces them.
+// Augment carries ImageDataGenerator's parameters under their Keras names.
+// RandomTransform draws them from a numpy-compatible MT19937 (Rand) in Keras'
+// order; Apply runs apply_transform and standardize: the affine matrix about
+// Keras' centre, scipy's order-1 resampling and fill modes, channel shift,
+// flips, PIL's brightness enhancement, then the preprocessing hook (Keras'
+// preprocessing_function; PreprocessCaffe, PreprocessTF and PreprocessTorch
+// are Keras' three preprocess_input modes) and rescale.
+//
+// Loader batches a Listing: the same per-batch reseeding as Keras' Iterator
+// (so order and augmentation follow the seed, not the timing), categorical,
+// sparse or binary labels, decoding on a pool of goroutines with at most
+// Prefetch batches in flight, corrupt files skipped and counted or fatal, and
+// cancellation through a context. Tensors are float32, NHWC, RGB, 0..255
+// before preprocessing, as Keras' img_to_array produces them.
+//
+// The reference outputs in testdata/images come from the real Pillow, scipy
+// and keras_preprocessing (scripts/imagedata/make_refs.py).
 package imagedata

@@ -185,8 +185,7 @@ func walkSorted(root string, exts []string, followLinks bool) ([]string, error) 
 				}
 				isDir = info.IsDir()
 				if isDir && !followLinks {
-					f.files = append(f.files, e.Name()) // os.walk lists unfollowed links to folders as files
-					continue
+					continue // os.walk names it among the folders but does not enter it
 				}
 			}
 			if isDir {

@@ -1,6 +1,7 @@
 package imagedata
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -112,5 +113,28 @@ func TestListDirectoryErrors(t *testing.T) {
 	}
 	if _, err := ListDirectory(filepath.Join(dir, "a"), ListOptions{}); err == nil {
 		t.Error("folder without class folders: no error")
+	}
+}
+
+func TestListDirectoryLinks(t *testing.T) {
+	dir := makeTree(t, "a/1.png", "elsewhere/2.png", "elsewhere/3.png")
+	if err := os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(dir, "a", "linked.png")); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	os.Symlink(filepath.Join(dir, "a"), filepath.Join(dir, "a", "loop"))
+	for _, c := range []struct {
+		follow bool
+		want   []string
+	}{
+		{false, []string{"a/1.png"}},
+		{true, []string{"a/1.png", "a/linked.png/2.png", "a/linked.png/3.png"}},
+	} {
+		l, err := ListDirectory(dir, ListOptions{Classes: []string{"a"}, FollowLinks: c.follow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rel(t, dir, l.Paths); !slices.Equal(got, c.want) {
+			t.Errorf("follow %v: %v, want %v", c.follow, got, c.want)
+		}
 	}
 }
