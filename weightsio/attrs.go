@@ -37,21 +37,22 @@ func hasAttrList(obj hdf5.Object, name string) bool {
 // name0, name1, ... in order. An empty list is stored as an empty float64
 // array. ok is false when the attribute is absent.
 func attrList(obj hdf5.Object, name string) (list []string, ok bool, err error) {
-	a, err := obj.Attr(name)
-	if err == nil {
+	attrs, err := obj.Attrs()
+	if err != nil {
+		return nil, false, err
+	}
+	byName := make(map[string]*hdf5.Attribute, len(attrs))
+	for _, a := range attrs {
+		byName[a.Name] = a
+	}
+	if a, ok := byName[name]; ok {
 		list, err = listValue(a)
 		return list, true, err
 	}
-	if !errors.Is(err, hdf5.ErrNotFound) {
-		return nil, false, err
-	}
 	for i := 0; ; i++ {
-		a, err := obj.Attr(name + strconv.Itoa(i))
-		if errors.Is(err, hdf5.ErrNotFound) {
+		a, ok := byName[name+strconv.Itoa(i)]
+		if !ok {
 			return list, i > 0, nil
-		}
-		if err != nil {
-			return nil, false, err
 		}
 		part, err := listValue(a)
 		if err != nil {

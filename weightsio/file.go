@@ -66,7 +66,7 @@ func Open(path string) (*File, error) {
 func NewFile(r io.ReaderAt, size int64, name string) (*File, error) {
 	var magic [4]byte
 	if _, err := r.ReadAt(magic[:], 0); err != nil && size >= 4 {
-		return nil, err
+		return nil, &hdf5.Error{File: name, Err: err}
 	}
 	if bytes.Equal(magic[:], []byte("PK\x03\x04")) {
 		return openArchive(r, size, name)

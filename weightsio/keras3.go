@@ -30,7 +30,7 @@ func (f *File) loadKeras3(root *hdf5.Group, config map[string]any) error {
 	ordered := orderByConfig(groups, config)
 	for _, lg := range ordered {
 		layer := Layer{Name: lg.name, Group: lg.group.Path()}
-		if err := collectVars(lg.group, "", &layer.Weights, 0); err != nil {
+		if err := collectVars(f.h5.Name(), lg.group, "", &layer.Weights, 0); err != nil {
 			return err
 		}
 		f.layers = append(f.layers, layer)
@@ -166,9 +166,9 @@ const maxVarDepth = 32
 // collectVars appends a layer group's variables: vars/0, vars/1, ... in
 // numeric order, then those of nested objects (cells, sub-layers) in storage
 // order. prefix is the path below the layer group.
-func collectVars(g *hdf5.Group, prefix string, dst *[]Weight, depth int) error {
+func collectVars(file string, g *hdf5.Group, prefix string, dst *[]Weight, depth int) error {
 	if depth > maxVarDepth {
-		return &hdf5.Error{File: "", Path: g.Path(), Err: errf("layer groups nested more than %d deep", maxVarDepth)}
+		return &hdf5.Error{File: file, Path: g.Path(), Err: errf("layer groups nested more than %d deep", maxVarDepth)}
 	}
 	links, err := g.Links()
 	if err != nil {
@@ -198,7 +198,7 @@ func collectVars(g *hdf5.Group, prefix string, dst *[]Weight, depth int) error {
 	sort.SliceStable(subs, func(i, j int) bool { return subs[i].Address() < subs[j].Address() })
 	for _, s := range subs {
 		name := s.Path()[strings.LastIndex(s.Path(), "/")+1:]
-		if err := collectVars(s, prefix+name+"/", dst, depth+1); err != nil {
+		if err := collectVars(file, s, prefix+name+"/", dst, depth+1); err != nil {
 			return err
 		}
 	}
