@@ -201,21 +201,30 @@ func resampleH(dst, src *Image, firstRow int, c *coeffs) {
 }
 
 // resampleV reads source row bounds-rowOffset, as PIL shifts the vertical
-// bounds after a horizontal pass over a band of rows.
+// bounds after a horizontal pass over a band of rows. It accumulates whole rows
+// tap by tap (integer sums, so the order does not change the result) to read
+// memory sequentially.
 func resampleV(dst, src *Image, rowOffset int, c *coeffs) {
 	stride := 3 * src.W
+	acc := make([]int, stride)
 	for y := 0; y < dst.H; y++ {
 		ymin, n := c.bounds[2*y]-rowOffset, c.bounds[2*y+1]
 		k := c.k[y*c.ksize : y*c.ksize+n]
-		out := dst.Pix[y*stride : (y+1)*stride]
-		for x := range out {
-			s := 1 << (precisionBits - 1)
-			off := ymin*stride + x
-			for _, kv := range k {
-				s += int(src.Pix[off]) * int(kv)
-				off += stride
+		for x := range acc {
+			acc[x] = 1 << (precisionBits - 1)
+		}
+		for t, kv := range k {
+			kk := int(kv)
+			row := src.Pix[(ymin+t)*stride : (ymin+t+1)*stride]
+			row = row[:len(acc)]
+			for x, p := range row {
+				acc[x] += int(p) * kk
 			}
-			out[x] = clip8(s)
+		}
+		out := dst.Pix[y*stride : (y+1)*stride]
+		out = out[:len(acc)]
+		for x, v := range acc {
+			out[x] = clip8(v)
 		}
 	}
 }

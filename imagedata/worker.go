@@ -1,7 +1,9 @@
 package imagedata
 
 import (
+	"fmt"
 	"image"
+	"io"
 	"os"
 )
 
@@ -12,6 +14,32 @@ type worker struct {
 	resized *Image
 	rs      resizer
 	pixels  []float32
+	file    []byte
+}
+
+// read is os.ReadFile into a buffer kept between files.
+func (w *worker) read(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%v)", info.Mode().Type())
+	}
+	n := int(info.Size())
+	if cap(w.file) < n {
+		w.file = make([]byte, n)
+	}
+	w.file = w.file[:n]
+	if _, err := io.ReadFull(f, w.file); err != nil {
+		return nil, err
+	}
+	return w.file, nil
 }
 
 // process loads item i of slot s into its place in the batch: decode, resize,
@@ -19,7 +47,7 @@ type worker struct {
 func (w *worker) process(ld *Loader, s *slot, i int) error {
 	o := ld.opts
 	idx := s.plan.items[i]
-	data, err := os.ReadFile(ld.list.Paths[idx])
+	data, err := w.read(ld.list.Paths[idx])
 	if err != nil {
 		return err
 	}
