@@ -940,3 +940,151 @@ pixel:
 done:
 	VZEROUPPER
 	RET
+
+// func poolMaxRows(rows **float32, n int, c int, out *float32)
+// Requires: AVX
+TEXT ·poolMaxRows(SB), NOSPLIT, $0-32
+	MOVQ rows+0(FP), AX
+	MOVQ n+8(FP), CX
+	MOVQ c+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ out+24(FP), BX
+	XORQ SI, SI
+
+w4:
+	MOVQ    SI, DI
+	ADDQ    $0x80, DI
+	CMPQ    DI, DX
+	JA      w1
+	MOVQ    (AX), DI
+	VMOVUPS (DI)(SI*1), Y0
+	VMOVUPS 32(DI)(SI*1), Y1
+	VMOVUPS 64(DI)(SI*1), Y2
+	VMOVUPS 96(DI)(SI*1), Y3
+	MOVQ    AX, R9
+	MOVQ    CX, R8
+	DECQ    R8
+	JE      w4store
+
+w4row:
+	ADDQ   $0x08, R9
+	MOVQ   (R9), DI
+	VMAXPS (DI)(SI*1), Y0, Y0
+	VMAXPS 32(DI)(SI*1), Y1, Y1
+	VMAXPS 64(DI)(SI*1), Y2, Y2
+	VMAXPS 96(DI)(SI*1), Y3, Y3
+	DECQ   R8
+	JNE    w4row
+
+w4store:
+	VMOVUPS Y0, (BX)(SI*1)
+	VMOVUPS Y1, 32(BX)(SI*1)
+	VMOVUPS Y2, 64(BX)(SI*1)
+	VMOVUPS Y3, 96(BX)(SI*1)
+	ADDQ    $0x80, SI
+	JMP     w4
+
+w1:
+	MOVQ    SI, DI
+	ADDQ    $0x20, DI
+	CMPQ    DI, DX
+	JA      done
+	MOVQ    (AX), DI
+	VMOVUPS (DI)(SI*1), Y0
+	MOVQ    AX, R9
+	MOVQ    CX, R8
+	DECQ    R8
+	JE      w1store
+
+w1row:
+	ADDQ   $0x08, R9
+	MOVQ   (R9), DI
+	VMAXPS (DI)(SI*1), Y0, Y0
+	DECQ   R8
+	JNE    w1row
+
+w1store:
+	VMOVUPS Y0, (BX)(SI*1)
+	ADDQ    $0x20, SI
+	JMP     w1
+
+done:
+	VZEROUPPER
+	RET
+
+// func poolSumRows(rows **float32, n int, c int, scale float32, out *float32)
+// Requires: AVX
+TEXT ·poolSumRows(SB), NOSPLIT, $0-40
+	MOVQ         rows+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         c+16(FP), DX
+	SHLQ         $0x02, DX
+	MOVQ         out+32(FP), BX
+	VBROADCASTSS scale+24(FP), Y0
+	XORQ         SI, SI
+
+w4:
+	MOVQ    SI, DI
+	ADDQ    $0x80, DI
+	CMPQ    DI, DX
+	JA      w1
+	MOVQ    (AX), DI
+	VMOVUPS (DI)(SI*1), Y1
+	VMOVUPS 32(DI)(SI*1), Y2
+	VMOVUPS 64(DI)(SI*1), Y3
+	VMOVUPS 96(DI)(SI*1), Y4
+	MOVQ    AX, R9
+	MOVQ    CX, R8
+	DECQ    R8
+	JE      w4store
+
+w4row:
+	ADDQ   $0x08, R9
+	MOVQ   (R9), DI
+	VADDPS (DI)(SI*1), Y1, Y1
+	VADDPS 32(DI)(SI*1), Y2, Y2
+	VADDPS 64(DI)(SI*1), Y3, Y3
+	VADDPS 96(DI)(SI*1), Y4, Y4
+	DECQ   R8
+	JNE    w4row
+
+w4store:
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, (BX)(SI*1)
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS Y2, 32(BX)(SI*1)
+	VMULPS  Y0, Y3, Y3
+	VMOVUPS Y3, 64(BX)(SI*1)
+	VMULPS  Y0, Y4, Y4
+	VMOVUPS Y4, 96(BX)(SI*1)
+	ADDQ    $0x80, SI
+	JMP     w4
+
+w1:
+	MOVQ    SI, DI
+	ADDQ    $0x20, DI
+	CMPQ    DI, DX
+	JA      done
+	MOVQ    (AX), DI
+	VMOVUPS (DI)(SI*1), Y1
+	MOVQ    AX, R9
+	MOVQ    CX, R8
+	DECQ    R8
+	JE      w1store
+
+w1row:
+	ADDQ   $0x08, R9
+	MOVQ   (R9), DI
+	VADDPS (DI)(SI*1), Y1, Y1
+	DECQ   R8
+	JNE    w1row
+
+w1store:
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, (BX)(SI*1)
+	ADDQ    $0x20, SI
+	JMP     w1
+
+done:
+	VZEROUPPER
+	RET

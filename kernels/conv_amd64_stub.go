@@ -46,3 +46,13 @@ func depthwise3x3RowReLU6(rows **float32, w *float32, bias *float32, out *float3
 //
 //go:noescape
 func depthwise3x3RowGrad(rows **float32, dy *float32, dw *float32, count int, c int, xs int, xd int)
+
+// poolMaxRows sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
+//
+//go:noescape
+func poolMaxRows(rows **float32, n int, c int, out *float32)
+
+// poolSumRows sets out[j] = scale * sum over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
+//
+//go:noescape
+func poolSumRows(rows **float32, n int, c int, scale float32, out *float32)

@@ -28,3 +28,11 @@ func depthwise3x3RowReLU6(rows **float32, w, bias, out *float32, count, c, xs, x
 func depthwise3x3RowGrad(rows **float32, dy, dw *float32, count, c, xs, xd int) {
 	panic("kernels: AVX2 depthwise kernel called in a build without it")
 }
+
+func poolMaxRows(rows **float32, n, c int, out *float32) {
+	panic("kernels: AVX2 pooling kernel called in a build without it")
+}
+
+func poolSumRows(rows **float32, n, c int, scale float32, out *float32) {
+	panic("kernels: AVX2 pooling kernel called in a build without it")
+}

@@ -50,6 +50,10 @@ func (p PoolParams) window(r, c int) (h0, h1, w0, w1 int) {
 // window that holds none).
 func MaxPool2D(p PoolParams, x, y []float32) {
 	p = p.norm("MaxPool2D", x, y)
+	if poolFast(p) {
+		poolRowsAsm(p, x, y, true)
+		return
+	}
 	oh, ow := p.OutH(), p.OutW()
 	parallel(p.N*oh, func(t int) {
 		n, r := t/oh, t%oh
@@ -115,6 +119,10 @@ func MaxPool2DBackward(p PoolParams, x, dy, dx []float32) {
 // AvgPool2D sets y to the mean of each window's real (unpadded) elements.
 func AvgPool2D(p PoolParams, x, y []float32) {
 	p = p.norm("AvgPool2D", x, y)
+	if poolFast(p) {
+		poolRowsAsm(p, x, y, false)
+		return
+	}
 	oh, ow := p.OutH(), p.OutW()
 	parallel(p.N*oh, func(t int) {
 		n, r := t/oh, t%oh
@@ -294,5 +302,40 @@ func ZeroPad2DBackward(p PadParams, dy, dx []float32) {
 		n, ih := t/p.H, t%p.H
 		src := dy[((n*oh+ih+p.Top)*ow+p.Left)*p.C:][:p.W*p.C]
 		copy(dx[(n*p.H+ih)*p.W*p.C:(n*p.H+ih+1)*p.W*p.C], src)
+	})
+}
+
+// poolFast says whether the assembly pooling kernels take p: channels a
+// multiple of 8, windows of at most 64 elements.
+func poolFast(p PoolParams) bool {
+	return currentConvKernel().asm != nil && p.C%8 == 0 && p.KH*p.KW <= 64
+}
+
+// poolRowsAsm runs max or average pooling with the row kernels: for each
+// output pixel, the pointers to the window's real input pixels.
+func poolRowsAsm(p PoolParams, x, y []float32, isMax bool) {
+	oh, ow := p.OutH(), p.OutW()
+	parallel(p.N*oh, func(t int) {
+		n, r := t/oh, t%oh
+		var ptrs [64]*float32
+		for c := 0; c < ow; c++ {
+			out := y[((n*oh+r)*ow+c)*p.C:][:p.C]
+			h0, h1, w0, w1 := p.window(r, c)
+			k := 0
+			for ih := h0; ih < h1; ih++ {
+				for iw := w0; iw < w1; iw++ {
+					ptrs[k] = &x[((n*p.H+ih)*p.W+iw)*p.C]
+					k++
+				}
+			}
+			switch {
+			case k == 0:
+				clear(out)
+			case isMax:
+				poolMaxRows(&ptrs[0], k, p.C, &out[0])
+			default:
+				poolSumRows(&ptrs[0], k, p.C, 1/float32(k), &out[0])
+			}
+		}
 	})
 }

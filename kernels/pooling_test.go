@@ -41,8 +41,16 @@ func naivePool(p PoolParams, x []float32, isMax bool) []float32 {
 }
 
 func TestPoolingMatchesNaive(t *testing.T) {
+	for _, v := range convVariants() {
+		t.Run(v.name, func(t *testing.T) {
+			withConvVariant(t, v, func() { testPoolingMatchesNaive(t) })
+		})
+	}
+}
+
+func testPoolingMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
-	for _, c := range []int{1, 3, 7, 17, 33} {
+	for _, c := range []int{1, 3, 7, 8, 17, 33, 40, 64} {
 		for _, k := range [][3]int{{2, 2, 2}, {3, 3, 2}, {3, 3, 1}, {2, 3, 1}} {
 			for _, hw := range [][2]int{{7, 7}, {8, 9}, {5, 4}} {
 				p := PoolParams{N: 2, H: hw[0], W: hw[1], C: c, KH: k[0], KW: k[1], StrideH: k[2], StrideW: k[2]}

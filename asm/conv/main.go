@@ -45,6 +45,8 @@ func main() {
 	depthwiseForward("depthwise3x3RowReLU", "relu")
 	depthwiseForward("depthwise3x3RowReLU6", "relu6")
 	depthwiseWeightGrad()
+	poolRows("poolMaxRows", true)
+	poolRows("poolSumRows", false)
 	Generate()
 }
 
@@ -338,6 +340,82 @@ func depthwiseWeightGrad() {
 	ADDQ(U8(32), cb)
 	JMP(LabelRef("block"))
 
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// poolRows emits a pooling kernel over n rows given by pointers: out[j] =
+// max over i < n of rows[i][j] (max), or scale * sum (average), for j < c, c a
+// multiple of 8; 32 channels per step, then 8.
+func poolRows(name string, isMax bool) {
+	if isMax {
+		TEXT(name, NOSPLIT, "func(rows **float32, n, c int, out *float32)")
+		Doc(name+" sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).")
+	} else {
+		TEXT(name, NOSPLIT, "func(rows **float32, n, c int, scale float32, out *float32)")
+		Doc(name+" sets out[j] = scale * sum over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).")
+	}
+	Pragma("noescape")
+	rows := Load(Param("rows"), GP64())
+	n := Load(Param("n"), GP64())
+	cbytes := Load(Param("c"), GP64())
+	SHLQ(U8(2), cbytes)
+	out := Load(Param("out"), GP64())
+	sc := YMM()
+	if !isMax {
+		s, _ := Param("scale").Resolve()
+		VBROADCASTSS(s.Addr, sc)
+	}
+	cb := GP64()
+	XORQ(cb, cb)
+	acc := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	ptr, i, tab := GP64(), GP64(), GP64()
+	op := func(m Mem, a reg.VecVirtual) {
+		if isMax {
+			VMAXPS(m, a, a)
+		} else {
+			VADDPS(m, a, a)
+		}
+	}
+	for _, w := range []int{4, 1} {
+		lbl := fmt.Sprintf("w%d", w)
+		Label(lbl)
+		tmp := GP64()
+		MOVQ(cb, tmp)
+		ADDQ(U8(32*w), tmp)
+		CMPQ(tmp, cbytes)
+		if w == 4 {
+			JA(LabelRef("w1"))
+		} else {
+			JA(LabelRef("done"))
+		}
+		MOVQ(Mem{Base: rows}, ptr)
+		for v := 0; v < w; v++ {
+			VMOVUPS(Mem{Base: ptr, Index: cb, Scale: 1, Disp: 32 * v}, acc[v])
+		}
+		MOVQ(rows, tab)
+		MOVQ(n, i)
+		DECQ(i)
+		JE(LabelRef(lbl + "store"))
+		Label(lbl + "row")
+		ADDQ(U8(8), tab)
+		MOVQ(Mem{Base: tab}, ptr)
+		for v := 0; v < w; v++ {
+			op(Mem{Base: ptr, Index: cb, Scale: 1, Disp: 32 * v}, acc[v])
+		}
+		DECQ(i)
+		JNE(LabelRef(lbl + "row"))
+		Label(lbl + "store")
+		for v := 0; v < w; v++ {
+			if !isMax {
+				VMULPS(sc, acc[v], acc[v])
+			}
+			VMOVUPS(acc[v], Mem{Base: out, Index: cb, Scale: 1, Disp: 32 * v})
+		}
+		ADDQ(U8(32*w), cb)
+		JMP(LabelRef(lbl))
+	}
 	Label("done")
 	VZEROUPPER()
 	RET()
