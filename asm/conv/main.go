@@ -351,10 +351,10 @@ func depthwiseWeightGrad() {
 func poolRows(name string, isMax bool) {
 	if isMax {
 		TEXT(name, NOSPLIT, "func(rows **float32, n, c int, out *float32)")
-		Doc(name+" sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).")
+		Doc(name + " sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).")
 	} else {
 		TEXT(name, NOSPLIT, "func(rows **float32, n, c int, scale float32, out *float32)")
-		Doc(name+" sets out[j] = scale * sum over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).")
+		Doc(name + " sets out[j] = scale * sum over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).")
 	}
 	Pragma("noescape")
 	rows := Load(Param("rows"), GP64())
