@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"image/color"
 	"image/jpeg"
 	"io"
 	"math"
@@ -206,15 +205,21 @@ func writeBenchJPEG(root string, i, w, h int) error {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	fx, fy := 0.01+0.05*r.Float64(), 0.01+0.05*r.Float64()
 	base := [3]float64{r.Float64() * 255, r.Float64() * 255, r.Float64() * 255}
+	sx := make([]float64, w)
+	for x := range sx {
+		sx[x] = 60 * math.Sin(float64(x)*fx)
+	}
 	for y := 0; y < h; y++ {
+		cy := math.Cos(float64(y) * fy)
+		row := img.Pix[y*img.Stride:]
 		for x := 0; x < w; x++ {
-			wave := 60 * math.Sin(float64(x)*fx) * math.Cos(float64(y)*fy)
-			var p [3]uint8
-			for c := range p {
-				v := base[c] + wave*float64(c+1)/2 + 40*float64(x+y)/float64(w+h) + r.NormFloat64()*8
-				p[c] = uint8(max(0, min(255, v)))
+			wave := sx[x] * cy
+			ramp := 40 * float64(x+y) / float64(w+h)
+			for c := range 3 {
+				v := base[c] + wave*float64(c+1)/2 + ramp + r.NormFloat64()*8
+				row[4*x+c] = uint8(max(0, min(255, v)))
 			}
-			img.SetRGBA(x, y, color.RGBA{p[0], p[1], p[2], 255})
+			row[4*x+3] = 255
 		}
 	}
 	f, err := os.Create(filepath.Join(root, []string{"class_a", "class_b"}[i%2], fmt.Sprintf("img%04d.jpg", i)))
