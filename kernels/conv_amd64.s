@@ -941,6 +941,80 @@ done:
 	VZEROUPPER
 	RET
 
+// func depthwiseTaps(xs **float32, ws **float32, n int, c int, bias *float32, out *float32)
+// Requires: AVX, FMA3
+TEXT ·depthwiseTaps(SB), NOSPLIT, $0-48
+	MOVQ xs+0(FP), AX
+	MOVQ ws+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ c+24(FP), BX
+	SHLQ $0x02, BX
+	MOVQ bias+32(FP), SI
+	MOVQ out+40(FP), DI
+	XORQ R8, R8
+
+w4:
+	MOVQ    R8, R9
+	ADDQ    $0x80, R9
+	CMPQ    R9, BX
+	JA      w1
+	VMOVUPS (SI)(R8*1), Y0
+	VMOVUPS 32(SI)(R8*1), Y1
+	VMOVUPS 64(SI)(R8*1), Y2
+	VMOVUPS 96(SI)(R8*1), Y3
+	XORQ    R11, R11
+
+w4tap:
+	CMPQ        R11, DX
+	JAE         w4store
+	MOVQ        (AX)(R11*8), R9
+	MOVQ        (CX)(R11*8), R10
+	VMOVUPS     (R10)(R8*1), Y4
+	VFMADD231PS (R9)(R8*1), Y4, Y0
+	VMOVUPS     32(R10)(R8*1), Y4
+	VFMADD231PS 32(R9)(R8*1), Y4, Y1
+	VMOVUPS     64(R10)(R8*1), Y4
+	VFMADD231PS 64(R9)(R8*1), Y4, Y2
+	VMOVUPS     96(R10)(R8*1), Y4
+	VFMADD231PS 96(R9)(R8*1), Y4, Y3
+	INCQ        R11
+	JMP         w4tap
+
+w4store:
+	VMOVUPS Y0, (DI)(R8*1)
+	VMOVUPS Y1, 32(DI)(R8*1)
+	VMOVUPS Y2, 64(DI)(R8*1)
+	VMOVUPS Y3, 96(DI)(R8*1)
+	ADDQ    $0x80, R8
+	JMP     w4
+
+w1:
+	MOVQ    R8, R9
+	ADDQ    $0x20, R9
+	CMPQ    R9, BX
+	JA      done
+	VMOVUPS (SI)(R8*1), Y0
+	XORQ    R11, R11
+
+w1tap:
+	CMPQ        R11, DX
+	JAE         w1store
+	MOVQ        (AX)(R11*8), R9
+	MOVQ        (CX)(R11*8), R10
+	VMOVUPS     (R10)(R8*1), Y4
+	VFMADD231PS (R9)(R8*1), Y4, Y0
+	INCQ        R11
+	JMP         w1tap
+
+w1store:
+	VMOVUPS Y0, (DI)(R8*1)
+	ADDQ    $0x20, R8
+	JMP     w1
+
+done:
+	VZEROUPPER
+	RET
+
 // func poolMaxRows(rows **float32, n int, c int, out *float32)
 // Requires: AVX
 TEXT ·poolMaxRows(SB), NOSPLIT, $0-32

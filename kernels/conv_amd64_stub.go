@@ -47,6 +47,11 @@ func depthwise3x3RowReLU6(rows **float32, w *float32, bias *float32, out *float3
 //go:noescape
 func depthwise3x3RowGrad(rows **float32, dy *float32, dw *float32, count int, c int, xs int, xd int)
 
+// depthwiseTaps sets out[j] = bias[j] + sum over i < n of xs[i][j] * ws[i][j], for j < c (a multiple of 8).
+//
+//go:noescape
+func depthwiseTaps(xs **float32, ws **float32, n int, c int, bias *float32, out *float32)
+
 // poolMaxRows sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
 //
 //go:noescape

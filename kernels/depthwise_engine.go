@@ -86,6 +86,10 @@ func depthwiseBackwardInput(p DepthwiseParams, dy, w, dx []float32) {
 	ph, pw := 2*p.DilationH, 2*p.DilationW
 	if !depthwiseFast(p) || p.StrideH != 1 || p.StrideW != 1 ||
 		p.PadTop > ph || p.PadBottom > ph || p.PadLeft > pw || p.PadRight > pw {
+		if currentConvKernel().asm != nil && p.Multiplier == 1 && p.C%8 == 0 && p.KH*p.KW <= 64 {
+			depthwiseBackwardInputTaps(p, dy, w, dx)
+			return
+		}
 		depthwiseBackwardInputGeneric(p, dy, w, dx)
 		return
 	}
@@ -127,5 +131,46 @@ func depthwiseBackwardWeights(p DepthwiseParams, x, dy, dw []float32) {
 			depthwise3x3RowGrad(&rows[0], &g[0], &acc[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
 		}
 		dwPixelsGrad(p, x, dy, acc, n, r, max(lo, hi), ow)
+	})
+}
+
+// depthwiseBackwardInputTaps gathers, for each input pixel, the (dy pixel,
+// filter tap) pairs whose windows cover it and sums their products with the
+// depthwiseTaps kernel (multiplier 1, any filter, stride and dilation).
+func depthwiseBackwardInputTaps(p DepthwiseParams, dy, w, dx []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	zbuf := floatPool.Get().(*[]float32)
+	defer floatPool.Put(zbuf)
+	*zbuf = grow(*zbuf, p.C)
+	zero := *zbuf
+	clear(zero)
+	parallel(p.N*p.H, func(t int) {
+		n, ih := t/p.H, t%p.H
+		var xs, ws [64]*float32
+		for iw := 0; iw < p.W; iw++ {
+			k := 0
+			for kh := 0; kh < p.KH; kh++ {
+				num := ih + p.PadTop - kh*p.DilationH
+				if num < 0 || num%p.StrideH != 0 || num/p.StrideH >= oh {
+					continue
+				}
+				r := num / p.StrideH
+				for kw := 0; kw < p.KW; kw++ {
+					numw := iw + p.PadLeft - kw*p.DilationW
+					if numw < 0 || numw%p.StrideW != 0 || numw/p.StrideW >= ow {
+						continue
+					}
+					xs[k] = &dy[((n*oh+r)*ow+numw/p.StrideW)*p.C]
+					ws[k] = &w[(kh*p.KW+kw)*p.C]
+					k++
+				}
+			}
+			out := dx[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
+			if k == 0 {
+				clear(out)
+				continue
+			}
+			depthwiseTaps(&xs[0], &ws[0], k, p.C, &zero[0], &out[0])
+		}
 	})
 }

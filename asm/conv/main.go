@@ -45,6 +45,7 @@ func main() {
 	depthwiseForward("depthwise3x3RowReLU", "relu")
 	depthwiseForward("depthwise3x3RowReLU6", "relu6")
 	depthwiseWeightGrad()
+	depthwiseTaps()
 	poolRows("poolMaxRows", true)
 	poolRows("poolSumRows", false)
 	Generate()
@@ -411,6 +412,65 @@ func poolRows(name string, isMax bool) {
 			if !isMax {
 				VMULPS(sc, acc[v], acc[v])
 			}
+			VMOVUPS(acc[v], Mem{Base: out, Index: cb, Scale: 1, Disp: 32 * v})
+		}
+		ADDQ(U8(32*w), cb)
+		JMP(LabelRef(lbl))
+	}
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// depthwiseTaps emits the general depthwise pixel kernel: a sum of n
+// elementwise products of rows given by two pointer tables (input pixels and
+// the matching filter taps), plus a bias. Any filter, stride and dilation, and
+// the input gradient, come down to it.
+func depthwiseTaps() {
+	TEXT("depthwiseTaps", NOSPLIT, "func(xs, ws **float32, n, c int, bias, out *float32)")
+	Doc("depthwiseTaps sets out[j] = bias[j] + sum over i < n of xs[i][j] * ws[i][j], for j < c (a multiple of 8).")
+	Pragma("noescape")
+	xs := Load(Param("xs"), GP64())
+	ws := Load(Param("ws"), GP64())
+	n := Load(Param("n"), GP64())
+	cbytes := Load(Param("c"), GP64())
+	SHLQ(U8(2), cbytes)
+	bias := Load(Param("bias"), GP64())
+	out := Load(Param("out"), GP64())
+	cb := GP64()
+	XORQ(cb, cb)
+	acc := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	tmp := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	xp, wp, i := GP64(), GP64(), GP64()
+	for _, w := range []int{4, 1} {
+		lbl := fmt.Sprintf("w%d", w)
+		Label(lbl)
+		end := GP64()
+		MOVQ(cb, end)
+		ADDQ(U8(32*w), end)
+		CMPQ(end, cbytes)
+		if w == 4 {
+			JA(LabelRef("w1"))
+		} else {
+			JA(LabelRef("done"))
+		}
+		for v := 0; v < w; v++ {
+			VMOVUPS(Mem{Base: bias, Index: cb, Scale: 1, Disp: 32 * v}, acc[v])
+		}
+		XORQ(i, i)
+		Label(lbl + "tap")
+		CMPQ(i, n)
+		JAE(LabelRef(lbl + "store"))
+		MOVQ(Mem{Base: xs, Index: i, Scale: 8}, xp)
+		MOVQ(Mem{Base: ws, Index: i, Scale: 8}, wp)
+		for v := 0; v < w; v++ {
+			VMOVUPS(Mem{Base: wp, Index: cb, Scale: 1, Disp: 32 * v}, tmp[v])
+			VFMADD231PS(Mem{Base: xp, Index: cb, Scale: 1, Disp: 32 * v}, tmp[v], acc[v])
+		}
+		INCQ(i)
+		JMP(LabelRef(lbl + "tap"))
+		Label(lbl + "store")
+		for v := 0; v < w; v++ {
 			VMOVUPS(acc[v], Mem{Base: out, Index: cb, Scale: 1, Disp: 32 * v})
 		}
 		ADDQ(U8(32*w), cb)
