@@ -55,16 +55,8 @@ func (d *Dataset) extensibleArrayChunks(g *chunkGrid, fn func(chunkRef) error) e
 		}
 	}
 	inShape := (g.shape[unlimited] + g.chunk[unlimited] - 1) / g.chunk[unlimited] * others
-	n := min(ea.maxIndexSet, inShape)
 	r := &eaReader{f: f, ea: ea, blocks: map[uint64][]byte{}}
-	for i := uint64(0); i < n; i++ {
-		entry, err := r.element(i)
-		if err != nil {
-			return err
-		}
-		if entry == nil {
-			continue
-		}
+	return r.each(min(ea.maxIndexSet, inShape), func(i uint64, entry []byte) error {
 		ref := d.decodeChunkEntry(f.cursor(entry), ea.client == 1, entrySize, g)
 		ref.offset = make([]uint64, len(g.grid))
 		rest := i
@@ -74,11 +66,8 @@ func (d *Dataset) extensibleArrayChunks(g *chunkGrid, fn func(chunkRef) error) e
 			rest /= max(g.grid[dim], 1)
 		}
 		ref.offset[unlimited] = rest * g.chunk[unlimited]
-		if err := fn(ref); err != nil {
-			return err
-		}
-	}
-	return nil
+		return fn(ref)
+	})
 }
 
 func (f *File) readExtArrayHeader(addr uint64) (*extArray, error) {
@@ -123,83 +112,94 @@ func (f *File) readExtArrayHeader(addr uint64) (*extArray, error) {
 type eaReader struct {
 	f      *File
 	ea     *extArray
-	iblock []byte
 	blocks map[uint64][]byte
-	// index block layout
-	iblockDblocks, iblockSblocks int
 }
 
 func (r *eaReader) prefix() int { return 4 + 2 + r.f.sizeOff }
 
-// element returns the bytes of element i, or nil when its block was never
-// allocated.
-func (r *eaReader) element(i uint64) ([]byte, error) {
+// each calls fn with the index and bytes of every element below n that
+// lies in an allocated block, skipping unallocated blocks whole so the work
+// follows what the file holds, not the indexes it claims.
+func (r *eaReader) each(n uint64, fn func(i uint64, entry []byte) error) error {
 	f, ea := r.f, r.ea
+	if ea.iblock == undefinedAddress || n == 0 {
+		return nil
+	}
 	size := uint64(ea.elemSize)
-	if r.iblock == nil {
-		if ea.iblock == undefinedAddress {
-			return nil, nil
-		}
-		r.iblockDblocks = int(2 * (ea.sblockMinPt - 1))
-		r.iblockSblocks = len(ea.sblocks) - 2*log2(ea.sblockMinPt)
-		if r.iblockSblocks < 0 {
-			return nil, errf("extensible array: %d super blocks", len(ea.sblocks))
-		}
-		n := uint64(r.prefix()) + ea.iblockElems*size + uint64(r.iblockDblocks+r.iblockSblocks)*uint64(f.sizeOff) + 4
-		b, err := f.readAt(ea.iblock, n, "extensible array index block")
-		if err != nil {
-			return nil, err
-		}
-		if !bytes.Equal(b[:4], []byte("EAIB")) {
-			return nil, errf("extensible array index block: bad signature")
-		}
-		if err := checkSum(b, "extensible array index block"); err != nil {
-			return nil, err
-		}
-		r.iblock = b
+	direct := 2 * log2(ea.sblockMinPt) // super blocks whose data blocks the index block lists
+	ndirect := int(2 * (ea.sblockMinPt - 1))
+	nsecondary := len(ea.sblocks) - direct
+	if nsecondary < 0 {
+		return errf("extensible array: %d super blocks", len(ea.sblocks))
 	}
-	if i < ea.iblockElems {
-		at := uint64(r.prefix()) + i*size
-		return r.iblock[at : at+size], nil
+	blen := uint64(r.prefix()) + ea.iblockElems*size + uint64(ndirect+nsecondary)*uint64(f.sizeOff) + 4
+	b, err := f.readAt(ea.iblock, blen, "extensible array index block")
+	if err != nil {
+		return err
 	}
-	i -= ea.iblockElems
-	u := 0
-	for u < len(ea.sblocks) && i >= ea.sblocks[u].startIndex+ea.sblocks[u].ndblocks*ea.sblocks[u].dblockElems {
-		u++
+	if !bytes.Equal(b[:4], []byte("EAIB")) {
+		return errf("extensible array index block: bad signature")
 	}
-	if u == len(ea.sblocks) {
-		return nil, errf("extensible array element %d beyond its super blocks", i)
+	if err := checkSum(b, "extensible array index block"); err != nil {
+		return err
 	}
-	sb := ea.sblocks[u]
-	dblock := (i - sb.startIndex) / sb.dblockElems
-	within := (i - sb.startIndex) % sb.dblockElems
-	ptrs := r.iblock[uint64(r.prefix())+ea.iblockElems*size:]
-	c := f.cursor(ptrs)
-	var addr uint64
-	if u < 2*log2(ea.sblockMinPt) {
-		c.skip(int(sb.startDblock+dblock) * f.sizeOff)
-		addr = c.addr()
-	} else {
-		c.skip((r.iblockDblocks + u - 2*log2(ea.sblockMinPt)) * f.sizeOff)
-		sblock := c.addr()
-		if c.err != nil {
-			return nil, errf("extensible array index block truncated")
+	c := f.cursor(b)
+	c.skip(r.prefix())
+	for i := uint64(0); i < ea.iblockElems && i < n; i++ {
+		if err := fn(i, c.take(int(size))); err != nil {
+			return err
 		}
-		if sblock == undefinedAddress {
-			return nil, nil
-		}
-		var err error
-		if addr, err = r.secondaryPointer(sblock, sb, dblock); err != nil {
-			return nil, err
-		}
+	}
+	c.off = r.prefix() + int(ea.iblockElems*size)
+	directAddrs := make([]uint64, ndirect)
+	for k := range directAddrs {
+		directAddrs[k] = c.addr()
+	}
+	secondary := make([]uint64, nsecondary)
+	for k := range secondary {
+		secondary[k] = c.addr()
 	}
 	if c.err != nil {
-		return nil, errf("extensible array index block truncated")
+		return errf("extensible array index block: %v", c.err)
 	}
-	if addr == undefinedAddress {
-		return nil, nil
+	for u, sb := range ea.sblocks {
+		first := ea.iblockElems + sb.startIndex
+		if first >= n {
+			return nil
+		}
+		if u >= direct && secondary[u-direct] == undefinedAddress {
+			continue // the whole super block was never allocated
+		}
+		for k := uint64(0); k < sb.ndblocks && first+k*sb.dblockElems < n; k++ {
+			var addr uint64
+			switch {
+			case u < direct:
+				if sb.startDblock+k >= uint64(ndirect) {
+					return errf("extensible array: data block %d beyond the index block", sb.startDblock+k)
+				}
+				addr = directAddrs[sb.startDblock+k]
+			default:
+				if addr, err = r.secondaryPointer(secondary[u-direct], sb, k); err != nil {
+					return err
+				}
+			}
+			start := first + k*sb.dblockElems
+			if addr == undefinedAddress {
+				continue
+			}
+			count := min(sb.dblockElems, n-start)
+			for j := uint64(0); j < count; j++ {
+				entry, err := r.dataBlockElement(addr, sb.dblockElems, j)
+				if err != nil {
+					return err
+				}
+				if err := fn(start+j, entry); err != nil {
+					return err
+				}
+			}
+		}
 	}
-	return r.dataBlockElement(addr, sb.dblockElems, within)
+	return nil
 }
 
 func (r *eaReader) offsetSize() int { return (r.ea.maxBits + 7) / 8 }
