@@ -89,7 +89,7 @@ func TestFreezingSkipsWork(t *testing.T) {
 			"bn2":   {0, false, false, "folded"},
 			"relu2": {0, false, false, "fused"},
 			"gap":   {0, false, false, "inference"}, // no weights and nothing trainable below
-			"head":  {2, true, true, "backward"},  // weights and bias: no input gradient
+			"head":  {2, true, true, "backward"},    // weights and bias: no input gradient
 		}},
 		{"fine-tune from conv2", func(m *Model) error { return m.UnfreezeFrom("conv2") }, map[string]want{
 			"conv1": {0, false, false, "inference"},
