@@ -58,7 +58,10 @@ type plan struct {
 }
 
 // planBatch reproduces Keras' Iterator._flow_index and the augmentation draws
-// of _get_batches_of_transformed_samples for one epoch.
+// of _get_batches_of_transformed_samples for batch k of an epoch: numpy is
+// reseeded with Seed + batches seen before every batch, the first batch of an
+// epoch draws the permutation, then each image draws its transform. order
+// carries the permutation from batch 0 to the rest.
 func (ld *Loader) planBatch(epoch, k int, order *[]int) plan {
 	n, bs := len(ld.list.Paths), ld.opts.BatchSize
 	r := NewRand(ld.opts.Seed + uint32(epoch*ld.BatchesPerEpoch()+k))
