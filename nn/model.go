@@ -23,6 +23,7 @@ type Model struct {
 	plans    map[planKey]*plan
 	compiled *compiled
 	stats    []LayerStats
+	taps     map[string]*Model // models of requested layer outputs, by names
 }
 
 // modelCall is one application of a nested model; every output node of that

@@ -30,6 +30,7 @@ type optimizerBase struct {
 	opts       OptimizerOptions
 	iterations int
 	slots      map[*Variable][][]float32
+	live       []*Variable
 }
 
 func (o *optimizerBase) LearningRate() float64      { return o.opts.LearningRate }
@@ -51,12 +52,13 @@ func (o *optimizerBase) slot(v *Variable, k, n int) []float32 {
 // prepare clips the gradients and applies weight decay; it returns the
 // variables that have a gradient.
 func (o *optimizerBase) prepare(vars []*Variable) []*Variable {
-	var live []*Variable
+	live := o.live[:0]
 	for _, v := range vars {
 		if v.grad != nil && v.trainable {
 			live = append(live, v)
 		}
 	}
+	o.live = live
 	if c := o.opts.ClipValue; c > 0 {
 		for _, v := range live {
 			for i, g := range v.grad {

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/keelml/keel/kernels"
 )
@@ -72,11 +73,29 @@ func (m *Model) Run(inputs ...*Tensor) ([]*Tensor, error) {
 // in inference mode. Nothing is folded across a requested layer, so its
 // output is exactly what it computes.
 func (m *Model) RunLayers(names []string, inputs ...*Tensor) ([]*Tensor, error) {
-	sub, err := m.OutputsOf(names...)
-	if err != nil {
-		return nil, err
+	m.mu.Lock()
+	key := strings.Join(names, "\x00")
+	sub, ok := m.taps[key]
+	if !ok {
+		var err error
+		if sub, err = m.OutputsOf(names...); err != nil {
+			m.mu.Unlock()
+			return nil, err
+		}
+		if m.taps == nil || len(m.taps) > 16 {
+			m.taps = map[string]*Model{}
+		}
+		m.taps[key] = sub
 	}
-	return sub.Run(inputs...)
+	m.mu.Unlock()
+	outs, err := sub.Run(inputs...)
+	if err == nil {
+		stats := sub.StepStats()
+		m.mu.Lock()
+		m.stats = stats
+		m.mu.Unlock()
+	}
+	return outs, err
 }
 
 // StepStats returns what every layer application did in the last Run or
@@ -148,7 +167,7 @@ func (p *plan) backward() {
 			}
 			c.dx = append(c.dx, g)
 		}
-		ws := s.layer.Weights()
+		ws := s.layer.core().weights
 		c.dw = c.dw[:0]
 		if s.scratchDW == nil {
 			s.scratchDW = make([][]float32, len(ws))
