@@ -54,7 +54,7 @@ func TestKerasLayerOrder(t *testing.T) {
 	x := NewActivation("relu", WithName(name+"_1_relu")).Apply(bn("_1_bn").Apply(conv(4, 1, "_1_conv").Apply(in)))
 	x = NewActivation("relu", WithName(name+"_2_relu")).Apply(bn("_2_bn").Apply(conv(4, 3, "_2_conv").Apply(x)))
 	x = bn("_3_bn").Apply(conv(16, 1, "_3_conv").Apply(x))
-	x = NewAdd(WithName(name + "_add")).Apply(short, x)
+	x = NewAdd(WithName(name+"_add")).Apply(short, x)
 	x = NewActivation("relu", WithName(name+"_out")).Apply(x)
 	m, err := NewModel([]*Node{in}, []*Node{x})
 	if err != nil {
