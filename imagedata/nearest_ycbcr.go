@@ -2,19 +2,20 @@ package imagedata
 
 import "image"
 
-// nearestYCbCr is toRGB followed by a PIL nearest resize, fused for JPEG's
+// nearestYCbCr is toRGB followed by a PIL nearest resize of the region crop,
+// fused for JPEG's
 // common layouts: only the sampled pixels are upsampled and converted, which
 // for a 500x375 photo going to 224x224 is a quarter of them. The result is
 // identical to the two steps. ok is false for layouts it does not handle.
-func nearestYCbCr(m *image.YCbCr, limited bool, dst *Image) (ok bool) {
+func nearestYCbCr(m *image.YCbCr, limited bool, crop image.Rectangle, dst *Image) (ok bool) {
 	ratio := m.SubsampleRatio
 	if m.Rect.Min != (image.Point{}) || limited || (ratio != image.YCbCrSubsampleRatio444 &&
 		ratio != image.YCbCrSubsampleRatio420 && ratio != image.YCbCrSubsampleRatio422) {
 		return false
 	}
 	w, h := m.Rect.Dx(), m.Rect.Dy()
-	xs := nearestTable(w, dst.W)
-	ys := nearestTable(h, dst.H)
+	xs := nearestTable(span{w, crop.Min.X, crop.Max.X}, dst.W)
+	ys := nearestTable(span{h, crop.Min.Y, crop.Max.Y}, dst.H)
 	cw, ch := (w+1)/2, (h+1)/2
 	for oy, y := range ys {
 		yrow := m.Y[y*m.YStride:]

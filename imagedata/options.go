@@ -32,7 +32,12 @@ type Options struct {
 	Height, Width int           // Keras' target_size
 	Interpolation Interpolation // PIL filter; Nearest is Keras' default
 	Resize        ResizeMethod
-	BatchSize     int // default 32
+	// CropToAspectRatio takes the largest centred region with the target's
+	// aspect ratio before resizing: load_img's keep_aspect_ratio for
+	// ResizePILMethod, image_dataset_from_directory's crop_to_aspect_ratio
+	// (smart_resize) for ResizeTF.
+	CropToAspectRatio bool
+	BatchSize         int // default 32
 	// Shuffle draws a new order every epoch. Seed drives the order and the
 	// augmentation as Keras' Iterator does: numpy's global state is reseeded
 	// with Seed + (batches seen so far) before every batch.

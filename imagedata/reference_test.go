@@ -3,6 +3,7 @@ package imagedata
 import (
 	"encoding/binary"
 	"encoding/json"
+	"image"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,6 +20,11 @@ type manifest struct {
 		Src, Method, Out string
 		Width, Height    int
 	}
+	ResizeBox []struct {
+		Src, Method, Out string
+		Width, Height    int
+		Box              [4]int
+	} `json:"resize_box"`
 	Decode []struct {
 		File, RGB string
 		PILMode   string `json:"pil_mode"`
@@ -115,6 +121,27 @@ func TestResizeMatchesPIL(t *testing.T) {
 			t.Fatalf("%s: size %dx%d, want %dx%d", c.Out, got.W, got.H, want.W, want.H)
 		}
 		if d, n := diff8(got.Pix, want.Pix); d > 0 {
+			t.Errorf("%s: %d values differ from PIL, by up to %d", c.Out, n, d)
+		}
+	}
+}
+
+func TestResizeBoxMatchesPIL(t *testing.T) {
+	m := loadManifest(t)
+	if len(m.ResizeBox) == 0 {
+		t.Fatal("no box cases in the manifest")
+	}
+	for _, c := range m.ResizeBox {
+		interp, _ := ParseInterpolation(c.Method)
+		src := loadRef(t, c.Src)
+		box := image.Rect(c.Box[0], c.Box[1], c.Box[2], c.Box[3])
+		if c.Width == 24 || c.Width == 10 { // the keep_aspect_ratio cases
+			if k := KeepAspectCrop(src.W, src.H, c.Width, c.Height); k != box {
+				t.Errorf("KeepAspectCrop(%d, %d, %d, %d) = %v, Keras %v", src.W, src.H, c.Width, c.Height, k, box)
+			}
+		}
+		got := ResizePILBox(src, box, c.Width, c.Height, interp)
+		if d, n := diff8(got.Pix, loadRef(t, c.Out).Pix); d > 0 {
 			t.Errorf("%s: %d values differ from PIL, by up to %d", c.Out, n, d)
 		}
 	}

@@ -1,6 +1,7 @@
 package imagedata
 
 import (
+	"image"
 	"math"
 	"sync"
 )
@@ -77,9 +78,16 @@ type coeffs struct {
 }
 
 type coeffKey struct {
-	in, out int
-	interp  Interpolation
+	axis   span
+	out    int
+	interp Interpolation
 }
+
+// span is the source range [lo, hi) of one axis of length size: the whole
+// axis, or one side of a crop box.
+type span struct{ size, lo, hi int }
+
+func whole(n int) span { return span{n, 0, n} }
 
 // Tables depend only on the sizes and the filter, and a folder of photos has
 // few distinct sizes: compute each once.
@@ -88,20 +96,21 @@ var coeffCache sync.Map // coeffKey -> *coeffs
 // precompute mirrors PIL's precompute_coeffs and normalize_coeffs_8bpc: the
 // filter is stretched by the shrink factor (antialiasing), weights are
 // normalised in float64, then rounded half away from zero to fixed point.
-func precompute(in, out int, interp Interpolation) *coeffs {
-	key := coeffKey{in, out, interp}
+func precompute(axis span, out int, interp Interpolation) *coeffs {
+	key := coeffKey{axis, out, interp}
 	if c, ok := coeffCache.Load(key); ok {
 		return c.(*coeffs)
 	}
 	f := filters[interp]
-	scale := float64(in) / float64(out)
+	in := axis.size
+	scale := float64(axis.hi-axis.lo) / float64(out)
 	filterscale := max(scale, 1)
 	support := f.support * filterscale
 	ksize := int(math.Ceil(support))*2 + 1
 	c := &coeffs{bounds: make([]int, 2*out), k: make([]int32, out*ksize), ksize: ksize}
 	w := make([]float64, ksize)
 	for xx := 0; xx < out; xx++ {
-		center := float64(float64(xx)+0.5) * scale
+		center := float64(axis.lo) + float64(float64(float64(xx)+0.5)*scale)
 		ss := 1 / filterscale
 		xmin := max(int(center-support+0.5), 0)
 		xmax := min(int(center+support+0.5), in) - xmin
@@ -141,7 +150,14 @@ func clip8(v int) uint8 {
 // Keras' load_img and flow_from_directory call.
 func ResizePIL(src *Image, w, h int, interp Interpolation) *Image {
 	var r resizer
-	return r.resizePIL(src, w, h, interp, nil)
+	return r.resizePIL(src, src.bounds(), w, h, interp, nil)
+}
+
+// ResizePILBox resizes the region box of src (which must lie inside it) as
+// PIL's Image.resize(size, resample, box) does.
+func ResizePILBox(src *Image, box image.Rectangle, w, h int, interp Interpolation) *Image {
+	var r resizer
+	return r.resizePIL(src, box, w, h, interp, nil)
 }
 
 // resizer holds the intermediate image of the two-pass resize, so a worker
@@ -150,32 +166,33 @@ type resizer struct {
 	tmp *Image
 }
 
-func (r *resizer) resizePIL(src *Image, w, h int, interp Interpolation, dst *Image) *Image {
+func (r *resizer) resizePIL(src *Image, box image.Rectangle, w, h int, interp Interpolation, dst *Image) *Image {
 	dst = reuse(dst, w, h)
-	if src.W == w && src.H == h {
+	if src.W == w && src.H == h && box == src.bounds() {
 		copy(dst.Pix, src.Pix)
 		return dst
 	}
+	sx, sy := spans(src, box)
 	if interp == Nearest {
-		resizeNearest(src, dst)
+		resizeNearest(src, sx, sy, dst)
 		return dst
 	}
-	cx := precompute(src.W, w, interp)
-	cy := precompute(src.H, h, interp)
+	cx := precompute(sx, w, interp)
+	cy := precompute(sy, h, interp)
 	// PIL resamples horizontally first, and only the source rows the vertical
-	// pass will read.
+	// pass will read; a pass is skipped only when its axis is kept whole.
 	first := cy.bounds[0]
 	last := cy.bounds[2*h-2] + cy.bounds[2*h-1]
 	in, rowOffset := src, 0
-	if w != src.W {
+	if w != src.W || box.Min.X != 0 || box.Max.X != w {
 		r.tmp = reuse(r.tmp, w, last-first)
 		resampleH(r.tmp, src, first, cx)
 		in, rowOffset = r.tmp, first
 	}
-	if h != src.H {
+	if h != src.H || box.Min.Y != 0 || box.Max.Y != h {
 		resampleV(dst, in, rowOffset, cy)
 	} else {
-		copy(dst.Pix, in.Pix)
+		copy(dst.Pix, in.Pix) // the box spans every row
 	}
 	return dst
 }
@@ -230,10 +247,11 @@ func resampleV(dst, src *Image, rowOffset int, c *coeffs) {
 }
 
 // resizeNearest mirrors PIL's ImagingScaleAffine: the source coordinate starts
-// at half a step and accumulates the step in float64, truncating to a pixel.
-func resizeNearest(src, dst *Image) {
-	xs := nearestTable(src.W, dst.W)
-	ys := nearestTable(src.H, dst.H)
+// at half a step past the box's edge and accumulates the step in float64,
+// truncating to a pixel.
+func resizeNearest(src *Image, sx, sy span, dst *Image) {
+	xs := nearestTable(sx, dst.W)
+	ys := nearestTable(sy, dst.H)
 	for y, sy := range ys {
 		in := src.Pix[3*sy*src.W : 3*(sy+1)*src.W]
 		out := dst.Pix[3*y*dst.W : 3*(y+1)*dst.W]
@@ -243,12 +261,12 @@ func resizeNearest(src, dst *Image) {
 	}
 }
 
-func nearestTable(in, out int) []int {
-	step := float64(in) / float64(out)
+func nearestTable(axis span, out int) []int {
+	step := float64(axis.hi-axis.lo) / float64(out)
 	t := make([]int, out)
-	pos := step * 0.5
+	pos := float64(axis.lo) + step*0.5
 	for i := range t {
-		t[i] = min(int(pos), in-1)
+		t[i] = max(0, min(int(pos), axis.size-1))
 		pos += step
 	}
 	return t

@@ -101,11 +101,53 @@ func TestNearestYCbCrFused(t *testing.T) {
 			}
 			want := ResizePIL(toRGB(m, "jpeg", nil), size[2], size[3], Nearest)
 			got := NewImage(size[2], size[3])
-			if !nearestYCbCr(m, false, got) {
+			if !nearestYCbCr(m, false, m.Rect, got) {
 				t.Fatalf("%v: not handled", ratio)
 			}
 			if d, n := diff8(got.Pix, want.Pix); n > 0 {
 				t.Fatalf("%v %v: %d values differ, by up to %d", ratio, size, n, d)
+			}
+		}
+	}
+}
+
+func TestAspectCrops(t *testing.T) {
+	for _, c := range []struct {
+		srcW, srcH, w, h int
+		want             image.Rectangle
+	}{
+		{500, 375, 224, 224, image.Rect(62, 0, 437, 375)},
+		{375, 500, 224, 224, image.Rect(0, 62, 375, 437)},
+		{61, 47, 10, 30, image.Rect(23, 0, 38, 47)},
+		{100, 100, 200, 100, image.Rect(0, 25, 100, 75)},
+	} {
+		if got := KeepAspectCrop(c.srcW, c.srcH, c.w, c.h); got != c.want {
+			t.Errorf("KeepAspectCrop%v = %v, want %v", c, got, c.want)
+		}
+		if got := SmartResizeCrop(c.srcW, c.srcH, c.w, c.h); got != c.want {
+			t.Errorf("SmartResizeCrop%v = %v, want %v", c, got, c.want)
+		}
+	}
+}
+
+// TestLoaderCropToAspectRatio: the loader's crop (fused JPEG path included)
+// equals ResizePILBox on the decoded image.
+func TestLoaderCropToAspectRatio(t *testing.T) {
+	dir := t.TempDir()
+	src := testPattern(50, 30)
+	writeFile(t, dir+"/a/x.jpg", encode(t, "jpeg", src))
+	list, _ := ListDirectory(dir, ListOptions{})
+	img, err := Load(list.Paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, interp := range []Interpolation{Nearest, Bilinear} {
+		ld, _ := NewLoader(list, Options{Height: 8, Width: 8, Interpolation: interp, CropToAspectRatio: true})
+		xs, _, _ := collect(t, ld, 0)
+		want := ResizePILBox(img, KeepAspectCrop(50, 30, 8, 8), 8, 8, interp)
+		for i, v := range want.Pix {
+			if xs[0][i] != float32(v) {
+				t.Fatalf("%v: value %d is %v, want %v", interp, i, xs[0][i], v)
 			}
 		}
 	}

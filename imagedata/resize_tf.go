@@ -1,6 +1,9 @@
 package imagedata
 
-import "math"
+import (
+	"image"
+	"math"
+)
 
 // ResizeTFBilinear resizes as tf.image.resize(method="bilinear",
 // antialias=False) does, which is what Keras' image_dataset_from_directory
@@ -8,12 +11,18 @@ import "math"
 // arithmetic, unrounded float32 output (3*w*h values, HWC). dst is reused when
 // large enough.
 func ResizeTFBilinear(src *Image, w, h int, dst []float32) []float32 {
+	return ResizeTFBilinearBox(src, src.bounds(), w, h, dst)
+}
+
+// ResizeTFBilinearBox resizes the region box of src, as TensorFlow resizes a
+// cropped tensor (smart_resize, crop_to_aspect_ratio).
+func ResizeTFBilinearBox(src *Image, box image.Rectangle, w, h int, dst []float32) []float32 {
 	if cap(dst) < 3*w*h {
 		dst = make([]float32, 3*w*h)
 	}
 	dst = dst[:3*w*h]
-	xs := tfWeights(src.W, w)
-	ys := tfWeights(src.H, h)
+	xs := tfWeights(box.Dx(), w, box.Min.X)
+	ys := tfWeights(box.Dy(), h, box.Min.Y)
 	stride := 3 * src.W
 	for y, yw := range ys {
 		top := src.Pix[yw.lower*stride : (yw.lower+1)*stride]
@@ -41,16 +50,16 @@ type tfWeight struct {
 }
 
 // tfWeights mirrors compute_interpolation_weights with HalfPixelScaler in
-// TensorFlow's resize_bilinear_op.cc.
-func tfWeights(in, out int) []tfWeight {
+// TensorFlow's resize_bilinear_op.cc, for an axis of a crop starting at off.
+func tfWeights(in, out, off int) []tfWeight {
 	scale := float32(in) / float32(out)
 	ws := make([]tfWeight, out)
 	for i := range ws {
 		v := float32(float32(float32(i)+0.5)*scale) - 0.5
 		f := float32(math.Floor(float64(v)))
 		ws[i] = tfWeight{
-			lower: max(int(f), 0),
-			upper: min(int(math.Ceil(float64(v))), in-1),
+			lower: off + max(int(f), 0),
+			upper: off + min(int(math.Ceil(float64(v))), in-1),
 			lerp:  v - f,
 		}
 	}

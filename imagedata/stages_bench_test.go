@@ -55,7 +55,7 @@ func BenchmarkStageResize(b *testing.B) {
 			var r resizer
 			var dst *Image
 			for b.Loop() {
-				dst = r.resizePIL(src, 224, 224, interp, dst)
+				dst = r.resizePIL(src, src.bounds(), 224, 224, interp, dst)
 			}
 		})
 	}

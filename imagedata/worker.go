@@ -65,16 +65,24 @@ func (w *worker) process(ld *Loader, s *slot, i int) error {
 		target = w.pixels[:size]
 	}
 	w.resized = reuse(w.resized, o.Width, o.Height)
+	crop := image.Rect(0, 0, m.Bounds().Dx(), m.Bounds().Dy())
+	if o.CropToAspectRatio {
+		if o.Resize == ResizeTF {
+			crop = SmartResizeCrop(crop.Dx(), crop.Dy(), o.Width, o.Height)
+		} else {
+			crop = KeepAspectCrop(crop.Dx(), crop.Dy(), o.Width, o.Height)
+		}
+	}
 	if ycc, isYCC := m.(*image.YCbCr); isYCC && o.Resize == ResizePILMethod && o.Interpolation == Nearest &&
-		nearestYCbCr(ycc, format == "webp", w.resized) {
+		nearestYCbCr(ycc, format == "webp", crop, w.resized) {
 		w.resized.ToFloat32(target)
 	} else {
 		w.decoded = toRGB(m, format, w.decoded)
 		switch o.Resize {
 		case ResizeTF:
-			ResizeTFBilinear(w.decoded, o.Width, o.Height, target)
+			ResizeTFBilinearBox(w.decoded, crop, o.Width, o.Height, target)
 		default:
-			w.resized = w.rs.resizePIL(w.decoded, o.Width, o.Height, o.Interpolation, w.resized)
+			w.resized = w.rs.resizePIL(w.decoded, crop, o.Width, o.Height, o.Interpolation, w.resized)
 			w.resized.ToFloat32(target)
 		}
 	}

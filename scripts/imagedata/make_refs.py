@@ -57,6 +57,29 @@ def resize_refs(srcs, manifest):
                                            'width': w, 'height': h, 'out': fname})
 
 
+def keep_aspect_box(w, h, tw, th):
+    """load_img(keep_aspect_ratio=True)'s crop box (Keras 2.9+, integer maths)."""
+    crop_h = min(h, (w * th) // tw)
+    crop_w = min(w, (h * tw) // th)
+    hs, ws = (h - crop_h) // 2, (w - crop_w) // 2
+    return [ws, hs, ws + crop_w, hs + crop_h]
+
+
+def box_refs(srcs, manifest):
+    """Image.resize with a box: keep_aspect_ratio crops and an off-centre box."""
+    img = srcs['a']  # 61 x 47
+    cases = [((24, 24), keep_aspect_box(61, 47, 24, 24)), ((10, 30), keep_aspect_box(61, 47, 10, 30)),
+             ((50, 40), [3, 5, 40, 30]), ((20, 47), [0, 0, 20, 47])]
+    for method in ['nearest', 'bilinear', 'bicubic']:
+        resample = getattr(Image, method.upper())
+        for (w, h), box in cases:
+            out = img.resize((w, h), resample, box=tuple(box))
+            fname = 'pilbox_a_%s_%dx%d_%d_%d_%d_%d.png' % ((method, w, h) + tuple(box))
+            save_png(out, fname)
+            manifest['resize_box'].append({'src': 'src_a.png', 'method': method, 'width': w,
+                                           'height': h, 'box': box, 'out': fname})
+
+
 def format_refs(srcs, rng, manifest):
     """One file per format and mode, and what PIL's convert('RGB') makes of it."""
     base = srcs['a']
@@ -204,11 +227,12 @@ def main():
             os.remove(p)
     rng = np.random.RandomState(0)
     manifest = {'pil': Image.__version__, 'numpy': np.__version__,
-                'resize': [], 'decode': [], 'augment': [], 'flow': [], 'shuffle': []}
+                'resize': [], 'resize_box': [], 'decode': [], 'augment': [], 'flow': [], 'shuffle': []}
     import scipy
     manifest['scipy'] = scipy.__version__
     srcs = sources(rng)
     resize_refs(srcs, manifest)
+    box_refs(srcs, manifest)
     format_refs(srcs, rng, manifest)
     augment_refs(srcs, manifest)
     flow_refs(rng, manifest)
