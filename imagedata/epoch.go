@@ -92,7 +92,11 @@ func (e *Epoch) produce(epoch int, jobs chan<- job) {
 
 func (e *Epoch) work(jobs <-chan job) {
 	defer e.wg.Done()
-	var w worker
+	w, _ := e.ld.workers.Get().(*worker)
+	if w == nil {
+		w = new(worker)
+	}
+	defer e.ld.workers.Put(w)
 	for j := range jobs {
 		if e.ctx.Err() == nil {
 			j.s.errs[j.i] = w.process(e.ld, j.s, j.i)

@@ -23,8 +23,9 @@ type Loader struct {
 	list *Listing
 	opts Options
 
-	mu    sync.Mutex
-	spare []*slot // batch buffers kept between epochs: tens of megabytes
+	mu      sync.Mutex
+	spare   []*slot   // batch buffers kept between epochs: tens of megabytes
+	workers sync.Pool // *worker: per-goroutine scratch images, kept likewise
 }
 
 // NewLoader checks the options and returns a Loader over list.
