@@ -80,11 +80,15 @@ const (
 
 const (
 	convKC       = 256 // reduction length per block: a KC x 16 weight sliver stays in L1
-	convMC       = 96  // output pixels per block
+	convMC       = 96  // output pixels per block, at least
+	convMaxMC    = 1024
 	convSmallC   = 16  // below this many channels the taps are gathered per pixel (im2col rows)
 	convMaxIm2K  = 4096
 	convZeroSize = 4096
 )
+
+// convL2Floats is the L2 cache size in floats.
+func convL2Floats() int { return max(machineCaches.L2, 256<<10) / 4 }
 
 // convAsmOK says the AVX2+FMA conv kernels can run here.
 var convAsmOK = haveAVX2Asm && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
@@ -286,13 +290,14 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 		defer floatPool.Put(pl.padBuf)
 	}
 	t := Threads()
-	mc := roundUp(convMC, pl.mr)
-	mTasks := (pl.m + mc - 1) / mc
-	if mTasks < 4*t {
-		// Few pixels: smaller blocks, and split the channels too.
-		mc = max(pl.mr, roundUp((pl.m+4*t-1)/(4*t), pl.mr))
-		mTasks = (pl.m + mc - 1) / mc
-	}
+	// Pixel blocks: as large as keeps a block's operands for one reduction
+	// block (mc x convKC floats) in half of L2, so that the weights, streamed
+	// once per block, are read few times; at least one block per thread.
+	mcMax := max(convMC, min(convMaxMC, convL2Floats()/2/convKC))
+	mTasks := max(t, (pl.m+mcMax-1)/mcMax)
+	mTasks = roundUp(mTasks, t)
+	mc := roundUp((pl.m+mTasks-1)/mTasks, pl.mr)
+	mTasks = (pl.m + mc - 1) / mc
 	nParts := 1
 	if mTasks < 2*t && pl.ocp >= 2*pl.nr*t {
 		nParts = 2 * t
@@ -328,18 +333,7 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 		ws.im2 = grow(ws.im2, strips*mr*pl.k)
 		pl.gatherRows(ws.im2, x, m0, m1)
 	}
-	for s := 0; s < strips; s++ {
-		for i := 0; i < mr; i++ {
-			m := m0 + s*mr + i
-			for g := 0; g < pl.nseg; g++ {
-				ptr := zero
-				if m < m1 {
-					ptr = pl.segPtr(ws, x, m, m-m0, g, zero)
-				}
-				tab[(s*pl.nseg+g)*mr+i] = ptr
-			}
-		}
-	}
+	pl.fillTable(ws, x, tab, m0, m1, strips, zero)
 	// Output: in place when whole tiles fit in y, else through obuf.
 	inPlace := pl.oc%nr == 0
 	obufLd := pl.ocp
@@ -427,29 +421,56 @@ func (pl *convPlan) runSegs(tab []*float32, g0, g1 int, b []float32, ldb int, c 
 	}
 }
 
-// segPtr returns the pointer to the operand of pixel m (local row lm) for
-// segment g.
-func (pl *convPlan) segPtr(ws *convWorkspace, x []float32, m, lm, g int, zero *float32) *float32 {
-	if pl.gather {
-		return &ws.im2[lm*pl.k+g*pl.segLen]
+// fillTable sets the pointer table of pixels [m0, m1): for strip s, segment
+// g and row i, tab[(s*nseg+g)*mr+i] points at the operand of pixel
+// m0+s*mr+i for that segment (zero for padding and for rows past m1).
+func (pl *convPlan) fillTable(ws *convWorkspace, x []float32, tab []*float32, m0, m1, strips int, zero *float32) {
+	p := &pl.p
+	mr, nseg := pl.mr, pl.nseg
+	n, r, c := m0/(pl.oh*pl.ow), m0/pl.ow%pl.oh, m0%pl.ow
+	for lm := 0; lm < strips*mr; lm++ {
+		s, i := lm/mr, lm%mr
+		row := tab[s*nseg*mr+i:]
+		switch {
+		case m0+lm >= m1:
+			for g := 0; g < nseg; g++ {
+				row[g*mr] = zero
+			}
+		case pl.gather:
+			for g := 0; g < nseg; g++ {
+				row[g*mr] = &ws.im2[lm*pl.k+g*pl.segLen]
+			}
+		case pl.rows:
+			base := ((n*pl.pH+r*p.StrideH)*pl.pW + c*p.StrideW) * pl.aC
+			step := p.DilationH * pl.pW * pl.aC
+			for g := 0; g < nseg; g++ {
+				row[g*mr] = &x[base+g*step]
+			}
+		default:
+			g := 0
+			for kh := 0; kh < p.KH; kh++ {
+				for kw := 0; kw < p.KW; kw++ {
+					ih, iw, ok := pl.src(r, c, kh, kw)
+					base := ((n*pl.aH+ih)*pl.aW + iw) * pl.aC
+					for part := 0; part < pl.segsPerTap; part++ {
+						if ok {
+							row[g*mr] = &x[base+part*pl.segLen]
+						} else {
+							row[g*mr] = zero
+						}
+						g++
+					}
+				}
+			}
+		}
+		if c++; c == pl.ow {
+			c = 0
+			if r++; r == pl.oh {
+				r = 0
+				n++
+			}
+		}
 	}
-	if pl.rows {
-		p := &pl.p
-		n := m / (pl.oh * pl.ow)
-		r := m / pl.ow % pl.oh
-		c := m % pl.ow
-		return &x[((n*pl.pH+r*p.StrideH+g*p.DilationH)*pl.pW+c*p.StrideW)*pl.aC]
-	}
-	tap, part := g/pl.segsPerTap, g%pl.segsPerTap
-	kh, kw := tap/pl.p.KW, tap%pl.p.KW
-	n := m / (pl.oh * pl.ow)
-	r := m / pl.ow % pl.oh
-	c := m % pl.ow
-	ih, iw, ok := pl.src(r, c, kh, kw)
-	if !ok {
-		return zero
-	}
-	return &x[((n*pl.aH+ih)*pl.aW+iw)*pl.aC+part*pl.segLen]
 }
 
 // gatherRows writes, for pixels [m0, m1), the K = KH*KW*C operand values of
