@@ -82,7 +82,7 @@ const (
 	convKC       = 256 // reduction length per block: a KC x 16 weight sliver stays in L1
 	convMC       = 96  // output pixels per block, at least
 	convMaxMC    = 1024
-	convSmallC   = 16  // below this many channels the taps are gathered per pixel (im2col rows)
+	convSmallC   = 16 // below this many channels the taps are gathered per pixel (im2col rows)
 	convMaxIm2K  = 4096
 	convZeroSize = 4096
 )
