@@ -171,5 +171,5 @@ func TestImagenetWeightsMatchKerasApplications(t *testing.T) {
 	require.Contains(t, common, "'"+kerasResnet+"'")
 	require.Contains(t, common, fmt.Sprintf("'resnet50': ('%s',\n                 '%s')", fixedWeights["resnet50"][1].MD5, fixedWeights["resnet50"][0].MD5))
 	require.Contains(t, read("mobilenet.py"), "'"+fcholletV06+"'")
-	require.Contains(t, read("mobilenet_v2.py"), "'"+mobilenetV2+"'")
+	require.Contains(t, read("mobilenet_v2.py"), "'"+mobilenetV2URL+"'")
 }

@@ -18,7 +18,7 @@ const (
 	fcholletV02 = "https://github.com/fchollet/deep-learning-models/releases/download/v0.2/"
 	fcholletV06 = "https://github.com/fchollet/deep-learning-models/releases/download/v0.6/"
 	kerasResnet = "https://github.com/keras-team/keras-applications/releases/download/resnet/"
-	mobilenetV2 = "https://github.com/JonathanCMitchell/mobilenet_v2_keras/releases/download/v1.1/"
+	mobilenetV2URL = "https://github.com/JonathanCMitchell/mobilenet_v2_keras/releases/download/v1.1/"
 )
 
 var fixedWeights = map[string][2]WeightsFile{ // [notop, top]
@@ -71,7 +71,7 @@ func ImagenetWeights(model string, includeTop bool, alpha float64, rows int) (We
 		}
 		// Python's str(alpha): "1.0", "0.35".
 		name := "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_" + pyFloat(alpha) + "_" + strconv.Itoa(rows) + suffix + ".h5"
-		return WeightsFile{Name: name, URL: mobilenetV2 + name}, nil
+		return WeightsFile{Name: name, URL: mobilenetV2URL + name}, nil
 	}
 	return WeightsFile{}, fmt.Errorf("no ImageNet weights for model %q", model)
 }

@@ -1,0 +1,121 @@
+package zoo
+
+import (
+	"fmt"
+
+	"github.com/keelml/keel/nn"
+)
+
+// resnet50 builds ResNet50 as keras_applications' resnet_common.py does: the
+// naming of tf.keras and Keras 3 (conv2_block1_1_conv), BatchNormalization
+// epsilon 1.001e-5, top "avg_pool" + "probs".
+func resnet50(o Options, in Shape) (*nn.Model, error) {
+	b := newBuilder()
+	img := b.input(in)
+	eps := nn.WithEpsilon(1.001e-5)
+	x := b.pad(img, "conv1_pad", 3, 3, 3, 3)
+	x = b.conv(x, "conv1_conv", 64, 7, 2, "valid")
+	x = b.bn(x, "conv1_bn", 3, eps)
+	x = b.relu(x, "conv1_relu")
+	x = b.pad(x, "pool1_pad", 1, 1, 1, 1)
+	x = b.maxPool(x, "pool1_pool", 3, 2, "valid")
+
+	// block1 of resnet_common, in its order of layer creation.
+	block := func(x *nn.Node, filters, stride int, convShortcut bool, name string) *nn.Node {
+		shortcut := x
+		if convShortcut {
+			shortcut = b.conv(x, name+"_0_conv", 4*filters, 1, stride, "valid")
+			shortcut = b.bn(shortcut, name+"_0_bn", 3, eps)
+		}
+		x = b.conv(x, name+"_1_conv", filters, 1, stride, "valid")
+		x = b.bn(x, name+"_1_bn", 3, eps)
+		x = b.relu(x, name+"_1_relu")
+		x = b.conv(x, name+"_2_conv", filters, 3, 1, "same")
+		x = b.bn(x, name+"_2_bn", 3, eps)
+		x = b.relu(x, name+"_2_relu")
+		x = b.conv(x, name+"_3_conv", 4*filters, 1, 1, "valid")
+		x = b.bn(x, name+"_3_bn", 3, eps)
+		x = b.add(name+"_add", shortcut, x)
+		return b.relu(x, name+"_out")
+	}
+	stack := func(x *nn.Node, filters, blocks, stride1 int, name string) *nn.Node {
+		x = block(x, filters, stride1, true, name+"_block1")
+		for i := 2; i <= blocks; i++ {
+			x = block(x, filters, 1, false, fmt.Sprintf("%s_block%d", name, i))
+		}
+		return x
+	}
+	x = stack(x, 64, 3, 1, "conv2")
+	x = stack(x, 128, 4, 2, "conv3")
+	x = stack(x, 256, 6, 2, "conv4")
+	x = stack(x, 512, 3, 2, "conv5")
+	if o.IncludeTop {
+		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
+		x = b.dense(x, "probs", o.Classes, "softmax")
+	} else {
+		x = b.pooling(x, o.Pooling, "avg_pool", "max_pool")
+	}
+	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName("resnet50"))
+}
+
+// resnet50Legacy builds ResNet50 as keras_applications' resnet50.py does
+// (what Keras 2.3.1's keras.applications.ResNet50 is): res2a_branch2a,
+// bn2a_branch2a, epsilon 1e-3, automatically named activations and adds,
+// top "avg_pool" + "fc1000".
+func resnet50Legacy(o Options, in Shape) (*nn.Model, error) {
+	b := newBuilder()
+	img := b.input(in)
+	x := b.pad(img, "conv1_pad", 3, 3, 3, 3)
+	x = b.conv(x, "conv1", 64, 7, 2, "valid")
+	x = b.bn(x, "bn_conv1", 3)
+	x = b.relu(x, "")
+	x = b.pad(x, "pool1_pad", 1, 1, 1, 1)
+	x = b.maxPool(x, "", 3, 2, "valid")
+
+	block := func(x *nn.Node, filters [3]int, stage int, blk string, stride int, convShortcut bool) *nn.Node {
+		conv := fmt.Sprintf("res%d%s_branch", stage, blk)
+		bn := fmt.Sprintf("bn%d%s_branch", stage, blk)
+		input := x
+		x = b.conv(x, conv+"2a", filters[0], 1, stride, "valid")
+		x = b.bn(x, bn+"2a", 3)
+		x = b.relu(x, "")
+		x = b.conv(x, conv+"2b", filters[1], 3, 1, "same")
+		x = b.bn(x, bn+"2b", 3)
+		x = b.relu(x, "")
+		x = b.conv(x, conv+"2c", filters[2], 1, 1, "valid")
+		x = b.bn(x, bn+"2c", 3)
+		shortcut := input
+		if convShortcut {
+			shortcut = b.conv(input, conv+"1", filters[2], 1, stride, "valid")
+			shortcut = b.bn(shortcut, bn+"1", 3)
+		}
+		x = b.add("", x, shortcut)
+		return b.relu(x, "")
+	}
+	stages := []struct {
+		stage, blocks, stride int
+		filters               [3]int
+	}{
+		{2, 3, 1, [3]int{64, 64, 256}},
+		{3, 4, 2, [3]int{128, 128, 512}},
+		{4, 6, 2, [3]int{256, 256, 1024}},
+		{5, 3, 2, [3]int{512, 512, 2048}},
+	}
+	for _, s := range stages {
+		for i := 0; i < s.blocks; i++ {
+			blk := string(rune('a' + i))
+			if i == 0 {
+				x = block(x, s.filters, s.stage, blk, s.stride, true)
+			} else {
+				x = block(x, s.filters, s.stage, blk, 1, false)
+			}
+		}
+	}
+	if o.IncludeTop {
+		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
+		x = b.dense(x, "fc1000", o.Classes, "softmax")
+	} else {
+		x = b.pooling(x, o.Pooling, "", "")
+	}
+	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName("resnet50"))
+}
