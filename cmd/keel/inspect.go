@@ -25,7 +25,7 @@ func runInspect(args []string) error { return inspect(os.Stdout, args) }
 func inspect(w io.Writer, args []string) error {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print one JSON object for scripts")
-	checksums := fs.Bool("checksums", false, "with --json: add the SHA-256 of every dataset's values")
+	checksums := fs.Bool("checksums", false, "add the SHA-256 of every dataset's values (float data as little-endian float32, integers as raw little-endian bytes)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: keel inspect [--json [--checksums]] FILE\n\nFILE is a Keras .h5, .weights.h5 or .keras file.")
 		fs.PrintDefaults()
@@ -159,13 +159,25 @@ func printReport(w io.Writer, f *weightsio.File, r *inspectReport) error {
 		fmt.Fprintf(w, "model:         %s\n", class)
 	}
 	fmt.Fprintf(w, "\nHDF5 tree of %s:\n", f.HDF5().Name())
+	sums := map[string]string{}
+	for _, d := range r.Datasets {
+		sums[d.Path] = d.SHA256F32 + d.SHA256Raw
+	}
 	fmt.Fprintf(w, "%-24s Group\n", "/")
 	err := f.HDF5().Walk(func(obj hdf5.Object) error {
 		switch o := obj.(type) {
 		case *hdf5.Group:
 			fmt.Fprintf(w, "%-24s Group\n", o.Path())
 		case *hdf5.Dataset:
-			fmt.Fprintf(w, "%-24s Dataset %s %s\n", o.Path(), h5lsShape(o), o.Type.Name())
+			// h5ls' columns, then what h5ls -v would add: type, storage, checksum.
+			line := fmt.Sprintf("%-24s Dataset %s %s", o.Path(), h5lsShape(o), o.Type.Name())
+			if o.Layout() != "contiguous" {
+				line += " " + strings.Join(append([]string{o.Layout()}, o.Filters()...), "+")
+			}
+			if sum := sums[o.Path()]; sum != "" {
+				line += " sha256:" + sum
+			}
+			fmt.Fprintln(w, line)
 		}
 		return nil
 	})

@@ -99,7 +99,7 @@ func expectedDatasets(t *testing.T, file string) map[string]datasetReport {
 // TestInspectText checks the h5ls-style tree and the layer listing.
 func TestInspectText(t *testing.T) {
 	var out bytes.Buffer
-	if err := inspect(&out, []string{"--checksums", testenv.Testdata(t, "h5", "keras-attention.h5")}); err != nil {
+	if err := inspect(&out, []string{testenv.Testdata(t, "h5", "keras-attention.h5")}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
@@ -116,6 +116,14 @@ func TestInspectText(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+	out.Reset()
+	if err := inspect(&out, []string{testenv.Testdata(t, "h5", "keras-attention.h5"), "--checksums"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "/model_weights/dense/dense/kernel:0 Dataset {22, 32} float32 sha256:bbdc22f9233b9a085daec2c52f406f2c879bacceb84b858420d2086b01c4cd4a\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("--checksums output lacks %q:\n%s", want, out.String())
 	}
 }
 
