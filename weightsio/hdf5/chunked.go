@@ -75,13 +75,16 @@ func (g *chunkGrid) gridCount() uint64 {
 }
 
 // readChunked assembles a chunked dataset's size bytes; chunks never written
-// read as zeros (the default fill value).
+// read as the fill value.
 func (d *Dataset) readChunked(size int) ([]byte, error) {
 	g, err := d.chunkGrid()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]byte, size)
+	if d.fill != nil {
+		fill(out, d.fill, 0)
+	}
 	if size == 0 || d.layout.addr == undefinedAddress {
 		return out, nil
 	}

@@ -36,6 +36,7 @@ func (f *File) decodeDataset(n node) (*Dataset, error) {
 	if d.layout, err = f.decodeLayout(n.hdr.find(msgLayout).data); err != nil {
 		return nil, err
 	}
+	d.fill = f.decodeFillValue(n.hdr, d.Type.Size)
 	if m := n.hdr.find(msgFilters); m != nil {
 		if d.filters, err = f.decodeFilters(m.data); err != nil {
 			return nil, err
@@ -89,7 +90,10 @@ func (d *Dataset) rawReader(size int) (io.ReaderAt, error) {
 		}
 		return bytesReaderAt(l.compact[:size]), nil
 	case layoutContiguous:
-		if l.addr == undefinedAddress { // never written: the fill value (zeros)
+		if l.addr == undefinedAddress { // never written: the fill value
+			if d.fill != nil {
+				return fillReaderAt(d.fill), nil
+			}
 			return zeroReaderAt{}, nil
 		}
 		if l.hasSize && l.size < uint64(size) {

@@ -77,6 +77,7 @@ type Dataset struct {
 	maxShape []int // -1 for unlimited dimensions; nil when not stored
 	layout   *dataLayout
 	filters  []filter
+	fill     []byte // fill value of unwritten elements; nil for zeros
 }
 
 // Root returns the root group.

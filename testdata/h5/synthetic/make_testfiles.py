@@ -66,6 +66,7 @@ def types_and_layouts(path):
         f.create_dataset("scalar_f32", data=np.float32(2.5))
         f.create_dataset("empty", shape=(0, 3), dtype="f4")
         f.create_dataset("unwritten", shape=(2, 2), dtype="f4")  # no storage allocated: fill value
+        f.create_dataset("unwritten_fill", shape=(3,), dtype="<i4", fillvalue=-3)
         space = h5py.h5s.create_simple((6,))
         dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
         dcpl.set_layout(h5py.h5d.COMPACT)
@@ -108,6 +109,8 @@ def latest(path):
         f.create_dataset("chunked/resizable", data=data, chunks=(5, 5), maxshape=(None, 17))
         f.create_dataset("chunked/two_unlimited", data=data, chunks=(5, 5), maxshape=(None, None))
         f.create_dataset("chunked/i64", data=np.arange(1000, dtype="<i8"), chunks=(100,), compression="gzip")
+        sparse = f.create_dataset("chunked/sparse_fill", shape=(20, 20), dtype="<f4", chunks=(8, 8), fillvalue=1.5)
+        sparse[0:3, 9:11] = 7
 
 
 def big_indexes(path):
