@@ -120,4 +120,3 @@ func elements(shape []int) int {
 	}
 	return n
 }
-
