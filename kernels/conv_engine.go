@@ -52,7 +52,7 @@ func currentConvKernel() convKernelSpec {
 	switch {
 	case active == Generic || !convAsmOK:
 		return convGenericKernel
-	case string(active) == "avx512" && convZMMOK:
+	case active == AVX512 && convZMMOK:
 		return convAVX512Kernel
 	}
 	return convAVX2Kernel

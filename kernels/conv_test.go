@@ -182,3 +182,26 @@ func TestSamePadding(t *testing.T) {
 		}
 	}
 }
+
+// TestConvAllocs checks that a forward convolution with packed weights does
+// not allocate per call once its workspaces are warm (the worker pool's job
+// and the task closure aside).
+func TestConvAllocs(t *testing.T) {
+	prev := SetThreads(1)
+	defer SetThreads(prev)
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, p := range []ConvParams{
+		{N: 1, H: 20, W: 20, C: 32, KH: 3, KW: 3, OutC: 64, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+		{N: 1, H: 20, W: 20, C: 3, KH: 3, KW: 3, OutC: 64, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+	} {
+		x := randSlice(r, p.N*p.H*p.W*p.C)
+		w := randSlice(r, p.KH*p.KW*p.C*p.OutC)
+		b := randSlice(r, p.OutC)
+		y := make([]float32, p.N*p.OutH()*p.OutW()*p.OutC)
+		pw := PackConvWeights(p, w)
+		allocs := testing.AllocsPerRun(20, func() { Conv2DPacked(p, x, pw, b, ActReLU, y) })
+		if allocs > 3 {
+			t.Errorf("Conv2DPacked %+v: %.0f allocations per call", p, allocs)
+		}
+	}
+}
