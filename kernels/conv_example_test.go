@@ -24,7 +24,7 @@ func ExampleConv2D() {
 	bias := []float32{0, -4, -100}
 	y := make([]float32, p.N*p.OutH()*p.OutW()*p.OutC)
 	kernels.Conv2D(p, x, w, bias, kernels.ActReLU, y)
-	fmt.Println("corner:", y[:3])   // 4 taps x 2 channels x 0.5
+	fmt.Println("corner:", y[:3])    // 4 taps x 2 channels x 0.5
 	fmt.Println("centre:", y[15:18]) // pixel (1, 1): 9 taps
 
 	// Backward from a loss gradient of ones: first through the fused ReLU
