@@ -19,6 +19,11 @@ type Layer interface {
 	// Weights returns the weights in Keras order (empty before the layer is
 	// first applied: shapes follow from the input).
 	Weights() []*Variable
+	// Weight returns the named weight ("kernel", "moving_mean"), or nil.
+	Weight(name string) *Variable
+	// SetWeight copies data into the named weight after checking its shape:
+	// how weights are loaded by layer name.
+	SetWeight(name string, shape []int, data []float32) error
 	// Trainable reports the layer's trainable flag.
 	Trainable() bool
 	// SetTrainable freezes (false) or unfreezes the layer; on a model, every

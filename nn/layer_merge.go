@@ -36,10 +36,20 @@ func NewAdd(opts ...Option) *Add {
 	return l
 }
 
+// canFuseAct lets inference apply a following ReLU in the add (ResNet's
+// add-then-relu).
+func (l *Add) canFuseAct() bool { return true }
+
 func (l *Add) forward(c *call) {
-	kernels.Add(c.x[0].Data, c.x[1].Data, c.y.Data)
-	for _, x := range c.x[2:] {
-		kernels.Add(c.y.Data, x.Data, c.y.Data)
+	last := len(c.x) - 1
+	if last == 1 {
+		kernels.AddAct(c.x[0].Data, c.x[1].Data, c.postAct, c.y.Data)
+	} else {
+		kernels.Add(c.x[0].Data, c.x[1].Data, c.y.Data)
+		for _, x := range c.x[2:last] {
+			kernels.Add(c.y.Data, x.Data, c.y.Data)
+		}
+		kernels.AddAct(c.y.Data, c.x[last].Data, c.postAct, c.y.Data)
 	}
 	c.forwardKernel(0)
 }

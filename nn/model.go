@@ -426,6 +426,9 @@ func (m *Model) ApplyAll(in ...*Node) []*Node {
 // Config is Keras' functional model config: name, layers with their
 // inbound nodes, input and output layers.
 func (m *Model) Config() map[string]any {
+	if m.class == "Sequential" {
+		return m.sequentialConfig()
+	}
 	var layers []any
 	for _, l := range m.layers {
 		var inbound []any

@@ -26,6 +26,8 @@ type plan struct {
 	inputs    []int
 	outputs   []int
 	trainVars []*Variable
+
+	lossScratch []float32 // the gradient a loss writes when nothing needs it
 }
 
 type step struct {

@@ -390,7 +390,11 @@ func sequentialFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 	if first.ClassName == "InputLayer" {
 		specs = specs[1:]
 	}
-	in, err := inputFromConfig(first.Config, scope)
+	inCfg := Config{"batch_input_shape": first.Config["batch_input_shape"]}
+	if first.ClassName == "InputLayer" {
+		inCfg["name"] = first.Config["name"]
+	}
+	in, err := inputFromConfig(inCfg, scope)
 	if err != nil {
 		return nil, err
 	}

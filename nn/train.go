@@ -94,7 +94,7 @@ func (p *plan) outputLoss(sl *slot, target *Tensor, loss Loss) (float64, error) 
 	grad := sl.grad
 	if grad == nil {
 		// Nothing trains below this output: the loss is still reported.
-		grad = &Tensor{Data: make([]float32, len(sl.val.Data))}
+		grad = &Tensor{Data: scratch(&p.lossScratch, len(sl.val.Data))}
 	}
 	if sl.producer >= 0 {
 		st := p.steps[sl.producer]
@@ -106,4 +106,49 @@ func (p *plan) outputLoss(sl *slot, target *Tensor, loss Loss) (float64, error) 
 		}
 	}
 	return loss.Compute(sl.val, target, grad.Data)
+}
+
+// EvalStep computes the loss (and updates the compiled metrics) of a
+// single-input, single-output model on a batch in inference mode, as
+// Keras' test_on_batch: nothing is updated.
+func (m *Model) EvalStep(x, y *Tensor) (float64, error) {
+	return m.EvalBatch([]*Tensor{x}, []*Tensor{y})
+}
+
+// EvalBatch is EvalStep for any number of inputs and outputs.
+func (m *Model) EvalBatch(xs, ys []*Tensor) (float64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.compiled == nil {
+		return 0, errors.New("nn: EvalStep before Compile")
+	}
+	batch, err := m.checkInputs(xs)
+	if err != nil {
+		return 0, err
+	}
+	if len(ys) != len(m.outputs) {
+		return 0, fmt.Errorf("nn: model %q has %d outputs, got %d targets", m.name, len(m.outputs), len(ys))
+	}
+	p, err := m.planFor(planKey{batch: batch})
+	if err != nil {
+		return 0, err
+	}
+	p.forward(xs)
+	m.stats = p.collectStats()
+	total := 0.0
+	for i, o := range p.outputs {
+		pred := p.slots[o].val
+		p.lossScratch = scratch(&p.lossScratch, len(pred.Data))
+		loss, err := m.compiled.loss.Compute(pred, ys[i], p.lossScratch)
+		if err != nil {
+			return 0, fmt.Errorf("nn: output %d: %w", i, err)
+		}
+		total += loss
+		for _, mt := range m.compiled.metrics {
+			if err := mt.Update(pred, ys[i]); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return total, nil
 }
