@@ -116,7 +116,11 @@ func runBenchData(args []string) error {
 			return err
 		}
 		if !bf.json {
-			fmt.Printf("  %.1f images/s\n", rate)
+			line := fmt.Sprintf("  %.1f images/s", rate)
+			if cpu, ok := rec.Extra["cpu_ms_per_image"].(float64); ok {
+				line += fmt.Sprintf(", %.2f ms of CPU per image", cpu)
+			}
+			fmt.Println(line)
 		}
 	}
 	return nil
