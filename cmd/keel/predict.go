@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/keelml/keel/imagedata"
+	"github.com/keelml/keel/internal/npy"
+	"github.com/keelml/keel/nn"
+	"github.com/keelml/keel/zoo"
+)
+
+func init() {
+	register(command{name: "predict", summary: "run a zoo model on a .npy batch or on images", run: runPredict})
+}
+
+// zooFlags are the flags that choose and build a zoo model.
+type zooFlags struct {
+	model     string
+	weights   string
+	top       bool
+	inputSize int
+	alpha     float64
+	pooling   string
+}
+
+func addZooFlags(fs *flag.FlagSet) *zooFlags {
+	f := &zooFlags{}
+	fs.StringVar(&f.model, "model", "", "model: vgg16, vgg19, resnet50, resnet50_legacy, mobilenet, mobilenet_v2")
+	fs.BoolVar(&f.top, "top", false, "include the ImageNet classifier (default: the backbone alone)")
+	fs.IntVar(&f.inputSize, "input-size", 0, "input height and width (default 224)")
+	fs.Float64Var(&f.alpha, "alpha", 1, "width multiplier of mobilenet and mobilenet_v2")
+	fs.StringVar(&f.pooling, "pooling", "", "global pooling after the backbone: avg or max")
+	return f
+}
+
+// build builds the model at the given size with the given weights.
+func (f *zooFlags) build(ctx context.Context, weights string, size int) (*nn.Model, error) {
+	if f.model == "" {
+		return nil, fmt.Errorf("%w: --model is required (one of %v)", errUsage, zoo.Names())
+	}
+	return zoo.NewContext(ctx, f.model, zoo.Options{
+		IncludeTop: f.top, Weights: weights, InputShape: []int{size, size, 3},
+		Pooling: f.pooling, Alpha: f.alpha, Notices: os.Stderr,
+	})
+}
+
+func runPredict(args []string) error {
+	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
+	zf := addZooFlags(fs)
+	fs.StringVar(&zf.weights, "weights", "", "weights: a Keras .h5 file, or imagenet")
+	layer := fs.String("layer", "", "output this layer's activations instead of the model's output")
+	noPre := fs.Bool("no-preprocess", false, "feed the input as given, without the model's preprocess_input")
+	input := fs.String("input", "", "input batch: float32 .npy of shape (N, H, W, 3), RGB 0..255")
+	output := fs.String("output", "", "where to write the output as float32 .npy")
+	batch := fs.Int("batch", 8, "images per forward pass")
+	images, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if zf.weights == "" {
+		return fmt.Errorf("%w: --weights FILE|imagenet is required", errUsage)
+	}
+	ctx := context.Background()
+	switch {
+	case len(images) > 0:
+		if *input != "" || *output != "" {
+			return fmt.Errorf("%w: give images or --input/--output, not both", errUsage)
+		}
+		if !zf.top {
+			return fmt.Errorf("%w: naming ImageNet classes needs --top", errUsage)
+		}
+		return predictImages(ctx, zf, images, *noPre)
+	case *input == "" || *output == "":
+		return fmt.Errorf("%w: --input X.npy and --output Y.npy (or image files) are required", errUsage)
+	}
+
+	shape, x, err := npy.Read(*input)
+	if err != nil {
+		return err
+	}
+	if len(shape) != 4 || shape[3] != 3 {
+		return fmt.Errorf("%s: want shape (N, H, W, 3), got %v", *input, shape)
+	}
+	size := zf.inputSize
+	if size == 0 {
+		size = shape[1]
+	}
+	if shape[1] != size || shape[2] != size {
+		return fmt.Errorf("%s: images are %dx%d, --input-size is %d", *input, shape[1], shape[2], size)
+	}
+	m, err := zf.build(ctx, zf.weights, size)
+	if err != nil {
+		return err
+	}
+	if !*noPre {
+		if err := zoo.PreprocessInput(zf.model, x); err != nil {
+			return err
+		}
+	}
+	var layers []string
+	if *layer != "" {
+		layers = []string{*layer}
+	}
+	outShape, out, err := runBatched(m, layers, shape, x, *batch)
+	if err != nil {
+		return err
+	}
+	return npy.Write(*output, outShape, out)
+}
+
+// runBatched runs m (or its named layer) over x in batches and returns the
+// concatenated output.
+func runBatched(m *nn.Model, layers []string, shape []int, x []float32, batch int) ([]int, []float32, error) {
+	n := shape[0]
+	per := len(x) / max(n, 1)
+	var out []float32
+	var outShape []int
+	for lo := 0; lo < n; lo += max(batch, 1) {
+		hi := min(n, lo+max(batch, 1))
+		xt, err := nn.TensorOf(x[lo*per:hi*per], append([]int{hi - lo}, shape[1:]...)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		var ys []*nn.Tensor
+		if len(layers) > 0 {
+			ys, err = m.RunLayers(layers, xt)
+		} else {
+			ys, err = m.Run(xt)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		y := ys[0]
+		if outShape == nil {
+			outShape = append([]int{n}, y.Shape[1:]...)
+			out = make([]float32, 0, n*(y.Len()/(hi-lo)))
+		}
+		out = append(out, y.Data...)
+	}
+	return outShape, out, nil
+}
+
+// predictImages decodes images as Keras' load_img does (PIL, nearest
+// resize to the input size), runs the classifier and prints the top 5 classes
+// of each.
+func predictImages(ctx context.Context, zf *zooFlags, paths []string, noPre bool) error {
+	size := zf.inputSize
+	if size == 0 {
+		size = 224
+	}
+	m, err := zf.build(ctx, zf.weights, size)
+	if err != nil {
+		return err
+	}
+	x := make([]float32, 0, len(paths)*size*size*3)
+	var bad []error
+	var ok []string
+	for _, p := range paths {
+		img, err := imagedata.Load(p)
+		if err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		px := make([]float32, size*size*3)
+		imagedata.ResizePIL(img, size, size, imagedata.Nearest).ToFloat32(px)
+		x = append(x, px...)
+		ok = append(ok, p)
+	}
+	for _, err := range bad {
+		fmt.Fprintln(os.Stderr, "keel predict:", err)
+	}
+	if len(ok) == 0 {
+		return errors.Join(bad...)
+	}
+	if !noPre {
+		if err := zoo.PreprocessInput(zf.model, x); err != nil {
+			return err
+		}
+	}
+	_, y, err := runBatched(m, nil, []int{len(ok), size, size, 3}, x, 8)
+	if err != nil {
+		return err
+	}
+	top, err := zoo.DecodePredictions(y, len(ok), 5)
+	if err != nil {
+		return err
+	}
+	for i, p := range ok {
+		fmt.Println(p)
+		for r, c := range top[i] {
+			fmt.Printf("  %d. %-9s %-24s %.4f\n", r+1, c.WordNet, c.Name, c.Score)
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%d of %d images could not be read", len(bad), len(paths))
+	}
+	return nil
+}
