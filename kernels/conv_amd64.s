@@ -257,6 +257,8 @@ relu:
 	VMINPS       Y14, Y11, Y11
 
 store:
+	TESTQ   $0x00000010, DX
+	JNE     stream
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
 	ADDQ    CX, AX
@@ -274,6 +276,28 @@ store:
 	ADDQ    CX, AX
 	VMOVUPS Y10, (AX)
 	VMOVUPS Y11, 32(AX)
+	VZEROUPPER
+	RET
+
+	// Non-temporal stores: the output bypasses the caches (the caller fences).
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+	ADDQ     CX, AX
+	VMOVNTPS Y2, (AX)
+	VMOVNTPS Y3, 32(AX)
+	ADDQ     CX, AX
+	VMOVNTPS Y4, (AX)
+	VMOVNTPS Y5, 32(AX)
+	ADDQ     CX, AX
+	VMOVNTPS Y6, (AX)
+	VMOVNTPS Y7, 32(AX)
+	ADDQ     CX, AX
+	VMOVNTPS Y8, (AX)
+	VMOVNTPS Y9, 32(AX)
+	ADDQ     CX, AX
+	VMOVNTPS Y10, (AX)
+	VMOVNTPS Y11, 32(AX)
 	VZEROUPPER
 	RET
 
@@ -585,6 +609,8 @@ relu:
 	VMINPS       Z18, Z15, Z15
 
 store:
+	TESTQ   $0x00000010, DX
+	JNE     stream
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ    CX, AX
@@ -609,6 +635,40 @@ store:
 	VMOVUPS Z14, (AX)
 	VMOVUPS Z15, 64(AX)
 	VZEROUPPER
+	RET
+
+	// Non-temporal stores: the output bypasses the caches (the caller fences).
+stream:
+	VMOVNTPS Z0, (AX)
+	VMOVNTPS Z1, 64(AX)
+	ADDQ     CX, AX
+	VMOVNTPS Z2, (AX)
+	VMOVNTPS Z3, 64(AX)
+	ADDQ     CX, AX
+	VMOVNTPS Z4, (AX)
+	VMOVNTPS Z5, 64(AX)
+	ADDQ     CX, AX
+	VMOVNTPS Z6, (AX)
+	VMOVNTPS Z7, 64(AX)
+	ADDQ     CX, AX
+	VMOVNTPS Z8, (AX)
+	VMOVNTPS Z9, 64(AX)
+	ADDQ     CX, AX
+	VMOVNTPS Z10, (AX)
+	VMOVNTPS Z11, 64(AX)
+	ADDQ     CX, AX
+	VMOVNTPS Z12, (AX)
+	VMOVNTPS Z13, 64(AX)
+	ADDQ     CX, AX
+	VMOVNTPS Z14, (AX)
+	VMOVNTPS Z15, 64(AX)
+	VZEROUPPER
+	RET
+
+// func storeFence()
+// Requires: MMX+
+TEXT ·storeFence(SB), NOSPLIT, $0
+	SFENCE
 	RET
 
 DATA zero8x32<>+0(SB)/4, $0x00000000

@@ -7,7 +7,8 @@ package kernels
 // convKernel6x16 computes the 6x16 tile at c (row stride ldc floats):
 // t[i][j] = sum over segments s < nseg and p < seglen of a[s*6+i][p] * b[(s*seglen+p)*ldb+j],
 // then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),
-// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.
+// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8; flags&16 stores with non-temporal hints
+// (each row of c aligned to the vector size; the caller runs storeFence before the output is read).
 //
 //go:noescape
 func convKernel6x16(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
@@ -15,10 +16,14 @@ func convKernel6x16(nseg int, seglen int, a **float32, b *float32, ldb int, c *f
 // convKernel8x32 computes the 8x32 tile at c (row stride ldc floats):
 // t[i][j] = sum over segments s < nseg and p < seglen of a[s*8+i][p] * b[(s*seglen+p)*ldb+j],
 // then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),
-// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.
+// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8; flags&16 stores with non-temporal hints
+// (each row of c aligned to the vector size; the caller runs storeFence before the output is read).
 //
 //go:noescape
 func convKernel8x32(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
+
+// storeFence orders earlier non-temporal stores before later stores (SFENCE).
+func storeFence()
 
 // depthwise3x3Row computes, for i < count and channels j < c (a multiple of 8):
 // out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[(kh*3+kw)*c+j]),

@@ -26,12 +26,13 @@ type convKernelSpec struct {
 	name   string
 	mr, nr int
 	asm    func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
+	stream bool // the kernel honours convStream (and storeFence orders it)
 }
 
 var (
 	convGenericKernel = convKernelSpec{name: "generic", mr: 6, nr: 16}
-	convAVX2Kernel    = convKernelSpec{name: "avx2", mr: 6, nr: 16, asm: convKernel6x16}
-	convAVX512Kernel  = convKernelSpec{name: "avx512", mr: 8, nr: 32, asm: convKernel8x32}
+	convAVX2Kernel    = convKernelSpec{name: "avx2", mr: 6, nr: 16, asm: convKernel6x16, stream: true}
+	convAVX512Kernel  = convKernelSpec{name: "avx512", mr: 8, nr: 32, asm: convKernel8x32, stream: true}
 )
 
 // maxConvMR bounds mr over the conv micro-kernels.
@@ -76,6 +77,7 @@ const (
 	convBias       = 2
 	convReLU       = 4
 	convReLU6      = 8
+	convStream     = 16 // non-temporal stores (aligned rows; storeFence after)
 )
 
 const (
@@ -86,6 +88,17 @@ const (
 	convMaxIm2K  = 4096
 	convZeroSize = 4096
 )
+
+// convStreamBytes, when positive, replaces the L3 size as the output size
+// above which the conv kernels store with non-temporal hints (tests lower it).
+var convStreamBytes int
+
+func convStreamMin() int {
+	if convStreamBytes > 0 {
+		return convStreamBytes
+	}
+	return max(machineCaches.L3, 1<<20)
+}
 
 // convL2Floats is the L2 cache size in floats.
 func convL2Floats() int { return max(machineCaches.L2, 256<<10) / 4 }
@@ -289,6 +302,14 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 		x = pl.padInput(x)
 		defer floatPool.Put(pl.padBuf)
 	}
+	// Outputs larger than the last-level cache are written with non-temporal
+	// stores (no read for ownership), where the rows are vector-aligned.
+	vb := uintptr(pl.nr * 2) // bytes per vector: nr/2 floats
+	stream := pl.uk.stream && pl.m*pl.oc*4 > convStreamMin() && pl.oc%pl.nr == 0 &&
+		uintptr(unsafe.Pointer(&y[0]))%vb == 0
+	if stream {
+		flagsLast |= convStream
+	}
 	t := Threads()
 	// Pixel blocks: as large as keeps a block's operands for one reduction
 	// block (mc x convKC floats) in half of L2, so that the weights, streamed
@@ -312,6 +333,9 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 		ws := convWorkspaces.Get().(*convWorkspace)
 		defer convWorkspaces.Put(ws)
 		pl.block(ws, x, wb, ldb, panelStride, biasPad, flagsLast, y, m0, m1, j0, j1)
+		if stream {
+			storeFence()
+		}
 	})
 }
 
@@ -362,14 +386,15 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 			for s := 0; s < strips; s++ {
 				full := inPlace && (s+1)*mr <= mcount
 				var c []float32
-				ldc := pl.oc
+				ldc, f := pl.oc, flags
 				if full {
 					c = y[(m0+s*mr)*pl.oc+j:]
 				} else {
 					c = ws.obuf[s*mr*obufLd+j:]
 					ldc = obufLd
+					f &^= convStream
 				}
-				pl.runSegs(tab[(s*pl.nseg+g0)*mr:(s*pl.nseg+g1)*mr], g0, g1, wb[bOff:], ldb, c, ldc, flags, bias, j)
+				pl.runSegs(tab[(s*pl.nseg+g0)*mr:(s*pl.nseg+g1)*mr], g0, g1, wb[bOff:], ldb, c, ldc, f, bias, j)
 			}
 		}
 	}
@@ -405,7 +430,7 @@ func (pl *convPlan) runSegs(tab []*float32, g0, g1 int, b []float32, ldb int, c 
 		}
 		f := flags
 		if g < g1 {
-			f &^= convBias | convReLU | convReLU6
+			f &^= convBias | convReLU | convReLU6 | convStream
 		}
 		var bp *float32
 		if bias != nil && f&convBias != 0 {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 //go:generate sh -c "cd ../asm && go run ./conv -out ../kernels/conv_amd64.s -stubs ../kernels/conv_amd64_stub.go -pkg kernels"
@@ -119,6 +120,14 @@ func convCases() []ConvParams {
 }
 
 func TestConv2DMatchesNaive(t *testing.T) {
+	t.Run("regular", func(t *testing.T) { testConv2DMatchesNaive(t) })
+	// Again with non-temporal stores for every output.
+	convStreamBytes = 1
+	defer func() { convStreamBytes = 0 }()
+	t.Run("stream", func(t *testing.T) { testConv2DMatchesNaive(t) })
+}
+
+func testConv2DMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, v := range convVariants() {
 		for _, threads := range []int{1, 2} {
@@ -203,5 +212,41 @@ func TestConvAllocs(t *testing.T) {
 		if allocs > 3 {
 			t.Errorf("Conv2DPacked %+v: %.0f allocations per call", p, allocs)
 		}
+	}
+}
+
+// alignedSlice returns n floats starting at a 64-byte boundary.
+func alignedSlice(n int) []float32 {
+	s := make([]float32, n+16)
+	off := int(uintptr(unsafe.Pointer(&s[0]))%64) / 4
+	if off != 0 {
+		off = 16 - off
+	}
+	return s[off : off+n]
+}
+
+// TestConvStreamingStores runs every kernel with non-temporal stores forced
+// on a vector-aligned output.
+func TestConvStreamingStores(t *testing.T) {
+	convStreamBytes = 1
+	defer func() { convStreamBytes = 0 }()
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, v := range convVariants() {
+		withConvVariant(t, v, func() {
+			for _, p := range []ConvParams{
+				{N: 1, H: 9, W: 7, C: 3, KH: 3, KW: 3, OutC: 64, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+				{N: 2, H: 5, W: 5, C: 40, KH: 3, KW: 3, OutC: 32},
+				{N: 1, H: 6, W: 6, C: 300, KH: 1, KW: 1, OutC: 96},
+			} {
+				p = p.norm()
+				x := randSlice(r, p.N*p.H*p.W*p.C)
+				w := randSlice(r, p.KH*p.KW*p.C*p.OutC)
+				b := randSlice(r, p.OutC)
+				want := naiveConv(p, x, w, b, ActReLU6)
+				y := alignedSlice(len(want))
+				Conv2D(p, x, w, b, ActReLU6, y)
+				requireClose(t, want, y, p.KH*p.KW*p.C, fmt.Sprintf("%s stream %+v", v.name, p))
+			}
+		})
 	}
 }

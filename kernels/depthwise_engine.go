@@ -86,7 +86,7 @@ func depthwiseBackwardInput(p DepthwiseParams, dy, w, dx []float32) {
 	ph, pw := 2*p.DilationH, 2*p.DilationW
 	if !depthwiseFast(p) || p.StrideH != 1 || p.StrideW != 1 ||
 		p.PadTop > ph || p.PadBottom > ph || p.PadLeft > pw || p.PadRight > pw {
-		if currentConvKernel().asm != nil && p.Multiplier == 1 && p.C%8 == 0 && p.KH*p.KW <= 64 {
+		if convAsmOK && active != Generic && p.Multiplier == 1 && p.C%8 == 0 && p.KH*p.KW <= 64 {
 			depthwiseBackwardInputTaps(p, dy, w, dx)
 			return
 		}

@@ -18,10 +18,11 @@ const unroll = 4 // k steps per loop iteration
 
 // Epilogue flags, shared with kernels/conv_engine.go.
 const (
-	flagAccumulate = 1 // add the tile already in c
-	flagBias       = 2 // add bias[j]
-	flagReLU       = 4 // max(., 0)
-	flagReLU6      = 8 // min(max(., 0), 6)
+	flagAccumulate = 1  // add the tile already in c
+	flagBias       = 2  // add bias[j]
+	flagReLU       = 4  // max(., 0)
+	flagReLU6      = 8  // min(max(., 0), 6)
+	flagStream     = 16 // store with non-temporal hints (c and ldc aligned to the vector size)
 )
 
 // six is the float32 constant 6 (the ReLU6 cap); zero and six8 are eight
@@ -33,6 +34,7 @@ func main() {
 	six = ConstData("six", U32(0x40c00000)) // float32 6 (avo writes F32(6) as the integer 6)
 	convKernel("convKernel6x16", 6, 8, YMM)
 	convKernel("convKernel8x32", 8, 16, ZMM)
+	storeFence()
 	zero = GLOBL("zero8x32", RODATA|NOPTR)
 	for i := 0; i < 8; i++ {
 		DATA(4*i, U32(0))
@@ -66,7 +68,8 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual) {
 		fmt.Sprintf("%s computes the %dx%d tile at c (row stride ldc floats):", name, mr, nr),
 		fmt.Sprintf("t[i][j] = sum over segments s < nseg and p < seglen of a[s*%d+i][p] * b[(s*seglen+p)*ldb+j],", mr),
 		"then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),",
-		"act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.",
+		"act = max(.,0) if flags&4, min(max(.,0),6) if flags&8; flags&16 stores with non-temporal hints",
+		"(each row of c aligned to the vector size; the caller runs storeFence before the output is read).",
 	)
 	Pragma("noescape")
 	nseg := Load(Param("nseg"), GP64())
@@ -181,6 +184,8 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual) {
 	}
 
 	Label("store")
+	TESTQ(U32(flagStream), flags)
+	JNE(LabelRef("stream"))
 	for i := 0; i < mr; i++ {
 		VMOVUPS(acc[2*i], Mem{Base: c})
 		VMOVUPS(acc[2*i+1], Mem{Base: c, Disp: vb})
@@ -189,6 +194,27 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual) {
 		}
 	}
 	VZEROUPPER()
+	RET()
+
+	Comment("Non-temporal stores: the output bypasses the caches (the caller fences).")
+	Label("stream")
+	for i := 0; i < mr; i++ {
+		VMOVNTPS(acc[2*i], Mem{Base: c})
+		VMOVNTPS(acc[2*i+1], Mem{Base: c, Disp: vb})
+		if i < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// storeFence emits storeFence, an SFENCE that orders the non-temporal stores
+// of the conv kernels before the stores that follow.
+func storeFence() {
+	TEXT("storeFence", NOSPLIT, "func()")
+	Doc("storeFence orders earlier non-temporal stores before later stores (SFENCE).")
+	SFENCE()
 	RET()
 }
 
