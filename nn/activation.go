@@ -52,10 +52,12 @@ func (a activation) apply(y []float32, cols int) {
 	case actReLU6:
 		kernels.ReLU6(y, y)
 	case actSigmoid:
+		// TODO(kernels): a Sigmoid kernel (vectorised, threaded); plain Go until then.
 		for i, v := range y {
 			y[i] = sigmoid(v)
 		}
 	case actTanh:
+		// TODO(kernels): a Tanh kernel; plain Go until then.
 		for i, v := range y {
 			y[i] = float32(math.Tanh(float64(v)))
 		}
@@ -84,6 +86,7 @@ func (a activation) backward(y, dy, dpre []float32, cols int) {
 	case actReLU6:
 		kernels.ReLU6Backward(y, dy, dpre)
 	case actSigmoid:
+		// TODO(kernels): SigmoidBackward and TanhBackward kernels.
 		for i, v := range y {
 			dpre[i] = dy[i] * v * (1 - v)
 		}

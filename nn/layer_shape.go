@@ -105,6 +105,9 @@ func (l *Dropout) build(in [][]int) ([]int, error) {
 
 type dropoutState struct{ mask []float32 }
 
+// TODO(kernels): Dropout's mask and scaling, Concatenate's and Flatten's
+// copies are plain Go (memory-bound, single-threaded).
+
 func (l *Dropout) forward(c *call) {
 	if !c.training || l.rate == 0 {
 		copy(c.y.Data, c.x[0].Data)

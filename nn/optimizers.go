@@ -193,6 +193,9 @@ func NewAdam(cfg AdamConfig) *Adam {
 	return &Adam{optimizerBase{opts: cfg.OptimizerOptions}, cfg}
 }
 
+// Update applies one Adam step. TODO(kernels): a fused, threaded Adam
+// update kernel; this loop is plain Go, cheap next to a backbone but
+// single-threaded for large heads (VGG's fc1 has 103M weights).
 func (o *Adam) Update(vars []*Variable) {
 	live := o.prepare(vars)
 	t := float64(o.iterations)
