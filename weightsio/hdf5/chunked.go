@@ -166,8 +166,20 @@ func (g *chunkGrid) copyChunk(out, data []byte, off []uint64) {
 
 // readChunk reads one chunk and undoes its filters.
 func (d *Dataset) readChunk(ref chunkRef, g *chunkGrid) ([]byte, error) {
-	if ref.size > uint64(d.f.size) {
-		return nil, errf("chunk of %d bytes in a %d-byte file", ref.size, d.f.size)
+	filtered := false
+	for i := range d.filters {
+		filtered = filtered || i >= 32 || ref.mask&(1<<uint(i)) == 0
+	}
+	// Bound what one chunk may read from the file, so that an index pointing
+	// many chunks at one large block cannot multiply the work: unfiltered
+	// chunks are exactly chunkBytes, filtered ones a little more at most.
+	switch {
+	case !filtered && ref.size < g.chunkBytes:
+		return nil, errf("unfiltered chunk of %d bytes, want %d", ref.size, g.chunkBytes)
+	case !filtered:
+		ref.size = g.chunkBytes
+	case ref.size > g.chunkBytes+g.chunkBytes/2+64:
+		return nil, errf("filtered chunk of %d bytes for %d bytes of data", ref.size, g.chunkBytes)
 	}
 	data, err := d.f.readAt(ref.addr, ref.size, "chunk")
 	if err != nil {

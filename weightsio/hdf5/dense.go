@@ -60,7 +60,7 @@ func (f *File) denseAttributes(b []byte, owner string) ([]*Attribute, error) {
 // its name index, a v2 B-tree of type 5 (links: hash, heap ID) or 8
 // (attributes: heap ID, flags, creation order, hash).
 func (f *File) denseRecords(heapAddr, indexAddr uint64, wantType uint8, fn func([]byte) error) error {
-	heap, err := f.readFractalHeap(heapAddr)
+	heap, err := f.fractalHeap(heapAddr)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ type File struct {
 	headers map[uint64]*objectHeader
 	gheaps  map[uint64]*globalHeap
 	links   map[uint64][]Link // by group header address, sorted by name
+	// Heaps shared by many objects are decoded once.
+	localHeaps   map[uint64][]byte
+	fractalHeaps map[uint64]*fractalHeap
 }
 
 // Open opens the HDF5 file at path.
@@ -65,6 +68,9 @@ func NewFile(r io.ReaderAt, size int64, name string) (*File, error) {
 		headers: map[uint64]*objectHeader{},
 		gheaps:  map[uint64]*globalHeap{},
 		links:   map[uint64][]Link{},
+
+		localHeaps:   map[uint64][]byte{},
+		fractalHeaps: map[uint64]*fractalHeap{},
 	}
 	if err := f.readSuperblock(); err != nil {
 		return nil, f.wrap("", err)

@@ -25,6 +25,24 @@ type heapBlock struct {
 	data   []byte // the whole block, header included
 }
 
+// fractalHeap returns the (cached) fractal heap at addr.
+func (f *File) fractalHeap(addr uint64) (*fractalHeap, error) {
+	f.mu.Lock()
+	h, ok := f.fractalHeaps[addr]
+	f.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	h, err := f.readFractalHeap(addr)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.fractalHeaps[addr] = h
+	f.mu.Unlock()
+	return h, nil
+}
+
 func (f *File) readFractalHeap(addr uint64) (*fractalHeap, error) {
 	size := uint64(4 + 1 + 2 + 2 + 1 + 4 + 12*8 + 2 + 2 + 2 + 2 + 8 + 8 + 4 + 8 + 8 + 4)
 	if avail := uint64(f.size) - min(uint64(f.size), f.base+addr); size > avail {

@@ -148,6 +148,23 @@ func (f *File) symbolNode(addr uint64, heap []byte, links *[]Link) error {
 
 // localHeap returns the data segment of the local heap at addr.
 func (f *File) localHeap(addr uint64) ([]byte, error) {
+	f.mu.Lock()
+	data, ok := f.localHeaps[addr]
+	f.mu.Unlock()
+	if ok {
+		return data, nil
+	}
+	data, err := f.readLocalHeap(addr)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.localHeaps[addr] = data
+	f.mu.Unlock()
+	return data, nil
+}
+
+func (f *File) readLocalHeap(addr uint64) ([]byte, error) {
 	head, err := f.readAt(addr, uint64(8+2*f.sizeLen+f.sizeOff), "local heap")
 	if err != nil {
 		return nil, err
