@@ -1,0 +1,175 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/keelml/keel/bench"
+	"github.com/keelml/keel/nn"
+	"github.com/keelml/keel/zoo"
+)
+
+func init() {
+	registerBench(benchCommand{name: "models", summary: "forward latency of the zoo's full classifiers at 224x224", run: runBenchModels})
+	registerBench(benchCommand{name: "train", summary: "one transfer-learning training step (forward, backward, Adam) at 224x224", run: runBenchTrain})
+}
+
+// benchModelNames are the classifiers the reference runtimes ran.
+var benchModelNames = []string{"vgg16", "vgg19", "resnet50", "mobilenet", "mobilenet_v2"}
+
+// modelList is the --model flag: one name, a comma-separated list, or all.
+func modelList(flagValue string, all []string) ([]string, error) {
+	if flagValue == "" {
+		return all, nil
+	}
+	names := strings.Split(flagValue, ",")
+	for _, n := range names {
+		known := false
+		for _, z := range zoo.Names() {
+			known = known || z == n
+		}
+		if !known {
+			return nil, fmt.Errorf("--model: unknown model %q (have %s)", n, strings.Join(zoo.Names(), ", "))
+		}
+	}
+	return names, nil
+}
+
+func randomTensor(r *rand.Rand, lo, hi float32, shape ...int) *nn.Tensor {
+	t := nn.NewTensor(shape...)
+	for i := range t.Data {
+		t.Data[i] = lo + (hi-lo)*r.Float32()
+	}
+	return t
+}
+
+func runBenchModels(args []string) error {
+	fs := flag.NewFlagSet("bench models", flag.ContinueOnError)
+	bf := addBenchFlags(fs)
+	modelFlag := fs.String("model", "", "models, comma-separated (default: "+strings.Join(benchModelNames, ",")+")")
+	batch := fs.Int("batch", 1, "images per forward pass")
+	samples := fs.Int("samples", 5, "timed samples (the median is reported)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	names, err := modelList(*modelFlag, benchModelNames)
+	if err != nil {
+		return err
+	}
+	w := bf.writer()
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, name := range names {
+		m, err := zoo.New(name, zoo.Options{IncludeTop: true, InputShape: []int{224, 224, 3}})
+		if err != nil {
+			return err
+		}
+		flops := 2 * float64(zoo.MACs(m)) * float64(*batch)
+		// Preprocessed inputs are centred values of a few tens.
+		x := randomTensor(r, -120, 130, *batch, 224, 224, 3)
+		for _, t := range bf.threadCounts() {
+			peak := bench.PeakGFLOPS(t)
+			progress("models: %s batch %d, %d threads", name, *batch, t)
+			var runErr error
+			var secs float64
+			_ = withThreads(t, func() error {
+				secs = bench.Median(bench.Options{Samples: *samples}, func() {
+					if _, err := m.Run(x); err != nil && runErr == nil {
+						runErr = err
+					}
+				})
+				return nil
+			})
+			if runErr != nil {
+				return fmt.Errorf("%s: %w", name, runErr)
+			}
+			rec := bench.Record{Bench: "models", Name: name, Threads: t, Batch: *batch, Seconds: secs,
+				GFLOPS: flops / secs / 1e9, PeakGFLOPS: peak, Extra: map[string]any{"model": name}}
+			if err := w.Write(rec); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func runBenchTrain(args []string) error {
+	fs := flag.NewFlagSet("bench train", flag.ContinueOnError)
+	bf := addBenchFlags(fs)
+	modelFlag := fs.String("model", "", "models, comma-separated (default: mobilenet,mobilenet_v2,resnet50,vgg16)")
+	regime := fs.String("regime", "frozen", "frozen (backbone frozen, head trained) or full (everything trained)")
+	batch := fs.Int("batch", 16, "images per step")
+	samples := fs.Int("samples", 3, "timed steps (the median is reported)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *regime != "frozen" && *regime != "full" {
+		return fmt.Errorf("%w: --regime must be frozen or full, not %q", errUsage, *regime)
+	}
+	names, err := modelList(*modelFlag, []string{"mobilenet", "mobilenet_v2", "resnet50", "vgg16"})
+	if err != nil {
+		return err
+	}
+	w := bf.writer()
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, name := range names {
+		m, err := transferModel(name, *regime == "frozen")
+		if err != nil {
+			return err
+		}
+		x := randomTensor(r, -1, 1, *batch, 224, 224, 3)
+		y := nn.NewTensor(*batch, 2)
+		for i := 0; i < *batch; i++ {
+			y.Data[i*2+i%2] = 1
+		}
+		for _, t := range bf.threadCounts() {
+			peak := bench.PeakGFLOPS(t)
+			progress("train: %s %s batch %d, %d threads", name, *regime, *batch, t)
+			var stepErr error
+			var secs float64
+			_ = withThreads(t, func() error {
+				secs = bench.Median(bench.Options{Samples: *samples, MinSample: 1}, func() {
+					if _, err := m.TrainStep(x, y); err != nil && stepErr == nil {
+						stepErr = err
+					}
+				})
+				return nil
+			})
+			if stepErr != nil {
+				return fmt.Errorf("%s: %w", name, stepErr)
+			}
+			rec := bench.Record{Bench: "train", Name: name + "/" + *regime, Threads: t, Batch: *batch, Seconds: secs,
+				PeakGFLOPS: peak, Extra: map[string]any{"model": name, "regime": *regime}}
+			if err := w.Write(rec); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// transferModel is the benchmark's transfer-learning model: the backbone at
+// 224x224 without its top, GlobalAveragePooling (Flatten for VGG), Dense(100,
+// relu), Dense(2, softmax), compiled with Adam and categorical crossentropy.
+func transferModel(name string, frozen bool) (*nn.Model, error) {
+	base, err := zoo.New(name, zoo.Options{InputShape: []int{224, 224, 3}})
+	if err != nil {
+		return nil, err
+	}
+	base.SetTrainable(!frozen)
+	x := base.Output()
+	if strings.HasPrefix(name, "vgg") {
+		x = nn.NewFlatten().Apply(x)
+	} else {
+		x = nn.NewGlobalAveragePooling2D().Apply(x)
+	}
+	x = nn.NewDense(100, nn.WithActivation("relu")).Apply(x)
+	x = nn.NewDense(2, nn.WithActivation("softmax")).Apply(x)
+	m, err := nn.NewModel(base.Inputs(), []*nn.Node{x})
+	if err != nil {
+		return nil, err
+	}
+	m.Compile(nn.NewAdam(nn.AdamConfig{}), nn.CategoricalCrossentropy{})
+	return m, nil
+}
