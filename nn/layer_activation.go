@@ -111,8 +111,13 @@ func (l *ReLU) build(in [][]int) ([]int, error) {
 	return append([]int(nil), in[0]...), nil
 }
 
+// The plain ReLU and ReLU6 forms (MobileNet's) take the faster kernels.
 func (l *ReLU) forward(c *call) {
-	kernels.ReLUGeneral(l.q, c.x[0].Data, c.y.Data)
+	if act, ok := l.kernelActivation(); ok {
+		kernels.Activate(act, c.x[0].Data, c.y.Data)
+	} else {
+		kernels.ReLUGeneral(l.q, c.x[0].Data, c.y.Data)
+	}
 	c.forwardKernel(0)
 }
 
@@ -120,6 +125,10 @@ func (l *ReLU) backward(c *call) {
 	if c.dx[0] == nil {
 		return
 	}
-	kernels.ReLUGeneralBackward(l.q, c.x[0].Data, c.dy.Data, c.dx[0].Data)
+	if act, ok := l.kernelActivation(); ok {
+		kernels.ActivateBackward(act, c.x[0].Data, c.dy.Data, c.dx[0].Data)
+	} else {
+		kernels.ReLUGeneralBackward(l.q, c.x[0].Data, c.dy.Data, c.dx[0].Data)
+	}
 	c.backwardKernel(0)
 }
