@@ -7,9 +7,10 @@ import (
 	"image"
 	"image/color"
 	_ "image/gif" // registers the format with image.Decode
-	_ "image/jpeg"
 	_ "image/png"
 	"os"
+
+	"github.com/keelml/keel/imagedata/internal/jpeg"
 
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/webp"
@@ -43,7 +44,13 @@ func decodeImage(data []byte) (m image.Image, format string, err error) {
 			m, err = nil, fmt.Errorf("decoder panic on malformed data: %v", r)
 		}
 	}()
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	isJPEG := bytes.HasPrefix(data, []byte("\xff\xd8"))
+	var cfg image.Config
+	if isJPEG {
+		cfg, err = jpeg.DecodeConfig(bytes.NewReader(data))
+	} else {
+		cfg, _, err = image.DecodeConfig(bytes.NewReader(data))
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -53,7 +60,13 @@ func decodeImage(data []byte) (m image.Image, format string, err error) {
 	if int64(cfg.Width)*int64(cfg.Height) > int64(MaxPixels) {
 		return nil, "", fmt.Errorf("%w: %dx%d pixels, limit %d", ErrTooLarge, cfg.Width, cfg.Height, MaxPixels)
 	}
-	m, format, err = image.Decode(bytes.NewReader(data))
+	if isJPEG {
+		// Not image/jpeg: this copy runs libjpeg's IDCT, so samples equal PIL's.
+		format = "jpeg"
+		m, err = jpeg.Decode(bytes.NewReader(data))
+	} else {
+		m, format, err = image.Decode(bytes.NewReader(data))
+	}
 	if err != nil {
 		return nil, "", err
 	}

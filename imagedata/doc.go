@@ -11,9 +11,10 @@
 // Decoding reads JPEG, PNG, GIF, BMP and WebP and converts every mode to RGB as
 // PIL's convert('RGB') does: alpha dropped (not composited), palette colours
 // looked up (a GIF's transparent entry keeps its stored colour), 16-bit grey
-// clipped, JPEG chroma upsampled with libjpeg's "fancy" filter and converted
-// with libjpeg's tables. Lossless formats match PIL exactly; JPEG differs by a
-// few levels on a few percent of values because Go's IDCT is not libjpeg's.
+// clipped. JPEG goes through a copy of Go's decoder with libjpeg's islow IDCT
+// (internal/jpeg), then libjpeg's "fancy" chroma upsampling and colour tables,
+// so JPEG, like the lossless formats, matches PIL bit for bit; lossy WebP is
+// within a few levels.
 //
 // ResizePIL is PIL's Image.resize (what load_img calls): nearest by default,
 // and bilinear, bicubic, box, hamming and lanczos with PIL's fixed-point

@@ -8,6 +8,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	ourjpeg "github.com/keelml/keel/imagedata/internal/jpeg"
 )
 
 // benchJPEG is a photo-like 500x375 JPEG, the size `keel bench data` uses.
@@ -116,5 +118,14 @@ func BenchmarkStageYCbCrToRGB(b *testing.B) {
 	dst := NewImage(500, 375)
 	for b.Loop() {
 		toRGB(m, "jpeg", dst)
+	}
+}
+
+func BenchmarkStageOurJPEGOnly(b *testing.B) {
+	data := benchJPEG(b)
+	for b.Loop() {
+		if _, err := ourjpeg.Decode(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
