@@ -10,7 +10,7 @@ import (
 // Option sets one of a layer's Keras arguments: WithName("conv1"),
 // WithStrides(2), WithPadding("same"), ... A layer given an option it does not
 // take reports it as an error when applied.
-type Option func(*settings)
+type Option struct{ apply func(*settings) }
 
 // settings collects every option; each constructor reads the ones it takes.
 type settings struct {
@@ -45,82 +45,92 @@ func (s *settings) mark(key string) {
 
 // WithName names the layer (Keras' name=); without it the layer gets an
 // automatic Keras name such as "dense_1".
-func WithName(name string) Option { return func(s *settings) { s.mark("name"); s.name = name } }
+func WithName(name string) Option { return Option{func(s *settings) { s.mark("name"); s.name = name }} }
 
 // WithScope counts the automatic names in scope instead of the package's
 // default scope.
 func WithScope(scope *NameScope) Option {
-	return func(s *settings) { s.mark("scope"); s.scope = scope }
+	return Option{func(s *settings) { s.mark("scope"); s.scope = scope }}
 }
 
 // WithTrainable sets the layer's trainable flag (Keras' trainable=).
 func WithTrainable(t bool) Option {
-	return func(s *settings) { s.mark("trainable"); s.trainable = t }
+	return Option{func(s *settings) { s.mark("trainable"); s.trainable = t }}
 }
 
 // WithStrides sets strides: one value for both dimensions, or height and width.
 func WithStrides(st ...int) Option {
-	return func(s *settings) { s.mark("strides"); s.strides = pair(st) }
+	return Option{func(s *settings) { s.mark("strides"); s.strides = pair(st) }}
 }
 
 // WithPadding sets "valid" or "same" (TensorFlow's rules).
 func WithPadding(p string) Option {
-	return func(s *settings) { s.mark("padding"); s.padding = strings.ToLower(p) }
+	return Option{func(s *settings) { s.mark("padding"); s.padding = strings.ToLower(p) }}
 }
 
 // WithActivation sets the activation applied to the layer's output: linear,
 // relu, relu6, sigmoid, tanh or softmax.
 func WithActivation(a string) Option {
-	return func(s *settings) { s.mark("activation"); s.activation = a }
+	return Option{func(s *settings) { s.mark("activation"); s.activation = a }}
 }
 
 // WithUseBias says whether the layer adds a bias (Keras' use_bias, default true).
-func WithUseBias(b bool) Option { return func(s *settings) { s.mark("use_bias"); s.useBias = b } }
+func WithUseBias(b bool) Option {
+	return Option{func(s *settings) { s.mark("use_bias"); s.useBias = b }}
+}
 
 // WithDilationRate sets the dilation: one value, or height and width.
 func WithDilationRate(d ...int) Option {
-	return func(s *settings) { s.mark("dilation_rate"); s.dilation = pair(d) }
+	return Option{func(s *settings) { s.mark("dilation_rate"); s.dilation = pair(d) }}
 }
 
 // WithDepthMultiplier sets DepthwiseConv2D's and SeparableConv2D's depth multiplier.
 func WithDepthMultiplier(m int) Option {
-	return func(s *settings) { s.mark("depth_multiplier"); s.depthMult = m }
+	return Option{func(s *settings) { s.mark("depth_multiplier"); s.depthMult = m }}
 }
 
 // WithMomentum sets BatchNormalization's momentum (default 0.99).
-func WithMomentum(m float64) Option { return func(s *settings) { s.mark("momentum"); s.momentum = m } }
+func WithMomentum(m float64) Option {
+	return Option{func(s *settings) { s.mark("momentum"); s.momentum = m }}
+}
 
 // WithEpsilon sets BatchNormalization's epsilon (default 1e-3).
-func WithEpsilon(e float64) Option { return func(s *settings) { s.mark("epsilon"); s.epsilon = e } }
+func WithEpsilon(e float64) Option {
+	return Option{func(s *settings) { s.mark("epsilon"); s.epsilon = e }}
+}
 
 // WithAxis sets the axis of BatchNormalization (only the last is supported:
 // -1, or 3 for images) or of Concatenate (default -1).
-func WithAxis(a int) Option { return func(s *settings) { s.mark("axis"); s.axis = a } }
+func WithAxis(a int) Option { return Option{func(s *settings) { s.mark("axis"); s.axis = a }} }
 
 // WithCenter says whether BatchNormalization has beta (default true).
-func WithCenter(c bool) Option { return func(s *settings) { s.mark("center"); s.center = c } }
+func WithCenter(c bool) Option { return Option{func(s *settings) { s.mark("center"); s.center = c }} }
 
 // WithScale says whether BatchNormalization has gamma (default true).
-func WithScale(c bool) Option { return func(s *settings) { s.mark("scale"); s.scale = c } }
+func WithScale(c bool) Option { return Option{func(s *settings) { s.mark("scale"); s.scale = c }} }
 
 // WithKeepDims keeps the pooled spatial dimensions as 1x1 (global pooling).
-func WithKeepDims(k bool) Option { return func(s *settings) { s.mark("keepdims"); s.keepDims = k } }
+func WithKeepDims(k bool) Option {
+	return Option{func(s *settings) { s.mark("keepdims"); s.keepDims = k }}
+}
 
 // WithMaxValue caps ReLU (Keras' max_value; default none).
-func WithMaxValue(v float64) Option { return func(s *settings) { s.mark("max_value"); s.maxValue = v } }
+func WithMaxValue(v float64) Option {
+	return Option{func(s *settings) { s.mark("max_value"); s.maxValue = v }}
+}
 
 // WithNegativeSlope sets ReLU's slope below the threshold (default 0).
 func WithNegativeSlope(v float64) Option {
-	return func(s *settings) { s.mark("negative_slope"); s.negSlope = v }
+	return Option{func(s *settings) { s.mark("negative_slope"); s.negSlope = v }}
 }
 
 // WithThreshold sets ReLU's threshold (default 0).
 func WithThreshold(v float64) Option {
-	return func(s *settings) { s.mark("threshold"); s.threshold = v }
+	return Option{func(s *settings) { s.mark("threshold"); s.threshold = v }}
 }
 
 // WithSeed seeds Dropout's mask.
-func WithSeed(seed uint64) Option { return func(s *settings) { s.mark("seed"); s.seed = seed } }
+func WithSeed(seed uint64) Option { return Option{func(s *settings) { s.mark("seed"); s.seed = seed }} }
 
 func pair(v []int) [2]int {
 	switch len(v) {
@@ -142,8 +152,8 @@ func collect(class string, opts []Option, allowed ...string) (*settings, error) 
 		maxValue: math.Inf(1),
 	}
 	for _, o := range opts {
-		if o != nil {
-			o(s)
+		if o.apply != nil {
+			o.apply(s)
 		}
 	}
 	ok := map[string]bool{"name": true, "scope": true, "trainable": true}
