@@ -72,3 +72,24 @@ func TestTopFileIntoNoTopModel(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, notices.String(), "conv_preds")
 }
+
+// "resnet50" builds the graph whose names the weight file uses.
+func TestResNet50PicksGraphFromFile(t *testing.T) {
+	for _, c := range []struct {
+		file   string
+		legacy bool
+	}{{"resnet50_legacy_names.h5", true}, {"resnet50_current_names.h5", false}} {
+		legacy, err := usesLegacyResNetNames(testenv.Testdata(t, "zoo", c.file))
+		require.NoError(t, err)
+		require.Equal(t, c.legacy, legacy, c.file)
+	}
+	_, err := usesLegacyResNetNames(testenv.Testdata(t, "h5", "mobilenet_2_5_224_tf_no_top.h5"))
+	require.ErrorContains(t, err, "no ResNet50 layers")
+
+	// The picked graph is really the one built (its weights then do not fit
+	// these toy files, which is the error reported).
+	_, err = New("resnet50", Options{InputShape: []int{32, 32, 3}, Weights: testenv.Testdata(t, "zoo", "resnet50_legacy_names.h5"), Notices: &bytes.Buffer{}})
+	require.ErrorContains(t, err, "res2a_branch2a")
+	_, err = New("resnet50", Options{InputShape: []int{32, 32, 3}, Weights: testenv.Testdata(t, "zoo", "resnet50_current_names.h5"), Notices: &bytes.Buffer{}})
+	require.ErrorContains(t, err, "conv2_block1_1_conv")
+}
