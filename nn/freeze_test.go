@@ -181,3 +181,38 @@ func TestFrozenBackboneFLOPs(t *testing.T) {
 		t.Errorf("frozen step kept %d values, want only the head's input and output (%d)", zk, 4*6+4*3)
 	}
 }
+
+// TestFrozenBackboneReusesBuffers checks that the frozen part of a training
+// step runs as inference does: its values share a few buffers instead of
+// one each.
+func TestFrozenBackboneReusesBuffers(t *testing.T) {
+	sc := NewNameScope()
+	in := Input([]int{8, 8, 4}, WithScope(sc))
+	x := in
+	for range 8 {
+		x = NewConv2D(4, 3, 3, WithPadding("same"), WithActivation("relu"), WithScope(sc), WithTrainable(false)).Apply(x)
+	}
+	x = NewDense(2, WithActivation("softmax"), WithScope(sc)).Apply(NewGlobalAveragePooling2D(WithScope(sc)).Apply(x))
+	m, err := NewModel([]*Node{in}, []*Node{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Compile(NewSGD(SGDConfig{}), CategoricalCrossentropy{})
+	xb := randomTensor("x", 1, 2, 8, 8, 4)
+	y, _ := TensorOf([]float32{1, 0, 0, 1}, 2, 2)
+	if _, err := m.TrainStep(xb, y); err != nil {
+		t.Fatal(err)
+	}
+	p := m.plans[planKey{training: true, batch: 2}]
+	buffers := map[*float32]bool{}
+	for _, s := range p.steps {
+		if _, ok := s.layer.(*Conv2D); ok {
+			buffers[&p.slots[s.out].val.Data[0]] = true
+		}
+	}
+	// Two alternate along the chain; the last conv's output is kept for the
+	// head's backward.
+	if len(buffers) > 3 {
+		t.Errorf("8 frozen convolutions wrote %d distinct buffers", len(buffers))
+	}
+}
