@@ -25,26 +25,26 @@ func convKernel8x32(nseg int, seglen int, a **float32, b *float32, ldb int, c *f
 // storeFence orders earlier non-temporal stores before later stores (SFENCE).
 func storeFence()
 
-// depthwise3x3Row computes, for i < count and channels j < c (a multiple of 8):
-// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[(kh*3+kw)*c+j]),
-// act: none.
+// depthwise3x3Packed computes, for i < count and channels j < c (a multiple of 8):
+// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),
+// with w and bias packed by packDepthwise3x3 into wp; act: none.
 //
 //go:noescape
-func depthwise3x3Row(rows **float32, w *float32, bias *float32, out *float32, count int, c int, xs int, xd int)
+func depthwise3x3Packed(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
 
-// depthwise3x3RowReLU computes, for i < count and channels j < c (a multiple of 8):
-// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[(kh*3+kw)*c+j]),
-// act: relu.
+// depthwise3x3PackedReLU computes, for i < count and channels j < c (a multiple of 8):
+// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),
+// with w and bias packed by packDepthwise3x3 into wp; act: relu.
 //
 //go:noescape
-func depthwise3x3RowReLU(rows **float32, w *float32, bias *float32, out *float32, count int, c int, xs int, xd int)
+func depthwise3x3PackedReLU(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
 
-// depthwise3x3RowReLU6 computes, for i < count and channels j < c (a multiple of 8):
-// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[(kh*3+kw)*c+j]),
-// act: relu6.
+// depthwise3x3PackedReLU6 computes, for i < count and channels j < c (a multiple of 8):
+// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),
+// with w and bias packed by packDepthwise3x3 into wp; act: relu6.
 //
 //go:noescape
-func depthwise3x3RowReLU6(rows **float32, w *float32, bias *float32, out *float32, count int, c int, xs int, xd int)
+func depthwise3x3PackedReLU6(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
 
 // depthwise3x3RowGrad adds, for taps kh, kw < 3 and channels j < c (a multiple of 8):
 // dw[(kh*3+kw)*c+j] += sum over i < count of rows[kh][i*xs+kw*xd+j] * dy[i*c+j].
@@ -52,10 +52,16 @@ func depthwise3x3RowReLU6(rows **float32, w *float32, bias *float32, out *float3
 //go:noescape
 func depthwise3x3RowGrad(rows **float32, dy *float32, dw *float32, count int, c int, xs int, xd int)
 
-// depthwiseTaps sets out[j] = bias[j] + sum over i < n of xs[i][j] * ws[i][j], for j < c (a multiple of 8).
+// depthwiseTapsAct sets out[j] = act(bias[j] + sum over i < n of xs[i][j] * ws[i][j]), for j < c (a multiple of 8);
+// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.
 //
 //go:noescape
-func depthwiseTaps(xs **float32, ws **float32, n int, c int, bias *float32, out *float32)
+func depthwiseTapsAct(xs **float32, ws **float32, n int, c int, bias *float32, out *float32, flags int)
+
+// depthwiseTapsGrad adds xs[i][j] * dy[j] to accs[i][j] for i < n and j < c (a multiple of 8).
+//
+//go:noescape
+func depthwiseTapsGrad(xs **float32, accs **float32, n int, c int, dy *float32)
 
 // poolMaxRows sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
 //

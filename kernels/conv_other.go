@@ -13,18 +13,6 @@ func convKernel8x32(nseg, seglen int, a **float32, b *float32, ldb int, c *float
 	panic("kernels: AVX-512 conv kernel called in a build without it")
 }
 
-func depthwise3x3Row(rows **float32, w, bias, out *float32, count, c, xs, xd int) {
-	panic("kernels: AVX2 depthwise kernel called in a build without it")
-}
-
-func depthwise3x3RowReLU(rows **float32, w, bias, out *float32, count, c, xs, xd int) {
-	panic("kernels: AVX2 depthwise kernel called in a build without it")
-}
-
-func depthwise3x3RowReLU6(rows **float32, w, bias, out *float32, count, c, xs, xd int) {
-	panic("kernels: AVX2 depthwise kernel called in a build without it")
-}
-
 func depthwise3x3RowGrad(rows **float32, dy, dw *float32, count, c, xs, xd int) {
 	panic("kernels: AVX2 depthwise kernel called in a build without it")
 }
@@ -37,8 +25,3 @@ func poolSumRows(rows **float32, n, c int, scale float32, out *float32) {
 	panic("kernels: AVX2 pooling kernel called in a build without it")
 }
 
-func depthwiseTaps(xs, ws **float32, n, c int, bias, out *float32) {
-	panic("kernels: AVX2 depthwise kernel called in a build without it")
-}
-
-func storeFence() {}

@@ -8,9 +8,38 @@ package kernels
 // convolution of dy with the flipped filter; at other strides, and for other
 // shapes, the generic loops run.
 
+// dwAsm says whether the amd64 depthwise kernels run now.
+func dwAsm() bool { return convAsmOK && currentConvKernel().asm != nil }
+
 // depthwiseFast says whether p can take the assembly path now.
 func depthwiseFast(p DepthwiseParams) bool {
-	return currentConvKernel().asm != nil && p.Multiplier == 1 && p.KH == 3 && p.KW == 3 && p.C%8 == 0
+	return dwAsm() && p.Multiplier == 1 && p.KH == 3 && p.KW == 3 && p.C%8 == 0
+}
+
+// packDepthwise3x3 lays out 3x3 weights (9 x c) and bias (c, nil for 0) for
+// depthwise3x3Packed: per block of 32 channels, then per block of 8, the nine
+// taps' values of the block and then its bias.
+func packDepthwise3x3(w, bias []float32, c int, dst []float32) []float32 {
+	dst = grow(dst, 10*c)
+	o := 0
+	for c0 := 0; c0 < c; {
+		bw := 8
+		if c-c0 >= 32 {
+			bw = 32
+		}
+		for t := 0; t < 9; t++ {
+			copy(dst[o:o+bw], w[t*c+c0:t*c+c0+bw])
+			o += bw
+		}
+		if bias != nil {
+			copy(dst[o:o+bw], bias[c0:c0+bw])
+		} else {
+			clear(dst[o : o+bw])
+		}
+		o += bw
+		c0 += bw
+	}
+	return dst
 }
 
 // dwInterior returns the output columns [lo, hi) whose three taps lie inside
@@ -62,31 +91,94 @@ func depthwiseForward(p DepthwiseParams, x, w, bias []float32, act Activation, y
 	if b == nil {
 		b = zrow[:p.C]
 	}
-	kern := depthwise3x3Row
+	kern := depthwise3x3Packed
 	switch act {
 	case ActReLU:
-		kern = depthwise3x3RowReLU
+		kern = depthwise3x3PackedReLU
 	case ActReLU6:
-		kern = depthwise3x3RowReLU6
+		kern = depthwise3x3PackedReLU6
+	}
+	wbuf := floatPool.Get().(*[]float32)
+	defer floatPool.Put(wbuf)
+	*wbuf = packDepthwise3x3(w, bias, p.C, *wbuf)
+	wp := *wbuf
+	flags := 0
+	switch act {
+	case ActReLU:
+		flags = convReLU
+	case ActReLU6:
+		flags = convReLU6
 	}
 	parallel(p.N*oh, func(t int) {
 		n, r := t/oh, t%oh
-		dwPixelsFwd(p, x, w, bias, act, y, n, r, 0, lo)
+		dwBorderFwd(p, x, w, b, flags, y, n, r, 0, lo)
 		if hi > lo {
 			var rows [3]*float32
 			dwRows(p, x, zrow, n, r, lo, &rows)
 			out := y[((n*oh+r)*ow+lo)*p.C:][:(hi-lo)*p.C]
-			kern(&rows[0], &w[0], &b[0], &out[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
+			kern(&rows[0], &wp[0], &out[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
 		}
-		dwPixelsFwd(p, x, w, bias, act, y, n, r, max(lo, hi), ow)
+		dwBorderFwd(p, x, w, b, flags, y, n, r, max(lo, hi), ow)
 	})
+}
+
+// dwBorderFwd computes output pixels [c0, c1) of row r of image n with the
+// tap kernel (3x3, multiplier 1).
+func dwBorderFwd(p DepthwiseParams, x, w, bias []float32, flags int, y []float32, n, r, c0, c1 int) {
+	oh, ow := p.OutH(), p.OutW()
+	var xs, ws [9]*float32
+	for c := c0; c < c1; c++ {
+		k := 0
+		for kh := 0; kh < 3; kh++ {
+			ih := r*p.StrideH + kh*p.DilationH - p.PadTop
+			if ih < 0 || ih >= p.H {
+				continue
+			}
+			for kw := 0; kw < 3; kw++ {
+				iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
+				if iw < 0 || iw >= p.W {
+					continue
+				}
+				xs[k], ws[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &w[(kh*3+kw)*p.C]
+				k++
+			}
+		}
+		depthwiseTapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &y[((n*oh+r)*ow+c)*p.C], flags)
+	}
+}
+
+// dwBorderGrad adds the weight gradient of output pixels [c0, c1) of row r of
+// image n into acc with the tap kernel (3x3, multiplier 1).
+func dwBorderGrad(p DepthwiseParams, x, dy, acc []float32, n, r, c0, c1 int) {
+	oh, ow := p.OutH(), p.OutW()
+	var xs, as [9]*float32
+	for c := c0; c < c1; c++ {
+		k := 0
+		for kh := 0; kh < 3; kh++ {
+			ih := r*p.StrideH + kh*p.DilationH - p.PadTop
+			if ih < 0 || ih >= p.H {
+				continue
+			}
+			for kw := 0; kw < 3; kw++ {
+				iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
+				if iw < 0 || iw >= p.W {
+					continue
+				}
+				xs[k], as[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &acc[(kh*3+kw)*p.C]
+				k++
+			}
+		}
+		if k > 0 {
+			depthwiseTapsGrad(&xs[0], &as[0], k, p.C, &dy[((n*oh+r)*ow+c)*p.C])
+		}
+	}
 }
 
 func depthwiseBackwardInput(p DepthwiseParams, dy, w, dx []float32) {
 	ph, pw := 2*p.DilationH, 2*p.DilationW
 	if !depthwiseFast(p) || p.StrideH != 1 || p.StrideW != 1 ||
 		p.PadTop > ph || p.PadBottom > ph || p.PadLeft > pw || p.PadRight > pw {
-		if convAsmOK && active != Generic && p.Multiplier == 1 && p.C%8 == 0 && p.KH*p.KW <= 64 {
+		if dwAsm() && p.Multiplier == 1 && p.C%8 == 0 && p.KH*p.KW <= 64 {
 			depthwiseBackwardInputTaps(p, dy, w, dx)
 			return
 		}
@@ -123,20 +215,20 @@ func depthwiseBackwardWeights(p DepthwiseParams, x, dy, dw []float32) {
 	defer floatPool.Put(zbuf)
 	zrow := *zbuf
 	depthwiseWeightsByRows(p, dw, func(acc []float32, n, r int) {
-		dwPixelsGrad(p, x, dy, acc, n, r, 0, lo)
+		dwBorderGrad(p, x, dy, acc, n, r, 0, lo)
 		if hi > lo {
 			var rows [3]*float32
 			dwRows(p, x, zrow, n, r, lo, &rows)
 			g := dy[((n*oh+r)*ow+lo)*p.C:][:(hi-lo)*p.C]
 			depthwise3x3RowGrad(&rows[0], &g[0], &acc[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
 		}
-		dwPixelsGrad(p, x, dy, acc, n, r, max(lo, hi), ow)
+		dwBorderGrad(p, x, dy, acc, n, r, max(lo, hi), ow)
 	})
 }
 
 // depthwiseBackwardInputTaps gathers, for each input pixel, the (dy pixel,
 // filter tap) pairs whose windows cover it and sums their products with the
-// depthwiseTaps kernel (multiplier 1, any filter, stride and dilation).
+// depthwiseTapsAct kernel (multiplier 1, any filter, stride and dilation).
 func depthwiseBackwardInputTaps(p DepthwiseParams, dy, w, dx []float32) {
 	oh, ow := p.OutH(), p.OutW()
 	zbuf := floatPool.Get().(*[]float32)
@@ -170,7 +262,7 @@ func depthwiseBackwardInputTaps(p DepthwiseParams, dy, w, dx []float32) {
 				clear(out)
 				continue
 			}
-			depthwiseTaps(&xs[0], &ws[0], k, p.C, &zero[0], &out[0])
+			depthwiseTapsAct(&xs[0], &ws[0], k, p.C, &zero[0], &out[0], 0)
 		}
 	})
 }

@@ -43,11 +43,12 @@ func main() {
 	for i := 0; i < 8; i++ {
 		DATA(4*i, U32(0x40c00000))
 	}
-	depthwiseForward("depthwise3x3Row", "none")
-	depthwiseForward("depthwise3x3RowReLU", "relu")
-	depthwiseForward("depthwise3x3RowReLU6", "relu6")
+	depthwiseForward("depthwise3x3Packed", "none")
+	depthwiseForward("depthwise3x3PackedReLU", "relu")
+	depthwiseForward("depthwise3x3PackedReLU6", "relu6")
 	depthwiseWeightGrad()
 	depthwiseTaps()
+	depthwiseTapsGrad()
 	poolRows("poolMaxRows", true)
 	poolRows("poolSumRows", false)
 	Generate()
@@ -219,83 +220,102 @@ func storeFence() {
 }
 
 // depthwiseForward emits a 3x3 depthwise convolution over a run of output
-// pixels of one output row, multiplier 1, 8 channels per ymm register. rows
-// holds three pointers (filter rows kh = 0, 1, 2) to the input of the run's
-// first pixel at its first tap; tap (kh, kw) of pixel i is at rows[kh] + i*xs +
-// kw*xd floats. The nine weight vectors and the bias stay in registers while the
-// loop walks the run, one channel block after another.
+// pixels of one output row, multiplier 1. rows holds three pointers (filter
+// rows kh = 0, 1, 2) to the input of the run's first pixel at its first tap;
+// tap (kh, kw) of pixel i is at rows[kh] + i*xs + kw*xd floats. The weights
+// come packed by channel block (packDepthwise3x3): per block of 32 channels,
+// then per block of 8, the nine taps and the bias, so that the loop runs pixel
+// by pixel (the input streams once) with every weight at a fixed offset.
 func depthwiseForward(name, act string) {
-	TEXT(name, NOSPLIT, "func(rows **float32, w, bias, out *float32, count, c, xs, xd int)")
+	TEXT(name, NOSPLIT, "func(rows **float32, wp, out *float32, count, c, xs, xd int)")
 	Doc(
 		fmt.Sprintf("%s computes, for i < count and channels j < c (a multiple of 8):", name),
-		"out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[(kh*3+kw)*c+j]),",
-		fmt.Sprintf("act: %s.", act),
+		"out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),",
+		fmt.Sprintf("with w and bias packed by packDepthwise3x3 into wp; act: %s.", act),
 	)
 	Pragma("noescape")
 	rowsp := Load(Param("rows"), GP64())
-	wp := Load(Param("w"), GP64())
-	bias := Load(Param("bias"), GP64())
-	out := Load(Param("out"), GP64())
-	cb := GP64() // byte offset of the channel block
+	q := []reg.GPVirtual{GP64(), GP64(), GP64()}
+	for k := range q {
+		MOVQ(Mem{Base: rowsp, Disp: 8 * k}, q[k])
+	}
 	cbytes := Load(Param("c"), GP64())
 	SHLQ(U8(2), cbytes)
-	xs := Load(Param("xs"), GP64())
-	SHLQ(U8(2), xs)
+	adv := Load(Param("xs"), GP64()) // bytes from one pixel's end of channels to the next pixel
+	SHLQ(U8(2), adv)
+	SUBQ(cbytes, adv)
 	xd := Load(Param("xd"), GP64())
 	SHLQ(U8(2), xd)
-	XORQ(cb, cb)
-	wv := make([]reg.VecVirtual, 9)
-	for i := range wv {
-		wv[i] = YMM()
-	}
-	bv, acc := YMM(), YMM()
-	r := []reg.GPVirtual{GP64(), GP64(), GP64()}
-	o, i := GP64(), GP64()
+	o := Load(Param("out"), GP64())
+	count := Load(Param("count"), GP64())
+	n32 := GP64()
+	MOVQ(cbytes, n32)
+	SHRQ(U8(7), n32) // blocks of 32 channels (128 bytes)
+	n8 := GP64()
+	MOVQ(cbytes, n8)
+	ANDQ(U8(127), n8)
+	SHRQ(U8(5), n8) // then blocks of 8
+	wb, cnt := GP64(), GP64()
+	acc := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	xv := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
 
-	Label("block")
-	CMPQ(cb, cbytes)
-	JAE(LabelRef("done"))
-	MOVQ(wp, o)
-	ADDQ(cb, o)
-	for t := 0; t < 9; t++ {
-		VMOVUPS(Mem{Base: o}, wv[t])
-		if t < 8 {
-			ADDQ(cbytes, o)
+	block := func(w int) {
+		vb := 32 * w // bytes per tap in this block
+		for v := 0; v < w; v++ {
+			VMOVUPS(Mem{Base: wb, Disp: 9*vb + 32*v}, acc[v])
 		}
+		for k := 0; k < 3; k++ {
+			for kw := 0; kw < 3; kw++ {
+				for v := 0; v < w; v++ {
+					m := Mem{Base: q[k], Disp: 32 * v}
+					if kw > 0 {
+						m = Mem{Base: q[k], Index: xd, Scale: uint8(kw), Disp: 32 * v}
+					}
+					VMOVUPS(m, xv[v])
+					VFMADD231PS(Mem{Base: wb, Disp: (3*k+kw)*vb + 32*v}, xv[v], acc[v])
+				}
+			}
+		}
+		for v := 0; v < w; v++ {
+			switch act {
+			case "relu":
+				VMAXPS(zero, acc[v], acc[v])
+			case "relu6":
+				VMAXPS(zero, acc[v], acc[v])
+				VMINPS(six8, acc[v], acc[v])
+			}
+			VMOVUPS(acc[v], Mem{Base: o, Disp: 32 * v})
+		}
+		for k := range q {
+			ADDQ(U32(vb), q[k])
+		}
+		ADDQ(U32(10*vb), wb)
+		ADDQ(U32(vb), o)
 	}
-	VMOVUPS(Mem{Base: bias, Index: cb, Scale: 1}, bv)
-	for k := 0; k < 3; k++ {
-		MOVQ(Mem{Base: rowsp, Disp: 8 * k}, r[k])
-		ADDQ(cb, r[k])
-	}
-	MOVQ(out, o)
-	ADDQ(cb, o)
-	Load(Param("count"), i)
 
 	Label("pixel")
-	VMOVAPS(bv, acc)
-	for k := 0; k < 3; k++ {
-		VFMADD231PS(Mem{Base: r[k]}, wv[3*k], acc)
-		VFMADD231PS(Mem{Base: r[k], Index: xd, Scale: 1}, wv[3*k+1], acc)
-		VFMADD231PS(Mem{Base: r[k], Index: xd, Scale: 2}, wv[3*k+2], acc)
-		ADDQ(xs, r[k])
+	Load(Param("wp"), wb)
+	MOVQ(n32, cnt)
+	TESTQ(cnt, cnt)
+	JE(LabelRef("tail"))
+	Label("b32")
+	block(4)
+	DECQ(cnt)
+	JNE(LabelRef("b32"))
+	Label("tail")
+	MOVQ(n8, cnt)
+	TESTQ(cnt, cnt)
+	JE(LabelRef("next"))
+	Label("b8")
+	block(1)
+	DECQ(cnt)
+	JNE(LabelRef("b8"))
+	Label("next")
+	for k := range q {
+		ADDQ(adv, q[k])
 	}
-	switch act {
-	case "relu":
-		VMAXPS(zero, acc, acc)
-	case "relu6":
-		VMAXPS(zero, acc, acc)
-		VMINPS(six8, acc, acc)
-	}
-	VMOVUPS(acc, Mem{Base: o})
-	ADDQ(cbytes, o)
-	DECQ(i)
+	DECQ(count)
 	JNE(LabelRef("pixel"))
-
-	ADDQ(U8(32), cb)
-	JMP(LabelRef("block"))
-
-	Label("done")
 	VZEROUPPER()
 	RET()
 }
@@ -448,13 +468,17 @@ func poolRows(name string, isMax bool) {
 	RET()
 }
 
-// depthwiseTaps emits the general depthwise pixel kernel: a sum of n
-// elementwise products of rows given by two pointer tables (input pixels and
-// the matching filter taps), plus a bias. Any filter, stride and dilation, and
-// the input gradient, come down to it.
+// depthwiseTaps emits depthwiseTapsAct, the general depthwise pixel kernel: a
+// sum of n elementwise products of rows given by two pointer tables (input
+// pixels and the matching filter taps), plus a bias, then the activation. Any filter,
+// stride and dilation, the border pixels of the row kernels, and the input
+// gradient come down to it.
 func depthwiseTaps() {
-	TEXT("depthwiseTaps", NOSPLIT, "func(xs, ws **float32, n, c int, bias, out *float32)")
-	Doc("depthwiseTaps sets out[j] = bias[j] + sum over i < n of xs[i][j] * ws[i][j], for j < c (a multiple of 8).")
+	TEXT("depthwiseTapsAct", NOSPLIT, "func(xs, ws **float32, n, c int, bias, out *float32, flags int)")
+	Doc(
+		"depthwiseTapsAct sets out[j] = act(bias[j] + sum over i < n of xs[i][j] * ws[i][j]), for j < c (a multiple of 8);",
+		"act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.",
+	)
 	Pragma("noescape")
 	xs := Load(Param("xs"), GP64())
 	ws := Load(Param("ws"), GP64())
@@ -463,6 +487,7 @@ func depthwiseTaps() {
 	SHLQ(U8(2), cbytes)
 	bias := Load(Param("bias"), GP64())
 	out := Load(Param("out"), GP64())
+	flags := Load(Param("flags"), GP64())
 	cb := GP64()
 	XORQ(cb, cb)
 	acc := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
@@ -486,7 +511,7 @@ func depthwiseTaps() {
 		XORQ(i, i)
 		Label(lbl + "tap")
 		CMPQ(i, n)
-		JAE(LabelRef(lbl + "store"))
+		JAE(LabelRef(lbl + "act"))
 		MOVQ(Mem{Base: xs, Index: i, Scale: 8}, xp)
 		MOVQ(Mem{Base: ws, Index: i, Scale: 8}, wp)
 		for v := 0; v < w; v++ {
@@ -495,10 +520,75 @@ func depthwiseTaps() {
 		}
 		INCQ(i)
 		JMP(LabelRef(lbl + "tap"))
+		Label(lbl + "act")
+		TESTQ(U32(flagReLU|flagReLU6), flags)
+		JE(LabelRef(lbl + "store"))
+		for v := 0; v < w; v++ {
+			VMAXPS(zero, acc[v], acc[v])
+		}
+		TESTQ(U32(flagReLU6), flags)
+		JE(LabelRef(lbl + "store"))
+		for v := 0; v < w; v++ {
+			VMINPS(six8, acc[v], acc[v])
+		}
 		Label(lbl + "store")
 		for v := 0; v < w; v++ {
 			VMOVUPS(acc[v], Mem{Base: out, Index: cb, Scale: 1, Disp: 32 * v})
 		}
+		ADDQ(U8(32*w), cb)
+		JMP(LabelRef(lbl))
+	}
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// depthwiseTapsGrad emits the weight-gradient twin of depthwiseTapsAct: for n
+// (input pixel, gradient row) pairs, acc rows += input * dy.
+func depthwiseTapsGrad() {
+	TEXT("depthwiseTapsGrad", NOSPLIT, "func(xs, accs **float32, n, c int, dy *float32)")
+	Doc("depthwiseTapsGrad adds xs[i][j] * dy[j] to accs[i][j] for i < n and j < c (a multiple of 8).")
+	Pragma("noescape")
+	xs := Load(Param("xs"), GP64())
+	as := Load(Param("accs"), GP64())
+	n := Load(Param("n"), GP64())
+	cbytes := Load(Param("c"), GP64())
+	SHLQ(U8(2), cbytes)
+	dy := Load(Param("dy"), GP64())
+	cb := GP64()
+	XORQ(cb, cb)
+	g := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	tmp := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	xp, ap, i := GP64(), GP64(), GP64()
+	for _, w := range []int{4, 1} {
+		lbl := fmt.Sprintf("w%d", w)
+		Label(lbl)
+		end := GP64()
+		MOVQ(cb, end)
+		ADDQ(U8(32*w), end)
+		CMPQ(end, cbytes)
+		if w == 4 {
+			JA(LabelRef("w1"))
+		} else {
+			JA(LabelRef("done"))
+		}
+		for v := 0; v < w; v++ {
+			VMOVUPS(Mem{Base: dy, Index: cb, Scale: 1, Disp: 32 * v}, g[v])
+		}
+		XORQ(i, i)
+		Label(lbl + "tap")
+		CMPQ(i, n)
+		JAE(LabelRef(lbl + "next"))
+		MOVQ(Mem{Base: xs, Index: i, Scale: 8}, xp)
+		MOVQ(Mem{Base: as, Index: i, Scale: 8}, ap)
+		for v := 0; v < w; v++ {
+			VMOVUPS(Mem{Base: ap, Index: cb, Scale: 1, Disp: 32 * v}, tmp[v])
+			VFMADD231PS(Mem{Base: xp, Index: cb, Scale: 1, Disp: 32 * v}, g[v], tmp[v])
+			VMOVUPS(tmp[v], Mem{Base: ap, Index: cb, Scale: 1, Disp: 32 * v})
+		}
+		INCQ(i)
+		JMP(LabelRef(lbl + "tap"))
+		Label(lbl + "next")
 		ADDQ(U8(32*w), cb)
 		JMP(LabelRef(lbl))
 	}
