@@ -12,9 +12,9 @@
 // PIL's convert('RGB') does: alpha dropped (not composited), palette colours
 // looked up (a GIF's transparent entry keeps its stored colour), 16-bit grey
 // clipped. JPEG goes through a copy of Go's decoder with libjpeg's islow IDCT
-// (internal/jpeg), then libjpeg's "fancy" chroma upsampling and colour tables,
-// so JPEG, like the lossless formats, matches PIL bit for bit; lossy WebP is
-// within a few levels.
+// (internal/jpeg), then libjpeg's "fancy" chroma upsampling and colour tables;
+// lossy WebP through libwebp's upsampler and limited-range conversion. Every
+// format matches PIL bit for bit on the reference files.
 //
 // ResizePIL is PIL's Image.resize (what load_img calls): nearest by default,
 // and bilinear, bicubic, box, hamming and lanczos with PIL's fixed-point

@@ -59,8 +59,12 @@ func ycbcrToRGB(m *image.YCbCr, limited bool, dst *Image) {
 				far = y/2 + 1
 			}
 			far = max(0, min(far, ch-1))
-			fancyH2V2(cb, m.Cb[near*m.CStride:], m.Cb[far*m.CStride:], cw)
-			fancyH2V2(cr, m.Cr[near*m.CStride:], m.Cr[far*m.CStride:], cw)
+			upsample := fancyH2V2
+			if limited {
+				upsample = webpFancy
+			}
+			upsample(cb, m.Cb[near*m.CStride:], m.Cb[far*m.CStride:], cw)
+			upsample(cr, m.Cr[near*m.CStride:], m.Cr[far*m.CStride:], cw)
 		case image.YCbCrSubsampleRatio440:
 			near, far, bias := y/2, y/2-1, 1
 			if y%2 == 1 {
@@ -133,6 +137,22 @@ func fancyH2V2(out, near, far []uint8, cw int) {
 	c := cw - 1
 	out[2*c] = uint8((this*3 + last + 8) >> 4)
 	out[2*c+1] = uint8((this*4 + 7) >> 4)
+}
+
+// webpFancy is libwebp's fancy upsampler (UpsampleRgbLinePair) for one output
+// row: weights 9/16, 3/16, 3/16, 1/16 computed through libwebp's two-step
+// diagonal averages, whose rounding differs from libjpeg's.
+func webpFancy(out, near, far []uint8, cw int) {
+	out[0] = uint8((3*int(near[0]) + int(far[0]) + 2) >> 2)
+	for x := 1; x < cw; x++ {
+		tl, t := int(near[x-1]), int(near[x])
+		l, c := int(far[x-1]), int(far[x])
+		avg := tl + t + l + c + 8
+		out[2*x-1] = uint8(((avg+2*(t+l))>>3 + tl) >> 1)
+		out[2*x] = uint8(((avg+2*(tl+c))>>3 + t) >> 1)
+	}
+	last := cw - 1
+	out[2*last+1] = uint8((3*int(near[last]) + int(far[last]) + 2) >> 2)
 }
 
 // fancyH1V2 is libjpeg-turbo's h1v2_fancy_upsample (vertical triangle filter).

@@ -130,6 +130,12 @@ def format_refs(srcs, rng, manifest):
     buf = io.BytesIO()
     base.save(buf, 'WEBP', quality=90)
     files['fmt_webp_lossy.webp'] = buf.getvalue()
+    buf = io.BytesIO()
+    srcs['b'].save(buf, 'WEBP', quality=60)  # even width and height
+    files['fmt_webp_lossy_even.webp'] = buf.getvalue()
+    buf = io.BytesIO()
+    rgba.save(buf, 'WEBP', quality=80)  # lossy with alpha
+    files['fmt_webp_lossy_alpha.webp'] = buf.getvalue()
 
     for name, data in sorted(files.items()):
         with open(os.path.join(OUT, name), 'wb') as f:
