@@ -4,10 +4,12 @@
 // graph on the kernels of package kernels, losses, optimizers and metrics, and
 // a single training step that the training loop builds on.
 //
+// # Building models
+//
 // A model is built as in Keras' functional API: a layer applied to nodes gives
 // a node, and NewModel takes the input and output nodes. Errors in building
-// (wrong shapes, bad options) travel with the nodes and are reported by
-// NewModel, so a graph reads as a chain of calls:
+// (wrong shapes, options a layer does not take) travel with the nodes and are
+// reported by NewModel, so a graph reads as a chain of calls:
 //
 //	x := nn.Input([]int{32, 32, 3})
 //	y := nn.NewConv2D(8, 3, 3, nn.WithPadding("same"), nn.WithActivation("relu")).Apply(x)
@@ -15,9 +17,37 @@
 //	y = nn.NewDense(2, nn.WithActivation("softmax")).Apply(y)
 //	m, err := nn.NewModel([]*nn.Node{x}, []*nn.Node{y})
 //
-// Freezing follows Keras on TensorFlow 2: a layer that is not trainable gets
-// no weight gradient, a frozen BatchNormalization normalises with its moving
-// statistics, and below the lowest trainable layer a training step runs pure
-// inference: no gradient is computed there and no activation is kept for the
-// backward pass.
+// Layers carry Keras' class name, layer name (automatic names follow Keras
+// 2.3.1: "dense_1", "activation_2", counted per NameScope), get_config()
+// values (Config) and weights in Keras' order and shapes (HWIO kernels), set
+// by name with shape checks (SetWeight). Model.Layers lists layers in
+// Keras' model.layers order. ModelFromJSON builds a model from Keras' model
+// JSON and Model's MarshalJSON writes one; RegisterLayer maps a Keras class
+// name to a constructor.
+//
+// # Running and training
+//
+// Model.Run computes a batch in inference mode; RunLayers returns the outputs
+// of named layers. Compile sets an optimizer, a loss and metrics, and
+// TrainStep runs forward, loss, backward and the update, returning the loss
+// computed before the update. Each (mode, batch size) of a model gets an
+// execution plan, built once and reused: buffers are assigned by liveness,
+// so a steady-state step allocates no tensors.
+//
+// Inference folds a BatchNormalization into the convolution before it and a
+// ReLU into the layer before it, but never across a layer whose output was
+// requested: a requested output is exactly what its layer computes.
+//
+// # Freezing
+//
+// Freezing follows Keras on TensorFlow 2. A layer that is not trainable
+// (Layer.SetTrainable, Model.SetTrainable for a whole backbone,
+// Model.FreezeUntil, Model.UnfreezeFrom) gets no weight gradient, and a frozen
+// BatchNormalization normalises with its moving statistics; a trainable one,
+// in a training step, uses the batch statistics and updates the moving
+// variance with the unbiased batch variance. Below the lowest trainable layer
+// a training step runs pure inference: no gradient is computed there, no
+// activation is kept for the backward pass, and buffers are reused.
+// Model.StepStats counts, per layer, the kernels each step ran forward and
+// backward and the activations it kept, which is how the tests prove it.
 package nn

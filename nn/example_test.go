@@ -47,3 +47,34 @@ func Example_transferLearning() {
 	// dense_2 Dense true
 	// 4 trainable weights
 }
+
+// Fine-tuning: freeze a model up to a layer, then read an intermediate
+// output by name.
+func ExampleModel_UnfreezeFrom() {
+	scope := nn.NewNameScope()
+	in := nn.Input([]int{16, 16, 3}, nn.WithScope(scope))
+	x := nn.NewConv2D(4, 3, 3, nn.WithName("conv1"), nn.WithUseBias(false)).Apply(in)
+	x = nn.NewBatchNormalization(nn.WithName("conv1_bn")).Apply(x)
+	x = nn.NewReLU(nn.WithMaxValue(6), nn.WithName("conv1_relu")).Apply(x)
+	x = nn.NewConv2D(8, 3, 3, nn.WithStrides(2), nn.WithName("conv2")).Apply(x)
+	x = nn.NewGlobalAveragePooling2D(nn.WithScope(scope)).Apply(x)
+	m, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{x})
+	if err != nil {
+		panic(err)
+	}
+	if err := m.UnfreezeFrom("conv2"); err != nil {
+		panic(err)
+	}
+	for _, v := range m.TrainableWeights() {
+		fmt.Println("trainable:", v.Path(), v.Shape())
+	}
+	outs, err := m.RunLayers([]string{"conv1_relu"}, nn.NewTensor(1, 16, 16, 3))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("conv1_relu:", outs[0].Shape)
+	// Output:
+	// trainable: conv2/kernel [3 3 4 8]
+	// trainable: conv2/bias [8]
+	// conv1_relu: [1 14 14 4]
+}
