@@ -33,6 +33,13 @@ func (d *Dataset) fixedArrayChunks(g *chunkGrid, fn func(chunkRef) error) error 
 		return nil
 	}
 	prefix := uint64(4 + 2 + f.sizeOff)
+	head, err := f.readAt(block, prefix, "fixed array data block")
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(head[:4], []byte("FADB")) {
+		return errf("fixed array data block: bad signature %q", head[:4])
+	}
 	pageSize := uint64(1) << uint(pageBits)
 	var entries []byte
 	if n <= pageSize {
@@ -61,9 +68,6 @@ func (d *Dataset) fixedArrayChunks(g *chunkGrid, fn func(chunkRef) error) error 
 			at += pageSize*uint64(entrySize) + 4
 		}
 	}
-	if !bytes.Equal(mustPrefix(f, block), []byte("FADB")) {
-		return errf("fixed array data block: bad signature")
-	}
 	ec := f.cursor(entries)
 	for i := uint64(0); i < n; i++ {
 		ref := d.decodeChunkEntry(ec, client == 1, entrySize, g)
@@ -76,15 +80,6 @@ func (d *Dataset) fixedArrayChunks(g *chunkGrid, fn func(chunkRef) error) error 
 		}
 	}
 	return nil
-}
-
-// mustPrefix returns the 4-byte signature at addr (nil when unreadable).
-func mustPrefix(f *File, addr uint64) []byte {
-	b, err := f.readAt(addr, 4, "signature")
-	if err != nil {
-		return nil
-	}
-	return b
 }
 
 // btree2Chunks reads a v2 B-tree chunk index: records of type 10 (address,

@@ -114,7 +114,10 @@ func TestCorruptedFiles(t *testing.T) {
 }
 
 // FuzzOpen fuzzes the whole reader, seeded with real and synthetic files.
-// make fuzz runs it briefly; FUZZTIME=1h make fuzz for longer.
+// make fuzz runs it briefly. For long runs lower the minimisation time, which
+// otherwise spends a minute shrinking each new interesting input:
+//
+//	go test -run '^$' -fuzz '^FuzzOpen$' -fuzztime 1h -fuzzminimizetime 3s ./weightsio/hdf5/
 func FuzzOpen(f *testing.F) {
 	for _, b := range hostileSeeds(f) {
 		f.Add(b)
