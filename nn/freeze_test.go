@@ -216,3 +216,35 @@ func TestFrozenBackboneReusesBuffers(t *testing.T) {
 		t.Errorf("8 frozen convolutions wrote %d distinct buffers", len(buffers))
 	}
 }
+
+// TestGradientBuffersAreReused checks that the gradients of a trainable
+// chain share a few buffers: each is dead once its producer's backward ran.
+func TestGradientBuffersAreReused(t *testing.T) {
+	sc := NewNameScope()
+	in := Input([]int{8, 8, 4}, WithScope(sc))
+	x := in
+	for range 8 {
+		x = NewConv2D(4, 3, 3, WithPadding("same"), WithActivation("relu"), WithScope(sc)).Apply(x)
+	}
+	x = NewDense(2, WithActivation("softmax"), WithScope(sc)).Apply(NewGlobalAveragePooling2D(WithScope(sc)).Apply(x))
+	m, err := NewModel([]*Node{in}, []*Node{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Compile(NewSGD(SGDConfig{}), CategoricalCrossentropy{})
+	xb := randomTensor("x", 1, 2, 8, 8, 4)
+	y, _ := TensorOf([]float32{1, 0, 0, 1}, 2, 2)
+	if _, err := m.TrainStep(xb, y); err != nil {
+		t.Fatal(err)
+	}
+	p := m.plans[planKey{training: true, batch: 2}]
+	buffers := map[*float32]bool{}
+	for _, s := range p.steps {
+		if _, ok := s.layer.(*Conv2D); ok {
+			buffers[&p.slots[s.out].grad.Data[0]] = true
+		}
+	}
+	if len(buffers) > 2 {
+		t.Errorf("8 convolutions' gradients use %d distinct buffers", len(buffers))
+	}
+}

@@ -275,10 +275,53 @@ func (p *plan) assignBuffers() {
 			s.stats.KeptValues += numElements(o.shape) * n
 		}
 	}
-	for _, sl := range p.slots {
-		if sl.gradBelow && (sl.producer >= 0 || p.key.inputGrads) {
-			shape := append([]int{n}, sl.shape...)
-			sl.grad = &Tensor{Shape: shape, Data: make([]float32, numElements(shape))}
+	p.assignGradBuffers()
+}
+
+// assignGradBuffers gives every slot that needs a gradient its buffer, live
+// from the first write in backward order (the loss, for outputs) to its
+// producer's backward, so gradients of a long chain share a few buffers.
+func (p *plan) assignGradBuffers() {
+	n := p.key.batch
+	needs := func(i int) bool {
+		sl := p.slots[i]
+		return sl.gradBelow && (sl.producer >= 0 || p.key.inputGrads)
+	}
+	free := map[int][][]float32{}
+	alloc := func(i int) {
+		sl := p.slots[i]
+		if sl.grad != nil || !needs(i) {
+			return
+		}
+		shape := append([]int{n}, sl.shape...)
+		size := numElements(shape)
+		var buf []float32
+		if l := free[size]; len(l) > 0 {
+			buf, free[size] = l[len(l)-1], l[:len(l)-1]
+		} else {
+			buf = make([]float32, size)
+		}
+		sl.grad = &Tensor{Shape: shape, Data: buf}
+	}
+	for _, o := range p.outputs {
+		alloc(o)
+	}
+	for i := len(p.steps) - 1; i >= 0; i-- {
+		s := p.steps[i]
+		if !s.backward {
+			continue
+		}
+		for j, in := range s.in {
+			if s.inGrad[j] {
+				alloc(in)
+			}
+		}
+		// The step's own gradient is dead once it ran, unless it is a model
+		// output (the loss wrote it) or an input whose gradient is returned.
+		out := p.slots[s.out]
+		if out.grad != nil && !out.output {
+			size := len(out.grad.Data)
+			free[size] = append(free[size], out.grad.Data)
 		}
 	}
 }
