@@ -53,7 +53,10 @@ type LayerStats struct {
 	ForwardFLOPs  float64
 	BackwardCalls int
 	BackwardFLOPs float64
-	KeptValues    int // float32 values kept for backward by this step (its inputs and output)
+	// KeptValues is how many float32 values this step's backward holds on
+	// to (its inputs and output; neighbours share them, so the sum over
+	// steps counts shared values twice). 0 for a step that runs no backward.
+	KeptValues int
 }
 
 // scratch returns a float32 slice of length n from *buf, growing it only when
