@@ -39,6 +39,12 @@ func DecodeBytes(data []byte, dst *Image) (*Image, error) {
 // pixels it needs. It checks the size first and turns decoder panics into
 // errors.
 func decodeImage(data []byte) (m image.Image, format string, err error) {
+	return decodeImageWith(data, false)
+}
+
+// decodeImageWith decodes JPEG with libjpeg's fast IDCT when fastIDCT is set,
+// as TensorFlow does by default.
+func decodeImageWith(data []byte, fastIDCT bool) (m image.Image, format string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			m, err = nil, fmt.Errorf("decoder panic on malformed data: %v", r)
@@ -63,7 +69,11 @@ func decodeImage(data []byte) (m image.Image, format string, err error) {
 	if isJPEG {
 		// Not image/jpeg: this copy runs libjpeg's IDCT, so samples equal PIL's.
 		format = "jpeg"
-		m, err = jpeg.Decode(bytes.NewReader(data))
+		if fastIDCT {
+			m, err = jpeg.DecodeFast(bytes.NewReader(data))
+		} else {
+			m, err = jpeg.Decode(bytes.NewReader(data))
+		}
 	} else {
 		m, format, err = image.Decode(bytes.NewReader(data))
 	}

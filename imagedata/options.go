@@ -23,7 +23,9 @@ const (
 	// ResizePILMethod is load_img's PIL resize (flow_from_directory), with
 	// Options.Interpolation as the filter.
 	ResizePILMethod ResizeMethod = iota
-	// ResizeTF is tf.image.resize's bilinear (image_dataset_from_directory).
+	// ResizeTF is image_dataset_from_directory's path: JPEGs decoded with
+	// TensorFlow's default fast IDCT (libjpeg's JDCT_IFAST), then
+	// tf.image.resize's bilinear.
 	ResizeTF
 )
 

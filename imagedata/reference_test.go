@@ -19,6 +19,9 @@ type manifest struct {
 		Src, Method, Out string
 		Width, Height    int
 	}
+	DecodeIfast []struct {
+		File, RGB string
+	} `json:"decode_ifast"`
 	ResizeBox []struct {
 		Src, Method, Out string
 		Width, Height    int
@@ -162,6 +165,30 @@ func TestDecodeMatchesPIL(t *testing.T) {
 		// on most values of these files.)
 		if n > 0 {
 			t.Errorf("%s: %d values differ from PIL, by up to %d", c.File, n, d)
+		}
+	}
+}
+
+// TestFastIDCTMatchesLibjpeg: with the fast IDCT (TensorFlow's default for
+// decode_jpeg, so image_dataset_from_directory's), JPEG decodes as
+// libjpeg-turbo's djpeg -dct fast does.
+func TestFastIDCTMatchesLibjpeg(t *testing.T) {
+	m := loadManifest(t)
+	if len(m.DecodeIfast) == 0 {
+		t.Fatal("no fast-IDCT cases in the manifest")
+	}
+	for _, c := range m.DecodeIfast {
+		data, err := os.ReadFile(filepath.Join(refDir(t), c.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, format, err := decodeImageWith(data, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := toRGB(img, format, nil)
+		if d, n := diff8(got.Pix, loadRef(t, c.RGB).Pix); n > 0 {
+			t.Errorf("%s: %d values differ from djpeg -dct fast, by up to %d", c.File, n, d)
 		}
 	}
 }

@@ -51,7 +51,8 @@ func (w *worker) process(ld *Loader, s *slot, i int) error {
 	if err != nil {
 		return err
 	}
-	m, format, err := decodeImage(data)
+	// TensorFlow's decode_jpeg uses libjpeg's fast IDCT unless told otherwise.
+	m, format, err := decodeImageWith(data, o.Resize == ResizeTF)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""Reference outputs for keel/imagedata, made with the real PIL, numpy, scipy
-and keras_preprocessing (Debian: python3-pil python3-numpy python3-scipy
-python3-keras-preprocessing). Writes small files under testdata/images/;
-`make test` reads the committed results and never needs Python.
+"""Reference outputs for keel/imagedata, made with the real PIL, numpy, scipy,
+keras_preprocessing and libjpeg-turbo's djpeg (Debian: python3-pil
+python3-numpy python3-scipy python3-keras-preprocessing libjpeg-turbo-progs).
+Writes small files under testdata/images/; `make test` reads the committed
+results and never needs Python.
 
     /usr/bin/python3 scripts/imagedata/make_refs.py   # from the repository root
 
@@ -12,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -140,6 +142,14 @@ def format_refs(srcs, rng, manifest):
     for name, data in sorted(files.items()):
         with open(os.path.join(OUT, name), 'wb') as f:
             f.write(data)
+        if name.endswith('.jpg'):
+            # TensorFlow's decode_jpeg defaults to libjpeg's fast integer IDCT;
+            # djpeg (libjpeg-turbo-progs) decodes the same way with -dct fast.
+            ppm = subprocess.run(['djpeg', '-dct', 'fast', '-pnm', os.path.join(OUT, name)],
+                                 check=True, capture_output=True).stdout
+            ref = name.rsplit('.', 1)[0] + '.ifast.png'
+            save_png(Image.open(io.BytesIO(ppm)).convert('RGB'), ref)
+            manifest['decode_ifast'].append({'file': name, 'rgb': ref})
         img = Image.open(io.BytesIO(data))
         mode = img.mode
         rgb = img.convert('RGB')
@@ -238,7 +248,7 @@ def main():
             os.remove(p)
     rng = np.random.RandomState(0)
     manifest = {'pil': Image.__version__, 'numpy': np.__version__,
-                'resize': [], 'resize_box': [], 'decode': [], 'augment': [], 'flow': [], 'shuffle': []}
+                'resize': [], 'resize_box': [], 'decode': [], 'decode_ifast': [], 'augment': [], 'flow': [], 'shuffle': []}
     import scipy
     manifest['scipy'] = scipy.__version__
     srcs = sources(rng)

@@ -106,7 +106,8 @@ type bits struct {
 }
 
 type decoder struct {
-	r    io.Reader
+	fastIDCT bool // libjpeg's JDCT_IFAST instead of JDCT_ISLOW
+	r        io.Reader
 	bits bits
 	// bytes is a byte buffer, similar to a bufio.Reader, except that it
 	// has to be able to unread more than 1 byte, due to byte stuffing.
@@ -770,9 +771,17 @@ func (d *decoder) convertToRGB() (image.Image, error) {
 	return img, nil
 }
 
-// Decode reads a JPEG image from r and returns it as an [image.Image].
+// Decode reads a JPEG image from r and returns it as an [image.Image], with
+// libjpeg's default accurate integer IDCT (JDCT_ISLOW), as PIL decodes.
 func Decode(r io.Reader) (image.Image, error) {
 	var d decoder
+	return d.decode(r, false)
+}
+
+// DecodeFast is Decode with libjpeg's fast integer IDCT (JDCT_IFAST), which
+// TensorFlow's decode_jpeg and decode_image use unless told otherwise.
+func DecodeFast(r io.Reader) (image.Image, error) {
+	d := decoder{fastIDCT: true}
 	return d.decode(r, false)
 }
 

@@ -465,10 +465,20 @@ func (d *decoder) reconstructProgressiveImage() error {
 // to the image.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	qt := &d.quant[d.comp[compIndex].tq]
-	for zig := 0; zig < blockSize; zig++ {
-		b[unzig[zig]] *= qt[zig]
+	if d.fastIDCT {
+		// jddctmgr.c: IFAST multipliers fold the AAN scale factors into the
+		// quantisation table.
+		for zig := 0; zig < blockSize; zig++ {
+			k := unzig[zig]
+			b[k] *= (qt[zig]*aanScales[k] + 1<<11) >> 12
+		}
+		idctFast(b)
+	} else {
+		for zig := 0; zig < blockSize; zig++ {
+			b[unzig[zig]] *= qt[zig]
+		}
+		idct(b)
 	}
-	idct(b)
 	dst, stride := []byte(nil), 0
 	if d.nComp == 1 {
 		dst, stride = d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride
