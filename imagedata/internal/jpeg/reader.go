@@ -108,7 +108,7 @@ type bits struct {
 type decoder struct {
 	fastIDCT bool // libjpeg's JDCT_IFAST instead of JDCT_ISLOW
 	r        io.Reader
-	bits bits
+	bits     bits
 	// bytes is a byte buffer, similar to a bufio.Reader, except that it
 	// has to be able to unread more than 1 byte, due to byte stuffing.
 	// Byte stuffing is specified in section F.1.2.3.
