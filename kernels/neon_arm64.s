@@ -280,8 +280,8 @@ overwrite:
 	VST1 [V21.S4, V22.S4, V23.S4], (R3)
 	RET
 
-// func convKernel6x16NEON(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
-TEXT ·convKernel6x16NEON(SB), NOSPLIT, $0-72
+// func convKernel6x16(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
+TEXT ·convKernel6x16(SB), NOSPLIT, $0-72
 	MOVD nseg+0(FP), R0
 	MOVD seglen+8(FP), R1
 	MOVD a+16(FP), R2
@@ -557,4 +557,758 @@ store:
 	VST1 [V16.S4, V17.S4, V18.S4, V19.S4], (R5)
 	ADD R6, R5, R5
 	VST1 [V20.S4, V21.S4, V22.S4, V23.S4], (R5)
+	RET
+
+// func depthwise3x3Packed(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
+TEXT ·depthwise3x3Packed(SB), NOSPLIT, $0-56
+	MOVD rows+0(FP), R0
+	MOVD wp+8(FP), R1
+	MOVD out+16(FP), R3
+	MOVD count+24(FP), R4
+	MOVD c+32(FP), R5
+	MOVD xs+40(FP), R6
+	MOVD xd+48(FP), R7
+	LSL $2, R5, R5
+	LSL $2, R6, R6
+	LSL $2, R7, R7
+	CBZ R4, done
+	MOVD ZR, R8 // byte offset of the 8-channel sub-block
+	MOVD ZR, R23 // byte offset of the packed block's first channel
+	VEOR V28.B16, V28.B16, V28.B16
+	MOVW $0x40c00000, R17 // 6.0
+	VDUP R17, V29.S4
+block:
+	CMP R5, R23
+	BHS done
+
+	// R24 = bytes per tap row of this packed block (32 or 8 channels).
+	MOVD $128, R24
+	SUB R23, R5, R9
+	CMP $128, R9
+	BHS sub
+	MOVD $32, R24
+sub:
+	SUB R23, R8, R9
+	ADD R9, R1, R9
+	VLD1 (R9), [V0.S4, V1.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V2.S4, V3.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V4.S4, V5.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V6.S4, V7.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V8.S4, V9.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V10.S4, V11.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V12.S4, V13.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V14.S4, V15.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V16.S4, V17.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V18.S4, V19.S4]
+	MOVD 0(R0), R10
+	ADD R8, R10, R10
+	ADD R7, R10, R11
+	ADD R7, R11, R12
+	MOVD 8(R0), R13
+	ADD R8, R13, R13
+	ADD R7, R13, R14
+	ADD R7, R14, R15
+	MOVD 16(R0), R16
+	ADD R8, R16, R16
+	ADD R7, R16, R19
+	ADD R7, R19, R20
+	ADD R8, R3, R21
+	MOVD R4, R22
+pixel:
+	VORR V18.B16, V18.B16, V20.B16
+	VORR V19.B16, V19.B16, V21.B16
+	VLD1.P (R10)(R6), [V22.S4, V23.S4]
+	VFMLA V0.S4, V22.S4, V20.S4
+	VFMLA V1.S4, V23.S4, V21.S4
+	VLD1.P (R11)(R6), [V24.S4, V25.S4]
+	VFMLA V2.S4, V24.S4, V20.S4
+	VFMLA V3.S4, V25.S4, V21.S4
+	VLD1.P (R12)(R6), [V26.S4, V27.S4]
+	VFMLA V4.S4, V26.S4, V20.S4
+	VFMLA V5.S4, V27.S4, V21.S4
+	VLD1.P (R13)(R6), [V22.S4, V23.S4]
+	VFMLA V6.S4, V22.S4, V20.S4
+	VFMLA V7.S4, V23.S4, V21.S4
+	VLD1.P (R14)(R6), [V24.S4, V25.S4]
+	VFMLA V8.S4, V24.S4, V20.S4
+	VFMLA V9.S4, V25.S4, V21.S4
+	VLD1.P (R15)(R6), [V26.S4, V27.S4]
+	VFMLA V10.S4, V26.S4, V20.S4
+	VFMLA V11.S4, V27.S4, V21.S4
+	VLD1.P (R16)(R6), [V22.S4, V23.S4]
+	VFMLA V12.S4, V22.S4, V20.S4
+	VFMLA V13.S4, V23.S4, V21.S4
+	VLD1.P (R19)(R6), [V24.S4, V25.S4]
+	VFMLA V14.S4, V24.S4, V20.S4
+	VFMLA V15.S4, V25.S4, V21.S4
+	VLD1.P (R20)(R6), [V26.S4, V27.S4]
+	VFMLA V16.S4, V26.S4, V20.S4
+	VFMLA V17.S4, V27.S4, V21.S4
+	VST1 [V20.S4, V21.S4], (R21)
+	ADD R5, R21, R21
+	SUBS $1, R22, R22
+	BNE pixel
+
+	// Next sub-block; past the packed block, the next packed block.
+	ADD $32, R8, R8
+	SUB R23, R8, R9
+	CMP R24, R9
+	BLO sub
+	ADD R24, R23, R23
+	MOVD $10, R9
+	MUL R24, R9, R9
+	ADD R9, R1, R1
+	B block
+done:
+	RET
+
+// func depthwise3x3PackedReLU(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
+TEXT ·depthwise3x3PackedReLU(SB), NOSPLIT, $0-56
+	MOVD rows+0(FP), R0
+	MOVD wp+8(FP), R1
+	MOVD out+16(FP), R3
+	MOVD count+24(FP), R4
+	MOVD c+32(FP), R5
+	MOVD xs+40(FP), R6
+	MOVD xd+48(FP), R7
+	LSL $2, R5, R5
+	LSL $2, R6, R6
+	LSL $2, R7, R7
+	CBZ R4, done
+	MOVD ZR, R8 // byte offset of the 8-channel sub-block
+	MOVD ZR, R23 // byte offset of the packed block's first channel
+	VEOR V28.B16, V28.B16, V28.B16
+	MOVW $0x40c00000, R17 // 6.0
+	VDUP R17, V29.S4
+block:
+	CMP R5, R23
+	BHS done
+
+	// R24 = bytes per tap row of this packed block (32 or 8 channels).
+	MOVD $128, R24
+	SUB R23, R5, R9
+	CMP $128, R9
+	BHS sub
+	MOVD $32, R24
+sub:
+	SUB R23, R8, R9
+	ADD R9, R1, R9
+	VLD1 (R9), [V0.S4, V1.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V2.S4, V3.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V4.S4, V5.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V6.S4, V7.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V8.S4, V9.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V10.S4, V11.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V12.S4, V13.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V14.S4, V15.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V16.S4, V17.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V18.S4, V19.S4]
+	MOVD 0(R0), R10
+	ADD R8, R10, R10
+	ADD R7, R10, R11
+	ADD R7, R11, R12
+	MOVD 8(R0), R13
+	ADD R8, R13, R13
+	ADD R7, R13, R14
+	ADD R7, R14, R15
+	MOVD 16(R0), R16
+	ADD R8, R16, R16
+	ADD R7, R16, R19
+	ADD R7, R19, R20
+	ADD R8, R3, R21
+	MOVD R4, R22
+pixel:
+	VORR V18.B16, V18.B16, V20.B16
+	VORR V19.B16, V19.B16, V21.B16
+	VLD1.P (R10)(R6), [V22.S4, V23.S4]
+	VFMLA V0.S4, V22.S4, V20.S4
+	VFMLA V1.S4, V23.S4, V21.S4
+	VLD1.P (R11)(R6), [V24.S4, V25.S4]
+	VFMLA V2.S4, V24.S4, V20.S4
+	VFMLA V3.S4, V25.S4, V21.S4
+	VLD1.P (R12)(R6), [V26.S4, V27.S4]
+	VFMLA V4.S4, V26.S4, V20.S4
+	VFMLA V5.S4, V27.S4, V21.S4
+	VLD1.P (R13)(R6), [V22.S4, V23.S4]
+	VFMLA V6.S4, V22.S4, V20.S4
+	VFMLA V7.S4, V23.S4, V21.S4
+	VLD1.P (R14)(R6), [V24.S4, V25.S4]
+	VFMLA V8.S4, V24.S4, V20.S4
+	VFMLA V9.S4, V25.S4, V21.S4
+	VLD1.P (R15)(R6), [V26.S4, V27.S4]
+	VFMLA V10.S4, V26.S4, V20.S4
+	VFMLA V11.S4, V27.S4, V21.S4
+	VLD1.P (R16)(R6), [V22.S4, V23.S4]
+	VFMLA V12.S4, V22.S4, V20.S4
+	VFMLA V13.S4, V23.S4, V21.S4
+	VLD1.P (R19)(R6), [V24.S4, V25.S4]
+	VFMLA V14.S4, V24.S4, V20.S4
+	VFMLA V15.S4, V25.S4, V21.S4
+	VLD1.P (R20)(R6), [V26.S4, V27.S4]
+	VFMLA V16.S4, V26.S4, V20.S4
+	VFMLA V17.S4, V27.S4, V21.S4
+	WORD $0x4e3cf694 // FMAX V20.4S, V20.4S, V28.4S
+	WORD $0x4e3cf6b5 // FMAX V21.4S, V21.4S, V28.4S
+	VST1 [V20.S4, V21.S4], (R21)
+	ADD R5, R21, R21
+	SUBS $1, R22, R22
+	BNE pixel
+
+	// Next sub-block; past the packed block, the next packed block.
+	ADD $32, R8, R8
+	SUB R23, R8, R9
+	CMP R24, R9
+	BLO sub
+	ADD R24, R23, R23
+	MOVD $10, R9
+	MUL R24, R9, R9
+	ADD R9, R1, R1
+	B block
+done:
+	RET
+
+// func depthwise3x3PackedReLU6(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
+TEXT ·depthwise3x3PackedReLU6(SB), NOSPLIT, $0-56
+	MOVD rows+0(FP), R0
+	MOVD wp+8(FP), R1
+	MOVD out+16(FP), R3
+	MOVD count+24(FP), R4
+	MOVD c+32(FP), R5
+	MOVD xs+40(FP), R6
+	MOVD xd+48(FP), R7
+	LSL $2, R5, R5
+	LSL $2, R6, R6
+	LSL $2, R7, R7
+	CBZ R4, done
+	MOVD ZR, R8 // byte offset of the 8-channel sub-block
+	MOVD ZR, R23 // byte offset of the packed block's first channel
+	VEOR V28.B16, V28.B16, V28.B16
+	MOVW $0x40c00000, R17 // 6.0
+	VDUP R17, V29.S4
+block:
+	CMP R5, R23
+	BHS done
+
+	// R24 = bytes per tap row of this packed block (32 or 8 channels).
+	MOVD $128, R24
+	SUB R23, R5, R9
+	CMP $128, R9
+	BHS sub
+	MOVD $32, R24
+sub:
+	SUB R23, R8, R9
+	ADD R9, R1, R9
+	VLD1 (R9), [V0.S4, V1.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V2.S4, V3.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V4.S4, V5.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V6.S4, V7.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V8.S4, V9.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V10.S4, V11.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V12.S4, V13.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V14.S4, V15.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V16.S4, V17.S4]
+	ADD R24, R9, R9
+	VLD1 (R9), [V18.S4, V19.S4]
+	MOVD 0(R0), R10
+	ADD R8, R10, R10
+	ADD R7, R10, R11
+	ADD R7, R11, R12
+	MOVD 8(R0), R13
+	ADD R8, R13, R13
+	ADD R7, R13, R14
+	ADD R7, R14, R15
+	MOVD 16(R0), R16
+	ADD R8, R16, R16
+	ADD R7, R16, R19
+	ADD R7, R19, R20
+	ADD R8, R3, R21
+	MOVD R4, R22
+pixel:
+	VORR V18.B16, V18.B16, V20.B16
+	VORR V19.B16, V19.B16, V21.B16
+	VLD1.P (R10)(R6), [V22.S4, V23.S4]
+	VFMLA V0.S4, V22.S4, V20.S4
+	VFMLA V1.S4, V23.S4, V21.S4
+	VLD1.P (R11)(R6), [V24.S4, V25.S4]
+	VFMLA V2.S4, V24.S4, V20.S4
+	VFMLA V3.S4, V25.S4, V21.S4
+	VLD1.P (R12)(R6), [V26.S4, V27.S4]
+	VFMLA V4.S4, V26.S4, V20.S4
+	VFMLA V5.S4, V27.S4, V21.S4
+	VLD1.P (R13)(R6), [V22.S4, V23.S4]
+	VFMLA V6.S4, V22.S4, V20.S4
+	VFMLA V7.S4, V23.S4, V21.S4
+	VLD1.P (R14)(R6), [V24.S4, V25.S4]
+	VFMLA V8.S4, V24.S4, V20.S4
+	VFMLA V9.S4, V25.S4, V21.S4
+	VLD1.P (R15)(R6), [V26.S4, V27.S4]
+	VFMLA V10.S4, V26.S4, V20.S4
+	VFMLA V11.S4, V27.S4, V21.S4
+	VLD1.P (R16)(R6), [V22.S4, V23.S4]
+	VFMLA V12.S4, V22.S4, V20.S4
+	VFMLA V13.S4, V23.S4, V21.S4
+	VLD1.P (R19)(R6), [V24.S4, V25.S4]
+	VFMLA V14.S4, V24.S4, V20.S4
+	VFMLA V15.S4, V25.S4, V21.S4
+	VLD1.P (R20)(R6), [V26.S4, V27.S4]
+	VFMLA V16.S4, V26.S4, V20.S4
+	VFMLA V17.S4, V27.S4, V21.S4
+	WORD $0x4e3cf694 // FMAX V20.4S, V20.4S, V28.4S
+	WORD $0x4e3cf6b5 // FMAX V21.4S, V21.4S, V28.4S
+	WORD $0x4ebdf694 // FMIN V20.4S, V20.4S, V29.4S
+	WORD $0x4ebdf6b5 // FMIN V21.4S, V21.4S, V29.4S
+	VST1 [V20.S4, V21.S4], (R21)
+	ADD R5, R21, R21
+	SUBS $1, R22, R22
+	BNE pixel
+
+	// Next sub-block; past the packed block, the next packed block.
+	ADD $32, R8, R8
+	SUB R23, R8, R9
+	CMP R24, R9
+	BLO sub
+	ADD R24, R23, R23
+	MOVD $10, R9
+	MUL R24, R9, R9
+	ADD R9, R1, R1
+	B block
+done:
+	RET
+
+// func depthwise3x3RowGrad(rows **float32, dy *float32, dw *float32, count int, c int, xs int, xd int)
+TEXT ·depthwise3x3RowGrad(SB), NOSPLIT, $0-56
+	MOVD rows+0(FP), R0
+	MOVD dy+8(FP), R1
+	MOVD dw+16(FP), R2
+	MOVD count+24(FP), R4
+	MOVD c+32(FP), R5
+	MOVD xs+40(FP), R6
+	MOVD xd+48(FP), R7
+	LSL $2, R5, R5
+	LSL $2, R6, R6
+	LSL $2, R7, R7
+	CBZ R4, done
+	MOVD ZR, R8 // byte offset of the channel block
+block:
+	CMP R5, R8
+	BHS done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	MOVD 0(R0), R10
+	ADD R8, R10, R10
+	ADD R7, R10, R11
+	ADD R7, R11, R12
+	MOVD 8(R0), R13
+	ADD R8, R13, R13
+	ADD R7, R13, R14
+	ADD R7, R14, R15
+	MOVD 16(R0), R16
+	ADD R8, R16, R16
+	ADD R7, R16, R19
+	ADD R7, R19, R20
+	ADD R8, R1, R21
+	MOVD R4, R22
+pixel:
+	VLD1.P (R21)(R5), [V18.S4, V19.S4]
+	VLD1.P (R10)(R6), [V20.S4, V21.S4]
+	VFMLA V18.S4, V20.S4, V0.S4
+	VFMLA V19.S4, V21.S4, V1.S4
+	VLD1.P (R11)(R6), [V22.S4, V23.S4]
+	VFMLA V18.S4, V22.S4, V2.S4
+	VFMLA V19.S4, V23.S4, V3.S4
+	VLD1.P (R12)(R6), [V24.S4, V25.S4]
+	VFMLA V18.S4, V24.S4, V4.S4
+	VFMLA V19.S4, V25.S4, V5.S4
+	VLD1.P (R13)(R6), [V20.S4, V21.S4]
+	VFMLA V18.S4, V20.S4, V6.S4
+	VFMLA V19.S4, V21.S4, V7.S4
+	VLD1.P (R14)(R6), [V22.S4, V23.S4]
+	VFMLA V18.S4, V22.S4, V8.S4
+	VFMLA V19.S4, V23.S4, V9.S4
+	VLD1.P (R15)(R6), [V24.S4, V25.S4]
+	VFMLA V18.S4, V24.S4, V10.S4
+	VFMLA V19.S4, V25.S4, V11.S4
+	VLD1.P (R16)(R6), [V20.S4, V21.S4]
+	VFMLA V18.S4, V20.S4, V12.S4
+	VFMLA V19.S4, V21.S4, V13.S4
+	VLD1.P (R19)(R6), [V22.S4, V23.S4]
+	VFMLA V18.S4, V22.S4, V14.S4
+	VFMLA V19.S4, V23.S4, V15.S4
+	VLD1.P (R20)(R6), [V24.S4, V25.S4]
+	VFMLA V18.S4, V24.S4, V16.S4
+	VFMLA V19.S4, V25.S4, V17.S4
+	SUBS $1, R22, R22
+	BNE pixel
+
+	// dw += the block's sums.
+	ADD R8, R2, R9
+	VLD1 (R9), [V20.S4, V21.S4]
+	WORD $0x4e34d400 // FADD V0.4S, V0.4S, V20.4S
+	WORD $0x4e35d421 // FADD V1.4S, V1.4S, V21.4S
+	VST1 [V0.S4, V1.S4], (R9)
+	ADD R5, R9, R9
+	VLD1 (R9), [V20.S4, V21.S4]
+	WORD $0x4e34d442 // FADD V2.4S, V2.4S, V20.4S
+	WORD $0x4e35d463 // FADD V3.4S, V3.4S, V21.4S
+	VST1 [V2.S4, V3.S4], (R9)
+	ADD R5, R9, R9
+	VLD1 (R9), [V20.S4, V21.S4]
+	WORD $0x4e34d484 // FADD V4.4S, V4.4S, V20.4S
+	WORD $0x4e35d4a5 // FADD V5.4S, V5.4S, V21.4S
+	VST1 [V4.S4, V5.S4], (R9)
+	ADD R5, R9, R9
+	VLD1 (R9), [V20.S4, V21.S4]
+	WORD $0x4e34d4c6 // FADD V6.4S, V6.4S, V20.4S
+	WORD $0x4e35d4e7 // FADD V7.4S, V7.4S, V21.4S
+	VST1 [V6.S4, V7.S4], (R9)
+	ADD R5, R9, R9
+	VLD1 (R9), [V20.S4, V21.S4]
+	WORD $0x4e34d508 // FADD V8.4S, V8.4S, V20.4S
+	WORD $0x4e35d529 // FADD V9.4S, V9.4S, V21.4S
+	VST1 [V8.S4, V9.S4], (R9)
+	ADD R5, R9, R9
+	VLD1 (R9), [V20.S4, V21.S4]
+	WORD $0x4e34d54a // FADD V10.4S, V10.4S, V20.4S
+	WORD $0x4e35d56b // FADD V11.4S, V11.4S, V21.4S
+	VST1 [V10.S4, V11.S4], (R9)
+	ADD R5, R9, R9
+	VLD1 (R9), [V20.S4, V21.S4]
+	WORD $0x4e34d58c // FADD V12.4S, V12.4S, V20.4S
+	WORD $0x4e35d5ad // FADD V13.4S, V13.4S, V21.4S
+	VST1 [V12.S4, V13.S4], (R9)
+	ADD R5, R9, R9
+	VLD1 (R9), [V20.S4, V21.S4]
+	WORD $0x4e34d5ce // FADD V14.4S, V14.4S, V20.4S
+	WORD $0x4e35d5ef // FADD V15.4S, V15.4S, V21.4S
+	VST1 [V14.S4, V15.S4], (R9)
+	ADD R5, R9, R9
+	VLD1 (R9), [V20.S4, V21.S4]
+	WORD $0x4e34d610 // FADD V16.4S, V16.4S, V20.4S
+	WORD $0x4e35d631 // FADD V17.4S, V17.4S, V21.4S
+	VST1 [V16.S4, V17.S4], (R9)
+	ADD $32, R8, R8
+	B block
+done:
+	RET
+
+// func depthwiseTapsAct(xs **float32, ws **float32, n int, c int, bias *float32, out *float32, flags int)
+TEXT ·depthwiseTapsAct(SB), NOSPLIT, $0-56
+	MOVD xs+0(FP), R0
+	MOVD ws+8(FP), R1
+	MOVD n+16(FP), R2
+	MOVD c+24(FP), R3
+	MOVD bias+32(FP), R4
+	MOVD out+40(FP), R5
+	MOVD flags+48(FP), R6
+	LSL $2, R3, R3
+	MOVD ZR, R8 // byte offset of the channel block
+	VEOR V28.B16, V28.B16, V28.B16
+	MOVW $0x40c00000, R17 // 6.0
+	VDUP R17, V29.S4
+w4:
+	ADD $64, R8, R9
+	CMP R3, R9
+	BHI w2
+	ADD R8, R4, R11
+	VLD1 (R11), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD R0, R10
+	MOVD R1, R11
+	MOVD R2, R12
+	CBZ R12, w4act
+w4tap:
+	MOVD.P 8(R10), R13
+	MOVD.P 8(R11), R14
+	ADD R8, R13, R13
+	ADD R8, R14, R14
+	VLD1 (R13), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1 (R14), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VFMLA V8.S4, V4.S4, V0.S4
+	VFMLA V9.S4, V5.S4, V1.S4
+	VFMLA V10.S4, V6.S4, V2.S4
+	VFMLA V11.S4, V7.S4, V3.S4
+	SUBS $1, R12, R12
+	BNE w4tap
+w4act:
+	TST $12, R6
+	BEQ w4store
+	WORD $0x4e3cf400 // FMAX V0.4S, V0.4S, V28.4S
+	WORD $0x4e3cf421 // FMAX V1.4S, V1.4S, V28.4S
+	WORD $0x4e3cf442 // FMAX V2.4S, V2.4S, V28.4S
+	WORD $0x4e3cf463 // FMAX V3.4S, V3.4S, V28.4S
+	TBZ $3, R6, w4store
+	WORD $0x4ebdf400 // FMIN V0.4S, V0.4S, V29.4S
+	WORD $0x4ebdf421 // FMIN V1.4S, V1.4S, V29.4S
+	WORD $0x4ebdf442 // FMIN V2.4S, V2.4S, V29.4S
+	WORD $0x4ebdf463 // FMIN V3.4S, V3.4S, V29.4S
+w4store:
+	ADD R8, R5, R11
+	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R11)
+	MOVD R9, R8
+	B w4
+w2:
+	ADD $32, R8, R9
+	CMP R3, R9
+	BHI done
+	ADD R8, R4, R11
+	VLD1 (R11), [V0.S4, V1.S4]
+	MOVD R0, R10
+	MOVD R1, R11
+	MOVD R2, R12
+	CBZ R12, w2act
+w2tap:
+	MOVD.P 8(R10), R13
+	MOVD.P 8(R11), R14
+	ADD R8, R13, R13
+	ADD R8, R14, R14
+	VLD1 (R13), [V4.S4, V5.S4]
+	VLD1 (R14), [V8.S4, V9.S4]
+	VFMLA V8.S4, V4.S4, V0.S4
+	VFMLA V9.S4, V5.S4, V1.S4
+	SUBS $1, R12, R12
+	BNE w2tap
+w2act:
+	TST $12, R6
+	BEQ w2store
+	WORD $0x4e3cf400 // FMAX V0.4S, V0.4S, V28.4S
+	WORD $0x4e3cf421 // FMAX V1.4S, V1.4S, V28.4S
+	TBZ $3, R6, w2store
+	WORD $0x4ebdf400 // FMIN V0.4S, V0.4S, V29.4S
+	WORD $0x4ebdf421 // FMIN V1.4S, V1.4S, V29.4S
+w2store:
+	ADD R8, R5, R11
+	VST1 [V0.S4, V1.S4], (R11)
+	MOVD R9, R8
+	B w2
+done:
+	RET
+
+// func depthwiseTapsGrad(xs **float32, accs **float32, n int, c int, dy *float32)
+TEXT ·depthwiseTapsGrad(SB), NOSPLIT, $0-40
+	MOVD xs+0(FP), R0
+	MOVD accs+8(FP), R1
+	MOVD n+16(FP), R2
+	MOVD c+24(FP), R3
+	MOVD dy+32(FP), R4
+	LSL $2, R3, R3
+	CBZ R2, done
+	MOVD ZR, R8 // byte offset of the channel block
+w4:
+	ADD $64, R8, R9
+	CMP R3, R9
+	BHI w2
+	ADD R8, R4, R11
+	VLD1 (R11), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD R0, R10
+	MOVD R1, R11
+	MOVD R2, R12
+w4tap:
+	MOVD.P 8(R10), R13
+	MOVD.P 8(R11), R14
+	ADD R8, R13, R13
+	ADD R8, R14, R14
+	VLD1 (R13), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1 (R14), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VFMLA V0.S4, V4.S4, V8.S4
+	VFMLA V1.S4, V5.S4, V9.S4
+	VFMLA V2.S4, V6.S4, V10.S4
+	VFMLA V3.S4, V7.S4, V11.S4
+	VST1 [V8.S4, V9.S4, V10.S4, V11.S4], (R14)
+	SUBS $1, R12, R12
+	BNE w4tap
+	MOVD R9, R8
+	B w4
+w2:
+	ADD $32, R8, R9
+	CMP R3, R9
+	BHI done
+	ADD R8, R4, R11
+	VLD1 (R11), [V0.S4, V1.S4]
+	MOVD R0, R10
+	MOVD R1, R11
+	MOVD R2, R12
+w2tap:
+	MOVD.P 8(R10), R13
+	MOVD.P 8(R11), R14
+	ADD R8, R13, R13
+	ADD R8, R14, R14
+	VLD1 (R13), [V4.S4, V5.S4]
+	VLD1 (R14), [V8.S4, V9.S4]
+	VFMLA V0.S4, V4.S4, V8.S4
+	VFMLA V1.S4, V5.S4, V9.S4
+	VST1 [V8.S4, V9.S4], (R14)
+	SUBS $1, R12, R12
+	BNE w2tap
+	MOVD R9, R8
+	B w2
+done:
+	RET
+
+// func poolMaxRows(rows **float32, n int, c int, out *float32)
+TEXT ·poolMaxRows(SB), NOSPLIT, $0-32
+	MOVD out+24(FP), R3
+	MOVD rows+0(FP), R0
+	MOVD n+8(FP), R1
+	MOVD c+16(FP), R2
+	LSL $2, R2, R2
+	CBZ R1, done
+	MOVD ZR, R8 // byte offset of the channel block
+w4:
+	ADD $64, R8, R9
+	CMP R2, R9
+	BHI w2
+	MOVD R0, R10
+	MOVD.P 8(R10), R11
+	ADD R8, R11, R11
+	VLD1 (R11), [V0.S4, V1.S4, V2.S4, V3.S4]
+	SUBS $1, R1, R12
+	BEQ w4store
+w4row:
+	MOVD.P 8(R10), R11
+	ADD R8, R11, R11
+	VLD1 (R11), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e24f400 // FMAX V0.4S, V0.4S, V4.4S
+	WORD $0x4e25f421 // FMAX V1.4S, V1.4S, V5.4S
+	WORD $0x4e26f442 // FMAX V2.4S, V2.4S, V6.4S
+	WORD $0x4e27f463 // FMAX V3.4S, V3.4S, V7.4S
+	SUBS $1, R12, R12
+	BNE w4row
+w4store:
+	ADD R8, R3, R11
+	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R11)
+	MOVD R9, R8
+	B w4
+w2:
+	ADD $32, R8, R9
+	CMP R2, R9
+	BHI done
+	MOVD R0, R10
+	MOVD.P 8(R10), R11
+	ADD R8, R11, R11
+	VLD1 (R11), [V0.S4, V1.S4]
+	SUBS $1, R1, R12
+	BEQ w2store
+w2row:
+	MOVD.P 8(R10), R11
+	ADD R8, R11, R11
+	VLD1 (R11), [V4.S4, V5.S4]
+	WORD $0x4e24f400 // FMAX V0.4S, V0.4S, V4.4S
+	WORD $0x4e25f421 // FMAX V1.4S, V1.4S, V5.4S
+	SUBS $1, R12, R12
+	BNE w2row
+w2store:
+	ADD R8, R3, R11
+	VST1 [V0.S4, V1.S4], (R11)
+	MOVD R9, R8
+	B w2
+done:
+	RET
+
+// func poolSumRows(rows **float32, n int, c int, scale float32, out *float32)
+TEXT ·poolSumRows(SB), NOSPLIT, $0-40
+	MOVD out+32(FP), R3
+	FMOVS scale+24(FP), F16
+	VDUP V16.S[0], V16.S4
+	MOVD rows+0(FP), R0
+	MOVD n+8(FP), R1
+	MOVD c+16(FP), R2
+	LSL $2, R2, R2
+	CBZ R1, done
+	MOVD ZR, R8 // byte offset of the channel block
+w4:
+	ADD $64, R8, R9
+	CMP R2, R9
+	BHI w2
+	MOVD R0, R10
+	MOVD.P 8(R10), R11
+	ADD R8, R11, R11
+	VLD1 (R11), [V0.S4, V1.S4, V2.S4, V3.S4]
+	SUBS $1, R1, R12
+	BEQ w4store
+w4row:
+	MOVD.P 8(R10), R11
+	ADD R8, R11, R11
+	VLD1 (R11), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e24d400 // FADD V0.4S, V0.4S, V4.4S
+	WORD $0x4e25d421 // FADD V1.4S, V1.4S, V5.4S
+	WORD $0x4e26d442 // FADD V2.4S, V2.4S, V6.4S
+	WORD $0x4e27d463 // FADD V3.4S, V3.4S, V7.4S
+	SUBS $1, R12, R12
+	BNE w4row
+w4store:
+	WORD $0x6e30dc00 // FMUL V0.4S, V0.4S, V16.4S
+	WORD $0x6e30dc21 // FMUL V1.4S, V1.4S, V16.4S
+	WORD $0x6e30dc42 // FMUL V2.4S, V2.4S, V16.4S
+	WORD $0x6e30dc63 // FMUL V3.4S, V3.4S, V16.4S
+	ADD R8, R3, R11
+	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R11)
+	MOVD R9, R8
+	B w4
+w2:
+	ADD $32, R8, R9
+	CMP R2, R9
+	BHI done
+	MOVD R0, R10
+	MOVD.P 8(R10), R11
+	ADD R8, R11, R11
+	VLD1 (R11), [V0.S4, V1.S4]
+	SUBS $1, R1, R12
+	BEQ w2store
+w2row:
+	MOVD.P 8(R10), R11
+	ADD R8, R11, R11
+	VLD1 (R11), [V4.S4, V5.S4]
+	WORD $0x4e24d400 // FADD V0.4S, V0.4S, V4.4S
+	WORD $0x4e25d421 // FADD V1.4S, V1.4S, V5.4S
+	SUBS $1, R12, R12
+	BNE w2row
+w2store:
+	WORD $0x6e30dc00 // FMUL V0.4S, V0.4S, V16.4S
+	WORD $0x6e30dc21 // FMUL V1.4S, V1.4S, V16.4S
+	ADD R8, R3, R11
+	VST1 [V0.S4, V1.S4], (R11)
+	MOVD R9, R8
+	B w2
+done:
 	RET

@@ -11,10 +11,58 @@ package kernels
 //go:noescape
 func sgemmKernel8x12(k int, a *float32, b *float32, c *float32, ldc int, accumulate bool)
 
-// convKernel6x16NEON computes the 6x16 tile at c (row stride ldc floats):
+// convKernel6x16 computes the 6x16 tile at c (row stride ldc floats):
 // t[i][j] = sum over segments s < nseg and p < seglen of a[s*6+i][p] * b[(s*seglen+p)*ldb+j],
 // then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),
 // act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.
 //
 //go:noescape
-func convKernel6x16NEON(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
+func convKernel6x16(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
+
+// depthwise3x3Packed computes, for i < count and channels j < c (a multiple of 8):
+// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),
+// with w and bias packed by packDepthwise3x3 into wp; act: none.
+//
+//go:noescape
+func depthwise3x3Packed(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
+
+// depthwise3x3PackedReLU computes, for i < count and channels j < c (a multiple of 8):
+// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),
+// with w and bias packed by packDepthwise3x3 into wp; act: relu.
+//
+//go:noescape
+func depthwise3x3PackedReLU(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
+
+// depthwise3x3PackedReLU6 computes, for i < count and channels j < c (a multiple of 8):
+// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),
+// with w and bias packed by packDepthwise3x3 into wp; act: relu6.
+//
+//go:noescape
+func depthwise3x3PackedReLU6(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
+
+// depthwise3x3RowGrad adds, for taps kh, kw < 3 and channels j < c (a multiple of 8):
+// dw[(kh*3+kw)*c+j] += sum over i < count of rows[kh][i*xs+kw*xd+j] * dy[i*c+j].
+//
+//go:noescape
+func depthwise3x3RowGrad(rows **float32, dy *float32, dw *float32, count int, c int, xs int, xd int)
+
+// depthwiseTapsAct sets out[j] = act(bias[j] + sum over i < n of xs[i][j] * ws[i][j]), for j < c (a multiple of 8);
+// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.
+//
+//go:noescape
+func depthwiseTapsAct(xs **float32, ws **float32, n int, c int, bias *float32, out *float32, flags int)
+
+// depthwiseTapsGrad adds xs[i][j] * dy[j] to accs[i][j] for i < n and j < c (a multiple of 8).
+//
+//go:noescape
+func depthwiseTapsGrad(xs **float32, accs **float32, n int, c int, dy *float32)
+
+// poolMaxRows sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
+//
+//go:noescape
+func poolMaxRows(rows **float32, n int, c int, out *float32)
+
+// poolSumRows sets out[j] = scale * sum over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
+//
+//go:noescape
+func poolSumRows(rows **float32, n int, c int, scale float32, out *float32)

@@ -201,7 +201,7 @@ func TestNEONConvKernel(t *testing.T) {
 						got[i] *= 8
 					}
 					want := append([]float32(nil), got...)
-					convKernel6x16NEON(nseg, seglen, &tab[0], &b[0], ldb, &got[0], ldc, flags, &bias[0])
+					convKernel6x16(nseg, seglen, &tab[0], &b[0], ldb, &got[0], ldc, flags, &bias[0])
 					check(what)
 					for _, chk := range checks {
 						chk(what + " (A row)")
@@ -228,7 +228,7 @@ func TestNEONConvKernelNaN(t *testing.T) {
 	for _, flags := range []int{convReLU, convReLU6} {
 		c := make([]float32, mr*nr)
 		c[0], c[1], c[2] = nan, -3, 9
-		convKernel6x16NEON(1, 4, &tab[0], &b[0], nr, &c[0], nr, flags|convAccumulate, nil)
+		convKernel6x16(1, 4, &tab[0], &b[0], nr, &c[0], nr, flags|convAccumulate, nil)
 		act := ActReLU
 		if flags == convReLU6 {
 			act = ActReLU6

@@ -10,7 +10,3 @@ const haveNEONAsm = false
 func sgemmKernel8x12(k int, a, b, c *float32, ldc int, accumulate bool) {
 	panic("kernels: NEON micro-kernel called in a build without it")
 }
-
-func convKernel6x16NEON(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32) {
-	panic("kernels: NEON conv kernel called in a build without it")
-}
