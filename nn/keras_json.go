@@ -1,0 +1,242 @@
+package nn
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// ModelFromJSON builds a model from Keras' model JSON (model.to_json(), or
+// the model_config attribute of a full-model .h5 file).
+func ModelFromJSON(data []byte) (*Model, error) {
+	var top struct {
+		ClassName string `json:"class_name"`
+		Config    Config `json:"config"`
+	}
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, fmt.Errorf("nn: model JSON: %w", err)
+	}
+	return ModelFromConfig(top.ClassName, top.Config)
+}
+
+// ModelFromConfig builds a functional model ("Model", "Functional") or a
+// Sequential from its Keras config, with fresh weights.
+func ModelFromConfig(class string, cfg Config) (*Model, error) {
+	scope := NewNameScope()
+	switch class {
+	case "Model", "Functional":
+		return functionalFromConfig(cfg, scope)
+	case "Sequential":
+		return sequentialFromConfig(cfg, scope)
+	}
+	return nil, fmt.Errorf("nn: model class %q is not supported (Model, Functional, Sequential)", class)
+}
+
+type layerSpec struct {
+	Name      string  `json:"name"`
+	ClassName string  `json:"class_name"`
+	Config    Config  `json:"config"`
+	Inbound   [][]any `json:"inbound_nodes"`
+}
+
+func decodeInto(v any, out any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, out)
+}
+
+func inputFromConfig(c Config, scope *NameScope) (*Node, error) {
+	list, _ := c["batch_input_shape"].([]any)
+	if len(list) < 2 {
+		return nil, fmt.Errorf("nn: input %q: batch_input_shape %v", c.name(), c["batch_input_shape"])
+	}
+	shape, err := Config{"s": list[1:]}.ints("s")
+	if err != nil {
+		return nil, fmt.Errorf("nn: input %q: batch_input_shape %v: only the batch may be unknown", c.name(), list)
+	}
+	n := Input(shape, WithName(c.name()), WithScope(scope))
+	return n, n.err
+}
+
+func sequentialFromConfig(cfg Config, scope *NameScope) (*Model, error) {
+	var specs []layerSpec
+	raw := cfg["layers"]
+	if raw == nil {
+		raw = any(cfg)
+	}
+	if err := decodeInto(raw, &specs); err != nil || len(specs) == 0 {
+		return nil, fmt.Errorf("nn: Sequential config without layers")
+	}
+	var x *Node
+	first := specs[0]
+	if first.ClassName == "InputLayer" {
+		specs = specs[1:]
+	}
+	inCfg := Config{"batch_input_shape": first.Config["batch_input_shape"]}
+	if first.ClassName == "InputLayer" {
+		inCfg["name"] = first.Config["name"]
+	}
+	in, err := inputFromConfig(inCfg, scope)
+	if err != nil {
+		return nil, err
+	}
+	x = in
+	for _, s := range specs {
+		l, err := LayerFromConfig(s.ClassName, s.Config)
+		if err != nil {
+			return nil, err
+		}
+		x = l.Apply(x)
+	}
+	name, _ := cfg.str("name", "sequential")
+	m, err := NewModel([]*Node{in}, []*Node{x}, WithName(name))
+	if m != nil {
+		m.class = "Sequential"
+	}
+	return m, err
+}
+
+// functionalFromConfig rebuilds the graph: layers are applied, node by
+// node, as soon as their inbound nodes exist, as Keras' from_config does.
+func functionalFromConfig(cfg Config, scope *NameScope) (*Model, error) {
+	var specs []layerSpec
+	if err := decodeInto(cfg["layers"], &specs); err != nil {
+		return nil, fmt.Errorf("nn: model config layers: %w", err)
+	}
+	layers := map[string]Layer{}
+	nodes := map[string][][]*Node{} // layer name -> node index -> output tensors
+	for _, s := range specs {
+		switch s.ClassName {
+		case "InputLayer":
+			n, err := inputFromConfig(s.Config, scope)
+			if err != nil {
+				return nil, err
+			}
+			layers[s.Name], nodes[s.Name] = n.layer, [][]*Node{{n}}
+		case "Model", "Functional", "Sequential":
+			sub, err := ModelFromConfig(s.ClassName, s.Config)
+			if err != nil {
+				return nil, fmt.Errorf("nn: nested model %q: %w", s.Name, err)
+			}
+			if t, ok := s.Config["trainable"].(bool); ok && !t {
+				sub.SetTrainable(false)
+			}
+			layers[s.Name] = sub
+		default:
+			l, err := LayerFromConfig(s.ClassName, s.Config)
+			if err != nil {
+				return nil, err
+			}
+			layers[s.Name] = l
+		}
+	}
+	ref := func(r []any) (*Node, bool, error) {
+		if len(r) < 3 {
+			return nil, false, fmt.Errorf("nn: bad node reference %v", r)
+		}
+		name, _ := r[0].(string)
+		ni, _ := r[1].(float64)
+		ti, _ := r[2].(float64)
+		if _, ok := layers[name]; !ok {
+			return nil, false, fmt.Errorf("nn: reference to unknown layer %q", name)
+		}
+		if int(ni) >= len(nodes[name]) {
+			return nil, false, nil
+		}
+		outs := nodes[name][int(ni)]
+		if int(ti) >= len(outs) {
+			return nil, false, fmt.Errorf("nn: layer %q has no output %d", name, int(ti))
+		}
+		return outs[int(ti)], true, nil
+	}
+	// Apply layers whose inputs exist until nothing is left.
+	pending := map[string]int{} // layer name -> next inbound node to apply
+	for progress := true; progress; {
+		progress = false
+		for _, s := range specs {
+			for pending[s.Name] < len(s.Inbound) {
+				var ins []*Node
+				ready := true
+				for _, r := range s.Inbound[pending[s.Name]] {
+					rr, _ := r.([]any)
+					n, ok, err := ref(rr)
+					if err != nil {
+						return nil, err
+					}
+					if !ok {
+						ready = false
+						break
+					}
+					ins = append(ins, n)
+				}
+				if !ready {
+					break
+				}
+				var outs []*Node
+				if sub, ok := layers[s.Name].(*Model); ok {
+					outs = sub.ApplyAll(ins...)
+				} else {
+					outs = []*Node{layers[s.Name].Apply(ins...)}
+				}
+				if err := firstErr(outs); err != nil {
+					return nil, err
+				}
+				nodes[s.Name] = append(nodes[s.Name], outs)
+				pending[s.Name]++
+				progress = true
+			}
+		}
+	}
+	ends := func(key string) ([]*Node, error) {
+		var list [][]any
+		if err := decodeInto(cfg[key], &list); err != nil {
+			return nil, fmt.Errorf("nn: model config %s: %w", key, err)
+		}
+		var out []*Node
+		for _, r := range list {
+			n, ok, err := ref(r)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, fmt.Errorf("nn: model config %s: %v is never computed", key, r)
+			}
+			out = append(out, n)
+		}
+		return out, nil
+	}
+	ins, err := ends("input_layers")
+	if err != nil {
+		return nil, err
+	}
+	outs, err := ends("output_layers")
+	if err != nil {
+		return nil, err
+	}
+	name, _ := cfg.str("name", "model")
+	return NewModel(ins, outs, WithName(name))
+}
+
+// MarshalJSON writes the model as Keras' model.to_json() does: class name,
+// config, Keras version 2.3.1 and backend.
+func (m *Model) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"class_name": m.class, "config": m.Config(), "keras_version": "2.3.1", "backend": "tensorflow",
+	})
+}
+
+// sequentialConfig is Keras 2.3.1's Sequential config: the layers in order,
+// the input shape carried by the first.
+func (m *Model) sequentialConfig() map[string]any {
+	var layers []any
+	for i, l := range m.layers[1:] {
+		c := l.Config()
+		if i == 0 {
+			in := m.layers[0].(*InputLayer)
+			c["batch_input_shape"] = append([]any{nil}, intsAny(in.shape)...)
+		}
+		layers = append(layers, map[string]any{"class_name": l.ClassName(), "config": c})
+	}
+	return map[string]any{"name": m.name, "layers": layers}
+}
