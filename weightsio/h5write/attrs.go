@@ -36,7 +36,9 @@ func setAttr(list []attr, a attr) []attr {
 
 // SetString sets a scalar variable-length ASCII string attribute, the type of
 // Keras' keras_version, backend and model_config.
-func (g *Group) SetString(name, value string) { g.addAttr(attr{name: name, kind: vlenString, strs: []string{value}}) }
+func (g *Group) SetString(name, value string) {
+	g.addAttr(attr{name: name, kind: vlenString, strs: []string{value}})
+}
 
 // SetStrings sets a 1-D array of fixed-length NUL-padded strings, as wide as
 // the longest value (at least 1 byte), the type of Keras' layer_names and
@@ -71,6 +73,8 @@ func (g *Group) SetStringsWidth(name string, values []string, width int) error {
 }
 
 // SetString on a dataset, as on a group.
-func (d *Dataset) SetString(name, value string) { d.addAttr(attr{name: name, kind: vlenString, strs: []string{value}}) }
+func (d *Dataset) SetString(name, value string) {
+	d.addAttr(attr{name: name, kind: vlenString, strs: []string{value}})
+}
 
 var _ = []attrHolder{&Group{}, &Dataset{}}
