@@ -11,7 +11,7 @@ type call struct {
 	dx []*Tensor   // gradients of the inputs to write; nil where none is needed
 	dw [][]float32 // gradients of the weights to write, in weight order; nil where none is needed
 
-	training  bool // the run is a training step
+	training  bool // training-mode behaviour: a training step, outside any model applied in inference mode
 	frozen    bool // the layer is not trainable here (BatchNormalization then uses its moving statistics)
 	lossFused bool // dy is already the gradient before the output activation (the loss fused softmax or sigmoid)
 

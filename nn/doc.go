@@ -47,7 +47,10 @@
 // in a training step, uses the batch statistics and updates the moving
 // variance with the unbiased batch variance. Below the lowest trainable layer
 // a training step runs pure inference: no gradient is computed there, no
-// activation is kept for the backward pass, and buffers are reused.
+// activation is kept for the backward pass, and buffers are reused. A model
+// applied with ApplyInference (Keras' base_model(x, training=False)) runs in
+// inference mode inside a training step while its trainable weights learn,
+// as the Keras fine-tuning guide recommends for BatchNormalization.
 // Model.StepStats counts, per layer, the kernels each step ran forward and
 // backward and the activations it kept, which is how the tests prove it.
 package nn

@@ -248,3 +248,53 @@ func TestGradientBuffersAreReused(t *testing.T) {
 		t.Errorf("8 convolutions' gradients use %d distinct buffers", len(buffers))
 	}
 }
+
+// TestApplyInference follows the fine-tuning guide: the backbone is
+// trainable but applied with training=False, so its BatchNormalization keeps
+// its moving statistics while gamma and beta still learn.
+func TestApplyInference(t *testing.T) {
+	sc := NewNameScope()
+	bin := Input([]int{6, 6, 2}, WithScope(sc))
+	x := NewConv2D(3, 3, 3, WithPadding("same"), WithName("bconv")).Apply(bin)
+	x = NewBatchNormalization(WithName("bbn")).Apply(x)
+	x = NewActivation("tanh", WithName("bact")).Apply(x)
+	base, err := NewModel([]*Node{bin}, []*Node{x}, WithName("base"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input([]int{6, 6, 2}, WithScope(sc))
+	y := NewDense(2, WithActivation("softmax"), WithName("top")).Apply(NewFlatten(WithScope(sc)).Apply(base.ApplyInference(in)))
+	m, err := NewModel([]*Node{in}, []*Node{y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bn := base.Layer("bbn").(*BatchNormalization)
+	bn.SetWeight("moving_mean", []int{3}, []float32{0.1, -0.2, 0.3})
+	checkFiniteDifferences(t, m, 2) // inference-mode BatchNormalization, differentiated
+
+	raw, err := m.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ModelFromJSON(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mm := range []*Model{m, back} {
+		bn := mm.Layer("bbn").(*BatchNormalization)
+		bn.SetWeight("moving_mean", []int{3}, []float32{0.1, -0.2, 0.3})
+		mm.Compile(NewSGD(SGDConfig{}), CategoricalCrossentropy{})
+		xb := randomTensor("x", 1, 2, 6, 6, 2)
+		yb, _ := TensorOf([]float32{1, 0, 0, 1}, 2, 2)
+		gamma := slices.Clone(bn.gamma.data)
+		if _, err := mm.TrainStep(xb, yb); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(bn.mean.data, []float32{0.1, -0.2, 0.3}) {
+			t.Errorf("%s: moving mean changed to %v", mm.Name(), bn.mean.data)
+		}
+		if slices.Equal(bn.gamma.data, gamma) {
+			t.Errorf("%s: gamma did not learn", mm.Name())
+		}
+	}
+}

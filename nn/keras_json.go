@@ -38,6 +38,18 @@ type layerSpec struct {
 	Inbound   [][]any `json:"inbound_nodes"`
 }
 
+// inferenceCall says whether an inbound node was called with training=False.
+func inferenceCall(node []any) bool {
+	for _, r := range node {
+		if rr, ok := r.([]any); ok && len(rr) > 3 {
+			if kw, ok := rr[3].(map[string]any); ok && kw["training"] == false {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func decodeInto(v any, out any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
@@ -175,7 +187,7 @@ func functionalFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 				}
 				var outs []*Node
 				if sub, ok := layers[s.Name].(*Model); ok {
-					outs = sub.ApplyAll(ins...)
+					outs = sub.apply(inferenceCall(s.Inbound[pending[s.Name]]), ins)
 				} else {
 					outs = []*Node{layers[s.Name].Apply(ins...)}
 				}

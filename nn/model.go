@@ -28,9 +28,10 @@ type Model struct {
 // modelCall is one application of a nested model; every output node of that
 // application points to it.
 type modelCall struct {
-	model  *Model
-	inputs []*Node
-	outs   []*Node
+	model     *Model
+	inputs    []*Node
+	outs      []*Node
+	inference bool // applied as Keras' model(x, training=False)
 }
 
 // structureGen changes whenever a trainable flag does, so cached execution
@@ -169,7 +170,22 @@ func (m *Model) Apply(in ...*Node) *Node {
 }
 
 // ApplyAll applies the model as a layer and returns one node per output.
-func (m *Model) ApplyAll(in ...*Node) []*Node {
+func (m *Model) ApplyAll(in ...*Node) []*Node { return m.apply(false, in) }
+
+// ApplyInference applies the model as a layer that always runs in inference
+// mode, as Keras' base_model(x, training=False) in the fine-tuning guide:
+// inside it BatchNormalization uses its moving statistics and Dropout is off
+// even in a training step, while its trainable weights still get gradients.
+// It returns the first output (ApplyAll's rule for several outputs applies).
+func (m *Model) ApplyInference(in ...*Node) *Node {
+	outs := m.apply(true, in)
+	if len(outs) > 1 {
+		return &Node{layer: m, err: fmt.Errorf("nn: model %q has %d outputs", m.name, len(outs))}
+	}
+	return outs[0]
+}
+
+func (m *Model) apply(inference bool, in []*Node) []*Node {
 	fail := func(err error) []*Node { return []*Node{{layer: m, err: err}} }
 	if err := firstErr(in); err != nil {
 		return fail(err)
@@ -182,7 +198,7 @@ func (m *Model) ApplyAll(in ...*Node) []*Node {
 			return fail(fmt.Errorf("nn: model %q input %d has shape %v, got %v", m.name, i, m.inputs[i].shape, x.shape))
 		}
 	}
-	call := &modelCall{model: m, inputs: slices.Clone(in)}
+	call := &modelCall{model: m, inputs: slices.Clone(in), inference: inference}
 	for i, o := range m.outputs {
 		call.outs = append(call.outs, &Node{layer: m, inputs: call.inputs, shape: slices.Clone(o.shape), index: i, call: call})
 	}
@@ -203,9 +219,13 @@ func (m *Model) Config() map[string]any {
 			if !m.owns(n) {
 				continue
 			}
+			kwargs := map[string]any{}
+			if n.call != nil && n.call.inference {
+				kwargs["training"] = false
+			}
 			var ins []any
 			for _, x := range appInputs(n) {
-				ins = append(ins, []any{x.layer.Name(), m.nodeIndex(x), x.index, map[string]any{}})
+				ins = append(ins, []any{x.layer.Name(), m.nodeIndex(x), x.index, kwargs})
 			}
 			if ins != nil {
 				inbound = append(inbound, ins)

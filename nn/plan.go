@@ -71,7 +71,7 @@ func buildPlan(m *Model, key planKey) (*plan, error) {
 	for _, in := range m.inputs {
 		p.inputs = append(p.inputs, p.newSlot(in.shape, -1))
 	}
-	outs, err := p.expand(m, p.inputs, !m.trainable)
+	outs, err := p.expand(m, p.inputs, !m.trainable, false)
 	if err != nil {
 		return nil, err
 	}
@@ -93,8 +93,9 @@ func buildPlan(m *Model, key planKey) (*plan, error) {
 }
 
 // expand appends the steps of m applied to the value slots in and returns
-// the slots of its outputs.
-func (p *plan) expand(m *Model, in []int, frozen bool) ([]int, error) {
+// the slots of its outputs. frozen: m sits in a frozen model; inference: in
+// a model applied in inference mode.
+func (p *plan) expand(m *Model, in []int, frozen, inference bool) ([]int, error) {
 	local := map[*Node]int{}
 	for i, n := range m.inputs {
 		local[n] = in[i]
@@ -118,7 +119,7 @@ func (p *plan) expand(m *Model, in []int, frozen bool) ([]int, error) {
 		}
 		if n.call != nil {
 			sub := n.call.model
-			outs, err := p.expand(sub, ins, frozen || !sub.trainable)
+			outs, err := p.expand(sub, ins, frozen || !sub.trainable, inference || n.call.inference)
 			if err != nil {
 				return nil, err
 			}
@@ -136,7 +137,7 @@ func (p *plan) expand(m *Model, in []int, frozen bool) ([]int, error) {
 		st.out = p.newSlot(n.shape, len(p.steps))
 		st.stats = LayerStats{Layer: kl.Name(), Class: kl.ClassName()}
 		st.c.stats = &st.stats
-		st.c.training, st.c.frozen = p.key.training, st.frozen
+		st.c.training, st.c.frozen = p.key.training && !inference, st.frozen
 		p.steps = append(p.steps, st)
 		local[n] = st.out
 	}
