@@ -120,6 +120,11 @@ func (e *Epoch) Next() (*Batch, error) {
 		e.held = nil
 	}
 	for {
+		// Checked first: select picks at random among ready cases, and a
+		// cancelled epoch must not hand out the batches it had prefetched.
+		if err := e.ctx.Err(); err != nil {
+			return nil, e.fail(err)
+		}
 		var s *slot
 		var ok bool
 		select {
