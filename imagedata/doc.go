@@ -20,7 +20,8 @@
 // and bilinear, bicubic, box, hamming and lanczos with PIL's fixed-point
 // coefficients and antialiasing support when shrinking; it matches Pillow
 // exactly. ResizeTFBilinear is tf.image.resize's bilinear (half-pixel centres,
-// no antialiasing), what image_dataset_from_directory calls.
+// no antialiasing), what image_dataset_from_directory calls; on that path
+// JPEGs are decoded with libjpeg's fast IDCT, TensorFlow's default.
 //
 // Augment carries ImageDataGenerator's parameters under their Keras names.
 // RandomTransform draws them from a numpy-compatible MT19937 (Rand) in Keras'
