@@ -53,7 +53,7 @@ func checkFiniteDifferences(t *testing.T, m *Model, batch int) {
 		t.Fatal(err)
 	}
 	cc := &compiled{opt: noUpdate{}, loss: dotLoss{}}
-	if _, err := p.trainStep(xs, dys, cc, func() {}); err != nil {
+	if _, err := p.trainStep(xs, dys, nil, cc, func() {}); err != nil {
 		t.Fatal(err)
 	}
 	objective := func() float64 {

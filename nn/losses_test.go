@@ -107,3 +107,34 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("binary accuracy %v", bin.Result())
 	}
 }
+
+// TestSampleWeights checks Keras' weighted reduction sum(w_i * loss_i) / N
+// and that weight 1 everywhere changes nothing.
+func TestSampleWeights(t *testing.T) {
+	pred := mustTensor(t, []float32{0.7, 0.2, 0.1, 0.1, 0.3, 0.6}, 2, 3)
+	target := mustTensor(t, []float32{1, 0, 0, 0, 0, 1}, 2, 3)
+	loss := CategoricalCrossentropy{}
+	plain := make([]float32, 6)
+	want, _ := loss.Compute(pred, target, plain)
+	ones := make([]float32, 6)
+	got, err := weightedLoss(loss.Compute, pred, target, []float32{1, 1}, ones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got-want) > 1e-9 || relErr(ones, plain) > 1e-6 {
+		t.Errorf("unit weights: %v %v, want %v %v", got, ones, want, plain)
+	}
+	g := make([]float32, 6)
+	got, _ = weightedLoss(loss.Compute, pred, target, []float32{2, 0}, g)
+	if w := 2 * -math.Log(0.7) / 2; math.Abs(got-w) > 1e-6 {
+		t.Errorf("weighted loss %v, want %v", got, w)
+	}
+	for i := 3; i < 6; i++ {
+		if g[i] != 0 {
+			t.Errorf("grad of a zero-weight sample: %v", g[3:])
+		}
+	}
+	if relErr(g[:3], []float32{2 * plain[0], 2 * plain[1], 2 * plain[2]}) > 1e-6 {
+		t.Errorf("weighted grad %v, want twice %v", g[:3], plain[:3])
+	}
+}

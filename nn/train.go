@@ -40,12 +40,14 @@ func (m *Model) Metrics() []Metric {
 // single-output model: forward, loss, backward, optimizer update. It returns
 // the loss computed before the update, as Keras logs it.
 func (m *Model) TrainStep(x, y *Tensor) (float64, error) {
-	return m.TrainBatch([]*Tensor{x}, []*Tensor{y})
+	return m.TrainBatch([]*Tensor{x}, []*Tensor{y}, nil)
 }
 
 // TrainBatch is TrainStep for any number of inputs and outputs (one target
-// per output; the loss is the sum over outputs).
-func (m *Model) TrainBatch(xs, ys []*Tensor) (float64, error) {
+// per output; the loss is the sum over outputs), with optional per-sample
+// weights (nil: all 1). Weighted, a loss is sum(w_i * loss_i) / batch, as
+// Keras reduces with sample_weight or class_weight.
+func (m *Model) TrainBatch(xs, ys []*Tensor, sampleWeights []float32) (float64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.compiled == nil {
@@ -58,20 +60,23 @@ func (m *Model) TrainBatch(xs, ys []*Tensor) (float64, error) {
 	if len(ys) != len(m.outputs) {
 		return 0, fmt.Errorf("nn: model %q has %d outputs, got %d targets", m.name, len(m.outputs), len(ys))
 	}
+	if sampleWeights != nil && len(sampleWeights) != batch {
+		return 0, fmt.Errorf("nn: %d sample weights for a batch of %d", len(sampleWeights), batch)
+	}
 	p, err := m.planFor(planKey{training: true, batch: batch})
 	if err != nil {
 		return 0, err
 	}
-	return p.trainStep(xs, ys, m.compiled, func() { m.stats = p.collectStats() })
+	return p.trainStep(xs, ys, sampleWeights, m.compiled, func() { m.stats = p.collectStats() })
 }
 
 // trainStep is one step of a training plan.
-func (p *plan) trainStep(xs, ys []*Tensor, cc *compiled, done func()) (float64, error) {
+func (p *plan) trainStep(xs, ys []*Tensor, weights []float32, cc *compiled, done func()) (float64, error) {
 	p.forward(xs)
 	total := 0.0
 	for i, o := range p.outputs {
 		sl := p.slots[o]
-		loss, err := p.outputLoss(sl, ys[i], cc.loss)
+		loss, err := p.outputLoss(sl, ys[i], weights, cc.loss)
 		if err != nil {
 			return 0, fmt.Errorf("nn: output %d: %w", i, err)
 		}
@@ -90,33 +95,63 @@ func (p *plan) trainStep(xs, ys []*Tensor, cc *compiled, done func()) (float64, 
 
 // outputLoss computes the loss of one output and, when the output needs a
 // gradient, sets it, fused with the output activation where possible.
-func (p *plan) outputLoss(sl *slot, target *Tensor, loss Loss) (float64, error) {
-	grad := sl.grad
-	if grad == nil {
+func (p *plan) outputLoss(sl *slot, target *Tensor, weights []float32, loss Loss) (float64, error) {
+	var grad []float32
+	if sl.grad != nil {
+		grad = sl.grad.Data
+	} else {
 		// Nothing trains below this output: the loss is still reported.
-		grad = &Tensor{Data: scratch(&p.lossScratch, len(sl.val.Data))}
+		grad = scratch(&p.lossScratch, len(sl.val.Data))
 	}
+	compute := loss.Compute
 	if sl.producer >= 0 {
 		st := p.steps[sl.producer]
 		st.c.lossFused = false
 		fl, ok := loss.(fusedLoss)
 		if a, ok2 := st.layer.(interface{ activation() activation }); ok && ok2 && len(sl.consumers) == 0 && fl.fusesWith(a.activation()) {
 			st.c.lossFused = true
-			return fl.computeFused(sl.val, target, grad.Data)
+			compute = fl.computeFused
 		}
 	}
-	return loss.Compute(sl.val, target, grad.Data)
+	if weights == nil {
+		return compute(sl.val, target, grad)
+	}
+	return weightedLoss(compute, sl.val, target, weights, grad)
+}
+
+// weightedLoss applies per-sample weights to a loss that averages over the
+// batch: each sample alone gives loss_i and its gradient row; the result is
+// sum(w_i * loss_i)/N and the rows scaled by w_i/N. Keras' losses are all
+// per-sample, so this is exact.
+func weightedLoss(compute func(pred, target *Tensor, grad []float32) (float64, error), pred, target *Tensor, weights, grad []float32) (float64, error) {
+	n := pred.Batch()
+	per := len(grad) / n
+	total := 0.0
+	for i := 0; i < n; i++ {
+		g := grad[i*per : (i+1)*per]
+		l, err := compute(pred.Rows(i, i+1), target.Rows(i, i+1), g)
+		if err != nil {
+			return 0, err
+		}
+		w := weights[i]
+		total += float64(w) * l
+		for j := range g {
+			g[j] *= w / float32(n)
+		}
+	}
+	return total / float64(n), nil
 }
 
 // EvalStep computes the loss (and updates the compiled metrics) of a
 // single-input, single-output model on a batch in inference mode, as
 // Keras' test_on_batch: nothing is updated.
 func (m *Model) EvalStep(x, y *Tensor) (float64, error) {
-	return m.EvalBatch([]*Tensor{x}, []*Tensor{y})
+	return m.EvalBatch([]*Tensor{x}, []*Tensor{y}, nil)
 }
 
-// EvalBatch is EvalStep for any number of inputs and outputs.
-func (m *Model) EvalBatch(xs, ys []*Tensor) (float64, error) {
+// EvalBatch is EvalStep for any number of inputs and outputs, with optional
+// per-sample weights as TrainBatch.
+func (m *Model) EvalBatch(xs, ys []*Tensor, sampleWeights []float32) (float64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.compiled == nil {
@@ -129,6 +164,9 @@ func (m *Model) EvalBatch(xs, ys []*Tensor) (float64, error) {
 	if len(ys) != len(m.outputs) {
 		return 0, fmt.Errorf("nn: model %q has %d outputs, got %d targets", m.name, len(m.outputs), len(ys))
 	}
+	if sampleWeights != nil && len(sampleWeights) != batch {
+		return 0, fmt.Errorf("nn: %d sample weights for a batch of %d", len(sampleWeights), batch)
+	}
 	p, err := m.planFor(planKey{batch: batch})
 	if err != nil {
 		return 0, err
@@ -139,7 +177,13 @@ func (m *Model) EvalBatch(xs, ys []*Tensor) (float64, error) {
 	for i, o := range p.outputs {
 		pred := p.slots[o].val
 		p.lossScratch = scratch(&p.lossScratch, len(pred.Data))
-		loss, err := m.compiled.loss.Compute(pred, ys[i], p.lossScratch)
+		var loss float64
+		var err error
+		if sampleWeights == nil {
+			loss, err = m.compiled.loss.Compute(pred, ys[i], p.lossScratch)
+		} else {
+			loss, err = weightedLoss(m.compiled.loss.Compute, pred, ys[i], sampleWeights, p.lossScratch)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("nn: output %d: %w", i, err)
 		}
