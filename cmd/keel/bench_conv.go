@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -82,6 +83,7 @@ func runBenchConv(args []string) error {
 	batch := fs.Int("batch", 1, "batch size")
 	samples := fs.Int("samples", 3, "timed samples per figure (the median is reported)")
 	minSample := fs.Duration("min-sample", 30*time.Millisecond, "each sample repeats the call at least this long")
+	clock := fs.String("clock", "wall", "wall: elapsed time; thread: the thread's CPU time (1 thread only, Linux), which leaves out the time other processes take the core on a shared machine")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -112,6 +114,18 @@ func runBenchConv(args []string) error {
 		ds = append(ds, d)
 	}
 	opts := bench.Options{Samples: *samples, MinSample: *minSample}
+	switch *clock {
+	case "wall":
+	case "thread":
+		if _, ok := threadCPUTime(); !ok {
+			return fmt.Errorf("--clock thread: no thread CPU clock on this system")
+		}
+		if bf.threads != 1 {
+			return fmt.Errorf("--clock thread measures one thread: add --threads 1")
+		}
+	default:
+		return fmt.Errorf("--clock: %q is neither wall nor thread", *clock)
+	}
 	w := bf.writer()
 	copyBW := copyBandwidth()
 	progress("copy bandwidth (read + write, 64 MiB): %.1f GB/s", copyBW)
@@ -121,11 +135,18 @@ func runBenchConv(args []string) error {
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, t := range bf.threadCounts() {
-		peak := bench.PeakGFLOPS(t)
-		progress("threads %d: FMA peak %.1f GFLOP/s, kernels %s", t, peak, kernels.ActivePath())
+		var peak float64
+		if *clock == "thread" {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			peak = threadPeakGFLOPS()
+		} else {
+			peak = bench.PeakGFLOPS(t)
+		}
+		progress("threads %d: FMA peak %.1f GFLOP/s (%s clock), kernels %s", t, peak, *clock, kernels.ActivePath())
 		for _, l := range ls {
 			for _, d := range ds {
-				rec, err := benchConvLayer(r, l, d, t, opts)
+				rec, err := benchConvLayer(r, l, d, t, opts, *clock == "thread")
 				if err != nil {
 					return err
 				}
@@ -147,7 +168,7 @@ func runBenchConv(args []string) error {
 }
 
 // benchConvLayer times one layer in one direction at t threads.
-func benchConvLayer(r *rand.Rand, l convBenchLayer, dir string, t int, opts bench.Options) (bench.Record, error) {
+func benchConvLayer(r *rand.Rand, l convBenchLayer, dir string, t int, opts bench.Options, threadClock bool) (bench.Record, error) {
 	var fn func()
 	var flops, bytes float64
 	extra := map[string]any{"direction": dir, "model": l.model, "layer": l.layer, "kernels": string(kernels.ActivePath())}
@@ -196,7 +217,12 @@ func benchConvLayer(r *rand.Rand, l convBenchLayer, dir string, t int, opts benc
 	}
 	var secs float64
 	_ = withThreads(t, func() error {
-		secs = bench.Median(opts, fn)
+		if threadClock {
+			secs = threadMedian(opts, fn)
+			extra["clock"] = "thread"
+		} else {
+			secs = bench.Median(opts, fn)
+		}
 		return nil
 	})
 	rec := bench.Record{Bench: "conv", Name: l.name(), Threads: t, Batch: batchOf(l), Seconds: secs,
@@ -212,6 +238,49 @@ func batchOf(l convBenchLayer) int {
 		return l.dw.N
 	}
 	return l.conv.N
+}
+
+// threadMedian is bench.Median on the thread CPU clock: the median over
+// samples of the CPU seconds per call (the caller has locked its OS thread and
+// runs the kernels on one thread, so all their work is on this thread).
+func threadMedian(o bench.Options, fn func()) float64 {
+	samples := max(o.Samples, 1)
+	minSample := o.MinSample
+	if minSample <= 0 {
+		minSample = 50 * time.Millisecond
+	}
+	fn()
+	per := make([]float64, samples)
+	for s := range per {
+		calls := 0
+		start, _ := threadCPUTime()
+		for {
+			fn()
+			calls++
+			now, _ := threadCPUTime()
+			if el := now - start; el >= minSample {
+				per[s] = el.Seconds() / float64(calls)
+				break
+			}
+		}
+	}
+	slices.Sort(per)
+	return per[len(per)/2]
+}
+
+// threadPeakGFLOPS is the single-thread FMA peak on the thread CPU clock
+// (best of 7).
+func threadPeakGFLOPS() float64 {
+	best := 0.0
+	for i := 0; i < 7; i++ {
+		t0, _ := threadCPUTime()
+		flops := kernels.PeakFlopsLoop(2_000_000)
+		t1, _ := threadCPUTime()
+		if d := (t1 - t0).Seconds(); d > 0 {
+			best = max(best, flops/d/1e9)
+		}
+	}
+	return best
 }
 
 // copyBandwidth measures a single-threaded copy of 64 MiB: bytes read plus
