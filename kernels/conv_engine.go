@@ -81,7 +81,7 @@ const (
 )
 
 const (
-	convKC       = 256 // reduction length per block: a KC x 16 weight sliver stays in L1
+	convKC       = 256 // reduction length per block, at most (a KC x nr weight sliver stays near L1)
 	convMC       = 96  // output pixels per block, at least
 	convMaxMC    = 1024
 	convSmallC   = 16 // below this many channels the taps are gathered per pixel (im2col rows)
@@ -104,6 +104,8 @@ func convStreamMin() int {
 func convL2Floats() int { return max(machineCaches.L2, 256<<10) / 4 }
 
 // convAsmOK says the AVX2+FMA conv kernels can run here.
+var convKCTune = convKC // tests and tuning vary it
+
 var convAsmOK = haveAVX2Asm && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
 
 // conv2D dispatches the forward convolution.
@@ -191,17 +193,17 @@ func newConvPlan(p ConvParams, transposed bool) convPlan {
 	pl.k = p.KH * p.KW * pl.aC
 	pl.ocp = roundUp(pl.oc, pl.nr)
 	switch {
-	case !transposed && pl.aC < convSmallC && p.DilationW == 1 && p.KW*pl.aC <= convKC:
+	case !transposed && pl.aC < convSmallC && p.DilationW == 1 && p.KW*pl.aC <= convKCTune:
 		// A filter row (KW taps x C channels) is contiguous in a padded
 		// copy of x: one segment per row, no gathering.
 		pl.rows = true
 		pl.pH, pl.pW = p.H+p.PadTop+p.PadBottom, p.W+p.PadLeft+p.PadRight
 		pl.segLen = p.KW * pl.aC
 		pl.nseg = p.KH
-		pl.segsPerBlk = max(1, convKC/pl.segLen)
+		pl.segsPerBlk = balanceBlocks(pl.nseg, max(1, convKCTune/pl.segLen))
 	case pl.aC < convSmallC && pl.k <= convMaxIm2K:
 		pl.gather = true
-		nb := (pl.k + convKC - 1) / convKC
+		nb := (pl.k + convKCTune - 1) / convKCTune
 		pl.segLen = (pl.k + nb - 1) / nb
 		pl.nseg = nb
 		pl.segsPerBlk = 1
@@ -209,9 +211,9 @@ func newConvPlan(p ConvParams, transposed bool) convPlan {
 		pl.segLen = pl.aC
 		pl.segsPerTap = 1
 		pl.nseg = p.KH * p.KW
-		pl.segsPerBlk = max(1, convKC/pl.aC)
+		pl.segsPerBlk = balanceBlocks(pl.nseg, max(1, convKCTune/pl.aC))
 	default:
-		nb := (pl.aC + convKC - 1) / convKC
+		nb := (pl.aC + convKCTune - 1) / convKCTune
 		pl.segLen = (pl.aC + nb - 1) / nb
 		pl.segsPerTap = nb
 		pl.nseg = p.KH * p.KW * nb
@@ -237,6 +239,14 @@ func (pl *convPlan) src(r, c, kh, kw int) (ih, iw int, ok bool) {
 	}
 	ih, iw = nh/p.StrideH, nw/p.StrideW
 	return ih, iw, ih < pl.aH && iw < pl.aW
+}
+
+// balanceBlocks returns how many of n segments go in each reduction block
+// when at most most fit: the blocks are made as even as their count allows
+// (9 taps by at most 4: 3, 3, 3 rather than 4, 4, 1).
+func balanceBlocks(n, most int) int {
+	blocks := (n + most - 1) / most
+	return (n + blocks - 1) / blocks
 }
 
 // segK returns the reduction index and length of segment s.
@@ -314,7 +324,7 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 	// Pixel blocks: as large as keeps a block's operands for one reduction
 	// block (mc x convKC floats) in half of L2, so that the weights, streamed
 	// once per block, are read few times; at least one block per thread.
-	mcMax := max(convMC, min(convMaxMC, convL2Floats()/2/convKC))
+	mcMax := max(convMC, min(convMaxMC, convL2Floats()/2/convKCTune))
 	mTasks := max(t, (pl.m+mcMax-1)/mcMax)
 	mTasks = roundUp(mTasks, t)
 	mc := roundUp((pl.m+mTasks-1)/mTasks, pl.mr)
