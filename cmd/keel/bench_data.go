@@ -133,6 +133,13 @@ func drainEpoch(ld *imagedata.Loader, epoch int) (images, skipped int, err error
 	for {
 		b, err := ep.Next()
 		if err == io.EOF {
+			for i, fe := range ep.Skipped() {
+				if i == 5 {
+					progress("warning: ... and %d more", len(ep.Skipped())-i)
+					break
+				}
+				progress("warning: skipped %v", fe)
+			}
 			return images, len(ep.Skipped()), nil
 		}
 		if err != nil {

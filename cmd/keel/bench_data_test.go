@@ -33,13 +33,14 @@ func TestBenchDataFolderAndFlags(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "class_a"), 0o755))
 	require.NoError(t, writeBenchJPEG(dir, 0, 20, 10)) // class_a/img0000.jpg
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "class_a", "bad.jpg"), []byte("broken"), 0o644))
-	out, _, code := runCLI(t, "bench", "data", "--dir", dir, "--threads", "1",
+	out, stderr, code := runCLI(t, "bench", "data", "--dir", dir, "--threads", "1",
 		"--size", "8", "--interpolation", "bilinear", "--augment=false", "--json")
 	require.Equal(t, 0, code)
 	recs := jsonLines(t, out)
 	require.Len(t, recs, 1)
 	require.Equal(t, "folder_to8_bilinear", recs[0]["name"])
 	require.Equal(t, 1.0, recs[0]["skipped"], "the broken file is skipped and counted")
+	require.Contains(t, stderr, filepath.Join(dir, "class_a", "bad.jpg"), "and named")
 
 	_, _, code = runCLI(t, "bench", "data", "--interpolation", "area")
 	require.NotZero(t, code)
