@@ -93,6 +93,9 @@ def format_refs(srcs, rng, manifest):
     buf = io.BytesIO()
     base.convert('L').save(buf, 'JPEG', quality=90)
     files['fmt_jpeg_grey.jpg'] = buf.getvalue()
+    buf = io.BytesIO()
+    base.convert('CMYK').save(buf, 'JPEG', quality=90)  # Adobe CMYK, as print workflows write
+    files['fmt_jpeg_cmyk.jpg'] = buf.getvalue()
     for name, img, q, sub in [('c_q50_420', srcs['c'], 50, 2), ('b_q75_422', srcs['b'], 75, 1),
                               ('c_q100_444', srcs['c'], 100, 0)]:
         buf = io.BytesIO()
