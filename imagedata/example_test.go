@@ -118,3 +118,40 @@ func ExampleDecodeBytes() {
 	fmt.Println(img, img.Pix)
 	// Output: 1x1 RGB [10 20 30]
 }
+
+// ExampleListDirectory_dataset is image_dataset_from_directory(validation_split=0.2,
+// subset="validation", seed=1337, image_size=(24, 24), label_mode="int"): one
+// seeded shuffle of all files, the last fifth for validation, TensorFlow's
+// decoding and bilinear resize. (numpy's RandomState(1337).shuffle puts
+// dogs/3.png and dogs/2.png last, as here.)
+func ExampleListDirectory_dataset() {
+	dir := exampleFolder()
+	defer os.RemoveAll(dir)
+
+	val, err := imagedata.ListDirectory(dir, imagedata.ListOptions{
+		Mode: imagedata.DatasetFromDirectory, Shuffle: true, Seed: 1337,
+		ValidationSplit: 0.2, Subset: imagedata.Validation,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, p := range val.Paths {
+		fmt.Println(filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p), val.Labels[i])
+	}
+	loader, err := imagedata.NewLoader(val, imagedata.Options{Height: 24, Width: 24,
+		Resize: imagedata.ResizeTF, Labels: imagedata.Sparse})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ep := loader.Epoch(context.Background(), 0)
+	defer ep.Close()
+	b, err := ep.Next()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(b.N, b.Y)
+	// Output:
+	// dogs/3.png 1
+	// dogs/2.png 1
+	// 2 [1 1]
+}
