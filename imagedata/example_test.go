@@ -139,7 +139,7 @@ func ExampleListDirectory_dataset() {
 		fmt.Println(filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p), val.Labels[i])
 	}
 	loader, err := imagedata.NewLoader(val, imagedata.Options{Height: 24, Width: 24,
-		Resize: imagedata.ResizeTF, Labels: imagedata.Sparse})
+		Resize: imagedata.LikeTF, Labels: imagedata.Sparse})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -234,7 +234,7 @@ func TestLoaderOptionErrors(t *testing.T) {
 func TestLoaderTFResize(t *testing.T) {
 	dir := writeDataset(t, []string{"a"}, 1)
 	list, _ := ListDirectory(dir, ListOptions{})
-	ld, _ := NewLoader(list, Options{Height: 3, Width: 3, Resize: ResizeTF})
+	ld, _ := NewLoader(list, Options{Height: 3, Width: 3, Resize: LikeTF})
 	xs, _, _ := collect(t, ld, 0)
 	for i, v := range xs[0] {
 		if want := []float32{0, 0, 7}[i%3]; v != want {

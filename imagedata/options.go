@@ -16,17 +16,17 @@ const (
 	NoLabels                     // Batch.Y stays empty
 )
 
-// ResizeMethod chooses whose resizing a Loader reproduces.
+// ResizeMethod chooses whose decoding and resizing a Loader reproduces.
 type ResizeMethod int
 
 const (
-	// ResizePILMethod is load_img's PIL resize (flow_from_directory), with
-	// Options.Interpolation as the filter.
-	ResizePILMethod ResizeMethod = iota
-	// ResizeTF is image_dataset_from_directory's path: JPEGs decoded with
+	// LikePIL is load_img's path (flow_from_directory): PIL's decoding and
+	// resize, with Options.Interpolation as the filter.
+	LikePIL ResizeMethod = iota
+	// LikeTF is image_dataset_from_directory's path: JPEGs decoded with
 	// TensorFlow's default fast IDCT (libjpeg's JDCT_IFAST), then
 	// tf.image.resize's bilinear.
-	ResizeTF
+	LikeTF
 )
 
 // Options configure a Loader. Height and Width are required.
@@ -36,8 +36,8 @@ type Options struct {
 	Resize        ResizeMethod
 	// CropToAspectRatio takes the largest centred region with the target's
 	// aspect ratio before resizing: load_img's keep_aspect_ratio for
-	// ResizePILMethod, image_dataset_from_directory's crop_to_aspect_ratio
-	// (smart_resize) for ResizeTF.
+	// LikePIL, image_dataset_from_directory's crop_to_aspect_ratio
+	// (smart_resize) for LikeTF.
 	CropToAspectRatio bool
 	BatchSize         int // default 32
 	// Shuffle draws a new order every epoch. Seed drives the order and the

@@ -52,7 +52,7 @@ func (w *worker) process(ld *Loader, s *slot, i int) error {
 		return err
 	}
 	// TensorFlow's decode_jpeg uses libjpeg's fast IDCT unless told otherwise.
-	m, format, err := decodeImageWith(data, o.Resize == ResizeTF)
+	m, format, err := decodeImageWith(data, o.Resize == LikeTF)
 	if err != nil {
 		return err
 	}
@@ -68,19 +68,19 @@ func (w *worker) process(ld *Loader, s *slot, i int) error {
 	w.resized = reuse(w.resized, o.Width, o.Height)
 	crop := image.Rect(0, 0, m.Bounds().Dx(), m.Bounds().Dy())
 	if o.CropToAspectRatio {
-		if o.Resize == ResizeTF {
+		if o.Resize == LikeTF {
 			crop = SmartResizeCrop(crop.Dx(), crop.Dy(), o.Width, o.Height)
 		} else {
 			crop = KeepAspectCrop(crop.Dx(), crop.Dy(), o.Width, o.Height)
 		}
 	}
-	if ycc, isYCC := m.(*image.YCbCr); isYCC && o.Resize == ResizePILMethod && o.Interpolation == Nearest &&
+	if ycc, isYCC := m.(*image.YCbCr); isYCC && o.Resize == LikePIL && o.Interpolation == Nearest &&
 		nearestYCbCr(ycc, format == "webp", crop, w.resized) {
 		w.resized.ToFloat32(target)
 	} else {
 		w.decoded = toRGB(m, format, w.decoded)
 		switch o.Resize {
-		case ResizeTF:
+		case LikeTF:
 			ResizeTFBilinearBox(w.decoded, crop, o.Width, o.Height, target)
 		default:
 			w.resized = w.rs.resizePIL(w.decoded, crop, o.Width, o.Height, o.Interpolation, w.resized)
