@@ -655,6 +655,10 @@ func conv2DBackwardWeights(p ConvParams, x, dy, dw []float32) {
 		Sgemm(true, false, p.C, p.OutC, pl.m, 1, x, p.C, dy, p.OutC, 0, dw, p.OutC)
 		return
 	}
+	if uk := currentConvKernel(); uk.asm != nil && wgradRowsOK(p, uk) {
+		conv2DBackwardWeightsRows(p, x, dy, dw, uk)
+		return
+	}
 	chunk := max(8, min(pl.m, convIm2colFloats/k))
 	buf := floatPool.Get().(*[]float32)
 	defer floatPool.Put(buf)
