@@ -227,14 +227,22 @@ func TestGoldenFrozenMobileNet(t *testing.T) {
 		for _, name := range []string{"head_dense1", "head_dense2"} {
 			for _, v := range m.Layer(name).Weights() {
 				ref := readNpyIn(t, headDir, fmt.Sprintf("step%d_%s_%s", step, name, v.name))
-				// 2e-6, not 1e-6: the features differ from TensorFlow.js's
-				// by float32 rounding, and Adam's first steps magnify that
-				// for gradients near zero (train_head_only, fed the reference
-				// features, agrees to 6e-8).
-				e := maxAbs(v.data, ref.Data)
-				t.Logf("step %d %s: max abs error %.2g", step, v.Path(), e)
-				if e > 2e-6 {
-					t.Errorf("step %d %s: max abs error %.3g", step, v.Path(), e)
+				// The features differ from TensorFlow.js's by float32
+				// rounding. One channel (146) is ReLU of a sum that cancels to
+				// ~1e-7 in the second batch: its gradients are ~1e-7, the size
+				// of Adam's epsilon, so that row of head_dense1/kernel moves by
+				// lr*g/(|g|+eps) with g mostly rounding noise. So: nearly every
+				// weight within 1e-6, the odd one within 3e-5
+				// (train_head_only, fed the reference features, agrees to 6e-8).
+				e, off := maxAbs(v.data, ref.Data), 0
+				for i, w := range v.data {
+					if math.Abs(float64(w)-float64(ref.Data[i])) > 1e-6 {
+						off++
+					}
+				}
+				t.Logf("step %d %s: max abs error %.2g, %d of %d above 1e-6", step, v.Path(), e, off, len(v.data))
+				if e > 3e-5 || off > len(v.data)/100 {
+					t.Errorf("step %d %s: max abs error %.3g, %d values above 1e-6", step, v.Path(), e, off)
 				}
 			}
 		}

@@ -117,7 +117,7 @@ func TestSampleWeights(t *testing.T) {
 	plain := make([]float32, 6)
 	want, _ := loss.Compute(pred, target, plain)
 	ones := make([]float32, 6)
-	got, err := weightedLoss(loss.Compute, pred, target, []float32{1, 1}, ones)
+	got, err := sampleWeightedLoss(loss.Compute, pred, target, []float32{1, 1}, ones)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestSampleWeights(t *testing.T) {
 		t.Errorf("unit weights: %v %v, want %v %v", got, ones, want, plain)
 	}
 	g := make([]float32, 6)
-	got, _ = weightedLoss(loss.Compute, pred, target, []float32{2, 0}, g)
+	got, _ = sampleWeightedLoss(loss.Compute, pred, target, []float32{2, 0}, g)
 	if w := 2 * -math.Log(0.7) / 2; math.Abs(got-w) > 1e-6 {
 		t.Errorf("weighted loss %v, want %v", got, w)
 	}

@@ -40,14 +40,19 @@ func (m *Model) Metrics() []Metric {
 // single-output model: forward, loss, backward, optimizer update. It returns
 // the loss computed before the update, as Keras logs it.
 func (m *Model) TrainStep(x, y *Tensor) (float64, error) {
-	return m.TrainBatch([]*Tensor{x}, []*Tensor{y}, nil)
+	return m.TrainBatch([]*Tensor{x}, []*Tensor{y})
 }
 
 // TrainBatch is TrainStep for any number of inputs and outputs (one target
-// per output; the loss is the sum over outputs), with optional per-sample
-// weights (nil: all 1). Weighted, a loss is sum(w_i * loss_i) / batch, as
-// Keras reduces with sample_weight or class_weight.
-func (m *Model) TrainBatch(xs, ys []*Tensor, sampleWeights []float32) (float64, error) {
+// per output; the loss is the sum over outputs).
+func (m *Model) TrainBatch(xs, ys []*Tensor) (float64, error) {
+	return m.TrainBatchWeighted(xs, ys, nil)
+}
+
+// TrainBatchWeighted is TrainBatch with per-sample weights (nil: all 1): a
+// loss becomes sum(w_i * loss_i) / batch, as Keras reduces with
+// sample_weight or class_weight.
+func (m *Model) TrainBatchWeighted(xs, ys []*Tensor, sampleWeights []float32) (float64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.compiled == nil {
@@ -116,14 +121,14 @@ func (p *plan) outputLoss(sl *slot, target *Tensor, weights []float32, loss Loss
 	if weights == nil {
 		return compute(sl.val, target, grad)
 	}
-	return weightedLoss(compute, sl.val, target, weights, grad)
+	return sampleWeightedLoss(compute, sl.val, target, weights, grad)
 }
 
-// weightedLoss applies per-sample weights to a loss that averages over the
+// sampleWeightedLoss applies per-sample weights to a loss that averages over the
 // batch: each sample alone gives loss_i and its gradient row; the result is
 // sum(w_i * loss_i)/N and the rows scaled by w_i/N. Keras' losses are all
 // per-sample, so this is exact.
-func weightedLoss(compute func(pred, target *Tensor, grad []float32) (float64, error), pred, target *Tensor, weights, grad []float32) (float64, error) {
+func sampleWeightedLoss(compute func(pred, target *Tensor, grad []float32) (float64, error), pred, target *Tensor, weights, grad []float32) (float64, error) {
 	n := pred.Batch()
 	per := len(grad) / n
 	total := 0.0
@@ -146,12 +151,16 @@ func weightedLoss(compute func(pred, target *Tensor, grad []float32) (float64, e
 // single-input, single-output model on a batch in inference mode, as
 // Keras' test_on_batch: nothing is updated.
 func (m *Model) EvalStep(x, y *Tensor) (float64, error) {
-	return m.EvalBatch([]*Tensor{x}, []*Tensor{y}, nil)
+	return m.EvalBatch([]*Tensor{x}, []*Tensor{y})
 }
 
-// EvalBatch is EvalStep for any number of inputs and outputs, with optional
-// per-sample weights as TrainBatch.
-func (m *Model) EvalBatch(xs, ys []*Tensor, sampleWeights []float32) (float64, error) {
+// EvalBatch is EvalStep for any number of inputs and outputs.
+func (m *Model) EvalBatch(xs, ys []*Tensor) (float64, error) {
+	return m.EvalBatchWeighted(xs, ys, nil)
+}
+
+// EvalBatchWeighted is EvalBatch with per-sample weights, as TrainBatchWeighted.
+func (m *Model) EvalBatchWeighted(xs, ys []*Tensor, sampleWeights []float32) (float64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.compiled == nil {
@@ -182,7 +191,7 @@ func (m *Model) EvalBatch(xs, ys []*Tensor, sampleWeights []float32) (float64, e
 		if sampleWeights == nil {
 			loss, err = m.compiled.loss.Compute(pred, ys[i], p.lossScratch)
 		} else {
-			loss, err = weightedLoss(m.compiled.loss.Compute, pred, ys[i], sampleWeights, p.lossScratch)
+			loss, err = sampleWeightedLoss(m.compiled.loss.Compute, pred, ys[i], sampleWeights, p.lossScratch)
 		}
 		if err != nil {
 			return 0, fmt.Errorf("nn: output %d: %w", i, err)
