@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/keelml/keel/modelfile"
 	"github.com/keelml/keel/nn"
 	"github.com/keelml/keel/weightsio"
 )
@@ -135,11 +136,11 @@ func NewContext(ctx context.Context, name string, o Options) (*nn.Model, error) 
 		}
 	}
 	if path != "" {
-		rep, err := LoadWeights(m, path, o.SkipMismatch)
+		rep, err := modelfile.LoadWeights(m, path, o.SkipMismatch)
 		if err != nil {
 			return nil, err
 		}
-		rep.print(o.Notices)
+		rep.Print(o.Notices)
 	}
 	return m, nil
 }

@@ -1,0 +1,8 @@
+// Package modelfile saves Keel models as Keras files and reads Keras files
+// into Keel models: a whole model as a Keras full-model .h5 (model_config
+// JSON plus weights, in Keras 2.3.1's layout, so Keras' load_model reads it),
+// weights alone in Keras' save_weights layout, and weights loaded by layer
+// name into a model built in Go. Keel records its own metadata (the
+// preprocessing mode, input size and class names) as extra root attributes,
+// which Keras ignores.
+package modelfile

@@ -1,0 +1,146 @@
+package modelfile
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/keelml/keel/nn"
+	"github.com/keelml/keel/weightsio"
+)
+
+// Meta is what Keel records in the files it saves, beside Keras' own
+// attributes, so that a saved classifier can be used on images directly.
+type Meta struct {
+	Preprocess string   // preprocess_input mode of the backbone: caffe, tf, torch or none
+	InputSize  int      // the height and width the model takes
+	ClassNames []string // the label of each output unit, in order
+}
+
+// The root attributes Meta is stored in.
+const (
+	attrPreprocess = "keel_preprocess"
+	attrInputSize  = "keel_input_size"
+	attrClassNames = "keel_class_names"
+)
+
+func (m Meta) attrs() map[string]string {
+	a := map[string]string{}
+	if m.Preprocess != "" {
+		a[attrPreprocess] = m.Preprocess
+	}
+	if m.InputSize > 0 {
+		a[attrInputSize] = strconv.Itoa(m.InputSize)
+	}
+	if m.ClassNames != nil {
+		b, _ := json.Marshal(m.ClassNames)
+		a[attrClassNames] = string(b)
+	}
+	return a
+}
+
+// Save writes m as a Keras full-model .h5 file (Keras 2.3.1's save_model
+// layout: model_config, and the weights under model_weights) with Keel's
+// metadata, atomically.
+func Save(path string, m *nn.Model, meta Meta) error {
+	cfg, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("%s: model config: %w", path, err)
+	}
+	return weightsio.SaveModel(path, savedLayers(m), weightsio.SaveOptions{ModelConfig: cfg, Attrs: meta.attrs()})
+}
+
+// Load reads any Keras full-model file (.h5 with a model_config, or a .keras
+// archive) into a runnable Keel model: the graph is built from the file's
+// config and the weights loaded by layer name. Layer types Keel lacks are an
+// error naming them. Meta holds what Keel recorded, if the file is Keel's.
+func Load(path string) (*nn.Model, Meta, error) {
+	f, err := weightsio.Open(path)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	defer f.Close()
+	if len(f.ModelConfigJSON) == 0 {
+		return nil, Meta{}, fmt.Errorf("%s: a %s file holds weights only, no model_config: build the model (for example with zoo.New) and load these weights into it", path, f.Format)
+	}
+	switch {
+	case strings.HasPrefix(f.KerasVersion, "1."):
+		return nil, Meta{}, fmt.Errorf("%s: a Keras %s model config (Keras 1 layer arguments such as output_dim and nb_filter) cannot be built; build the model in Go and load the file's weights into it with LoadWeights", path, f.KerasVersion)
+	case f.Format == weightsio.FormatArchive || f.Format == weightsio.FormatKeras3:
+		return nil, Meta{}, fmt.Errorf("%s: building models from Keras 3 configs is not supported yet; build the model in Go and load the file's weights into it with LoadWeights", path)
+	}
+	cfg, err := normalizeConfig(f.ModelConfigJSON)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%s: model_config: %w", path, err)
+	}
+	m, err := nn.ModelFromJSON(cfg)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := LoadWeightsFrom(m, f, path, false); err != nil {
+		return nil, Meta{}, err
+	}
+	meta, err := readMeta(f)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, meta, nil
+}
+
+func readMeta(f *weightsio.File) (Meta, error) {
+	var meta Meta
+	h := f.HDF5()
+	if h == nil {
+		return meta, nil
+	}
+	root, err := h.Root()
+	if err != nil {
+		return meta, err
+	}
+	str := func(name string) (string, bool) {
+		a, err := root.Attr(name)
+		if err != nil || a == nil {
+			return "", false
+		}
+		s, err := a.String()
+		return s, err == nil
+	}
+	if s, ok := str(attrPreprocess); ok {
+		meta.Preprocess = s
+	}
+	if s, ok := str(attrInputSize); ok {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return meta, fmt.Errorf("%s attribute %q is not a number", attrInputSize, s)
+		}
+		meta.InputSize = n
+	}
+	if s, ok := str(attrClassNames); ok {
+		if err := json.Unmarshal([]byte(s), &meta.ClassNames); err != nil {
+			return meta, errors.New(attrClassNames + " attribute is not a JSON list of strings")
+		}
+	}
+	return meta, nil
+}
+
+// normalizeConfig rewrites the model_config of older Keras versions into the
+// form nn reads: Keras 1 and 2.0-2.1 wrote a Sequential's config as the bare
+// list of its layers.
+func normalizeConfig(raw []byte) ([]byte, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return nil, err
+	}
+	var layers []json.RawMessage
+	if json.Unmarshal(top["config"], &layers) != nil {
+		return raw, nil // already an object
+	}
+	cfg, err := json.Marshal(map[string]any{"name": "sequential_1", "layers": layers})
+	if err != nil {
+		return nil, err
+	}
+	top["config"] = cfg
+	return json.Marshal(top)
+}

@@ -1,0 +1,151 @@
+package modelfile_test
+
+import (
+	"io"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/keelml/keel/internal/specweights"
+	"github.com/keelml/keel/internal/testenv"
+	"github.com/keelml/keel/modelfile"
+	"github.com/keelml/keel/nn"
+	"github.com/keelml/keel/weightsio"
+	"github.com/keelml/keel/zoo"
+	"github.com/stretchr/testify/require"
+)
+
+func input(t *testing.T, n, size int) *nn.Tensor {
+	x, err := nn.TensorOf(specweights.RawImages([]int{n, size, size, 3}), n, size, size, 3)
+	require.NoError(t, err)
+	for i := range x.Data {
+		x.Data[i] = x.Data[i]/127.5 - 1
+	}
+	return x
+}
+
+// A real transfer-learned MobileNet saved by tf.keras 2.8 loads and runs.
+func TestLoadRealKerasModel(t *testing.T) {
+	path := testenv.Shared(t, "realh5", "stm32ai-modelzoo", "mobilenet_v1_0.25_224_tl.h5")
+	m, meta, err := modelfile.Load(path)
+	require.NoError(t, err)
+	require.Equal(t, modelfile.Meta{}, meta)
+	require.Equal(t, "mobilenet_v1_alpha_0.25", m.Name())
+	y, err := m.Run(input(t, 2, 224))
+	require.NoError(t, err)
+	require.Equal(t, []int{2, 5}, y[0].Shape)
+	for r := 0; r < 2; r++ {
+		sum := 0.0
+		for _, p := range y[0].Data[r*5 : r*5+5] {
+			require.True(t, p >= 0 && p <= 1)
+			sum += float64(p)
+		}
+		require.InDelta(t, 1, sum, 1e-5, "softmax output")
+	}
+	// The weights are the file's, value for value.
+	f, err := weightsio.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	fl, _ := f.Layer("dense")
+	want, err := fl.Weights[0].Float32()
+	require.NoError(t, err)
+	require.Equal(t, want, m.Layer("dense").Weights()[0].Value())
+}
+
+// transferModel is a small frozen backbone with a new head.
+func transferModel(t *testing.T) *nn.Model {
+	base, err := zoo.New("mobilenet", zoo.Options{Alpha: 0.25, InputShape: []int{32, 32, 3}, Notices: io.Discard})
+	require.NoError(t, err)
+	base.SetTrainable(false)
+	x := nn.NewGlobalAveragePooling2D(nn.WithName("head_gap")).Apply(base.Output())
+	x = nn.NewDense(4, nn.WithActivation("softmax"), nn.WithName("head_dense")).Apply(x)
+	m, err := nn.NewModel(base.Inputs(), []*nn.Node{x}, nn.WithName("transfer"))
+	require.NoError(t, err)
+	return m
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	m := transferModel(t)
+	x := input(t, 3, 32)
+	want, err := m.Run(x)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "model.h5")
+	meta := modelfile.Meta{Preprocess: "tf", InputSize: 32, ClassNames: []string{"cat", "dog", "emu", "yak"}}
+	require.NoError(t, modelfile.Save(path, m, meta))
+
+	back, gotMeta, err := modelfile.Load(path)
+	require.NoError(t, err)
+	require.Equal(t, meta, gotMeta)
+	got, err := back.Run(x)
+	require.NoError(t, err)
+	require.Equal(t, want[0].Data, got[0].Data, "identical predictions")
+	require.False(t, back.Layer("conv1").Trainable(), "the frozen flags travel in the config")
+
+	f, err := weightsio.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	require.Equal(t, weightsio.FormatH5Model, f.Format)
+	require.Len(t, f.Layers(), len(m.Layers()))
+}
+
+// A backbone used as one layer of another model is saved as Keras saves
+// it: one group holding every weight of the nested model.
+func TestSaveLoadNestedModel(t *testing.T) {
+	base, err := zoo.New("mobilenet", zoo.Options{Alpha: 0.25, InputShape: []int{32, 32, 3}, Notices: io.Discard})
+	require.NoError(t, err)
+	in := nn.Input([]int{32, 32, 3}, nn.WithName("image"))
+	x := base.Apply(in)
+	x = nn.NewGlobalMaxPooling2D().Apply(x)
+	x = nn.NewDense(3).Apply(x)
+	m, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{x}, nn.WithName("outer"))
+	require.NoError(t, err)
+	xs := input(t, 2, 32)
+	want, err := m.Run(xs)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "nested.h5")
+	require.NoError(t, modelfile.Save(path, m, modelfile.Meta{}))
+	back, _, err := modelfile.Load(path)
+	require.NoError(t, err)
+	got, err := back.Run(xs)
+	require.NoError(t, err)
+	require.Equal(t, want[0].Data, got[0].Data)
+}
+
+func TestLoadErrors(t *testing.T) {
+	_, _, err := modelfile.Load(testenv.Testdata(t, "h5", "mobilenet_2_5_224_tf_no_top.h5"))
+	require.ErrorContains(t, err, "weights only")
+
+	lstm := testenv.Shared(t, "realh5", "dl4j-test-resources", "simple_lstm_tf_keras_2_model.h5")
+	_, _, err = modelfile.Load(lstm)
+	require.ErrorContains(t, err, "LSTM")
+}
+
+func TestSaveWeightsLoadsBack(t *testing.T) {
+	m := transferModel(t)
+	path := filepath.Join(t.TempDir(), "w.h5")
+	require.NoError(t, modelfile.SaveWeights(path, m))
+	m2 := transferModel(t)
+	for _, v := range m2.Layer("head_dense").Weights() {
+		vals := v.Value()
+		for i := range vals {
+			vals[i] = float32(math.NaN())
+		}
+	}
+	rep, err := modelfile.LoadWeights(m2, path, false)
+	require.NoError(t, err)
+	require.Empty(t, rep.Unused)
+	require.Equal(t, m.Layer("head_dense").Weights()[0].Value(), m2.Layer("head_dense").Weights()[0].Value())
+}
+
+// What Keel cannot build is refused with the reason.
+func TestLoadRefusesWithReasons(t *testing.T) {
+	for _, c := range []struct{ file, why string }{
+		{"dl4j-test-resources/simpleconv2d.hdf5", "channels_first"},
+		{"dl4j-test-resources/dense_tensorflow_1.h5", "Keras 1"},
+		{"cnn-fashion-mnist-classifier/model.keras", "Keras 3"},
+		{"dl4j-test-resources/cnn1d_18.h5", "Conv1D"},
+	} {
+		_, _, err := modelfile.Load(testenv.Shared(t, "realh5", c.file))
+		require.ErrorContains(t, err, c.why, c.file)
+	}
+}
