@@ -496,20 +496,17 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 			return UnsupportedError("too many components")
 		}
 	}
-	// Level shift by +128, clip to [0, 255], and write to dst.
+	// Level shift by +128, clip to [0, 255], and write to dst. (Written for
+	// bounds-check elimination: this loop was a fifth of the decoding time.)
 	for y := 0; y < 8; y++ {
-		y8 := y * 8
-		yStride := y * stride
-		for x := 0; x < 8; x++ {
-			c := b[y8+x]
-			if c < -128 {
-				c = 0
-			} else if c > 127 {
-				c = 255
-			} else {
-				c += 128
+		row := dst[y*stride : y*stride+8 : y*stride+8]
+		src := b[8*y : 8*y+8 : 8*y+8]
+		for x, c := range src {
+			c += 128
+			if uint32(c) > 255 {
+				c = ^(c >> 31) & 255 // negative: 0, above 255: 255
 			}
-			dst[yStride+x] = uint8(c)
+			row[x] = uint8(c)
 		}
 	}
 	return nil
