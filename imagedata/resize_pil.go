@@ -87,7 +87,6 @@ type coeffKey struct {
 // axis, or one side of a crop box.
 type span struct{ size, lo, hi int }
 
-func whole(n int) span { return span{n, 0, n} }
 
 // Tables depend only on the sizes and the filter, and a folder of photos has
 // few distinct sizes: compute each once.
