@@ -87,7 +87,6 @@ type coeffKey struct {
 // axis, or one side of a crop box.
 type span struct{ size, lo, hi int }
 
-
 // Tables depend only on the sizes and the filter, and a folder of photos has
 // few distinct sizes: compute each once.
 var coeffCache sync.Map // coeffKey -> *coeffs
