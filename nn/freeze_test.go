@@ -78,7 +78,7 @@ func TestFreezingSkipsWork(t *testing.T) {
 			"conv2": {2, true, true, "backward"},
 			"bn2":   {1, true, true, "backward"},
 			"relu2": {1, false, true, "backward"},
-			"gap":   {1, false, true, "backward"},
+			"gap":   {1, false, false, "backward"}, // its backward reads no value
 			"head":  {3, true, true, "backward"},
 		}},
 		{"backbone frozen", func(m *Model) error { return m.FreezeUntil("relu2") }, map[string]want{
@@ -98,7 +98,7 @@ func TestFreezingSkipsWork(t *testing.T) {
 			"conv2": {1, true, true, "backward"}, // weights only
 			"bn2":   {1, true, true, "backward"},
 			"relu2": {1, false, true, "backward"},
-			"gap":   {1, false, true, "backward"},
+			"gap":   {1, false, false, "backward"},
 			"head":  {3, true, true, "backward"},
 		}},
 		{"frozen layer between trainable ones", func(m *Model) error {
@@ -109,10 +109,10 @@ func TestFreezingSkipsWork(t *testing.T) {
 			"conv1": {1, true, true, "backward"},
 			"bn1":   {1, true, true, "backward"},
 			"relu1": {1, false, true, "backward"},
-			"conv2": {1, false, true, "backward"}, // input gradient only
-			"bn2":   {1, false, true, "backward"}, // inference-mode backward, input only
+			"conv2": {1, false, false, "backward"}, // input gradient only: needs no value
+			"bn2":   {1, false, false, "backward"}, // inference mode: a constant scale
 			"relu2": {1, false, true, "backward"},
-			"gap":   {1, false, true, "backward"},
+			"gap":   {1, false, false, "backward"},
 			"head":  {3, true, true, "backward"},
 		}},
 	} {

@@ -34,6 +34,8 @@ func (l *Activation) Config() map[string]any {
 
 func (l *Activation) activation() activation { return l.act }
 
+func (l *Activation) backwardNeeds(*call, bool) (bool, bool) { return false, true }
+
 func (l *Activation) build(in [][]int) ([]int, error) {
 	if err := needOne(in); err != nil {
 		return nil, err
@@ -103,6 +105,8 @@ func (l *ReLU) kernelActivation() (kernels.Activation, bool) {
 	}
 	return kernels.ActNone, false
 }
+
+func (l *ReLU) backwardNeeds(*call, bool) (bool, bool) { return true, false }
 
 func (l *ReLU) build(in [][]int) ([]int, error) {
 	if err := needOne(in); err != nil {

@@ -42,6 +42,12 @@ func (l *BatchNormalization) Config() map[string]any {
 
 func (l *BatchNormalization) canFuseAct() bool { return true }
 
+// backwardNeeds: the input, except for an input gradient through moving
+// statistics (a constant scale).
+func (l *BatchNormalization) backwardNeeds(c *call, wantDW bool) (bool, bool) {
+	return c.batchNormMode() || wantDW, false
+}
+
 func (l *BatchNormalization) build(in [][]int) ([]int, error) {
 	if err := needOne(in); err != nil {
 		return nil, err

@@ -120,6 +120,10 @@ func (l *Conv2D) canFold() bool          { return l.act == actLinear }
 func (l *Conv2D) canFuseAct() bool       { return l.act == actLinear }
 func (l *Conv2D) outChannels() int       { return l.filters }
 
+// backwardNeeds: the input for the weight gradient, the output for a
+// non-linear activation's derivative.
+func (l *Conv2D) backwardNeeds(_ *call, wantDW bool) (bool, bool) { return wantDW, l.act != actLinear }
+
 func (l *Conv2D) build(in [][]int) ([]int, error) {
 	if err := checkImage(in); err != nil {
 		return nil, err
@@ -247,6 +251,10 @@ func (l *DepthwiseConv2D) canFold() bool          { return l.act == actLinear }
 func (l *DepthwiseConv2D) canFuseAct() bool       { return l.act == actLinear }
 func (l *DepthwiseConv2D) outChannels() int       { return l.kernel.shape[2] * l.mult }
 
+func (l *DepthwiseConv2D) backwardNeeds(_ *call, wantDW bool) (bool, bool) {
+	return wantDW, l.act != actLinear
+}
+
 func (l *DepthwiseConv2D) build(in [][]int) ([]int, error) {
 	if err := checkImage(in); err != nil {
 		return nil, err
@@ -341,6 +349,10 @@ func (l *SeparableConv2D) Config() map[string]any {
 }
 
 func (l *SeparableConv2D) activation() activation { return l.act }
+
+func (l *SeparableConv2D) backwardNeeds(_ *call, wantDW bool) (bool, bool) {
+	return wantDW, l.act != actLinear
+}
 
 func (l *SeparableConv2D) build(in [][]int) ([]int, error) {
 	if err := checkImage(in); err != nil {

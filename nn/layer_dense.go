@@ -39,6 +39,8 @@ func (l *Dense) Config() map[string]any {
 
 func (l *Dense) activation() activation { return l.act }
 
+func (l *Dense) backwardNeeds(_ *call, wantDW bool) (bool, bool) { return wantDW, l.act != actLinear }
+
 func (l *Dense) build(in [][]int) ([]int, error) {
 	if err := needOne(in); err != nil {
 		return nil, err

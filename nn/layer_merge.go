@@ -54,6 +54,8 @@ func (l *Add) forward(c *call) {
 	c.forwardKernel(0)
 }
 
+func (l *Add) backwardNeeds(*call, bool) (bool, bool) { return false, false }
+
 func (l *Add) backward(c *call) {
 	for _, dx := range c.dx {
 		if dx != nil {
@@ -80,6 +82,8 @@ func (l *Multiply) forward(c *call) {
 	}
 	c.forwardKernel(0)
 }
+
+func (l *Multiply) backwardNeeds(*call, bool) (bool, bool) { return true, false }
 
 func (l *Multiply) backward(c *call) {
 	for i, dx := range c.dx {
@@ -146,6 +150,8 @@ func (l *Concatenate) build(in [][]int) ([]int, error) {
 	l.outer = numElements(in[0][:ax])
 	return out, nil
 }
+
+func (l *Concatenate) backwardNeeds(*call, bool) (bool, bool) { return false, false }
 
 func (l *Concatenate) forward(c *call) {
 	rows := c.x[0].Batch() * l.outer

@@ -62,6 +62,8 @@ func NewMaxPooling2D(ph, pw int, opts ...Option) *MaxPooling2D {
 	return l
 }
 
+func (l *MaxPooling2D) backwardNeeds(*call, bool) (bool, bool) { return true, false }
+
 func (l *MaxPooling2D) forward(c *call) {
 	kernels.MaxPool2D(l.params(c.x[0]), c.x[0].Data, c.y.Data)
 	c.forwardKernel(0)
@@ -84,6 +86,8 @@ func NewAveragePooling2D(ph, pw int, opts ...Option) *AveragePooling2D {
 	newPool2D("AveragePooling2D", l, &l.pool2D, ph, pw, opts)
 	return l
 }
+
+func (l *AveragePooling2D) backwardNeeds(*call, bool) (bool, bool) { return false, false }
 
 func (l *AveragePooling2D) forward(c *call) {
 	kernels.AvgPool2D(l.params(c.x[0]), c.x[0].Data, c.y.Data)
@@ -142,6 +146,8 @@ func NewGlobalAveragePooling2D(opts ...Option) *GlobalAveragePooling2D {
 	return l
 }
 
+func (l *GlobalAveragePooling2D) backwardNeeds(*call, bool) (bool, bool) { return false, false }
+
 func (l *GlobalAveragePooling2D) forward(c *call) {
 	n, hw, ch := globalDims(c.x[0])
 	kernels.GlobalAvgPool(n, hw, ch, c.x[0].Data, c.y.Data)
@@ -165,6 +171,8 @@ func NewGlobalMaxPooling2D(opts ...Option) *GlobalMaxPooling2D {
 	newGlobalPool("GlobalMaxPooling2D", l, &l.globalPool, opts)
 	return l
 }
+
+func (l *GlobalMaxPooling2D) backwardNeeds(*call, bool) (bool, bool) { return true, false }
 
 func (l *GlobalMaxPooling2D) forward(c *call) {
 	n, hw, ch := globalDims(c.x[0])
@@ -214,6 +222,8 @@ func (l *ZeroPadding2D) build(in [][]int) ([]int, error) {
 func (l *ZeroPadding2D) params(x *Tensor) kernels.PadParams {
 	return kernels.PadParams{N: x.Shape[0], H: x.Shape[1], W: x.Shape[2], C: x.Shape[3], Top: l.top, Bottom: l.bottom, Left: l.left, Right: l.right}
 }
+
+func (l *ZeroPadding2D) backwardNeeds(*call, bool) (bool, bool) { return false, false }
 
 func (l *ZeroPadding2D) forward(c *call) {
 	kernels.ZeroPad2D(l.params(c.x[0]), c.x[0].Data, c.y.Data)

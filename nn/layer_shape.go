@@ -29,6 +29,8 @@ func (l *Flatten) build(in [][]int) ([]int, error) {
 	return []int{numElements(in[0])}, nil
 }
 
+func (l *Flatten) backwardNeeds(*call, bool) (bool, bool) { return false, false }
+
 func (l *Flatten) forward(c *call) { copy(c.y.Data, c.x[0].Data) }
 
 func (l *Flatten) backward(c *call) {
@@ -62,6 +64,8 @@ func (l *Reshape) build(in [][]int) ([]int, error) {
 	}
 	return resolveShape(l.target, numElements(in[0]))
 }
+
+func (l *Reshape) backwardNeeds(*call, bool) (bool, bool) { return false, false }
 
 func (l *Reshape) forward(c *call) { copy(c.y.Data, c.x[0].Data) }
 
@@ -107,6 +111,8 @@ type dropoutState struct{ mask []float32 }
 
 // TODO(kernels): Dropout's mask and scaling, Concatenate's and Flatten's
 // copies are plain Go (memory-bound, single-threaded).
+
+func (l *Dropout) backwardNeeds(*call, bool) (bool, bool) { return false, false }
 
 func (l *Dropout) forward(c *call) {
 	if !c.training || l.rate == 0 {

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/keelml/keel/kernels"
@@ -41,6 +42,8 @@ type step struct {
 	inAcc    []bool // add into the input's gradient (another consumer wrote it first)
 	dwAcc    bool   // add into the weights' gradients (a shared layer's later application)
 	skip     bool   // folded or fused into another step
+	keepIn   bool   // backward reads the input values
+	keepOut  bool   // backward reads the output value
 	mode     string
 	c        call
 	stats    LayerStats
@@ -160,6 +163,19 @@ func (s *step) hasTrainableWeights() bool {
 	return slices.ContainsFunc(s.layer.Weights(), (*Variable).Trainable)
 }
 
+// backwardNeeder is a layer whose backward reads only some of its forward
+// values, so the others need not be kept; layers without it keep all.
+type backwardNeeder interface {
+	backwardNeeds(c *call, wantDW bool) (inputs, output bool)
+}
+
+func (s *step) needs() (inputs, output bool) {
+	if bn, ok := s.layer.(backwardNeeder); ok {
+		return bn.backwardNeeds(&s.c, s.wantDW)
+	}
+	return true, true
+}
+
 // planBackward decides which steps run backward: exactly those at or above
 // a trainable weight. Below the lowest trainable layer nothing runs
 // backward and nothing is kept.
@@ -181,10 +197,11 @@ func (p *plan) planBackward() {
 		s.wantDW = s.hasTrainableWeights()
 		if s.backward {
 			s.mode = "backward"
+			s.keepIn, s.keepOut = s.needs()
 			for _, in := range s.in {
-				p.slots[in].keep = true
+				p.slots[in].keep = p.slots[in].keep || s.keepIn
 			}
-			p.slots[s.out].keep = true
+			p.slots[s.out].keep = p.slots[s.out].keep || s.keepOut
 		}
 	}
 	// Gradients are written by the first consumer in backward order and
@@ -269,10 +286,12 @@ func (p *plan) assignBuffers() {
 				release(p.slots[in])
 			}
 		}
-		if s.backward {
+		if s.keepIn {
 			for _, in := range s.in {
 				s.stats.KeptValues += numElements(p.slots[in].shape) * n
 			}
+		}
+		if s.keepOut {
 			s.stats.KeptValues += numElements(o.shape) * n
 		}
 	}
@@ -402,4 +421,26 @@ func kernelActivation(l Layer) (kernels.Activation, bool) {
 		return a.kernelActivation()
 	}
 	return kernels.ActNone, false
+}
+
+// poisonUnkept makes tests fill, after the forward pass, every buffer that
+// holds no kept value with NaN, so a backward that reads a value it did not
+// ask to keep produces NaN gradients.
+var poisonUnkept bool
+
+func (p *plan) poisonUnkept() {
+	live := map[*float32]bool{}
+	for _, sl := range p.slots {
+		if sl.val != nil && len(sl.val.Data) > 0 && (sl.keep || sl.output || sl.producer < 0) {
+			live[&sl.val.Data[0]] = true
+		}
+	}
+	nan := float32(math.NaN())
+	for _, sl := range p.slots {
+		if sl.val != nil && len(sl.val.Data) > 0 && !live[&sl.val.Data[0]] {
+			for i := range sl.val.Data {
+				sl.val.Data[i] = nan
+			}
+		}
+	}
 }
