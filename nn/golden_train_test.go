@@ -107,6 +107,8 @@ func headOnly(t *testing.T) (*Model, []Layer) {
 // after each step, the logged losses, and that the frozen backbone did not
 // change by a bit.
 func TestGoldenTraining(t *testing.T) {
+	poisonUnkept = true
+	defer func() { poisonUnkept = false }()
 	for _, tc := range []struct {
 		name  string
 		data  string // directory under testdata/nn/train
@@ -187,6 +189,8 @@ func TestGoldenTraining(t *testing.T) {
 // head on the backbone's features. No backward kernel may run in the
 // backbone and it must not change.
 func TestGoldenFrozenMobileNet(t *testing.T) {
+	poisonUnkept = true
+	defer func() { poisonUnkept = false }()
 	dir := testenv.Shared(t, "golden", "train", "train_mobilenet025")
 	headDir := testenv.Testdata(t, "nn", "train", "train_head_only")
 	raw, err := os.ReadFile(filepath.Join(dir, "model.json"))
