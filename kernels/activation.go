@@ -34,6 +34,20 @@ func checkSameLen(op string, s ...[]float32) int {
 	return n
 }
 
+// elemAsm says whether the elementwise kernels use the amd64 vector loops.
+func elemAsm() bool { return convAsmOK && currentConvKernel().asm != nil }
+
+// flags returns the conv-kernel epilogue flags of the activation.
+func (a Activation) flags() int {
+	switch a {
+	case ActReLU:
+		return convReLU
+	case ActReLU6:
+		return convReLU6
+	}
+	return 0
+}
+
 // ReLU sets y = max(x, 0).
 func ReLU(x, y []float32) { Activate(ActReLU, x, y) }
 
@@ -43,7 +57,12 @@ func ReLU6(x, y []float32) { Activate(ActReLU6, x, y) }
 // Activate sets y = act(x).
 func Activate(act Activation, x, y []float32) {
 	n := checkSameLen("Activate", x, y)
+	asm := elemAsm()
 	forChunks(n, func(lo, hi int) {
+		if n8 := (hi - lo) &^ 7; asm && n8 > 0 {
+			vecAct(&x[lo], &y[lo], n8, act.flags())
+			lo += n8
+		}
 		xs, ys := x[lo:hi], y[lo:hi]
 		switch act {
 		case ActReLU:
@@ -72,7 +91,12 @@ func ReLU6Backward(x, dy, dx []float32) { ActivateBackward(ActReLU6, x, dy, dx) 
 // output (both give the same mask for these activations). dx may alias dy.
 func ActivateBackward(act Activation, x, dy, dx []float32) {
 	n := checkSameLen("ActivateBackward", x, dy, dx)
+	asm := elemAsm() && act != ActNone
 	forChunks(n, func(lo, hi int) {
+		if n8 := (hi - lo) &^ 7; asm && n8 > 0 {
+			vecActGrad(&x[lo], &dy[lo], &dx[lo], n8, act.flags())
+			lo += n8
+		}
 		xs, gs, ds := x[lo:hi], dy[lo:hi], dx[lo:hi]
 		switch act {
 		case ActReLU:

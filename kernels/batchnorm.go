@@ -51,12 +51,28 @@ func BatchNormInference(x, gamma, beta, mean, variance []float32, eps float32, a
 	scaleShiftRows(x, scale, shift, act, y, c, rows)
 }
 
-// scaleShiftRows sets y = act(x*scale + shift) per channel.
+// scaleShiftRows sets y = act(x*scale + shift) per channel (scale nil: 1).
 func scaleShiftRows(x, scale, shift []float32, act Activation, y []float32, c, rows int) {
 	per := max(1, elemChunk/c)
+	asm := elemAsm() && c%8 == 0
+	var sp *float32
+	if scale != nil {
+		sp = &scale[0]
+	}
 	parallel((rows+per-1)/per, func(t int) {
-		for r := t * per; r < min(rows, (t+1)*per); r++ {
+		r0, r1 := t*per, min(rows, (t+1)*per)
+		if asm {
+			vecBiasAct(&x[r0*c], sp, &shift[0], &y[r0*c], r1-r0, c, act.flags())
+			return
+		}
+		for r := r0; r < r1; r++ {
 			xs, ys := x[r*c:r*c+c], y[r*c:r*c+c]
+			if scale == nil {
+				for i, v := range xs {
+					ys[i] = act.apply(v + shift[i])
+				}
+				continue
+			}
 			for i, v := range xs {
 				ys[i] = act.apply(v*scale[i] + shift[i])
 			}

@@ -681,6 +681,9 @@ DATA zero8x32<>+24(SB)/4, $0x00000000
 DATA zero8x32<>+28(SB)/4, $0x00000000
 GLOBL zero8x32<>(SB), RODATA|NOPTR, $32
 
+DATA inf<>+0(SB)/4, $0x7f800000
+GLOBL inf<>(SB), RODATA|NOPTR, $4
+
 DATA six8x32<>+0(SB)/4, $0x40c00000
 DATA six8x32<>+4(SB)/4, $0x40c00000
 DATA six8x32<>+8(SB)/4, $0x40c00000
@@ -1436,6 +1439,299 @@ w1tap:
 w1next:
 	ADDQ $0x20, DI
 	JMP  w1
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecAddAct(a *float32, b *float32, y *float32, n int, flags int)
+// Requires: AVX
+TEXT ·vecAddAct(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), AX
+	MOVQ b+8(FP), CX
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHLQ $0x02, BX
+	MOVQ flags+32(FP), SI
+	XORQ DI, DI
+
+w4:
+	MOVQ    DI, R8
+	ADDQ    $0x80, R8
+	CMPQ    R8, BX
+	JA      w1
+	VMOVUPS (AX)(DI*1), Y0
+	VADDPS  (CX)(DI*1), Y0, Y0
+	VMOVUPS 32(AX)(DI*1), Y1
+	VADDPS  32(CX)(DI*1), Y1, Y1
+	VMOVUPS 64(AX)(DI*1), Y2
+	VADDPS  64(CX)(DI*1), Y2, Y2
+	VMOVUPS 96(AX)(DI*1), Y3
+	VADDPS  96(CX)(DI*1), Y3, Y3
+	TESTQ   $0x0000000c, SI
+	JE      st4
+	VMAXPS  zero8x32<>+0(SB), Y0, Y0
+	VMAXPS  zero8x32<>+0(SB), Y1, Y1
+	VMAXPS  zero8x32<>+0(SB), Y2, Y2
+	VMAXPS  zero8x32<>+0(SB), Y3, Y3
+	TESTQ   $0x00000008, SI
+	JE      st4
+	VMINPS  six8x32<>+0(SB), Y0, Y0
+	VMINPS  six8x32<>+0(SB), Y1, Y1
+	VMINPS  six8x32<>+0(SB), Y2, Y2
+	VMINPS  six8x32<>+0(SB), Y3, Y3
+
+st4:
+	VMOVUPS Y0, (DX)(DI*1)
+	VMOVUPS Y1, 32(DX)(DI*1)
+	VMOVUPS Y2, 64(DX)(DI*1)
+	VMOVUPS Y3, 96(DX)(DI*1)
+	ADDQ    $0x80, DI
+	JMP     w4
+
+w1:
+	MOVQ    DI, R8
+	ADDQ    $0x20, R8
+	CMPQ    R8, BX
+	JA      done
+	VMOVUPS (AX)(DI*1), Y0
+	VADDPS  (CX)(DI*1), Y0, Y0
+	TESTQ   $0x0000000c, SI
+	JE      st1
+	VMAXPS  zero8x32<>+0(SB), Y0, Y0
+	TESTQ   $0x00000008, SI
+	JE      st1
+	VMINPS  six8x32<>+0(SB), Y0, Y0
+
+st1:
+	VMOVUPS Y0, (DX)(DI*1)
+	ADDQ    $0x20, DI
+	JMP     w1
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecAct(x *float32, y *float32, n int, flags int)
+// Requires: AVX
+TEXT ·vecAct(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ flags+24(FP), BX
+	XORQ SI, SI
+
+w4:
+	MOVQ    SI, DI
+	ADDQ    $0x80, DI
+	CMPQ    DI, DX
+	JA      w1
+	VMOVUPS (AX)(SI*1), Y0
+	VMOVUPS 32(AX)(SI*1), Y1
+	VMOVUPS 64(AX)(SI*1), Y2
+	VMOVUPS 96(AX)(SI*1), Y3
+	TESTQ   $0x0000000c, BX
+	JE      st4
+	VMAXPS  zero8x32<>+0(SB), Y0, Y0
+	VMAXPS  zero8x32<>+0(SB), Y1, Y1
+	VMAXPS  zero8x32<>+0(SB), Y2, Y2
+	VMAXPS  zero8x32<>+0(SB), Y3, Y3
+	TESTQ   $0x00000008, BX
+	JE      st4
+	VMINPS  six8x32<>+0(SB), Y0, Y0
+	VMINPS  six8x32<>+0(SB), Y1, Y1
+	VMINPS  six8x32<>+0(SB), Y2, Y2
+	VMINPS  six8x32<>+0(SB), Y3, Y3
+
+st4:
+	VMOVUPS Y0, (CX)(SI*1)
+	VMOVUPS Y1, 32(CX)(SI*1)
+	VMOVUPS Y2, 64(CX)(SI*1)
+	VMOVUPS Y3, 96(CX)(SI*1)
+	ADDQ    $0x80, SI
+	JMP     w4
+
+w1:
+	MOVQ    SI, DI
+	ADDQ    $0x20, DI
+	CMPQ    DI, DX
+	JA      done
+	VMOVUPS (AX)(SI*1), Y0
+	TESTQ   $0x0000000c, BX
+	JE      st1
+	VMAXPS  zero8x32<>+0(SB), Y0, Y0
+	TESTQ   $0x00000008, BX
+	JE      st1
+	VMINPS  six8x32<>+0(SB), Y0, Y0
+
+st1:
+	VMOVUPS Y0, (CX)(SI*1)
+	ADDQ    $0x20, SI
+	JMP     w1
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecActGrad(x *float32, dy *float32, dx *float32, n int, flags int)
+// Requires: AVX
+TEXT ·vecActGrad(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         dx+16(FP), DX
+	MOVQ         n+24(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         flags+32(FP), SI
+	VMOVUPS      six8x32<>+0(SB), Y0
+	TESTQ        $0x00000008, SI
+	JNE          capped
+	VBROADCASTSS inf<>+0(SB), Y0
+
+capped:
+	XORQ SI, SI
+
+w4:
+	MOVQ    SI, DI
+	ADDQ    $0x80, DI
+	CMPQ    DI, BX
+	JA      w1
+	VMOVUPS (AX)(SI*1), Y2
+	VCMPPS  $0x0e, zero8x32<>+0(SB), Y2, Y1
+	VCMPPS  $0x01, Y0, Y2, Y2
+	VANDPS  Y1, Y2, Y2
+	VANDPS  (CX)(SI*1), Y2, Y2
+	VMOVUPS Y2, (DX)(SI*1)
+	VMOVUPS 32(AX)(SI*1), Y2
+	VCMPPS  $0x0e, zero8x32<>+0(SB), Y2, Y1
+	VCMPPS  $0x01, Y0, Y2, Y2
+	VANDPS  Y1, Y2, Y2
+	VANDPS  32(CX)(SI*1), Y2, Y2
+	VMOVUPS Y2, 32(DX)(SI*1)
+	VMOVUPS 64(AX)(SI*1), Y2
+	VCMPPS  $0x0e, zero8x32<>+0(SB), Y2, Y1
+	VCMPPS  $0x01, Y0, Y2, Y2
+	VANDPS  Y1, Y2, Y2
+	VANDPS  64(CX)(SI*1), Y2, Y2
+	VMOVUPS Y2, 64(DX)(SI*1)
+	VMOVUPS 96(AX)(SI*1), Y2
+	VCMPPS  $0x0e, zero8x32<>+0(SB), Y2, Y1
+	VCMPPS  $0x01, Y0, Y2, Y2
+	VANDPS  Y1, Y2, Y2
+	VANDPS  96(CX)(SI*1), Y2, Y2
+	VMOVUPS Y2, 96(DX)(SI*1)
+	ADDQ    $0x80, SI
+	JMP     w4
+
+w1:
+	MOVQ    SI, DI
+	ADDQ    $0x20, DI
+	CMPQ    DI, BX
+	JA      done
+	VMOVUPS (AX)(SI*1), Y2
+	VCMPPS  $0x0e, zero8x32<>+0(SB), Y2, Y1
+	VCMPPS  $0x01, Y0, Y2, Y2
+	VANDPS  Y1, Y2, Y2
+	VANDPS  (CX)(SI*1), Y2, Y2
+	VMOVUPS Y2, (DX)(SI*1)
+	ADDQ    $0x20, SI
+	JMP     w1
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecBiasAct(x *float32, scale *float32, shift *float32, y *float32, rows int, c int, flags int)
+// Requires: AVX
+TEXT ·vecBiasAct(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), AX
+	MOVQ y+24(FP), CX
+	MOVQ scale+8(FP), DX
+	MOVQ shift+16(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ c+40(FP), DI
+	SHLQ $0x02, DI
+	MOVQ flags+48(FP), R8
+
+row:
+	TESTQ SI, SI
+	JE    done
+	XORQ  R9, R9
+
+col:
+	MOVQ    R9, R10
+	ADDQ    $0x20, R10
+	CMPQ    R10, DI
+	JA      next
+	VMOVUPS (AX)(R9*1), Y0
+	TESTQ   DX, DX
+	JE      noscale
+	VMULPS  (DX)(R9*1), Y0, Y0
+
+noscale:
+	VADDPS (BX)(R9*1), Y0, Y0
+	TESTQ  $0x0000000c, R8
+	JE     st
+	VMAXPS zero8x32<>+0(SB), Y0, Y0
+	TESTQ  $0x00000008, R8
+	JE     st
+	VMINPS six8x32<>+0(SB), Y0, Y0
+
+st:
+	VMOVUPS Y0, (CX)(R9*1)
+	ADDQ    $0x20, R9
+	JMP     col
+
+next:
+	ADDQ DI, AX
+	ADDQ DI, CX
+	DECQ SI
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecAxpy(alpha float32, x *float32, y *float32, n int)
+// Requires: AVX, FMA3
+TEXT ·vecAxpy(SB), NOSPLIT, $0-32
+	MOVQ         x+8(FP), AX
+	MOVQ         y+16(FP), CX
+	MOVQ         n+24(FP), DX
+	SHLQ         $0x02, DX
+	VBROADCASTSS alpha+0(FP), Y0
+	XORQ         BX, BX
+
+w4:
+	MOVQ        BX, SI
+	ADDQ        $0x80, SI
+	CMPQ        SI, DX
+	JA          w1
+	VMOVUPS     (CX)(BX*1), Y1
+	VFMADD231PS (AX)(BX*1), Y0, Y1
+	VMOVUPS     Y1, (CX)(BX*1)
+	VMOVUPS     32(CX)(BX*1), Y1
+	VFMADD231PS 32(AX)(BX*1), Y0, Y1
+	VMOVUPS     Y1, 32(CX)(BX*1)
+	VMOVUPS     64(CX)(BX*1), Y1
+	VFMADD231PS 64(AX)(BX*1), Y0, Y1
+	VMOVUPS     Y1, 64(CX)(BX*1)
+	VMOVUPS     96(CX)(BX*1), Y1
+	VFMADD231PS 96(AX)(BX*1), Y0, Y1
+	VMOVUPS     Y1, 96(CX)(BX*1)
+	ADDQ        $0x80, BX
+	JMP         w4
+
+w1:
+	MOVQ        BX, SI
+	ADDQ        $0x20, SI
+	CMPQ        SI, DX
+	JA          done
+	VMOVUPS     (CX)(BX*1), Y1
+	VFMADD231PS (AX)(BX*1), Y0, Y1
+	VMOVUPS     Y1, (CX)(BX*1)
+	ADDQ        $0x20, BX
+	JMP         w1
 
 done:
 	VZEROUPPER

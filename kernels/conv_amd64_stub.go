@@ -63,6 +63,33 @@ func depthwiseTapsAct(xs **float32, ws **float32, n int, c int, bias *float32, o
 //go:noescape
 func depthwiseTapsGrad(xs **float32, accs **float32, n int, c int, dy *float32)
 
+// vecAddAct sets y[i] = act(a[i] + b[i]) for i < n rounded down to a multiple of 8 (act by flags as in the conv kernels).
+//
+//go:noescape
+func vecAddAct(a *float32, b *float32, y *float32, n int, flags int)
+
+// vecAct sets y[i] = act(x[i]) for i < n rounded down to a multiple of 8.
+//
+//go:noescape
+func vecAct(x *float32, y *float32, n int, flags int)
+
+// vecActGrad sets dx[i] = dy[i] where x[i] > 0 (and x[i] < 6 with flags&8), else 0,
+// for i < n rounded down to a multiple of 8.
+//
+//go:noescape
+func vecActGrad(x *float32, dy *float32, dx *float32, n int, flags int)
+
+// vecBiasAct sets y[r*c+j] = act(x[r*c+j]*scale[j] + shift[j]) (scale nil: 1) for r < rows and j < c,
+// c a multiple of 8.
+//
+//go:noescape
+func vecBiasAct(x *float32, scale *float32, shift *float32, y *float32, rows int, c int, flags int)
+
+// vecAxpy sets y[i] += alpha * x[i] for i < n rounded down to a multiple of 8.
+//
+//go:noescape
+func vecAxpy(alpha float32, x *float32, y *float32, n int)
+
 // poolMaxRows sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
 //
 //go:noescape

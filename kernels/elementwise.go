@@ -8,7 +8,12 @@ func Add(a, b, y []float32) { AddAct(a, b, ActNone, y) }
 // AddAct sets y = act(a + b), the add-then-ReLU of residual blocks.
 func AddAct(a, b []float32, act Activation, y []float32) {
 	n := checkSameLen("Add", a, b, y)
+	asm := elemAsm()
 	forChunks(n, func(lo, hi int) {
+		if n8 := (hi - lo) &^ 7; asm && n8 > 0 {
+			vecAddAct(&a[lo], &b[lo], &y[lo], n8, act.flags())
+			lo += n8
+		}
 		as, bs, ys := a[lo:hi], b[lo:hi], y[lo:hi]
 		for i, v := range as {
 			ys[i] = act.apply(v + bs[i])
@@ -29,7 +34,12 @@ func Scale(alpha float32, x []float32) {
 // Axpy sets y += alpha * x.
 func Axpy(alpha float32, x, y []float32) {
 	n := checkSameLen("Axpy", x, y)
+	asm := elemAsm()
 	forChunks(n, func(lo, hi int) {
+		if n8 := (hi - lo) &^ 7; asm && n8 > 0 {
+			vecAxpy(alpha, &x[lo], &y[lo], n8)
+			lo += n8
+		}
 		ys := y[lo:hi]
 		for i, v := range x[lo:hi] {
 			ys[i] += alpha * v
@@ -56,16 +66,7 @@ func BiasAdd(x, bias []float32, act Activation, y []float32) {
 	if c == 0 || n%c != 0 {
 		panic(fmt.Sprintf("kernels: BiasAdd: %d values are not rows of %d", n, c))
 	}
-	rows := n / c
-	per := max(1, elemChunk/c)
-	parallel((rows+per-1)/per, func(t int) {
-		for r := t * per; r < min(rows, (t+1)*per); r++ {
-			xs, ys := x[r*c:r*c+c], y[r*c:r*c+c]
-			for i, v := range xs {
-				ys[i] = act.apply(v + bias[i])
-			}
-		}
-	})
+	scaleShiftRows(x, nil, bias, act, y, c, n/c)
 }
 
 // BiasGrad sets dbias[c] = the sum of dy over all rows of C = len(dbias)

@@ -26,8 +26,8 @@ const (
 )
 
 // six is the float32 constant 6 (the ReLU6 cap); zero and six8 are eight
-// float32 zeros and sixes (a ymm operand).
-var six, zero, six8 Mem
+// float32 zeros and sixes (a ymm operand); inf is +Inf.
+var six, zero, six8, inf Mem
 
 func main() {
 	ConstraintExpr("amd64,!purego")
@@ -39,6 +39,7 @@ func main() {
 	for i := 0; i < 8; i++ {
 		DATA(4*i, U32(0))
 	}
+	inf = ConstData("inf", U32(0x7f800000))
 	six8 = GLOBL("six8x32", RODATA|NOPTR)
 	for i := 0; i < 8; i++ {
 		DATA(4*i, U32(0x40c00000))
@@ -49,6 +50,7 @@ func main() {
 	depthwiseWeightGrad()
 	depthwiseTaps()
 	depthwiseTapsGrad()
+	elementwise()
 	poolRows("poolMaxRows", true)
 	poolRows("poolSumRows", false)
 	Generate()
@@ -595,4 +597,185 @@ func depthwiseTapsGrad() {
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// elementwise emits the vector loops of the elementwise kernels: 32 floats per
+// step, then 8; the caller does the last n%8 in Go.
+func elementwise() {
+	// act applies the activation selected by flags (in a register) to v.
+	act := func(flags reg.Register, v []reg.VecVirtual, lbl string) {
+		TESTQ(U32(flagReLU|flagReLU6), flags)
+		JE(LabelRef(lbl))
+		for _, x := range v {
+			VMAXPS(zero, x, x)
+		}
+		TESTQ(U32(flagReLU6), flags)
+		JE(LabelRef(lbl))
+		for _, x := range v {
+			VMINPS(six8, x, x)
+		}
+		Label(lbl)
+	}
+	// loop emits the 32- then 8-float loops over i (bytes) < n*4: body(w,
+	// disp, vectors) for w vectors.
+	loop := func(n, i reg.Register, body func(w int, v []reg.VecVirtual)) {
+		v := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
+		end := GP64()
+		XORQ(i, i)
+		for _, w := range []int{4, 1} {
+			lbl := fmt.Sprintf("w%d", w)
+			Label(lbl)
+			MOVQ(i, end)
+			ADDQ(U8(32*w), end)
+			CMPQ(end, n)
+			if w == 4 {
+				JA(LabelRef("w1"))
+			} else {
+				JA(LabelRef("done"))
+			}
+			body(w, v[:w])
+			ADDQ(U8(32*w), i)
+			JMP(LabelRef(lbl))
+		}
+		Label("done")
+		VZEROUPPER()
+		RET()
+	}
+	at := func(base, i reg.Register, k int) Mem { return Mem{Base: base, Index: i, Scale: 1, Disp: 32 * k} }
+
+	TEXT("vecAddAct", NOSPLIT, "func(a, b, y *float32, n, flags int)")
+	Doc("vecAddAct sets y[i] = act(a[i] + b[i]) for i < n rounded down to a multiple of 8 (act by flags as in the conv kernels).")
+	Pragma("noescape")
+	{
+		a, b, y := Load(Param("a"), GP64()), Load(Param("b"), GP64()), Load(Param("y"), GP64())
+		n := Load(Param("n"), GP64())
+		SHLQ(U8(2), n)
+		flags := Load(Param("flags"), GP64())
+		i := GP64()
+		loop(n, i, func(w int, v []reg.VecVirtual) {
+			for k := range v {
+				VMOVUPS(at(a, i, k), v[k])
+				VADDPS(at(b, i, k), v[k], v[k])
+			}
+			act(flags, v, fmt.Sprintf("st%d", w))
+			for k := range v {
+				VMOVUPS(v[k], at(y, i, k))
+			}
+		})
+	}
+
+	TEXT("vecAct", NOSPLIT, "func(x, y *float32, n, flags int)")
+	Doc("vecAct sets y[i] = act(x[i]) for i < n rounded down to a multiple of 8.")
+	Pragma("noescape")
+	{
+		x, y := Load(Param("x"), GP64()), Load(Param("y"), GP64())
+		n := Load(Param("n"), GP64())
+		SHLQ(U8(2), n)
+		flags := Load(Param("flags"), GP64())
+		i := GP64()
+		loop(n, i, func(w int, v []reg.VecVirtual) {
+			for k := range v {
+				VMOVUPS(at(x, i, k), v[k])
+			}
+			act(flags, v, fmt.Sprintf("st%d", w))
+			for k := range v {
+				VMOVUPS(v[k], at(y, i, k))
+			}
+		})
+	}
+
+	TEXT("vecActGrad", NOSPLIT, "func(x, dy, dx *float32, n, flags int)")
+	Doc(
+		"vecActGrad sets dx[i] = dy[i] where x[i] > 0 (and x[i] < 6 with flags&8), else 0,",
+		"for i < n rounded down to a multiple of 8.",
+	)
+	Pragma("noescape")
+	{
+		x, dy, dx := Load(Param("x"), GP64()), Load(Param("dy"), GP64()), Load(Param("dx"), GP64())
+		n := Load(Param("n"), GP64())
+		SHLQ(U8(2), n)
+		flags := Load(Param("flags"), GP64())
+		six := YMM()
+		VMOVUPS(six8, six)
+		TESTQ(U32(flagReLU6), flags)
+		JNE(LabelRef("capped"))
+		VBROADCASTSS(inf, six) // no cap: compare with +Inf
+		Label("capped")
+		i := GP64()
+		m := YMM()
+		loop(n, i, func(w int, v []reg.VecVirtual) {
+			for k := range v {
+				VMOVUPS(at(x, i, k), v[k])
+				VCMPPS(U8(14), zero, v[k], m)  // x > 0 (GT_OS)
+				VCMPPS(U8(1), six, v[k], v[k]) // x < cap (LT_OS)
+				VANDPS(m, v[k], v[k])
+				VANDPS(at(dy, i, k), v[k], v[k])
+				VMOVUPS(v[k], at(dx, i, k))
+			}
+		})
+	}
+
+	TEXT("vecBiasAct", NOSPLIT, "func(x, scale, shift, y *float32, rows, c, flags int)")
+	Doc(
+		"vecBiasAct sets y[r*c+j] = act(x[r*c+j]*scale[j] + shift[j]) (scale nil: 1) for r < rows and j < c,",
+		"c a multiple of 8.",
+	)
+	Pragma("noescape")
+	{
+		x, y := Load(Param("x"), GP64()), Load(Param("y"), GP64())
+		scale, shift := Load(Param("scale"), GP64()), Load(Param("shift"), GP64())
+		rows := Load(Param("rows"), GP64())
+		c := Load(Param("c"), GP64())
+		SHLQ(U8(2), c)
+		flags := Load(Param("flags"), GP64())
+		j, end := GP64(), GP64()
+		v := YMM()
+		Label("row")
+		TESTQ(rows, rows)
+		JE(LabelRef("done"))
+		XORQ(j, j)
+		Label("col")
+		MOVQ(j, end)
+		ADDQ(U8(32), end)
+		CMPQ(end, c)
+		JA(LabelRef("next"))
+		VMOVUPS(at(x, j, 0), v)
+		TESTQ(scale, scale)
+		JE(LabelRef("noscale"))
+		VMULPS(at(scale, j, 0), v, v)
+		Label("noscale")
+		VADDPS(at(shift, j, 0), v, v)
+		act(flags, []reg.VecVirtual{v}, "st")
+		VMOVUPS(v, at(y, j, 0))
+		ADDQ(U8(32), j)
+		JMP(LabelRef("col"))
+		Label("next")
+		ADDQ(c, x)
+		ADDQ(c, y)
+		DECQ(rows)
+		JMP(LabelRef("row"))
+		Label("done")
+		VZEROUPPER()
+		RET()
+	}
+
+	TEXT("vecAxpy", NOSPLIT, "func(alpha float32, x, y *float32, n int)")
+	Doc("vecAxpy sets y[i] += alpha * x[i] for i < n rounded down to a multiple of 8.")
+	Pragma("noescape")
+	{
+		x, y := Load(Param("x"), GP64()), Load(Param("y"), GP64())
+		n := Load(Param("n"), GP64())
+		SHLQ(U8(2), n)
+		al, _ := Param("alpha").Resolve()
+		av := YMM()
+		VBROADCASTSS(al.Addr, av)
+		i := GP64()
+		loop(n, i, func(w int, v []reg.VecVirtual) {
+			for k := range v {
+				VMOVUPS(at(y, i, k), v[k])
+				VFMADD231PS(at(x, i, k), av, v[k])
+				VMOVUPS(v[k], at(y, i, k))
+			}
+		})
+	}
 }

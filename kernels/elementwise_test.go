@@ -1,0 +1,69 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestElementwiseTwins compares the vector loops with the Go loops on every
+// length up to 100 and a few long ones, with ReLU6 inputs across 0 and 6.
+func TestElementwiseTwins(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	lengths := []int{1000, 4099, 70001}
+	for n := 0; n <= 100; n++ {
+		lengths = append(lengths, n)
+	}
+	run := func(v convVariant, fn func()) { withConvVariant(t, v, fn) }
+	vs := convVariants()
+	for _, n := range lengths {
+		a, b := randSlice(r, n), randSlice(r, n)
+		for i := range a {
+			a[i] *= 8
+		}
+		for _, act := range []Activation{ActNone, ActReLU, ActReLU6} {
+			var outs [][]float32
+			for _, v := range vs {
+				y := make([]float32, 5*n)
+				run(v, func() {
+					Activate(act, a, y[:n])
+					ActivateBackward(act, a, b, y[n:2*n])
+					AddAct(a, b, act, y[2*n:3*n])
+					copy(y[3*n:4*n], b)
+					Axpy(-1.5, a, y[3*n:4*n])
+					copy(y[4*n:], a)
+					AddAct(y[4*n:], b, act, y[4*n:]) // in place
+				})
+				outs = append(outs, y)
+			}
+			for i := 1; i < len(outs); i++ {
+				// Exact but for Axpy, where the vector loop fuses the multiply-add.
+				require.Equal(t, outs[0][:3*n], outs[i][:3*n], "n=%d act=%v: %s differs from %s", n, act, vs[i].name, vs[0].name)
+				require.Equal(t, outs[0][4*n:], outs[i][4*n:], "n=%d act=%v: in place", n, act)
+				requireClose(t, outs[0][3*n:4*n], outs[i][3*n:4*n], 1, fmt.Sprintf("axpy n=%d", n))
+			}
+		}
+	}
+	for _, c := range []int{1, 7, 8, 16, 24, 40, 64} {
+		rows := 37
+		x := randSlice(r, rows*c)
+		gm, bt, mean, vr := randSlice(r, c), randSlice(r, c), randSlice(r, c), randSlice(r, c)
+		for i := range vr {
+			vr[i] = vr[i]*vr[i] + 0.1
+		}
+		var outs [][]float32
+		for _, v := range vs {
+			y := make([]float32, 2*rows*c)
+			run(v, func() {
+				BiasAdd(x, bt, ActReLU6, y[:rows*c])
+				BatchNormInference(x, gm, bt, mean, vr, 1e-3, ActReLU, y[rows*c:])
+			})
+			outs = append(outs, y)
+		}
+		for i := 1; i < len(outs); i++ {
+			requireClose(t, outs[0], outs[i], 1, fmt.Sprintf("c=%d %s vs %s", c, vs[i].name, vs[0].name))
+		}
+	}
+}
