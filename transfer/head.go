@@ -1,0 +1,112 @@
+package transfer
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/keelml/keel/nn"
+)
+
+// HeadLayer is one layer of a head spec.
+type HeadLayer struct {
+	Kind       string  // gap, gmp, flatten, dense, dropout
+	Units      int     // dense: 0 means the number of classes
+	Activation string  // dense: linear when empty
+	Rate       float64 // dropout
+}
+
+// ParseHead parses a head spec: comma-separated layers, each one of
+// "gap" (GlobalAveragePooling2D), "gmp" (GlobalMaxPooling2D), "flatten",
+// "dropout:RATE", "dense:UNITS[:ACTIVATION]" or "dense:ACTIVATION" (units
+// then default to the number of classes, meant for the last layer).
+//
+//	gap,dense:100:relu,dropout:0.5,dense:softmax
+func ParseHead(spec string) ([]HeadLayer, error) {
+	var head []HeadLayer
+	for i, item := range strings.Split(spec, ",") {
+		parts := strings.Split(strings.TrimSpace(item), ":")
+		l := HeadLayer{Kind: strings.ToLower(parts[0])}
+		bad := func(why string) error {
+			return fmt.Errorf("head layer %d %q: %s", i+1, item, why)
+		}
+		switch l.Kind {
+		case "gap", "gmp", "flatten":
+			if len(parts) != 1 {
+				return nil, bad("takes no arguments")
+			}
+		case "dropout":
+			if len(parts) != 2 {
+				return nil, bad("want dropout:RATE")
+			}
+			r, err := strconv.ParseFloat(parts[1], 64)
+			if err != nil || r < 0 || r >= 1 {
+				return nil, bad("the rate must be a number in [0, 1)")
+			}
+			l.Rate = r
+		case "dense":
+			args := parts[1:]
+			if len(args) > 0 {
+				if n, err := strconv.Atoi(args[0]); err == nil {
+					if n < 1 {
+						return nil, bad("units must be positive")
+					}
+					l.Units, args = n, args[1:]
+				}
+			}
+			if len(args) > 1 {
+				return nil, bad("want dense:UNITS[:ACTIVATION]")
+			}
+			if len(args) == 1 {
+				l.Activation = args[0]
+			}
+		default:
+			return nil, bad("unknown layer (gap, gmp, flatten, dense, dropout)")
+		}
+		head = append(head, l)
+	}
+	if len(head) == 0 || head[len(head)-1].Kind != "dense" {
+		return nil, fmt.Errorf("head %q must end with a dense layer", spec)
+	}
+	return head, nil
+}
+
+// HeadLayers makes the head's layers, named head_1_dense, head_2_dropout,
+// ... so that they never clash with the backbone's. The last dense layer's
+// units default to classes. The layers can be applied to more than one node
+// (the cached-features model and the whole model share them).
+func HeadLayers(head []HeadLayer, classes int) []nn.Layer {
+	var layers []nn.Layer
+	for i, l := range head {
+		name := nn.WithName(fmt.Sprintf("head_%d_%s", i+1, l.Kind))
+		switch l.Kind {
+		case "gap":
+			layers = append(layers, nn.NewGlobalAveragePooling2D(name))
+		case "gmp":
+			layers = append(layers, nn.NewGlobalMaxPooling2D(name))
+		case "flatten":
+			layers = append(layers, nn.NewFlatten(name))
+		case "dropout":
+			layers = append(layers, nn.NewDropout(l.Rate, name, nn.WithSeed(uint64(i+1))))
+		case "dense":
+			units := l.Units
+			if units == 0 {
+				units = classes
+			}
+			act := l.Activation
+			if act == "" {
+				act = "linear"
+			}
+			layers = append(layers, nn.NewDense(units, name, nn.WithActivation(act)))
+		}
+	}
+	return layers
+}
+
+// Apply applies layers in turn to x.
+func Apply(layers []nn.Layer, x *nn.Node) *nn.Node {
+	for _, l := range layers {
+		x = l.Apply(x)
+	}
+	return x
+}

@@ -1,0 +1,302 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/keelml/keel/imagedata"
+	"github.com/keelml/keel/modelfile"
+	"github.com/keelml/keel/nn"
+	"github.com/keelml/keel/zoo"
+)
+
+// Config is one transfer-learning run, the arguments of `keel train`.
+type Config struct {
+	Model     string  // zoo name: vgg16, resnet50, mobilenet, ...
+	Weights   string  // a Keras weight file, "imagenet", or "" for random
+	InputSize int     // default 224
+	Alpha     float64 // MobileNet width (default 1)
+
+	Data            string  // a folder with one sub-folder of images per class
+	ValidationSplit float64 // the first fraction of each class's files, as flow_from_directory takes it
+
+	Head    string // default "gap,dense:softmax" ("flatten,dense:softmax" for VGG)
+	Freeze  Freeze
+	Augment *imagedata.Augment // nil: none
+
+	Epochs    int     // default 5
+	BatchSize int     // default 32
+	LR        float64 // Adam's learning rate, default 1e-3
+	Seed      uint64
+	// NoShuffle keeps the files' order every epoch (Keras' shuffle=False).
+	NoShuffle bool
+
+	// NoCache recomputes the frozen backbone every epoch even where its
+	// outputs could be cached.
+	NoCache bool
+	// Output receives progress (default os.Stdout); Verbose is nn's.
+	Output  io.Writer
+	Verbose nn.Verbosity
+}
+
+// Result is what Train produced.
+type Result struct {
+	Model   *nn.Model // backbone + head, trained
+	Meta    modelfile.Meta
+	History *nn.History
+	// Cached says the head was trained on the backbone's outputs computed
+	// once; FeatureSeconds is the time that took, FitSeconds the training.
+	Cached                     bool
+	FeatureSeconds, FitSeconds float64
+	TrainImages, ValImages     int
+}
+
+func (c *Config) defaults() {
+	if c.InputSize == 0 {
+		c.InputSize = 224
+	}
+	if c.Alpha == 0 {
+		c.Alpha = 1
+	}
+	if c.Epochs == 0 {
+		c.Epochs = 5
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 32
+	}
+	if c.LR == 0 {
+		c.LR = 1e-3
+	}
+	if c.Head == "" {
+		c.Head = "gap,dense:softmax"
+		if c.Model == "vgg16" || c.Model == "vgg19" {
+			c.Head = "flatten,dense:softmax"
+		}
+	}
+	if c.Output == nil {
+		c.Output = os.Stdout
+	}
+}
+
+// Train builds the backbone with its weights, freezes it as asked, puts the
+// head on top and trains on the image folder, as the Keras transfer-learning
+// guide does. The model is not saved; see Save.
+func Train(ctx context.Context, c Config) (*Result, error) {
+	c.defaults()
+	head, err := ParseHead(c.Head)
+	if err != nil {
+		return nil, err
+	}
+	mode, err := zoo.PreprocessMode(c.Model)
+	if err != nil {
+		return nil, err
+	}
+	train, err := imagedata.ListDirectory(c.Data, imagedata.ListOptions{ValidationSplit: c.ValidationSplit, Subset: imagedata.Training})
+	if err != nil {
+		return nil, err
+	}
+	if train.Len() == 0 || len(train.ClassNames) < 2 {
+		return nil, fmt.Errorf("%s: need images in at least two class folders, found %d images in %d classes", c.Data, train.Len(), len(train.ClassNames))
+	}
+	var val *imagedata.Listing
+	if c.ValidationSplit > 0 {
+		if val, err = imagedata.ListDirectory(c.Data, imagedata.ListOptions{ValidationSplit: c.ValidationSplit, Subset: imagedata.Validation}); err != nil {
+			return nil, err
+		}
+	}
+	classes := len(train.ClassNames)
+
+	base, err := zoo.NewContext(ctx, c.Model, zoo.Options{Weights: c.Weights, InputShape: []int{c.InputSize, c.InputSize, 3}, Alpha: c.Alpha, Notices: c.Output})
+	if err != nil {
+		return nil, err
+	}
+	base.SetTrainable(c.Freeze.None)
+	headLayers := HeadLayers(head, classes)
+	full, err := nn.NewModel(base.Inputs(), []*nn.Node{Apply(headLayers, base.Output())}, nn.WithName(c.Model+"_transfer"))
+	if err != nil {
+		return nil, err
+	}
+	if c.Freeze.Until != "" {
+		if err := full.FreezeUntil(c.Freeze.Until); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{Model: full, TrainImages: train.Len(),
+		Meta: modelfile.Meta{Preprocess: mode, InputSize: c.InputSize, ClassNames: train.ClassNames}}
+	if val != nil {
+		res.ValImages = val.Len()
+	}
+	preprocess := func(x []float32, h, w int) { zoo.Preprocess(mode, x) }
+	loader := func(l *imagedata.Listing, shuffle bool, aug *imagedata.Augment) (*imagedata.Loader, error) {
+		a := &imagedata.Augment{}
+		if aug != nil {
+			cp := *aug
+			a = &cp
+		}
+		a.Preprocess = preprocess
+		return imagedata.NewLoader(l, imagedata.Options{Height: c.InputSize, Width: c.InputSize, BatchSize: c.BatchSize,
+			Shuffle: shuffle, Seed: uint32(c.Seed), Labels: imagedata.Categorical, Augment: a})
+	}
+	compile := func(m *nn.Model) {
+		m.Compile(nn.NewAdam(nn.AdamConfig{OptimizerOptions: nn.OptimizerOptions{LearningRate: c.LR}}), nn.CategoricalCrossentropy{}, nn.NewAccuracy())
+	}
+	fo := nn.FitOptions{Epochs: c.Epochs, BatchSize: c.BatchSize, Seed: c.Seed, NoShuffle: c.NoShuffle, Output: c.Output, Verbose: c.Verbose}
+
+	if !c.NoCache && c.Augment == nil && backboneFrozen(base, full) {
+		// The backbone computes the same features every epoch: once is enough.
+		res.Cached = true
+		start := time.Now()
+		trainLd, err := loader(train, false, nil)
+		if err != nil {
+			return nil, err
+		}
+		fx, fy, err := Features(ctx, base, trainLd)
+		if err != nil {
+			return nil, err
+		}
+		if val != nil && val.Len() > 0 {
+			valLd, err := loader(val, false, nil)
+			if err != nil {
+				return nil, err
+			}
+			vx, vy, err := Features(ctx, base, valLd)
+			if err != nil {
+				return nil, err
+			}
+			fo.ValidationX, fo.ValidationY = []*nn.Tensor{vx}, []*nn.Tensor{vy}
+		}
+		res.FeatureSeconds = time.Since(start).Seconds()
+		in := nn.Input(base.Output().Shape(), nn.WithName("features"))
+		headModel, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{Apply(headLayers, in)}, nn.WithName("head"))
+		if err != nil {
+			return nil, err
+		}
+		compile(headModel)
+		start = time.Now()
+		res.History, err = headModel.Fit(ctx, fx, fy, fo)
+		res.FitSeconds = time.Since(start).Seconds()
+		return res, err
+	}
+
+	trainLd, err := loader(train, !c.NoShuffle, c.Augment)
+	if err != nil {
+		return nil, err
+	}
+	if val != nil && val.Len() > 0 {
+		valLd, err := loader(val, false, nil)
+		if err != nil {
+			return nil, err
+		}
+		fo.ValidationData = &loaderDataset{ctx: ctx, ld: valLd}
+	}
+	compile(full)
+	start := time.Now()
+	res.History, err = full.FitDataset(ctx, &loaderDataset{ctx: ctx, ld: trainLd}, fo)
+	res.FitSeconds = time.Since(start).Seconds()
+	return res, err
+}
+
+// Save writes the trained model as a Keras full-model file with Keel's
+// metadata (preprocessing, input size, class names).
+func (r *Result) Save(path string) error { return modelfile.Save(path, r.Model, r.Meta) }
+
+// backboneFrozen says whether no layer of the backbone trains.
+func backboneFrozen(base, full *nn.Model) bool {
+	for _, l := range base.Layers() {
+		if len(l.Weights()) > 0 && full.Layer(l.Name()).Trainable() {
+			return false
+		}
+	}
+	return true
+}
+
+// Features runs the backbone over every batch of ld once, in order, and
+// returns its outputs and the labels as two tensors.
+func Features(ctx context.Context, base *nn.Model, ld *imagedata.Loader) (x, y *nn.Tensor, err error) {
+	ep := ld.Epoch(ctx, 0)
+	defer ep.Close()
+	var xs, ys []float32
+	n := 0
+	var yCols int
+	for {
+		b, err := ep.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		in, err := nn.TensorOf(b.X, b.N, b.H, b.W, b.C)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, err := base.Run(in)
+		if err != nil {
+			return nil, nil, err
+		}
+		xs = append(xs, out[0].Data...)
+		ys = append(ys, b.Y...)
+		n += b.N
+		yCols = len(b.Y) / b.N
+	}
+	if n == 0 {
+		return nil, nil, errors.New("no images to compute features of")
+	}
+	if x, err = nn.TensorOf(xs, append([]int{n}, base.Output().Shape()...)...); err != nil {
+		return nil, nil, err
+	}
+	y, err = nn.TensorOf(ys, n, yCols)
+	return x, y, err
+}
+
+// loaderDataset serves an imagedata Loader's batches to nn's FitDataset, in
+// order: each epoch (SetEpoch, or Batch(0) for validation data) starts the
+// loader's next pass.
+type loaderDataset struct {
+	ctx   context.Context
+	ld    *imagedata.Loader
+	ep    *imagedata.Epoch
+	epoch int
+	next  int
+}
+
+func (d *loaderDataset) Len() int { return d.ld.BatchesPerEpoch() }
+
+func (d *loaderDataset) SetEpoch(e int) {
+	d.epoch = e
+	d.restart()
+}
+
+func (d *loaderDataset) restart() {
+	if d.ep != nil {
+		d.ep.Close()
+	}
+	d.ep, d.next = d.ld.Epoch(d.ctx, d.epoch), 0
+}
+
+func (d *loaderDataset) Batch(i int) (xs, ys []*nn.Tensor, err error) {
+	if i == 0 && (d.ep == nil || d.next != 0) {
+		d.restart()
+	}
+	if i != d.next {
+		return nil, nil, fmt.Errorf("image batches are read in order: asked for %d, next is %d", i, d.next)
+	}
+	b, err := d.ep.Next()
+	if err != nil {
+		return nil, nil, err
+	}
+	d.next++
+	x, err := nn.TensorOf(b.X, b.N, b.H, b.W, b.C)
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := nn.TensorOf(b.Y, b.N, len(b.Y)/b.N)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []*nn.Tensor{x}, []*nn.Tensor{y}, nil
+}
