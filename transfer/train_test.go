@@ -48,7 +48,7 @@ func colourFolder(t testing.TB, perClass int) string {
 func smallConfig(t testing.TB, data string) Config {
 	return Config{Model: "mobilenet", Alpha: 0.25, InputSize: 32, Data: data, ValidationSplit: 0.25,
 		Weights: testenv.Testdata(t, "h5", "mobilenet_2_5_224_tf_no_top.h5"),
-		Head: "gap,dense:16:relu,dense:softmax", Epochs: 30, BatchSize: 8, LR: 1e-2, Seed: 1,
+		Head:    "gap,dense:16:relu,dense:softmax", Epochs: 30, BatchSize: 8, LR: 1e-2, Seed: 1,
 		Output: &bytes.Buffer{}, Verbose: nn.VerboseLines}
 }
 
