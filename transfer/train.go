@@ -253,6 +253,12 @@ func Features(ctx context.Context, base *nn.Model, ld *imagedata.Loader) (x, y *
 	return x, y, err
 }
 
+// NewImageDataset serves a Loader's batches (images and categorical labels)
+// to nn's FitDataset and EvaluateDataset.
+func NewImageDataset(ctx context.Context, ld *imagedata.Loader) nn.Dataset {
+	return &loaderDataset{ctx: ctx, ld: ld}
+}
+
 // loaderDataset serves an imagedata Loader's batches to nn's FitDataset, in
 // order: each epoch (SetEpoch, or Batch(0) for validation data) starts the
 // loader's next pass.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // command is one `keel NAME ...` subcommand.
@@ -32,8 +33,13 @@ func register(c command) {
 	commands[c.name] = c
 }
 
-// errUsage marks an error whose message is already a usage text.
-var errUsage = errors.New("usage")
+// errUsage marks a misuse of a command: its message is printed and keel
+// exits with status 2. errFlagsReported is a usage error the flag package has
+// already printed.
+var (
+	errUsage         = errors.New("usage")
+	errFlagsReported = fmt.Errorf("%w: bad flags", errUsage)
+)
 
 func main() {
 	os.Exit(runMain(os.Args[1:], os.Stderr))
@@ -57,7 +63,11 @@ func runMain(args []string, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		if errors.Is(err, errFlagsReported) || err == errUsage { // already reported
+			return 2
+		}
 		if errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "keel %s: %s\n", c.name, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 			return 2
 		}
 		fmt.Fprintf(stderr, "keel %s: %v\n", c.name, err)
@@ -90,7 +100,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			return nil, errFlagsReported
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

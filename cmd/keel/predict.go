@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
+	"sort"
 
 	"github.com/keelml/keel/imagedata"
 	"github.com/keelml/keel/internal/npy"
+	"github.com/keelml/keel/modelfile"
 	"github.com/keelml/keel/nn"
 	"github.com/keelml/keel/zoo"
 )
@@ -57,9 +60,17 @@ func runPredict(args []string) error {
 	input := fs.String("input", "", "input batch: float32 .npy of shape (N, H, W, 3), RGB 0..255")
 	output := fs.String("output", "", "where to write the output as float32 .npy")
 	batch := fs.Int("batch", 8, "images per forward pass")
+	modelFile := fs.String("model-file", "", "a Keras full-model .h5 (Keel's or Keras') instead of --model/--weights")
+	pre := fs.String("preprocess", "", "with --model-file: caffe, tf, torch or none (images default to what the file records; --input is fed as given)")
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if *modelFile != "" {
+		return predictModelFile(*modelFile, *pre, images, *input, *output, *batch)
+	}
+	if *pre != "" {
+		return fmt.Errorf("%w: --preprocess goes with --model-file (zoo models use their own; --no-preprocess turns it off)", errUsage)
 	}
 	if zf.weights == "" {
 		return fmt.Errorf("%w: --weights FILE|imagenet is required", errUsage)
@@ -144,6 +155,99 @@ func runBatched(m *nn.Model, layers []string, shape []int, x []float32, batch in
 	return outShape, out, nil
 }
 
+// predictModelFile runs a saved full model on images (top classes, named as
+// the file records them) or on a .npy batch (fed as given unless
+// --preprocess says otherwise).
+func predictModelFile(path, pre string, images []string, input, output string, batch int) error {
+	m, meta, err := modelfile.Load(path)
+	if err != nil {
+		return err
+	}
+	if len(images) > 0 {
+		if input != "" || output != "" {
+			return fmt.Errorf("%w: give images or --input/--output, not both", errUsage)
+		}
+		size, mode, err := inputFor(m, meta, pre)
+		if err != nil {
+			return err
+		}
+		x, ok, bad := loadImages(images, size)
+		if len(ok) == 0 {
+			return errors.Join(bad...)
+		}
+		if err := zoo.Preprocess(mode, x); err != nil {
+			return err
+		}
+		_, y, err := runBatched(m, nil, []int{len(ok), size, size, 3}, x, batch)
+		if err != nil {
+			return err
+		}
+		classes := len(y) / len(ok)
+		for i, p := range ok {
+			fmt.Println(p)
+			for r, c := range topK(y[i*classes:(i+1)*classes], min(5, classes)) {
+				name := fmt.Sprint(c)
+				if c < len(meta.ClassNames) {
+					name = meta.ClassNames[c]
+				}
+				fmt.Printf("  %d. %-24s %.4f\n", r+1, name, y[i*classes+c])
+			}
+		}
+		if len(bad) > 0 {
+			return fmt.Errorf("%d of %d images could not be read", len(bad), len(images))
+		}
+		return nil
+	}
+	if input == "" || output == "" {
+		return fmt.Errorf("%w: --input X.npy and --output Y.npy (or image files) are required", errUsage)
+	}
+	shape, x, err := npy.Read(input)
+	if err != nil {
+		return err
+	}
+	if in := m.Input().Shape(); len(shape) != len(in)+1 || !slices.Equal(shape[1:], in) {
+		return fmt.Errorf("%s: shape %v, the model takes (N, %v)", input, shape, in)
+	}
+	if pre != "" {
+		if err := zoo.Preprocess(pre, x); err != nil {
+			return err
+		}
+	}
+	outShape, out, err := runBatched(m, nil, shape, x, batch)
+	if err != nil {
+		return err
+	}
+	return npy.Write(output, outShape, out)
+}
+
+// topK returns the indices of the k largest scores, largest first.
+func topK(scores []float32, k int) []int {
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
+	return idx[:k]
+}
+
+// loadImages decodes images as Keras' load_img does (PIL, nearest resize)
+// into one NHWC batch of RGB 0..255; unreadable files are reported.
+func loadImages(paths []string, size int) (x []float32, ok []string, bad []error) {
+	for _, p := range paths {
+		img, err := imagedata.Load(p)
+		if err != nil {
+			bad = append(bad, err)
+			fmt.Fprintln(os.Stderr, "keel predict:", err)
+			continue
+		}
+		px := make([]float32, size*size*3)
+		imagedata.ResizePIL(img, size, size, imagedata.Nearest).ToFloat32(px)
+		x = append(x, px...)
+		ok = append(ok, p)
+	}
+	return x, ok, bad
+}
+
 // predictImages decodes images as Keras' load_img does (PIL, nearest
 // resize to the input size), runs the classifier and prints the top 5 classes
 // of each.
@@ -156,23 +260,7 @@ func predictImages(ctx context.Context, zf *zooFlags, paths []string, noPre bool
 	if err != nil {
 		return err
 	}
-	x := make([]float32, 0, len(paths)*size*size*3)
-	var bad []error
-	var ok []string
-	for _, p := range paths {
-		img, err := imagedata.Load(p)
-		if err != nil {
-			bad = append(bad, err)
-			continue
-		}
-		px := make([]float32, size*size*3)
-		imagedata.ResizePIL(img, size, size, imagedata.Nearest).ToFloat32(px)
-		x = append(x, px...)
-		ok = append(ok, p)
-	}
-	for _, err := range bad {
-		fmt.Fprintln(os.Stderr, "keel predict:", err)
-	}
+	x, ok, bad := loadImages(paths, size)
 	if len(ok) == 0 {
 		return errors.Join(bad...)
 	}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+
+	"github.com/keelml/keel/imagedata"
+	"github.com/keelml/keel/transfer"
+)
+
+func init() {
+	register(command{name: "train", summary: "transfer learning: a zoo backbone, a new head, an image folder", run: runTrain})
+}
+
+func runTrain(args []string) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	var c transfer.Config
+	fs.StringVar(&c.Model, "model", "", "backbone: vgg16, vgg19, resnet50, resnet50_legacy, mobilenet, mobilenet_v2")
+	fs.StringVar(&c.Weights, "weights", "", "backbone weights: a Keras .h5 file, or imagenet")
+	fs.StringVar(&c.Data, "data", "", "image folder with one sub-folder per class")
+	fs.IntVar(&c.InputSize, "input-size", 224, "input height and width")
+	fs.Float64Var(&c.Alpha, "alpha", 1, "width multiplier of mobilenet and mobilenet_v2")
+	fs.IntVar(&c.Epochs, "epochs", 5, "epochs")
+	fs.IntVar(&c.BatchSize, "batch", 32, "batch size")
+	fs.StringVar(&c.Head, "head", "", "head spec, e.g. gap,dense:100:relu,dropout:0.5,dense:softmax (default gap,dense:softmax; flatten for VGG)")
+	freeze := fs.String("freeze", "all", "frozen backbone layers: all, none or until=LAYER (that layer included)")
+	augment := fs.String("augment", "", "ImageDataGenerator arguments, e.g. rotation_range=20,horizontal_flip=true,zoom_range=0.1")
+	fs.Float64Var(&c.ValidationSplit, "validation-split", 0.2, "fraction of each class held out for validation (the first files, as Keras)")
+	fs.Float64Var(&c.LR, "lr", 1e-3, "Adam learning rate")
+	seed := fs.Uint64("seed", 0, "seed for shuffling, augmentation and initialisation")
+	out := fs.String("out", "", "where to save the trained model (Keras full-model .h5)")
+	noCache := fs.Bool("no-cache", false, "recompute a frozen backbone every epoch instead of caching its outputs")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	c.Seed = *seed
+	c.NoCache = *noCache
+	switch {
+	case c.Model == "":
+		return fmt.Errorf("%w: --model is required", errUsage)
+	case c.Data == "":
+		return fmt.Errorf("%w: --data DIR is required", errUsage)
+	case *out == "":
+		return fmt.Errorf("%w: --out model.h5 is required", errUsage)
+	case c.Weights == "":
+		return fmt.Errorf("%w: --weights FILE|imagenet is required (transfer learning starts from pretrained weights)", errUsage)
+	}
+	var err error
+	if c.Freeze, err = transfer.ParseFreeze(*freeze); err != nil {
+		return err
+	}
+	if c.Augment, err = parseAugment(*augment); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := transfer.Train(ctx, c)
+	if err != nil {
+		return err
+	}
+	if res.Cached {
+		fmt.Printf("backbone features computed once in %.1fs (frozen backbone, no augmentation); head trained in %.1fs\n", res.FeatureSeconds, res.FitSeconds)
+	}
+	if err := res.Save(*out); err != nil {
+		return err
+	}
+	fmt.Printf("saved %s (%d classes: %s)\n", *out, len(res.Meta.ClassNames), strings.Join(res.Meta.ClassNames, ", "))
+	return nil
+}
+
+// parseAugment reads ImageDataGenerator's arguments, KEY=VALUE comma
+// separated; ranges take "a:b" or one number as Keras does (zoom_range=0.2
+// is [0.8, 1.2]). Empty means no augmentation.
+func parseAugment(s string) (*imagedata.Augment, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	a := &imagedata.Augment{}
+	for _, kv := range strings.Split(s, ",") {
+		key, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return nil, fmt.Errorf("--augment: %q is not KEY=VALUE", kv)
+		}
+		num := func() (float64, error) {
+			f, err := strconv.ParseFloat(val, 64)
+			if err != nil {
+				return 0, fmt.Errorf("--augment: %s=%q is not a number", key, val)
+			}
+			return f, nil
+		}
+		pair := func() ([2]float64, error) {
+			lo, hi, ok := strings.Cut(val, ":")
+			if !ok {
+				return [2]float64{}, fmt.Errorf("--augment: %s=%q: want LOW:HIGH", key, val)
+			}
+			l, err1 := strconv.ParseFloat(lo, 64)
+			h, err2 := strconv.ParseFloat(hi, 64)
+			if err1 != nil || err2 != nil {
+				return [2]float64{}, fmt.Errorf("--augment: %s=%q: want LOW:HIGH", key, val)
+			}
+			return [2]float64{l, h}, nil
+		}
+		var err error
+		switch key {
+		case "rotation_range":
+			a.RotationRange, err = num()
+		case "width_shift_range":
+			a.WidthShiftRange, err = num()
+		case "height_shift_range":
+			a.HeightShiftRange, err = num()
+		case "shear_range":
+			a.ShearRange, err = num()
+		case "channel_shift_range":
+			a.ChannelShiftRange, err = num()
+		case "cval":
+			a.Cval, err = num()
+		case "rescale":
+			a.Rescale, err = num()
+		case "zoom_range":
+			if strings.Contains(val, ":") {
+				a.ZoomRange, err = pair()
+			} else {
+				var z float64
+				z, err = num()
+				a.ZoomRange = [2]float64{1 - z, 1 + z}
+			}
+		case "brightness_range":
+			a.BrightnessRange, err = pair()
+		case "horizontal_flip", "vertical_flip":
+			var b bool
+			if b, err = strconv.ParseBool(val); err != nil {
+				err = fmt.Errorf("--augment: %s=%q is not true or false", key, val)
+			}
+			if key == "horizontal_flip" {
+				a.HorizontalFlip = b
+			} else {
+				a.VerticalFlip = b
+			}
+		case "fill_mode":
+			a.FillMode, err = imagedata.ParseFillMode(val)
+		default:
+			return nil, fmt.Errorf("--augment: unknown argument %q (rotation_range, width_shift_range, height_shift_range, shear_range, zoom_range, horizontal_flip, vertical_flip, brightness_range, channel_shift_range, fill_mode, cval, rescale)", key)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
