@@ -1737,6 +1737,101 @@ done:
 	VZEROUPPER
 	RET
 
+// func transpose8x8Tiles(src *float32, lds int, dst *float32, ldd int, rows int, cols int)
+// Requires: AVX
+TEXT ·transpose8x8Tiles(SB), NOSPLIT, $0-48
+	MOVQ src+0(FP), AX
+	MOVQ lds+8(FP), CX
+	SHLQ $0x02, CX
+	MOVQ dst+16(FP), DX
+	MOVQ ldd+24(FP), BX
+	SHLQ $0x02, BX
+	MOVQ rows+32(FP), SI
+	SHRQ $0x03, SI
+	MOVQ cols+40(FP), DI
+	SHRQ $0x03, DI
+
+rowtile:
+	TESTQ SI, SI
+	JE    done
+	MOVQ  DI, R8
+	MOVQ  AX, R9
+	MOVQ  DX, R10
+
+coltile:
+	MOVQ       R9, R11
+	VMOVUPS    (R11), Y0
+	ADDQ       CX, R11
+	VMOVUPS    (R11), Y2
+	ADDQ       CX, R11
+	VMOVUPS    (R11), Y4
+	ADDQ       CX, R11
+	VMOVUPS    (R11), Y5
+	ADDQ       CX, R11
+	VMOVUPS    (R11), Y7
+	ADDQ       CX, R11
+	VMOVUPS    (R11), Y9
+	ADDQ       CX, R11
+	VMOVUPS    (R11), Y11
+	ADDQ       CX, R11
+	VMOVUPS    (R11), Y12
+	VUNPCKLPS  Y2, Y0, Y1
+	VUNPCKHPS  Y2, Y0, Y3
+	VUNPCKLPS  Y5, Y4, Y2
+	VUNPCKHPS  Y5, Y4, Y6
+	VUNPCKLPS  Y9, Y7, Y8
+	VUNPCKHPS  Y9, Y7, Y10
+	VUNPCKLPS  Y12, Y11, Y9
+	VUNPCKHPS  Y12, Y11, Y12
+	VSHUFPS    $0x44, Y2, Y1, Y0
+	VSHUFPS    $0xee, Y2, Y1, Y2
+	VSHUFPS    $0x44, Y6, Y3, Y4
+	VSHUFPS    $0xee, Y6, Y3, Y5
+	VSHUFPS    $0x44, Y9, Y8, Y7
+	VSHUFPS    $0xee, Y9, Y8, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y12
+	VPERM2F128 $0x20, Y7, Y0, Y1
+	VPERM2F128 $0x31, Y7, Y0, Y8
+	VPERM2F128 $0x20, Y9, Y2, Y3
+	VPERM2F128 $0x31, Y9, Y2, Y10
+	VPERM2F128 $0x20, Y11, Y4, Y2
+	VPERM2F128 $0x31, Y11, Y4, Y9
+	VPERM2F128 $0x20, Y12, Y5, Y6
+	VPERM2F128 $0x31, Y12, Y5, Y12
+	MOVQ       R10, R11
+	VMOVUPS    Y1, (R11)
+	ADDQ       BX, R11
+	VMOVUPS    Y3, (R11)
+	ADDQ       BX, R11
+	VMOVUPS    Y2, (R11)
+	ADDQ       BX, R11
+	VMOVUPS    Y6, (R11)
+	ADDQ       BX, R11
+	VMOVUPS    Y8, (R11)
+	ADDQ       BX, R11
+	VMOVUPS    Y10, (R11)
+	ADDQ       BX, R11
+	VMOVUPS    Y9, (R11)
+	ADDQ       BX, R11
+	VMOVUPS    Y12, (R11)
+	ADDQ       $0x20, R9
+	MOVQ       BX, R11
+	SHLQ       $0x03, R11
+	ADDQ       R11, R10
+	DECQ       R8
+	JNE        coltile
+	MOVQ       CX, R11
+	SHLQ       $0x03, R11
+	ADDQ       R11, AX
+	ADDQ       $0x20, DX
+	DECQ       SI
+	JMP        rowtile
+
+done:
+	VZEROUPPER
+	RET
+
 // func poolMaxRows(rows **float32, n int, c int, out *float32)
 // Requires: AVX
 TEXT ·poolMaxRows(SB), NOSPLIT, $0-32

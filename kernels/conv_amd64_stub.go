@@ -90,6 +90,12 @@ func vecBiasAct(x *float32, scale *float32, shift *float32, y *float32, rows int
 //go:noescape
 func vecAxpy(alpha float32, x *float32, y *float32, n int)
 
+// transpose8x8Tiles sets dst[j*ldd+i] = src[i*lds+j] for i < rows and j < cols,
+// rows and cols multiples of 8.
+//
+//go:noescape
+func transpose8x8Tiles(src *float32, lds int, dst *float32, ldd int, rows int, cols int)
+
 // poolMaxRows sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
 //
 //go:noescape

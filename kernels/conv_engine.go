@@ -611,30 +611,51 @@ func conv2DBackwardInput(p ConvParams, dy, w, dx []float32) {
 		clear(dx[:p.N*p.H*p.W*p.C])
 		return
 	}
+	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop == 0 && p.PadBottom == 0 && p.PadLeft == 0 && p.PadRight == 0 {
+		// 1x1: dx (M x C) = dy (M x OutC) * w^T, w being C x OutC.
+		m := p.N * p.H * p.W
+		Sgemm(false, true, m, p.C, p.OutC, 1, dy, p.OutC, w, p.OutC, 0, dx, p.C)
+		return
+	}
 	taps := p.KH * p.KW
 	buf := floatPool.Get().(*[]float32)
 	defer floatPool.Put(buf)
 	*buf = grow(*buf, taps*p.C*p.OutC)
 	wt := *buf
-	parallel(taps, func(t int) {
+	// Transpose each tap's C x OutC block, in tasks of 64 input channels.
+	const rowsPerTask = 64
+	perTap := (p.C + rowsPerTask - 1) / rowsPerTask
+	parallel(taps*perTap, func(task int) {
+		t, r0 := task/perTap, task%perTap*rowsPerTask
+		r1 := min(p.C, r0+rowsPerTask)
 		src := w[t*p.C*p.OutC : (t+1)*p.C*p.OutC]
 		dst := wt[t*p.C*p.OutC : (t+1)*p.C*p.OutC]
-		transposeBlock(src, p.C, p.OutC, dst)
+		transposeRows(src, p.C, p.OutC, r0, r1, dst)
 	})
 	pl := newConvPlan(p, true)
 	pl.run(dy, convWeights{raw: wt}, nil, ActNone, dx)
 }
 
-// transposeBlock sets dst (cols x rows) to the transpose of src (rows x cols).
-func transposeBlock(src []float32, rows, cols int, dst []float32) {
-	const tb = 32
-	for i0 := 0; i0 < rows; i0 += tb {
-		for j0 := 0; j0 < cols; j0 += tb {
-			for i := i0; i < min(rows, i0+tb); i++ {
-				row := src[i*cols : i*cols+cols]
-				for j := j0; j < min(cols, j0+tb); j++ {
-					dst[j*rows+i] = row[j]
-				}
+// transposeRows sets rows [r0, r1) of src (rows x cols) as columns of dst
+// (cols x rows): whole 8 x 8 tiles in assembly when it runs, the rest in Go.
+func transposeRows(src []float32, rows, cols, r0, r1 int, dst []float32) {
+	rt, ct := (r1-r0)&^7, cols&^7
+	if rt > 0 && ct > 0 && elemAsm() {
+		transpose8x8Tiles(&src[r0*cols], cols, &dst[r0], rows, rt, ct)
+	} else {
+		rt, ct = 0, 0
+	}
+	const tb = 8
+	for j0 := 0; j0 < cols; j0 += tb {
+		j1 := min(cols, j0+tb)
+		i0 := r0
+		if j0 < ct {
+			i0 = r0 + rt // rows [r0, r0+rt) of these columns are done
+		}
+		for i := i0; i < r1; i++ {
+			row := src[i*cols+j0 : i*cols+j1]
+			for j, v := range row {
+				dst[(j0+j)*rows+i] = v
 			}
 		}
 	}

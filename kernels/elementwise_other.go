@@ -24,3 +24,7 @@ func vecBiasAct(x, scale, shift, y *float32, rows, c, flags int) {
 func vecAxpy(alpha float32, x, y *float32, n int) {
 	panic("kernels: AVX2 vector loop called in a build without it")
 }
+
+func transpose8x8Tiles(src *float32, lds int, dst *float32, ldd int, rows, cols int) {
+	panic("kernels: AVX2 transpose called in a build without it")
+}

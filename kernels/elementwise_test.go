@@ -67,3 +67,24 @@ func TestElementwiseTwins(t *testing.T) {
 		}
 	}
 }
+
+func TestTransposeRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(53, 54))
+	for _, v := range convVariants() {
+		withConvVariant(t, v, func() {
+			for _, rc := range [][2]int{{1, 1}, {8, 8}, {9, 17}, {64, 512}, {33, 40}, {16, 7}, {7, 16}} {
+				rows, cols := rc[0], rc[1]
+				src := randSlice(r, rows*cols)
+				dst := make([]float32, rows*cols)
+				for r0 := 0; r0 < rows; r0 += 16 {
+					transposeRows(src, rows, cols, r0, min(rows, r0+16), dst)
+				}
+				for i := 0; i < rows; i++ {
+					for j := 0; j < cols; j++ {
+						require.Equal(t, src[i*cols+j], dst[j*rows+i], "%s %dx%d (%d,%d)", v.name, rows, cols, i, j)
+					}
+				}
+			}
+		})
+	}
+}

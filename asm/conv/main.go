@@ -51,6 +51,7 @@ func main() {
 	depthwiseTaps()
 	depthwiseTapsGrad()
 	elementwise()
+	transpose()
 	poolRows("poolMaxRows", true)
 	poolRows("poolSumRows", false)
 	Generate()
@@ -778,4 +779,86 @@ func elementwise() {
 			}
 		})
 	}
+}
+
+// transpose emits transpose8x8Tiles: dst = src transposed over a region of
+// whole 8 x 8 tiles, each tile through unpack/shuffle/permute in registers.
+func transpose() {
+	TEXT("transpose8x8Tiles", NOSPLIT, "func(src *float32, lds int, dst *float32, ldd int, rows, cols int)")
+	Doc(
+		"transpose8x8Tiles sets dst[j*ldd+i] = src[i*lds+j] for i < rows and j < cols,",
+		"rows and cols multiples of 8.",
+	)
+	Pragma("noescape")
+	src := Load(Param("src"), GP64())
+	lds := Load(Param("lds"), GP64())
+	SHLQ(U8(2), lds)
+	dst := Load(Param("dst"), GP64())
+	ldd := Load(Param("ldd"), GP64())
+	SHLQ(U8(2), ldd)
+	rows := Load(Param("rows"), GP64())
+	SHRQ(U8(3), rows)
+	cols := Load(Param("cols"), GP64())
+	SHRQ(U8(3), cols)
+	r := make([]reg.VecVirtual, 8)
+	t := make([]reg.VecVirtual, 8)
+	for i := range r {
+		r[i], t[i] = YMM(), YMM()
+	}
+	bj, sp, dp := GP64(), GP64(), GP64()
+	Label("rowtile")
+	TESTQ(rows, rows)
+	JE(LabelRef("done"))
+	MOVQ(cols, bj)
+	MOVQ(src, sp)
+	MOVQ(dst, dp)
+	Label("coltile")
+	ptr := GP64()
+	MOVQ(sp, ptr)
+	for i := 0; i < 8; i++ {
+		VMOVUPS(Mem{Base: ptr}, r[i])
+		if i < 7 {
+			ADDQ(lds, ptr)
+		}
+	}
+	for k := 0; k < 4; k++ {
+		VUNPCKLPS(r[2*k+1], r[2*k], t[2*k])
+		VUNPCKHPS(r[2*k+1], r[2*k], t[2*k+1])
+	}
+	for k := 0; k < 2; k++ {
+		a, b := t[4*k], t[4*k+2]   // unpacklo of rows 4k,4k+1 and 4k+2,4k+3
+		c, d := t[4*k+1], t[4*k+3] // unpackhi
+		VSHUFPS(U8(0x44), b, a, r[4*k])
+		VSHUFPS(U8(0xEE), b, a, r[4*k+1])
+		VSHUFPS(U8(0x44), d, c, r[4*k+2])
+		VSHUFPS(U8(0xEE), d, c, r[4*k+3])
+	}
+	for k := 0; k < 4; k++ {
+		VPERM2F128(U8(0x20), r[4+k], r[k], t[k])
+		VPERM2F128(U8(0x31), r[4+k], r[k], t[4+k])
+	}
+	MOVQ(dp, ptr)
+	for i := 0; i < 8; i++ {
+		VMOVUPS(t[i], Mem{Base: ptr})
+		if i < 7 {
+			ADDQ(ldd, ptr)
+		}
+	}
+	ADDQ(U8(32), sp)
+	// Next column tile: dst moves down 8 rows.
+	MOVQ(ldd, ptr)
+	SHLQ(U8(3), ptr)
+	ADDQ(ptr, dp)
+	DECQ(bj)
+	JNE(LabelRef("coltile"))
+	// Next row tile: src down 8 rows, dst right 8 columns.
+	MOVQ(lds, ptr)
+	SHLQ(U8(3), ptr)
+	ADDQ(ptr, src)
+	ADDQ(U8(32), dst)
+	DECQ(rows)
+	JMP(LabelRef("rowtile"))
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
