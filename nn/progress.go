@@ -33,6 +33,7 @@ type Progress struct {
 
 	start, last time.Time
 	prevWidth   int
+	partial     bool // a bar line is drawn without its newline
 	lossSum     float64
 	seen        int
 	keys        []string
@@ -179,6 +180,16 @@ func (p *Progress) draw(current, target int, now time.Time, final bool) {
 		line += "\n"
 	}
 	io.WriteString(p.Out, "\r"+line)
+	p.partial = !final
+}
+
+// OnTrainEnd ends a bar left unfinished by a cancelled or failed fit.
+func (p *Progress) OnTrainEnd(f *Fitting, logs Logs) error {
+	if p.partial {
+		io.WriteString(p.Out, "\n")
+		p.partial = false
+	}
+	return nil
 }
 
 func (p *Progress) writeValues(b *strings.Builder) {
