@@ -36,7 +36,10 @@ func ParseFillMode(s string) (FillMode, error) {
 }
 
 // Augment is ImageDataGenerator's random augmentation and standardisation,
-// field for field. The zero value changes nothing.
+// field for field. The zero value changes nothing. Not carried over: shift
+// ranges given as integers or lists (Keras draws those with np.random.choice),
+// interpolation_order other than 1 (Keras' default), and the featurewise and
+// samplewise centring and normalisation options.
 type Augment struct {
 	RotationRange    float64 // degrees: theta ~ U(-r, r)
 	WidthShiftRange  float64 // < 1: fraction of the width, else pixels
