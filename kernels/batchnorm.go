@@ -22,6 +22,10 @@ func bnChannels(op string, x []float32, stats ...[]float32) (c, rows int) {
 	return c, len(x) / c
 }
 
+// bnSubRows is how many rows the vector loops sum in float32 before the sums
+// go into float64.
+const bnSubRows = 64
+
 // bnScaleShift returns the per-channel scale gamma/sqrt(var+eps) and shift
 // beta - mean*scale, in float64 then rounded.
 func bnScaleShift(gamma, beta, mean, variance []float32, eps float32) (scale, shift []float32) {
@@ -121,8 +125,23 @@ func channelSums(x, dy, mean []float32, c, rows int) (sdy, sdyx []float64) {
 	per := max(1, elemChunk/c)
 	tasks := (rows + per - 1) / per
 	part := make([]float64, 2*tasks*c)
+	asm := elemAsm() && c%8 == 0
 	parallel(tasks, func(t int) {
 		a, b := part[2*t*c:2*t*c+c], part[2*t*c+c:2*t*c+2*c]
+		if asm {
+			// float32 sums over bnSubRows rows at a time, added up in float64.
+			tmp := make([]float32, 2*c)
+			for r := t * per; r < min(rows, (t+1)*per); r += bnSubRows {
+				n := min(bnSubRows, min(rows, (t+1)*per)-r)
+				clear(tmp)
+				vecColDot(&x[r*c], &dy[r*c], &mean[0], &tmp[0], &tmp[c], n, c)
+				for i := 0; i < c; i++ {
+					a[i] += float64(tmp[i])
+					b[i] += float64(tmp[c+i])
+				}
+			}
+			return
+		}
 		for r := t * per; r < min(rows, (t+1)*per); r++ {
 			xs, gs := x[r*c:r*c+c], dy[r*c:r*c+c]
 			for i, g := range gs {
@@ -205,7 +224,31 @@ func batchMoments(x []float32, c, rows int) (mean, variance []float64) {
 	per := max(1, elemChunk/c)
 	tasks := (rows + per - 1) / per
 	part := make([]float64, tasks*c)
+	asm := elemAsm() && c%8 == 0
+	// colSums adds, per task, float32 sums over bnSubRows rows at a time to
+	// the task's float64 partials (mean32 nil: sums of x, else of squared
+	// deviations).
+	colSums := func(t int, mean32 []float32) {
+		a := part[t*c : t*c+c]
+		tmp := make([]float32, c)
+		var mp *float32
+		if mean32 != nil {
+			mp = &mean32[0]
+		}
+		for r := t * per; r < min(rows, (t+1)*per); r += bnSubRows {
+			n := min(bnSubRows, min(rows, (t+1)*per)-r)
+			clear(tmp)
+			vecColSumSq(&x[r*c], mp, &tmp[0], &tmp[0], n, c)
+			for i, v := range tmp {
+				a[i] += float64(v)
+			}
+		}
+	}
 	parallel(tasks, func(t int) {
+		if asm {
+			colSums(t, nil)
+			return
+		}
 		a := part[t*c : t*c+c]
 		for r := t * per; r < min(rows, (t+1)*per); r++ {
 			for i, v := range x[r*c : r*c+c] {
@@ -223,7 +266,15 @@ func batchMoments(x []float32, c, rows int) (mean, variance []float64) {
 		mean[i] /= float64(rows)
 	}
 	clear(part)
+	mean32 := make([]float32, c)
+	for i, v := range mean {
+		mean32[i] = float32(v)
+	}
 	parallel(tasks, func(t int) {
+		if asm {
+			colSums(t, mean32)
+			return
+		}
 		a := part[t*c : t*c+c]
 		for r := t * per; r < min(rows, (t+1)*per); r++ {
 			for i, v := range x[r*c : r*c+c] {
@@ -281,8 +332,20 @@ func BatchNormTrainBackward(x, dy, gamma, batchMean, batchVar []float32, eps flo
 		b[i] = float32(sdyx[i] * inv[i] * inv[i] / n)
 	}
 	per := max(1, elemChunk/c)
+	asm := elemAsm() && c%8 == 0
+	// As an affine map of dy and x: dx = dy*k + x*(-k*b) + k*(b*mean - a).
+	sb, sh := make([]float32, c), make([]float32, c)
+	for i := 0; i < c; i++ {
+		sb[i] = -k[i] * b[i]
+		sh[i] = k[i] * (b[i]*batchMean[i] - a[i])
+	}
 	parallel((rows+per-1)/per, func(t int) {
-		for r := t * per; r < min(rows, (t+1)*per); r++ {
+		r0, r1 := t*per, min(rows, (t+1)*per)
+		if asm {
+			vecColAffine2(&dy[r0*c], &x[r0*c], &k[0], &sb[0], &sh[0], &dx[r0*c], r1-r0, c)
+			return
+		}
+		for r := r0; r < r1; r++ {
 			xs, gs, ds := x[r*c:r*c+c], dy[r*c:r*c+c], dx[r*c:r*c+c]
 			for i, g := range gs {
 				ds[i] = k[i] * (g - a[i] - (xs[i]-batchMean[i])*b[i])

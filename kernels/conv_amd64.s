@@ -1832,6 +1832,139 @@ done:
 	VZEROUPPER
 	RET
 
+// func vecColSumSq(x *float32, mean *float32, sum *float32, sumsq *float32, rows int, c int)
+// Requires: AVX, FMA3
+TEXT ·vecColSumSq(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), AX
+	MOVQ mean+8(FP), CX
+	MOVQ sum+16(FP), DX
+	MOVQ sumsq+24(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ c+40(FP), DI
+	SHLQ $0x02, DI
+
+row:
+	TESTQ SI, SI
+	JE    done
+	XORQ  R8, R8
+
+col:
+	MOVQ        R8, R9
+	ADDQ        $0x20, R9
+	CMPQ        R9, DI
+	JA          next
+	VMOVUPS     (AX)(R8*1), Y0
+	TESTQ       CX, CX
+	JE          plain
+	VSUBPS      (CX)(R8*1), Y0, Y0
+	VMOVUPS     (BX)(R8*1), Y1
+	VFMADD231PS Y0, Y0, Y1
+	VMOVUPS     Y1, (BX)(R8*1)
+	JMP         step
+
+plain:
+	VADDPS  (DX)(R8*1), Y0, Y0
+	VMOVUPS Y0, (DX)(R8*1)
+
+step:
+	ADDQ $0x20, R8
+	JMP  col
+
+next:
+	ADDQ DI, AX
+	DECQ SI
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecColDot(x *float32, dy *float32, mean *float32, sdy *float32, sdyx *float32, rows int, c int)
+// Requires: AVX, FMA3
+TEXT ·vecColDot(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ mean+16(FP), DX
+	MOVQ sdy+24(FP), BX
+	MOVQ sdyx+32(FP), SI
+	MOVQ rows+40(FP), DI
+	MOVQ c+48(FP), R8
+	SHLQ $0x02, R8
+
+row:
+	TESTQ DI, DI
+	JE    done
+	XORQ  R9, R9
+
+col:
+	MOVQ        R9, R10
+	ADDQ        $0x20, R10
+	CMPQ        R10, R8
+	JA          next
+	VMOVUPS     (CX)(R9*1), Y1
+	VMOVUPS     (AX)(R9*1), Y0
+	VSUBPS      (DX)(R9*1), Y0, Y0
+	VMOVUPS     (SI)(R9*1), Y2
+	VFMADD231PS Y0, Y1, Y2
+	VMOVUPS     Y2, (SI)(R9*1)
+	VADDPS      (BX)(R9*1), Y1, Y1
+	VMOVUPS     Y1, (BX)(R9*1)
+	ADDQ        $0x20, R9
+	JMP         col
+
+next:
+	ADDQ R8, AX
+	ADDQ R8, CX
+	DECQ DI
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecColAffine2(a *float32, b *float32, sa *float32, sb *float32, shift *float32, y *float32, rows int, c int)
+// Requires: AVX, FMA3
+TEXT ·vecColAffine2(SB), NOSPLIT, $0-64
+	MOVQ a+0(FP), AX
+	MOVQ b+8(FP), CX
+	MOVQ sa+16(FP), DX
+	MOVQ sb+24(FP), BX
+	MOVQ shift+32(FP), SI
+	MOVQ y+40(FP), DI
+	MOVQ rows+48(FP), R8
+	MOVQ c+56(FP), R9
+	SHLQ $0x02, R9
+
+row:
+	TESTQ R8, R8
+	JE    done
+	XORQ  R10, R10
+
+col:
+	MOVQ        R10, R11
+	ADDQ        $0x20, R11
+	CMPQ        R11, R9
+	JA          next
+	VMOVUPS     (SI)(R10*1), Y0
+	VMOVUPS     (AX)(R10*1), Y1
+	VFMADD231PS (DX)(R10*1), Y1, Y0
+	VMOVUPS     (CX)(R10*1), Y1
+	VFMADD231PS (BX)(R10*1), Y1, Y0
+	VMOVUPS     Y0, (DI)(R10*1)
+	ADDQ        $0x20, R10
+	JMP         col
+
+next:
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ R9, DI
+	DECQ R8
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
 // func poolMaxRows(rows **float32, n int, c int, out *float32)
 // Requires: AVX
 TEXT ·poolMaxRows(SB), NOSPLIT, $0-32

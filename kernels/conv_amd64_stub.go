@@ -96,6 +96,22 @@ func vecAxpy(alpha float32, x *float32, y *float32, n int)
 //go:noescape
 func transpose8x8Tiles(src *float32, lds int, dst *float32, ldd int, rows int, cols int)
 
+// vecColSumSq adds, per channel j < c (a multiple of 8), the sum over r < rows of x[r*c+j] to sum[j]
+// and, when mean is not nil, of (x[r*c+j]-mean[j])^2 to sumsq[j] (sum is then unused).
+//
+//go:noescape
+func vecColSumSq(x *float32, mean *float32, sum *float32, sumsq *float32, rows int, c int)
+
+// vecColDot adds, per channel j < c (a multiple of 8), the sums over r < rows of dy and of dy*(x-mean[j]) to sdy[j] and sdyx[j].
+//
+//go:noescape
+func vecColDot(x *float32, dy *float32, mean *float32, sdy *float32, sdyx *float32, rows int, c int)
+
+// vecColAffine2 sets y[r*c+j] = a[r*c+j]*sa[j] + b[r*c+j]*sb[j] + shift[j] for r < rows, j < c (a multiple of 8).
+//
+//go:noescape
+func vecColAffine2(a *float32, b *float32, sa *float32, sb *float32, shift *float32, y *float32, rows int, c int)
+
 // poolMaxRows sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
 //
 //go:noescape

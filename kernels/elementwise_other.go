@@ -28,3 +28,15 @@ func vecAxpy(alpha float32, x, y *float32, n int) {
 func transpose8x8Tiles(src *float32, lds int, dst *float32, ldd int, rows, cols int) {
 	panic("kernels: AVX2 transpose called in a build without it")
 }
+
+func vecColSumSq(x, mean, sum, sumsq *float32, rows, c int) {
+	panic("kernels: AVX2 vector loop called in a build without it")
+}
+
+func vecColDot(x, dy, mean, sdy, sdyx *float32, rows, c int) {
+	panic("kernels: AVX2 vector loop called in a build without it")
+}
+
+func vecColAffine2(a, b, sa, sb, shift, y *float32, rows, c int) {
+	panic("kernels: AVX2 vector loop called in a build without it")
+}

@@ -88,3 +88,34 @@ func TestTransposeRows(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchNormTrainTwins compares the vector loops of training-mode batch
+// normalisation with the Go loops.
+func TestBatchNormTrainTwins(t *testing.T) {
+	r := rand.New(rand.NewPCG(55, 56))
+	vs := convVariants()
+	for _, c := range []int{3, 8, 16, 40, 64} {
+		for _, rows := range []int{1, 7, 64, 300, 5000} {
+			x := randSlice(r, rows*c)
+			for i := range x {
+				x[i] = x[i]*3 + 1
+			}
+			dy := randSlice(r, rows*c)
+			gm, bt := randSlice(r, c), randSlice(r, c)
+			var outs [][]float32
+			for _, v := range vs {
+				out := make([]float32, 2*rows*c+4*c)
+				withConvVariant(t, v, func() {
+					y, dx := out[:rows*c], out[rows*c:2*rows*c]
+					st := out[2*rows*c:]
+					BatchNormTrain(x, gm, bt, 1e-3, y, st[:c], st[c:2*c])
+					BatchNormTrainBackward(x, dy, gm, st[:c], st[c:2*c], 1e-3, dx, st[2*c:3*c], st[3*c:])
+				})
+				outs = append(outs, out)
+			}
+			for i := 1; i < len(outs); i++ {
+				requireClose(t, outs[0], outs[i], 4, fmt.Sprintf("c=%d rows=%d %s", c, rows, vs[i].name))
+			}
+		}
+	}
+}

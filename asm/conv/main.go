@@ -52,6 +52,7 @@ func main() {
 	depthwiseTapsGrad()
 	elementwise()
 	transpose()
+	columnSums()
 	poolRows("poolMaxRows", true)
 	poolRows("poolSumRows", false)
 	Generate()
@@ -861,4 +862,107 @@ func transpose() {
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// columnSums emits the per-channel reductions and the two-input affine map of
+// batch normalisation's training mode over rows of c channels (c a multiple of
+// 8): sums in float32 over the rows given, which the caller keeps short and
+// adds up in float64.
+func columnSums() {
+	// colLoop runs body(j) for the byte offsets j < c*4 of one row, 8 floats
+	// at a time, then steps the row pointers; for rows rows.
+	colLoop := func(rows, c reg.Register, ptrs []reg.Register, body func(j reg.Register)) {
+		j, end := GP64(), GP64()
+		Label("row")
+		TESTQ(rows, rows)
+		JE(LabelRef("done"))
+		XORQ(j, j)
+		Label("col")
+		MOVQ(j, end)
+		ADDQ(U8(32), end)
+		CMPQ(end, c)
+		JA(LabelRef("next"))
+		body(j)
+		ADDQ(U8(32), j)
+		JMP(LabelRef("col"))
+		Label("next")
+		for _, p := range ptrs {
+			ADDQ(c, p)
+		}
+		DECQ(rows)
+		JMP(LabelRef("row"))
+		Label("done")
+		VZEROUPPER()
+		RET()
+	}
+	at := func(base, i reg.Register) Mem { return Mem{Base: base, Index: i, Scale: 1} }
+
+	TEXT("vecColSumSq", NOSPLIT, "func(x, mean, sum, sumsq *float32, rows, c int)")
+	Doc(
+		"vecColSumSq adds, per channel j < c (a multiple of 8), the sum over r < rows of x[r*c+j] to sum[j]",
+		"and, when mean is not nil, of (x[r*c+j]-mean[j])^2 to sumsq[j] (sum is then unused).",
+	)
+	Pragma("noescape")
+	{
+		x, mean := Load(Param("x"), GP64()), Load(Param("mean"), GP64())
+		sum, sumsq := Load(Param("sum"), GP64()), Load(Param("sumsq"), GP64())
+		rows, c := Load(Param("rows"), GP64()), Load(Param("c"), GP64())
+		SHLQ(U8(2), c)
+		v, a := YMM(), YMM()
+		colLoop(rows, c, []reg.Register{x}, func(j reg.Register) {
+			VMOVUPS(at(x, j), v)
+			TESTQ(mean, mean)
+			JE(LabelRef("plain"))
+			VSUBPS(at(mean, j), v, v)
+			VMOVUPS(at(sumsq, j), a)
+			VFMADD231PS(v, v, a)
+			VMOVUPS(a, at(sumsq, j))
+			JMP(LabelRef("step"))
+			Label("plain")
+			VADDPS(at(sum, j), v, v)
+			VMOVUPS(v, at(sum, j))
+			Label("step")
+		})
+	}
+
+	TEXT("vecColDot", NOSPLIT, "func(x, dy, mean, sdy, sdyx *float32, rows, c int)")
+	Doc("vecColDot adds, per channel j < c (a multiple of 8), the sums over r < rows of dy and of dy*(x-mean[j]) to sdy[j] and sdyx[j].")
+	Pragma("noescape")
+	{
+		x, dy, mean := Load(Param("x"), GP64()), Load(Param("dy"), GP64()), Load(Param("mean"), GP64())
+		sdy, sdyx := Load(Param("sdy"), GP64()), Load(Param("sdyx"), GP64())
+		rows, c := Load(Param("rows"), GP64()), Load(Param("c"), GP64())
+		SHLQ(U8(2), c)
+		v, g, a := YMM(), YMM(), YMM()
+		colLoop(rows, c, []reg.Register{x, dy}, func(j reg.Register) {
+			VMOVUPS(at(dy, j), g)
+			VMOVUPS(at(x, j), v)
+			VSUBPS(at(mean, j), v, v)
+			VMOVUPS(at(sdyx, j), a)
+			VFMADD231PS(v, g, a)
+			VMOVUPS(a, at(sdyx, j))
+			VADDPS(at(sdy, j), g, g)
+			VMOVUPS(g, at(sdy, j))
+		})
+	}
+
+	TEXT("vecColAffine2", NOSPLIT, "func(a, b, sa, sb, shift, y *float32, rows, c int)")
+	Doc("vecColAffine2 sets y[r*c+j] = a[r*c+j]*sa[j] + b[r*c+j]*sb[j] + shift[j] for r < rows, j < c (a multiple of 8).")
+	Pragma("noescape")
+	{
+		a, b := Load(Param("a"), GP64()), Load(Param("b"), GP64())
+		sa, sb, shift := Load(Param("sa"), GP64()), Load(Param("sb"), GP64()), Load(Param("shift"), GP64())
+		y := Load(Param("y"), GP64())
+		rows, c := Load(Param("rows"), GP64()), Load(Param("c"), GP64())
+		SHLQ(U8(2), c)
+		v, u := YMM(), YMM()
+		colLoop(rows, c, []reg.Register{a, b, y}, func(j reg.Register) {
+			VMOVUPS(at(shift, j), v)
+			VMOVUPS(at(a, j), u)
+			VFMADD231PS(at(sa, j), u, v)
+			VMOVUPS(at(b, j), u)
+			VFMADD231PS(at(sb, j), u, v)
+			VMOVUPS(v, at(y, j))
+		})
+	}
 }
