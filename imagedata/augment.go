@@ -3,6 +3,7 @@ package imagedata
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // FillMode is how points outside the input are filled (scipy.ndimage's modes,
@@ -36,14 +37,19 @@ func ParseFillMode(s string) (FillMode, error) {
 }
 
 // Augment is ImageDataGenerator's random augmentation and standardisation,
-// field for field. The zero value changes nothing. Not carried over: shift
-// ranges given as integers or lists (Keras draws those with np.random.choice),
+// field for field. The zero value changes nothing. Not carried over:
 // interpolation_order other than 1 (Keras' default), and the featurewise and
 // samplewise centring and normalisation options.
 type Augment struct {
 	RotationRange    float64 // degrees: theta ~ U(-r, r)
 	WidthShiftRange  float64 // < 1: fraction of the width, else pixels
 	HeightShiftRange float64 // < 1: fraction of the height, else pixels
+	// WidthShiftChoices and HeightShiftChoices are Keras' list form of the
+	// shift ranges (ShiftChoices(n) its integer form): one value drawn with
+	// np.random.choice, times a random sign; fractions of the size when all
+	// are below 1. They take precedence over the float ranges.
+	WidthShiftChoices  []float64
+	HeightShiftChoices []float64
 	ShearRange       float64 // degrees, counter-clockwise
 	// ZoomRange is [lower, upper]; zx and zy are drawn independently. {0, 0}
 	// and {1, 1} mean no zoom. Keras' float form z is ZoomRange{1-z, 1+z}.
@@ -88,18 +94,8 @@ func (a *Augment) RandomTransform(r *Rand, h, w int) Transform {
 	if a.RotationRange != 0 {
 		t.Theta = r.Uniform(-a.RotationRange, a.RotationRange)
 	}
-	if a.HeightShiftRange != 0 {
-		t.Tx = r.Uniform(-a.HeightShiftRange, a.HeightShiftRange)
-		if a.HeightShiftRange < 1 {
-			t.Tx *= float64(h)
-		}
-	}
-	if a.WidthShiftRange != 0 {
-		t.Ty = r.Uniform(-a.WidthShiftRange, a.WidthShiftRange)
-		if a.WidthShiftRange < 1 {
-			t.Ty *= float64(w)
-		}
-	}
+	t.Tx = shift(r, a.HeightShiftRange, a.HeightShiftChoices, h)
+	t.Ty = shift(r, a.WidthShiftRange, a.WidthShiftChoices, w)
 	if a.ShearRange != 0 {
 		t.Shear = r.Uniform(-a.ShearRange, a.ShearRange)
 	}
@@ -118,6 +114,35 @@ func (a *Augment) RandomTransform(r *Rand, h, w int) Transform {
 		t.HasBrightness = true
 	}
 	return t
+}
+
+// shift draws one of get_random_transform's tx or ty.
+func shift(r *Rand, span float64, choices []float64, size int) float64 {
+	var v, largest float64
+	switch {
+	case len(choices) > 0: // np.random.choice(range) * np.random.choice([-1, 1])
+		v = choices[r.interval(uint32(len(choices)-1))]
+		v *= [2]float64{-1, 1}[r.interval(1)]
+		largest = slices.Max(choices)
+	case span != 0:
+		v, largest = r.Uniform(-span, span), span
+	default:
+		return 0
+	}
+	if largest < 1 {
+		v *= float64(size)
+	}
+	return v
+}
+
+// ShiftChoices is Keras' integer form of a shift range, n: np.random.choice(n)
+// draws from 0, 1, ..., n-1.
+func ShiftChoices(n int) []float64 {
+	c := make([]float64, n)
+	for i := range c {
+		c[i] = float64(i)
+	}
+	return c
 }
 
 // Matrix is apply_affine_transform's 3x3 matrix (rotation, then shift, shear

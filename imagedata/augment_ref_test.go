@@ -62,3 +62,34 @@ func TestApplyTransformMatchesKeras(t *testing.T) {
 		})
 	}
 }
+
+// TestRandomTransformMatchesKeras: from np.random.seed(2024), the parameters
+// Keras' get_random_transform draws, for float, integer and list ranges.
+func TestRandomTransformMatchesKeras(t *testing.T) {
+	m := loadManifest(t)
+	if len(m.RandomTransform) != 3 {
+		t.Fatalf("%d generators in the manifest, want 3", len(m.RandomTransform))
+	}
+	augs := map[string]Augment{
+		"floats": {RotationRange: 33, WidthShiftRange: 0.2, HeightShiftRange: 7.5, ShearRange: 12,
+			ZoomRange: [2]float64{0.7, 1.1}, HorizontalFlip: true, VerticalFlip: true,
+			ChannelShiftRange: 15, BrightnessRange: [2]float64{0.5, 1.5}},
+		"int_shifts":  {WidthShiftChoices: ShiftChoices(5), HeightShiftChoices: ShiftChoices(1), HorizontalFlip: true},
+		"list_shifts": {WidthShiftChoices: []float64{0.1, 0.25, 0.5}, HeightShiftChoices: []float64{3, 8}},
+	}
+	for _, g := range m.RandomTransform {
+		a, ok := augs[g.Name]
+		if !ok {
+			t.Fatalf("no Augment for %q", g.Name)
+		}
+		r := NewRand(g.Seed)
+		for i, d := range g.Draws {
+			got := a.RandomTransform(r, g.Shape[0], g.Shape[1])
+			d["flip_horizontal"] = d["flip_horizontal"] != 0.0
+			d["flip_vertical"] = d["flip_vertical"] != 0.0
+			if want := transformFromParams(d); got != want {
+				t.Fatalf("%s draw %d:\n got %+v\nwant %+v", g.Name, i, got, want)
+			}
+		}
+	}
+}

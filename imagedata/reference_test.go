@@ -50,8 +50,14 @@ type manifest struct {
 			N int
 		}
 	}
-	FlowOptions map[string]any `json:"flow_options"`
-	Shuffle     []struct {
+	FlowOptions     map[string]any `json:"flow_options"`
+	RandomTransform []struct {
+		Name  string
+		Seed  uint32
+		Shape []int
+		Draws []map[string]any
+	} `json:"random_transform"`
+	Shuffle []struct {
 		Seed  uint32
 		N     int
 		Order []int

@@ -190,6 +190,32 @@ def augment_refs(srcs, manifest):
                                     'height': h, 'width': w, 'out': 'aug_%s.f32' % name})
 
 
+def random_transform_refs(manifest):
+    """get_random_transform's draws for every kind of range, from np.random.seed."""
+    from keras_preprocessing.image import ImageDataGenerator
+    gens = {
+        'floats': dict(rotation_range=33, width_shift_range=0.2, height_shift_range=7.5, shear_range=12,
+                       zoom_range=[0.7, 1.1], horizontal_flip=True, vertical_flip=True,
+                       channel_shift_range=15, brightness_range=[0.5, 1.5]),
+        'int_shifts': dict(width_shift_range=5, height_shift_range=1, horizontal_flip=True),
+        'list_shifts': dict(width_shift_range=[0.1, 0.25, 0.5], height_shift_range=[3, 8]),
+    }
+    for name, kw in gens.items():
+        gen = ImageDataGenerator(**kw)
+        np.random.seed(2024)
+        draws = [gen.get_random_transform((30, 40, 3)) for _ in range(25)]
+        for d in draws:
+            for k, v in list(d.items()):
+                if v is None:
+                    del d[k]
+                elif isinstance(v, (bool, np.bool_)):
+                    d[k] = bool(v)
+                else:
+                    d[k] = float(v)
+        manifest['random_transform'].append({'name': name, 'generator': kw, 'seed': 2024,
+                                             'shape': [30, 40, 3], 'draws': draws})
+
+
 def flow_refs(rng, manifest):
     """flow_from_directory end to end: listing, split, per-batch seeding,
     shuffling, random augmentation, labels."""
@@ -251,7 +277,7 @@ def main():
             os.remove(p)
     rng = np.random.RandomState(0)
     manifest = {'pil': Image.__version__, 'numpy': np.__version__,
-                'resize': [], 'resize_box': [], 'decode': [], 'decode_ifast': [], 'augment': [], 'flow': [], 'shuffle': []}
+                'resize': [], 'resize_box': [], 'decode': [], 'decode_ifast': [], 'augment': [], 'flow': [], 'shuffle': [], 'random_transform': []}
     import scipy
     manifest['scipy'] = scipy.__version__
     srcs = sources(rng)
@@ -259,6 +285,7 @@ def main():
     box_refs(srcs, manifest)
     format_refs(srcs, rng, manifest)
     augment_refs(srcs, manifest)
+    random_transform_refs(manifest)
     flow_refs(rng, manifest)
     shuffle_refs(manifest)
     with open(os.path.join(OUT, 'manifest.json'), 'w') as f:
