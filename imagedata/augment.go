@@ -50,7 +50,7 @@ type Augment struct {
 	// are below 1. They take precedence over the float ranges.
 	WidthShiftChoices  []float64
 	HeightShiftChoices []float64
-	ShearRange       float64 // degrees, counter-clockwise
+	ShearRange         float64 // degrees, counter-clockwise
 	// ZoomRange is [lower, upper]; zx and zy are drawn independently. {0, 0}
 	// and {1, 1} mean no zoom. Keras' float form z is ZoomRange{1-z, 1+z}.
 	ZoomRange      [2]float64
