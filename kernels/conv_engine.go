@@ -249,6 +249,15 @@ func balanceBlocks(n, most int) int {
 	return (n + blocks - 1) / blocks
 }
 
+// uniform reports whether segments [g0, g1) have one length, and which.
+func (pl *convPlan) uniform(g0, g1 int) (seglen int, ok bool) {
+	_, seglen = pl.segK(g0)
+	if _, last := pl.segK(g1 - 1); last != seglen {
+		return 0, false
+	}
+	return seglen, true
+}
+
 // segK returns the reduction index and length of segment s.
 func (pl *convPlan) segK(s int) (k0, n int) {
 	if pl.rows {
@@ -393,7 +402,24 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 			} else {
 				bOff = k0*ldb + j
 			}
-			for s := 0; s < strips; s++ {
+			s0 := 0
+			if inPlace && pl.uk.asm != nil {
+				// The full strips written in place, straight to the
+				// assembly when the block's segments have one length.
+				if seglen, ok := pl.uniform(g0, g1); ok {
+					full := mcount / mr
+					var bp *float32
+					if bias != nil && flags&convBias != 0 {
+						bp = &bias[j]
+					}
+					_ = wb[bOff+((g1-g0)*seglen-1)*ldb+nr-1]
+					_ = y[(m0+full*mr-1)*pl.oc+j+nr-1]
+					for ; s0 < full; s0++ {
+						pl.uk.asm(g1-g0, seglen, &tab[(s0*pl.nseg+g0)*mr], &wb[bOff], ldb, &y[(m0+s0*mr)*pl.oc+j], pl.oc, flags, bp)
+					}
+				}
+			}
+			for s := s0; s < strips; s++ {
 				full := inPlace && (s+1)*mr <= mcount
 				var c []float32
 				ldc, f := pl.oc, flags
