@@ -242,3 +242,15 @@ func TestLoaderTFResize(t *testing.T) {
 		}
 	}
 }
+
+func TestLoaderEmptyListing(t *testing.T) {
+	ld, err := NewLoader(&Listing{ClassNames: []string{"a"}}, Options{Height: 4, Width: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := ld.Epoch(context.Background(), 0)
+	defer ep.Close()
+	if _, err := ep.Next(); err != io.EOF {
+		t.Fatalf("empty listing: %v, want io.EOF", err)
+	}
+}

@@ -44,7 +44,14 @@ func (w *worker) read(path string) ([]byte, error) {
 
 // process loads item i of slot s into its place in the batch: decode, resize,
 // img_to_array, then augmentation and standardisation.
-func (w *worker) process(ld *Loader, s *slot, i int) error {
+func (w *worker) process(ld *Loader, s *slot, i int) (err error) {
+	defer func() {
+		// An image no decoder rejected but that still trips a conversion is
+		// reported like a corrupt file, not allowed to take the program down.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error on this image: %v", r)
+		}
+	}()
 	o := ld.opts
 	idx := s.plan.items[i]
 	data, err := w.read(ld.list.Paths[idx])
