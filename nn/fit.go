@@ -45,7 +45,9 @@ type FitOptions struct {
 	ValidationData Dataset
 	// ClassWeight weights each sample's loss by its class (the argmax of a
 	// one-hot target, or a sparse target's index), Keras' class_weight;
-	// missing classes weigh 1. The loss becomes sum(w_i * loss_i) / batch.
+	// missing classes weigh 1. The loss becomes sum(w_i * loss_i) / batch;
+	// metrics and validation are not weighted, as in Keras. With several
+	// outputs, the first output's targets give the classes.
 	ClassWeight map[int]float64
 	// InitialEpoch is the epoch to start from when resuming (epochs are
 	// counted from 0 as in Keras; Epochs is the last one, exclusive).
@@ -239,6 +241,7 @@ func (m *Model) FitMulti(ctx context.Context, xs, ys []*Tensor, o FitOptions) (*
 			ys[i] = t.Rows(0, at)
 		}
 		o.ValidationX, o.ValidationY = vx, vy
+		o.ValidationSplit = 0
 	}
 	train, err := NewArrayDataset(xs, ys, o.BatchSize, !o.NoShuffle, o.Seed)
 	if err != nil {
@@ -267,6 +270,9 @@ func (m *Model) FitDataset(ctx context.Context, data Dataset, o FitOptions) (*Hi
 	}
 	if o.InitialEpoch < 0 || o.InitialEpoch > o.Epochs {
 		return nil, fmt.Errorf("nn: initial epoch %d of %d", o.InitialEpoch, o.Epochs)
+	}
+	if o.ValidationSplit != 0 {
+		return nil, errors.New("nn: a validation split needs arrays (Fit or FitMulti); give FitDataset ValidationData")
 	}
 	if o.ValidationData == nil && len(o.ValidationX) > 0 {
 		v, err := NewArrayDataset(o.ValidationX, o.ValidationY, o.BatchSize, false, 0)
