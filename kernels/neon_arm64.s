@@ -1312,3 +1312,418 @@ w2store:
 	B w2
 done:
 	RET
+
+// func vecAddAct(a *float32, b *float32, y *float32, n int, flags int)
+TEXT ·vecAddAct(SB), NOSPLIT, $0-40
+	MOVD a+0(FP), R0
+	MOVD b+8(FP), R1
+	MOVD y+16(FP), R2
+	MOVD n+24(FP), R3
+	MOVD flags+32(FP), R4
+	VEOR V28.B16, V28.B16, V28.B16
+	MOVW $0x40c00000, R17 // 6.0
+	VDUP R17, V29.S4
+	LSL $2, R3, R9
+	AND $-32, R9, R9
+w4:
+	CMP $64, R9
+	BLO w2
+	VLD1.P 64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e24d400 // FADD V0.4S, V0.4S, V4.4S
+	WORD $0x4e25d421 // FADD V1.4S, V1.4S, V5.4S
+	WORD $0x4e26d442 // FADD V2.4S, V2.4S, V6.4S
+	WORD $0x4e27d463 // FADD V3.4S, V3.4S, V7.4S
+	TST $12, R4
+	BEQ st4
+	WORD $0x4e3cf400 // FMAX V0.4S, V0.4S, V28.4S
+	WORD $0x4e3cf421 // FMAX V1.4S, V1.4S, V28.4S
+	WORD $0x4e3cf442 // FMAX V2.4S, V2.4S, V28.4S
+	WORD $0x4e3cf463 // FMAX V3.4S, V3.4S, V28.4S
+	TBZ $3, R4, st4
+	WORD $0x4ebdf400 // FMIN V0.4S, V0.4S, V29.4S
+	WORD $0x4ebdf421 // FMIN V1.4S, V1.4S, V29.4S
+	WORD $0x4ebdf442 // FMIN V2.4S, V2.4S, V29.4S
+	WORD $0x4ebdf463 // FMIN V3.4S, V3.4S, V29.4S
+st4:
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R2)
+	SUB $64, R9, R9
+	B w4
+w2:
+	CMP $32, R9
+	BLO done
+	VLD1.P 32(R0), [V0.S4, V1.S4]
+	VLD1.P 32(R1), [V4.S4, V5.S4]
+	WORD $0x4e24d400 // FADD V0.4S, V0.4S, V4.4S
+	WORD $0x4e25d421 // FADD V1.4S, V1.4S, V5.4S
+	TST $12, R4
+	BEQ st2
+	WORD $0x4e3cf400 // FMAX V0.4S, V0.4S, V28.4S
+	WORD $0x4e3cf421 // FMAX V1.4S, V1.4S, V28.4S
+	TBZ $3, R4, st2
+	WORD $0x4ebdf400 // FMIN V0.4S, V0.4S, V29.4S
+	WORD $0x4ebdf421 // FMIN V1.4S, V1.4S, V29.4S
+st2:
+	VST1.P [V0.S4, V1.S4], 32(R2)
+	SUB $32, R9, R9
+	B w2
+done:
+	RET
+
+// func vecAct(x *float32, y *float32, n int, flags int)
+TEXT ·vecAct(SB), NOSPLIT, $0-32
+	MOVD x+0(FP), R0
+	MOVD y+8(FP), R2
+	MOVD n+16(FP), R3
+	MOVD flags+24(FP), R4
+	VEOR V28.B16, V28.B16, V28.B16
+	MOVW $0x40c00000, R17 // 6.0
+	VDUP R17, V29.S4
+	LSL $2, R3, R9
+	AND $-32, R9, R9
+w4:
+	CMP $64, R9
+	BLO w2
+	VLD1.P 64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	TST $12, R4
+	BEQ st4
+	WORD $0x4e3cf400 // FMAX V0.4S, V0.4S, V28.4S
+	WORD $0x4e3cf421 // FMAX V1.4S, V1.4S, V28.4S
+	WORD $0x4e3cf442 // FMAX V2.4S, V2.4S, V28.4S
+	WORD $0x4e3cf463 // FMAX V3.4S, V3.4S, V28.4S
+	TBZ $3, R4, st4
+	WORD $0x4ebdf400 // FMIN V0.4S, V0.4S, V29.4S
+	WORD $0x4ebdf421 // FMIN V1.4S, V1.4S, V29.4S
+	WORD $0x4ebdf442 // FMIN V2.4S, V2.4S, V29.4S
+	WORD $0x4ebdf463 // FMIN V3.4S, V3.4S, V29.4S
+st4:
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R2)
+	SUB $64, R9, R9
+	B w4
+w2:
+	CMP $32, R9
+	BLO done
+	VLD1.P 32(R0), [V0.S4, V1.S4]
+	TST $12, R4
+	BEQ st2
+	WORD $0x4e3cf400 // FMAX V0.4S, V0.4S, V28.4S
+	WORD $0x4e3cf421 // FMAX V1.4S, V1.4S, V28.4S
+	TBZ $3, R4, st2
+	WORD $0x4ebdf400 // FMIN V0.4S, V0.4S, V29.4S
+	WORD $0x4ebdf421 // FMIN V1.4S, V1.4S, V29.4S
+st2:
+	VST1.P [V0.S4, V1.S4], 32(R2)
+	SUB $32, R9, R9
+	B w2
+done:
+	RET
+
+// func vecActGrad(x *float32, dy *float32, dx *float32, n int, flags int)
+TEXT ·vecActGrad(SB), NOSPLIT, $0-40
+	MOVD x+0(FP), R0
+	MOVD dy+8(FP), R1
+	MOVD dx+16(FP), R2
+	MOVD n+24(FP), R3
+	MOVD flags+32(FP), R4
+	VEOR V28.B16, V28.B16, V28.B16
+
+	// V29 = the cap: 6 with flags&8, else +Inf.
+	MOVW $0x7f800000, R17 // +Inf
+	TBZ $3, R4, capped
+	MOVW $0x40c00000, R17 // 6.0
+capped:
+	VDUP R17, V29.S4
+	LSL $2, R3, R9
+	AND $-32, R9, R9
+w4:
+	CMP $64, R9
+	BLO w2
+	VLD1.P 64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6ebce408 // FCMGT V8.4S, V0.4S, V28.4S
+	WORD $0x6ea0e7ac // FCMGT V12.4S, V29.4S, V0.4S
+	VAND V12.B16, V8.B16, V8.B16
+	VAND V4.B16, V8.B16, V0.B16
+	WORD $0x6ebce429 // FCMGT V9.4S, V1.4S, V28.4S
+	WORD $0x6ea1e7ad // FCMGT V13.4S, V29.4S, V1.4S
+	VAND V13.B16, V9.B16, V9.B16
+	VAND V5.B16, V9.B16, V1.B16
+	WORD $0x6ebce44a // FCMGT V10.4S, V2.4S, V28.4S
+	WORD $0x6ea2e7ae // FCMGT V14.4S, V29.4S, V2.4S
+	VAND V14.B16, V10.B16, V10.B16
+	VAND V6.B16, V10.B16, V2.B16
+	WORD $0x6ebce46b // FCMGT V11.4S, V3.4S, V28.4S
+	WORD $0x6ea3e7af // FCMGT V15.4S, V29.4S, V3.4S
+	VAND V15.B16, V11.B16, V11.B16
+	VAND V7.B16, V11.B16, V3.B16
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R2)
+	SUB $64, R9, R9
+	B w4
+w2:
+	CMP $32, R9
+	BLO done
+	VLD1.P 32(R0), [V0.S4, V1.S4]
+	VLD1.P 32(R1), [V4.S4, V5.S4]
+	WORD $0x6ebce408 // FCMGT V8.4S, V0.4S, V28.4S
+	WORD $0x6ea0e7ac // FCMGT V12.4S, V29.4S, V0.4S
+	VAND V12.B16, V8.B16, V8.B16
+	VAND V4.B16, V8.B16, V0.B16
+	WORD $0x6ebce429 // FCMGT V9.4S, V1.4S, V28.4S
+	WORD $0x6ea1e7ad // FCMGT V13.4S, V29.4S, V1.4S
+	VAND V13.B16, V9.B16, V9.B16
+	VAND V5.B16, V9.B16, V1.B16
+	VST1.P [V0.S4, V1.S4], 32(R2)
+	SUB $32, R9, R9
+	B w2
+done:
+	RET
+
+// func vecBiasAct(x *float32, scale *float32, shift *float32, y *float32, rows int, c int, flags int)
+TEXT ·vecBiasAct(SB), NOSPLIT, $0-56
+	MOVD x+0(FP), R0
+	MOVD scale+8(FP), R1
+	MOVD shift+16(FP), R2
+	MOVD y+24(FP), R3
+	MOVD rows+32(FP), R4
+	MOVD c+40(FP), R5
+	MOVD flags+48(FP), R6
+	LSR $3, R5, R5 // blocks of 8 channels
+	CBZ R5, done
+	VEOR V28.B16, V28.B16, V28.B16
+	MOVW $0x40c00000, R17 // 6.0
+	VDUP R17, V29.S4
+row:
+	CBZ R4, done
+	MOVD R1, R10
+	MOVD R2, R11
+	MOVD R5, R12
+col:
+	VLD1.P 32(R0), [V0.S4, V1.S4]
+	CBZ R1, noscale
+	VLD1.P 32(R10), [V4.S4, V5.S4]
+
+	// A product rounded, then a sum rounded, as the AVX2 loop does.
+	WORD $0x6e24dc00 // FMUL V0.4S, V0.4S, V4.4S
+	WORD $0x6e25dc21 // FMUL V1.4S, V1.4S, V5.4S
+noscale:
+	VLD1.P 32(R11), [V6.S4, V7.S4]
+	WORD $0x4e26d400 // FADD V0.4S, V0.4S, V6.4S
+	WORD $0x4e27d421 // FADD V1.4S, V1.4S, V7.4S
+	TST $12, R6
+	BEQ st
+	WORD $0x4e3cf400 // FMAX V0.4S, V0.4S, V28.4S
+	WORD $0x4e3cf421 // FMAX V1.4S, V1.4S, V28.4S
+	TBZ $3, R6, st
+	WORD $0x4ebdf400 // FMIN V0.4S, V0.4S, V29.4S
+	WORD $0x4ebdf421 // FMIN V1.4S, V1.4S, V29.4S
+st:
+	VST1.P [V0.S4, V1.S4], 32(R3)
+	SUBS $1, R12, R12
+	BNE col
+	SUB $1, R4, R4
+	B row
+done:
+	RET
+
+// func vecAxpy(alpha float32, x *float32, y *float32, n int)
+TEXT ·vecAxpy(SB), NOSPLIT, $0-32
+	FMOVS alpha+0(FP), F16
+	MOVD x+8(FP), R0
+	MOVD y+16(FP), R2
+	MOVD n+24(FP), R3
+	LSL $2, R3, R9
+	AND $-32, R9, R9
+w4:
+	CMP $64, R9
+	BLO w2
+	VLD1.P 64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f901004 // FMLA V4.4S, V0.4S, V16.S[0]
+	WORD $0x4f901025 // FMLA V5.4S, V1.4S, V16.S[0]
+	WORD $0x4f901046 // FMLA V6.4S, V2.4S, V16.S[0]
+	WORD $0x4f901067 // FMLA V7.4S, V3.4S, V16.S[0]
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R2)
+	SUB $64, R9, R9
+	B w4
+w2:
+	CMP $32, R9
+	BLO done
+	VLD1.P 32(R0), [V0.S4, V1.S4]
+	VLD1 (R2), [V4.S4, V5.S4]
+	WORD $0x4f901004 // FMLA V4.4S, V0.4S, V16.S[0]
+	WORD $0x4f901025 // FMLA V5.4S, V1.4S, V16.S[0]
+	VST1.P [V4.S4, V5.S4], 32(R2)
+	SUB $32, R9, R9
+	B w2
+done:
+	RET
+
+// func transpose8x8Tiles(src *float32, lds int, dst *float32, ldd int, rows int, cols int)
+TEXT ·transpose8x8Tiles(SB), NOSPLIT, $0-48
+	MOVD src+0(FP), R0
+	MOVD lds+8(FP), R1
+	MOVD dst+16(FP), R2
+	MOVD ldd+24(FP), R3
+	MOVD rows+32(FP), R4
+	MOVD cols+40(FP), R5
+	LSL $2, R1, R1
+	LSL $2, R3, R3
+	LSR $2, R4, R4 // blocks of 4 rows
+	LSR $2, R5, R5 // blocks of 4 columns
+	CBZ R5, done
+	LSL $2, R1, R12 // 4 rows of src
+	LSL $2, R3, R13 // 4 rows of dst
+rowblk:
+	CBZ R4, done
+	MOVD R0, R6
+	MOVD R2, R7
+	MOVD R5, R9
+colblk:
+	MOVD R6, R10
+	VLD1 (R10), [V0.S4]
+	ADD R1, R10, R10
+	VLD1 (R10), [V1.S4]
+	ADD R1, R10, R10
+	VLD1 (R10), [V2.S4]
+	ADD R1, R10, R10
+	VLD1 (R10), [V3.S4]
+	VTRN1 V1.S4, V0.S4, V4.S4 // (r0[0], r1[0], r0[2], r1[2])
+	VTRN2 V1.S4, V0.S4, V5.S4 // (r0[1], r1[1], r0[3], r1[3])
+	VTRN1 V3.S4, V2.S4, V6.S4
+	VTRN2 V3.S4, V2.S4, V7.S4
+	VTRN1 V6.D2, V4.D2, V16.D2 // column 0
+	VTRN1 V7.D2, V5.D2, V17.D2 // column 1
+	VTRN2 V6.D2, V4.D2, V18.D2 // column 2
+	VTRN2 V7.D2, V5.D2, V19.D2 // column 3
+	MOVD R7, R10
+	VST1 [V16.S4], (R10)
+	ADD R3, R10, R10
+	VST1 [V17.S4], (R10)
+	ADD R3, R10, R10
+	VST1 [V18.S4], (R10)
+	ADD R3, R10, R10
+	VST1 [V19.S4], (R10)
+	ADD $16, R6, R6
+	ADD R13, R7, R7
+	SUBS $1, R9, R9
+	BNE colblk
+	ADD R12, R0, R0
+	ADD $16, R2, R2
+	SUB $1, R4, R4
+	B rowblk
+done:
+	RET
+
+// func vecColSumSq(x *float32, mean *float32, sum *float32, sumsq *float32, rows int, c int)
+TEXT ·vecColSumSq(SB), NOSPLIT, $0-48
+	MOVD x+0(FP), R0
+	MOVD mean+8(FP), R1
+	MOVD sum+16(FP), R2
+	MOVD sumsq+24(FP), R3
+	MOVD rows+32(FP), R4
+	MOVD c+40(FP), R5
+	LSR $3, R5, R5 // blocks of 8 channels
+	CBZ R5, done
+row:
+	CBZ R4, done
+	MOVD R1, R10
+	MOVD R2, R11
+	MOVD R3, R12
+	MOVD R5, R15
+col:
+	VLD1.P 32(R0), [V0.S4, V1.S4]
+	CBZ R1, plain
+	VLD1.P 32(R10), [V4.S4, V5.S4]
+	WORD $0x4ea4d400 // FSUB V0.4S, V0.4S, V4.4S
+	WORD $0x4ea5d421 // FSUB V1.4S, V1.4S, V5.4S
+	VLD1 (R12), [V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V6.S4
+	VFMLA V1.S4, V1.S4, V7.S4
+	VST1.P [V6.S4, V7.S4], 32(R12)
+	B step
+plain:
+	VLD1 (R11), [V6.S4, V7.S4]
+	WORD $0x4e26d400 // FADD V0.4S, V0.4S, V6.4S
+	WORD $0x4e27d421 // FADD V1.4S, V1.4S, V7.4S
+	VST1.P [V0.S4, V1.S4], 32(R11)
+step:
+	SUBS $1, R15, R15
+	BNE col
+	SUB $1, R4, R4
+	B row
+done:
+	RET
+
+// func vecColDot(x *float32, dy *float32, mean *float32, sdy *float32, sdyx *float32, rows int, c int)
+TEXT ·vecColDot(SB), NOSPLIT, $0-56
+	MOVD x+0(FP), R0
+	MOVD dy+8(FP), R1
+	MOVD mean+16(FP), R2
+	MOVD sdy+24(FP), R3
+	MOVD sdyx+32(FP), R6
+	MOVD rows+40(FP), R4
+	MOVD c+48(FP), R5
+	LSR $3, R5, R5 // blocks of 8 channels
+	CBZ R5, done
+row:
+	CBZ R4, done
+	MOVD R2, R10
+	MOVD R3, R11
+	MOVD R6, R12
+	MOVD R5, R15
+col:
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	VLD1.P 32(R0), [V2.S4, V3.S4]
+	VLD1.P 32(R10), [V4.S4, V5.S4]
+	WORD $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
+	WORD $0x4ea5d463 // FSUB V3.4S, V3.4S, V5.4S
+	VLD1 (R12), [V6.S4, V7.S4]
+	VFMLA V0.S4, V2.S4, V6.S4
+	VFMLA V1.S4, V3.S4, V7.S4
+	VST1.P [V6.S4, V7.S4], 32(R12)
+	VLD1 (R11), [V4.S4, V5.S4]
+	WORD $0x4e24d400 // FADD V0.4S, V0.4S, V4.4S
+	WORD $0x4e25d421 // FADD V1.4S, V1.4S, V5.4S
+	VST1.P [V0.S4, V1.S4], 32(R11)
+	SUBS $1, R15, R15
+	BNE col
+	SUB $1, R4, R4
+	B row
+done:
+	RET
+
+// func vecColAffine2(a *float32, b *float32, sa *float32, sb *float32, shift *float32, y *float32, rows int, c int)
+TEXT ·vecColAffine2(SB), NOSPLIT, $0-64
+	MOVD a+0(FP), R0
+	MOVD b+8(FP), R1
+	MOVD sa+16(FP), R2
+	MOVD sb+24(FP), R3
+	MOVD shift+32(FP), R6
+	MOVD y+40(FP), R7
+	MOVD rows+48(FP), R4
+	MOVD c+56(FP), R5
+	LSR $3, R5, R5 // blocks of 8 channels
+	CBZ R5, done
+row:
+	CBZ R4, done
+	MOVD R2, R10
+	MOVD R3, R11
+	MOVD R6, R12
+	MOVD R5, R15
+col:
+	VLD1.P 32(R12), [V0.S4, V1.S4]
+	VLD1.P 32(R0), [V2.S4, V3.S4]
+	VLD1.P 32(R10), [V4.S4, V5.S4]
+	VFMLA V4.S4, V2.S4, V0.S4
+	VFMLA V5.S4, V3.S4, V1.S4
+	VLD1.P 32(R1), [V2.S4, V3.S4]
+	VLD1.P 32(R11), [V4.S4, V5.S4]
+	VFMLA V4.S4, V2.S4, V0.S4
+	VFMLA V5.S4, V3.S4, V1.S4
+	VST1.P [V0.S4, V1.S4], 32(R7)
+	SUBS $1, R15, R15
+	BNE col
+	SUB $1, R4, R4
+	B row
+done:
+	RET

@@ -66,3 +66,52 @@ func poolMaxRows(rows **float32, n int, c int, out *float32)
 //
 //go:noescape
 func poolSumRows(rows **float32, n int, c int, scale float32, out *float32)
+
+// vecAddAct sets y[i] = act(a[i] + b[i]) for i < n rounded down to a multiple of 8 (act by flags as in the conv kernels).
+//
+//go:noescape
+func vecAddAct(a *float32, b *float32, y *float32, n int, flags int)
+
+// vecAct sets y[i] = act(x[i]) for i < n rounded down to a multiple of 8.
+//
+//go:noescape
+func vecAct(x *float32, y *float32, n int, flags int)
+
+// vecActGrad sets dx[i] = dy[i] where x[i] > 0 (and x[i] < 6 with flags&8), else 0,
+// for i < n rounded down to a multiple of 8.
+//
+//go:noescape
+func vecActGrad(x *float32, dy *float32, dx *float32, n int, flags int)
+
+// vecBiasAct sets y[r*c+j] = act(x[r*c+j]*scale[j] + shift[j]) (scale nil: 1) for r < rows and j < c,
+// c a multiple of 8.
+//
+//go:noescape
+func vecBiasAct(x *float32, scale *float32, shift *float32, y *float32, rows int, c int, flags int)
+
+// vecAxpy sets y[i] += alpha * x[i] for i < n rounded down to a multiple of 8.
+//
+//go:noescape
+func vecAxpy(alpha float32, x *float32, y *float32, n int)
+
+// transpose8x8Tiles sets dst[j*ldd+i] = src[i*lds+j] for i < rows and j < cols,
+// rows and cols multiples of 8.
+//
+//go:noescape
+func transpose8x8Tiles(src *float32, lds int, dst *float32, ldd int, rows int, cols int)
+
+// vecColSumSq adds, per channel j < c (a multiple of 8), the sum over r < rows of x[r*c+j] to sum[j]
+// and, when mean is not nil, of (x[r*c+j]-mean[j])^2 to sumsq[j] (sum is then unused).
+//
+//go:noescape
+func vecColSumSq(x *float32, mean *float32, sum *float32, sumsq *float32, rows int, c int)
+
+// vecColDot adds, per channel j < c (a multiple of 8), the sums over r < rows of dy and of dy*(x-mean[j]) to sdy[j] and sdyx[j].
+//
+//go:noescape
+func vecColDot(x *float32, dy *float32, mean *float32, sdy *float32, sdyx *float32, rows int, c int)
+
+// vecColAffine2 sets y[r*c+j] = a[r*c+j]*sa[j] + b[r*c+j]*sb[j] + shift[j] for r < rows, j < c (a multiple of 8).
+//
+//go:noescape
+func vecColAffine2(a *float32, b *float32, sa *float32, sb *float32, shift *float32, y *float32, rows int, c int)

@@ -19,11 +19,12 @@ func fmlaElem(d, n, m, lane int) (uint32, string) {
 func float3(op string, d, n, m int) (uint32, string) {
 	check(d, n, m)
 	base, ok := map[string]uint32{
-		"fadd": 0x4e20d400, // 0 Q 0 01110 0 sz 1 Rm 110101 Rn Rd
-		"fsub": 0x4ea0d400, // 0 Q 0 01110 1 sz 1 Rm 110101 Rn Rd
-		"fmul": 0x6e20dc00, // 0 Q 1 01110 0 sz 1 Rm 110111 Rn Rd
-		"fmax": 0x4e20f400, // 0 Q 0 01110 0 sz 1 Rm 111101 Rn Rd
-		"fmin": 0x4ea0f400, // 0 Q 0 01110 1 sz 1 Rm 111101 Rn Rd
+		"fadd":  0x4e20d400, // 0 Q 0 01110 0 sz 1 Rm 110101 Rn Rd
+		"fsub":  0x4ea0d400, // 0 Q 0 01110 1 sz 1 Rm 110101 Rn Rd
+		"fmul":  0x6e20dc00, // 0 Q 1 01110 0 sz 1 Rm 110111 Rn Rd
+		"fmax":  0x4e20f400, // 0 Q 0 01110 0 sz 1 Rm 111101 Rn Rd
+		"fmin":  0x4ea0f400, // 0 Q 0 01110 1 sz 1 Rm 111101 Rn Rd
+		"fcmgt": 0x6ea0e400, // 0 Q 1 01110 1 sz 1 Rm 111001 Rn Rd: all ones where Vn > Vm
 	}[op]
 	if !ok {
 		panic("neon: unknown op " + op)

@@ -21,6 +21,7 @@ func TestEncodings(t *testing.T) {
 		{"fmul v0.4s, v1.4s, v2.4s", op("fmul", 0, 1, 2), 0x6e22dc20},
 		{"fmax v0.4s, v1.4s, v2.4s", op("fmax", 0, 1, 2), 0x4e22f420},
 		{"fmin v0.4s, v1.4s, v2.4s", op("fmin", 0, 1, 2), 0x4ea2f420},
+		{"fcmgt v0.4s, v1.4s, v2.4s", op("fcmgt", 0, 1, 2), 0x6ea2e420},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %#08x, want %#08x", tc.asm, tc.got, tc.want)
