@@ -187,6 +187,7 @@ func TestPyFormat(t *testing.T) {
 		"{acc:.1%} {acc:e} {acc:g} {big:,.1f}":    "50.0% 5.000000e-01 0.5 1,234,567.0",
 		"{big} {big:g} {name}{{}}":                "1234567.0 1.23457e+06 x{}",
 		"{val_loss:.3} {epoch:.2f}":               "0.123 3.00",
+		"{acc:.3} {big:.3} {val_loss:.1}":         "0.5 1.23e+06 0.1",
 	} {
 		got, err := PyFormat(tmpl, vars)
 		if err != nil || got != want {

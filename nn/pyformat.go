@@ -97,7 +97,11 @@ func pyFormatValue(v any, spec string) (string, error) {
 		switch typ {
 		case "":
 			if p >= 0 {
-				s = pyG(a, max(p, 1), false)
+				// Like 'g', but a fixed-point result keeps a decimal.
+				s = pyG(a, max(p, 1), true)
+				if !strings.ContainsAny(s, ".e") {
+					s += ".0"
+				}
 			} else {
 				s = PyRepr(a)
 			}
