@@ -91,12 +91,19 @@ func requireCloseNaN(t *testing.T, want, got []float32, k int, what string) {
 func TestNEONSgemmMatchesNaive(t *testing.T) {
 	skipWithoutNEON(t)
 	r := rand.New(rand.NewPCG(13, 14))
-	for _, threads := range []int{1, 2} {
+	threadCounts := []int{1, 2}
+	if testing.Short() { // one thread, and no case of more than 10M multiply-adds
+		threadCounts = threadCounts[:1]
+	}
+	for _, threads := range threadCounts {
 		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
 			prevT := SetThreads(threads)
 			defer SetThreads(prevT)
 			withPath(t, NEON, func() {
 				for _, c := range gemmCases() {
+					if testing.Short() && c.m*c.n*c.k > 10_000_000 {
+						continue
+					}
 					a, lda, b, ldb, cm, ldc := c.operands(r)
 					want := append([]float32(nil), cm...)
 					naiveSgemm(c.transA, c.transB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, want, ldc)
@@ -177,6 +184,9 @@ func TestNEONConvKernel(t *testing.T) {
 				for flags := 0; flags < 16; flags++ {
 					if flags&convReLU != 0 && flags&convReLU6 != 0 {
 						continue
+					}
+					if testing.Short() && flags != 0 && flags != 3 && flags != 5 && flags != 11 {
+						continue // none; accumulate with bias, with ReLU, with bias and ReLU6
 					}
 					what := fmt.Sprintf("nseg=%d seglen=%d ldb=%d flags=%d", nseg, seglen, ldb, flags)
 					// Each row of each segment is its own guarded slice, as
