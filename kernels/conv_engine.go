@@ -698,12 +698,12 @@ func conv2DBackwardWeights(p ConvParams, x, dy, dw []float32) {
 		clear(dw)
 		return
 	}
-	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop == 0 && p.PadBottom == 0 && p.PadLeft == 0 && p.PadRight == 0 {
-		Sgemm(true, false, p.C, p.OutC, pl.m, 1, x, p.C, dy, p.OutC, 0, dw, p.OutC)
-		return
-	}
 	if uk := currentConvKernel(); uk.asm != nil && wgradRowsOK(p, uk) {
 		conv2DBackwardWeightsRows(p, x, dy, dw, uk)
+		return
+	}
+	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop == 0 && p.PadBottom == 0 && p.PadLeft == 0 && p.PadRight == 0 {
+		Sgemm(true, false, p.C, p.OutC, pl.m, 1, x, p.C, dy, p.OutC, 0, dw, p.OutC)
 		return
 	}
 	chunk := max(8, min(pl.m, convIm2colFloats/k))
