@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keelml/keel/nn"
 	"github.com/keelml/keel/zoo"
 )
 
@@ -42,6 +43,62 @@ func TestSummaryZooTotals(t *testing.T) {
 				t.Errorf("frozen: total %d trainable %d non-trainable %d", total, trainable, non)
 			}
 		})
+	}
+}
+
+// kerasThreeHeads is the table Keras printed for a VGG16 backbone (its
+// first 9 layers frozen) with three regression heads, as published in a
+// project's README (the lines from the first rule to the totals; Keras
+// 2.3.1 adds the Model: line above and a rule below).
+const kerasThreeHeads = `__________________________________________________________________________________________________
+Layer (type)                    Output Shape         Param #     Connected to                     
+==================================================================================================
+Input_Image (InputLayer)        (None, 200, 200, 3)  0                                            
+__________________________________________________________________________________________________
+vgg16 (Model)                   (None, 6, 6, 512)    14714688    Input_Image[0][0]                
+__________________________________________________________________________________________________
+flatten_1 (Flatten)             (None, 18432)        0           vgg16[1][0]                      
+__________________________________________________________________________________________________
+dense_1 (Dense)                 (None, 1024)         18875392    flatten_1[0][0]                  
+__________________________________________________________________________________________________
+dropout_1 (Dropout)             (None, 1024)         0           dense_1[0][0]                    
+__________________________________________________________________________________________________
+row_out (Dense)                 (None, 1)            1025        dropout_1[0][0]                  
+__________________________________________________________________________________________________
+col_out (Dense)                 (None, 1)            1025        dropout_1[0][0]                  
+__________________________________________________________________________________________________
+rad_out (Dense)                 (None, 1)            1025        dropout_1[0][0]                  
+==================================================================================================
+Total params: 33,593,155
+Trainable params: 32,447,747
+Non-trainable params: 1,145,408
+`
+
+// TestSummaryMatchesKerasPrintout rebuilds that model and compares.
+func TestSummaryMatchesKerasPrintout(t *testing.T) {
+	base, err := zoo.New("vgg16", zoo.Options{InputShape: []int{200, 200, 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range base.Layers()[:9] {
+		l.SetTrainable(false)
+	}
+	sc := nn.NewNameScope()
+	in := nn.Input([]int{200, 200, 3}, nn.WithName("Input_Image"))
+	x := nn.NewFlatten(nn.WithScope(sc)).Apply(base.Apply(in))
+	x = nn.NewDense(1024, nn.WithActivation("relu"), nn.WithScope(sc)).Apply(x)
+	x = nn.NewDropout(0.3, nn.WithScope(sc)).Apply(x)
+	var outs []*nn.Node
+	for _, name := range []string{"row_out", "col_out", "rad_out"} {
+		outs = append(outs, nn.NewDense(1, nn.WithName(name)).Apply(x))
+	}
+	m, err := nn.NewModel([]*nn.Node{in}, outs, nn.WithName("model_1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Model: \"model_1\"\n" + kerasThreeHeads + strings.Repeat("_", 98) + "\n"
+	if got := m.Summary(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
 
