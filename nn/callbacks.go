@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"strings"
+
+	"github.com/keelml/keel/weightsio"
 )
 
 // Callback is called by Fit at the points Keras' callbacks are: around
@@ -229,6 +231,9 @@ type ModelCheckpoint struct {
 	Mode            string // "auto" (default), "min" or "max"
 	Period          int    // default 1
 	Verbose         bool
+	// Options are passed to the writer (root attributes of whole-model
+	// files: SaveModelOptions).
+	Options weightsio.SaveOptions
 
 	// Best is the best monitored value so far; Saved lists the files
 	// written, in order.
@@ -305,7 +310,7 @@ func (c *ModelCheckpoint) save(m *Model, path string) error {
 	if c.SaveWeightsOnly {
 		err = m.SaveWeights(path)
 	} else {
-		err = m.SaveModel(path)
+		err = m.SaveModelOptions(path, c.Options)
 	}
 	if err == nil {
 		c.Saved = append(c.Saved, path)

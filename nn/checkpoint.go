@@ -50,13 +50,22 @@ func (m *Model) SaveWeights(path string) error {
 // SaveModel writes a full-model file (Keras 2.3.1's save_model layout:
 // model_config and model_weights), atomically as SaveWeights.
 func (m *Model) SaveModel(path string) error {
+	return m.SaveModelOptions(path, weightsio.SaveOptions{})
+}
+
+// SaveModelOptions is SaveModel with the file's options (extra root
+// attributes, a training_config); an empty ModelConfig is the model's.
+func (m *Model) SaveModelOptions(path string, o weightsio.SaveOptions) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cfg, err := json.Marshal(map[string]any{"class_name": m.class, "config": m.Config()})
-	if err != nil {
-		return err
+	if len(o.ModelConfig) == 0 {
+		cfg, err := json.Marshal(map[string]any{"class_name": m.class, "config": m.Config()})
+		if err != nil {
+			return err
+		}
+		o.ModelConfig = cfg
 	}
-	return weightsio.SaveModel(path, m.SavedLayers(), weightsio.SaveOptions{ModelConfig: cfg})
+	return weightsio.SaveModel(path, m.SavedLayers(), o)
 }
 
 // LoadWeights sets the model's weights from a Keras weight or full-model

@@ -35,7 +35,8 @@ func TestCheckpointLastLoadsWithIdenticalPredictions(t *testing.T) {
 		t.Run(fmt.Sprint("weightsOnly=", weightsOnly), func(t *testing.T) {
 			dir := t.TempDir()
 			m := tinyModel(t, NewAdam(AdamConfig{}))
-			ck := &ModelCheckpoint{Filepath: filepath.Join(dir, "ck-{epoch:02d}.h5"), SaveWeightsOnly: weightsOnly}
+			ck := &ModelCheckpoint{Filepath: filepath.Join(dir, "ck-{epoch:02d}.h5"), SaveWeightsOnly: weightsOnly,
+				Options: weightsio.SaveOptions{Attrs: map[string]string{"keel_classes": "a,b,c"}}}
 			if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 3, BatchSize: 16, Verbose: VerboseSilent, Callbacks: []Callback{ck}}); err != nil {
 				t.Fatal(err)
 			}
@@ -71,6 +72,13 @@ func TestCheckpointLastLoadsWithIdenticalPredictions(t *testing.T) {
 				t.Fatalf("format %v, model_config %v", f.Format, f.ModelConfig != nil)
 			}
 			if !weightsOnly {
+				root, err := f.HDF5().Root()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a, err := root.Attr("keel_classes"); err != nil || a == nil {
+					t.Errorf("no keel_classes attribute: %v", err)
+				}
 				rebuilt, err := ModelFromJSON(f.ModelConfigJSON)
 				if err != nil {
 					t.Fatal(err)
