@@ -255,9 +255,11 @@ func (m *Model) FitMulti(ctx context.Context, xs, ys []*Tensor, o FitOptions) (*
 	return m.FitDataset(ctx, train, o)
 }
 
-// FitDataset trains the model on the batches of data (x, y and the
-// validation split of o are not used; validation comes from
-// o.ValidationX or o.ValidationData).
+// FitDataset trains the model on the batches of data, as Keras' fit on a
+// Sequence: validation comes from o.ValidationX and o.ValidationY or
+// o.ValidationData (a validation split needs arrays), and o.BatchSize and
+// the shuffling options apply to ValidationX only; data batches and
+// orders its samples itself.
 func (m *Model) FitDataset(ctx context.Context, data Dataset, o FitOptions) (*History, error) {
 	if m.compiled == nil {
 		return nil, errors.New("nn: Fit before Compile")
@@ -319,6 +321,9 @@ func (m *Model) FitDataset(ctx context.Context, data Dataset, o FitOptions) (*Hi
 		return nil
 	}
 	if err := run(func(c Callback) error { return c.OnTrainBegin(f) }); err != nil {
+		for _, c := range cbs {
+			c.OnTrainEnd(f, nil) // close what the others opened
+		}
 		return hist, err
 	}
 	var lastLogs Logs
