@@ -2036,6 +2036,59 @@ done:
 	VZEROUPPER
 	RET
 
+// func poolMaxGradRows(xs **float32, dxs **float32, n int, c int, dy *float32)
+// Requires: AVX
+TEXT ·poolMaxGradRows(SB), NOSPLIT, $0-40
+	MOVQ xs+0(FP), AX
+	MOVQ dxs+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ c+24(FP), BX
+	SHLQ $0x02, BX
+	MOVQ dy+32(FP), SI
+	XORQ DI, DI
+
+block:
+	CMPQ    DI, BX
+	JAE     done
+	MOVQ    (AX), R9
+	VMOVUPS (R9)(DI*1), Y0
+	MOVQ    $0x00000001, R8
+
+max:
+	CMPQ   R8, DX
+	JAE    grad
+	MOVQ   (AX)(R8*8), R9
+	VMAXPS (R9)(DI*1), Y0, Y0
+	INCQ   R8
+	JMP    max
+
+grad:
+	VMOVUPS (SI)(DI*1), Y1
+	VXORPS  Y2, Y2, Y2
+	XORQ    R8, R8
+
+row:
+	CMPQ    R8, DX
+	JAE     next
+	MOVQ    (AX)(R8*8), R9
+	VCMPPS  $0x00, (R9)(DI*1), Y0, Y3
+	VANDNPS Y3, Y2, Y3
+	VORPS   Y3, Y2, Y2
+	VANDPS  Y1, Y3, Y3
+	MOVQ    (CX)(R8*8), R9
+	VADDPS  (R9)(DI*1), Y3, Y3
+	VMOVUPS Y3, (R9)(DI*1)
+	INCQ    R8
+	JMP     row
+
+next:
+	ADDQ $0x20, DI
+	JMP  block
+
+done:
+	VZEROUPPER
+	RET
+
 // func poolSumRows(rows **float32, n int, c int, scale float32, out *float32)
 // Requires: AVX
 TEXT ·poolSumRows(SB), NOSPLIT, $0-40

@@ -117,6 +117,12 @@ func vecColAffine2(a *float32, b *float32, sa *float32, sb *float32, shift *floa
 //go:noescape
 func poolMaxRows(rows **float32, n int, c int, out *float32)
 
+// poolMaxGradRows adds dy[j] to dxs[i][j] for the first i < n (n >= 1) with xs[i][j] equal to
+// the maximum over i of xs[i][j], for j < c (a multiple of 8).
+//
+//go:noescape
+func poolMaxGradRows(xs **float32, dxs **float32, n int, c int, dy *float32)
+
 // poolSumRows sets out[j] = scale * sum over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
 //
 //go:noescape

@@ -83,6 +83,10 @@ func MaxPool2DBackward(p PoolParams, x, dy, dx []float32) {
 	p = p.norm("MaxPool2DBackward", x, dy)
 	checkLen("MaxPool2DBackward", "dx", dx, p.N*p.H*p.W*p.C)
 	oh, ow := p.OutH(), p.OutW()
+	if elemAsm() && p.C%8 == 0 && p.KH*p.KW <= 64 {
+		maxPoolBackwardAsm(p, x, dy, dx)
+		return
+	}
 	// One task per image: windows of different images never overlap.
 	parallel(p.N, func(n int) {
 		clear(dx[n*p.H*p.W*p.C : (n+1)*p.H*p.W*p.C])
@@ -336,6 +340,40 @@ func poolRowsAsm(p PoolParams, x, y []float32, isMax bool) {
 			default:
 				poolSumRows(&ptrs[0], k, p.C, 1/float32(k), &out[0])
 			}
+		}
+	})
+}
+
+// maxPoolBackwardAsm routes each window's gradient with poolMaxGradRows.
+// Windows that cannot overlap (stride at least the window) run in parallel
+// over output rows, others per image.
+func maxPoolBackwardAsm(p PoolParams, x, dy, dx []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	forChunks(p.N*p.H*p.W*p.C, func(lo, hi int) { clear(dx[lo:hi]) })
+	rowsOf := func(n, r int) {
+		var xs, dxs [64]*float32
+		for c := 0; c < ow; c++ {
+			h0, h1, w0, w1 := p.window(r, c)
+			k := 0
+			for ih := h0; ih < h1; ih++ {
+				for iw := w0; iw < w1; iw++ {
+					off := ((n*p.H+ih)*p.W + iw) * p.C
+					xs[k], dxs[k] = &x[off], &dx[off]
+					k++
+				}
+			}
+			if k > 0 {
+				poolMaxGradRows(&xs[0], &dxs[0], k, p.C, &dy[((n*oh+r)*ow+c)*p.C])
+			}
+		}
+	}
+	if p.StrideH >= p.KH && p.StrideW >= p.KW {
+		parallel(p.N*oh, func(t int) { rowsOf(t/oh, t%oh) })
+		return
+	}
+	parallel(p.N, func(n int) {
+		for r := 0; r < oh; r++ {
+			rowsOf(n, r)
 		}
 	})
 }

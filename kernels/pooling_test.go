@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -92,4 +93,35 @@ func TestZeroPad2D(t *testing.T) {
 	dx := make([]float32, 4)
 	ZeroPad2DBackward(p, []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}, dx)
 	require.Equal(t, []float32{1, 2, 4, 5}, dx)
+}
+
+// TestMaxPoolBackwardTwins compares the assembly routing with the Go loop,
+// ties included (repeated values route to the first in window order).
+func TestMaxPoolBackwardTwins(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	vs := convVariants()
+	for _, c := range []int{8, 16, 24, 64} {
+		for _, k := range [][3]int{{2, 2, 2}, {3, 3, 2}, {3, 3, 1}, {2, 3, 1}} {
+			p := PoolParams{N: 2, H: 9, W: 8, C: c, KH: k[0], KW: k[1], StrideH: k[2], StrideW: k[2]}
+			p.PadTop, p.PadBottom = SamePadding(p.H, p.KH, p.StrideH, 1)
+			p.PadLeft, p.PadRight = SamePadding(p.W, p.KW, p.StrideW, 1)
+			x := randSlice(r, p.N*p.H*p.W*p.C)
+			for i := range x {
+				x[i] = float32(int(x[i] * 3)) // many ties
+			}
+			dy := randSlice(r, p.N*p.OutH()*p.OutW()*p.C)
+			var outs [][]float32
+			for _, v := range vs {
+				dx := make([]float32, len(x))
+				for i := range dx {
+					dx[i] = 99
+				}
+				withConvVariant(t, v, func() { MaxPool2DBackward(p, x, dy, dx) })
+				outs = append(outs, dx)
+			}
+			for i := 1; i < len(outs); i++ {
+				requireClose(t, outs[0], outs[i], 9, fmt.Sprintf("%+v %s", p, vs[i].name))
+			}
+		}
+	}
 }

@@ -54,6 +54,7 @@ func main() {
 	transpose()
 	columnSums()
 	poolRows("poolMaxRows", true)
+	poolMaxGrad()
 	poolRows("poolSumRows", false)
 	Generate()
 }
@@ -965,4 +966,61 @@ func columnSums() {
 			VMOVUPS(v, at(y, j))
 		})
 	}
+}
+
+// poolMaxGrad emits poolMaxGradRows, the max-pooling gradient of one window:
+// per channel, dy goes to the first of the n input rows that holds the
+// window's maximum (row order as given).
+func poolMaxGrad() {
+	TEXT("poolMaxGradRows", NOSPLIT, "func(xs, dxs **float32, n, c int, dy *float32)")
+	Doc(
+		"poolMaxGradRows adds dy[j] to dxs[i][j] for the first i < n (n >= 1) with xs[i][j] equal to",
+		"the maximum over i of xs[i][j], for j < c (a multiple of 8).",
+	)
+	Pragma("noescape")
+	xs := Load(Param("xs"), GP64())
+	dxs := Load(Param("dxs"), GP64())
+	n := Load(Param("n"), GP64())
+	cbytes := Load(Param("c"), GP64())
+	SHLQ(U8(2), cbytes)
+	dy := Load(Param("dy"), GP64())
+	cb, i, ptr := GP64(), GP64(), GP64()
+	m, g, taken, eq, t := YMM(), YMM(), YMM(), YMM(), YMM()
+	XORQ(cb, cb)
+	Label("block")
+	CMPQ(cb, cbytes)
+	JAE(LabelRef("done"))
+	MOVQ(Mem{Base: xs}, ptr)
+	VMOVUPS(Mem{Base: ptr, Index: cb, Scale: 1}, m)
+	MOVQ(U32(1), i)
+	Label("max")
+	CMPQ(i, n)
+	JAE(LabelRef("grad"))
+	MOVQ(Mem{Base: xs, Index: i, Scale: 8}, ptr)
+	VMAXPS(Mem{Base: ptr, Index: cb, Scale: 1}, m, m)
+	INCQ(i)
+	JMP(LabelRef("max"))
+	Label("grad")
+	VMOVUPS(Mem{Base: dy, Index: cb, Scale: 1}, g)
+	VXORPS(taken, taken, taken)
+	XORQ(i, i)
+	Label("row")
+	CMPQ(i, n)
+	JAE(LabelRef("next"))
+	MOVQ(Mem{Base: xs, Index: i, Scale: 8}, ptr)
+	VCMPPS(U8(0), Mem{Base: ptr, Index: cb, Scale: 1}, m, eq) // x == max
+	VANDNPS(eq, taken, eq)                                    // and not yet routed
+	VORPS(eq, taken, taken)
+	VANDPS(g, eq, t)
+	MOVQ(Mem{Base: dxs, Index: i, Scale: 8}, ptr)
+	VADDPS(Mem{Base: ptr, Index: cb, Scale: 1}, t, t)
+	VMOVUPS(t, Mem{Base: ptr, Index: cb, Scale: 1})
+	INCQ(i)
+	JMP(LabelRef("row"))
+	Label("next")
+	ADDQ(U8(32), cb)
+	JMP(LabelRef("block"))
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
