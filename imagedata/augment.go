@@ -194,7 +194,7 @@ func mul3(a, b [3][3]float64) (c [3][3]float64) {
 // Apply is apply_transform followed by standardize: the affine resampling,
 // channel shift, horizontal then vertical flip, brightness, then Preprocess and
 // Rescale. x is an h x w HWC RGB image; the result is written to dst (which may
-// not alias x) and returned. scratch, when non-nil, is reused.
+// not alias x; allocated when too small) and returned.
 func (a *Augment) Apply(x []float32, h, w int, t Transform, dst []float32) []float32 {
 	n := 3 * h * w
 	if cap(dst) < n {
