@@ -643,6 +643,10 @@ func conv2DBackwardInput(p ConvParams, dy, w, dx []float32) {
 		Sgemm(false, true, m, p.C, p.OutC, 1, dy, p.OutC, w, p.OutC, 0, dx, p.C)
 		return
 	}
+	if p.C < 8 {
+		conv2DBackwardInputCol2im(p, dy, w, dx)
+		return
+	}
 	taps := p.KH * p.KW
 	buf := floatPool.Get().(*[]float32)
 	defer floatPool.Put(buf)
@@ -660,6 +664,48 @@ func conv2DBackwardInput(p ConvParams, dy, w, dx []float32) {
 	})
 	pl := newConvPlan(p, true)
 	pl.run(dy, convWeights{raw: wt}, nil, ActNone, dx)
+}
+
+// conv2DBackwardInputCol2im computes dx for inputs with few channels (a
+// first layer), where the transposed convolution would compute mostly padding:
+// cols = dy * w^T (pixels x K) with Sgemm over chunks of output pixels, then
+// each pixel's K values are added into the input pixels its window covers.
+func conv2DBackwardInputCol2im(p ConvParams, dy, w, dx []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	k := p.KH * p.KW * p.C
+	hw := oh * ow
+	clear(dx[:p.N*p.H*p.W*p.C])
+	chunk := max(1, min(hw, convIm2colFloats/k))
+	buf := floatPool.Get().(*[]float32)
+	defer floatPool.Put(buf)
+	*buf = grow(*buf, chunk*k)
+	cols := *buf
+	for n := 0; n < p.N; n++ {
+		for m0 := 0; m0 < hw; m0 += chunk {
+			m1 := min(hw, m0+chunk)
+			Sgemm(false, true, m1-m0, k, p.OutC, 1, dy[(n*hw+m0)*p.OutC:], p.OutC, w, p.OutC, 0, cols, k)
+			for m := m0; m < m1; m++ {
+				r, c := m/ow, m%ow
+				row := cols[(m-m0)*k : (m-m0+1)*k]
+				for kh := 0; kh < p.KH; kh++ {
+					ih := r*p.StrideH + kh*p.DilationH - p.PadTop
+					if ih < 0 || ih >= p.H {
+						continue
+					}
+					for kw := 0; kw < p.KW; kw++ {
+						iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
+						if iw < 0 || iw >= p.W {
+							continue
+						}
+						d := dx[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
+						for i, v := range row[(kh*p.KW+kw)*p.C : (kh*p.KW+kw+1)*p.C] {
+							d[i] += v
+						}
+					}
+				}
+			}
+		}
+	}
 }
 
 // transposeRows sets rows [r0, r1) of src (rows x cols) as columns of dst
