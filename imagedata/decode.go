@@ -81,9 +81,12 @@ func decodeImageWith(data []byte, fastIDCT bool) (m image.Image, format string, 
 		return nil, "", err
 	}
 	if p, ok := m.(*image.Paletted); ok && format == "gif" {
+		transparent := -1
 		if idx, rgb, ok := gifTransparentRGB(data); ok && int(idx) < len(p.Palette) {
 			p.Palette[idx] = color.NRGBA{rgb[0], rgb[1], rgb[2], 0}
+			transparent = int(idx)
 		}
+		m = gifOnScreen(p, cfg.Width, cfg.Height, transparent)
 	}
 	return m, format, nil
 }

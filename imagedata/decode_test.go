@@ -167,3 +167,13 @@ func FuzzDecodeBytes(f *testing.F) {
 		_, _, _ = gifTransparentRGB(data)
 	})
 }
+
+// TestGIFFrameOnScreen: a first frame smaller than the logical screen comes
+// out at the screen's size, as PIL shows it (TestDecodeMatchesPIL compares the
+// pixels of this file and of one with a transparent index).
+func TestGIFFrameOnScreen(t *testing.T) {
+	img := loadRef(t, "fmt_gif_offset.gif")
+	if img.W != 40 || img.H != 50 {
+		t.Fatalf("size %dx%d, PIL 40x50", img.W, img.H)
+	}
+}

@@ -82,6 +82,24 @@ def box_refs(srcs, manifest):
                                            'height': h, 'box': box, 'out': fname})
 
 
+def gif_offset_frame(img, screen, offset, **kw):
+    """A GIF whose first frame is smaller than the logical screen (PIL never
+    writes one): save img, then patch the screen size and the frame's offset."""
+    buf = io.BytesIO()
+    img.save(buf, 'GIF', **kw)
+    data = bytearray(buf.getvalue())
+    data[6:10] = screen[0].to_bytes(2, 'little') + screen[1].to_bytes(2, 'little')
+    p = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
+    while data[p] == 0x21:  # skip extensions
+        p += 2
+        while data[p]:
+            p += data[p] + 1
+        p += 1
+    assert data[p] == 0x2c
+    data[p + 1:p + 5] = offset[0].to_bytes(2, 'little') + offset[1].to_bytes(2, 'little')
+    return bytes(data)
+
+
 def format_refs(srcs, rng, manifest):
     """One file per format and mode, and what PIL's convert('RGB') makes of it."""
     base = srcs['a']
@@ -126,6 +144,9 @@ def format_refs(srcs, rng, manifest):
         buf = io.BytesIO()
         img.save(buf, 'GIF', **kw)
         files[name] = buf.getvalue()
+    small = srcs['c'].quantize(16)  # 23 x 31
+    files['fmt_gif_offset.gif'] = gif_offset_frame(small, (40, 50), (5, 9))
+    files['fmt_gif_offset_trns.gif'] = gif_offset_frame(small, (30, 45), (4, 2), transparency=7)
     buf = io.BytesIO()
     base.save(buf, 'BMP')
     files['fmt_bmp.bmp'] = buf.getvalue()

@@ -1,5 +1,7 @@
 package imagedata
 
+import "image"
+
 // gifTransparentRGB finds the colour-table entry of the first frame's
 // transparent index. Go's GIF decoder replaces that entry with transparent
 // black; PIL keeps the stored colour, and convert('RGB') shows it. ok is false
@@ -57,4 +59,26 @@ func gifTransparentRGB(data []byte) (idx uint8, rgb [3]uint8, ok bool) {
 		}
 	}
 	return 0, rgb, false
+}
+
+// gifOnScreen places the first frame on the logical screen as PIL does: PIL's
+// image has the screen's size, and pixels outside the frame take palette index
+// 0, or the frame's transparent index when it has one. Go returns the frame
+// alone, at its offset.
+func gifOnScreen(frame *image.Paletted, screenW, screenH int, transparent int) *image.Paletted {
+	screen := image.Rect(0, 0, screenW, screenH)
+	if frame.Rect == screen {
+		return frame
+	}
+	out := image.NewPaletted(screen, frame.Palette)
+	if transparent > 0 {
+		for i := range out.Pix {
+			out.Pix[i] = uint8(transparent)
+		}
+	}
+	r := frame.Rect.Intersect(screen)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		copy(out.Pix[out.PixOffset(r.Min.X, y):out.PixOffset(r.Max.X, y)], frame.Pix[frame.PixOffset(r.Min.X, y):])
+	}
+	return out
 }
