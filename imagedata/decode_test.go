@@ -8,6 +8,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -162,6 +163,21 @@ func FuzzDecodeBytes(f *testing.F) {
 	f.Add([]byte("GIF89a\x01\x00\x01\x00\x80\x00\x00"))
 	f.Add([]byte("\x89PNG\r\n\x1a\n"))
 	f.Add([]byte("\xff\xd8\xff\xdb"))
+	// Mutated headers claim huge sizes; PIL's limit would let each allocate
+	// gigabytes and crawl.
+	defer func(old int) { MaxPixels = old }(MaxPixels)
+	MaxPixels = 1 << 22
+	// Every reference file, so mutations start from real JPEG, PNG, GIF, BMP
+	// and WebP structure.
+	files, _ := filepath.Glob(filepath.Join(refDir(f), "fmt_*.*"))
+	for _, p := range files {
+		if strings.HasSuffix(p, ".rgb.png") || strings.HasSuffix(p, ".ifast.png") {
+			continue
+		}
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = DecodeBytes(data, nil)
 		_, _, _ = gifTransparentRGB(data)
