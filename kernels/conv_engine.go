@@ -489,9 +489,13 @@ func (pl *convPlan) fillTable(ws *convWorkspace, x []float32, tab []*float32, m0
 	p := &pl.p
 	mr, nseg := pl.mr, pl.nseg
 	n, r, c := m0/(pl.oh*pl.ow), m0/pl.ow%pl.oh, m0%pl.ow
+	s, i := 0, 0 // strip and row of pixel lm, kept without dividing
 	for lm := 0; lm < strips*mr; lm++ {
-		s, i := lm/mr, lm%mr
 		row := tab[s*nseg*mr+i:]
+		if i++; i == mr {
+			i = 0
+			s++
+		}
 		switch {
 		case m0+lm >= m1:
 			for g := 0; g < nseg; g++ {
