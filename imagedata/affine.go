@@ -29,10 +29,10 @@ func affine(dst, x []float32, h, w int, m [3][3]float64, mode FillMode, cval flo
 				p00, p01 := x[i00:i00+3:i00+3], x[i00+3:i00+6:i00+6]
 				p10, p11 := x[i10:i10+3:i10+3], x[i10+3:i10+6:i10+6]
 				for k := range 3 {
-					v := float64(float64(p00[k])*wr0) * wc0
-					v += float64(float64(p01[k])*wr0) * wc1
-					v += float64(float64(p10[k])*wr1) * wc0
-					v += float64(float64(p11[k])*wr1) * wc1
+					v := float64(float64(float64(p00[k])*wr0) * wc0)
+					v += float64(float64(float64(p01[k])*wr0) * wc1)
+					v += float64(float64(float64(p10[k])*wr1) * wc0)
+					v += float64(float64(float64(p11[k])*wr1) * wc1)
 					o[k] = float32(v)
 				}
 				continue
@@ -55,10 +55,10 @@ func sample(o, x []float32, w, r0, r1, c0, c1 int, wr0, wr1, wc0, wc1 float64) {
 	p10 := x[3*(r1*w+c0):]
 	p11 := x[3*(r1*w+c1):]
 	for k := 0; k < 3; k++ {
-		v := float64(float64(p00[k])*wr0) * wc0
-		v += float64(float64(p01[k])*wr0) * wc1
-		v += float64(float64(p10[k])*wr1) * wc0
-		v += float64(float64(p11[k])*wr1) * wc1
+		v := float64(float64(float64(p00[k])*wr0) * wc0)
+		v += float64(float64(float64(p01[k])*wr0) * wc1)
+		v += float64(float64(float64(p10[k])*wr1) * wc0)
+		v += float64(float64(float64(p11[k])*wr1) * wc1)
 		o[k] = float32(v)
 	}
 }

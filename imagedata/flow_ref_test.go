@@ -46,6 +46,8 @@ func TestFlowMatchesKeras(t *testing.T) {
 				t.Fatal(err)
 			}
 			nb := ld.BatchesPerEpoch()
+			worst := 0.0
+			defer func() { t.Logf("largest difference from Keras: %g", worst) }()
 			for b, want := range run.Batches {
 				ep := ld.Epoch(context.Background(), b/nb)
 				var got *Batch
@@ -61,7 +63,9 @@ func TestFlowMatchesKeras(t *testing.T) {
 				size := 12 * 10 * 3
 				for i := range got.N {
 					tol := 1e-5 // PNG, BMP and JPEG pixels are exact
-					if d, at := maxAbsDiff(got.X[i*size:(i+1)*size], wantX[i*size:(i+1)*size]); d > tol {
+					d, at := maxAbsDiff(got.X[i*size:(i+1)*size], wantX[i*size:(i+1)*size])
+					worst = max(worst, d)
+					if d > tol {
 						t.Errorf("batch %d image %d (%s): differs from Keras by %g at value %d", b, i, got.Paths[i], d, at)
 					}
 				}

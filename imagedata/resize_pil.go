@@ -40,16 +40,19 @@ var filters = map[Interpolation]filter{
 			return 0
 		}
 		x *= math.Pi
-		return math.Sin(x) / x * (0.54 + 0.46*math.Cos(x))
+		return math.Sin(x) / x * (0.54 + float64(0.46*math.Cos(x)))
 	}},
+	// The float64() conversions keep every product rounded on its own, as
+	// PIL's C computes it, on machines where Go would otherwise fuse a
+	// multiply and an add.
 	Bicubic: {2, func(x float64) float64 {
 		const a = -0.5
 		x = math.Abs(x)
 		if x < 1 {
-			return float64(float64((a+2)*x)-(a+3))*x*x + 1
+			return float64(float64(float64((a+2)*x)-(a+3))*x*x) + 1
 		}
 		if x < 2 {
-			return float64(float64(float64(x-5)*x+8)*x-4) * a
+			return float64(float64(float64(float64(float64(x-5)*x)+8)*x)-4) * a
 		}
 		return 0
 	}},
