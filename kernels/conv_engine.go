@@ -406,7 +406,7 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 			if inPlace && pl.uk.asm != nil {
 				// The full strips written in place, straight to the
 				// assembly when the block's segments have one length.
-				if seglen, ok := pl.uniform(g0, g1); ok {
+				if seglen, ok := pl.uniform(g0, g1); ok && mcount >= mr {
 					full := mcount / mr
 					var bp *float32
 					if bias != nil && flags&convBias != 0 {

@@ -90,11 +90,15 @@ func (c Config) boolean(key string, def bool) (bool, error) {
 	if !c.has(key) {
 		return def, nil
 	}
-	b, ok := c[key].(bool)
-	if !ok {
-		return false, fmt.Errorf("%s: %v is not a boolean", key, c[key])
+	switch v := c[key].(type) {
+	case bool:
+		return v, nil
+	case float64: // tf.keras 2.14 writes some flags as 0 and 1
+		if v == 0 || v == 1 {
+			return v == 1, nil
+		}
 	}
-	return b, nil
+	return false, fmt.Errorf("%s: %v is not a boolean", key, c[key])
 }
 
 // common reads the options every layer has (name, trainable) and checks

@@ -95,11 +95,23 @@ func sequentialFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 	}
 	x = in
 	for _, s := range specs {
-		l, err := LayerFromConfig(s.ClassName, s.Config)
-		if err != nil {
-			return nil, err
+		switch s.ClassName {
+		case "Model", "Functional", "Sequential":
+			sub, err := ModelFromConfig(s.ClassName, s.Config)
+			if err != nil {
+				return nil, fmt.Errorf("nn: nested model %q: %w", s.Name, err)
+			}
+			if t, ok := s.Config["trainable"].(bool); ok && !t {
+				sub.SetTrainable(false)
+			}
+			x = sub.Apply(x)
+		default:
+			l, err := LayerFromConfig(s.ClassName, s.Config)
+			if err != nil {
+				return nil, err
+			}
+			x = l.Apply(x)
 		}
-		x = l.Apply(x)
 	}
 	name, _ := cfg.str("name", "sequential")
 	m, err := NewModel([]*Node{in}, []*Node{x}, WithName(name))
@@ -135,6 +147,9 @@ func functionalFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 				sub.SetTrainable(false)
 			}
 			layers[s.Name] = sub
+			// Node 0 of a nested model is its own graph; the config refers to
+			// its applications from 1 on, as Keras counts them.
+			nodes[s.Name] = [][]*Node{nil}
 		default:
 			l, err := LayerFromConfig(s.ClassName, s.Config)
 			if err != nil {

@@ -255,13 +255,19 @@ func (m *Model) owns(n *Node) bool {
 	return slices.ContainsFunc(m.order, func(o *Node) bool { return appKey(o) == k })
 }
 
-// nodeIndex is the index of n's application among its layer's applications.
+// nodeIndex is the index of n's application among its layer's
+// applications, as Keras counts it in a model config: a nested model's own
+// graph is its node 0, so its applications count from 1.
 func (m *Model) nodeIndex(n *Node) int {
+	first := 0
+	if _, nested := n.layer.(*Model); nested {
+		first = 1
+	}
 	k := appKey(n)
 	for i, o := range n.layer.InboundNodes() {
 		if appKey(o) == k {
-			return i
+			return first + i
 		}
 	}
-	return 0
+	return first
 }

@@ -204,11 +204,7 @@ func (m *Model) connections(l Layer) []string {
 			continue
 		}
 		for _, x := range appInputs(n) {
-			idx := m.nodeIndex(x)
-			if _, ok := x.layer.(*Model); ok {
-				idx++ // Keras' node 0 of a model is the model's own
-			}
-			out = append(out, fmt.Sprintf("%s[%d][%d]", x.layer.Name(), idx, x.index))
+			out = append(out, fmt.Sprintf("%s[%d][%d]", x.layer.Name(), m.nodeIndex(x), x.index))
 		}
 	}
 	return out
