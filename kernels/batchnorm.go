@@ -124,13 +124,17 @@ func BatchNormInferenceBackward(x, dy, gamma, mean, variance []float32, eps floa
 func channelSums(x, dy, mean []float32, c, rows int) (sdy, sdyx []float64) {
 	per := max(1, elemChunk/c)
 	tasks := (rows + per - 1) / per
-	part := make([]float64, 2*tasks*c)
+	var sc scratch
+	sc.init(2*tasks*c, 2*tasks*c)
+	defer sc.free()
+	part := sc.f64(2 * tasks * c)
+	tmps := sc.f32(2 * tasks * c)
 	asm := elemAsm() && c%8 == 0
 	parallel(tasks, func(t int) {
 		a, b := part[2*t*c:2*t*c+c], part[2*t*c+c:2*t*c+2*c]
 		if asm {
 			// float32 sums over bnSubRows rows at a time, added up in float64.
-			tmp := make([]float32, 2*c)
+			tmp := tmps[2*t*c : 2*t*c+2*c]
 			for r := t * per; r < min(rows, (t+1)*per); r += bnSubRows {
 				n := min(bnSubRows, min(rows, (t+1)*per)-r)
 				clear(tmp)
@@ -223,14 +227,18 @@ func BatchNormTrain(x, gamma, beta []float32, eps float32, y, batchMean, batchVa
 func batchMoments(x []float32, c, rows int) (mean, variance []float64) {
 	per := max(1, elemChunk/c)
 	tasks := (rows + per - 1) / per
-	part := make([]float64, tasks*c)
+	var sc scratch
+	sc.init(tasks*c+c, tasks*c)
+	defer sc.free()
+	part := sc.f64(tasks * c)
+	tmps := sc.f32(tasks * c)
 	asm := elemAsm() && c%8 == 0
 	// colSums adds, per task, float32 sums over bnSubRows rows at a time to
 	// the task's float64 partials (mean32 nil: sums of x, else of squared
 	// deviations).
 	colSums := func(t int, mean32 []float32) {
 		a := part[t*c : t*c+c]
-		tmp := make([]float32, c)
+		tmp := tmps[t*c : t*c+c]
 		var mp *float32
 		if mean32 != nil {
 			mp = &mean32[0]
@@ -266,7 +274,7 @@ func batchMoments(x []float32, c, rows int) (mean, variance []float64) {
 		mean[i] /= float64(rows)
 	}
 	clear(part)
-	mean32 := make([]float32, c)
+	mean32 := sc.f32(c)
 	for i, v := range mean {
 		mean32[i] = float32(v)
 	}

@@ -302,7 +302,10 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 		if pl.oc%pl.nr == 0 {
 			biasPad = bias[:pl.oc]
 		} else {
-			biasPad = make([]float32, pl.ocp)
+			var sc scratch
+			sc.init(pl.ocp, 0)
+			defer sc.free()
+			biasPad = sc.f32(pl.ocp)
 			copy(biasPad, bias)
 		}
 	}

@@ -24,4 +24,3 @@ func poolMaxRows(rows **float32, n, c int, out *float32) {
 func poolSumRows(rows **float32, n, c int, scale float32, out *float32) {
 	panic("kernels: AVX2 pooling kernel called in a build without it")
 }
-

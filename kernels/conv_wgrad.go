@@ -52,7 +52,10 @@ func conv2DBackwardWeightsRows(p ConvParams, x, dy, dw []float32, uk convKernelS
 				b0, b1 = blocks*task/t, blocks*(task+1)/t
 				pt = part[task*kp*p.OutC : (task+1)*kp*p.OutC]
 			}
-			tab := make([]*float32, mr*rowsPerBlk)
+			ws := convWorkspaces.Get().(*convWorkspace)
+			defer convWorkspaces.Put(ws)
+			ws.tab = growPtrs(ws.tab, mr*rowsPerBlk)
+			tab := ws.tab
 			for b := b0; b < b1; b++ {
 				r0 := b * rowsPerBlk
 				nrows := min(rowsPerBlk, oh-r0)

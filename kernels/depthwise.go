@@ -196,7 +196,10 @@ func depthwiseWeightsByRows(p DepthwiseParams, dw []float32, row func(acc []floa
 		return
 	}
 	tasks := min(rows, 4*Threads())
-	part := make([]float32, tasks*nw)
+	var sc scratch
+	sc.init(tasks*nw, 0)
+	defer sc.free()
+	part := sc.f32(tasks * nw)
 	parallel(tasks, func(t int) {
 		acc := part[t*nw : (t+1)*nw]
 		for rr := t * rows / tasks; rr < (t+1)*rows/tasks; rr++ {

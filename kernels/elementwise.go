@@ -80,7 +80,10 @@ func BiasGrad(dy, dbias []float32) {
 	// Sum in float32 per row block, then combine the blocks in order.
 	per := max(1, elemChunk/c)
 	tasks := (rows + per - 1) / per
-	partial := make([]float32, tasks*c)
+	var sc scratch
+	sc.init(tasks*c, 0)
+	defer sc.free()
+	partial := sc.f32(tasks * c)
 	parallel(tasks, func(t int) {
 		acc := partial[t*c : t*c+c]
 		for r := t * per; r < min(rows, (t+1)*per); r++ {

@@ -193,8 +193,12 @@ func checkGlobal(op string, n, hw, c int, x, y []float32) {
 // (N, hw, C).
 func GlobalAvgPool(n, hw, c int, x, y []float32) {
 	checkGlobal("GlobalAvgPool", n, hw, c, x, y)
+	var sc scratch
+	sc.init(0, n*c)
+	defer sc.free()
+	accs := sc.f64(n * c)
 	parallel(n, func(b int) {
-		acc := make([]float64, c)
+		acc := accs[b*c : b*c+c]
 		for s := 0; s < hw; s++ {
 			for i, v := range x[(b*hw+s)*c : (b*hw+s)*c+c] {
 				acc[i] += float64(v)
