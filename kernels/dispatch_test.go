@@ -62,3 +62,25 @@ func TestParallelRunsEveryTaskOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestSpanOfCoversEvenly(t *testing.T) {
+	for _, n := range []int{1, 5, 6, 7, 17, 100, 1031} {
+		for _, parts := range []int{1, 2, 3, 7, 40} {
+			for _, align := range []int{1, 6, 14, 16} {
+				count := spanCount(n, parts, align)
+				require.LessOrEqual(t, count, parts)
+				lo := 0
+				for i := 0; i < count; i++ {
+					s := spanOf(n, parts, align, i)
+					require.Equal(t, lo, s.lo, "n=%d parts=%d align=%d piece %d starts where the last ended", n, parts, align, i)
+					require.Greater(t, s.hi, s.lo, "no empty piece")
+					if i < count-1 {
+						require.Zero(t, (s.hi-s.lo)%align, "pieces but the last are multiples of align")
+					}
+					lo = s.hi
+				}
+				require.Equal(t, n, lo, "the pieces cover [0, n)")
+			}
+		}
+	}
+}

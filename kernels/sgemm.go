@@ -131,11 +131,9 @@ func (g *gemm) run() {
 	}
 	bl, mr, nr := g.blocks, g.uk.mr, g.uk.nr
 	if g.beta != 0 && g.beta != 1 {
-		parallelN(t, t, func(i int) {
-			rows := splitSpan(g.m, t, 1)
-			if i < len(rows) {
-				scaleMatrix(rows[i].hi-rows[i].lo, g.n, g.beta, g.c[rows[i].lo*g.ldc:], g.ldc)
-			}
+		g.parallel(t, t, func(i int) {
+			rows := spanOf(g.m, t, 1, i)
+			scaleMatrix(rows.hi-rows.lo, g.n, g.beta, g.c[rows.lo*g.ldc:], g.ldc)
 		})
 	}
 	// Equal row blocks of at most MC rows; at least three per thread when A
@@ -144,9 +142,9 @@ func (g *gemm) run() {
 	if t > 1 {
 		blocks = max(blocks, min(3*t, g.m/(4*mr)))
 	}
-	rowBlocks := splitSpan(g.m, max(blocks, 1), mr)
+	rowBlocks := spanCount(g.m, max(blocks, 1), mr)
 	colParts := 1
-	if len(rowBlocks) < t {
+	if rowBlocks < t {
 		colParts = t
 	}
 	var bbuf *[]float32
@@ -155,63 +153,91 @@ func (g *gemm) run() {
 		defer bufPool.Put(bbuf)
 		*bbuf = grow(*bbuf, roundUp(min(bl.NC, g.n), nr)*bl.KC)
 	}
-	for jc := 0; jc < g.n; jc += bl.NC {
-		nc := min(bl.NC, g.n-jc)
-		cols := splitSpan(nc, colParts, nr)
-		for pc := 0; pc < g.k; pc += bl.KC {
-			kc := min(bl.KC, g.k-pc)
-			var bp []float32
+	p := &panel{rowParts: max(blocks, 1), colParts: colParts}
+	for p.jc = 0; p.jc < g.n; p.jc += bl.NC {
+		p.nc = min(bl.NC, g.n-p.jc)
+		p.cols = spanCount(p.nc, colParts, nr)
+		for p.pc = 0; p.pc < g.k; p.pc += bl.KC {
+			p.kc = min(bl.KC, g.k-p.pc)
 			if g.packed != nil {
-				bp = g.packed.panels(pc, jc, kc, nc)
+				p.bp = g.packed.panels(p.pc, p.jc, p.kc, p.nc)
 			} else {
-				bp = (*bbuf)[:roundUp(nc, nr)*kc]
-				parts := splitSpan(nc, t, nr)
-				parallelN(len(parts), t, func(i int) {
-					s := parts[i]
-					packB(nr, bp[s.lo*kc:], g.transB, g.b, g.ldb, pc, jc+s.lo, kc, s.hi-s.lo)
+				p.bp = (*bbuf)[:roundUp(p.nc, nr)*p.kc]
+				g.parallel(spanCount(p.nc, t, nr), t, func(i int) {
+					s := spanOf(p.nc, t, nr, i)
+					packB(nr, p.bp[s.lo*p.kc:], g.transB, g.b, g.ldb, p.pc, p.jc+s.lo, p.kc, s.hi-s.lo)
 				})
 			}
-			accumulate := pc > 0 || g.beta != 0
-			parallelN(len(rowBlocks)*len(cols), t, func(task int) {
-				rb, cs := rowBlocks[task/len(cols)], cols[task%len(cols)]
-				ws := workspaces.Get().(*workspace)
-				defer workspaces.Put(ws)
-				mc := rb.hi - rb.lo
-				ws.a = grow(ws.a, roundUp(mc, mr)*kc)
-				ap := ws.a
-				if g.direct {
-					// Only the last, partial strip is packed.
-					if full := mc / mr * mr; full < mc {
-						packA(mr, ap[full*kc:], g.transA, g.a, g.lda, rb.lo+full, pc, mc-full, kc, g.alpha)
-					}
-				} else {
-					packA(mr, ap, g.transA, g.a, g.lda, rb.lo, pc, mc, kc, g.alpha)
-				}
-				g.macroKernel(ap, bp[cs.lo*kc:], rb.lo, jc+cs.lo, pc, mc, cs.hi-cs.lo, kc, accumulate, ws)
-			})
+			p.accumulate = p.pc > 0 || g.beta != 0
+			g.parallel(rowBlocks*p.cols, t, func(task int) { g.block(p, task) })
 		}
 	}
 }
 
+// panel is the state of one KC x NC panel of B shared by the tasks on it.
+type panel struct {
+	jc, nc, pc, kc     int
+	rowParts, colParts int // how the rows and the columns are split
+	cols               int // column spans in this panel
+	bp                 []float32
+	accumulate         bool
+}
+
+// block packs one block of rows of A and sweeps the micro-kernel over the
+// task's columns of the panel.
+func (g *gemm) block(p *panel, task int) {
+	mr := g.uk.mr
+	rb := spanOf(g.m, p.rowParts, mr, task/p.cols)
+	cs := spanOf(p.nc, p.colParts, g.uk.nr, task%p.cols)
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
+	mc, kc := rb.hi-rb.lo, p.kc
+	ws.a = grow(ws.a, roundUp(mc, mr)*kc)
+	ap := ws.a
+	if g.direct {
+		// Only the last, partial strip is packed.
+		if full := mc / mr * mr; full < mc {
+			packA(mr, ap[full*kc:], g.transA, g.a, g.lda, rb.lo+full, p.pc, mc-full, kc, g.alpha)
+		}
+	} else {
+		packA(mr, ap, g.transA, g.a, g.lda, rb.lo, p.pc, mc, kc, g.alpha)
+	}
+	g.macroKernel(ap, p.bp[cs.lo*kc:], rb.lo, p.jc+cs.lo, p.pc, mc, cs.hi-cs.lo, kc, p.accumulate, ws)
+}
+
+// parallel runs fn over tasks on t threads; on one thread it calls fn in a
+// loop, so that the single-threaded path costs no goroutine hand-off.
+func (g *gemm) parallel(tasks, t int, fn func(int)) {
+	if t == 1 {
+		for i := 0; i < tasks; i++ {
+			fn(i)
+		}
+		return
+	}
+	parallelN(tasks, t, fn)
+}
+
 type span struct{ lo, hi int }
 
-// splitSpan cuts [0, n) into at most parts pieces of nearly equal length,
-// each a multiple of align long except the last.
-func splitSpan(n, parts, align int) []span {
+// spanCount is how many pieces spanOf cuts [0, n) into: at most parts, each
+// at least align long.
+func spanCount(n, parts, align int) int {
+	return max(1, min(parts, ceilDiv(n, align)))
+}
+
+// spanOf returns piece i of [0, n) cut into spanCount(n, parts, align)
+// pieces of nearly equal length, each a multiple of align long except the
+// last. It allocates nothing.
+func spanOf(n, parts, align, i int) span {
 	units := ceilDiv(n, align)
-	parts = max(1, min(parts, units))
-	out := make([]span, 0, parts)
-	lo := 0
-	for p := 0; p < parts; p++ {
-		u := units / parts
-		if p < units%parts {
-			u++
-		}
-		hi := min(n, lo+u*align)
-		out = append(out, span{lo, hi})
-		lo = hi
+	parts = spanCount(n, parts, align)
+	q, r := units/parts, units%parts
+	lo := i*q + min(i, r)
+	hi := lo + q
+	if i < r {
+		hi++
 	}
-	return out
+	return span{min(n, lo*align), min(n, hi*align)}
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
