@@ -46,8 +46,8 @@ func runBenchData(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *epochs < 1 || *count < 1 || *size < 1 || *batch < 1 {
-		return errors.New("--epochs, --images, --size and --batch must be positive")
+	if *epochs < 1 || *count < 1 || *size < 1 || *batch < 1 || *width < 1 || *height < 1 {
+		return errors.New("--epochs, --images, --width, --height, --size and --batch must be positive")
 	}
 	root, name := *dir, "folder"
 	if root == "" {

@@ -44,6 +44,8 @@ func TestBenchDataFolderAndFlags(t *testing.T) {
 
 	_, _, code = runCLI(t, "bench", "data", "--interpolation", "area")
 	require.NotZero(t, code)
+	_, _, code = runCLI(t, "bench", "data", "--width", "0")
+	require.NotZero(t, code)
 	_, _, code = runCLI(t, "bench", "data", "--dir", filepath.Join(dir, "missing"))
 	require.NotZero(t, code)
 }
