@@ -38,8 +38,8 @@ func ParseFillMode(s string) (FillMode, error) {
 
 // Augment is ImageDataGenerator's random augmentation and standardisation,
 // field for field. The zero value changes nothing. Not carried over:
-// interpolation_order other than 1 (Keras' default), and the featurewise and
-// samplewise centring and normalisation options.
+// interpolation_order other than 1 (Keras' default), and the featurewise
+// options and ZCA whitening (they need ImageDataGenerator.fit over the data).
 type Augment struct {
 	RotationRange    float64 // degrees: theta ~ U(-r, r)
 	WidthShiftRange  float64 // < 1: fraction of the width, else pixels
@@ -66,6 +66,11 @@ type Augment struct {
 	// augmentation and before Rescale. x is HWC RGB float32.
 	Preprocess func(x []float32, h, w int)
 	Rescale    float64 // multiply by this after Preprocess; 0 means none
+	// SamplewiseCenter subtracts each image's mean after Rescale;
+	// SamplewiseStdNormalization then divides by its standard deviation
+	// (+1e-6), and implies SamplewiseCenter, as in Keras.
+	SamplewiseCenter           bool
+	SamplewiseStdNormalization bool
 }
 
 // Transform is one draw of random parameters: get_random_transform's dict.
@@ -223,7 +228,7 @@ func (a *Augment) Apply(x []float32, h, w int, t Transform, dst []float32) []flo
 }
 
 // Standardize is ImageDataGenerator.standardize for the options Augment has:
-// Preprocess, then Rescale.
+// Preprocess, Rescale, then the samplewise centring and normalisation.
 func (a *Augment) Standardize(x []float32, h, w int) {
 	if a.Preprocess != nil {
 		a.Preprocess(x, h, w)
@@ -233,5 +238,8 @@ func (a *Augment) Standardize(x []float32, h, w int) {
 		for i := range x {
 			x[i] *= s
 		}
+	}
+	if a.SamplewiseCenter || a.SamplewiseStdNormalization {
+		samplewise(x, a.SamplewiseCenter, a.SamplewiseStdNormalization)
 	}
 }

@@ -2,6 +2,7 @@ package imagedata
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -90,6 +91,29 @@ func TestRandomTransformMatchesKeras(t *testing.T) {
 			if want := transformFromParams(d); got != want {
 				t.Fatalf("%s draw %d:\n got %+v\nwant %+v", g.Name, i, got, want)
 			}
+		}
+	}
+}
+
+// TestStandardizeMatchesKeras: samplewise centring and normalisation, with
+// numpy's float32 pairwise sums.
+func TestStandardizeMatchesKeras(t *testing.T) {
+	m := loadManifest(t)
+	if len(m.Standardize) == 0 {
+		t.Fatal("no standardize cases in the manifest")
+	}
+	src := loadF32(t, "aug_src_c.f32")
+	for _, c := range m.Standardize {
+		a := Augment{}
+		a.SamplewiseCenter, _ = c.Generator["samplewise_center"].(bool)
+		a.SamplewiseStdNormalization, _ = c.Generator["samplewise_std_normalization"].(bool)
+		a.Rescale, _ = c.Generator["rescale"].(float64)
+		x := slices.Clone(src)
+		a.Standardize(x, c.Height, c.Width)
+		d, at := maxAbsDiff(x, loadF32(t, c.Out))
+		t.Logf("%s: largest difference from Keras %g", c.Name, d)
+		if d > 1e-6 {
+			t.Errorf("%s: differs by %g at %d", c.Name, d, at)
 		}
 	}
 }

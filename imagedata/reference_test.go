@@ -38,6 +38,12 @@ type manifest struct {
 		Height, Width int
 		Out           string
 	}
+	Standardize []struct {
+		Name          string
+		Generator     map[string]any
+		Height, Width int
+		Out           string
+	}
 	Flow []struct {
 		Name            string
 		ValidationSplit float64 `json:"validation_split"`

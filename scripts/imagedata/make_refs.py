@@ -203,6 +203,14 @@ def augment_refs(srcs, manifest):
     ]
     h, w = x.shape[:2]
     f32(x, 'aug_src_c.f32')
+    for name, kw in [('samplewise_center', dict(samplewise_center=True)),
+                     ('samplewise_both', dict(samplewise_center=True, samplewise_std_normalization=True,
+                                              rescale=1 / 255.0)),
+                     ('samplewise_std', dict(samplewise_std_normalization=True))]:
+        out = ImageDataGenerator(**kw).standardize(x.copy())
+        f32(out, 'std_%s.f32' % name)
+        manifest['standardize'].append({'name': name, 'generator': kw, 'height': h, 'width': w,
+                                        'out': 'std_%s.f32' % name})
     for name, gen_kw, params in cases:
         gen = ImageDataGenerator(**gen_kw)
         out = gen.apply_transform(x.copy(), params)
@@ -298,7 +306,7 @@ def main():
             os.remove(p)
     rng = np.random.RandomState(0)
     manifest = {'pil': Image.__version__, 'numpy': np.__version__,
-                'resize': [], 'resize_box': [], 'decode': [], 'decode_ifast': [], 'augment': [], 'flow': [], 'shuffle': [], 'random_transform': []}
+                'resize': [], 'resize_box': [], 'decode': [], 'decode_ifast': [], 'augment': [], 'standardize': [], 'flow': [], 'shuffle': [], 'random_transform': []}
     import scipy
     manifest['scipy'] = scipy.__version__
     srcs = sources(rng)
