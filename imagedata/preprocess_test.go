@@ -42,7 +42,9 @@ func TestPreprocessMatchesKeras(t *testing.T) {
 		x := readNpyF32(t, dir+"/"+c.raw)
 		want := readNpyF32(t, dir+"/"+c.want)
 		c.fn(x, 0, 0)
-		if d, at := maxAbsDiff(x, want); d > 1e-5 {
+		d, at := maxAbsDiff(x, want)
+		t.Logf("%s: largest difference %g", c.want, d)
+		if d > 1e-5 {
 			t.Errorf("%s: differs by %g at %d", c.want, d, at)
 		}
 	}
