@@ -46,6 +46,27 @@ func depthwise3x3PackedReLU(rows **float32, wp *float32, out *float32, count int
 //go:noescape
 func depthwise3x3PackedReLU6(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
 
+// depthwise3x3Packed512 computes, for i < count and channels j < c (a multiple of 16):
+// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),
+// with w and bias packed by packDepthwise3x3 into wp; act: none.
+//
+//go:noescape
+func depthwise3x3Packed512(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
+
+// depthwise3x3Packed512ReLU computes, for i < count and channels j < c (a multiple of 16):
+// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),
+// with w and bias packed by packDepthwise3x3 into wp; act: relu.
+//
+//go:noescape
+func depthwise3x3Packed512ReLU(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
+
+// depthwise3x3Packed512ReLU6 computes, for i < count and channels j < c (a multiple of 16):
+// out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),
+// with w and bias packed by packDepthwise3x3 into wp; act: relu6.
+//
+//go:noescape
+func depthwise3x3Packed512ReLU6(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int)
+
 // depthwise3x3RowGrad adds, for taps kh, kw < 3 and channels j < c (a multiple of 8):
 // dw[(kh*3+kw)*c+j] += sum over i < count of rows[kh][i*xs+kw*xd+j] * dy[i*c+j].
 //

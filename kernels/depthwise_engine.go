@@ -17,15 +17,21 @@ func depthwiseFast(p DepthwiseParams) bool {
 }
 
 // packDepthwise3x3 lays out 3x3 weights (9 x c) and bias (c, nil for 0) for
-// depthwise3x3Packed: per block of 32 channels, then per block of 8, the nine
-// taps' values of the block and then its bias.
+// depthwise3x3Packed (ymm): per block of 32 channels, then per block of 8, the
+// nine taps' values of the block and then its bias.
 func packDepthwise3x3(w, bias []float32, c int, dst []float32) []float32 {
+	return packDepthwise3x3Lanes(w, bias, c, 8, dst)
+}
+
+// packDepthwise3x3Lanes is packDepthwise3x3 for vectors of lanes floats
+// (16 for the zmm kernels): blocks of 4*lanes channels, then of lanes.
+func packDepthwise3x3Lanes(w, bias []float32, c, lanes int, dst []float32) []float32 {
 	dst = grow(dst, 10*c)
 	o := 0
 	for c0 := 0; c0 < c; {
-		bw := 8
-		if c-c0 >= 32 {
-			bw = 32
+		bw := lanes
+		if c-c0 >= 4*lanes {
+			bw = 4 * lanes
 		}
 		for t := 0; t < 9; t++ {
 			copy(dst[o:o+bw], w[t*c+c0:t*c+c0+bw])
@@ -91,16 +97,26 @@ func depthwiseForward(p DepthwiseParams, x, w, bias []float32, act Activation, y
 	if b == nil {
 		b = zrow[:p.C]
 	}
-	kern := depthwise3x3Packed
+	kern, lanes := depthwise3x3Packed, 8
 	switch act {
 	case ActReLU:
 		kern = depthwise3x3PackedReLU
 	case ActReLU6:
 		kern = depthwise3x3PackedReLU6
 	}
+	if currentConvKernel().nr == 32 && p.C%16 == 0 {
+		// The AVX-512 path: zmm vectors of 16 channels.
+		kern, lanes = depthwise3x3Packed512, 16
+		switch act {
+		case ActReLU:
+			kern = depthwise3x3Packed512ReLU
+		case ActReLU6:
+			kern = depthwise3x3Packed512ReLU6
+		}
+	}
 	wbuf := floatPool.Get().(*[]float32)
 	defer floatPool.Put(wbuf)
-	*wbuf = packDepthwise3x3(w, bias, p.C, *wbuf)
+	*wbuf = packDepthwise3x3Lanes(w, bias, p.C, lanes, *wbuf)
 	wp := *wbuf
 	flags := 0
 	switch act {

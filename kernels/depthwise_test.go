@@ -74,6 +74,8 @@ func depthwiseCases() []DepthwiseParams {
 		DepthwiseParams{N: 1, H: 8, W: 8, C: 16, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadBottom: 1, PadRight: 1}, // MobileNet's ZeroPadding2D((0,1),(0,1)) + valid
 		DepthwiseParams{N: 1, H: 2, W: 2, C: 8, KH: 3, KW: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 		same(DepthwiseParams{N: 2, H: 20, W: 31, C: 64, KH: 3, KW: 3}),
+		same(DepthwiseParams{N: 1, H: 9, W: 10, C: 80, KH: 3, KW: 3}), // zmm: a block of 64 and one of 16
+		same(DepthwiseParams{N: 1, H: 9, W: 10, C: 48, KH: 3, KW: 3, StrideH: 2, StrideW: 2}),
 	)
 	return cs
 }

@@ -27,7 +27,17 @@ const (
 
 // six is the float32 constant 6 (the ReLU6 cap); zero and six8 are eight
 // float32 zeros and sixes (a ymm operand); inf is +Inf.
-var six, zero, six8, inf Mem
+var six, zero, six8, inf, zero16, six16 Mem
+
+// shiftOf returns log2 of the power of two n.
+func shiftOf(n int) int {
+	s := 0
+	for n > 1 {
+		n >>= 1
+		s++
+	}
+	return s
+}
 
 func main() {
 	ConstraintExpr("amd64,!purego")
@@ -44,9 +54,20 @@ func main() {
 	for i := 0; i < 8; i++ {
 		DATA(4*i, U32(0x40c00000))
 	}
-	depthwiseForward("depthwise3x3Packed", "none")
-	depthwiseForward("depthwise3x3PackedReLU", "relu")
-	depthwiseForward("depthwise3x3PackedReLU6", "relu6")
+	zero16 = GLOBL("zero16x32", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(4*i, U32(0))
+	}
+	six16 = GLOBL("six16x32", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(4*i, U32(0x40c00000))
+	}
+	depthwiseForward("depthwise3x3Packed", "none", 8, YMM)
+	depthwiseForward("depthwise3x3PackedReLU", "relu", 8, YMM)
+	depthwiseForward("depthwise3x3PackedReLU6", "relu6", 8, YMM)
+	depthwiseForward("depthwise3x3Packed512", "none", 16, ZMM)
+	depthwiseForward("depthwise3x3Packed512ReLU", "relu", 16, ZMM)
+	depthwiseForward("depthwise3x3Packed512ReLU6", "relu6", 16, ZMM)
 	depthwiseWeightGrad()
 	depthwiseTaps()
 	depthwiseTapsGrad()
@@ -231,10 +252,15 @@ func storeFence() {
 // come packed by channel block (packDepthwise3x3): per block of 32 channels,
 // then per block of 8, the nine taps and the bias, so that the loop runs pixel
 // by pixel (the input streams once) with every weight at a fixed offset.
-func depthwiseForward(name, act string) {
+func depthwiseForward(name, act string, lanes int, vec func() reg.VecVirtual) {
+	vb1 := 4 * lanes // bytes per vector
+	zeroV, sixV := zero, six8
+	if lanes == 16 {
+		zeroV, sixV = zero16, six16
+	}
 	TEXT(name, NOSPLIT, "func(rows **float32, wp, out *float32, count, c, xs, xd int)")
 	Doc(
-		fmt.Sprintf("%s computes, for i < count and channels j < c (a multiple of 8):", name),
+		fmt.Sprintf("%s computes, for i < count and channels j < c (a multiple of %d):", name, lanes),
 		"out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),",
 		fmt.Sprintf("with w and bias packed by packDepthwise3x3 into wp; act: %s.", act),
 	)
@@ -255,41 +281,42 @@ func depthwiseForward(name, act string) {
 	count := Load(Param("count"), GP64())
 	n32 := GP64()
 	MOVQ(cbytes, n32)
-	SHRQ(U8(7), n32) // blocks of 32 channels (128 bytes)
+	big := 4 * vb1              // bytes per big block: four vectors
+	SHRQ(U8(shiftOf(big)), n32) // big blocks of 4*lanes channels
 	n8 := GP64()
 	MOVQ(cbytes, n8)
-	ANDQ(U8(127), n8)
-	SHRQ(U8(5), n8) // then blocks of 8
+	ANDQ(U32(big-1), n8)
+	SHRQ(U8(shiftOf(vb1)), n8) // then single vectors
 	wb, cnt := GP64(), GP64()
-	acc := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
-	xv := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	acc := []reg.VecVirtual{vec(), vec(), vec(), vec()}
+	xv := []reg.VecVirtual{vec(), vec(), vec(), vec()}
 
 	block := func(w int) {
-		vb := 32 * w // bytes per tap in this block
+		vb := vb1 * w // bytes per tap in this block
 		for v := 0; v < w; v++ {
-			VMOVUPS(Mem{Base: wb, Disp: 9*vb + 32*v}, acc[v])
+			VMOVUPS(Mem{Base: wb, Disp: 9*vb + vb1*v}, acc[v])
 		}
 		for k := 0; k < 3; k++ {
 			for kw := 0; kw < 3; kw++ {
 				for v := 0; v < w; v++ {
-					m := Mem{Base: q[k], Disp: 32 * v}
+					m := Mem{Base: q[k], Disp: vb1 * v}
 					if kw > 0 {
-						m = Mem{Base: q[k], Index: xd, Scale: uint8(kw), Disp: 32 * v}
+						m = Mem{Base: q[k], Index: xd, Scale: uint8(kw), Disp: vb1 * v}
 					}
 					VMOVUPS(m, xv[v])
-					VFMADD231PS(Mem{Base: wb, Disp: (3*k+kw)*vb + 32*v}, xv[v], acc[v])
+					VFMADD231PS(Mem{Base: wb, Disp: (3*k+kw)*vb + vb1*v}, xv[v], acc[v])
 				}
 			}
 		}
 		for v := 0; v < w; v++ {
 			switch act {
 			case "relu":
-				VMAXPS(zero, acc[v], acc[v])
+				VMAXPS(zeroV, acc[v], acc[v])
 			case "relu6":
-				VMAXPS(zero, acc[v], acc[v])
-				VMINPS(six8, acc[v], acc[v])
+				VMAXPS(zeroV, acc[v], acc[v])
+				VMINPS(sixV, acc[v], acc[v])
 			}
-			VMOVUPS(acc[v], Mem{Base: o, Disp: 32 * v})
+			VMOVUPS(acc[v], Mem{Base: o, Disp: vb1 * v})
 		}
 		for k := range q {
 			ADDQ(U32(vb), q[k])
