@@ -1802,6 +1802,94 @@ done:
 	VZEROUPPER
 	RET
 
+// func depthwise3x3RowGrad512(rows **float32, dy *float32, dw *float32, count int, c int, xs int, xd int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·depthwise3x3RowGrad512(SB), NOSPLIT, $0-56
+	MOVQ rows+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ c+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ xs+40(FP), DI
+	SHLQ $0x02, DI
+	MOVQ xd+48(FP), R8
+	SHLQ $0x02, R8
+	XORQ BX, BX
+
+block:
+	CMPQ   BX, SI
+	JAE    done
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	MOVQ   (AX), R9
+	ADDQ   BX, R9
+	MOVQ   8(AX), R10
+	ADDQ   BX, R10
+	MOVQ   16(AX), R11
+	ADDQ   BX, R11
+	MOVQ   CX, R12
+	ADDQ   BX, R12
+	MOVQ   count+24(FP), R13
+
+pixel:
+	VMOVUPS     (R12), Z9
+	VFMADD231PS (R9), Z9, Z0
+	VFMADD231PS (R9)(R8*1), Z9, Z1
+	VFMADD231PS (R9)(R8*2), Z9, Z2
+	ADDQ        DI, R9
+	VFMADD231PS (R10), Z9, Z3
+	VFMADD231PS (R10)(R8*1), Z9, Z4
+	VFMADD231PS (R10)(R8*2), Z9, Z5
+	ADDQ        DI, R10
+	VFMADD231PS (R11), Z9, Z6
+	VFMADD231PS (R11)(R8*1), Z9, Z7
+	VFMADD231PS (R11)(R8*2), Z9, Z8
+	ADDQ        DI, R11
+	ADDQ        SI, R12
+	DECQ        R13
+	JNE         pixel
+	MOVQ        DX, R12
+	ADDQ        BX, R12
+	VADDPS      (R12), Z0, Z0
+	VMOVUPS     Z0, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Z1, Z1
+	VMOVUPS     Z1, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Z2, Z2
+	VMOVUPS     Z2, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Z3, Z3
+	VMOVUPS     Z3, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Z4, Z4
+	VMOVUPS     Z4, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Z5, Z5
+	VMOVUPS     Z5, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Z6, Z6
+	VMOVUPS     Z6, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Z7, Z7
+	VMOVUPS     Z7, (R12)
+	ADDQ        SI, R12
+	VADDPS      (R12), Z8, Z8
+	VMOVUPS     Z8, (R12)
+	ADDQ        $0x40, BX
+	JMP         block
+
+done:
+	VZEROUPPER
+	RET
+
 // func depthwiseTapsAct(xs **float32, ws **float32, n int, c int, bias *float32, out *float32, flags int)
 // Requires: AVX, FMA3
 TEXT ·depthwiseTapsAct(SB), NOSPLIT, $0-56

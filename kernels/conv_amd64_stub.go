@@ -73,6 +73,12 @@ func depthwise3x3Packed512ReLU6(rows **float32, wp *float32, out *float32, count
 //go:noescape
 func depthwise3x3RowGrad(rows **float32, dy *float32, dw *float32, count int, c int, xs int, xd int)
 
+// depthwise3x3RowGrad512 adds, for taps kh, kw < 3 and channels j < c (a multiple of 16):
+// dw[(kh*3+kw)*c+j] += sum over i < count of rows[kh][i*xs+kw*xd+j] * dy[i*c+j].
+//
+//go:noescape
+func depthwise3x3RowGrad512(rows **float32, dy *float32, dw *float32, count int, c int, xs int, xd int)
+
 // depthwiseTapsAct sets out[j] = act(bias[j] + sum over i < n of xs[i][j] * ws[i][j]), for j < c (a multiple of 8);
 // act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.
 //

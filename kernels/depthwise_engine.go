@@ -230,13 +230,18 @@ func depthwiseBackwardWeights(p DepthwiseParams, x, dy, dw []float32) {
 	zbuf := dwZeroRow(p)
 	defer floatPool.Put(zbuf)
 	zrow := *zbuf
+	zmm := currentConvKernel().nr == 32 && p.C%16 == 0 // the AVX-512 path
 	depthwiseWeightsByRows(p, dw, func(acc []float32, n, r int) {
 		dwBorderGrad(p, x, dy, acc, n, r, 0, lo)
 		if hi > lo {
 			var rows [3]*float32
 			dwRows(p, x, zrow, n, r, lo, &rows)
 			g := dy[((n*oh+r)*ow+lo)*p.C:][:(hi-lo)*p.C]
-			depthwise3x3RowGrad(&rows[0], &g[0], &acc[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
+			if zmm {
+				depthwise3x3RowGrad512(&rows[0], &g[0], &acc[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
+			} else {
+				depthwise3x3RowGrad(&rows[0], &g[0], &acc[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
+			}
 		}
 		dwBorderGrad(p, x, dy, acc, n, r, max(lo, hi), ow)
 	})

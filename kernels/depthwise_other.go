@@ -16,3 +16,7 @@ func depthwise3x3Packed512ReLU(rows **float32, wp, out *float32, count, c, xs, x
 func depthwise3x3Packed512ReLU6(rows **float32, wp, out *float32, count, c, xs, xd int) {
 	panic("kernels: AVX-512 depthwise kernel called in a build without it")
 }
+
+func depthwise3x3RowGrad512(rows **float32, dy, dw *float32, count, c, xs, xd int) {
+	panic("kernels: AVX-512 depthwise kernel called in a build without it")
+}

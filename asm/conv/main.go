@@ -68,7 +68,8 @@ func main() {
 	depthwiseForward("depthwise3x3Packed512", "none", 16, ZMM)
 	depthwiseForward("depthwise3x3Packed512ReLU", "relu", 16, ZMM)
 	depthwiseForward("depthwise3x3Packed512ReLU6", "relu6", 16, ZMM)
-	depthwiseWeightGrad()
+	depthwiseWeightGrad("depthwise3x3RowGrad", 8, YMM)
+	depthwiseWeightGrad("depthwise3x3RowGrad512", 16, ZMM)
 	depthwiseTaps()
 	depthwiseTapsGrad()
 	elementwise()
@@ -355,10 +356,10 @@ func depthwiseForward(name, act string, lanes int, vec func() reg.VecVirtual) {
 // depthwiseWeightGrad emits the 3x3 depthwise weight gradient over a run of
 // output pixels (same rows layout as depthwiseForward): the nine accumulators
 // of a channel block stay in registers over the run and are added into dw.
-func depthwiseWeightGrad() {
-	TEXT("depthwise3x3RowGrad", NOSPLIT, "func(rows **float32, dy, dw *float32, count, c, xs, xd int)")
+func depthwiseWeightGrad(name string, lanes int, vec func() reg.VecVirtual) {
+	TEXT(name, NOSPLIT, "func(rows **float32, dy, dw *float32, count, c, xs, xd int)")
 	Doc(
-		"depthwise3x3RowGrad adds, for taps kh, kw < 3 and channels j < c (a multiple of 8):",
+		fmt.Sprintf("%s adds, for taps kh, kw < 3 and channels j < c (a multiple of %d):", name, lanes),
 		"dw[(kh*3+kw)*c+j] += sum over i < count of rows[kh][i*xs+kw*xd+j] * dy[i*c+j].",
 	)
 	Pragma("noescape")
@@ -375,9 +376,9 @@ func depthwiseWeightGrad() {
 	XORQ(cb, cb)
 	acc := make([]reg.VecVirtual, 9)
 	for t := range acc {
-		acc[t] = YMM()
+		acc[t] = vec()
 	}
-	g := YMM()
+	g := vec()
 	r := []reg.GPVirtual{GP64(), GP64(), GP64()}
 	o, i := GP64(), GP64()
 
@@ -416,7 +417,7 @@ func depthwiseWeightGrad() {
 			ADDQ(cbytes, o)
 		}
 	}
-	ADDQ(U8(32), cb)
+	ADDQ(U8(4*lanes), cb)
 	JMP(LabelRef("block"))
 
 	Label("done")
