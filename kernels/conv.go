@@ -106,8 +106,10 @@ func checkLen(op, name string, s []float32, want int) {
 
 // Conv2D computes y = act(conv(x, w) + bias): x is NHWC (N, H, W, C), w is HWIO
 // (KH, KW, C, OutC), bias has OutC values or is nil, y is NHWC (N, OutH, OutW,
-// OutC) and is overwritten. It packs w on every call; layers whose weights do
-// not change between calls use PackConvWeights and Conv2DPacked.
+// OutC) and is overwritten (it must not overlap x). Weights with OutC a
+// multiple of the micro-kernel's width are read in place, others are packed on
+// every call; layers whose weights do not change between calls use
+// PackConvWeights and Conv2DPacked.
 func Conv2D(p ConvParams, x, w, bias []float32, act Activation, y []float32) {
 	p = p.norm()
 	p.check("Conv2D")

@@ -45,7 +45,7 @@ func (p DepthwiseParams) norm(op string) DepthwiseParams {
 }
 
 // DepthwiseConv2D sets y = act(depthwise(x, w) + bias); bias has C*Multiplier
-// values or is nil; y is overwritten.
+// values or is nil; y is overwritten (it must not overlap x).
 func DepthwiseConv2D(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
 	p = p.norm("DepthwiseConv2D")
 	oc := p.OutC()
