@@ -3,45 +3,15 @@ package transfer
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"image"
-	"image/color"
-	"image/png"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/keelml/keel/internal/testenv"
+	"github.com/keelml/keel/internal/testimages"
 	"github.com/keelml/keel/modelfile"
 	"github.com/keelml/keel/nn"
 	"github.com/stretchr/testify/require"
 )
-
-// colourFolder writes a small image folder whose classes differ by colour:
-// noisy images, mostly red, green or blue.
-func colourFolder(t testing.TB, perClass int) string {
-	dir := t.TempDir()
-	r := rand.New(rand.NewPCG(7, 7))
-	for c, name := range []string{"blue", "green", "red"} {
-		require.NoError(t, os.MkdirAll(filepath.Join(dir, name), 0o755))
-		for i := 0; i < perClass; i++ {
-			img := image.NewRGBA(image.Rect(0, 0, 40, 36))
-			for y := 0; y < 36; y++ {
-				for x := 0; x < 40; x++ {
-					v := [3]uint8{uint8(r.IntN(60)), uint8(r.IntN(60)), uint8(r.IntN(60))}
-					v[2-c] += 180 // blue=2, green=1, red=0 in RGB
-					img.Set(x, y, color.RGBA{v[0], v[1], v[2], 255})
-				}
-			}
-			f, err := os.Create(filepath.Join(dir, name, fmt.Sprintf("%03d.png", i)))
-			require.NoError(t, err)
-			require.NoError(t, png.Encode(f, img))
-			f.Close()
-		}
-	}
-	return dir
-}
 
 // smallConfig trains on the real ImageNet MobileNet 0.25 backbone (a random
 // one passes almost nothing through its 27 layers).
@@ -53,7 +23,7 @@ func smallConfig(t testing.TB, data string) Config {
 }
 
 func TestTrainCachedLearns(t *testing.T) {
-	res, err := Train(context.Background(), smallConfig(t, colourFolder(t, 24)))
+	res, err := Train(context.Background(), smallConfig(t, testimages.ColourFolder(t, 24, 40, 36, 7)))
 	require.NoError(t, err)
 	require.True(t, res.Cached, "a frozen backbone without augmentation is cached")
 	require.Equal(t, 54, res.TrainImages)
@@ -83,7 +53,7 @@ func TestTrainCachedLearns(t *testing.T) {
 // Caching changes the work, not the result: the same head weights as
 // recomputing the frozen backbone every step.
 func TestCachingGivesTheSameHead(t *testing.T) {
-	data := colourFolder(t, 8)
+	data := testimages.ColourFolder(t, 8, 40, 36, 7)
 	run := func(noCache bool) *Result {
 		c := smallConfig(t, data)
 		c.Epochs, c.NoShuffle, c.NoCache = 3, true, noCache

@@ -1,49 +1,20 @@
 package main
 
 import (
-	"fmt"
-	"image"
-	"image/color"
-	"image/png"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/keelml/keel/internal/npy"
 	"github.com/keelml/keel/internal/testenv"
+	"github.com/keelml/keel/internal/testimages"
 	"github.com/keelml/keel/weightsio"
 	"github.com/stretchr/testify/require"
 )
 
-// colourFolder writes an image folder whose classes differ by colour.
-func colourFolder(t *testing.T, perClass int) string {
-	dir := t.TempDir()
-	r := rand.New(rand.NewPCG(3, 3))
-	for c, name := range []string{"blue", "green", "red"} {
-		require.NoError(t, os.MkdirAll(filepath.Join(dir, name), 0o755))
-		for i := 0; i < perClass; i++ {
-			img := image.NewRGBA(image.Rect(0, 0, 48, 40))
-			for y := 0; y < 40; y++ {
-				for x := 0; x < 48; x++ {
-					v := [3]uint8{uint8(r.IntN(60)), uint8(r.IntN(60)), uint8(r.IntN(60))}
-					v[2-c] += 180
-					img.Set(x, y, color.RGBA{v[0], v[1], v[2], 255})
-				}
-			}
-			f, err := os.Create(filepath.Join(dir, name, fmt.Sprintf("%02d.png", i)))
-			require.NoError(t, err)
-			require.NoError(t, png.Encode(f, img))
-			f.Close()
-		}
-	}
-	return dir
-}
-
 // keel train, then keel evaluate and keel predict on what it saved.
 func TestTrainEvaluatePredict(t *testing.T) {
-	data := colourFolder(t, 20)
+	data := testimages.ColourFolder(t, 20, 48, 40, 3)
 	weights := testenv.Testdata(t, "h5", "mobilenet_2_5_224_tf_no_top.h5")
 	out := filepath.Join(t.TempDir(), "colours.h5")
 	stdout, stderr, code := runCLI(t, "train", "--model", "mobilenet", "--alpha", "0.25", "--weights", weights, "--data", data,
@@ -68,7 +39,7 @@ func TestTrainEvaluatePredict(t *testing.T) {
 	require.Equal(t, 60.0, recs[0]["images"])
 
 	// Images: top classes named as the model records them.
-	red := filepath.Join(data, "red", "00.png")
+	red := filepath.Join(data, "red", "000.png")
 	stdout, stderr, code = runCLI(t, "predict", "--model-file", out, red)
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stdout, "  1. red")
