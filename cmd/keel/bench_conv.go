@@ -83,6 +83,7 @@ func runBenchConv(args []string) error {
 	batch := fs.Int("batch", 1, "batch size")
 	samples := fs.Int("samples", 3, "timed samples per figure (the median is reported)")
 	minSample := fs.Duration("min-sample", 30*time.Millisecond, "each sample repeats the call at least this long")
+	stat := fs.String("stat", "median", "median: the median sample (the suites' rule); min: the fastest sample, which filters out other processes' interference on a shared machine")
 	clock := fs.String("clock", "wall", "wall: elapsed time; thread: the thread's CPU time (1 thread only, Linux), which leaves out the time other processes take the core on a shared machine")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -114,6 +115,9 @@ func runBenchConv(args []string) error {
 		ds = append(ds, d)
 	}
 	opts := bench.Options{Samples: *samples, MinSample: *minSample}
+	if *stat != "median" && *stat != "min" {
+		return fmt.Errorf("--stat: %q is neither median nor min", *stat)
+	}
 	switch *clock {
 	case "wall":
 	case "thread":
@@ -150,7 +154,7 @@ func runBenchConv(args []string) error {
 		progress("threads %d: FMA peak %.1f GFLOP/s (%s clock), kernels %s", t, peak, *clock, kernels.ActivePath())
 		for _, l := range ls {
 			for _, d := range ds {
-				rec, err := benchConvLayer(r, l, d, t, opts, *clock == "thread")
+				rec, err := benchConvLayer(r, l, d, t, opts, *clock == "thread", *stat == "min")
 				if err != nil {
 					return err
 				}
@@ -172,7 +176,7 @@ func runBenchConv(args []string) error {
 }
 
 // benchConvLayer times one layer in one direction at t threads.
-func benchConvLayer(r *rand.Rand, l convBenchLayer, dir string, t int, opts bench.Options, threadClock bool) (bench.Record, error) {
+func benchConvLayer(r *rand.Rand, l convBenchLayer, dir string, t int, opts bench.Options, threadClock, fastest bool) (bench.Record, error) {
 	var fn func()
 	var flops, bytes float64
 	extra := map[string]any{"direction": dir, "model": l.model, "layer": l.layer, "kernels": string(kernels.ActivePath())}
@@ -221,11 +225,18 @@ func benchConvLayer(r *rand.Rand, l convBenchLayer, dir string, t int, opts benc
 	}
 	var secs float64
 	_ = withThreads(t, func() error {
-		if threadClock {
-			secs = threadMedian(opts, fn)
+		switch {
+		case threadClock:
+			secs = sampleTimes(opts, fn, fastest, func() time.Duration { d, _ := threadCPUTime(); return d })
 			extra["clock"] = "thread"
-		} else {
+		case fastest:
+			start := time.Now()
+			secs = sampleTimes(opts, fn, true, func() time.Duration { return time.Since(start) })
+		default:
 			secs = bench.Median(opts, fn)
+		}
+		if fastest {
+			extra["stat"] = "min"
 		}
 		return nil
 	})
@@ -244,10 +255,12 @@ func batchOf(l convBenchLayer) int {
 	return l.conv.N
 }
 
-// threadMedian is bench.Median on the thread CPU clock: the median over
-// samples of the CPU seconds per call (the caller has locked its OS thread and
-// runs the kernels on one thread, so all their work is on this thread).
-func threadMedian(o bench.Options, fn func()) float64 {
+// sampleTimes times fn as bench.Median does, on the clock now (the thread's
+// CPU time, or elapsed time), and returns the median sample, or the fastest
+// when fastest is set, in seconds per call. With the thread clock the caller
+// has locked its OS thread and runs the kernels on one thread, so that all
+// their work is on this thread.
+func sampleTimes(o bench.Options, fn func(), fastest bool, now func() time.Duration) float64 {
 	samples := max(o.Samples, 1)
 	minSample := o.MinSample
 	if minSample <= 0 {
@@ -257,18 +270,20 @@ func threadMedian(o bench.Options, fn func()) float64 {
 	per := make([]float64, samples)
 	for s := range per {
 		calls := 0
-		start, _ := threadCPUTime()
+		start := now()
 		for {
 			fn()
 			calls++
-			now, _ := threadCPUTime()
-			if el := now - start; el >= minSample {
+			if el := now() - start; el >= minSample {
 				per[s] = el.Seconds() / float64(calls)
 				break
 			}
 		}
 	}
 	slices.Sort(per)
+	if fastest {
+		return per[0]
+	}
 	return per[len(per)/2]
 }
 
