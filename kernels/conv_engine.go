@@ -27,12 +27,15 @@ type convKernelSpec struct {
 	mr, nr int
 	asm    func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
 	stream bool // the kernel honours convStream (and storeFence orders it)
+	// strided is asm with one pointer per segment, row i at row 0 + i*rs
+	// floats (nil: none).
+	strided func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)
 }
 
 var (
 	convGenericKernel = convKernelSpec{name: "generic", mr: 6, nr: 16}
-	convAVX2Kernel    = convKernelSpec{name: "avx2", mr: 6, nr: 16, asm: convKernel6x16, stream: true}
-	convAVX512Kernel  = convKernelSpec{name: "avx512", mr: 8, nr: 32, asm: convKernel8x32, stream: true}
+	convAVX2Kernel    = convKernelSpec{name: "avx2", mr: 6, nr: 16, asm: convKernel6x16, stream: true, strided: convKernel6x16Strided}
+	convAVX512Kernel  = convKernelSpec{name: "avx512", mr: 8, nr: 32, asm: convKernel8x32, stream: true, strided: convKernel8x32Strided}
 )
 
 // maxConvMR bounds mr over the conv micro-kernels.
@@ -145,6 +148,7 @@ type convPlan struct {
 	k          int
 	gather     bool // small C: gather each pixel's K values into a row
 	rows       bool // small C: segments are whole filter rows of a padded copy of x
+	strided    bool // rows, and every strip inside one output row: one pointer per strip and segment
 	pH, pW     int  // padded input size (rows mode)
 	segLen     int  // floats per segment
 	segsPerTap int  // C split into this many segments per tap (not gather)
@@ -323,6 +327,10 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 	if pl.rows {
 		x = pl.padInput(x)
 		defer floatPool.Put(pl.padBuf)
+		// Strips of mr pixels never straddle an output row when mr divides
+		// OutW (pixel blocks are multiples of mr): the strip's rows are then
+		// at a fixed stride and one pointer per segment is enough.
+		pl.strided = pl.uk.strided != nil && pl.ow%pl.mr == 0 && pl.oc%pl.nr == 0
 	}
 	// Outputs larger than the last-level cache are written with non-temporal
 	// stores (no read for ownership), where the rows are vector-aligned.
@@ -373,13 +381,21 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 	}
 	zero := &ws.zero[0]
 	// The pointer table: per strip, per segment, mr row pointers.
-	ws.tab = growPtrs(ws.tab, strips*pl.nseg*mr)
+	if pl.strided {
+		ws.tab = growPtrs(ws.tab, strips*pl.nseg)
+	} else {
+		ws.tab = growPtrs(ws.tab, strips*pl.nseg*mr)
+	}
 	tab := ws.tab
 	if pl.gather {
 		ws.im2 = grow(ws.im2, strips*mr*pl.k)
 		pl.gatherRows(ws.im2, x, m0, m1)
 	}
-	pl.fillTable(ws, x, tab, m0, m1, strips, zero)
+	if pl.strided {
+		pl.fillStrided(x, tab, m0, strips)
+	} else {
+		pl.fillTable(ws, x, tab, m0, m1, strips, zero)
+	}
 	// Output: in place when whole tiles fit in y, else through obuf.
 	inPlace := pl.oc%nr == 0
 	obufLd := pl.ocp
@@ -417,6 +433,12 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 					}
 					_ = wb[bOff+((g1-g0)*seglen-1)*ldb+nr-1]
 					_ = y[(m0+full*mr-1)*pl.oc+j+nr-1]
+					if pl.strided {
+						rs := pl.p.StrideW * pl.aC
+						for ; s0 < full; s0++ {
+							pl.uk.strided(g1-g0, seglen, &tab[s0*pl.nseg+g0], &wb[bOff], ldb, &y[(m0+s0*mr)*pl.oc+j], pl.oc, flags, bp, rs)
+						}
+					}
 					for ; s0 < full; s0++ {
 						pl.uk.asm(g1-g0, seglen, &tab[(s0*pl.nseg+g0)*mr], &wb[bOff], ldb, &y[(m0+s0*mr)*pl.oc+j], pl.oc, flags, bp)
 					}
@@ -482,6 +504,29 @@ func (pl *convPlan) runSegs(tab []*float32, g0, g1 int, b []float32, ldb int, c 
 		}
 		flags |= convAccumulate
 		g0 = g
+	}
+}
+
+// fillStrided sets the strided pointer table of the strips from pixel m0: for
+// strip s and segment g, tab[s*nseg+g] points at the operand of the strip's
+// first pixel (rows mode; the strip's other pixels follow at StrideW*C).
+func (pl *convPlan) fillStrided(x []float32, tab []*float32, m0, strips int) {
+	p := &pl.p
+	n, r, c := m0/(pl.oh*pl.ow), m0/pl.ow%pl.oh, m0%pl.ow
+	step := p.DilationH * pl.pW * pl.aC
+	for s := 0; s < strips; s++ {
+		base := ((n*pl.pH+r*p.StrideH)*pl.pW + c*p.StrideW) * pl.aC
+		row := tab[s*pl.nseg : (s+1)*pl.nseg]
+		for g := range row {
+			row[g] = &x[base+g*step]
+		}
+		if c += pl.mr; c == pl.ow {
+			c = 0
+			if r++; r == pl.oh {
+				r = 0
+				n++
+			}
+		}
 	}
 }
 

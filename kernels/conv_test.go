@@ -116,6 +116,8 @@ func convCases() []ConvParams {
 		same(ConvParams{N: 1, H: 13, W: 11, C: 12, KH: 5, KW: 5, OutC: 20, DilationH: 1, DilationW: 2}),
 		same(ConvParams{N: 1, H: 40, W: 30, C: 24, KH: 3, KW: 3, OutC: 64}), // several pixel blocks
 		same(ConvParams{N: 2, H: 9, W: 10, C: 7, KH: 3, KW: 3, OutC: 32}),   // weight gradient by rows, two images
+		same(ConvParams{N: 2, H: 5, W: 24, C: 3, KH: 3, KW: 3, OutC: 64}),   // strided strips (OutW a multiple of mr)
+		same(ConvParams{N: 2, H: 7, W: 48, C: 5, KH: 3, KW: 3, OutC: 32, StrideH: 2, StrideW: 2}),
 		same(ConvParams{N: 3, H: 20, W: 8, C: 9, KH: 3, KW: 3, OutC: 32, StrideH: 2, StrideW: 1}),
 	)
 	return cs

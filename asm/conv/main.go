@@ -42,8 +42,10 @@ func shiftOf(n int) int {
 func main() {
 	ConstraintExpr("amd64,!purego")
 	six = ConstData("six", U32(0x40c00000)) // float32 6 (avo writes F32(6) as the integer 6)
-	convKernel("convKernel6x16", 6, 8, YMM)
-	convKernel("convKernel8x32", 8, 16, ZMM)
+	convKernel("convKernel6x16", 6, 8, YMM, false)
+	convKernel("convKernel8x32", 8, 16, ZMM, false)
+	convKernel("convKernel6x16Strided", 6, 8, YMM, true)
+	convKernel("convKernel8x32Strided", 8, 16, ZMM, true)
 	storeFence()
 	zero = GLOBL("zero8x32", RODATA|NOPTR)
 	for i := 0; i < 8; i++ {
@@ -88,17 +90,25 @@ func main() {
 // segment to segment. The mr row pointers live in general registers and move
 // forward with k. AVX2 6x16: 12 ymm accumulators, two for B, one broadcast (15
 // of 16 registers); AVX-512 8x32: 16 zmm accumulators.
-func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual) {
+func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual, strided bool) {
 	nr := 2 * lanes
 	vb := lanes * 4 // bytes per vector
-	TEXT(name, NOSPLIT, "func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)")
-	Doc(
+	doc := []string{
 		fmt.Sprintf("%s computes the %dx%d tile at c (row stride ldc floats):", name, mr, nr),
 		fmt.Sprintf("t[i][j] = sum over segments s < nseg and p < seglen of a[s*%d+i][p] * b[(s*seglen+p)*ldb+j],", mr),
 		"then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),",
 		"act = max(.,0) if flags&4, min(max(.,0),6) if flags&8; flags&16 stores with non-temporal hints",
 		"(each row of c aligned to the vector size; the caller runs storeFence before the output is read).",
-	)
+	}
+	if strided {
+		// One pointer per segment: row i of A is row 0 plus i*rs floats
+		// (the pixels of a strip side by side in one row of the input).
+		TEXT(name, NOSPLIT, "func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)")
+		doc[1] = "t[i][j] = sum over segments s < nseg and p < seglen of (a[s] + i*rs)[p] * b[(s*seglen+p)*ldb+j],"
+	} else {
+		TEXT(name, NOSPLIT, "func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)")
+	}
+	Doc(doc...)
 	Pragma("noescape")
 	nseg := Load(Param("nseg"), GP64())
 	seglen := Load(Param("seglen"), GP64())
@@ -118,6 +128,12 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual) {
 		p[i] = GP64()
 	}
 	cnt := GP64()
+	var rs reg.GPVirtual
+	if strided {
+		rs = GP64()
+		Load(Param("rs"), rs)
+		SHLQ(U8(2), rs)
+	}
 
 	step := func(u int) {
 		VMOVUPS(Mem{Base: b}, b0)
@@ -133,10 +149,19 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual) {
 	Label("seg")
 	TESTQ(nseg, nseg)
 	JE(LabelRef("epilogue"))
-	for i := 0; i < mr; i++ {
-		MOVQ(Mem{Base: tab, Disp: 8 * i}, p[i])
+	if strided {
+		MOVQ(Mem{Base: tab}, p[0])
+		for i := 1; i < mr; i++ {
+			MOVQ(p[i-1], p[i])
+			ADDQ(rs, p[i])
+		}
+		ADDQ(U8(8), tab)
+	} else {
+		for i := 0; i < mr; i++ {
+			MOVQ(Mem{Base: tab, Disp: 8 * i}, p[i])
+		}
+		ADDQ(U8(8*mr), tab)
 	}
-	ADDQ(U8(8*mr), tab)
 	MOVQ(seglen, cnt)
 	SHRQ(U8(2), cnt)
 	JE(LabelRef("tail"))
