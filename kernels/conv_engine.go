@@ -765,7 +765,14 @@ func conv2DBackwardInputCol2im(p ConvParams, dy, w, dx []float32) {
 func transposeRows(src []float32, rows, cols, r0, r1 int, dst []float32) {
 	rt, ct := (r1-r0)&^7, cols&^7
 	if rt > 0 && ct > 0 && elemAsm() {
-		transpose8x8Tiles(&src[r0*cols], cols, &dst[r0], rows, rt, ct)
+		// In 32 x 32 blocks, so that the block's source and destination
+		// lines stay in L1 while its 16 tiles are done.
+		const bs = 32
+		for i := r0; i < r0+rt; i += bs {
+			for j := 0; j < ct; j += bs {
+				transpose8x8Tiles(&src[i*cols+j], cols, &dst[j*rows+i], rows, min(bs, r0+rt-i), min(bs, ct-j))
+			}
+		}
 	} else {
 		rt, ct = 0, 0
 	}
