@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Reference outputs for keel/imagedata, made with the real PIL, numpy, scipy,
-keras_preprocessing and libjpeg-turbo's djpeg (Debian: python3-pil
+keras_preprocessing and libjpeg-turbo's cjpeg and djpeg (Debian: python3-pil
 python3-numpy python3-scipy python3-keras-preprocessing libjpeg-turbo-progs).
 Writes small files under testdata/images/; `make test` reads the committed
 results and never needs Python.
@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 from PIL import Image
@@ -111,6 +112,15 @@ def format_refs(srcs, rng, manifest):
     buf = io.BytesIO()
     base.convert('L').save(buf, 'JPEG', quality=90)
     files['fmt_jpeg_grey.jpg'] = buf.getvalue()
+    # Restart markers every MCU row, and an arithmetic-free optimised Huffman
+    # table: what cameras and cjpeg write but PIL's encoder does not.
+    ppm = io.BytesIO()
+    base.save(ppm, 'PPM')
+    for name, args in [('fmt_jpeg_restart.jpg', ['-restart', '1', '-quality', '85']),
+                       ('fmt_jpeg_restart_blocks.jpg', ['-restart', '3b', '-sample', '2x1', '-optimize']),
+                       ('fmt_jpeg_cjpeg_progressive.jpg', ['-progressive', '-quality', '70'])]:
+        files[name] = subprocess.run(['cjpeg'] + args, input=ppm.getvalue(), check=True,
+                                     capture_output=True).stdout
     buf = io.BytesIO()
     base.convert('CMYK').save(buf, 'JPEG', quality=90)  # Adobe CMYK, as print workflows write
     files['fmt_jpeg_cmyk.jpg'] = buf.getvalue()
@@ -207,7 +217,9 @@ def augment_refs(srcs, manifest):
                      ('samplewise_both', dict(samplewise_center=True, samplewise_std_normalization=True,
                                               rescale=1 / 255.0)),
                      ('samplewise_std', dict(samplewise_std_normalization=True))]:
-        out = ImageDataGenerator(**kw).standardize(x.copy())
+        with warnings.catch_warnings():  # std normalisation implies centring: Keras says so
+            warnings.simplefilter('ignore')
+            out = ImageDataGenerator(**kw).standardize(x.copy())
         f32(out, 'std_%s.f32' % name)
         manifest['standardize'].append({'name': name, 'generator': kw, 'height': h, 'width': w,
                                         'out': 'std_%s.f32' % name})
