@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/keelml/keel/bench"
+	"github.com/keelml/keel/internal/specweights"
 	"github.com/keelml/keel/nn"
 	"github.com/keelml/keel/zoo"
 )
@@ -63,6 +64,9 @@ func runBenchModels(args []string) error {
 	for _, name := range names {
 		m, err := zoo.New(name, zoo.Options{IncludeTop: true, InputShape: []int{224, 224, 3}})
 		if err != nil {
+			return err
+		}
+		if err := setSpecWeights(m); err != nil {
 			return err
 		}
 		flops := 2 * float64(zoo.MACs(m)) * float64(*batch)
@@ -149,12 +153,36 @@ func runBenchTrain(args []string) error {
 	return nil
 }
 
+// setSpecWeights gives every weight of m its value from the golden weight
+// spec: pretrained-like scales (He-like kernels, BatchNormalization moving
+// variances near 1), under which activations keep their size through the
+// network. Freshly initialised Keras models shrink their activations layer
+// by layer into denormal floats, which the CPU computes many times slower
+// than normal ones, and which no trained model produces.
+func setSpecWeights(m *nn.Model) error {
+	for _, l := range m.Layers() {
+		for _, v := range l.Weights() {
+			vals, ok := specweights.Variable(l.Name(), v.Name(), v.Shape(), specweights.FanIn(v.Name(), v.Shape()))
+			if !ok {
+				return fmt.Errorf("no spec for weight %s", v.Path())
+			}
+			if err := v.Set(v.Shape(), vals); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // transferModel is the benchmark's transfer-learning model: the backbone at
 // 224x224 without its top, GlobalAveragePooling (Flatten for VGG), Dense(100,
 // relu), Dense(2, softmax), compiled with Adam and categorical crossentropy.
 func transferModel(name string, frozen bool) (*nn.Model, error) {
 	base, err := zoo.New(name, zoo.Options{InputShape: []int{224, 224, 3}})
 	if err != nil {
+		return nil, err
+	}
+	if err := setSpecWeights(base); err != nil {
 		return nil, err
 	}
 	base.SetTrainable(!frozen)
