@@ -7,10 +7,11 @@ package kernels
 const haveNEONAsm = true
 
 // On arm64 the conv, depthwise and pooling kernels the engines call
-// (convKernel6x16, depthwise3x3Packed*, depthwise3x3RowGrad, depthwiseTaps*,
-// poolMaxRows, poolSumRows) are the NEON twins in neon_arm64.s, under the
-// names of the AVX2 ones; the engines take them when convAsmOK is set. ASIMD
-// is in every arm64 core, so they can run wherever the NEON path can.
+// (convKernel6x16*, depthwise3x3Packed*, depthwise3x3RowGrad, depthwiseTaps*,
+// pool*Rows, the vec* loops, transpose8x8Tiles) are the NEON twins in
+// neon_arm64.s, under the names of the AVX2 ones; the engines take them when
+// convAsmOK is set. ASIMD is in every arm64 core, so they can run wherever the
+// NEON path can. TestARM64HasNEONTwins fails when a kernel lacks its twin.
 func init() {
 	if canRun(NEON) {
 		convAsmOK = true
@@ -18,9 +19,14 @@ func init() {
 	}
 }
 
-// convKernel8x32 is the AVX-512 conv kernel: never called on arm64 (convZMMOK
-// is false), it exists so that the conv engine compiles.
+// convKernel8x32 and convKernel8x32Strided are the AVX-512 conv kernels:
+// never called on arm64 (convZMMOK is false), they exist so that the conv
+// engine compiles.
 func convKernel8x32(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32) {
+	panic("kernels: AVX-512 conv kernel called on arm64")
+}
+
+func convKernel8x32Strided(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int) {
 	panic("kernels: AVX-512 conv kernel called on arm64")
 }
 

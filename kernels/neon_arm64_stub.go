@@ -14,10 +14,18 @@ func sgemmKernel8x12(k int, a *float32, b *float32, c *float32, ldc int, accumul
 // convKernel6x16 computes the 6x16 tile at c (row stride ldc floats):
 // t[i][j] = sum over segments s < nseg and p < seglen of a[s*6+i][p] * b[(s*seglen+p)*ldb+j],
 // then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),
-// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.
+// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8 (flags&16, non-temporal stores on amd64, is ignored).
 //
 //go:noescape
 func convKernel6x16(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
+
+// convKernel6x16Strided computes the 6x16 tile at c (row stride ldc floats):
+// t[i][j] = sum over segments s < nseg and p < seglen of (a[s] + i*rs)[p] * b[(s*seglen+p)*ldb+j],
+// then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),
+// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8 (flags&16, non-temporal stores on amd64, is ignored).
+//
+//go:noescape
+func convKernel6x16Strided(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)
 
 // depthwise3x3Packed computes, for i < count and channels j < c (a multiple of 8):
 // out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),
@@ -66,6 +74,12 @@ func poolMaxRows(rows **float32, n int, c int, out *float32)
 //
 //go:noescape
 func poolSumRows(rows **float32, n int, c int, scale float32, out *float32)
+
+// poolMaxGradRows adds dy[j] to dxs[i][j] for the first i < n (n >= 1) with xs[i][j] equal to
+// the maximum over i of xs[i][j], for j < c (a multiple of 8).
+//
+//go:noescape
+func poolMaxGradRows(xs **float32, dxs **float32, n int, c int, dy *float32)
 
 // vecAddAct sets y[i] = act(a[i] + b[i]) for i < n rounded down to a multiple of 8 (act by flags as in the conv kernels).
 //

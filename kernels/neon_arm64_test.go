@@ -224,6 +224,41 @@ func TestNEONConvKernel(t *testing.T) {
 	}
 }
 
+// The strided twin: one pointer per segment, row i at i*rs floats from it.
+func TestNEONConvKernelStrided(t *testing.T) {
+	skipWithoutNEON(t)
+	r := rand.New(rand.NewPCG(19, 20))
+	const mr, nr = 6, 16
+	for _, nseg := range []int{1, 2, 9} {
+		for _, seglen := range []int{1, 2, 3, 7, 33} {
+			for _, rs := range []int{seglen, seglen + 3, 2 * seglen} {
+				for _, flags := range []int{0, 3, 5, 11} {
+					what := fmt.Sprintf("nseg=%d seglen=%d rs=%d flags=%d", nseg, seglen, rs, flags)
+					rows := make([][]float32, nseg*mr)
+					tab := make([]*float32, nseg)
+					for g := 0; g < nseg; g++ {
+						buf := randSlice(r, (mr-1)*rs+seglen)
+						tab[g] = &buf[0]
+						for i := 0; i < mr; i++ {
+							rows[g*mr+i] = buf[i*rs : i*rs+seglen]
+						}
+					}
+					ldb := nr + 3
+					b := randSlice(r, nseg*seglen*ldb)
+					bias := bigRand(r, nr)
+					ldc := nr + 1
+					got, check := guarded(t, r, (mr-1)*ldc+nr)
+					want := append([]float32(nil), got...)
+					convKernel6x16Strided(nseg, seglen, &tab[0], &b[0], ldb, &got[0], ldc, flags, &bias[0], rs)
+					check(what)
+					convRef(mr, nr, nseg, seglen, rows, b, ldb, want, ldc, flags, bias)
+					requireClose(t, want, got, nseg*seglen, what)
+				}
+			}
+		}
+	}
+}
+
 // The epilogue's max and min treat NaN as Go's do.
 func TestNEONConvKernelNaN(t *testing.T) {
 	skipWithoutNEON(t)

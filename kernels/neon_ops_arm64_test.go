@@ -172,6 +172,46 @@ func TestNEONPoolRows(t *testing.T) {
 	}
 }
 
+func TestNEONPoolMaxGradRows(t *testing.T) {
+	skipWithoutNEON(t)
+	r := rand.New(rand.NewPCG(33, 34))
+	for _, c := range []int{8, 16, 40} {
+		for _, n := range []int{1, 2, 4, 9} {
+			what := fmt.Sprintf("c=%d n=%d", c, n)
+			xs, dxs := make([]*float32, n), make([]*float32, n)
+			xr, dxr := make([][]float32, n), make([][]float32, n)
+			checks := make([]func(string), n)
+			for i := 0; i < n; i++ {
+				xr[i] = randSlice(r, c)
+				for j := range xr[i] {
+					xr[i][j] = float32(int(xr[i][j] * 2)) // ties: the first row holding the maximum wins
+				}
+				dxr[i], checks[i] = guarded(t, r, c)
+				xs[i], dxs[i] = &xr[i][0], &dxr[i][0]
+			}
+			dy := randSlice(r, c)
+			want := make([][]float32, n)
+			for i := range want {
+				want[i] = append([]float32(nil), dxr[i]...)
+			}
+			for j := 0; j < c; j++ {
+				best := 0
+				for i := 1; i < n; i++ {
+					if xr[i][j] > xr[best][j] {
+						best = i
+					}
+				}
+				want[best][j] += dy[j]
+			}
+			poolMaxGradRows(&xs[0], &dxs[0], n, c, &dy[0])
+			for i := 0; i < n; i++ {
+				checks[i](what)
+				require.Equal(t, want[i], dxr[i], "%s: row %d", what, i)
+			}
+		}
+	}
+}
+
 // bigRand is a random slice scaled so that ReLU6 clips some sums.
 func bigRand(r *rand.Rand, n int) []float32 {
 	s := randSlice(r, n)
@@ -196,6 +236,16 @@ func TestNEONConvMatchesGeneric(t *testing.T) {
 		}
 	}
 	cases = append(cases, ConvParams{N: 1, H: 5, W: 5, C: 300, KH: 3, KW: 3, OutC: 20, StrideH: 1, StrideW: 1}) // C split across blocks
+	// Few channels, output width a multiple of 6 and channels of 16: the
+	// strided kernel (one pointer per segment).
+	for _, p := range []ConvParams{
+		{N: 2, H: 7, W: 12, C: 3, KH: 3, KW: 3, OutC: 16, StrideH: 1, StrideW: 1, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+		{N: 1, H: 9, W: 12, C: 8, KH: 3, KW: 3, OutC: 32, StrideH: 2, StrideW: 2, PadTop: 1, PadBottom: 1, PadLeft: 0, PadRight: 1},
+		{N: 1, H: 4, W: 18, C: 1, KH: 5, KW: 5, OutC: 48, StrideH: 1, StrideW: 1, PadTop: 2, PadBottom: 2, PadLeft: 2, PadRight: 2},
+	} {
+		require.Zero(t, p.OutW()%6)
+		cases = append(cases, p)
+	}
 	for _, p := range cases {
 		what := fmt.Sprintf("%+v", p)
 		x, w, bias := bigRand(r, p.N*p.H*p.W*p.C), randSlice(r, p.KH*p.KW*p.C*p.OutC), bigRand(r, p.OutC)
@@ -298,6 +348,19 @@ func TestNEONPoolingMatchesGeneric(t *testing.T) {
 						op.fn(p, x, y)
 						check(what)
 						return y
+					})
+					requireClose(t, generic, neon, p.KH*p.KW, op.name+" "+what)
+				}
+				dy := randSlice(r, ny)
+				for _, op := range []struct {
+					name string
+					fn   func(dx []float32)
+				}{{"MaxPool2DBackward", func(dx []float32) { MaxPool2DBackward(p, x, dy, dx) }}, {"AvgPool2DBackward", func(dx []float32) { AvgPool2DBackward(p, dy, dx) }}} {
+					neon, generic := twoPaths(t, func() []float32 {
+						dx, check := guarded(t, r, len(x))
+						op.fn(dx)
+						check(what)
+						return dx
 					})
 					requireClose(t, generic, neon, p.KH*p.KW, op.name+" "+what)
 				}

@@ -25,6 +25,8 @@ func float3(op string, d, n, m int) (uint32, string) {
 		"fmax":  0x4e20f400, // 0 Q 0 01110 0 sz 1 Rm 111101 Rn Rd
 		"fmin":  0x4ea0f400, // 0 Q 0 01110 1 sz 1 Rm 111101 Rn Rd
 		"fcmgt": 0x6ea0e400, // 0 Q 1 01110 1 sz 1 Rm 111001 Rn Rd: all ones where Vn > Vm
+		"fcmeq": 0x4e20e400, // 0 Q 0 01110 0 sz 1 Rm 111001 Rn Rd: all ones where Vn == Vm
+		"bic":   0x4e601c00, // 0 Q 0 01110 011 Rm 000111 Rn Rd: Vn AND NOT Vm (bitwise)
 	}[op]
 	if !ok {
 		panic("neon: unknown op " + op)

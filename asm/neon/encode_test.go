@@ -22,6 +22,8 @@ func TestEncodings(t *testing.T) {
 		{"fmax v0.4s, v1.4s, v2.4s", op("fmax", 0, 1, 2), 0x4e22f420},
 		{"fmin v0.4s, v1.4s, v2.4s", op("fmin", 0, 1, 2), 0x4ea2f420},
 		{"fcmgt v0.4s, v1.4s, v2.4s", op("fcmgt", 0, 1, 2), 0x6ea2e420},
+		{"fcmeq v6.4s, v16.4s, v0.4s", op("fcmeq", 6, 16, 0), 0x4e20e606},
+		{"bic v6.16b, v6.16b, v4.16b", op("bic", 6, 6, 4), 0x4e641cc6},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %#08x, want %#08x", tc.asm, tc.got, tc.want)

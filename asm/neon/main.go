@@ -30,7 +30,8 @@ func main() {
 	}
 	g := &gen{}
 	gemmKernel(g)
-	convKernel(g)
+	convKernel(g, false)
+	convKernel(g, true)
 	depthwisePacked(g, "depthwise3x3Packed", "none")
 	depthwisePacked(g, "depthwise3x3PackedReLU", "relu")
 	depthwisePacked(g, "depthwise3x3PackedReLU6", "relu6")
@@ -39,6 +40,7 @@ func main() {
 	depthwiseTapsGrad(g)
 	poolRows(g, "poolMaxRows", true)
 	poolRows(g, "poolSumRows", false)
+	poolMaxGrad(g)
 	elementwise(g)
 	transpose(g)
 	columnSums(g)
@@ -213,25 +215,39 @@ const (
 )
 
 // convKernel emits convKernel6x16, the NEON twin of the AVX2 kernel of the
-// same name (asm/conv/main.go). Registers: V0-V23 hold the 6x16 tile (row i
+// same name (asm/conv/main.go), or with strided convKernel6x16Strided, which
+// takes one pointer per segment, row i of A at i*rs floats past it. Registers: V0-V23 hold the 6x16 tile (row i
 // in V4i..V4i+3), V24-V27 the 16 floats of B for one k step, V28-V30 the A
 // values of two k steps: two rows per register, lanes (row 2r, k), (2r, k+1),
 // (2r+1, k), (2r+1, k+1), each row's pair brought in by one 64-bit lane load
 // from its own pointer. Two k steps: 6 lane loads, 2 LD1 of 4 q registers and
 // 48 FMLA by element.
-func convKernel(g *gen) {
-	g.fn("convKernel6x16", "(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)", 72,
-		"convKernel6x16 computes the 6x16 tile at c (row stride ldc floats):",
-		"t[i][j] = sum over segments s < nseg and p < seglen of a[s*6+i][p] * b[(s*seglen+p)*ldb+j],",
-		"then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),",
-		"act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.",
-	)
+func convKernel(g *gen, strided bool) {
+	if strided {
+		g.fn("convKernel6x16Strided", "(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)", 80,
+			"convKernel6x16Strided computes the 6x16 tile at c (row stride ldc floats):",
+			"t[i][j] = sum over segments s < nseg and p < seglen of (a[s] + i*rs)[p] * b[(s*seglen+p)*ldb+j],",
+			"then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),",
+			"act = max(.,0) if flags&4, min(max(.,0),6) if flags&8 (flags&16, non-temporal stores on amd64, is ignored).",
+		)
+	} else {
+		g.fn("convKernel6x16", "(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)", 72,
+			"convKernel6x16 computes the 6x16 tile at c (row stride ldc floats):",
+			"t[i][j] = sum over segments s < nseg and p < seglen of a[s*6+i][p] * b[(s*seglen+p)*ldb+j],",
+			"then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),",
+			"act = max(.,0) if flags&4, min(max(.,0),6) if flags&8 (flags&16, non-temporal stores on amd64, is ignored).",
+		)
+	}
 	g.i("MOVD nseg+0(FP), R0")
 	g.i("MOVD seglen+8(FP), R1")
 	g.i("MOVD a+16(FP), R2")
 	g.i("MOVD b+24(FP), R3")
 	g.i("MOVD ldb+32(FP), R4")
 	g.i("LSL $2, R4, R4")
+	if strided {
+		g.i("MOVD rs+72(FP), R16")
+		g.i("LSL $2, R16, R16 // bytes from one row's operand to the next")
+	}
 	g.zero(0, 24)
 	g.i("CBZ R1, epilogue")
 	g.i("CBZ R0, epilogue")
@@ -244,10 +260,17 @@ func convKernel(g *gen) {
 		}
 	}
 	g.label("segment")
-	g.i("LDP 0(R2), (R9, R10)")
-	g.i("LDP 16(R2), (R11, R12)")
-	g.i("LDP 32(R2), (R13, R14)")
-	g.i("ADD $48, R2, R2")
+	if strided {
+		g.i("MOVD.P 8(R2), R9")
+		for i := 1; i < convMR; i++ {
+			g.i("ADD R16, %s, %s", rows[i-1], rows[i])
+		}
+	} else {
+		g.i("LDP 0(R2), (R9, R10)")
+		g.i("LDP 16(R2), (R11, R12)")
+		g.i("LDP 32(R2), (R13, R14)")
+		g.i("ADD $48, R2, R2")
+	}
 	g.i("LSR $1, R1, R15")
 	g.i("CBZ R15, single")
 	g.label("pair")
@@ -989,4 +1012,68 @@ func columnSums(g *gen) {
 		g.vfmla(1, 3, 5)
 		g.i("VST1.P %s, 32(R7)", vlist(0, 2))
 	})
+}
+
+// poolMaxGrad emits the NEON twin of poolMaxGradRows, the max-pooling
+// gradient of one window, 8 channels at a time: the maximum over the rows
+// (V0-V1), then per row, where x equals it and no earlier row took it
+// (V4-V5 mark the taken lanes), dy (V2-V3) is added to the row's dx.
+func poolMaxGrad(g *gen) {
+	g.fn("poolMaxGradRows", "(xs **float32, dxs **float32, n int, c int, dy *float32)", 40,
+		"poolMaxGradRows adds dy[j] to dxs[i][j] for the first i < n (n >= 1) with xs[i][j] equal to",
+		"the maximum over i of xs[i][j], for j < c (a multiple of 8).")
+	g.i("MOVD xs+0(FP), R0")
+	g.i("MOVD dxs+8(FP), R1")
+	g.i("MOVD n+16(FP), R2")
+	g.i("MOVD c+24(FP), R3")
+	g.i("MOVD dy+32(FP), R4")
+	g.i("LSL $2, R3, R3")
+	g.i("CBZ R2, done")
+	g.i("MOVD ZR, R8 // byte offset of the channel block")
+	g.label("block")
+	g.i("CMP R3, R8")
+	g.i("BHS done")
+	g.i("MOVD (R0), R10")
+	g.i("ADD R8, R10, R10")
+	g.i("VLD1 (R10), %s", vlist(0, 2))
+	g.i("ADD $8, R0, R11")
+	g.i("SUBS $1, R2, R12")
+	g.i("BEQ grad")
+	g.label("max")
+	g.i("MOVD.P 8(R11), R10")
+	g.i("ADD R8, R10, R10")
+	g.i("VLD1 (R10), %s", vlist(16, 2))
+	g.op3("fmax", 0, 0, 16)
+	g.op3("fmax", 1, 1, 17)
+	g.i("SUBS $1, R12, R12")
+	g.i("BNE max")
+	g.label("grad")
+	g.i("ADD R8, R4, R10")
+	g.i("VLD1 (R10), %s", vlist(2, 2))
+	g.zero(4, 2)
+	g.i("MOVD R0, R11")
+	g.i("MOVD R1, R13")
+	g.i("MOVD R2, R12")
+	g.label("row")
+	g.i("MOVD.P 8(R11), R10")
+	g.i("ADD R8, R10, R10")
+	g.i("VLD1 (R10), %s", vlist(16, 2))
+	for v := 0; v < 2; v++ {
+		g.op3("fcmeq", 6+v, 16+v, v) // x == max
+		g.op3("bic", 6+v, 6+v, 4+v)  // and not yet routed
+		g.i("VORR V%d.B16, V%d.B16, V%d.B16", 6+v, 4+v, 4+v)
+		g.i("VAND V%d.B16, V%d.B16, V%d.B16", 2+v, 6+v, 6+v)
+	}
+	g.i("MOVD.P 8(R13), R10")
+	g.i("ADD R8, R10, R10")
+	g.i("VLD1 (R10), %s", vlist(18, 2))
+	g.op3("fadd", 18, 18, 6)
+	g.op3("fadd", 19, 19, 7)
+	g.i("VST1 %s, (R10)", vlist(18, 2))
+	g.i("SUBS $1, R12, R12")
+	g.i("BNE row")
+	g.i("ADD $32, R8, R8")
+	g.i("B block")
+	g.label("done")
+	g.i("RET")
 }
