@@ -101,10 +101,14 @@ func Describe() Info {
 			feats = append(feats, strings.ToLower(f.String()))
 		}
 	}
+	cpu := strings.TrimSpace(cpuid.CPU.BrandName)
+	if cpu == "" {
+		cpu = armCPUName() // arm64 has no brand string
+	}
 	return Info{
 		Path:     active,
 		GOARCH:   runtime.GOARCH,
-		CPU:      strings.TrimSpace(cpuid.CPU.BrandName),
+		CPU:      cpu,
 		Features: feats,
 		Caches:   machineCaches,
 		Blocks:   gemmBlocks(),
