@@ -44,7 +44,7 @@ func TestBlocksForCaches(t *testing.T) {
 		uk := kernelFor(p)
 		for _, c := range []Caches{{32 << 10, 512 << 10, 32 << 20}, {48 << 10, 1 << 20, 4 << 20}, {1, 1, 1}, {1 << 30, 1 << 30, 1 << 30}} {
 			b := blocksFor(c, uk)
-			require.True(t, b.KC >= 128 && b.KC <= 384, "%s %v: KC %d", p, c, b.KC)
+			require.True(t, b.KC >= 128 && b.KC <= 512, "%s %v: KC %d", p, c, b.KC)
 			require.True(t, b.MC >= uk.mr && b.MC%uk.mr == 0, "%s %v: MC %d", p, c, b.MC)
 			require.True(t, b.NC >= uk.nr && b.NC%uk.nr == 0, "%s %v: NC %d", p, c, b.NC)
 		}
