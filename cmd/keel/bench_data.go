@@ -106,7 +106,8 @@ func runBenchData(args []string) error {
 		done := list.Len() - skipped
 		rate := float64(done) / sec
 		rec := bench.Record{Bench: "data", Name: name, Threads: threads, Batch: *batch, Seconds: sec,
-			Extra: map[string]any{"images_per_second": rate, "images": list.Len(), "skipped": skipped}}
+			PeakGFLOPS: bench.PeakGFLOPS(threads), // every record carries the machine's peak
+			Extra:      map[string]any{"images_per_second": rate, "images": list.Len(), "skipped": skipped}}
 		if cpu := median(cpus); cpu > 0 && done > 0 {
 			// CPU time per image does not depend on what else the machine runs,
 			// unlike images/s on a shared machine.
