@@ -13,11 +13,14 @@ func blocksFor(c Caches, uk microKernelSpec) Blocks {
 	mr, nr := uk.mr, uk.nr
 	// KC: the KC x NR sliver of B is reused for every MR rows of the A block;
 	// a long KC spreads the cost of loading and storing C over more FMAs.
-	// Measured on Zen 5 (48 KiB L1, 14x32 tiles), a sliver of 4/3 of L1
-	// (KC 512) beat one that fits it (KC 384), most at two threads, where
-	// fewer passes over C spare the shared L3; past 512 nothing was gained.
-	kc := c.L1 * 4 / 3 / (nr * 4)
-	kc = clampRound(kc, 128, 512, 8)
+	// A sliver that about fills L1 (KC <= 384) is the rule; for the AVX-512
+	// 14x32 tile, measured on Zen 5 (48 KiB L1), a sliver of 4/3 of L1 (KC
+	// 512) was better, most at two threads, where fewer passes over C spare
+	// the shared L3. The other tiles keep the rule until measured.
+	kc := clampRound(c.L1/(nr*4), 128, 384, 8)
+	if nr >= 32 {
+		kc = clampRound(c.L1*4/3/(nr*4), 128, 512, 8)
+	}
 	// MC: the MC x KC block of A takes about half of L2.
 	mc := c.L2 / 2 / (kc * 4)
 	mc = clampRound(mc, mr*8, 960, mr)
