@@ -3,6 +3,8 @@ package nn
 import (
 	"math"
 	"testing"
+
+	"github.com/keelml/keel/internal/splitmix"
 )
 
 // dotLoss is sum(pred * dy): its gradient with respect to pred is dy, the
@@ -29,9 +31,9 @@ func (noUpdate) SetLearningRate(_ float64) {}
 
 func randomTensor(seed string, scale float64, shape ...int) *Tensor {
 	t := NewTensor(shape...)
-	r := newSplitMix(seed)
+	r := splitmix.FromString(seed)
 	for i := range t.Data {
-		t.Data[i] = float32((2*r.float64() - 1) * scale)
+		t.Data[i] = float32((2*r.U() - 1) * scale)
 	}
 	return t
 }

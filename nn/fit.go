@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"slices"
+
+	"github.com/keelml/keel/internal/splitmix"
 )
 
 // Verbosity is Fit's progress output, Keras' verbose argument.
@@ -151,9 +153,9 @@ func (d *ArrayDataset) SetEpoch(e int) {
 	for i := range d.order {
 		d.order[i] = i
 	}
-	r := &splitMix{state: d.seed*0x9e3779b97f4a7c15 ^ uint64(e)*0xbf58476d1ce4e5b9 ^ 0x6b65656c}
+	r := splitmix.New(d.seed*0x9e3779b97f4a7c15 ^ uint64(e)*0xbf58476d1ce4e5b9 ^ 0x6b65656c)
 	for i := len(d.order) - 1; i > 0; i-- {
-		j := int(r.next() % uint64(i+1))
+		j := int(r.Next() % uint64(i+1))
 		d.order[i], d.order[j] = d.order[j], d.order[i]
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keelml/keel/internal/splitmix"
 	"github.com/keelml/keel/internal/testenv"
 )
 
@@ -163,11 +164,11 @@ func tinyModel(t testing.TB, opt Optimizer) *Model {
 // tinyData is n samples of 4 features with a learnable 3-class label.
 func tinyData(n int) (*Tensor, *Tensor) {
 	x, y := NewTensor(n, 4), NewTensor(n, 3)
-	r := newSplitMix("tiny data")
+	r := splitmix.FromString("tiny data")
 	for i := 0; i < n; i++ {
 		best, bestV := 0, float32(-1)
 		for j := 0; j < 4; j++ {
-			v := float32(r.float64())
+			v := float32(r.U())
 			x.Data[i*4+j] = v
 			if j < 3 && v > bestV {
 				best, bestV = j, v
@@ -295,9 +296,9 @@ func TestFitCancelMidEpoch(t *testing.T) {
 // that need no real data).
 func fashionSynthetic(n int) (*Tensor, *Tensor) {
 	x, y := NewTensor(n, 28, 28, 1), NewTensor(n, 10)
-	r := newSplitMix("synthetic")
+	r := splitmix.FromString("synthetic")
 	for i := range x.Data {
-		x.Data[i] = float32(r.float64())
+		x.Data[i] = float32(r.U())
 	}
 	for i := 0; i < n; i++ {
 		y.Data[i*10+i%10] = 1

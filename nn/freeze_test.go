@@ -3,6 +3,8 @@ package nn
 import (
 	"slices"
 	"testing"
+
+	"github.com/keelml/keel/internal/splitmix"
 )
 
 // smallCNN is conv1-bn1-relu-conv2-bn2-relu-gap-dense(3, softmax).
@@ -36,9 +38,9 @@ func smallCNN(t *testing.T) *Model {
 
 func trainBatch(n int) (*Tensor, *Tensor) {
 	x := NewTensor(n, 8, 8, 3)
-	r := newSplitMix("x")
+	r := splitmix.FromString("x")
 	for i := range x.Data {
-		x.Data[i] = float32(2*r.float64() - 1)
+		x.Data[i] = float32(2*r.U() - 1)
 	}
 	y := NewTensor(n, 3)
 	for i := 0; i < n; i++ {

@@ -9,16 +9,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keelml/keel/internal/splitmix"
 	"github.com/keelml/keel/internal/testenv"
 )
 
 // specFill returns a variable's values by the golden WEIGHTS-SPEC: a
 // splitmix64 stream seeded by FNV-1a of "<layer>/<var>".
 func specFill(layer, name string, shape []int, fanIn int) []float32 {
-	r := newSplitMix(layer + "/" + name)
+	r := splitmix.FromString(layer + "/" + name)
 	out := make([]float32, numElements(shape))
 	for i := range out {
-		u := r.float64()
+		u := r.U()
 		switch name {
 		case "kernel", "depthwise_kernel":
 			out[i] = float32((2*u - 1) * math.Sqrt(6/float64(fanIn)))

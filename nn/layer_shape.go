@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"slices"
+
+	"github.com/keelml/keel/internal/splitmix"
 )
 
 // Flatten is Keras' Flatten: channels-last data is already in Keras' order,
@@ -80,7 +82,7 @@ func (l *Reshape) backward(c *call) {
 type Dropout struct {
 	base
 	rate float64
-	rng  *splitMix
+	rng  *splitmix.Stream
 }
 
 // NewDropout returns a Dropout layer. Options: WithSeed, WithName.
@@ -91,7 +93,7 @@ func NewDropout(rate float64, opts ...Option) *Dropout {
 	}
 	l := &Dropout{rate: rate}
 	l.init(l, "Dropout", s, err)
-	l.rng = &splitMix{state: s.seed ^ newSplitMix(l.name).state}
+	l.rng = splitmix.New(s.seed ^ splitmix.FNV1a64(l.name))
 	return l
 }
 
@@ -127,7 +129,7 @@ func (l *Dropout) forward(c *call) {
 	mask := scratch(&st.mask, len(c.x[0].Data))
 	keep := float32(1 / (1 - l.rate))
 	for i, v := range c.x[0].Data {
-		if l.rng.float64() < l.rate {
+		if l.rng.U() < l.rate {
 			mask[i] = 0
 		} else {
 			mask[i] = keep

@@ -58,15 +58,9 @@ func (m *Model) TrainBatchWeighted(xs, ys []*Tensor, sampleWeights []float32) (f
 	if m.compiled == nil {
 		return 0, errors.New("nn: TrainStep before Compile")
 	}
-	batch, err := m.checkInputs(xs)
+	batch, err := m.checkBatch(xs, ys, sampleWeights)
 	if err != nil {
 		return 0, err
-	}
-	if len(ys) != len(m.outputs) {
-		return 0, fmt.Errorf("nn: model %q has %d outputs, got %d targets", m.name, len(m.outputs), len(ys))
-	}
-	if sampleWeights != nil && len(sampleWeights) != batch {
-		return 0, fmt.Errorf("nn: %d sample weights for a batch of %d", len(sampleWeights), batch)
 	}
 	p, err := m.planFor(planKey{training: true, batch: batch})
 	if err != nil {
@@ -169,15 +163,9 @@ func (m *Model) EvalBatchWeighted(xs, ys []*Tensor, sampleWeights []float32) (fl
 	if m.compiled == nil {
 		return 0, errors.New("nn: EvalStep before Compile")
 	}
-	batch, err := m.checkInputs(xs)
+	batch, err := m.checkBatch(xs, ys, sampleWeights)
 	if err != nil {
 		return 0, err
-	}
-	if len(ys) != len(m.outputs) {
-		return 0, fmt.Errorf("nn: model %q has %d outputs, got %d targets", m.name, len(m.outputs), len(ys))
-	}
-	if sampleWeights != nil && len(sampleWeights) != batch {
-		return 0, fmt.Errorf("nn: %d sample weights for a batch of %d", len(sampleWeights), batch)
 	}
 	p, err := m.planFor(planKey{batch: batch})
 	if err != nil {
@@ -207,4 +195,20 @@ func (m *Model) EvalBatchWeighted(xs, ys []*Tensor, sampleWeights []float32) (fl
 		}
 	}
 	return total, nil
+}
+
+// checkBatch checks a batch's inputs, targets and sample weights against the
+// model and returns the batch size.
+func (m *Model) checkBatch(xs, ys []*Tensor, sampleWeights []float32) (int, error) {
+	batch, err := m.checkInputs(xs)
+	if err != nil {
+		return 0, err
+	}
+	if len(ys) != len(m.outputs) {
+		return 0, fmt.Errorf("nn: model %q has %d outputs, got %d targets", m.name, len(m.outputs), len(ys))
+	}
+	if sampleWeights != nil && len(sampleWeights) != batch {
+		return 0, fmt.Errorf("nn: %d sample weights for a batch of %d", len(sampleWeights), batch)
+	}
+	return batch, nil
 }

@@ -150,20 +150,19 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 		// The backbone computes the same features every epoch: once is enough.
 		res.Cached = true
 		start := time.Now()
-		trainLd, err := loader(train, false, nil)
-		if err != nil {
-			return nil, err
+		features := func(l *imagedata.Listing) (*nn.Tensor, *nn.Tensor, error) {
+			ld, err := loader(l, false, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			return Features(ctx, base, ld)
 		}
-		fx, fy, err := Features(ctx, base, trainLd)
+		fx, fy, err := features(train)
 		if err != nil {
 			return nil, err
 		}
 		if val != nil && val.Len() > 0 {
-			valLd, err := loader(val, false, nil)
-			if err != nil {
-				return nil, err
-			}
-			vx, vy, err := Features(ctx, base, valLd)
+			vx, vy, err := features(val)
 			if err != nil {
 				return nil, err
 			}
