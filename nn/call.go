@@ -53,6 +53,10 @@ type LayerStats struct {
 	ForwardFLOPs  float64
 	BackwardCalls int
 	BackwardFLOPs float64
+	// ForwardSeconds and BackwardSeconds are the wall time the step took
+	// (a profile: where a model spends its time).
+	ForwardSeconds  float64
+	BackwardSeconds float64
 	// KeptValues is how many float32 values this step's backward holds on
 	// to (its inputs and output; neighbours share them, so the sum over
 	// steps counts shared values twice). 0 for a step that runs no backward.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/keelml/keel/kernels"
 )
@@ -139,7 +140,9 @@ func (p *plan) forward(inputs []*Tensor) {
 			c.x = append(c.x, p.slots[in].val)
 		}
 		c.y = p.slots[s.out].val
+		t0 := time.Now()
 		s.layer.forward(c)
+		s.stats.ForwardSeconds += time.Since(t0).Seconds()
 	}
 }
 
@@ -182,7 +185,9 @@ func (p *plan) backward() {
 			}
 			c.dw = append(c.dw, g)
 		}
+		t0 := time.Now()
 		s.layer.backward(c)
+		s.stats.BackwardSeconds += time.Since(t0).Seconds()
 		for j, in := range s.in {
 			if s.inGrad[j] && s.inAcc[j] {
 				kernels.Add(p.slots[in].grad.Data, c.dx[j].Data, p.slots[in].grad.Data)

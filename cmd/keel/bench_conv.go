@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	registerBench(benchCommand{name: "conv", summary: "conv kernels: VGG16's 3x3 layers, MobileNet's depthwise and pointwise layers, forward and backward", run: runBenchConv})
+	registerBench(benchCommand{name: "conv", summary: "conv kernels: VGG16's 3x3 layers, MobileNet's depthwise and pointwise layers, ResNet50's distinct shapes, forward and backward", run: runBenchConv})
 }
 
 // convBenchLayer is one benchmarked layer: a convolution, or a depthwise
@@ -72,12 +72,36 @@ func mobilenetLayers(batch int) []convBenchLayer {
 	return ls
 }
 
+// resnet50Layers are the distinct conv layers of ResNet50 (current Keras
+// graph, 224x224): conv1_conv (7x7 stride 2, valid on the 3-pixel zero-padded
+// input), then block 1 of each stage (its stride-2 1x1 convs and shortcut)
+// and block 2 (the stage's repeated shapes). BN is folded, so each conv has
+// a bias; ReLU is fused where Keras applies it right after the BN.
+func resnet50Layers(batch int) []convBenchLayer {
+	conv1 := kernels.ConvParams{N: batch, H: 230, W: 230, C: 3, KH: 7, KW: 7, OutC: 64, StrideH: 2, StrideW: 2}
+	ls := []convBenchLayer{{model: "resnet50", layer: "conv1_conv", conv: conv1, act: kernels.ActReLU}}
+	stages := []struct{ hw, f, stride int }{{56, 64, 1}, {28, 128, 2}, {14, 256, 2}, {7, 512, 2}}
+	in, inHW := 64, 56
+	for i, st := range stages {
+		name := func(b, c int) string { return fmt.Sprintf("conv%d_block%d_%d_conv", i+2, b, c) }
+		ls = append(ls,
+			convBenchLayer{model: "resnet50", layer: name(1, 0), conv: sameConv(batch, inHW, in, 1, 4*st.f, st.stride)},
+			convBenchLayer{model: "resnet50", layer: name(1, 1), conv: sameConv(batch, inHW, in, 1, st.f, st.stride), act: kernels.ActReLU},
+			convBenchLayer{model: "resnet50", layer: name(1, 2), conv: sameConv(batch, st.hw, st.f, 3, st.f, 1), act: kernels.ActReLU},
+			convBenchLayer{model: "resnet50", layer: name(1, 3), conv: sameConv(batch, st.hw, st.f, 1, 4*st.f, 1)},
+			convBenchLayer{model: "resnet50", layer: name(2, 1), conv: sameConv(batch, st.hw, 4*st.f, 1, st.f, 1), act: kernels.ActReLU},
+		)
+		in, inHW = 4*st.f, st.hw
+	}
+	return ls
+}
+
 var convDirections = []string{"forward", "backward_input", "backward_weights"}
 
 func runBenchConv(args []string) error {
 	fs := flag.NewFlagSet("bench conv", flag.ContinueOnError)
 	bf := addBenchFlags(fs)
-	models := fs.String("models", "vgg16,mobilenet", "models, comma-separated: vgg16, mobilenet")
+	models := fs.String("models", "vgg16,mobilenet", "models, comma-separated: vgg16, mobilenet, resnet50")
 	dirs := fs.String("directions", strings.Join(convDirections, ","), "directions, comma-separated: "+strings.Join(convDirections, ", "))
 	layers := fs.String("layers", "", "only layers whose name contains one of these, comma-separated (e.g. block3_conv2,conv_dw_6)")
 	batch := fs.Int("batch", 1, "batch size")
@@ -95,9 +119,11 @@ func runBenchConv(args []string) error {
 			ls = append(ls, vgg16Layers(*batch)...)
 		case "mobilenet":
 			ls = append(ls, mobilenetLayers(*batch)...)
+		case "resnet50":
+			ls = append(ls, resnet50Layers(*batch)...)
 		case "":
 		default:
-			return fmt.Errorf("--models: unknown model %q (have vgg16, mobilenet)", m)
+			return fmt.Errorf("--models: unknown model %q (have vgg16, mobilenet, resnet50)", m)
 		}
 	}
 	if *layers != "" {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 
 	"github.com/keelml/keel/bench"
@@ -52,6 +53,7 @@ func runBenchModels(args []string) error {
 	modelFlag := fs.String("model", "", "models, comma-separated (default: "+strings.Join(benchModelNames, ",")+")")
 	batch := fs.Int("batch", 1, "images per forward pass")
 	samples := fs.Int("samples", 5, "timed samples (the median is reported)")
+	layers := fs.Bool("layers", false, "also print, on stderr, the time of every layer in the last sample")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -87,6 +89,9 @@ func runBenchModels(args []string) error {
 			})
 			if runErr != nil {
 				return fmt.Errorf("%s: %w", name, runErr)
+			}
+			if *layers {
+				printLayerProfile(m.StepStats())
 			}
 			rec := bench.Record{Bench: "models", Name: name, Threads: t, Batch: *batch, Seconds: secs,
 				GFLOPS: flops / secs / 1e9, PeakGFLOPS: peak, Extra: map[string]any{"model": name}}
@@ -200,4 +205,25 @@ func transferModel(name string, frozen bool) (*nn.Model, error) {
 	}
 	m.Compile(nn.NewAdam(nn.AdamConfig{}), nn.CategoricalCrossentropy{})
 	return m, nil
+}
+
+// printLayerProfile writes, on stderr, the forward time of every step of the
+// last run with its share of the total and its GFLOP/s.
+func printLayerProfile(stats []nn.LayerStats) {
+	total := 0.0
+	for _, s := range stats {
+		total += s.ForwardSeconds
+	}
+	fmt.Fprintf(os.Stderr, "%-28s %-22s %9s %6s %8s\n", "layer", "class", "ms", "%", "GFLOP/s")
+	for _, s := range stats {
+		if s.Mode == "folded" || s.Mode == "fused" {
+			continue
+		}
+		gf := 0.0
+		if s.ForwardSeconds > 0 {
+			gf = s.ForwardFLOPs / s.ForwardSeconds / 1e9
+		}
+		fmt.Fprintf(os.Stderr, "%-28s %-22s %9.3f %6.1f %8.1f\n", s.Layer, s.Class, s.ForwardSeconds*1e3, 100*s.ForwardSeconds/total, gf)
+	}
+	fmt.Fprintf(os.Stderr, "%-28s %-22s %9.3f\n", "total", "", total*1e3)
 }
