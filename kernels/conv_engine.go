@@ -27,15 +27,25 @@ type convKernelSpec struct {
 	mr, nr int
 	asm    func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
 	stream bool // the kernel honours convStream (and storeFence orders it)
-	// strided is asm with one pointer per segment, row i at row 0 + i*rs
-	// floats (nil: none).
-	strided func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)
+	// strided are the asm kernels with one pointer per segment, row i at
+	// row 0 + i*rs floats, tallest first (none: nil).
+	strided []stridedKernel
+}
+
+// stridedKernel is a strided conv micro-kernel of mr rows (and its spec's nr
+// columns). A tall tile pays where the reduction is short (a first layer:
+// K = 27 for 3x3 RGB), as it loads each B vector once for more rows.
+type stridedKernel struct {
+	mr int
+	fn func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)
 }
 
 var (
 	convGenericKernel = convKernelSpec{name: "generic", mr: 6, nr: 16}
-	convAVX2Kernel    = convKernelSpec{name: "avx2", mr: 6, nr: 16, asm: convKernel6x16, stream: true, strided: convKernel6x16Strided}
-	convAVX512Kernel  = convKernelSpec{name: "avx512", mr: 8, nr: 32, asm: convKernel8x32, stream: true, strided: convKernel8x32Strided}
+	convAVX2Kernel    = convKernelSpec{name: "avx2", mr: 6, nr: 16, asm: convKernel6x16, stream: true,
+		strided: []stridedKernel{{6, convKernel6x16Strided}}}
+	convAVX512Kernel = convKernelSpec{name: "avx512", mr: 8, nr: 32, asm: convKernel8x32, stream: true,
+		strided: []stridedKernel{{14, convKernel14x32Strided}, {8, convKernel8x32Strided}}}
 )
 
 // maxConvMR bounds mr over the conv micro-kernels.
@@ -149,12 +159,13 @@ type convPlan struct {
 	gather     bool // small C: gather each pixel's K values into a row
 	rows       bool // small C: segments are whole filter rows of a padded copy of x
 	strided    bool // rows, and every strip inside one output row: one pointer per strip and segment
-	pH, pW     int  // padded input size (rows mode)
-	segLen     int  // floats per segment
-	segsPerTap int  // C split into this many segments per tap (not gather)
-	nseg       int  // segments per pixel
-	segsPerBlk int  // segments per reduction block
-	ocp        int  // oc rounded up to nr
+	stridedFn  func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)
+	pH, pW     int // padded input size (rows mode)
+	segLen     int // floats per segment
+	segsPerTap int // C split into this many segments per tap (not gather)
+	nseg       int // segments per pixel
+	segsPerBlk int // segments per reduction block
+	ocp        int // oc rounded up to nr
 	uk         convKernelSpec
 	mr, nr     int
 	padBuf     *[]float32
@@ -329,8 +340,14 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 		defer floatPool.Put(pl.padBuf)
 		// Strips of mr pixels never straddle an output row when mr divides
 		// OutW (pixel blocks are multiples of mr): the strip's rows are then
-		// at a fixed stride and one pointer per segment is enough.
-		pl.strided = pl.uk.strided != nil && pl.ow%pl.mr == 0 && pl.oc%pl.nr == 0
+		// at a fixed stride and one pointer per segment is enough. The
+		// tallest strided kernel whose mr divides OutW is used.
+		for _, sk := range pl.uk.strided {
+			if pl.ow%sk.mr == 0 && pl.oc%pl.nr == 0 {
+				pl.strided, pl.stridedFn, pl.mr = true, sk.fn, sk.mr
+				break
+			}
+		}
 	}
 	// Outputs larger than the last-level cache are written with non-temporal
 	// stores (no read for ownership), where the rows are vector-aligned.
@@ -436,7 +453,7 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 					if pl.strided {
 						rs := pl.p.StrideW * pl.aC
 						for ; s0 < full; s0++ {
-							pl.uk.strided(g1-g0, seglen, &tab[s0*pl.nseg+g0], &wb[bOff], ldb, &y[(m0+s0*mr)*pl.oc+j], pl.oc, flags, bp, rs)
+							pl.stridedFn(g1-g0, seglen, &tab[s0*pl.nseg+g0], &wb[bOff], ldb, &y[(m0+s0*mr)*pl.oc+j], pl.oc, flags, bp, rs)
 						}
 					}
 					for ; s0 < full; s0++ {

@@ -12,3 +12,7 @@ func convKernel6x16Strided(nseg, seglen int, a **float32, b *float32, ldb int, c
 func convKernel8x32Strided(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int) {
 	panic("kernels: AVX-512 conv kernel called in a build without it")
 }
+
+func convKernel14x32Strided(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int) {
+	panic("kernels: AVX-512 conv kernel called in a build without it")
+}

@@ -25,7 +25,7 @@ func init() {
 	}
 }
 
-// convKernel8x32 and convKernel8x32Strided are the AVX-512 conv kernels:
+// convKernel8x32, convKernel8x32Strided and convKernel14x32Strided are the AVX-512 conv kernels:
 // never called on arm64 (convZMMOK is false), they exist so that the conv
 // engine compiles.
 func convKernel8x32(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32) {
@@ -33,6 +33,10 @@ func convKernel8x32(nseg, seglen int, a **float32, b *float32, ldb int, c *float
 }
 
 func convKernel8x32Strided(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int) {
+	panic("kernels: AVX-512 conv kernel called on arm64")
+}
+
+func convKernel14x32Strided(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int) {
 	panic("kernels: AVX-512 conv kernel called on arm64")
 }
 

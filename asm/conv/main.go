@@ -46,6 +46,7 @@ func main() {
 	convKernel("convKernel8x32", 8, 16, ZMM, false)
 	convKernel("convKernel6x16Strided", 6, 8, YMM, true)
 	convKernel("convKernel8x32Strided", 8, 16, ZMM, true)
+	convKernel("convKernel14x32Strided", 14, 16, ZMM, true)
 	storeFence()
 	zero = GLOBL("zero8x32", RODATA|NOPTR)
 	for i := 0; i < 8; i++ {
@@ -89,7 +90,11 @@ func main() {
 // contiguous floats) and B from b, ldb floats per k step, continuing from
 // segment to segment. The mr row pointers live in general registers and move
 // forward with k. AVX2 6x16: 12 ymm accumulators, two for B, one broadcast (15
-// of 16 registers); AVX-512 8x32: 16 zmm accumulators.
+// of 16 registers); AVX-512 8x32: 16 zmm accumulators. The strided form with
+// more than 8 rows (AVX-512 14x32: 28 zmm accumulators, for the first layer of
+// a network, whose short reduction needs the tall tile to reuse each B load)
+// keeps one base pointer per 3 rows and reaches the other two through
+// base + rs and base + 2*rs, so that its pointers fit the general registers.
 func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual, strided bool) {
 	nr := 2 * lanes
 	vb := lanes * 4 // bytes per vector
@@ -123,7 +128,13 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual, strided b
 		VXORPS(acc[i], acc[i], acc[i])
 	}
 	b0, b1, bc := vec(), vec(), vec()
-	p := make([]reg.GPVirtual, mr)
+	// based: strided rows through one base pointer per 3 rows.
+	based := strided && mr > 8
+	np := mr
+	if based {
+		np = (mr + 2) / 3
+	}
+	p := make([]reg.GPVirtual, np)
 	for i := range p {
 		p[i] = GP64()
 	}
@@ -134,13 +145,24 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual, strided b
 		Load(Param("rs"), rs)
 		SHLQ(U8(2), rs)
 	}
+	// rowMem addresses k step u of row i.
+	rowMem := func(i, u int) Mem {
+		if !based {
+			return Mem{Base: p[i], Disp: u * 4}
+		}
+		m := Mem{Base: p[i/3], Disp: u * 4}
+		if i%3 > 0 {
+			m.Index, m.Scale = rs, uint8(i%3)
+		}
+		return m
+	}
 
 	step := func(u int) {
 		VMOVUPS(Mem{Base: b}, b0)
 		VMOVUPS(Mem{Base: b, Disp: vb}, b1)
 		ADDQ(ldb, b)
 		for i := 0; i < mr; i++ {
-			VBROADCASTSS(Mem{Base: p[i], Disp: u * 4}, bc)
+			VBROADCASTSS(rowMem(i, u), bc)
 			VFMADD231PS(b0, bc, acc[2*i])
 			VFMADD231PS(b1, bc, acc[2*i+1])
 		}
@@ -149,7 +171,14 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual, strided b
 	Label("seg")
 	TESTQ(nseg, nseg)
 	JE(LabelRef("epilogue"))
-	if strided {
+	if based {
+		MOVQ(Mem{Base: tab}, p[0])
+		for i := 1; i < np; i++ {
+			LEAQ(Mem{Base: p[i-1], Index: rs, Scale: 2}, p[i])
+			ADDQ(rs, p[i])
+		}
+		ADDQ(U8(8), tab)
+	} else if strided {
 		MOVQ(Mem{Base: tab}, p[0])
 		for i := 1; i < mr; i++ {
 			MOVQ(p[i-1], p[i])
@@ -170,7 +199,7 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual, strided b
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	for i := 0; i < mr; i++ {
+	for i := range p {
 		ADDQ(U8(4*unroll), p[i])
 	}
 	DECQ(cnt)
@@ -182,7 +211,7 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual, strided b
 	JE(LabelRef("segend"))
 	Label("k1")
 	step(0)
-	for i := 0; i < mr; i++ {
+	for i := range p {
 		ADDQ(U8(4), p[i])
 	}
 	DECQ(cnt)
