@@ -17,6 +17,7 @@ type call struct {
 
 	fold    *bnFold            // a BatchNormalization folded into this convolution (inference only)
 	postAct kernels.Activation // an activation layer fused into this one (inference only)
+	pad     *[4]int            // a ZeroPadding2D folded into this convolution: top, bottom, left, right (inference only)
 
 	state any // what the layer keeps between forward and backward, reused between runs
 	stats *LayerStats

@@ -150,8 +150,24 @@ func biasOf(v *Variable) []float32 {
 	return v.data
 }
 
+// canFoldPad says whether a ZeroPadding2D before the layer can become its
+// own padding: it pads `valid`.
+func (l *Conv2D) canFoldPad() bool          { return l.padding != "same" }
+func (l *DepthwiseConv2D) canFoldPad() bool { return l.padding != "same" }
+
+// withPad adds a folded ZeroPadding2D's padding to the kernel's.
+func (c *call) withPad(t, b, l, r *int) {
+	if c.pad != nil {
+		*t += c.pad[0]
+		*b += c.pad[1]
+		*l += c.pad[2]
+		*r += c.pad[3]
+	}
+}
+
 func (l *Conv2D) forward(c *call) {
 	p := l.convParams(c.x[0], l.filters)
+	c.withPad(&p.PadTop, &p.PadBottom, &p.PadLeft, &p.PadRight)
 	pw, bias := l.packed.get(p, l.kernel), biasOf(l.bias)
 	if c.fold != nil {
 		pw, bias = c.fold.conv(p, l.kernel, l.bias)
@@ -278,6 +294,7 @@ func (l *DepthwiseConv2D) build(in [][]int) ([]int, error) {
 
 func (l *DepthwiseConv2D) forward(c *call) {
 	p := l.depthwiseParams(c.x[0], l.mult)
+	c.withPad(&p.PadTop, &p.PadBottom, &p.PadLeft, &p.PadRight)
 	w, bias := l.kernel.data, biasOf(l.bias)
 	if c.fold != nil {
 		w, bias = c.fold.depthwise(l.kernel, l.bias, p.OutC())

@@ -90,6 +90,7 @@ func buildPlan(m *Model, key planKey) (*plan, error) {
 	if key.training {
 		p.planBackward()
 	}
+	p.foldPads()
 	p.fuse()
 	p.assignBuffers()
 	return p, nil
@@ -370,6 +371,42 @@ func (p *plan) fuse() {
 			s.out = next.out
 			p.slots[next.out].producer = slices.Index(p.steps, s)
 		}
+	}
+}
+
+// padFolder is a convolution that can take a ZeroPadding2D before it as its
+// own padding.
+type padFolder interface {
+	canFoldPad() bool
+}
+
+// foldPads merges, in steps that run no backward, a ZeroPadding2D into the
+// convolution that is the only consumer of its output: the convolution reads
+// the unpadded input with the padding added to its own. Never when the
+// padded value is an output of the run or kept.
+func (p *plan) foldPads() {
+	for i, s := range p.steps {
+		zp, ok := s.layer.(*ZeroPadding2D)
+		if !ok || s.skip || s.backward || len(s.in) != 1 {
+			continue
+		}
+		o := p.slots[s.out]
+		if o.output || o.keep || len(o.consumers) != 1 {
+			continue
+		}
+		ci := o.consumers[0]
+		next := p.steps[ci]
+		f, ok := next.layer.(padFolder)
+		if !ok || next.backward || next.skip || len(next.in) != 1 || next.c.pad != nil || !f.canFoldPad() {
+			continue
+		}
+		next.c.pad = &[4]int{zp.top, zp.bottom, zp.left, zp.right}
+		next.in[0] = s.in[0]
+		in := p.slots[s.in[0]]
+		in.consumers[slices.Index(in.consumers, i)] = ci
+		o.consumers = nil
+		s.skip = true
+		s.mode = "folded"
 	}
 }
 

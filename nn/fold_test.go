@@ -1,0 +1,171 @@
+package nn
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/keelml/keel/internal/splitmix"
+	"github.com/keelml/keel/kernels"
+)
+
+// foldNet is a small network with what inference folds beyond BN and ReLU:
+// ZeroPadding2D before valid convolutions (depthwise and not), residual Adds
+// after 1x1 convolutions (MobileNetV2's linear bottleneck, ResNet's
+// add-then-relu), and the cases that must not fold (a padding read twice, a
+// `same` convolution after a padding, an Add whose inputs are both read
+// elsewhere).
+func foldNet(t *testing.T, h, w, c int) *Model {
+	t.Helper()
+	sc := NewNameScope()
+	in := Input([]int{h, w, c}, WithScope(sc))
+	bn := func(name string) *BatchNormalization { return NewBatchNormalization(WithName(name)) }
+	// MobileNetV2-like stem and bottlenecks.
+	x := NewZeroPadding2D(0, 1, 0, 1, WithName("stem_pad")).Apply(in)
+	x = NewConv2D(17, 3, 3, WithStrides(2), WithUseBias(false), WithName("stem")).Apply(x)
+	x = NewReLU(WithMaxValue(6), WithName("stem_relu")).Apply(bn("stem_bn").Apply(x))
+	block := func(name string, x *Node, expand, outC, stride int, residual bool) *Node {
+		y := NewConv2D(expand, 1, 1, WithUseBias(false), WithName(name+"_expand")).Apply(x)
+		y = NewReLU(WithMaxValue(6), WithName(name+"_expand_relu")).Apply(bn(name + "_expand_bn").Apply(y))
+		pad := "same"
+		if stride == 2 {
+			y = NewZeroPadding2D(0, 1, 0, 1, WithName(name+"_pad")).Apply(y)
+			pad = "valid"
+		}
+		y = NewDepthwiseConv2D(3, 3, WithStrides(stride), WithPadding(pad), WithUseBias(false), WithName(name+"_dw")).Apply(y)
+		y = NewReLU(WithMaxValue(6), WithName(name+"_dw_relu")).Apply(bn(name + "_dw_bn").Apply(y))
+		y = NewConv2D(outC, 1, 1, WithUseBias(false), WithName(name+"_project")).Apply(y)
+		y = bn(name + "_project_bn").Apply(y)
+		if residual {
+			y = NewAdd(WithName(name+"_add")).Apply(x, y)
+		}
+		return y
+	}
+	x = block("b1", x, 33, 7, 2, false)
+	x = block("b2", x, 42, 7, 1, true)
+	x = block("b3", x, 16, 7, 1, true)
+	// ResNet-like: conv, BN, add, ReLU; the shortcut a conv too.
+	short := bn("r_0_bn").Apply(NewConv2D(32, 1, 1, WithName("r_0_conv")).Apply(x))
+	y := NewConv2D(32, 1, 1, WithActivation("linear"), WithName("r_3_conv")).Apply(x)
+	y = NewAdd(WithName("r_add")).Apply(short, bn("r_3_bn").Apply(y))
+	x = NewActivation("relu", WithName("r_out")).Apply(y)
+	// A padding read twice, and a `same` convolution after a padding: no fold.
+	p2 := NewZeroPadding2D(1, 1, 1, 1, WithName("twice_pad")).Apply(x)
+	a := NewConv2D(5, 3, 3, WithName("twice_a")).Apply(p2)
+	b := NewConv2D(5, 3, 3, WithName("twice_b")).Apply(p2)
+	x = NewAdd(WithName("twice_add")).Apply(a, b)
+	x = NewZeroPadding2D(1, 0, 2, 1, WithName("same_pad")).Apply(x)
+	x = NewConv2D(9, 3, 3, WithPadding("same"), WithName("same_conv")).Apply(x)
+	x = NewZeroPadding2D(2, 1, 1, 2, WithName("big_pad")).Apply(x)
+	x = NewConv2D(7, 3, 2, WithStrides(2), WithName("big_conv")).Apply(x)
+	x = NewGlobalAveragePooling2D(WithName("gap")).Apply(x)
+	x = NewDense(3, WithName("head")).Apply(x)
+	m, err := NewModel([]*Node{in}, []*Node{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range m.Layers() {
+		for _, v := range l.Weights() {
+			fan := 0
+			if v.name == "kernel" || v.name == "depthwise_kernel" {
+				fan = numElements(v.shape[:len(v.shape)-1])
+			}
+			v.Set(v.shape, specFill(l.Name(), v.name, v.shape, fan))
+		}
+	}
+	return m
+}
+
+func foldInput(n, h, w, c int) *Tensor {
+	x := NewTensor(n, h, w, c)
+	r := splitmix.FromString("fold")
+	for i := range x.Data {
+		x.Data[i] = float32(2*r.U() - 1)
+	}
+	return x
+}
+
+// TestInferenceFolds checks that folding paddings and residual Adds into
+// convolutions changes the outputs by rounding only, at odd sizes, batches 1
+// and 2, on 1 and 2 threads, and that it folds exactly where it may.
+func TestInferenceFolds(t *testing.T) {
+	defer kernels.SetThreads(kernels.Threads())
+	for _, threads := range []int{1, 2} {
+		kernels.SetThreads(threads)
+		for _, sz := range [][4]int{{1, 15, 13, 3}, {2, 16, 16, 1}, {2, 11, 17, 5}} {
+			t.Run(fmt.Sprintf("threads%d_%v", threads, sz), func(t *testing.T) {
+				m := foldNet(t, sz[1], sz[2], sz[3])
+				x := foldInput(sz[0], sz[1], sz[2], sz[3])
+				var names []string
+				for _, l := range m.Layers()[1:] {
+					names = append(names, l.Name())
+				}
+				// Every layer requested: nothing folds.
+				ref, err := m.RunLayers(names, x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range m.StepStats() {
+					if s.Mode != "inference" {
+						t.Errorf("all requested: %s runs %q", s.Layer, s.Mode)
+					}
+				}
+				refOf := map[string]*Tensor{}
+				for i, n := range names {
+					refOf[n] = ref[i]
+				}
+				got, err := m.Run(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e := relErr(got[0].Data, refOf["head"].Data); e > 1e-5 {
+					t.Errorf("folded output: relative error %.3g", e)
+				}
+				modes := map[string]string{}
+				for _, s := range m.StepStats() {
+					modes[s.Layer] = s.Mode
+				}
+				for l, w := range foldModes {
+					if modes[l] != w {
+						t.Errorf("%s: mode %q, want %q", l, modes[l], w)
+					}
+				}
+				// Requested values in the middle stay exact.
+				req := []string{"b1_pad", "b2_project_bn", "r_add", "stem_pad"}
+				outs, err := m.RunLayers(append(req, "head"), x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, n := range req {
+					if e := relErr(outs[i].Data, refOf[n].Data); e > 1e-5 {
+						t.Errorf("requested %s: relative error %.3g", n, e)
+					}
+				}
+				if e := relErr(outs[len(req)].Data, refOf["head"].Data); e > 1e-5 {
+					t.Errorf("head with requested layers: relative error %.3g", e)
+				}
+				modes = map[string]string{}
+				for _, s := range m.StepStats() {
+					modes[s.Layer] = s.Mode
+				}
+				for _, n := range []string{"b1_pad", "stem_pad", "r_add"} {
+					if modes[n] != "inference" {
+						t.Errorf("requested %s: mode %q", n, modes[n])
+					}
+				}
+			})
+		}
+	}
+}
+
+// foldModes is what inference does with foldNet's layers.
+var foldModes = map[string]string{
+	"stem_pad":  "folded",
+	"stem":      "inference",
+	"b1_pad":    "folded",
+	"b1_dw":     "inference",
+	"twice_pad": "inference",
+	"same_pad":  "inference",
+	"big_pad":   "folded",
+	"big_conv":  "inference",
+	"r_out":     "fused",
+}
