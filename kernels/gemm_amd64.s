@@ -1334,6 +1334,144 @@ overwrite:
 	VZEROUPPER
 	RET
 
+// func gemvPanel16(k int, x *float32, b *float32, y *float32, accumulate bool)
+// Requires: AVX, FMA3
+TEXT ·gemvPanel16(SB), NOSPLIT, $0-33
+	MOVQ   k+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   b+16(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, BX
+	SHRQ   $0x02, BX
+	JE     tail
+
+k4:
+	VBROADCASTSS (CX), Y8
+	VFMADD231PS  (DX), Y8, Y0
+	VFMADD231PS  32(DX), Y8, Y1
+	VBROADCASTSS 4(CX), Y8
+	VFMADD231PS  64(DX), Y8, Y2
+	VFMADD231PS  96(DX), Y8, Y3
+	VBROADCASTSS 8(CX), Y8
+	VFMADD231PS  128(DX), Y8, Y4
+	VFMADD231PS  160(DX), Y8, Y5
+	VBROADCASTSS 12(CX), Y8
+	VFMADD231PS  192(DX), Y8, Y6
+	VFMADD231PS  224(DX), Y8, Y7
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000100, DX
+	DECQ         BX
+	JNE          k4
+
+tail:
+	ANDQ $0x03, AX
+	JE   sum
+
+k1:
+	VBROADCASTSS (CX), Y8
+	VFMADD231PS  (DX), Y8, Y0
+	VFMADD231PS  32(DX), Y8, Y1
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000040, DX
+	DECQ         AX
+	JNE          k1
+
+sum:
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y0, Y0
+	VADDPS Y7, Y1, Y1
+	MOVQ   y+24(FP), AX
+	MOVB   accumulate+32(FP), CL
+	TESTB  CL, CL
+	JE     store
+	VADDPS (AX), Y0, Y0
+	VADDPS 32(AX), Y1, Y1
+
+store:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func gemvPanel32(k int, x *float32, b *float32, y *float32, accumulate bool)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemvPanel32(SB), NOSPLIT, $0-33
+	MOVQ   k+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   b+16(FP), DX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   AX, BX
+	SHRQ   $0x02, BX
+	JE     tail
+
+k4:
+	VBROADCASTSS (CX), Z8
+	VFMADD231PS  (DX), Z8, Z0
+	VFMADD231PS  64(DX), Z8, Z1
+	VBROADCASTSS 4(CX), Z8
+	VFMADD231PS  128(DX), Z8, Z2
+	VFMADD231PS  192(DX), Z8, Z3
+	VBROADCASTSS 8(CX), Z8
+	VFMADD231PS  256(DX), Z8, Z4
+	VFMADD231PS  320(DX), Z8, Z5
+	VBROADCASTSS 12(CX), Z8
+	VFMADD231PS  384(DX), Z8, Z6
+	VFMADD231PS  448(DX), Z8, Z7
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, DX
+	DECQ         BX
+	JNE          k4
+
+tail:
+	ANDQ $0x03, AX
+	JE   sum
+
+k1:
+	VBROADCASTSS (CX), Z8
+	VFMADD231PS  (DX), Z8, Z0
+	VFMADD231PS  64(DX), Z8, Z1
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, DX
+	DECQ         AX
+	JNE          k1
+
+sum:
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z1, Z1
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	MOVQ   y+24(FP), AX
+	MOVB   accumulate+32(FP), CL
+	TESTB  CL, CL
+	JE     store
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+
+store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VZEROUPPER
+	RET
+
 // func fmaPeakLoop(n int)
 // Requires: AVX, FMA3
 TEXT ·fmaPeakLoop(SB), NOSPLIT, $0-8

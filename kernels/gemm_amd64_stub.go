@@ -28,6 +28,16 @@ func sgemmKernel6x16Direct(k int, a *float32, lda int, b *float32, c *float32, l
 //go:noescape
 func sgemmKernel14x32Direct(k int, a *float32, lda int, b *float32, c *float32, ldc int, accumulate bool)
 
+// gemvPanel16 computes y[j] = (accumulate ? y[j] : 0) + sum over p<k of x[p] * b[p*16+j], j < 16.
+//
+//go:noescape
+func gemvPanel16(k int, x *float32, b *float32, y *float32, accumulate bool)
+
+// gemvPanel32 computes y[j] = (accumulate ? y[j] : 0) + sum over p<k of x[p] * b[p*32+j], j < 32.
+//
+//go:noescape
+func gemvPanel32(k int, x *float32, b *float32, y *float32, accumulate bool)
+
 // fmaPeakLoop runs n iterations of 12 independent 8-wide FMAs (192 flops each).
 func fmaPeakLoop(n int)
 

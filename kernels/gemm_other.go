@@ -21,5 +21,13 @@ func sgemmKernel14x32Direct(k int, a *float32, lda int, b, c *float32, ldc int, 
 	panic("kernels: AVX-512 micro-kernel called in a build without it")
 }
 
+func gemvPanel16(k int, x, b, y *float32, accumulate bool) {
+	panic("kernels: AVX2 GEMV kernel called in a build without it")
+}
+
+func gemvPanel32(k int, x, b, y *float32, accumulate bool) {
+	panic("kernels: AVX-512 GEMV kernel called in a build without it")
+}
+
 func fmaPeakLoop(n int)    { panic("kernels: FMA peak loop called in a build without it") }
 func fmaPeakLoop512(n int) { panic("kernels: FMA peak loop called in a build without it") }

@@ -19,6 +19,7 @@ var neverCalledOnARM64 = map[string]bool{
 	"sgemmKernel6x16": true, "sgemmKernel6x16Direct": true,
 	"sgemmKernel14x32": true, "sgemmKernel14x32Direct": true,
 	"fmaPeakLoop": true, "fmaPeakLoop512": true,
+	"gemvPanel16": true, "gemvPanel32": true,
 	"convKernel8x32": true, "convKernel8x32Strided": true, "convKernel14x32Strided": true,
 	"depthwise3x3Packed512": true, "depthwise3x3Packed512ReLU": true, "depthwise3x3Packed512ReLU6": true,
 	"depthwise3x3RowGrad512": true,

@@ -38,6 +38,12 @@ func SgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, lda int, 
 		scaleMatrix(m, n, beta, c, ldc)
 		return
 	}
+	if m == 1 && !transA && alpha == 1 && beta == 0 {
+		if gv := gemvKernelFor(pb.path, pb.nr); gv != nil {
+			gemvPacked(gv, a, pb, c)
+			return
+		}
+	}
 	// The packed layout fixes the micro-kernel: the one of the path it was
 	// packed for, if that can still run, else the generic twin of the same shape.
 	uk := kernelFor(pb.path)

@@ -20,6 +20,8 @@ func main() {
 	microKernel("sgemmKernel14x32", 14, 2, ZMM, 16, false)
 	microKernel("sgemmKernel6x16Direct", 6, 2, YMM, 8, true)
 	microKernel("sgemmKernel14x32Direct", 14, 2, ZMM, 16, true)
+	gemvPanel("gemvPanel16", YMM, 8)
+	gemvPanel("gemvPanel32", ZMM, 16)
 	fmaPeak("fmaPeakLoop", YMM, 8)
 	fmaPeak("fmaPeakLoop512", ZMM, 16)
 	Generate()
@@ -212,6 +214,73 @@ func fmaPeak(name string, vec func() reg.VecVirtual, lanes int) {
 	DECQ(n)
 	JMP(LabelRef("peak"))
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// gemvPanel emits name, the product of one row x with one packed B panel of
+// 2*lanes columns: y[j] = (accumulate ? y[j] : 0) + sum over p<k of x[p] *
+// b[p*nr+j]. A single row reuses each B element once, so the loop is bound by
+// the memory streaming B: it keeps four k steps in flight in separate
+// accumulators (the FMA latency would otherwise limit it) and sums them at
+// the end.
+func gemvPanel(name string, vec func() reg.VecVirtual, lanes int) {
+	const chains = 4
+	nr := 2 * lanes
+	vb := lanes * 4
+	TEXT(name, NOSPLIT, "func(k int, x, b, y *float32, accumulate bool)")
+	Doc(
+		fmt.Sprintf("%s computes y[j] = (accumulate ? y[j] : 0) + sum over p<k of x[p] * b[p*%d+j], j < %d.", name, nr, nr),
+	)
+	Pragma("noescape")
+	k := Load(Param("k"), GP64())
+	x := Load(Param("x"), GP64())
+	b := Load(Param("b"), GP64())
+	acc := make([]reg.VecVirtual, 2*chains)
+	for i := range acc {
+		acc[i] = vec()
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	bc := vec()
+	cnt := GP64()
+	MOVQ(k, cnt)
+	SHRQ(U8(2), cnt)
+	JE(LabelRef("tail"))
+	Label("k4")
+	for u := 0; u < chains; u++ {
+		VBROADCASTSS(Mem{Base: x, Disp: 4 * u}, bc)
+		VFMADD231PS(Mem{Base: b, Disp: u * nr * 4}, bc, acc[2*u])
+		VFMADD231PS(Mem{Base: b, Disp: u*nr*4 + vb}, bc, acc[2*u+1])
+	}
+	ADDQ(U8(4*chains), x)
+	ADDQ(U32(chains*nr*4), b)
+	DECQ(cnt)
+	JNE(LabelRef("k4"))
+	Label("tail")
+	ANDQ(U8(chains-1), k)
+	JE(LabelRef("sum"))
+	Label("k1")
+	VBROADCASTSS(Mem{Base: x}, bc)
+	VFMADD231PS(Mem{Base: b}, bc, acc[0])
+	VFMADD231PS(Mem{Base: b, Disp: vb}, bc, acc[1])
+	ADDQ(U8(4), x)
+	ADDQ(U32(nr*4), b)
+	DECQ(k)
+	JNE(LabelRef("k1"))
+	Label("sum")
+	for u := 1; u < chains; u++ {
+		VADDPS(acc[2*u], acc[0], acc[0])
+		VADDPS(acc[2*u+1], acc[1], acc[1])
+	}
+	y := Load(Param("y"), GP64())
+	accumulate := Load(Param("accumulate"), GP8())
+	TESTB(accumulate, accumulate)
+	JE(LabelRef("store"))
+	VADDPS(Mem{Base: y}, acc[0], acc[0])
+	VADDPS(Mem{Base: y, Disp: vb}, acc[1], acc[1])
+	Label("store")
+	VMOVUPS(acc[0], Mem{Base: y})
+	VMOVUPS(acc[1], Mem{Base: y, Disp: vb})
 	VZEROUPPER()
 	RET()
 }
