@@ -8,7 +8,7 @@ DATA six<>+0(SB)/4, $0x40c00000
 GLOBL six<>(SB), RODATA|NOPTR, $4
 
 // func convKernel6x16(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·convKernel6x16(SB), NOSPLIT, $0-72
 	MOVQ   nseg+0(FP), AX
 	MOVQ   seglen+8(FP), CX
@@ -44,6 +44,7 @@ seg:
 	JE    tail
 
 k4:
+	PREFETCHT0   (BX)(SI*8)
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	ADDQ         SI, BX
@@ -65,6 +66,7 @@ k4:
 	VBROADCASTSS (R12), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
+	PREFETCHT0   (BX)(SI*8)
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	ADDQ         SI, BX
@@ -86,6 +88,7 @@ k4:
 	VBROADCASTSS 4(R12), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
+	PREFETCHT0   (BX)(SI*8)
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	ADDQ         SI, BX
@@ -107,6 +110,7 @@ k4:
 	VBROADCASTSS 8(R12), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
+	PREFETCHT0   (BX)(SI*8)
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	ADDQ         SI, BX
@@ -143,6 +147,7 @@ tail:
 	JE   segend
 
 k1:
+	PREFETCHT0   (BX)(SI*8)
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	ADDQ         SI, BX
@@ -302,7 +307,7 @@ stream:
 	RET
 
 // func convKernel8x32(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
-// Requires: AVX, AVX512DQ, AVX512F
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
 TEXT ·convKernel8x32(SB), NOSPLIT, $0-72
 	MOVQ   nseg+0(FP), AX
 	MOVQ   seglen+8(FP), CX
@@ -344,6 +349,8 @@ seg:
 	JE    tail
 
 k4:
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z16
 	VMOVUPS      64(BX), Z17
 	ADDQ         SI, BX
@@ -371,6 +378,8 @@ k4:
 	VBROADCASTSS (R14), Z18
 	VFMADD231PS  Z16, Z18, Z14
 	VFMADD231PS  Z17, Z18, Z15
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z16
 	VMOVUPS      64(BX), Z17
 	ADDQ         SI, BX
@@ -398,6 +407,8 @@ k4:
 	VBROADCASTSS 4(R14), Z18
 	VFMADD231PS  Z16, Z18, Z14
 	VFMADD231PS  Z17, Z18, Z15
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z16
 	VMOVUPS      64(BX), Z17
 	ADDQ         SI, BX
@@ -425,6 +436,8 @@ k4:
 	VBROADCASTSS 8(R14), Z18
 	VFMADD231PS  Z16, Z18, Z14
 	VFMADD231PS  Z17, Z18, Z15
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z16
 	VMOVUPS      64(BX), Z17
 	ADDQ         SI, BX
@@ -469,6 +482,8 @@ tail:
 	JE   segend
 
 k1:
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z16
 	VMOVUPS      64(BX), Z17
 	ADDQ         SI, BX
@@ -666,7 +681,7 @@ stream:
 	RET
 
 // func convKernel6x16Strided(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·convKernel6x16Strided(SB), NOSPLIT, $0-80
 	MOVQ   nseg+0(FP), AX
 	MOVQ   seglen+8(FP), CX
@@ -709,6 +724,7 @@ seg:
 	JE    tail
 
 k4:
+	PREFETCHT0   (BX)(SI*8)
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	ADDQ         SI, BX
@@ -730,6 +746,7 @@ k4:
 	VBROADCASTSS (R12), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
+	PREFETCHT0   (BX)(SI*8)
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	ADDQ         SI, BX
@@ -751,6 +768,7 @@ k4:
 	VBROADCASTSS 4(R12), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
+	PREFETCHT0   (BX)(SI*8)
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	ADDQ         SI, BX
@@ -772,6 +790,7 @@ k4:
 	VBROADCASTSS 8(R12), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
+	PREFETCHT0   (BX)(SI*8)
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	ADDQ         SI, BX
@@ -808,6 +827,7 @@ tail:
 	JE   segend
 
 k1:
+	PREFETCHT0   (BX)(SI*8)
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	ADDQ         SI, BX
@@ -967,7 +987,7 @@ stream:
 	RET
 
 // func convKernel8x32Strided(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)
-// Requires: AVX, AVX512DQ, AVX512F
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
 TEXT ·convKernel8x32Strided(SB), NOSPLIT, $8-80
 	MOVQ   nseg+0(FP), AX
 	MOVQ   seglen+8(FP), CX
@@ -1018,6 +1038,8 @@ seg:
 	JE    tail
 
 k4:
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z16
 	VMOVUPS      64(BX), Z17
 	ADDQ         SI, BX
@@ -1045,6 +1067,8 @@ k4:
 	VBROADCASTSS (R14), Z18
 	VFMADD231PS  Z16, Z18, Z14
 	VFMADD231PS  Z17, Z18, Z15
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z16
 	VMOVUPS      64(BX), Z17
 	ADDQ         SI, BX
@@ -1072,6 +1096,8 @@ k4:
 	VBROADCASTSS 4(R14), Z18
 	VFMADD231PS  Z16, Z18, Z14
 	VFMADD231PS  Z17, Z18, Z15
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z16
 	VMOVUPS      64(BX), Z17
 	ADDQ         SI, BX
@@ -1099,6 +1125,8 @@ k4:
 	VBROADCASTSS 8(R14), Z18
 	VFMADD231PS  Z16, Z18, Z14
 	VFMADD231PS  Z17, Z18, Z15
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z16
 	VMOVUPS      64(BX), Z17
 	ADDQ         SI, BX
@@ -1143,6 +1171,8 @@ tail:
 	JE   segend
 
 k1:
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z16
 	VMOVUPS      64(BX), Z17
 	ADDQ         SI, BX
@@ -1340,7 +1370,7 @@ stream:
 	RET
 
 // func convKernel14x32Strided(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)
-// Requires: AVX, AVX512DQ, AVX512F
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
 TEXT ·convKernel14x32Strided(SB), NOSPLIT, $0-80
 	MOVQ   nseg+0(FP), AX
 	MOVQ   seglen+8(FP), CX
@@ -1397,6 +1427,8 @@ seg:
 	JE    tail
 
 k4:
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z28
 	VMOVUPS      64(BX), Z29
 	ADDQ         SI, BX
@@ -1442,6 +1474,8 @@ k4:
 	VBROADCASTSS (R11)(R13*1), Z30
 	VFMADD231PS  Z28, Z30, Z26
 	VFMADD231PS  Z29, Z30, Z27
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z28
 	VMOVUPS      64(BX), Z29
 	ADDQ         SI, BX
@@ -1487,6 +1521,8 @@ k4:
 	VBROADCASTSS 4(R11)(R13*1), Z30
 	VFMADD231PS  Z28, Z30, Z26
 	VFMADD231PS  Z29, Z30, Z27
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z28
 	VMOVUPS      64(BX), Z29
 	ADDQ         SI, BX
@@ -1532,6 +1568,8 @@ k4:
 	VBROADCASTSS 8(R11)(R13*1), Z30
 	VFMADD231PS  Z28, Z30, Z26
 	VFMADD231PS  Z29, Z30, Z27
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z28
 	VMOVUPS      64(BX), Z29
 	ADDQ         SI, BX
@@ -1591,6 +1629,8 @@ tail:
 	JE   segend
 
 k1:
+	PREFETCHT0   (BX)(SI*8)
+	PREFETCHT0   64(BX)(SI*8)
 	VMOVUPS      (BX), Z28
 	VMOVUPS      64(BX), Z29
 	ADDQ         SI, BX

@@ -158,6 +158,11 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual, strided b
 	}
 
 	step := func(u int) {
+		// B 8 steps ahead: the weights of a layer come from memory once per
+		// call, and a packed sliver spans several pages.
+		for off := 0; off < 2*vb; off += 64 {
+			PREFETCHT0(Mem{Base: b, Index: ldb, Scale: 8, Disp: off})
+		}
 		VMOVUPS(Mem{Base: b}, b0)
 		VMOVUPS(Mem{Base: b, Disp: vb}, b1)
 		ADDQ(ldb, b)

@@ -107,8 +107,8 @@ func runBenchConv(args []string) error {
 	batch := fs.Int("batch", 1, "batch size")
 	samples := fs.Int("samples", 3, "timed samples per figure (the median is reported)")
 	minSample := fs.Duration("min-sample", 30*time.Millisecond, "each sample repeats the call at least this long")
-	stat := fs.String("stat", "median", "median: the median sample (the suites' rule); min: the fastest sample, which filters out other processes' interference on a shared machine")
-	clock := fs.String("clock", "wall", "wall: elapsed time; thread: the thread's CPU time (1 thread only, Linux), which leaves out the time other processes take the core on a shared machine")
+	stat := fs.String("stat", "median", statUsage)
+	clock := fs.String("clock", "wall", clockUsage)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -141,20 +141,8 @@ func runBenchConv(args []string) error {
 		ds = append(ds, d)
 	}
 	opts := bench.Options{Samples: *samples, MinSample: *minSample}
-	if *stat != "median" && *stat != "min" {
-		return fmt.Errorf("--stat: %q is neither median nor min", *stat)
-	}
-	switch *clock {
-	case "wall":
-	case "thread":
-		if _, ok := threadCPUTime(); !ok {
-			return fmt.Errorf("--clock thread: no thread CPU clock on this system")
-		}
-		if bf.threads != 1 {
-			return fmt.Errorf("--clock thread measures one thread: add --threads 1")
-		}
-	default:
-		return fmt.Errorf("--clock: %q is neither wall nor thread", *clock)
+	if err := checkClockFlags(*stat, *clock, bf.threads); err != nil {
+		return err
 	}
 	w := bf.writer()
 	copyBW := copyBandwidth()
@@ -251,16 +239,15 @@ func benchConvLayer(r *rand.Rand, l convBenchLayer, dir string, t int, opts benc
 	}
 	var secs float64
 	_ = withThreads(t, func() error {
-		switch {
-		case threadClock:
-			secs = sampleTimes(opts, fn, fastest, func() time.Duration { d, _ := threadCPUTime(); return d })
-			extra["clock"] = "thread"
-		case fastest:
-			start := time.Now()
-			secs = sampleTimes(opts, fn, true, func() time.Duration { return time.Since(start) })
-		default:
-			secs = bench.Median(opts, fn)
+		stat, clock := "median", "wall"
+		if fastest {
+			stat = "min"
 		}
+		if threadClock {
+			clock = "thread"
+			extra["clock"] = "thread"
+		}
+		secs = timeCalls(opts, fn, stat, clock)
 		if fastest {
 			extra["stat"] = "min"
 		}
@@ -272,6 +259,47 @@ func benchConvLayer(r *rand.Rand, l convBenchLayer, dir string, t int, opts benc
 		rec.GBytesPerS = bytes / secs / 1e9
 	}
 	return rec, nil
+}
+
+// The --stat and --clock flags of the suites that time on a shared machine.
+const (
+	statUsage  = "median: the median sample (the suites' rule); min: the fastest sample, which filters out other processes' interference on a shared machine"
+	clockUsage = "wall: elapsed time; thread: the thread's CPU time (1 thread only, Linux), which leaves out the time other processes take the core on a shared machine"
+)
+
+// checkClockFlags validates --stat and --clock (the thread clock needs one
+// thread and a thread CPU clock).
+func checkClockFlags(stat, clock string, threads int) error {
+	if stat != "median" && stat != "min" {
+		return fmt.Errorf("--stat: %q is neither median nor min", stat)
+	}
+	switch clock {
+	case "wall":
+	case "thread":
+		if _, ok := threadCPUTime(); !ok {
+			return fmt.Errorf("--clock thread: no thread CPU clock on this system")
+		}
+		if threads != 1 {
+			return fmt.Errorf("--clock thread measures one thread: add --threads 1")
+		}
+	default:
+		return fmt.Errorf("--clock: %q is neither wall nor thread", clock)
+	}
+	return nil
+}
+
+// timeCalls times fn by the --stat and --clock rules, in seconds per call;
+// with the thread clock the caller has locked its OS thread.
+func timeCalls(opts bench.Options, fn func(), stat, clock string) float64 {
+	fastest := stat == "min"
+	switch {
+	case clock == "thread":
+		return sampleTimes(opts, fn, fastest, func() time.Duration { d, _ := threadCPUTime(); return d })
+	case fastest:
+		start := time.Now()
+		return sampleTimes(opts, fn, true, func() time.Duration { return time.Since(start) })
+	}
+	return bench.Median(opts, fn)
 }
 
 func batchOf(l convBenchLayer) int {

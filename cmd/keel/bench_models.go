@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/keelml/keel/bench"
@@ -54,8 +55,17 @@ func runBenchModels(args []string) error {
 	batch := fs.Int("batch", 1, "images per forward pass")
 	samples := fs.Int("samples", 5, "timed samples (the median is reported)")
 	layers := fs.Bool("layers", false, "also print, on stderr, the time of every layer in the last sample")
+	stat := fs.String("stat", "median", statUsage)
+	clock := fs.String("clock", "wall", clockUsage)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := checkClockFlags(*stat, *clock, bf.threads); err != nil {
+		return err
+	}
+	if *clock == "thread" {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 	}
 	names, err := modelList(*modelFlag, benchModelNames)
 	if err != nil {
@@ -80,11 +90,11 @@ func runBenchModels(args []string) error {
 			var runErr error
 			var secs float64
 			_ = withThreads(t, func() error {
-				secs = bench.Median(bench.Options{Samples: *samples}, func() {
+				secs = timeCalls(bench.Options{Samples: *samples}, func() {
 					if _, err := m.Run(x); err != nil && runErr == nil {
 						runErr = err
 					}
-				})
+				}, *stat, *clock)
 				return nil
 			})
 			if runErr != nil {
@@ -93,8 +103,15 @@ func runBenchModels(args []string) error {
 			if *layers {
 				printLayerProfile(m.StepStats())
 			}
+			extra := map[string]any{"model": name}
+			if *stat == "min" {
+				extra["stat"] = "min"
+			}
+			if *clock == "thread" {
+				extra["clock"] = "thread"
+			}
 			rec := bench.Record{Bench: "models", Name: name, Threads: t, Batch: *batch, Seconds: secs,
-				GFLOPS: flops / secs / 1e9, PeakGFLOPS: peak, Extra: map[string]any{"model": name}}
+				GFLOPS: flops / secs / 1e9, PeakGFLOPS: peak, Extra: extra}
 			if err := w.Write(rec); err != nil {
 				return err
 			}
