@@ -109,25 +109,33 @@ func checkLen(op, name string, s []float32, want int) {
 // OutC) and is overwritten (it must not overlap x). Weights with OutC a
 // multiple of the micro-kernel's width are read in place, others are packed on
 // every call; layers whose weights do not change between calls use
-// PackConvWeights and Conv2DPacked.
+// PackConvWeights and Conv2DPacked. On the AVX2 and AVX-512 paths, 3x3
+// stride-1 convolutions with enough channels run Winograd's F(2x2,3x3)
+// (winograd.go), which transforms the weights on every call here.
 func Conv2D(p ConvParams, x, w, bias []float32, act Activation, y []float32) {
 	p = p.norm()
 	p.check("Conv2D")
 	checkLen("Conv2D", "w", w, p.KH*p.KW*p.C*p.OutC)
+	if tr, ok := winogradFor(p); ok && checkConvOperands(p, x, bias, y) {
+		conv2DWinogradRaw(p, tr, x, w, bias, act, y)
+		return
+	}
 	conv2D(p, x, convWeights{raw: w}, bias, act, y)
 }
 
 // PackedConv holds a convolution's weights packed once for Conv2DPacked.
 type PackedConv struct {
 	kh, kw, c, outC int
-	w               []float32 // the HWIO weights as given (not copied)
-	nr              int       // panel width: the micro-kernel's at packing time
-	panels          []float32 // packed: per nr output channels, K x nr, zero-padded
+	w               []float32        // the HWIO weights as given (not copied)
+	nr              int              // panel width: the micro-kernel's at packing time
+	panels          []float32        // packed: per nr output channels, K x nr, zero-padded
+	winograd        *winogradWeights // 3x3 stride-1 weights transformed for F(2x2,3x3), or nil
 }
 
 // PackConvWeights packs HWIO weights (KH, KW, C, OutC) for repeated
 // Conv2DPacked calls. The packed copy is independent of w afterwards, except
-// that w itself is kept for the generic path (do not modify it).
+// that w itself is kept for the generic path (do not modify it). Weights that
+// Conv2D would run with Winograd's F(2x2,3x3) are also kept transformed.
 func PackConvWeights(p ConvParams, w []float32) *PackedConv {
 	p.check("PackConvWeights")
 	k := p.KH * p.KW * p.C
@@ -135,6 +143,9 @@ func PackConvWeights(p ConvParams, w []float32) *PackedConv {
 	pc := &PackedConv{kh: p.KH, kw: p.KW, c: p.C, outC: p.OutC, w: w[:k*p.OutC]}
 	pc.nr = currentConvKernel().nr
 	pc.panels = packPanels(w, k, p.OutC, pc.nr, nil)
+	if _, ok := winogradFor(p.norm()); ok {
+		pc.winograd = packWinogradWeights(p.norm(), w)
+	}
 	return pc
 }
 
@@ -146,7 +157,23 @@ func Conv2DPacked(p ConvParams, x []float32, pw *PackedConv, bias []float32, act
 	if pw == nil || pw.kh != p.KH || pw.kw != p.KW || pw.c != p.C || pw.outC != p.OutC {
 		panic(fmt.Sprintf("kernels: Conv2DPacked: packed weights do not match %+v", p))
 	}
+	if tr, ok := winogradFor(p); ok && pw.winograd != nil && pw.winograd.nr == kernelFor(active).nr &&
+		checkConvOperands(p, x, bias, y) {
+		conv2DWinograd(p, tr, x, pw.winograd, bias, act, y)
+		return
+	}
 	conv2D(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, act, y)
+}
+
+// checkConvOperands checks the lengths of a forward convolution's operands
+// and says whether there is any output to compute.
+func checkConvOperands(p ConvParams, x, bias, y []float32) bool {
+	checkLen("Conv2D", "x", x, p.N*p.H*p.W*p.C)
+	checkLen("Conv2D", "y", y, p.N*p.OutH()*p.OutW()*p.OutC)
+	if bias != nil {
+		checkLen("Conv2D", "bias", bias, p.OutC)
+	}
+	return p.N*p.OutH()*p.OutW() > 0
 }
 
 // Conv2DBackwardInput computes dx, the gradient of the convolution's input,

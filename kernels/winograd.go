@@ -1,0 +1,232 @@
+package kernels
+
+import (
+	"math"
+	"sync"
+)
+
+// Winograd F(2x2,3x3) forward convolution for 3x3 stride-1 layers: each 2x2
+// block of outputs (a tile) is computed from the 4x4 block of inputs under it
+// as Y = A^T [ (G g G^T) .* (B^T d B) ] A, 16 multiplies per input and output
+// channel pair instead of the direct algorithm's 36. The multiplies, summed
+// over the input channels, are 16 GEMMs M_e = V_e U_e (tiles x C times C x
+// OutC) on the GEMM micro-kernel; the transforms (additions only, so rounding
+// stays at the direct algorithm's level) are assembly vectorised over
+// channels (winograd_amd64.s), with Go twins (winograd_transform.go). Tiles
+// are processed in blocks so that a block's V and M stay in L2.
+
+// winogradTransforms are one path's transform kernels, lanes channels a step;
+// the channels past the last full vector go to the Go twins.
+type winogradTransforms struct {
+	lanes  int
+	input  func(rows **float32, n int, v *float32, vs int)
+	output func(m *float32, ms int, n int, bias *float32, lo, hi float32, out **float32)
+}
+
+// winogradMinChannels: below this many input or output channels the GEMMs
+// are too short to beat the direct convolution (a first layer's C = 3).
+const winogradMinChannels = 16
+
+// winogradShape says whether p (normalised) is a convolution the F(2x2,3x3)
+// path computes and is worth it for.
+func winogradShape(p ConvParams) bool {
+	return p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 && p.DilationH == 1 && p.DilationW == 1 &&
+		p.C >= winogradMinChannels && p.OutC >= winogradMinChannels
+}
+
+// winogradFor returns the transforms when the F(2x2,3x3) path is taken for p
+// on the active path: only with assembly (the generic path and arm64 keep the
+// direct convolution).
+func winogradFor(p ConvParams) (winogradTransforms, bool) {
+	if !winogradShape(p) {
+		return winogradTransforms{}, false
+	}
+	return winogradAsm()
+}
+
+// newWinogradWeights returns empty transformed weights laid out for the
+// active GEMM micro-kernel.
+func newWinogradWeights(c, outC int) *winogradWeights {
+	bl := gemmBlocks()
+	return &winogradWeights{c: c, outC: outC, kc: bl.KC, nr: bl.NR}
+}
+
+// packWinogradWeights transforms HWIO weights once, for PackConvWeights.
+func packWinogradWeights(p ConvParams, w []float32) *winogradWeights {
+	u := newWinogradWeights(p.C, p.OutC)
+	tmp := make([]float32, 16*p.C*p.OutC)
+	transformWinogradWeights(u, w, tmp)
+	return u
+}
+
+// conv2DWinogradRaw is conv2DWinograd for weights transformed on this call
+// (Conv2D without packing), in pooled buffers.
+func conv2DWinogradRaw(p ConvParams, tr winogradTransforms, x, w, bias []float32, act Activation, y []float32) {
+	tmp := floatPool.Get().(*[]float32)
+	defer floatPool.Put(tmp)
+	packed := floatPool.Get().(*[]float32)
+	defer floatPool.Put(packed)
+	*tmp = grow(*tmp, 16*p.C*p.OutC)
+	u := newWinogradWeights(p.C, p.OutC)
+	u.data = *packed
+	transformWinogradWeights(u, w, *tmp)
+	*packed = u.data
+	conv2DWinograd(p, tr, x, u, bias, act, y)
+}
+
+// winogradPlan is one F(2x2,3x3) convolution cut into blocks of tiles.
+type winogradPlan struct {
+	p      ConvParams
+	tr     winogradTransforms
+	uk     microKernelSpec
+	oh, ow int
+	th, tw int // tiles down and across one image
+	tiles  int // over the batch
+	block  int // tiles per block, a multiple of uk.mr
+	ldm    int // row stride of M: OutC rounded up to the micro-kernel's width
+	lo, hi float32
+	bias   []float32 // nil: zeros from the workspace
+}
+
+// winogradWorkspace is one task's scratch, pooled across calls.
+type winogradWorkspace struct {
+	v, m []float32
+	zero []float32 // zeros: the input outside the image, a missing bias
+	sink []float32 // where outputs past the image's edge go
+	rows [16]*float32
+	out  [4]*float32 // kept here: the assembly's tables would escape from the stack
+}
+
+var winogradWorkspaces = sync.Pool{New: func() any { return new(winogradWorkspace) }}
+
+// winogradBlockTiles picks the tiles per block: as many as keep a block's V
+// (16 x tiles x C) and M (16 x tiles x ldm) within half of L2, at least 4
+// strips of the micro-kernel (fewer would reread U_e from farther for too few
+// rows), and no more than gives each thread a block.
+func winogradBlockTiles(c, ldm, tiles, mr, threads int) int {
+	perTile := 16 * 4 * (c + ldm)
+	b := max(machineCaches.L2/2/perTile/mr*mr, 4*mr)
+	return max(min(b, roundUp(ceilDiv(tiles, threads), mr)), mr)
+}
+
+// conv2DWinograd computes y = act(conv(x, w) + bias) from the transformed
+// weights u (laid out for the active micro-kernel).
+func conv2DWinograd(p ConvParams, tr winogradTransforms, x []float32, u *winogradWeights, bias []float32, act Activation, y []float32) {
+	pl := winogradPlan{p: p, tr: tr, uk: kernelFor(active), oh: p.OutH(), ow: p.OutW(), bias: bias}
+	if u.nr != pl.uk.nr || u.c != p.C || u.outC != p.OutC {
+		panic("kernels: winograd weights packed for another micro-kernel or shape")
+	}
+	pl.th, pl.tw = ceilDiv(pl.oh, 2), ceilDiv(pl.ow, 2)
+	pl.tiles = p.N * pl.th * pl.tw
+	pl.ldm = roundUp(p.OutC, pl.uk.nr)
+	pl.block = winogradBlockTiles(p.C, pl.ldm, pl.tiles, pl.uk.mr, Threads())
+	pl.lo, pl.hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	switch act {
+	case ActReLU:
+		pl.lo = 0
+	case ActReLU6:
+		pl.lo, pl.hi = 0, 6
+	}
+	parallel(ceilDiv(pl.tiles, pl.block), func(b int) {
+		ws := winogradWorkspaces.Get().(*winogradWorkspace)
+		defer winogradWorkspaces.Put(ws)
+		pl.run(ws, x, u, y, b*pl.block, min((b+1)*pl.block, pl.tiles))
+	})
+}
+
+// run computes tiles t0..t1-1: input transform into V, the 16 GEMMs into M,
+// output transform into y.
+func (pl *winogradPlan) run(ws *winogradWorkspace, x []float32, u *winogradWeights, y []float32, t0, t1 int) {
+	p, mr := pl.p, pl.uk.mr
+	rowsPad := roundUp(t1-t0, mr)
+	vs, ms := rowsPad*p.C, rowsPad*pl.ldm
+	ws.v = grow(ws.v, 16*vs)
+	ws.m = grow(ws.m, 16*ms)
+	if n := max(p.C, p.OutC); len(ws.zero) < n {
+		ws.zero = make([]float32, n)
+		ws.sink = make([]float32, n)
+	}
+	pl.inputs(ws, x, t0, t1, ws.v[:16*vs], vs)
+	pl.products(u, ws.v[:16*vs], vs, ws.m[:16*ms], ms, rowsPad)
+	pl.outputs(ws, ws.m[:16*ms], ms, y, t0, t1)
+}
+
+// tile returns the image and the tile's row and column of tile t.
+func (pl *winogradPlan) tile(t int) (n, ti, tj int) {
+	per := pl.th * pl.tw
+	n, t = t/per, t%per
+	return n, t / pl.tw, t % pl.tw
+}
+
+// inputs writes V: tile t's point e at v[e*vs + (t-t0)*C].
+func (pl *winogradPlan) inputs(ws *winogradWorkspace, x []float32, t0, t1 int, v []float32, vs int) {
+	p := pl.p
+	full := p.C / pl.tr.lanes * pl.tr.lanes
+	rows := &ws.rows
+	for t := t0; t < t1; t++ {
+		n, ti, tj := pl.tile(t)
+		for i := 0; i < 4; i++ {
+			ih := 2*ti - p.PadTop + i
+			for j := 0; j < 4; j++ {
+				iw := 2*tj - p.PadLeft + j
+				if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
+					rows[4*i+j] = &x[((n*p.H+ih)*p.W+iw)*p.C]
+				} else {
+					rows[4*i+j] = &ws.zero[0]
+				}
+			}
+		}
+		vt := v[(t-t0)*p.C:]
+		if full > 0 {
+			pl.tr.input(&rows[0], full, &vt[0], vs)
+		}
+		winogradInputGo(rows, full, p.C, vt, vs)
+	}
+}
+
+// products computes the 16 GEMMs M_e = V_e U_e, rowsPad rows each.
+func (pl *winogradPlan) products(u *winogradWeights, v []float32, vs int, m []float32, ms, rowsPad int) {
+	c, mr, nr := pl.p.C, pl.uk.mr, pl.uk.nr
+	for e := 0; e < 16; e++ {
+		for pc := 0; pc < c; pc += u.kc {
+			kb := min(u.kc, c-pc)
+			for jc := 0; jc < pl.p.OutC; jc += nr {
+				b := u.panel(e, pc, jc)
+				for r := 0; r < rowsPad; r += mr {
+					pl.uk.direct(kb, v[e*vs+r*c+pc:], c, b, m[e*ms+r*pl.ldm+jc:], pl.ldm, pc > 0)
+				}
+			}
+		}
+	}
+}
+
+// outputs applies the output transform, bias and activation to tiles t0..t1-1
+// of M (tile t's point e at m[e*ms + (t-t0)*ldm]) and writes them into y.
+func (pl *winogradPlan) outputs(ws *winogradWorkspace, m []float32, ms int, y []float32, t0, t1 int) {
+	p := pl.p
+	full := p.OutC / pl.tr.lanes * pl.tr.lanes
+	bias := pl.bias
+	if bias == nil {
+		bias = ws.zero[:p.OutC]
+	}
+	out := &ws.out
+	for t := t0; t < t1; t++ {
+		n, ti, tj := pl.tile(t)
+		for a := 0; a < 2; a++ {
+			oh := 2*ti + a
+			for b := 0; b < 2; b++ {
+				ow := 2*tj + b
+				if oh < pl.oh && ow < pl.ow {
+					out[2*a+b] = &y[((n*pl.oh+oh)*pl.ow+ow)*p.OutC]
+				} else {
+					out[2*a+b] = &ws.sink[0]
+				}
+			}
+		}
+		mt := m[(t-t0)*pl.ldm:]
+		if full > 0 {
+			pl.tr.output(&mt[0], ms, full, &bias[0], pl.lo, pl.hi, &out[0])
+		}
+		winogradOutputGo(mt, ms, full, p.OutC, bias, pl.lo, pl.hi, out)
+	}
+}

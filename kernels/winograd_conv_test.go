@@ -1,0 +1,258 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// winogradScale is, for each output, the scale of F(2x2,3x3)'s rounding
+// error: the float64 value of |A|^T [ (|G| |g| |G|^T) .* (|B|^T |d| |B|) ] |A|
+// summed over the input channels, plus |bias|, for the tile that holds the
+// output (d its 4x4 input patch, zero in the padding). Each rounding in the
+// transforms, the products, the sum over channels and the output transform
+// is at most eps times a part of it, so the error is a small multiple of
+// eps times it (a forward error bound). It is at least the direct
+// algorithm's sum of |terms|, and a few times more only where the tile's
+// other inputs are large: the transforms add and then cancel them.
+func winogradScale(p ConvParams, x, w, bias []float32) []float64 {
+	oh, ow := p.OutH(), p.OutW()
+	s := make([]float64, p.N*oh*ow*p.OutC)
+	absB := [4][4]float64{{1, 0, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 0, 1}} // |B^T|
+	absG := [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, 0.5, 0.5}, {0, 0, 1}}
+	absA := [2][4]float64{{1, 1, 1, 0}, {0, 1, 1, 1}} // |A^T|
+	// u[c][o][e] = (|G| |g| |G|^T)[e]
+	u := make([][16]float64, p.C*p.OutC)
+	for q := range u {
+		for i := 0; i < 4; i++ {
+			for j := 0; j < 4; j++ {
+				for a := 0; a < 3; a++ {
+					for b := 0; b < 3; b++ {
+						u[q][4*i+j] += absG[i][a] * absG[j][b] * math.Abs(float64(w[(3*a+b)*p.C*p.OutC+q]))
+					}
+				}
+			}
+		}
+	}
+	for n := 0; n < p.N; n++ {
+		for ti := 0; ti < (oh+1)/2; ti++ {
+			for tj := 0; tj < (ow+1)/2; tj++ {
+				for c := 0; c < p.C; c++ {
+					var d, v [4][4]float64
+					for i := range d {
+						for j := range d[i] {
+							ih, iw := 2*ti+i-p.PadTop, 2*tj+j-p.PadLeft
+							if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
+								d[i][j] = math.Abs(float64(x[((n*p.H+ih)*p.W+iw)*p.C+c]))
+							}
+						}
+					}
+					for i := range v {
+						for j := range v[i] {
+							for a := 0; a < 4; a++ {
+								for b := 0; b < 4; b++ {
+									v[i][j] += absB[i][a] * absB[j][b] * d[a][b]
+								}
+							}
+						}
+					}
+					for a := 0; a < 2; a++ {
+						for b := 0; b < 2; b++ {
+							r, col := 2*ti+a, 2*tj+b
+							if r >= oh || col >= ow {
+								continue
+							}
+							out := s[((n*oh+r)*ow+col)*p.OutC:]
+							for o := 0; o < p.OutC; o++ {
+								var t float64
+								for i := 0; i < 4; i++ {
+									for j := 0; j < 4; j++ {
+										t += absA[a][i] * absA[b][j] * u[c*p.OutC+o][4*i+j] * v[i][j]
+									}
+								}
+								out[o] += t
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if bias != nil {
+		for i := range s {
+			s[i] += math.Abs(float64(bias[i%p.OutC]))
+		}
+	}
+	return s
+}
+
+// winogradTolerance bounds F(2x2,3x3)'s error in units of float32Eps times
+// winogradScale.
+const winogradTolerance = 4
+
+// winogradConvCases are 3x3 stride-1 shapes: odd and tiny sizes (partial
+// tiles at the right and bottom), batch 2, same, valid and asymmetric
+// padding, channels around the vector widths.
+func winogradConvCases() []ConvParams {
+	var cs []ConvParams
+	pads := []struct{ t, b, l, r int }{{1, 1, 1, 1}, {0, 0, 0, 0}, {0, 1, 0, 1}, {1, 0, 2, 1}}
+	sizes := []struct{ h, w int }{{1, 1}, {2, 3}, {3, 2}, {5, 7}, {7, 5}, {13, 13}, {3, 13}}
+	chans := []struct{ c, oc int }{{1, 16}, {7, 17}, {16, 16}, {17, 33}, {33, 7}, {32, 64}}
+	for i, s := range sizes {
+		for j, pd := range pads {
+			ch := chans[(i+j)%len(chans)]
+			p := ConvParams{N: 2, H: s.h, W: s.w, C: ch.c, KH: 3, KW: 3, OutC: ch.oc,
+				PadTop: pd.t, PadBottom: pd.b, PadLeft: pd.l, PadRight: pd.r}.norm()
+			if p.OutH() > 0 && p.OutW() > 0 {
+				cs = append(cs, p)
+			}
+		}
+	}
+	// Several blocks of tiles, so that the threads share them.
+	cs = append(cs, ConvParams{N: 1, H: 40, W: 31, C: 24, KH: 3, KW: 3, OutC: 48, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}.norm())
+	return cs
+}
+
+// TestWinogradConvMatchesNaive runs the F(2x2,3x3) convolution on each
+// assembly path, with and without bias, each activation, 1 and 2 threads,
+// against the float64 oracle; the shapes that Conv2D itself routes to it go
+// through Conv2D and Conv2DPacked too.
+func TestWinogradConvMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(47, 48))
+	worst := 0.0
+	for _, path := range winogradAsmPaths(t) {
+		for _, p := range winogradConvCases() {
+			x := randSlice(r, p.N*p.H*p.W*p.C)
+			w := randSlice(r, 9*p.C*p.OutC)
+			bias := randSlice(r, p.OutC)
+			for _, act := range []Activation{ActNone, ActReLU, ActReLU6} {
+				for _, b := range [][]float32{nil, bias} {
+					want := naiveConv(p, x, w, b, act)
+					scale := winogradScale(p, x, w, b)
+					for _, threads := range []int{1, 2} {
+						name := fmt.Sprintf("%s/%+v/%s/bias=%v/threads=%d", path, p, act, b != nil, threads)
+						withKernelPath(t, path, func() {
+							prev := SetThreads(threads)
+							defer SetThreads(prev)
+							tr, _ := winogradAsm()
+							for _, run := range winogradRunners(p, tr) {
+								y := make([]float32, len(want))
+								for i := range y {
+									y[i] = float32(math.NaN()) // every output must be written
+								}
+								run.fn(x, w, b, act, y)
+								worst = max(worst, checkWinograd(t, name+"/"+run.name, want, y, scale))
+							}
+						})
+					}
+				}
+			}
+		}
+	}
+	t.Logf("worst error: %.2f x eps x winogradScale", worst)
+}
+
+type winogradRunner struct {
+	name string
+	fn   func(x, w, bias []float32, act Activation, y []float32)
+}
+
+// winogradRunners are the ways to reach the F(2x2,3x3) path for p: directly,
+// and through Conv2D and Conv2DPacked where they take it.
+func winogradRunners(p ConvParams, tr winogradTransforms) []winogradRunner {
+	rs := []winogradRunner{{"direct call", func(x, w, bias []float32, act Activation, y []float32) {
+		conv2DWinogradRaw(p, tr, x, w, bias, act, y)
+	}}}
+	if _, ok := winogradFor(p); ok {
+		rs = append(rs,
+			winogradRunner{"Conv2D", func(x, w, bias []float32, act Activation, y []float32) { Conv2D(p, x, w, bias, act, y) }},
+			winogradRunner{"Conv2DPacked", func(x, w, bias []float32, act Activation, y []float32) {
+				Conv2DPacked(p, x, PackConvWeights(p, w), bias, act, y)
+			}})
+	}
+	return rs
+}
+
+// checkWinograd reports outputs off by more than winogradTolerance and
+// returns the worst error in units of eps x scale.
+func checkWinograd(t *testing.T, name string, want, got []float32, scale []float64) float64 {
+	t.Helper()
+	worst := 0.0
+	for i := range want {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		bound := float32Eps * max(scale[i], 1e-30)
+		if !(d <= winogradTolerance*bound) {
+			t.Fatalf("%s: y[%d] = %v, want %v (scale %v)", name, i, got[i], want[i], scale[i])
+		}
+		worst = max(worst, d/bound)
+	}
+	return worst
+}
+
+// naiveConvAbs is the float64 sum of the absolute terms of each output of a
+// 3x3 Conv2D (|x*w| over the window, and |bias|).
+func naiveConvAbs(p ConvParams, x, w, bias []float32) []float64 {
+	absX, absW := make([]float32, len(x)), make([]float32, len(w))
+	for i, v := range x {
+		absX[i] = float32(math.Abs(float64(v)))
+	}
+	for i, v := range w {
+		absW[i] = float32(math.Abs(float64(v)))
+	}
+	var absBias []float32
+	if bias != nil {
+		absBias = make([]float32, len(bias))
+		for i, v := range bias {
+			absBias[i] = float32(math.Abs(float64(v)))
+		}
+	}
+	s32 := naiveConv(p, absX, absW, absBias, ActNone)
+	s := make([]float64, len(s32))
+	for i, v := range s32 {
+		s[i] = float64(v)
+	}
+	return s
+}
+
+// TestWinogradErrorNearDirect compares the errors of F(2x2,3x3) and of the
+// direct convolution, in units of eps times the sum of |terms|, on layers
+// like the networks' (inputs after a ReLU, so non-negative; weights of both
+// signs): Winograd's must stay a few units, within a small factor of the
+// direct algorithm's.
+func TestWinogradErrorNearDirect(t *testing.T) {
+	r := rand.New(rand.NewPCG(49, 50))
+	for _, path := range winogradAsmPaths(t) {
+		for _, p := range []ConvParams{
+			{N: 1, H: 14, W: 14, C: 64, KH: 3, KW: 3, OutC: 64, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+			{N: 1, H: 7, W: 7, C: 256, KH: 3, KW: 3, OutC: 32, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+		} {
+			p = p.norm()
+			x := randSlice(r, p.N*p.H*p.W*p.C)
+			for i := range x {
+				x[i] = max(x[i], 0)
+			}
+			w := randSlice(r, 9*p.C*p.OutC)
+			want := naiveConv(p, x, w, nil, ActNone)
+			scale := naiveConvAbs(p, x, w, nil)
+			withKernelPath(t, path, func() {
+				tr, _ := winogradAsm()
+				direct, wino := make([]float32, len(want)), make([]float32, len(want))
+				conv2D(p, x, convWeights{raw: w}, nil, ActNone, direct)
+				conv2DWinogradRaw(p, tr, x, w, nil, ActNone, wino)
+				worst := func(y []float32) float64 {
+					e := 0.0
+					for i := range y {
+						e = max(e, math.Abs(float64(y[i])-float64(want[i]))/(float32Eps*scale[i]))
+					}
+					return e
+				}
+				d, wg := worst(direct), worst(wino)
+				t.Logf("%s %dx%dx%d->%d: worst error x eps x sum|terms|: direct %.2f, winograd %.2f", path, p.H, p.W, p.C, p.OutC, d, wg)
+				if wg > 4 || wg > 4*max(d, 0.5) {
+					t.Errorf("%s %+v: winograd error %.2f units, direct %.2f", path, p, wg, d)
+				}
+			})
+		}
+	}
+}

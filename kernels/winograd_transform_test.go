@@ -1,0 +1,155 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// winogradAsmPaths returns the paths whose Winograd transforms are assembly
+// on this machine (none on arm64 or with purego).
+func winogradAsmPaths(t *testing.T) []Path {
+	var ps []Path
+	for _, p := range []Path{AVX2, AVX512} {
+		prev, ok := usePath(p)
+		if !ok {
+			continue
+		}
+		if _, asm := winogradAsm(); asm {
+			ps = append(ps, p)
+		}
+		usePath(prev)
+	}
+	if len(ps) == 0 {
+		t.Skip("no Winograd assembly in this build or on this CPU")
+	}
+	return ps
+}
+
+// sameBits says whether a and b are the same float, NaNs by payload.
+func sameBits(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
+
+// transformChannels are channel counts around the vector widths: a tail
+// alone, a tail after one ymm or zmm, exact vectors, vectors and a tail.
+var transformChannels = []int{1, 7, 8, 16, 17, 33}
+
+// TestWinogradInputTwins checks each assembly input transform, with the Go
+// twin finishing the channels past its last vector, against the Go twin
+// alone: the same bits, for tiles inside the image and tiles whose points
+// partly fall in the padding (the zero buffer).
+func TestWinogradInputTwins(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, path := range winogradAsmPaths(t) {
+		for _, c := range transformChannels {
+			for _, edge := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/c%d/edge=%v", path, c, edge), func(t *testing.T) {
+					withKernelPath(t, path, func() {
+						tr, _ := winogradAsm()
+						x := randSlice(r, 16*c)
+						x[r.IntN(len(x))] = float32(math.NaN())
+						zero := make([]float32, c)
+						var rows [16]*float32
+						for k := range rows {
+							rows[k] = &x[k*c]
+							if edge && (k%4 == 3 || k < 4) { // bottom-right corner tile: top row and right column padded
+								rows[k] = &zero[0]
+							}
+						}
+						vs := c + 3 // V matrices need not be contiguous
+						want := make([]float32, 16*vs)
+						got := make([]float32, 16*vs)
+						winogradInputGo(&rows, 0, c, want, vs)
+						full := c / tr.lanes * tr.lanes
+						if full > 0 {
+							tr.input(&rows[0], full, &got[0], vs)
+						}
+						winogradInputGo(&rows, full, c, got, vs)
+						for i := range want {
+							if !sameBits(want[i], got[i]) {
+								t.Fatalf("V[%d][%d] = %v, Go twin %v", i/vs, i%vs, got[i], want[i])
+							}
+						}
+					})
+				})
+			}
+		}
+	}
+}
+
+// TestWinogradOutputTwins checks each assembly output transform (with bias
+// and each activation's clamp) against the Go twin: the same bits, NaNs
+// included.
+func TestWinogradOutputTwins(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	inf := float32(math.Inf(1))
+	clamps := []struct {
+		name   string
+		lo, hi float32
+	}{{"none", -inf, inf}, {"relu", 0, inf}, {"relu6", 0, 6}}
+	for _, path := range winogradAsmPaths(t) {
+		for _, c := range transformChannels {
+			for _, cl := range clamps {
+				t.Run(fmt.Sprintf("%s/c%d/%s", path, c, cl.name), func(t *testing.T) {
+					withKernelPath(t, path, func() {
+						tr, _ := winogradAsm()
+						ms := c + 5
+						m := randSlice(r, 16*ms)
+						for i := range m {
+							m[i] *= 8 // past the relu6 cap now and then
+						}
+						m[r.IntN(len(m))] = float32(math.NaN())
+						bias := randSlice(r, c)
+						want, got := make([]float32, 4*c), make([]float32, 4*c)
+						var wo, go_ [4]*float32
+						for k := range wo {
+							wo[k], go_[k] = &want[k*c], &got[k*c]
+						}
+						winogradOutputGo(m, ms, 0, c, bias, cl.lo, cl.hi, &wo)
+						full := c / tr.lanes * tr.lanes
+						if full > 0 {
+							tr.output(&m[0], ms, full, &bias[0], cl.lo, cl.hi, &go_[0])
+						}
+						winogradOutputGo(m, ms, full, c, bias, cl.lo, cl.hi, &go_)
+						for i := range want {
+							if !sameBits(want[i], got[i]) {
+								t.Fatalf("y[%d][%d] = %v, Go twin %v", i/c, i%c, got[i], want[i])
+							}
+						}
+					})
+				})
+			}
+		}
+	}
+}
+
+// TestWinogradWeightTransform checks U = G g G^T against the definition in
+// float64 (the halves make it exact but for the additions' rounding).
+func TestWinogradWeightTransform(t *testing.T) {
+	r := rand.New(rand.NewPCG(45, 46))
+	const k = 5
+	w := randSlice(r, 9*k)
+	u := make([]float32, 16*k)
+	winogradWeightMatrices(w, k, u)
+	g := [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+	for q := 0; q < k; q++ {
+		for i := 0; i < 4; i++ {
+			for j := 0; j < 4; j++ {
+				var s, abs float64
+				for a := 0; a < 3; a++ {
+					for b := 0; b < 3; b++ {
+						term := g[i][a] * float64(w[(3*a+b)*k+q]) * g[j][b]
+						s += term
+						abs += math.Abs(term)
+					}
+				}
+				if got := float64(u[(4*i+j)*k+q]); math.Abs(got-s) > 4*float32Eps*abs {
+					t.Errorf("U[%d][%d] of pair %d = %v, want %v", i, j, q, got, s)
+				}
+			}
+		}
+	}
+}
+
+// float32Eps is the float32 unit roundoff, 2^-24.
+const float32Eps = 1.0 / (1 << 24)
