@@ -1,0 +1,301 @@
+package kernels
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// The pointwise path: a 1x1 convolution at stride 1 without padding is the
+// GEMM Y (M x OutC) = X (M x C) * W (C x OutC) with X the NHWC input read in
+// place, M = N*H*W pixels. Pixel m's operand is x[m*C:], so a strip of mr
+// consecutive pixels is one pointer and a row stride of C floats: the strided
+// conv micro-kernels run it with no pointer table (the indirect path builds
+// one per pixel and reduction block). Bias, activation and a residual (a
+// tensor added before the activation, prefilled into the output and
+// accumulated into) are the micro-kernel's epilogue. Strips past the last
+// full one and channel panels past OutC go through a small buffer.
+
+// pwKernel is the micro-kernel of the pointwise path: an mr x nr tile of
+// strided rows, one segment per call.
+type pwKernel struct {
+	mr, nr int
+	fn     func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)
+}
+
+// pwForce, when set, overrides the kernel choice (tests).
+var pwForce *pwKernel
+
+// pwKernels returns the strided kernels the pointwise path may use for c
+// input and oc output channels, tallest first: those of the active conv
+// kernel, or for one without strided kernels a twin that expands a strip
+// into row pointers. Output channels that fill no 32-wide tile but a 16-wide
+// one (16, 48) take the 16-wide AVX2 kernel. Rows 1 KiB apart or a multiple
+// of it (c a multiple of 256) fall in few L1 sets: a tile of more than 8 of
+// them and the weight sliver evict each other, so the taller kernels are
+// left out then (measured: 14 rows lose 10-30% there, win elsewhere).
+func pwKernels(c, oc int) []pwKernel {
+	if pwForce != nil {
+		return []pwKernel{*pwForce}
+	}
+	uk := currentConvKernel()
+	if uk.nr == 32 && oc%32 != 0 && oc%16 == 0 && oc <= 48 && len(convAVX2Kernel.strided) > 0 {
+		uk = convAVX2Kernel
+	}
+	var ks []pwKernel
+	for _, sk := range uk.strided {
+		if sk.mr > 8 && c%256 == 0 {
+			continue
+		}
+		ks = append(ks, pwKernel{sk.mr, uk.nr, sk.fn})
+	}
+	if len(ks) == 0 {
+		ks = append(ks, pwRowsKernel(uk))
+	}
+	return ks
+}
+
+// pwRowsKernel runs uk's row-pointer kernel (or its Go twin) on a strip of
+// strided rows, one segment.
+func pwRowsKernel(uk convKernelSpec) pwKernel {
+	mr, nr := uk.mr, uk.nr
+	return pwKernel{mr, nr, func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int) {
+		if nseg != 1 {
+			panic("kernels: pointwise twin takes one segment")
+		}
+		var tab [maxConvMR]*float32
+		for i := 0; i < mr; i++ {
+			tab[i] = (*float32)(unsafe.Add(unsafe.Pointer(*a), i*rs*4))
+		}
+		if uk.asm != nil {
+			uk.asm(1, seglen, &tab[0], b, ldb, c, ldc, flags, bias)
+			return
+		}
+		bs := unsafe.Slice(b, max(seglen-1, 0)*ldb+nr)
+		cs := unsafe.Slice(c, (mr-1)*ldc+nr)
+		convKernelGeneric(mr, nr, 1, seglen, tab[:mr], bs, ldb, cs, ldc, flags, bias)
+	}}
+}
+
+// pointwiseOK says whether p is a 1x1 convolution at stride 1 without
+// padding (dilation does not matter then).
+func pointwiseOK(p ConvParams) bool {
+	return p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 &&
+		p.PadTop == 0 && p.PadBottom == 0 && p.PadLeft == 0 && p.PadRight == 0
+}
+
+// Conv2DPackedAdd is Conv2DPacked with a residual: y = act(conv(x, w) + bias
+// + res), res (N, OutH, OutW, OutC) or nil. y may be res itself (the same
+// slice), but must not overlap x. A 1x1 convolution at stride 1 without
+// padding adds res in the micro-kernel's epilogue; other convolutions add it
+// in a second pass.
+func Conv2DPackedAdd(p ConvParams, x []float32, pw *PackedConv, bias, res []float32, act Activation, y []float32) {
+	if res == nil {
+		Conv2DPacked(p, x, pw, bias, act, y)
+		return
+	}
+	p = p.norm()
+	p.check("Conv2DPackedAdd")
+	if pw == nil || pw.kh != p.KH || pw.kw != p.KW || pw.c != p.C || pw.outC != p.OutC {
+		panic(fmt.Sprintf("kernels: Conv2DPackedAdd: packed weights do not match %+v", p))
+	}
+	size := p.N * p.OutH() * p.OutW() * p.OutC
+	checkLen("Conv2DPackedAdd", "res", res, size)
+	checkLen("Conv2DPackedAdd", "y", y, size)
+	if pointwiseOK(p) {
+		checkLen("Conv2DPackedAdd", "x", x, p.N*p.H*p.W*p.C)
+		if bias != nil {
+			checkLen("Conv2DPackedAdd", "bias", bias, p.OutC)
+		}
+		conv2DPointwise(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, res, act, y)
+		return
+	}
+	if size > 0 && &res[0] == &y[0] {
+		// y holds the residual: the convolution goes through a buffer.
+		buf := floatPool.Get().(*[]float32)
+		defer floatPool.Put(buf)
+		*buf = grow(*buf, size)
+		Conv2DPacked(p, x, pw, bias, ActNone, *buf)
+		AddAct(res[:size], (*buf)[:size], act, y[:size])
+		return
+	}
+	Conv2DPacked(p, x, pw, bias, ActNone, y)
+	AddAct(y[:size], res[:size], act, y[:size])
+}
+
+// conv2DPointwise computes y = act(x*w + bias + res) for a pointwise p (res
+// may be nil, or y itself).
+func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float32, act Activation, y []float32) {
+	m, c, oc := p.N*p.H*p.W, p.C, p.OutC
+	if m == 0 {
+		return
+	}
+	ks := pwKernels(c, oc)
+	uk := ks[0]
+	mr, nr := uk.mr, uk.nr
+	ocp := roundUp(oc, nr)
+	// Weights: prepacked panels, in place when OutC is a multiple of nr, else
+	// packed now.
+	var wb []float32
+	ldb, panelStride := oc, 0
+	switch {
+	case w.packed != nil && w.nr == nr:
+		wb, ldb, panelStride = w.packed, nr, c*nr
+	case oc%nr == 0:
+		wb = w.raw
+	default:
+		buf := floatPool.Get().(*[]float32)
+		defer floatPool.Put(buf)
+		*buf = packPanels(w.raw, c, oc, nr, *buf)
+		wb, ldb, panelStride = *buf, nr, c*nr
+	}
+	var biasPad []float32
+	if bias != nil {
+		if oc%nr == 0 {
+			biasPad = bias[:oc]
+		} else {
+			var sc scratch
+			sc.init(ocp, 0)
+			defer sc.free()
+			biasPad = sc.f32(ocp)
+			copy(biasPad, bias[:oc])
+		}
+	}
+	flagsLast := 0
+	if bias != nil {
+		flagsLast |= convBias
+	}
+	switch act {
+	case ActReLU:
+		flagsLast |= convReLU
+	case ActReLU6:
+		flagsLast |= convReLU6
+	}
+	// Reduction blocks of about convKCTune channels, as even as their count
+	// allows.
+	kb := (c + convKCTune - 1) / convKCTune
+	kLen := (c + kb - 1) / kb
+	// Pixel blocks as in the indirect path: a block's operands for one
+	// reduction block fill at most half of L2; at least one per thread.
+	t := Threads()
+	mcMax := max(convMC, min(convMaxMC, convL2Floats()/2/kLen))
+	mTasks := roundUp(max(t, (m+mcMax-1)/mcMax), t)
+	mc := roundUp((m+mTasks-1)/mTasks, mr)
+	mTasks = (m + mc - 1) / mc
+	panels := ocp / nr
+	nParts := 1
+	if mTasks < 2*t && panels >= 2*t {
+		nParts = 2 * t
+	}
+	// Outputs larger than the last-level cache are written with
+	// non-temporal stores, as in the indirect path (whole tiles in place).
+	vb := uintptr(nr * 2)
+	stream := uk.fn != nil && m*oc*4 > convStreamMin() && oc%nr == 0 && uintptr(unsafe.Pointer(&y[0]))%vb == 0
+	if stream {
+		flagsLast |= convStream
+	}
+	sameRes := res != nil && &res[0] == &y[0]
+	parallel(mTasks*nParts, func(task int) {
+		mt, nt := task/nParts, task%nParts
+		q0, q1 := panels*nt/nParts, panels*(nt+1)/nParts
+		m0 := mt * mc
+		m1 := min(m, m0+mc)
+		pointwiseBlock(ks, p, x, wb, ldb, panelStride, biasPad, res, sameRes, flagsLast, kLen, y, m0, m1, q0, q1)
+		if stream {
+			storeFence()
+		}
+	})
+}
+
+// pointwiseBlock computes pixels [m0, m1) x channel panels [q0, q1).
+func pointwiseBlock(ks []pwKernel, p ConvParams, x, wb []float32, ldb, panelStride int, bias, res []float32, sameRes bool, flagsLast, kLen int, y []float32, m0, m1, q0, q1 int) {
+	c, oc := p.C, p.OutC
+	uk := ks[0]
+	mr, nr := uk.mr, uk.nr
+	j0, j1 := q0*nr, min(q1*nr, oc)
+	if res != nil && !sameRes {
+		for i := m0; i < m1; i++ {
+			copy(y[i*oc+j0:i*oc+j1], res[i*oc+j0:i*oc+j1])
+		}
+	}
+	full := (m1 - m0) / mr // strips written in place (but for a partial last panel)
+	tail := m1 - m0 - full*mr
+	// The last strip: the shortest kernel that covers it.
+	tk := uk
+	for _, k := range ks[1:] {
+		if k.mr >= tail {
+			tk = k
+		}
+	}
+	var sc scratch
+	var xt, ct []float32
+	if tail > 0 || oc%nr != 0 {
+		sc.init(mr*c+mr*nr, 0)
+		defer sc.free()
+		xt, ct = sc.f32(mr*c), sc.f32(mr*nr)
+		if tail > 0 {
+			// The last strip's rows, zero-padded to mr.
+			copy(xt, x[(m0+full*mr)*c:m1*c])
+			clear(xt[tail*c:])
+		}
+	}
+	var a [1]*float32
+	for k0 := 0; k0 < c; k0 += kLen {
+		kl := min(kLen, c-k0)
+		flags := 0
+		if k0 > 0 || res != nil {
+			flags |= convAccumulate
+		}
+		if k0+kl == c {
+			flags |= flagsLast
+		}
+		for q := q0; q < q1; q++ {
+			j := q * nr
+			bOff := k0*ldb + j
+			if panelStride > 0 {
+				bOff = q*panelStride + k0*nr
+			}
+			var bp *float32
+			if flags&convBias != 0 {
+				bp = &bias[j]
+			}
+			cols := min(nr, oc-j)
+			_ = wb[bOff+(kl-1)*ldb+nr-1]
+			if cols == nr {
+				if full > 0 {
+					_ = y[(m0+full*mr-1)*oc+j+nr-1]
+				}
+				for s := 0; s < full; s++ {
+					r := m0 + s*mr
+					a[0] = &x[r*c+k0]
+					uk.fn(1, kl, &a[0], &wb[bOff], ldb, &y[r*oc+j], oc, flags, bp, c)
+				}
+			} else {
+				// A partial panel: each strip through ct.
+				for s := 0; s < full; s++ {
+					r := m0 + s*mr
+					pwTile(uk, &x[r*c+k0], c, kl, wb[bOff:], ldb, ct, y, r, mr, oc, j, cols, flags&^convStream, bp)
+				}
+			}
+			if tail > 0 {
+				pwTile(tk, &xt[k0], c, kl, wb[bOff:], ldb, ct, y, m0+full*mr, tail, oc, j, cols, flags&^convStream, bp)
+			}
+		}
+	}
+}
+
+// pwTile runs one strip through the buffer ct (mr x nr): rows [r, r+rows)
+// and columns [j, j+cols) of y are read into it when accumulating and
+// written back.
+func pwTile(uk pwKernel, a0 *float32, rs, kl int, wb []float32, ldb int, ct, y []float32, r, rows, oc, j, cols, flags int, bp *float32) {
+	nr := uk.nr
+	if flags&convAccumulate != 0 {
+		for i := 0; i < rows; i++ {
+			copy(ct[i*nr:i*nr+cols], y[(r+i)*oc+j:(r+i)*oc+j+cols])
+		}
+	}
+	a := [1]*float32{a0}
+	uk.fn(1, kl, &a[0], &wb[0], ldb, &ct[0], nr, flags, bp, rs)
+	for i := 0; i < rows; i++ {
+		copy(y[(r+i)*oc+j:(r+i)*oc+j+cols], ct[i*nr:i*nr+cols])
+	}
+}
