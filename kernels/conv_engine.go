@@ -131,6 +131,10 @@ func conv2D(p ConvParams, x []float32, w convWeights, bias []float32, act Activa
 	if p.N*p.OutH()*p.OutW() == 0 {
 		return
 	}
+	if pointwiseOK(p) {
+		conv2DPointwise(p, x, w, bias, nil, act, y)
+		return
+	}
 	conv2DIndirect(p, x, w, bias, act, y)
 }
 
