@@ -18,6 +18,9 @@ type call struct {
 	fold    *bnFold            // a BatchNormalization folded into this convolution (inference only)
 	postAct kernels.Activation // an activation layer fused into this one (inference only)
 	pad     *[4]int            // a ZeroPadding2D folded into this convolution: top, bottom, left, right (inference only)
+	// residual: an Add fused into this convolution, whose other input is
+	// x[1]: y = postAct(conv(x[0]) + x[1]) (inference only).
+	residual bool
 
 	state any // what the layer keeps between forward and backward, reused between runs
 	stats *LayerStats

@@ -118,6 +118,7 @@ func (l *Conv2D) Config() map[string]any {
 func (l *Conv2D) activation() activation { return l.act }
 func (l *Conv2D) canFold() bool          { return l.act == actLinear }
 func (l *Conv2D) canFuseAct() bool       { return l.act == actLinear }
+func (l *Conv2D) canAddResidual() bool   { return l.act == actLinear }
 func (l *Conv2D) outChannels() int       { return l.filters }
 
 // backwardNeeds: the input for the weight gradient, the output for a
@@ -173,7 +174,11 @@ func (l *Conv2D) forward(c *call) {
 		pw, bias = c.fold.conv(p, l.kernel, l.bias)
 	}
 	act, after := outputAct(l.act, c)
-	kernels.Conv2DPacked(p, c.x[0].Data, pw, bias, act, c.y.Data)
+	if c.residual {
+		kernels.Conv2DPackedAdd(p, c.x[0].Data, pw, bias, c.x[1].Data, act, c.y.Data)
+	} else {
+		kernels.Conv2DPacked(p, c.x[0].Data, pw, bias, act, c.y.Data)
+	}
 	c.forwardKernel(p.FLOPs())
 	if after {
 		l.act.apply(c.y.Data, l.filters)

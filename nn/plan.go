@@ -278,12 +278,25 @@ func (p *plan) assignBuffers() {
 		}
 		o := p.slots[s.out]
 		shape := append([]int{n}, o.shape...)
-		o.val = &Tensor{Shape: shape, Data: take(numElements(shape))}
+		// A fused residual read last here lends its buffer to the output:
+		// the kernel adds into it in place.
+		lent := -1
+		if s.c.residual {
+			r := p.slots[s.in[1]]
+			if last[s.in[1]] == i && !r.keep && !r.output && r.producer >= 0 && r.val != nil && len(r.val.Data) == numElements(shape) {
+				lent = s.in[1]
+			}
+		}
+		if lent >= 0 {
+			o.val = &Tensor{Shape: shape, Data: p.slots[lent].val.Data}
+		} else {
+			o.val = &Tensor{Shape: shape, Data: take(numElements(shape))}
+		}
 		if last[s.out] < 0 {
 			release(o)
 		}
 		for _, in := range s.in {
-			if last[in] == i {
+			if last[in] == i && in != lent {
 				release(p.slots[in])
 			}
 		}
@@ -348,10 +361,12 @@ func (p *plan) assignGradBuffers() {
 }
 
 // fuse merges, in steps that run no backward, a BatchNormalization into the
-// convolution before it and a ReLU into the layer before it. Never across a
-// value that is an output of the run, or read by another step.
+// convolution before it, a ReLU into the layer before it, and an Add of two
+// values into the convolution that computes one of them when the other is
+// computed before that convolution runs. Never across a value that is an
+// output of the run, or read by another step.
 func (p *plan) fuse() {
-	for _, s := range p.steps {
+	for i, s := range p.steps {
 		if s.skip || s.backward {
 			continue
 		}
@@ -361,17 +376,52 @@ func (p *plan) fuse() {
 				break
 			}
 			next := p.steps[o.consumers[0]]
-			if next.backward || next.skip || len(next.in) != 1 {
+			if next.backward || next.skip {
 				break
 			}
-			if !p.tryFold(s, next) && !p.tryFuseAct(s, next) {
+			if len(next.in) != 1 {
+				if !p.tryResidual(i, s, next) {
+					break
+				}
+			} else if !p.tryFold(s, next) && !p.tryFuseAct(s, next) {
 				break
 			}
 			next.skip = true
 			s.out = next.out
-			p.slots[next.out].producer = slices.Index(p.steps, s)
+			p.slots[next.out].producer = i
 		}
 	}
+}
+
+// residualer is a convolution that can add a residual in its kernel.
+type residualer interface {
+	canAddResidual() bool
+}
+
+// tryResidual fuses next, an Add of s's output and another value, into s
+// (step i): s then reads the other value as its second input and adds it
+// before its activation. The other value must be computed before s runs.
+func (p *plan) tryResidual(i int, s, next *step) bool {
+	add, ok := next.layer.(*Add)
+	r, ok2 := s.layer.(residualer)
+	if !ok || !ok2 || add == nil || len(next.in) != 2 || next.in[0] == next.in[1] || len(s.in) != 1 ||
+		s.c.residual || s.c.postAct != kernels.ActNone || next.c.postAct != kernels.ActNone || !r.canAddResidual() {
+		return false
+	}
+	other := next.in[0]
+	if other == s.out {
+		other = next.in[1]
+	}
+	// (Not the convolution's own input: a step reads each slot once.)
+	if pr := p.slots[other].producer; other == s.in[0] || pr >= i || (pr >= 0 && p.steps[pr].skip) {
+		return false
+	}
+	s.c.residual = true
+	s.in = append(s.in, other)
+	cons := p.slots[other].consumers
+	cons[slices.Index(cons, slices.Index(p.steps, next))] = i
+	next.mode = "fused"
+	return true
 }
 
 // padFolder is a convolution that can take a ZeroPadding2D before it as its
