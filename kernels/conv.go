@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Activation is an activation fused into a kernel's output.
 type Activation int
@@ -126,10 +129,20 @@ func Conv2D(p ConvParams, x, w, bias []float32, act Activation, y []float32) {
 // PackedConv holds a convolution's weights packed once for Conv2DPacked.
 type PackedConv struct {
 	kh, kw, c, outC int
-	w               []float32        // the HWIO weights as given (not copied)
-	nr              int              // panel width: the micro-kernel's at packing time
-	panels          []float32        // packed: per nr output channels, K x nr, zero-padded
-	winograd        *winogradWeights // 3x3 stride-1 weights transformed for F(2x2,3x3), or nil
+	w               []float32 // the HWIO weights as given (not copied)
+	nr              int       // panel width: the micro-kernel's at packing time
+	panels          []float32 // packed: per nr output channels, K x nr, zero-padded
+	// The weights transformed for Winograd's F(2x2,3x3), made once, when
+	// first wanted (at packing, or by the first call whose size it pays for).
+	winogradOnce sync.Once
+	winograd     *winogradWeights
+}
+
+// winogradWeights returns the weights transformed for F(2x2,3x3), making
+// them on the first call.
+func (pc *PackedConv) winogradWeights(p ConvParams) *winogradWeights {
+	pc.winogradOnce.Do(func() { pc.winograd = packWinogradWeights(p, pc.w) })
+	return pc.winograd
 }
 
 // PackConvWeights packs HWIO weights (KH, KW, C, OutC) for repeated
@@ -144,7 +157,7 @@ func PackConvWeights(p ConvParams, w []float32) *PackedConv {
 	pc.nr = currentConvKernel().nr
 	pc.panels = packPanels(w, k, p.OutC, pc.nr, nil)
 	if _, ok := winogradFor(p.norm()); ok {
-		pc.winograd = packWinogradWeights(p.norm(), w)
+		pc.winogradWeights(p.norm())
 	}
 	return pc
 }
@@ -157,10 +170,13 @@ func Conv2DPacked(p ConvParams, x []float32, pw *PackedConv, bias []float32, act
 	if pw == nil || pw.kh != p.KH || pw.kw != p.KW || pw.c != p.C || pw.outC != p.OutC {
 		panic(fmt.Sprintf("kernels: Conv2DPacked: packed weights do not match %+v", p))
 	}
-	if tr, ok := winogradFor(p); ok && pw.winograd != nil && pw.winograd.nr == kernelFor(active).nr &&
-		checkConvOperands(p, x, bias, y) {
-		conv2DWinograd(p, tr, x, pw.winograd, bias, act, y)
-		return
+	if tr, ok := winogradFor(p); ok && checkConvOperands(p, x, bias, y) {
+		// Weights transformed under another path (a test switching paths)
+		// are laid out for another micro-kernel: direct then.
+		if u := pw.winogradWeights(p); u.nr == kernelFor(active).nr {
+			conv2DWinograd(p, tr, x, u, bias, act, y)
+			return
+		}
 	}
 	conv2D(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, act, y)
 }

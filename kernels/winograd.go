@@ -28,10 +28,24 @@ type winogradTransforms struct {
 const winogradMinChannels = 16
 
 // winogradShape says whether p (normalised) is a convolution the F(2x2,3x3)
-// path computes and is worth it for.
+// path computes and is worth it for, whatever its spatial size.
 func winogradShape(p ConvParams) bool {
 	return p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 && p.DilationH == 1 && p.DilationW == 1 &&
 		p.C >= winogradMinChannels && p.OutC >= winogradMinChannels
+}
+
+// winogradPays says whether F(2x2,3x3) does enough fewer multiplies than the
+// direct convolution for p's output size: the GEMMs' rows (16 per tile, the
+// tiles rounded up to the micro-kernel's mr, partial tiles computed whole)
+// must be at most 2/3 of the direct algorithm's (9 per output pixel), since
+// U is 16/9 the size of the weights to stream. A 7x7 output at batch 1 (16
+// tiles, 28 rows of 14) does as many as the direct convolution, and was
+// measured slower (2.3 ms against 1.65 for 512 channels in and out); 14x14
+// (49 tiles) does half, and ran 0.7 ms against 1.36 for 256 channels.
+func winogradPays(p ConvParams, mr int) bool {
+	oh, ow := p.OutH(), p.OutW()
+	tiles := p.N * ceilDiv(oh, 2) * ceilDiv(ow, 2)
+	return 3*16*roundUp(tiles, mr) <= 2*9*p.N*oh*ow
 }
 
 // winogradFor returns the transforms when the F(2x2,3x3) path is taken for p
@@ -41,7 +55,8 @@ func winogradFor(p ConvParams) (winogradTransforms, bool) {
 	if !winogradShape(p) {
 		return winogradTransforms{}, false
 	}
-	return winogradAsm()
+	tr, ok := winogradAsm()
+	return tr, ok && winogradPays(p, kernelFor(active).mr)
 }
 
 // newWinogradWeights returns empty transformed weights laid out for the
@@ -99,13 +114,21 @@ type winogradWorkspace struct {
 
 var winogradWorkspaces = sync.Pool{New: func() any { return new(winogradWorkspace) }}
 
-// winogradBlockTiles picks the tiles per block: as many as keep a block's V
-// (16 x tiles x C) and M (16 x tiles x ldm) within half of L2, at least 4
-// strips of the micro-kernel (fewer would reread U_e from farther for too few
-// rows), and no more than gives each thread a block.
+// winogradBlockTiles picks the tiles per block (a multiple of mr): as many
+// as keep a block's V (16 x tiles x C) and M (16 x tiles x ldm) within half
+// of L2, but no fewer than amortise reading U (16 x C x OutC, streamed
+// from L3 or memory once per block when it does not stay in L2 beside them)
+// over twice as many bytes of V and M, and at least 4 strips of the
+// micro-kernel; no more than gives each thread a block. (Measured on Zen 5,
+// 1 MiB L2: blocks of 56 tiles for 512 channels in and out ran 28x28 at
+// 15 ms, one block of 196 at 9.5; 64 channels were as fast from 28 to 448.)
 func winogradBlockTiles(c, ldm, tiles, mr, threads int) int {
 	perTile := 16 * 4 * (c + ldm)
-	b := max(machineCaches.L2/2/perTile/mr*mr, 4*mr)
+	b := machineCaches.L2 / 2 / perTile
+	if u := 16 * 4 * c * ldm; u > machineCaches.L2/2 {
+		b = max(b, 2*u/perTile)
+	}
+	b = max(b/mr*mr, 4*mr)
 	return max(min(b, roundUp(ceilDiv(tiles, threads), mr)), mr)
 }
 
@@ -139,7 +162,7 @@ func conv2DWinograd(p ConvParams, tr winogradTransforms, x []float32, u *winogra
 func (pl *winogradPlan) run(ws *winogradWorkspace, x []float32, u *winogradWeights, y []float32, t0, t1 int) {
 	p, mr := pl.p, pl.uk.mr
 	rowsPad := roundUp(t1-t0, mr)
-	vs, ms := rowsPad*p.C, rowsPad*pl.ldm
+	vs, ms := winogradStride(rowsPad*p.C), winogradStride(rowsPad*pl.ldm)
 	ws.v = grow(ws.v, 16*vs)
 	ws.m = grow(ws.m, 16*ms)
 	if n := max(p.C, p.OutC); len(ws.zero) < n {
@@ -150,6 +173,13 @@ func (pl *winogradPlan) run(ws *winogradWorkspace, x []float32, u *winogradWeigh
 	pl.products(u, ws.v[:16*vs], vs, ws.m[:16*ms], ms, rowsPad)
 	pl.outputs(ws, ws.m[:16*ms], ms, y, t0, t1)
 }
+
+// winogradStride is the distance in floats between the 16 matrices of V or
+// M, at least n: a multiple of 4 KiB plus one cache line, so that the 16
+// streams the transforms read or write fall in different L1 sets (at a
+// multiple of 4 KiB, or of 2 KiB as 56 tiles of 64 channels are, they
+// share one or two sets and evict each other).
+func winogradStride(n int) int { return roundUp(n, 1024) + 16 }
 
 // tile returns the image and the tile's row and column of tile t.
 func (pl *winogradPlan) tile(t int) (n, ti, tj int) {
