@@ -29,10 +29,11 @@ var pwForce *pwKernel
 // input and oc output channels, tallest first: those of the active conv
 // kernel, or for one without strided kernels a twin that expands a strip
 // into row pointers. Output channels that fill no 32-wide tile but a 16-wide
-// one (16, 48) take the 16-wide AVX2 kernel. Rows 1 KiB apart or a multiple
-// of it (c a multiple of 256) fall in few L1 sets: a tile of more than 8 of
-// them and the weight sliver evict each other, so the taller kernels are
-// left out then (measured: 14 rows lose 10-30% there, win elsewhere).
+// one (16, 48) take the 16-wide AVX2 kernel. Rows 2 KiB apart or a multiple
+// of it (c a multiple of 512) fall in one or two L1 sets per line: 14 of
+// them and the weight sliver (8 lines per set) would exceed its 12 ways, so
+// the taller kernels are left out then (8 rows and 14 measure within noise
+// on ResNet50's and MobileNet's shapes there; 14 win by 5-20% on MobileNetV2's).
 func pwKernels(c, oc int) []pwKernel {
 	if pwForce != nil {
 		return []pwKernel{*pwForce}
@@ -43,7 +44,7 @@ func pwKernels(c, oc int) []pwKernel {
 	}
 	var ks []pwKernel
 	for _, sk := range uk.strided {
-		if sk.mr > 8 && c%256 == 0 {
+		if sk.mr > 8 && c%512 == 0 {
 			continue
 		}
 		ks = append(ks, pwKernel{sk.mr, uk.nr, sk.fn})

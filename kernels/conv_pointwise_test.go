@@ -166,3 +166,34 @@ func BenchmarkPointwise(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPointwiseKernels runs the pointwise path with each AVX-512
+// strided kernel forced, on shapes where the choice is close.
+func BenchmarkPointwiseKernels(b *testing.B) {
+	if !convZMMOK {
+		b.Skip("no AVX-512")
+	}
+	defer SetThreads(SetThreads(1))
+	for _, s := range []struct{ hw, c, oc int }{
+		{7, 1024, 1024}, {7, 512, 1024}, {14, 512, 512}, {28, 256, 256}, {56, 256, 64}, {28, 512, 128}, {14, 1024, 256}, {7, 2048, 512}, {56, 96, 24}, {112, 32, 64},
+	} {
+		p := ConvParams{N: 1, H: s.hw, W: s.hw, C: s.c, KH: 1, KW: 1, OutC: s.oc}
+		r := rand.New(rand.NewPCG(1, 2))
+		x := randSlice(r, s.hw*s.hw*s.c)
+		w := randSlice(r, s.c*s.oc)
+		bias := randSlice(r, s.oc)
+		y := make([]float32, s.hw*s.hw*s.oc)
+		pw := PackConvWeights(p, w)
+		cw := convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}
+		for _, sk := range convAVX512Kernel.strided {
+			b.Run(fmt.Sprintf("%dx%dx%d-%d/mr=%d", s.hw, s.hw, s.c, s.oc, sk.mr), func(b *testing.B) {
+				pwForce = &pwKernel{sk.mr, 32, sk.fn}
+				defer func() { pwForce = nil }()
+				for b.Loop() {
+					conv2DPointwise(p.norm(), x, cw, bias, nil, ActReLU6, y)
+				}
+				b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
