@@ -158,10 +158,13 @@ func convKernel(name string, mr, lanes int, vec func() reg.VecVirtual, strided b
 	}
 
 	step := func(u int) {
-		// B 8 steps ahead: the weights of a layer come from memory once per
-		// call, and a packed sliver spans several pages.
+		// B 8 steps and 8 KiB ahead: a layer's weights come from memory
+		// once per call (they do not stay in the caches between layers), a
+		// packed sliver spans several pages, and memory latency is ~50 k
+		// steps of this loop. 8 KiB measured best for cold 1x1 layers
+		// (ResNet50 conv5 7-10% faster), neutral for warm ones.
 		for off := 0; off < 2*vb; off += 64 {
-			PREFETCHT0(Mem{Base: b, Index: ldb, Scale: 8, Disp: off})
+			PREFETCHT0(Mem{Base: b, Index: ldb, Scale: 8, Disp: 8192 + off})
 		}
 		VMOVUPS(Mem{Base: b}, b0)
 		VMOVUPS(Mem{Base: b, Disp: vb}, b1)
