@@ -41,7 +41,9 @@ func winogradShape(p ConvParams) bool {
 // U is 16/9 the size of the weights to stream. A 7x7 output at batch 1 (16
 // tiles, 28 rows of 14) does as many as the direct convolution, and was
 // measured slower (2.3 ms against 1.65 for 512 channels in and out); 14x14
-// (49 tiles) does half, and ran 0.7 ms against 1.36 for 256 channels.
+// (49 tiles) does half, and ran 0.7 ms against 1.36 for 256 channels. With
+// AVX2's 6-row micro-kernel 7x7 takes 18 rows, just under, and ran 2.4 ms
+// against 2.7.
 func winogradPays(p ConvParams, mr int) bool {
 	oh, ow := p.OutH(), p.OutW()
 	tiles := p.N * ceilDiv(oh, 2) * ceilDiv(ow, 2)
