@@ -11,6 +11,11 @@ package kernels
 //go:noescape
 func sgemmKernel8x12(k int, a *float32, b *float32, c *float32, ldc int, accumulate bool)
 
+// gemvPanel12 computes y[j] = (accumulate ? y[j] : 0) + sum over p < k of x[p] * b[p*12+j], j < 12.
+//
+//go:noescape
+func gemvPanel12(k int, x *float32, b *float32, y *float32, accumulate bool)
+
 // convKernel6x16 computes the 6x16 tile at c (row stride ldc floats):
 // t[i][j] = sum over segments s < nseg and p < seglen of a[s*6+i][p] * b[(s*seglen+p)*ldb+j],
 // then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),

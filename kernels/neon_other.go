@@ -13,3 +13,7 @@ func armCPUName() string { return "" }
 func sgemmKernel8x12(k int, a, b, c *float32, ldc int, accumulate bool) {
 	panic("kernels: NEON micro-kernel called in a build without it")
 }
+
+func gemvPanel12(k int, x, b, y *float32, accumulate bool) {
+	panic("kernels: NEON GEMV kernel called in a build without it")
+}

@@ -21,6 +21,8 @@ func gemvKernelFor(p Path, nr int) gemvPanelKernel {
 		return gemvPanel32
 	case p == AVX2 && nr == 16:
 		return gemvPanel16
+	case p == NEON && nr == 12:
+		return gemvPanel12
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ func main() {
 	}
 	g := &gen{}
 	gemmKernel(g)
+	gemvKernel(g)
 	convKernel(g, false)
 	convKernel(g, true)
 	depthwisePacked(g, "depthwise3x3Packed", "none")
@@ -208,6 +209,64 @@ func gemmKernel(g *gen) {
 			g.i("ADD R4, R3, R3")
 		}
 	}
+	g.i("RET")
+}
+
+// gemvKernel emits gemvPanel12, one row times one packed B panel of the GEMM
+// (12 columns): y[j] = (accumulate ? y[j] : 0) + sum over p < k of x[p] *
+// b[p*12+j]. A single row uses each B element once (a Dense layer at batch 1),
+// so the loop streams B: four k steps an iteration, each in its own three
+// accumulators (V0-V11) so that the FMLA latency does not bind, their B rows
+// in V16-V27 and the four x values in V28, used by lane.
+func gemvKernel(g *gen) {
+	g.fn("gemvPanel12", "(k int, x *float32, b *float32, y *float32, accumulate bool)", 33,
+		"gemvPanel12 computes y[j] = (accumulate ? y[j] : 0) + sum over p < k of x[p] * b[p*12+j], j < 12.",
+	)
+	g.i("MOVD k+0(FP), R0")
+	g.i("MOVD x+8(FP), R1")
+	g.i("MOVD b+16(FP), R2")
+	g.i("MOVD y+24(FP), R3")
+	g.i("MOVBU accumulate+32(FP), R5")
+	g.zero(0, 12)
+	g.i("LSR $2, R0, R6")
+	g.i("AND $3, R0, R7")
+	g.i("CBZ R6, tail")
+	g.label("loop4")
+	g.i("PRFM 1024(R2), PLDL1STRM")
+	g.i("VLD1.P 16(R1), [V28.S4]")
+	for u := 0; u < 4; u++ {
+		g.i("VLD1.P 48(R2), %s", vlist(16+3*u, 3))
+	}
+	for u := 0; u < 4; u++ {
+		for j := 0; j < 3; j++ {
+			g.fmla(3*u+j, 16+3*u+j, 28, u)
+		}
+	}
+	g.i("SUBS $1, R6, R6")
+	g.i("BNE loop4")
+	g.label("tail")
+	g.i("CBZ R7, sum")
+	g.label("loop1")
+	g.i("VLD1.P 4(R1), V28.S[0]")
+	g.i("VLD1.P 48(R2), %s", vlist(16, 3))
+	for j := 0; j < 3; j++ {
+		g.fmla(j, 16+j, 28, 0)
+	}
+	g.i("SUBS $1, R7, R7")
+	g.i("BNE loop1")
+	g.label("sum")
+	for u := 1; u < 4; u++ {
+		for j := 0; j < 3; j++ {
+			g.op3("fadd", j, j, 3*u+j)
+		}
+	}
+	g.i("CBZ R5, store")
+	g.i("VLD1 (R3), %s", vlist(16, 3))
+	for j := 0; j < 3; j++ {
+		g.op3("fadd", j, j, 16+j)
+	}
+	g.label("store")
+	g.i("VST1 %s, (R3)", vlist(0, 3))
 	g.i("RET")
 }
 
