@@ -113,13 +113,13 @@ func checkLen(op, name string, s []float32, want int) {
 // multiple of the micro-kernel's width are read in place, others are packed on
 // every call; layers whose weights do not change between calls use
 // PackConvWeights and Conv2DPacked. On the AVX2 and AVX-512 paths, 3x3
-// stride-1 convolutions with enough channels run Winograd's F(2x2,3x3)
-// (winograd.go), which transforms the weights on every call here.
+// stride-1 convolutions with enough channels and pixels run Winograd's
+// F(2x2,3x3) (winograd.go), which transforms the weights on every call here.
 func Conv2D(p ConvParams, x, w, bias []float32, act Activation, y []float32) {
 	p = p.norm()
 	p.check("Conv2D")
 	checkLen("Conv2D", "w", w, p.KH*p.KW*p.C*p.OutC)
-	if tr, ok := winogradFor(p); ok && checkConvOperands(p, x, bias, y) {
+	if tr, ok := winogradFor(p); ok && winogradTiles(p) >= winogradRawMinTiles && checkConvOperands(p, x, bias, y) {
 		conv2DWinogradRaw(p, tr, x, w, bias, act, y)
 		return
 	}

@@ -34,6 +34,16 @@ func winogradShape(p ConvParams) bool {
 		p.C >= winogradMinChannels && p.OutC >= winogradMinChannels
 }
 
+// winogradRawMinTiles: Conv2D without packed weights transforms them on
+// every call, about 21 ns per channel pair (5.6 ms for 512 x 512 on Zen 5),
+// as long as the GEMMs of some 200 tiles; below this many tiles it keeps the
+// direct convolution (measured at 28x28, 196 tiles: a tie for 256 -> 512
+// channels, 10 against 10.2 ms; 14x14 lost 5 against 14 ms).
+const winogradRawMinTiles = 256
+
+// winogradTiles is the number of 2x2 output tiles of p.
+func winogradTiles(p ConvParams) int { return p.N * ceilDiv(p.OutH(), 2) * ceilDiv(p.OutW(), 2) }
+
 // winogradPays says whether F(2x2,3x3) does enough fewer multiplies than the
 // direct convolution for p's output size: the GEMMs' rows (16 per tile, the
 // tiles rounded up to the micro-kernel's mr, partial tiles computed whole)
@@ -45,9 +55,7 @@ func winogradShape(p ConvParams) bool {
 // AVX2's 6-row micro-kernel 7x7 takes 18 rows, just under, and ran 2.4 ms
 // against 2.7.
 func winogradPays(p ConvParams, mr int) bool {
-	oh, ow := p.OutH(), p.OutW()
-	tiles := p.N * ceilDiv(oh, 2) * ceilDiv(ow, 2)
-	return 3*16*roundUp(tiles, mr) <= 2*9*p.N*oh*ow
+	return 3*16*roundUp(winogradTiles(p), mr) <= 2*9*p.N*p.OutH()*p.OutW()
 }
 
 // winogradFor returns the transforms when the F(2x2,3x3) path is taken for p
@@ -71,23 +79,23 @@ func newWinogradWeights(c, outC int) *winogradWeights {
 // packWinogradWeights transforms HWIO weights once, for PackConvWeights.
 func packWinogradWeights(p ConvParams, w []float32) *winogradWeights {
 	u := newWinogradWeights(p.C, p.OutC)
-	tmp := make([]float32, 16*p.C*p.OutC)
-	transformWinogradWeights(u, w, tmp)
+	transformWinogradWeights(u, w)
 	return u
 }
 
+// winogradScratch holds the weights transformed per call by Conv2D; its own
+// pool, since floatPool's buffers are mostly far smaller.
+var winogradScratch = sync.Pool{New: func() any { return new([]float32) }}
+
 // conv2DWinogradRaw is conv2DWinograd for weights transformed on this call
-// (Conv2D without packing), in pooled buffers.
+// (Conv2D without packing).
 func conv2DWinogradRaw(p ConvParams, tr winogradTransforms, x, w, bias []float32, act Activation, y []float32) {
-	tmp := floatPool.Get().(*[]float32)
-	defer floatPool.Put(tmp)
-	packed := floatPool.Get().(*[]float32)
-	defer floatPool.Put(packed)
-	*tmp = grow(*tmp, 16*p.C*p.OutC)
+	buf := winogradScratch.Get().(*[]float32)
+	defer winogradScratch.Put(buf)
 	u := newWinogradWeights(p.C, p.OutC)
-	u.data = *packed
-	transformWinogradWeights(u, w, *tmp)
-	*packed = u.data
+	u.data = *buf
+	transformWinogradWeights(u, w)
+	*buf = u.data
 	conv2DWinograd(p, tr, x, u, bias, act, y)
 }
 

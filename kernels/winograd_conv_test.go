@@ -109,8 +109,11 @@ func winogradConvCases() []ConvParams {
 			}
 		}
 	}
-	// Several blocks of tiles, so that the threads share them.
-	cs = append(cs, ConvParams{N: 1, H: 40, W: 31, C: 24, KH: 3, KW: 3, OutC: 48, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}.norm())
+	// Several blocks of tiles, so that the threads share them; enough tiles
+	// that Conv2D without packing takes Winograd too.
+	cs = append(cs,
+		ConvParams{N: 1, H: 40, W: 31, C: 24, KH: 3, KW: 3, OutC: 48, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}.norm(),
+		ConvParams{N: 2, H: 23, W: 24, C: 16, KH: 3, KW: 3, OutC: 20, PadBottom: 1, PadRight: 1}.norm())
 	return cs
 }
 
@@ -165,11 +168,12 @@ func winogradRunners(p ConvParams, tr winogradTransforms) []winogradRunner {
 		conv2DWinogradRaw(p, tr, x, w, bias, act, y)
 	}}}
 	if _, ok := winogradFor(p); ok {
-		rs = append(rs,
-			winogradRunner{"Conv2D", func(x, w, bias []float32, act Activation, y []float32) { Conv2D(p, x, w, bias, act, y) }},
-			winogradRunner{"Conv2DPacked", func(x, w, bias []float32, act Activation, y []float32) {
-				Conv2DPacked(p, x, PackConvWeights(p, w), bias, act, y)
-			}})
+		rs = append(rs, winogradRunner{"Conv2DPacked", func(x, w, bias []float32, act Activation, y []float32) {
+			Conv2DPacked(p, x, PackConvWeights(p, w), bias, act, y)
+		}})
+		if winogradTiles(p) >= winogradRawMinTiles {
+			rs = append(rs, winogradRunner{"Conv2D", func(x, w, bias []float32, act Activation, y []float32) { Conv2D(p, x, w, bias, act, y) }})
+		}
 	}
 	return rs
 }

@@ -123,29 +123,45 @@ func TestWinogradOutputTwins(t *testing.T) {
 	}
 }
 
-// TestWinogradWeightTransform checks U = G g G^T against the definition in
-// float64 (the halves make it exact but for the additions' rounding).
+// TestWinogradWeightTransform checks U = G g G^T, read back from the packed
+// panels (several kc blocks and panels, the last partial), against the
+// definition in float64 (the halves make it exact but for the additions'
+// rounding).
 func TestWinogradWeightTransform(t *testing.T) {
 	r := rand.New(rand.NewPCG(45, 46))
-	const k = 5
+	u := &winogradWeights{c: 5, outC: 7, kc: 2, nr: 4}
+	k := u.c * u.outC
 	w := randSlice(r, 9*k)
-	u := make([]float32, 16*k)
-	winogradWeightMatrices(w, k, u)
+	transformWinogradWeights(u, w)
 	g := [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
-	for q := 0; q < k; q++ {
-		for i := 0; i < 4; i++ {
-			for j := 0; j < 4; j++ {
-				var s, abs float64
-				for a := 0; a < 3; a++ {
-					for b := 0; b < 3; b++ {
-						term := g[i][a] * float64(w[(3*a+b)*k+q]) * g[j][b]
-						s += term
-						abs += math.Abs(term)
+	for ci := 0; ci < u.c; ci++ {
+		pc := ci / u.kc * u.kc
+		for o := 0; o < u.outC; o++ {
+			jc := o / u.nr * u.nr
+			for i := 0; i < 4; i++ {
+				for j := 0; j < 4; j++ {
+					var s, abs float64
+					for a := 0; a < 3; a++ {
+						for b := 0; b < 3; b++ {
+							term := g[i][a] * float64(w[(3*a+b)*k+ci*u.outC+o]) * g[j][b]
+							s += term
+							abs += math.Abs(term)
+						}
+					}
+					got := float64(u.panel(4*i+j, pc, jc)[(ci-pc)*u.nr+o-jc])
+					if math.Abs(got-s) > 4*float32Eps*abs {
+						t.Errorf("U[%d][%d] of channels %d->%d = %v, want %v", i, j, ci, o, got, s)
 					}
 				}
-				if got := float64(u[(4*i+j)*k+q]); math.Abs(got-s) > 4*float32Eps*abs {
-					t.Errorf("U[%d][%d] of pair %d = %v, want %v", i, j, q, got, s)
-				}
+			}
+		}
+	}
+	// The padding past OutC in the last panel is zero.
+	for e := 0; e < 16; e++ {
+		for ci := 0; ci < u.c; ci++ {
+			pc := ci / u.kc * u.kc
+			if v := u.panel(e, pc, 4)[(ci-pc)*u.nr+3]; v != 0 {
+				t.Errorf("U_%d padding of channel %d = %v", e, ci, v)
 			}
 		}
 	}

@@ -8,11 +8,13 @@ package kernels
 type winogradWeights struct {
 	c, outC int
 	kc, nr  int
-	data    []float32 // 16 matrices of c x roundUp(outC, nr)
+	data    []float32 // 16 matrices of c x roundUp(outC, nr), matrixLen apart
 }
 
-// matrixLen is the length of one packed matrix U_e.
-func (u *winogradWeights) matrixLen() int { return u.c * roundUp(u.outC, u.nr) }
+// matrixLen is the distance between the packed matrices U_e: at least
+// c x roundUp(outC, nr), spaced as V and M are (winogradStride) so that the
+// transform's 16 output streams fall in different cache sets.
+func (u *winogradWeights) matrixLen() int { return winogradStride(u.c * roundUp(u.outC, u.nr)) }
 
 // panel returns the packed panel of U_e for rows pc..pc+kc-1 (kc = min(u.kc,
 // c-pc)) and output channels jc..jc+nr-1.
@@ -22,54 +24,61 @@ func (u *winogradWeights) panel(e, pc, jc int) []float32 {
 	return u.data[base : base+kb*u.nr]
 }
 
-// transformWinogradWeights fills u (kc and nr set, data reused when large
-// enough) from the HWIO weights w (3, 3, C, OutC). tmp holds 16*C*OutC floats
-// of scratch.
-func transformWinogradWeights(u *winogradWeights, w, tmp []float32) {
-	c, outC := u.c, u.outC
-	u.data = grow(u.data, 16*u.matrixLen())
-	winogradWeightMatrices(w, c*outC, tmp[:16*c*outC])
-	for e := 0; e < 16; e++ {
-		ue := tmp[e*c*outC : (e+1)*c*outC]
-		dst := u.data[e*u.matrixLen() : (e+1)*u.matrixLen()]
-		np := roundUp(outC, u.nr)
-		for pc := 0; pc < c; pc += u.kc {
+// transformWinogradWeights fills u (c, outC, kc and nr set; data reused when
+// large enough) from the HWIO weights w (3, 3, C, OutC), writing each U_e
+// straight into its packed panels: the runs of nr output channels are
+// contiguous in w and in the panels alike, and the loops run along them.
+// (Row by row instead, the writes jump from panel to panel, kc x nr floats
+// apart, a power of two that maps them to the same cache sets: 3x slower.)
+func transformWinogradWeights(u *winogradWeights, w []float32) {
+	c, outC, nr := u.c, u.outC, u.nr
+	np, ml, k := roundUp(outC, nr), u.matrixLen(), c*outC
+	u.data = grow(u.data, 16*ml)
+	var taps [9][]float32
+	var dst [16][]float32
+	var tbuf [12 * maxTile]float32
+	var t [12][]float32 // t = G g, row i (of 4), column kw (of 3) at t[3*i+kw]
+	// Panel by panel, so that each U_e is written in one sequential run.
+	for q := 0; q < outC; q += nr {
+		cols := min(nr, outC-q)
+		for ci := 0; ci < c; ci++ {
+			pc := ci / u.kc * u.kc
 			kb := min(u.kc, c-pc)
-			packB(u.nr, dst[pc*np:pc*np+np*kb], false, ue, outC, pc, 0, kb, outC)
+			for i := range taps {
+				taps[i] = w[i*k+ci*outC+q : i*k+ci*outC+q+cols]
+			}
+			for i := range t {
+				t[i] = tbuf[i*cols : (i+1)*cols]
+			}
+			for e := range dst {
+				base := e*ml + pc*np + q*kb + (ci-pc)*nr
+				dst[e] = u.data[base : base+nr]
+				clear(dst[e][cols:])
+				dst[e] = dst[e][:cols]
+			}
+			// t = G g, along the kernel's rows; G's rows are (1,0,0),
+			// (1/2,1/2,1/2), (1/2,-1/2,1/2), (0,0,1), the halves exact.
+			for kw := 0; kw < 3; kw++ {
+				winogradRows(taps[kw], taps[3+kw], taps[6+kw], t[kw], t[3+kw], t[6+kw], t[9+kw])
+			}
+			// U = t G^T, along t's columns.
+			for i := 0; i < 4; i++ {
+				winogradRows(t[3*i], t[3*i+1], t[3*i+2], dst[4*i], dst[4*i+1], dst[4*i+2], dst[4*i+3])
+			}
 		}
 	}
 }
 
-// winogradWeightMatrices computes U = G g G^T for every (input, output)
-// channel pair: w is HWIO (3, 3, C, OutC), so tap (kh, kw) is the k-long run
-// w[(3*kh+kw)*k:], k = C*OutC; point e of U goes to u[e*k:]. G's rows are
-// (1,0,0), (1/2,1/2,1/2), (1/2,-1/2,1/2), (0,0,1); the halves are exact.
-func winogradWeightMatrices(w []float32, k int, u []float32) {
-	var g [9][]float32
-	for i := range g {
-		g[i] = w[i*k : (i+1)*k]
-	}
-	var out [16][]float32
-	for e := range out {
-		out[e] = u[e*k : (e+1)*k]
-	}
-	for q := 0; q < k; q++ {
-		// t = G g: 4 x 3.
-		var t [4][3]float32
-		for kw := 0; kw < 3; kw++ {
-			g0, g1, g2 := g[kw][q], g[3+kw][q], g[6+kw][q]
-			t[0][kw] = g0
-			t[1][kw] = (g0 + g1 + g2) * 0.5
-			t[2][kw] = (g0 - g1 + g2) * 0.5
-			t[3][kw] = g2
-		}
-		// U = t G^T: 4 x 4.
-		for i := 0; i < 4; i++ {
-			t0, t1, t2 := t[i][0], t[i][1], t[i][2]
-			out[4*i][q] = t0
-			out[4*i+1][q] = (t0 + t1 + t2) * 0.5
-			out[4*i+2][q] = (t0 - t1 + t2) * 0.5
-			out[4*i+3][q] = t2
-		}
+// winogradRows applies G to three rows: y0 = a, y1 = (a+b+c)/2,
+// y2 = (a-b+c)/2, y3 = c, element by element.
+func winogradRows(a, b, c, y0, y1, y2, y3 []float32) {
+	n := len(a)
+	b, c, y0, y1, y2, y3 = b[:n], c[:n], y0[:n], y1[:n], y2[:n], y3[:n]
+	for j, av := range a {
+		bv, cv := b[j], c[j]
+		y0[j] = av
+		y1[j] = (av + bv + cv) * 0.5
+		y2[j] = (av - bv + cv) * 0.5
+		y3[j] = cv
 	}
 }
