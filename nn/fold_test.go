@@ -20,7 +20,19 @@ func foldNet(t *testing.T, h, w, c int) *Model {
 	in := Input([]int{h, w, c}, WithScope(sc))
 	bn := func(name string) *BatchNormalization { return NewBatchNormalization(WithName(name)) }
 	// MobileNetV2-like stem and bottlenecks.
-	x := NewZeroPadding2D(0, 1, 0, 1, WithName("stem_pad")).Apply(in)
+	// ResNet's max pooling over a zero-padded ReLU output; the same over
+	// values that may be negative, and with a window wholly in the padding.
+	mp := NewReLU(WithName("in_relu")).Apply(in)
+	mp = NewZeroPadding2D(1, 1, 2, 1, WithName("mp_pad")).Apply(mp)
+	mp = NewMaxPooling2D(3, 4, WithStrides(1), WithName("mp")).Apply(mp)
+	mp2 := NewZeroPadding2D(1, 1, 2, 1, WithName("mp2_pad")).Apply(in)
+	mp2 = NewMaxPooling2D(3, 4, WithStrides(1), WithName("mp2")).Apply(mp2)
+	mp3 := NewReLU(WithName("in_relu3")).Apply(in)
+	mp3 = NewZeroPadding2D(2, 2, 2, 2, WithName("mp3_pad")).Apply(mp3)
+	mp3 = NewMaxPooling2D(2, 2, WithStrides(1), WithName("mp3")).Apply(mp3)
+	mp3 = NewMaxPooling2D(4, 4, WithStrides(1), WithName("mp3b")).Apply(mp3)
+	x := NewAdd(WithName("mp_add")).Apply(mp, mp2, mp3)
+	x = NewZeroPadding2D(0, 1, 0, 1, WithName("stem_pad")).Apply(x)
 	x = NewConv2D(17, 3, 3, WithStrides(2), WithUseBias(false), WithName("stem")).Apply(x)
 	x = NewReLU(WithMaxValue(6), WithName("stem_relu")).Apply(bn("stem_bn").Apply(x))
 	block := func(name string, x *Node, expand, outC, stride int, residual bool) *Node {
@@ -168,6 +180,9 @@ func TestInferenceFolds(t *testing.T) {
 
 // foldModes is what inference does with foldNet's layers.
 var foldModes = map[string]string{
+	"mp_pad":    "folded",
+	"mp2_pad":   "inference",
+	"mp3_pad":   "inference",
 	"stem_pad":  "folded",
 	"stem":      "inference",
 	"b1_pad":    "folded",

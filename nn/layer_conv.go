@@ -153,8 +153,8 @@ func biasOf(v *Variable) []float32 {
 
 // canFoldPad says whether a ZeroPadding2D before the layer can become its
 // own padding: it pads `valid`.
-func (l *Conv2D) canFoldPad() bool          { return l.padding != "same" }
-func (l *DepthwiseConv2D) canFoldPad() bool { return l.padding != "same" }
+func (l *Conv2D) canFoldPad(_, _, _, _ int) bool          { return l.padding != "same" }
+func (l *DepthwiseConv2D) canFoldPad(_, _, _, _ int) bool { return l.padding != "same" }
 
 // withPad adds a folded ZeroPadding2D's padding to the kernel's.
 func (c *call) withPad(t, b, l, r *int) {

@@ -64,8 +64,17 @@ func NewMaxPooling2D(ph, pw int, opts ...Option) *MaxPooling2D {
 
 func (l *MaxPooling2D) backwardNeeds(*call, bool) (bool, bool) { return true, false }
 
+// canFoldPad: a valid max pooling can take a ZeroPadding2D before it as its
+// padding when no window lies wholly in the padding (the plan checks that the
+// values are non-negative).
+func (l *MaxPooling2D) canFoldPad(top, bottom, left, right int) bool {
+	return l.padding != "same" && max(top, bottom) < l.size[0] && max(left, right) < l.size[1]
+}
+
 func (l *MaxPooling2D) forward(c *call) {
-	kernels.MaxPool2D(l.params(c.x[0]), c.x[0].Data, c.y.Data)
+	pp := l.params(c.x[0])
+	c.withPad(&pp.PadTop, &pp.PadBottom, &pp.PadLeft, &pp.PadRight)
+	kernels.MaxPool2D(pp, c.x[0].Data, c.y.Data)
 	c.forwardKernel(0)
 }
 

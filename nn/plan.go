@@ -90,8 +90,8 @@ func buildPlan(m *Model, key planKey) (*plan, error) {
 	if key.training {
 		p.planBackward()
 	}
-	p.foldPads()
 	p.fuse()
+	p.foldPads()
 	p.assignBuffers()
 	return p, nil
 }
@@ -424,16 +424,20 @@ func (p *plan) tryResidual(i int, s, next *step) bool {
 	return true
 }
 
-// padFolder is a convolution that can take a ZeroPadding2D before it as its
-// own padding.
+// padFolder is a convolution or pooling that can take a ZeroPadding2D before
+// it as its own padding.
 type padFolder interface {
-	canFoldPad() bool
+	canFoldPad(top, bottom, left, right int) bool
 }
 
 // foldPads merges, in steps that run no backward, a ZeroPadding2D into the
-// convolution that is the only consumer of its output: the convolution reads
-// the unpadded input with the padding added to its own. Never when the
-// padded value is an output of the run or kept.
+// convolution or max pooling whose only input it is: that step reads the
+// unpadded value with the padding added to its own. Max pooling ignores its
+// padding where a zero padding takes part in the maximum, so it takes one
+// only over values known to be non-negative (ReLU outputs: ResNet's
+// pool1_pad), where each window's maximum is the same. Never when the padded
+// value is an output of the run or kept. It runs after fuse, so that a ReLU
+// fused into the step before the padding counts.
 func (p *plan) foldPads() {
 	for i, s := range p.steps {
 		zp, ok := s.layer.(*ZeroPadding2D)
@@ -447,7 +451,11 @@ func (p *plan) foldPads() {
 		ci := o.consumers[0]
 		next := p.steps[ci]
 		f, ok := next.layer.(padFolder)
-		if !ok || next.backward || next.skip || len(next.in) != 1 || next.c.pad != nil || !f.canFoldPad() {
+		if !ok || next.backward || next.skip || next.in[0] != s.out || slices.Index(next.in[1:], s.out) >= 0 ||
+			next.c.pad != nil || !f.canFoldPad(zp.top, zp.bottom, zp.left, zp.right) {
+			continue
+		}
+		if _, isMax := next.layer.(*MaxPooling2D); isMax && !p.nonNegative(s.in[0]) {
 			continue
 		}
 		next.c.pad = &[4]int{zp.top, zp.bottom, zp.left, zp.right}
@@ -458,6 +466,21 @@ func (p *plan) foldPads() {
 		s.skip = true
 		s.mode = "folded"
 	}
+}
+
+// nonNegative says whether slot v holds values known to be >= 0: the last
+// thing its producer does is a ReLU or ReLU6.
+func (p *plan) nonNegative(v int) bool {
+	pr := p.slots[v].producer
+	if pr < 0 {
+		return false
+	}
+	st := p.steps[pr]
+	if st.c.postAct == kernels.ActReLU || st.c.postAct == kernels.ActReLU6 {
+		return true
+	}
+	_, ok := kernelActivation(st.layer)
+	return ok
 }
 
 // folder is a convolution that can absorb an inference-mode BatchNormalization.
