@@ -138,6 +138,9 @@ func winogradBlockTiles(c, ldm, tiles, mr, threads int) int {
 	if u := 16 * 4 * c * ldm; u > machineCaches.L2/2 {
 		b = max(b, 2*u/perTile)
 	}
+	// A block's V and M are at most 4 x L3 (16 MiB here: 256 tiles of 512
+	// channels in and out), however wide the layer.
+	b = min(b, 4*machineCaches.L3/perTile)
 	b = max(b/mr*mr, 4*mr)
 	return max(min(b, roundUp(ceilDiv(tiles, threads), mr)), mr)
 }

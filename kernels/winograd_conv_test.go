@@ -113,7 +113,10 @@ func winogradConvCases() []ConvParams {
 	// that Conv2D without packing takes Winograd too.
 	cs = append(cs,
 		ConvParams{N: 1, H: 40, W: 31, C: 24, KH: 3, KW: 3, OutC: 48, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}.norm(),
-		ConvParams{N: 2, H: 23, W: 24, C: 16, KH: 3, KW: 3, OutC: 20, PadBottom: 1, PadRight: 1}.norm())
+		ConvParams{N: 2, H: 23, W: 24, C: 16, KH: 3, KW: 3, OutC: 20, PadBottom: 1, PadRight: 1}.norm(),
+		// More input channels than the GEMM's kc (384 AVX2, 512 AVX-512):
+		// the reduction accumulates over two blocks.
+		ConvParams{N: 1, H: 5, W: 6, C: 520, KH: 3, KW: 3, OutC: 20, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}.norm())
 	return cs
 }
 

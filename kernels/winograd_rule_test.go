@@ -88,3 +88,26 @@ func TestWinogradGenericPathUnchanged(t *testing.T) {
 		}
 	})
 }
+
+// TestWinogradBlockTiles checks the tiles per block on Zen 5's caches.
+func TestWinogradBlockTiles(t *testing.T) {
+	prev := machineCaches
+	defer func() { machineCaches = prev }()
+	machineCaches = Caches{L1: 48 << 10, L2: 1 << 20, L3: 4 << 20}
+	for _, c := range []struct {
+		name                      string
+		c, ldm, tiles, mr, thread int
+		want                      int
+	}{
+		{"64 channels: V and M in half of L2", 64, 64, 12544, 14, 1, 56},
+		{"512 channels: one block amortises U", 512, 512, 196, 14, 1, 196},
+		{"512 channels, 2 threads: a block each", 512, 512, 196, 14, 2, 98},
+		{"2048 channels: at most 4 x L3 of V and M", 2048, 2048, 10000, 14, 1, 56},
+		{"few tiles: one strip", 64, 64, 3, 14, 1, 14},
+		{"AVX2 rows", 64, 64, 12544, 6, 1, 60},
+	} {
+		if got := winogradBlockTiles(c.c, c.ldm, c.tiles, c.mr, c.thread); got != c.want {
+			t.Errorf("%s: %d tiles per block, want %d", c.name, got, c.want)
+		}
+	}
+}
