@@ -125,6 +125,72 @@ func Conv2DPackedAdd(p ConvParams, x []float32, pw *PackedConv, bias, res []floa
 	AddAct(y[:size], res[:size], act, y[:size])
 }
 
+// pwOperands are a pointwise convolution's kernels, weights (panels or in
+// place), bias padded to whole panels and epilogue flags.
+type pwOperands struct {
+	ks               []pwKernel
+	wb               []float32
+	ldb, panelStride int
+	bias             []float32
+	flagsLast, kLen  int
+	panels           int
+	packBuf          *[]float32
+	sc               scratch
+}
+
+func newPWOperands(c, oc int, w convWeights, bias []float32, act Activation) pwOperands {
+	o := pwOperands{ks: pwKernels(c, oc)}
+	nr := o.ks[0].nr
+	ocp := roundUp(oc, nr)
+	o.panels = ocp / nr
+	// Weights: prepacked panels, in place when OutC is a multiple of nr, else
+	// packed now.
+	o.ldb = oc
+	switch {
+	case w.packed != nil && w.nr == nr:
+		o.wb, o.ldb, o.panelStride = w.packed, nr, c*nr
+	case oc%nr == 0:
+		o.wb = w.raw
+	default:
+		o.packBuf = floatPool.Get().(*[]float32)
+		*o.packBuf = packPanels(w.raw, c, oc, nr, *o.packBuf)
+		o.wb, o.ldb, o.panelStride = *o.packBuf, nr, c*nr
+	}
+	if bias != nil {
+		if oc%nr == 0 {
+			o.bias = bias[:oc]
+		} else {
+			o.sc.init(ocp, 0)
+			o.bias = o.sc.f32(ocp)
+			copy(o.bias, bias[:oc])
+		}
+		o.flagsLast |= convBias
+	}
+	switch act {
+	case ActReLU:
+		o.flagsLast |= convReLU
+	case ActReLU6:
+		o.flagsLast |= convReLU6
+	}
+	// Reduction blocks of about convKCTune channels, as even as their count
+	// allows.
+	kb := (c + convKCTune - 1) / convKCTune
+	o.kLen = (c + kb - 1) / kb
+	return o
+}
+
+func (o *pwOperands) free() {
+	if o.packBuf != nil {
+		floatPool.Put(o.packBuf)
+	}
+	o.sc.free()
+}
+
+// block computes pixels [m0, m1) x channel panels [q0, q1) of p.
+func (o *pwOperands) block(p ConvParams, x, res []float32, sameRes bool, flagsLast int, y []float32, m0, m1, q0, q1 int) {
+	pointwiseBlock(o.ks, p, x, o.wb, o.ldb, o.panelStride, o.bias, res, sameRes, flagsLast, o.kLen, y, m0, m1, q0, q1)
+}
+
 // conv2DPointwise computes y = act(x*w + bias + res) for a pointwise p (res
 // may be nil, or y itself).
 func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float32, act Activation, y []float32) {
@@ -132,65 +198,25 @@ func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float
 	if m == 0 {
 		return
 	}
-	ks := pwKernels(c, oc)
-	uk := ks[0]
+	o := newPWOperands(c, oc, w, bias, act)
+	defer o.free()
+	uk := o.ks[0]
 	mr, nr := uk.mr, uk.nr
-	ocp := roundUp(oc, nr)
-	// Weights: prepacked panels, in place when OutC is a multiple of nr, else
-	// packed now.
-	var wb []float32
-	ldb, panelStride := oc, 0
-	switch {
-	case w.packed != nil && w.nr == nr:
-		wb, ldb, panelStride = w.packed, nr, c*nr
-	case oc%nr == 0:
-		wb = w.raw
-	default:
-		buf := floatPool.Get().(*[]float32)
-		defer floatPool.Put(buf)
-		*buf = packPanels(w.raw, c, oc, nr, *buf)
-		wb, ldb, panelStride = *buf, nr, c*nr
-	}
-	var biasPad []float32
-	if bias != nil {
-		if oc%nr == 0 {
-			biasPad = bias[:oc]
-		} else {
-			var sc scratch
-			sc.init(ocp, 0)
-			defer sc.free()
-			biasPad = sc.f32(ocp)
-			copy(biasPad, bias[:oc])
-		}
-	}
-	flagsLast := 0
-	if bias != nil {
-		flagsLast |= convBias
-	}
-	switch act {
-	case ActReLU:
-		flagsLast |= convReLU
-	case ActReLU6:
-		flagsLast |= convReLU6
-	}
-	// Reduction blocks of about convKCTune channels, as even as their count
-	// allows.
-	kb := (c + convKCTune - 1) / convKCTune
-	kLen := (c + kb - 1) / kb
 	// Pixel blocks as in the indirect path: a block's operands for one
 	// reduction block fill at most half of L2; at least one per thread.
 	t := Threads()
-	mcMax := max(convMC, min(convMaxMC, convL2Floats()/2/kLen))
+	mcMax := max(convMC, min(convMaxMC, convL2Floats()/2/o.kLen))
 	mTasks := roundUp(max(t, (m+mcMax-1)/mcMax), t)
 	mc := roundUp((m+mTasks-1)/mTasks, mr)
 	mTasks = (m + mc - 1) / mc
-	panels := ocp / nr
+	panels := o.panels
 	nParts := 1
 	if mTasks < 2*t && panels >= 2*t {
 		nParts = 2 * t
 	}
 	// Outputs larger than the last-level cache are written with
 	// non-temporal stores, as in the indirect path (whole tiles in place).
+	flagsLast := o.flagsLast
 	vb := uintptr(nr * 2)
 	stream := uk.fn != nil && m*oc*4 > convStreamMin() && oc%nr == 0 && uintptr(unsafe.Pointer(&y[0]))%vb == 0
 	if stream {
@@ -202,7 +228,7 @@ func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float
 		q0, q1 := panels*nt/nParts, panels*(nt+1)/nParts
 		m0 := mt * mc
 		m1 := min(m, m0+mc)
-		pointwiseBlock(ks, p, x, wb, ldb, panelStride, biasPad, res, sameRes, flagsLast, kLen, y, m0, m1, q0, q1)
+		o.block(p, x, res, sameRes, flagsLast, y, m0, m1, q0, q1)
 		if stream {
 			storeFence()
 		}
