@@ -21,6 +21,10 @@ type call struct {
 	// residual: an Add fused into this convolution, whose other input is
 	// x[1]: y = postAct(conv(x[0]) + x[1]) (inference only).
 	residual bool
+	// sep: a 1x1 convolution step fused into this depthwise convolution,
+	// which hands it its output band by band (inference only); that step's
+	// call holds its folded BatchNormalization and activation.
+	sep *step
 
 	state any // what the layer keeps between forward and backward, reused between runs
 	stats *LayerStats

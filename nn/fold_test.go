@@ -180,6 +180,9 @@ func TestInferenceFolds(t *testing.T) {
 
 // foldModes is what inference does with foldNet's layers.
 var foldModes = map[string]string{
+	"b1_project": "fused",
+	"b2_project": "fused",
+	"b3_project": "fused",
 	"mp_pad":    "folded",
 	"mp2_pad":   "inference",
 	"mp3_pad":   "inference",

@@ -119,7 +119,13 @@ func (l *Conv2D) activation() activation { return l.act }
 func (l *Conv2D) canFold() bool          { return l.act == actLinear }
 func (l *Conv2D) canFuseAct() bool       { return l.act == actLinear }
 func (l *Conv2D) canAddResidual() bool   { return l.act == actLinear }
-func (l *Conv2D) outChannels() int       { return l.filters }
+
+// pointwise says whether the layer is a 1x1 convolution at stride 1 (its
+// padding is then none).
+func (l *Conv2D) pointwise() bool {
+	return l.kh == 1 && l.kw == 1 && l.strides[0] <= 1 && l.strides[1] <= 1
+}
+func (l *Conv2D) outChannels() int { return l.filters }
 
 // backwardNeeds: the input for the weight gradient, the output for a
 // non-linear activation's derivative.
@@ -305,11 +311,34 @@ func (l *DepthwiseConv2D) forward(c *call) {
 		w, bias = c.fold.depthwise(l.kernel, l.bias, p.OutC())
 	}
 	act, after := outputAct(l.act, c)
+	if c.sep != nil {
+		l.forwardSeparable(c, p, w, bias, act)
+		return
+	}
 	kernels.DepthwiseConv2D(p, c.x[0].Data, w, bias, act, c.y.Data)
 	c.forwardKernel(p.FLOPs())
 	if after {
 		l.act.apply(c.y.Data, p.OutC())
 	}
+}
+
+// forwardSeparable runs the depthwise convolution and the 1x1 convolution
+// fused into it (c.sep) in one kernel.
+func (l *DepthwiseConv2D) forwardSeparable(c *call, p kernels.DepthwiseParams, w, bias []float32, act kernels.Activation) {
+	cl, cc := c.sep.layer.(*Conv2D), &c.sep.c
+	pp := kernels.ConvParams{N: p.N, H: p.OutH(), W: p.OutW(), C: p.OutC(), KH: 1, KW: 1, OutC: cl.filters}
+	pw, pb := cl.packed.get(pp, cl.kernel), biasOf(cl.bias)
+	if cc.fold != nil {
+		pw, pb = cc.fold.conv(pp, cl.kernel, cl.bias)
+	}
+	pact, _ := outputAct(cl.act, cc)
+	var res []float32
+	if c.residual {
+		res = c.x[1].Data
+	}
+	kernels.DepthwisePointwise(p, c.x[0].Data, w, bias, act, pw, pb, res, pact, c.y.Data)
+	c.forwardKernel(p.FLOPs())
+	c.forwardKernel(pp.FLOPs())
 }
 
 func (l *DepthwiseConv2D) backward(c *call) {

@@ -92,6 +92,7 @@ func buildPlan(m *Model, key planKey) (*plan, error) {
 	}
 	p.fuse()
 	p.foldPads()
+	p.fuseSeparable()
 	p.assignBuffers()
 	return p, nil
 }
@@ -465,6 +466,53 @@ func (p *plan) foldPads() {
 		o.consumers = nil
 		s.skip = true
 		s.mode = "folded"
+	}
+}
+
+// fuseSeparable merges, in steps that run no backward, a 1x1 convolution
+// into the depthwise convolution whose output only it reads (MobileNet's
+// separable blocks, after their BatchNormalizations, activations, paddings
+// and residual Adds are folded): the depthwise step computes both, in bands
+// of rows that stay in cache. A residual of the 1x1 convolution must be
+// computed before the depthwise step runs.
+func (p *plan) fuseSeparable() {
+	for i, s := range p.steps {
+		dl, ok := s.layer.(*DepthwiseConv2D)
+		if !ok || s.skip || s.backward || len(s.in) != 1 || s.c.sep != nil || s.c.residual {
+			continue
+		}
+		o := p.slots[s.out]
+		if o.output || o.keep || len(o.consumers) != 1 {
+			continue
+		}
+		ni := o.consumers[0]
+		next := p.steps[ni]
+		cl, ok := next.layer.(*Conv2D)
+		if !ok || next.skip || next.backward || next.in[0] != s.out || next.c.pad != nil || !cl.pointwise() {
+			continue
+		}
+		if _, after := outputAct(dl.act, &s.c); after {
+			continue
+		}
+		if _, after := outputAct(cl.act, &next.c); after {
+			continue
+		}
+		if next.c.residual {
+			other := next.in[1]
+			if pr := p.slots[other].producer; other == s.in[0] || pr >= i || (pr >= 0 && p.steps[pr].skip) {
+				continue
+			}
+			s.c.residual = true
+			s.in = append(s.in, other)
+			cons := p.slots[other].consumers
+			cons[slices.Index(cons, ni)] = i
+		}
+		s.c.sep = next
+		s.out = next.out
+		p.slots[next.out].producer = i
+		o.consumers = nil
+		next.skip = true
+		next.mode = "fused"
 	}
 }
 
