@@ -23,52 +23,6 @@ type winogradTransforms struct {
 	output func(m *float32, ms int, n int, bias *float32, lo, hi float32, out **float32)
 }
 
-// winogradMinChannels: below this many input or output channels the GEMMs
-// are too short to beat the direct convolution (a first layer's C = 3).
-const winogradMinChannels = 16
-
-// winogradShape says whether p (normalised) is a convolution the F(2x2,3x3)
-// path computes and is worth it for, whatever its spatial size.
-func winogradShape(p ConvParams) bool {
-	return p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 && p.DilationH == 1 && p.DilationW == 1 &&
-		p.C >= winogradMinChannels && p.OutC >= winogradMinChannels
-}
-
-// winogradRawMinTiles: Conv2D without packed weights transforms them on
-// every call, about 21 ns per channel pair (5.6 ms for 512 x 512 on Zen 5),
-// as long as the GEMMs of some 200 tiles; below this many tiles it keeps the
-// direct convolution (measured at 28x28, 196 tiles: a tie for 256 -> 512
-// channels, 10 against 10.2 ms; 14x14 lost 5 against 14 ms).
-const winogradRawMinTiles = 256
-
-// winogradTiles is the number of 2x2 output tiles of p.
-func winogradTiles(p ConvParams) int { return p.N * ceilDiv(p.OutH(), 2) * ceilDiv(p.OutW(), 2) }
-
-// winogradPays says whether F(2x2,3x3) does enough fewer multiplies than the
-// direct convolution for p's output size: the GEMMs' rows (16 per tile, the
-// tiles rounded up to the micro-kernel's mr, partial tiles computed whole)
-// must be at most 2/3 of the direct algorithm's (9 per output pixel), since
-// U is 16/9 the size of the weights to stream. A 7x7 output at batch 1 (16
-// tiles, 28 rows of 14) does as many as the direct convolution, and was
-// measured slower (2.3 ms against 1.65 for 512 channels in and out); 14x14
-// (49 tiles) does half, and ran 0.7 ms against 1.36 for 256 channels. With
-// AVX2's 6-row micro-kernel 7x7 takes 18 rows, just under, and ran 2.4 ms
-// against 2.7.
-func winogradPays(p ConvParams, mr int) bool {
-	return 3*16*roundUp(winogradTiles(p), mr) <= 2*9*p.N*p.OutH()*p.OutW()
-}
-
-// winogradFor returns the transforms when the F(2x2,3x3) path is taken for p
-// on the active path: only with assembly (the generic path and arm64 keep the
-// direct convolution).
-func winogradFor(p ConvParams) (winogradTransforms, bool) {
-	if !winogradShape(p) {
-		return winogradTransforms{}, false
-	}
-	tr, ok := winogradAsm()
-	return tr, ok && winogradPays(p, kernelFor(active).mr)
-}
-
 // newWinogradWeights returns empty transformed weights laid out for the
 // active GEMM micro-kernel.
 func newWinogradWeights(c, outC int) *winogradWeights {
@@ -123,27 +77,6 @@ type winogradWorkspace struct {
 }
 
 var winogradWorkspaces = sync.Pool{New: func() any { return new(winogradWorkspace) }}
-
-// winogradBlockTiles picks the tiles per block (a multiple of mr): as many
-// as keep a block's V (16 x tiles x C) and M (16 x tiles x ldm) within half
-// of L2, but no fewer than amortise reading U (16 x C x OutC, streamed
-// from L3 or memory once per block when it does not stay in L2 beside them)
-// over twice as many bytes of V and M, and at least 4 strips of the
-// micro-kernel; no more than gives each thread a block. (Measured on Zen 5,
-// 1 MiB L2: blocks of 56 tiles for 512 channels in and out ran 28x28 at
-// 15 ms, one block of 196 at 9.5; 64 channels were as fast from 28 to 448.)
-func winogradBlockTiles(c, ldm, tiles, mr, threads int) int {
-	perTile := 16 * 4 * (c + ldm)
-	b := machineCaches.L2 / 2 / perTile
-	if u := 16 * 4 * c * ldm; u > machineCaches.L2/2 {
-		b = max(b, 2*u/perTile)
-	}
-	// A block's V and M are at most 4 x L3 (16 MiB here: 256 tiles of 512
-	// channels in and out), however wide the layer.
-	b = min(b, 4*machineCaches.L3/perTile)
-	b = max(b/mr*mr, 4*mr)
-	return max(min(b, roundUp(ceilDiv(tiles, threads), mr)), mr)
-}
 
 // conv2DWinograd computes y = act(conv(x, w) + bias) from the transformed
 // weights u (laid out for the active micro-kernel).
