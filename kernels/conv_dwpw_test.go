@@ -24,7 +24,8 @@ func TestDepthwisePointwise(t *testing.T) {
 		{2, 7, 7, 64, 33, 1, [4]int{1, 1, 1, 1}},
 		{1, 5, 6, 24, 16, 1, [4]int{0, 2, 1, 0}},
 		{1, 40, 3, 16, 40, 1, [4]int{1, 1, 1, 1}},
-		{1, 6, 6, 7, 9, 1, [4]int{1, 1, 1, 1}}, // not the fused path: C % 8 != 0
+		{1, 6, 6, 7, 9, 1, [4]int{1, 1, 1, 1}},     // not the fused path: C % 8 != 0
+		{1, 5, 4, 512, 160, 1, [4]int{1, 1, 1, 1}}, // nor with weights over L2/4
 	}
 	for _, v := range convVariants() {
 		for _, threads := range []int{1, 2} {
