@@ -198,6 +198,12 @@ func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float
 	if m == 0 {
 		return
 	}
+	if m == 1 {
+		if gv := pwGemvKernel(w); gv != nil {
+			pointwiseGemv(gv, c, oc, x, w, bias, res, act, y)
+			return
+		}
+	}
 	o := newPWOperands(c, oc, w, bias, act)
 	defer o.free()
 	uk := o.ks[0]
@@ -327,4 +333,47 @@ func pwTile(uk pwKernel, a0 *float32, rs, kl int, wb []float32, ldb int, ct, y [
 	for i := 0; i < rows; i++ {
 		copy(y[(r+i)*oc+j:(r+i)*oc+j+cols], ct[i*nr:i*nr+cols])
 	}
+}
+
+// pwGemvKernel returns the one-row GEMV kernel for w's packed panels, or nil.
+func pwGemvKernel(w convWeights) gemvPanelKernel {
+	switch {
+	case w.packed == nil:
+		return nil
+	case w.nr == 32:
+		return gemvKernelFor(AVX512, 32)
+	case w.nr == 16:
+		return gemvKernelFor(AVX2, 16)
+	}
+	return nil
+}
+
+// pointwiseGemv computes one pixel (a classifier's 1x1 convolution on a 1x1
+// input, MobileNet's conv_preds): each weight is used once, so the panels
+// stream through the one-row kernel rather than an mr-row tile that would
+// compute mr-1 rows of padding.
+func pointwiseGemv(gv gemvPanelKernel, c, oc int, x []float32, w convWeights, bias, res []float32, act Activation, y []float32) {
+	nr := w.nr
+	panels := (oc + nr - 1) / nr
+	const perTask = 8
+	_ = x[c-1]
+	_ = w.packed[panels*c*nr-1]
+	parallel((panels+perTask-1)/perTask, func(task int) {
+		var tail [32]float32
+		for q := task * perTask; q < min(panels, (task+1)*perTask); q++ {
+			j0, j1 := q*nr, min(oc, (q+1)*nr)
+			out := tail[:nr]
+			gv(c, &x[0], &w.packed[q*c*nr], &out[0], false)
+			for j := j0; j < j1; j++ {
+				v := out[j-j0]
+				if bias != nil {
+					v += bias[j]
+				}
+				if res != nil {
+					v = res[j] + v
+				}
+				y[j] = act.apply(v)
+			}
+		}
+	})
 }
