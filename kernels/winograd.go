@@ -21,6 +21,11 @@ type winogradTransforms struct {
 	lanes  int
 	input  func(rows **float32, n int, v *float32, vs int)
 	output func(m *float32, ms int, n int, bias *float32, lo, hi float32, out **float32)
+	// short, where not nil, computes shortMR rows (fewer than the GEMM
+	// micro-kernel's) of 32 output channels, reading each row through a
+	// pointer and B with row stride ldb: the conv micro-kernel's contract.
+	short   func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
+	shortMR int
 }
 
 // newWinogradWeights returns empty transformed weights laid out for the
@@ -69,11 +74,12 @@ type winogradPlan struct {
 
 // winogradWorkspace is one task's scratch, pooled across calls.
 type winogradWorkspace struct {
-	v, m []float32
-	zero []float32 // zeros: the input outside the image, a missing bias
-	sink []float32 // where outputs past the image's edge go
-	rows [16]*float32
-	out  [4]*float32 // kept here: the assembly's tables would escape from the stack
+	v, m  []float32
+	zero  []float32 // zeros: the input outside the image, a missing bias
+	sink  []float32 // where outputs past the image's edge go
+	rows  [16]*float32
+	out   [4]*float32 // kept here: the assembly's tables would escape from the stack
+	short [maxConvMR]*float32
 }
 
 var winogradWorkspaces = sync.Pool{New: func() any { return new(winogradWorkspace) }}
@@ -116,7 +122,7 @@ func (pl *winogradPlan) run(ws *winogradWorkspace, x []float32, u *winogradWeigh
 		ws.sink = make([]float32, n)
 	}
 	pl.inputs(ws, x, t0, t1, ws.v[:16*vs], vs)
-	pl.products(u, ws.v[:16*vs], vs, ws.m[:16*ms], ms, rowsPad)
+	pl.products(ws, u, ws.v[:16*vs], vs, ws.m[:16*ms], ms, t1-t0)
 	pl.outputs(ws, ws.m[:16*ms], ms, y, t0, t1)
 }
 
@@ -160,16 +166,35 @@ func (pl *winogradPlan) inputs(ws *winogradWorkspace, x []float32, t0, t1 int, v
 	}
 }
 
-// products computes the 16 GEMMs M_e = V_e U_e, rowsPad rows each.
-func (pl *winogradPlan) products(u *winogradWeights, v []float32, vs int, m []float32, ms, rowsPad int) {
+// products computes the 16 GEMMs M_e = V_e U_e for the block's rows (its
+// tiles); V and M have rows up to a multiple of mr. A last strip of few rows
+// goes to the short kernel where there is one.
+func (pl *winogradPlan) products(ws *winogradWorkspace, u *winogradWeights, v []float32, vs int, m []float32, ms, rows int) {
 	c, mr, nr := pl.p.C, pl.uk.mr, pl.uk.nr
+	full := rows / mr * mr
+	if rows == full || pl.tr.short == nil || rows-full > pl.tr.shortMR || nr != 32 {
+		full = roundUp(rows, mr)
+	}
+	tab := &ws.short
 	for e := 0; e < 16; e++ {
 		for pc := 0; pc < c; pc += u.kc {
 			kb := min(u.kc, c-pc)
+			if full < rows {
+				for i := range pl.tr.shortMR {
+					tab[i] = &v[e*vs+(full+i)*c+pc]
+				}
+			}
 			for jc := 0; jc < pl.p.OutC; jc += nr {
 				b := u.panel(e, pc, jc)
-				for r := 0; r < rowsPad; r += mr {
+				for r := 0; r < full; r += mr {
 					pl.uk.direct(kb, v[e*vs+r*c+pc:], c, b, m[e*ms+r*pl.ldm+jc:], pl.ldm, pc > 0)
+				}
+				if full < rows {
+					flags := 0
+					if pc > 0 {
+						flags = convAccumulate
+					}
+					pl.tr.short(1, kb, &tab[0], &b[0], nr, &m[e*ms+full*pl.ldm+jc], pl.ldm, flags, nil)
 				}
 			}
 		}

@@ -116,7 +116,12 @@ func winogradConvCases() []ConvParams {
 		ConvParams{N: 2, H: 23, W: 24, C: 16, KH: 3, KW: 3, OutC: 20, PadBottom: 1, PadRight: 1}.norm(),
 		// More input channels than the GEMM's kc (384 AVX2, 512 AVX-512):
 		// the reduction accumulates over two blocks.
-		ConvParams{N: 1, H: 5, W: 6, C: 520, KH: 3, KW: 3, OutC: 20, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}.norm())
+		ConvParams{N: 1, H: 5, W: 6, C: 520, KH: 3, KW: 3, OutC: 20, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}.norm(),
+		// Blocks ending in a strip of 8 rows or fewer (49 tiles: 42 + 7;
+		// 7 tiles), which AVX-512 gives to the conv kernel, the second
+		// accumulating over two kc blocks.
+		ConvParams{N: 1, H: 14, W: 14, C: 32, KH: 3, KW: 3, OutC: 40, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}.norm(),
+		ConvParams{N: 1, H: 2, W: 13, C: 520, KH: 3, KW: 3, OutC: 32, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}.norm())
 	return cs
 }
 
