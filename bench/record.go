@@ -70,7 +70,7 @@ func (w *Writer) Write(r Record) error {
 		return err
 	}
 	if !w.started {
-		fmt.Fprintf(w.Out, "%-8s %-34s %7s %5s %12s %9s %7s\n", "bench", "name", "threads", "batch", "ms", "GFLOP/s", "%peak")
+		fmt.Fprintf(w.Out, "%-8s %-42s %7s %5s %12s %9s %7s\n", "bench", "name", "threads", "batch", "ms", "GFLOP/s", "%peak")
 		w.started = true
 	}
 	batch := "-"
@@ -84,7 +84,7 @@ func (w *Writer) Write(r Record) error {
 	if f := r.FractionOfPeak(); f > 0 {
 		pk = fmt.Sprintf("%.0f%%", 100*f)
 	}
-	line := fmt.Sprintf("%-8s %-34s %7d %5s %12.3f %9s %7s", r.Bench, r.Name, r.Threads, batch, r.Seconds*1e3, gf, pk)
+	line := fmt.Sprintf("%-8s %-42s %7d %5s %12.3f %9s %7s", r.Bench, r.Name, r.Threads, batch, r.Seconds*1e3, gf, pk)
 	if r.GBytesPerS > 0 {
 		line += fmt.Sprintf("  %.1f GB/s", r.GBytesPerS)
 	}

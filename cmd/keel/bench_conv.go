@@ -176,6 +176,9 @@ func runBenchConv(args []string) error {
 				if !bf.json {
 					// The table has no direction column: say it in the name.
 					rec.Name += map[string]string{"forward": " fwd", "backward_input": " bwd-in", "backward_weights": " bwd-w"}[d]
+					if a, ok := rec.Extra["algorithm"].(string); ok && a != "direct" {
+						rec.Name += " " + a
+					}
 				}
 				if l.depthwise {
 					rec.Extra["copy_gbytes_per_s"] = copyBW
@@ -236,6 +239,10 @@ func benchConvLayer(r *rand.Rand, l convBenchLayer, dir string, t int, opts benc
 		}
 		extra["h"], extra["w"], extra["cin"], extra["cout"], extra["k"], extra["stride"] = p.H, p.W, p.C, p.OutC, p.KH, p.StrideH
 		extra["kind"] = "conv"
+		if dir == "forward" {
+			// GFLOP/s count the direct algorithm's FLOPs; say which ran.
+			extra["algorithm"] = kernels.ConvAlgorithm(p)
+		}
 	}
 	var secs float64
 	_ = withThreads(t, func() error {
