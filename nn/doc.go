@@ -35,8 +35,13 @@
 // so a steady-state step allocates no tensors.
 //
 // Inference folds a BatchNormalization into the convolution before it and a
-// ReLU into the layer before it, but never across a layer whose output was
-// requested: a requested output is exactly what its layer computes.
+// ReLU into the layer before it; a ZeroPadding2D into the valid convolution
+// (or max pooling of ReLU outputs) that alone reads it; a residual Add into
+// the convolution that computes one of its inputs, whose kernel adds the
+// other; and a 1x1 convolution into the depthwise convolution before it,
+// computed together in bands of rows. It never folds across a layer whose
+// output was requested: a requested output is exactly what its layer
+// computes (up to rounding where the layer itself absorbed the next one).
 //
 // # Freezing
 //
