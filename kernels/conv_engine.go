@@ -720,6 +720,10 @@ func conv2DBackwardInput(p ConvParams, dy, w, dx []float32) {
 		conv2DBackwardInputCol2im(p, dy, w, dx)
 		return
 	}
+	if q, ok := winogradBackwardInputParams(p); ok {
+		conv2DBackwardInputWinograd(p, q, dy, w, dx)
+		return
+	}
 	taps := p.KH * p.KW
 	buf := floatPool.Get().(*[]float32)
 	defer floatPool.Put(buf)
