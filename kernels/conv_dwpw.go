@@ -149,8 +149,8 @@ func dwRowKernel(act Activation, c int) (func(rows **float32, wp *float32, out *
 	return depthwise3x3Packed, 8
 }
 
-// dwBorderRow is dwBorderFwd writing output row r of image n into out (one
-// row, OutW x C).
+// dwBorderRow computes output pixels [c0, c1) of row r of image n with the
+// tap kernel (3x3, multiplier 1) into out, that output row (OutW x C).
 func dwBorderRow(p DepthwiseParams, x, w, bias []float32, flags int, out []float32, n, r, c0, c1 int) {
 	var xs, ws [9]*float32
 	for c := c0; c < c1; c++ {

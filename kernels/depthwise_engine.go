@@ -141,26 +141,8 @@ func depthwiseForward(p DepthwiseParams, x, w, bias []float32, act Activation, y
 // dwBorderFwd computes output pixels [c0, c1) of row r of image n with the
 // tap kernel (3x3, multiplier 1).
 func dwBorderFwd(p DepthwiseParams, x, w, bias []float32, flags int, y []float32, n, r, c0, c1 int) {
-	oh, ow := p.OutH(), p.OutW()
-	var xs, ws [9]*float32
-	for c := c0; c < c1; c++ {
-		k := 0
-		for kh := 0; kh < 3; kh++ {
-			ih := r*p.StrideH + kh*p.DilationH - p.PadTop
-			if ih < 0 || ih >= p.H {
-				continue
-			}
-			for kw := 0; kw < 3; kw++ {
-				iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
-				if iw < 0 || iw >= p.W {
-					continue
-				}
-				xs[k], ws[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &w[(kh*3+kw)*p.C]
-				k++
-			}
-		}
-		depthwiseTapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &y[((n*oh+r)*ow+c)*p.C], flags)
-	}
+	row := (n*p.OutH() + r) * p.OutW() * p.C
+	dwBorderRow(p, x, w, bias, flags, y[row:row+p.OutW()*p.C], n, r, c0, c1)
 }
 
 // dwBorderGrad adds the weight gradient of output pixels [c0, c1) of row r of
