@@ -24,17 +24,6 @@ func winogradBackwardInputParams(p ConvParams) (ConvParams, bool) {
 func conv2DBackwardInputWinograd(p, q ConvParams, dy, w, dx []float32) {
 	buf := floatPool.Get().(*[]float32)
 	defer floatPool.Put(buf)
-	block := p.C * p.OutC
-	*buf = grow(*buf, 9*block)
-	wf := *buf
 	// Tap (kh, kw) of q is tap (2-kh, 2-kw) of w, transposed.
-	const rowsPerTask = 64
-	perTap := (p.C + rowsPerTask - 1) / rowsPerTask
-	parallel(9*perTap, func(task int) {
-		t, r0 := task/perTap, task%perTap*rowsPerTask
-		r1 := min(p.C, r0+rowsPerTask)
-		src := w[(8-t)*block : (9-t)*block]
-		transposeRows(src, p.C, p.OutC, r0, r1, wf[t*block:(t+1)*block])
-	})
-	Conv2D(q, dy, wf, nil, ActNone, dx)
+	Conv2D(q, dy, transposeTaps(p, w, true, buf), nil, ActNone, dx)
 }

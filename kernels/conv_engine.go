@@ -724,23 +724,33 @@ func conv2DBackwardInput(p ConvParams, dy, w, dx []float32) {
 		conv2DBackwardInputWinograd(p, q, dy, w, dx)
 		return
 	}
-	taps := p.KH * p.KW
 	buf := floatPool.Get().(*[]float32)
 	defer floatPool.Put(buf)
-	*buf = grow(*buf, taps*p.C*p.OutC)
+	wt := transposeTaps(p, w, false, buf)
+	pl := newConvPlan(p, true)
+	pl.run(dy, convWeights{raw: wt}, nil, ActNone, dx)
+}
+
+// transposeTaps returns, in *buf (grown as needed), the HWIO weights w with
+// each tap's C x OutC block transposed to OutC x C, and with reversed the
+// taps in reverse order (tap t from tap KH*KW-1-t). In tasks of 64 input
+// channels.
+func transposeTaps(p ConvParams, w []float32, reversed bool, buf *[]float32) []float32 {
+	taps, block := p.KH*p.KW, p.C*p.OutC
+	*buf = grow(*buf, taps*block)
 	wt := *buf
-	// Transpose each tap's C x OutC block, in tasks of 64 input channels.
 	const rowsPerTask = 64
 	perTap := (p.C + rowsPerTask - 1) / rowsPerTask
 	parallel(taps*perTap, func(task int) {
 		t, r0 := task/perTap, task%perTap*rowsPerTask
 		r1 := min(p.C, r0+rowsPerTask)
-		src := w[t*p.C*p.OutC : (t+1)*p.C*p.OutC]
-		dst := wt[t*p.C*p.OutC : (t+1)*p.C*p.OutC]
-		transposeRows(src, p.C, p.OutC, r0, r1, dst)
+		from := t
+		if reversed {
+			from = taps - 1 - t
+		}
+		transposeRows(w[from*block:(from+1)*block], p.C, p.OutC, r0, r1, wt[t*block:(t+1)*block])
 	})
-	pl := newConvPlan(p, true)
-	pl.run(dy, convWeights{raw: wt}, nil, ActNone, dx)
+	return wt
 }
 
 // conv2DBackwardInputCol2im computes dx for inputs with few channels (a
