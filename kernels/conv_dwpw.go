@@ -152,23 +152,26 @@ func dwRowKernel(act Activation, c int) (func(rows **float32, wp *float32, out *
 // dwBorderRow computes output pixels [c0, c1) of row r of image n with the
 // tap kernel (3x3, multiplier 1) into out, that output row (OutW x C).
 func dwBorderRow(p DepthwiseParams, x, w, bias []float32, flags int, out []float32, n, r, c0, c1 int) {
+	g := p.geom()
 	var xs, ws [9]*float32
 	for c := c0; c < c1; c++ {
-		k := 0
-		for kh := 0; kh < 3; kh++ {
-			ih := r*p.StrideH + kh*p.DilationH - p.PadTop
-			if ih < 0 || ih >= p.H {
-				continue
-			}
-			for kw := 0; kw < 3; kw++ {
-				iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
-				if iw < 0 || iw >= p.W {
-					continue
-				}
-				xs[k], ws[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &w[(kh*3+kw)*p.C]
+		k := dwTaps3x3(p, g, x, w, n, r, c, &xs, &ws)
+		depthwiseTapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &out[c*p.C], flags)
+	}
+}
+
+// dwTaps3x3 sets, for each tap of a 3x3 window on output pixel (r, c) of
+// image n that falls inside the input, xs[k] to the input pixel and ts[k] to
+// the tap's C values in t (the weights, or their gradient), and returns k.
+func dwTaps3x3(p DepthwiseParams, g windowGeom, x, t []float32, n, r, c int, xs, ts *[9]*float32) int {
+	k := 0
+	for kh := 0; kh < 3; kh++ {
+		for kw := 0; kw < 3; kw++ {
+			if ih, iw, ok := g.in(r, c, kh, kw); ok {
+				xs[k], ts[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &t[(kh*3+kw)*p.C]
 				k++
 			}
 		}
-		depthwiseTapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &out[c*p.C], flags)
 	}
+	return k
 }

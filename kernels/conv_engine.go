@@ -155,6 +155,7 @@ var convWorkspaces = sync.Pool{New: func() any { return &convWorkspace{zero: mak
 // output position is not on the stride grid pointing at zeros.
 type convPlan struct {
 	p          ConvParams
+	geom       windowGeom // p's, for src
 	transposed bool
 	aH, aW, aC int // operand tensor
 	oh, ow, oc int // output tensor
@@ -199,7 +200,7 @@ func (pl *convPlan) padInput(x []float32) []float32 {
 }
 
 func newConvPlan(p ConvParams, transposed bool) convPlan {
-	pl := convPlan{p: p, transposed: transposed, uk: currentConvKernel()}
+	pl := convPlan{p: p, geom: p.geom(), transposed: transposed, uk: currentConvKernel()}
 	pl.mr, pl.nr = pl.uk.mr, pl.uk.nr
 	if transposed {
 		pl.aH, pl.aW, pl.aC = p.OutH(), p.OutW(), p.OutC
@@ -245,19 +246,10 @@ func newConvPlan(p ConvParams, transposed bool) convPlan {
 // (kh, kw), and false where that is padding (or, transposed, off the stride
 // grid).
 func (pl *convPlan) src(r, c, kh, kw int) (ih, iw int, ok bool) {
-	p := &pl.p
-	if !pl.transposed {
-		ih = r*p.StrideH + kh*p.DilationH - p.PadTop
-		iw = c*p.StrideW + kw*p.DilationW - p.PadLeft
-		return ih, iw, ih >= 0 && ih < pl.aH && iw >= 0 && iw < pl.aW
+	if pl.transposed {
+		return pl.geom.out(r, c, kh, kw)
 	}
-	nh := r + p.PadTop - kh*p.DilationH
-	nw := c + p.PadLeft - kw*p.DilationW
-	if nh < 0 || nw < 0 || nh%p.StrideH != 0 || nw%p.StrideW != 0 {
-		return 0, 0, false
-	}
-	ih, iw = nh/p.StrideH, nw/p.StrideW
-	return ih, iw, ih < pl.aH && iw < pl.aW
+	return pl.geom.in(r, c, kh, kw)
 }
 
 // balanceBlocks returns how many of n segments go in each reduction block
@@ -767,6 +759,7 @@ func conv2DBackwardInputCol2im(p ConvParams, dy, w, dx []float32) {
 	defer floatPool.Put(buf)
 	*buf = grow(*buf, chunk*k)
 	cols := *buf
+	g := p.geom()
 	for n := 0; n < p.N; n++ {
 		for m0 := 0; m0 < hw; m0 += chunk {
 			m1 := min(hw, m0+chunk)
@@ -775,13 +768,9 @@ func conv2DBackwardInputCol2im(p ConvParams, dy, w, dx []float32) {
 				r, c := m/ow, m%ow
 				row := cols[(m-m0)*k : (m-m0+1)*k]
 				for kh := 0; kh < p.KH; kh++ {
-					ih := r*p.StrideH + kh*p.DilationH - p.PadTop
-					if ih < 0 || ih >= p.H {
-						continue
-					}
 					for kw := 0; kw < p.KW; kw++ {
-						iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
-						if iw < 0 || iw >= p.W {
+						ih, iw, ok := g.in(r, c, kh, kw)
+						if !ok {
 							continue
 						}
 						d := dx[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]

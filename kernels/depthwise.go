@@ -95,6 +95,7 @@ func depthwiseForwardGeneric(p DepthwiseParams, x, w, bias []float32, act Activa
 // it accumulates the taps with the channel loop innermost.
 func dwPixelsFwd(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32, n, r, c0, c1 int) {
 	oh, ow, oc, m := p.OutH(), p.OutW(), p.OutC(), p.Multiplier
+	g := p.geom()
 	for c := c0; c < c1; c++ {
 		out := y[((n*oh+r)*ow+c)*oc:][:oc]
 		if bias != nil {
@@ -103,27 +104,9 @@ func dwPixelsFwd(p DepthwiseParams, x, w, bias []float32, act Activation, y []fl
 			clear(out)
 		}
 		for kh := 0; kh < p.KH; kh++ {
-			ih := r*p.StrideH + kh*p.DilationH - p.PadTop
-			if ih < 0 || ih >= p.H {
-				continue
-			}
 			for kw := 0; kw < p.KW; kw++ {
-				iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
-				if iw < 0 || iw >= p.W {
-					continue
-				}
-				xs := x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
-				ws := w[(kh*p.KW+kw)*oc:][:oc]
-				if m == 1 {
-					for i, v := range xs {
-						out[i] += v * ws[i]
-					}
-					continue
-				}
-				for i, v := range xs {
-					for j := 0; j < m; j++ {
-						out[i*m+j] += v * ws[i*m+j]
-					}
+				if ih, iw, ok := g.in(r, c, kh, kw); ok {
+					dwMAC(out, x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C], w[(kh*p.KW+kw)*oc:][:oc], m)
 				}
 			}
 		}
@@ -139,23 +122,18 @@ func dwPixelsFwd(p DepthwiseParams, x, w, bias []float32, act Activation, y []fl
 // whose windows cover it; parallel over input rows.
 func depthwiseBackwardInputGeneric(p DepthwiseParams, dy, w, dx []float32) {
 	oh, ow, oc, m := p.OutH(), p.OutW(), p.OutC(), p.Multiplier
+	geo := p.geom()
 	parallel(p.N*p.H, func(t int) {
 		n, ih := t/p.H, t%p.H
 		for iw := 0; iw < p.W; iw++ {
 			out := dx[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
 			clear(out)
 			for kh := 0; kh < p.KH; kh++ {
-				num := ih + p.PadTop - kh*p.DilationH
-				if num < 0 || num%p.StrideH != 0 || num/p.StrideH >= oh {
-					continue
-				}
-				r := num / p.StrideH
 				for kw := 0; kw < p.KW; kw++ {
-					numw := iw + p.PadLeft - kw*p.DilationW
-					if numw < 0 || numw%p.StrideW != 0 || numw/p.StrideW >= ow {
+					r, c, ok := geo.out(ih, iw, kh, kw)
+					if !ok {
 						continue
 					}
-					c := numw / p.StrideW
 					g := dy[((n*oh+r)*ow+c)*oc:][:oc]
 					ws := w[(kh*p.KW+kw)*oc:][:oc]
 					if m == 1 {
@@ -217,32 +195,33 @@ func depthwiseWeightsByRows(p DepthwiseParams, dw []float32, row func(acc []floa
 // image n into acc.
 func dwPixelsGrad(p DepthwiseParams, x, dy, acc []float32, n, r, c0, c1 int) {
 	oh, ow, oc, m := p.OutH(), p.OutW(), p.OutC(), p.Multiplier
+	g := p.geom()
 	for c := c0; c < c1; c++ {
-		g := dy[((n*oh+r)*ow+c)*oc:][:oc]
+		d := dy[((n*oh+r)*ow+c)*oc:][:oc]
 		for kh := 0; kh < p.KH; kh++ {
-			ih := r*p.StrideH + kh*p.DilationH - p.PadTop
-			if ih < 0 || ih >= p.H {
-				continue
-			}
 			for kw := 0; kw < p.KW; kw++ {
-				iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
-				if iw < 0 || iw >= p.W {
-					continue
-				}
-				xs := x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
-				a := acc[(kh*p.KW+kw)*oc:][:oc]
-				if m == 1 {
-					for i, v := range xs {
-						a[i] += v * g[i]
-					}
-					continue
-				}
-				for i, v := range xs {
-					for j := 0; j < m; j++ {
-						a[i*m+j] += v * g[i*m+j]
-					}
+				if ih, iw, ok := g.in(r, c, kh, kw); ok {
+					dwMAC(acc[(kh*p.KW+kw)*oc:][:oc], x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C], d, m)
 				}
 			}
+		}
+	}
+}
+
+// dwMAC adds, for each channel i of xs and each of its m outputs j,
+// xs[i] * v[i*m+j] into dst[i*m+j]: one tap of a depthwise convolution (v
+// the tap's weights) or of its weight gradient (v the output gradient).
+func dwMAC(dst, xs, v []float32, m int) {
+	if m == 1 {
+		v, dst = v[:len(xs)], dst[:len(xs)]
+		for i, a := range xs {
+			dst[i] += a * v[i]
+		}
+		return
+	}
+	for i, a := range xs {
+		for j := i * m; j < (i+1)*m; j++ {
+			dst[j] += a * v[j]
 		}
 	}
 }

@@ -149,24 +149,10 @@ func dwBorderFwd(p DepthwiseParams, x, w, bias []float32, flags int, y []float32
 // image n into acc with the tap kernel (3x3, multiplier 1).
 func dwBorderGrad(p DepthwiseParams, x, dy, acc []float32, n, r, c0, c1 int) {
 	oh, ow := p.OutH(), p.OutW()
+	g := p.geom()
 	var xs, as [9]*float32
 	for c := c0; c < c1; c++ {
-		k := 0
-		for kh := 0; kh < 3; kh++ {
-			ih := r*p.StrideH + kh*p.DilationH - p.PadTop
-			if ih < 0 || ih >= p.H {
-				continue
-			}
-			for kw := 0; kw < 3; kw++ {
-				iw := c*p.StrideW + kw*p.DilationW - p.PadLeft
-				if iw < 0 || iw >= p.W {
-					continue
-				}
-				xs[k], as[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &acc[(kh*3+kw)*p.C]
-				k++
-			}
-		}
-		if k > 0 {
+		if k := dwTaps3x3(p, g, x, acc, n, r, c, &xs, &as); k > 0 {
 			depthwiseTapsGrad(&xs[0], &as[0], k, p.C, &dy[((n*oh+r)*ow+c)*p.C])
 		}
 	}
@@ -234,6 +220,7 @@ func depthwiseBackwardWeights(p DepthwiseParams, x, dy, dw []float32) {
 // depthwiseTapsAct kernel (multiplier 1, any filter, stride and dilation).
 func depthwiseBackwardInputTaps(p DepthwiseParams, dy, w, dx []float32) {
 	oh, ow := p.OutH(), p.OutW()
+	g := p.geom()
 	zbuf := floatPool.Get().(*[]float32)
 	defer floatPool.Put(zbuf)
 	*zbuf = grow(*zbuf, p.C)
@@ -245,19 +232,11 @@ func depthwiseBackwardInputTaps(p DepthwiseParams, dy, w, dx []float32) {
 		for iw := 0; iw < p.W; iw++ {
 			k := 0
 			for kh := 0; kh < p.KH; kh++ {
-				num := ih + p.PadTop - kh*p.DilationH
-				if num < 0 || num%p.StrideH != 0 || num/p.StrideH >= oh {
-					continue
-				}
-				r := num / p.StrideH
 				for kw := 0; kw < p.KW; kw++ {
-					numw := iw + p.PadLeft - kw*p.DilationW
-					if numw < 0 || numw%p.StrideW != 0 || numw/p.StrideW >= ow {
-						continue
+					if r, c, ok := g.out(ih, iw, kh, kw); ok {
+						xs[k], ws[k] = &dy[((n*oh+r)*ow+c)*p.C], &w[(kh*p.KW+kw)*p.C]
+						k++
 					}
-					xs[k] = &dy[((n*oh+r)*ow+numw/p.StrideW)*p.C]
-					ws[k] = &w[(kh*p.KW+kw)*p.C]
-					k++
 				}
 			}
 			out := dx[((n*p.H+ih)*p.W+iw)*p.C:][:p.C]
