@@ -372,16 +372,12 @@ func (p *plan) fuse() {
 			continue
 		}
 		for {
-			o := p.slots[s.out]
-			if o.output || o.keep || len(o.consumers) != 1 {
-				break
-			}
-			next := p.steps[o.consumers[0]]
-			if next.backward || next.skip {
+			ni, next, ok := p.soleReader(s)
+			if !ok {
 				break
 			}
 			if len(next.in) != 1 {
-				if !p.tryResidual(i, s, next) {
+				if !p.tryResidual(i, s, ni, next) {
 					break
 				}
 			} else if !p.tryFold(s, next) && !p.tryFuseAct(s, next) {
@@ -394,15 +390,46 @@ func (p *plan) fuse() {
 	}
 }
 
+// soleReader returns the step (and its index) that alone reads s's output,
+// when it may absorb s or be absorbed: the output is not an output of the
+// run, not kept for backward, and read once, by a step that runs no
+// backward and is not merged already.
+func (p *plan) soleReader(s *step) (int, *step, bool) {
+	o := p.slots[s.out]
+	if o.output || o.keep || len(o.consumers) != 1 {
+		return 0, nil, false
+	}
+	ni := o.consumers[0]
+	next := p.steps[ni]
+	if next.backward || next.skip {
+		return 0, nil, false
+	}
+	return ni, next, true
+}
+
+// moveResidual makes step i (s) read other, the residual that step from
+// adds, in from's place, and says whether it could: other must be computed
+// before s runs, and not be s's own input (a step reads each slot once).
+func (p *plan) moveResidual(i int, s *step, other, from int) bool {
+	if pr := p.slots[other].producer; other == s.in[0] || pr >= i || (pr >= 0 && p.steps[pr].skip) {
+		return false
+	}
+	s.c.residual = true
+	s.in = append(s.in, other)
+	cons := p.slots[other].consumers
+	cons[slices.Index(cons, from)] = i
+	return true
+}
+
 // residualer is a convolution that can add a residual in its kernel.
 type residualer interface {
 	canAddResidual() bool
 }
 
-// tryResidual fuses next, an Add of s's output and another value, into s
-// (step i): s then reads the other value as its second input and adds it
-// before its activation. The other value must be computed before s runs.
-func (p *plan) tryResidual(i int, s, next *step) bool {
+// tryResidual fuses next (step ni), an Add of s's output and another value,
+// into s (step i): s then reads the other value as its second input and adds
+// it before its activation. The other value must be computed before s runs.
+func (p *plan) tryResidual(i int, s *step, ni int, next *step) bool {
 	add, ok := next.layer.(*Add)
 	r, ok2 := s.layer.(residualer)
 	if !ok || !ok2 || add == nil || len(next.in) != 2 || next.in[0] == next.in[1] || len(s.in) != 1 ||
@@ -413,14 +440,9 @@ func (p *plan) tryResidual(i int, s, next *step) bool {
 	if other == s.out {
 		other = next.in[1]
 	}
-	// (Not the convolution's own input: a step reads each slot once.)
-	if pr := p.slots[other].producer; other == s.in[0] || pr >= i || (pr >= 0 && p.steps[pr].skip) {
+	if !p.moveResidual(i, s, other, ni) {
 		return false
 	}
-	s.c.residual = true
-	s.in = append(s.in, other)
-	cons := p.slots[other].consumers
-	cons[slices.Index(cons, slices.Index(p.steps, next))] = i
 	next.mode = "fused"
 	return true
 }
@@ -445,14 +467,13 @@ func (p *plan) foldPads() {
 		if !ok || s.skip || s.backward || len(s.in) != 1 {
 			continue
 		}
-		o := p.slots[s.out]
-		if o.output || o.keep || len(o.consumers) != 1 {
+		ci, next, ok := p.soleReader(s)
+		if !ok {
 			continue
 		}
-		ci := o.consumers[0]
-		next := p.steps[ci]
+		o := p.slots[s.out]
 		f, ok := next.layer.(padFolder)
-		if !ok || next.backward || next.skip || next.in[0] != s.out || slices.Index(next.in[1:], s.out) >= 0 ||
+		if !ok || next.in[0] != s.out || slices.Index(next.in[1:], s.out) >= 0 ||
 			next.c.pad != nil || !f.canFoldPad(zp.top, zp.bottom, zp.left, zp.right) {
 			continue
 		}
@@ -481,14 +502,13 @@ func (p *plan) fuseSeparable() {
 		if !ok || s.skip || s.backward || len(s.in) != 1 || s.c.sep != nil || s.c.residual {
 			continue
 		}
-		o := p.slots[s.out]
-		if o.output || o.keep || len(o.consumers) != 1 {
+		ni, next, ok := p.soleReader(s)
+		if !ok {
 			continue
 		}
-		ni := o.consumers[0]
-		next := p.steps[ni]
+		o := p.slots[s.out]
 		cl, ok := next.layer.(*Conv2D)
-		if !ok || next.skip || next.backward || next.in[0] != s.out || next.c.pad != nil || !cl.pointwise() {
+		if !ok || next.in[0] != s.out || next.c.pad != nil || !cl.pointwise() {
 			continue
 		}
 		if _, after := outputAct(dl.act, &s.c); after {
@@ -497,15 +517,8 @@ func (p *plan) fuseSeparable() {
 		if _, after := outputAct(cl.act, &next.c); after {
 			continue
 		}
-		if next.c.residual {
-			other := next.in[1]
-			if pr := p.slots[other].producer; other == s.in[0] || pr >= i || (pr >= 0 && p.steps[pr].skip) {
-				continue
-			}
-			s.c.residual = true
-			s.in = append(s.in, other)
-			cons := p.slots[other].consumers
-			cons[slices.Index(cons, ni)] = i
+		if next.c.residual && !p.moveResidual(i, s, next.in[1], ni) {
+			continue
 		}
 		s.c.sep = next
 		s.out = next.out
