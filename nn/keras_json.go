@@ -97,12 +97,9 @@ func sequentialFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 	for _, s := range specs {
 		switch s.ClassName {
 		case "Model", "Functional", "Sequential":
-			sub, err := ModelFromConfig(s.ClassName, s.Config)
+			sub, err := nestedModelFromConfig(s.ClassName, s.Name, s.Config)
 			if err != nil {
-				return nil, fmt.Errorf("nn: nested model %q: %w", s.Name, err)
-			}
-			if t, ok := s.Config["trainable"].(bool); ok && !t {
-				sub.SetTrainable(false)
+				return nil, err
 			}
 			x = sub.Apply(x)
 		default:
@@ -139,12 +136,9 @@ func functionalFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 			}
 			layers[s.Name], nodes[s.Name] = n.layer, [][]*Node{{n}}
 		case "Model", "Functional", "Sequential":
-			sub, err := ModelFromConfig(s.ClassName, s.Config)
+			sub, err := nestedModelFromConfig(s.ClassName, s.Name, s.Config)
 			if err != nil {
-				return nil, fmt.Errorf("nn: nested model %q: %w", s.Name, err)
-			}
-			if t, ok := s.Config["trainable"].(bool); ok && !t {
-				sub.SetTrainable(false)
+				return nil, err
 			}
 			layers[s.Name] = sub
 			// Node 0 of a nested model is its own graph; the config refers to
@@ -266,4 +260,17 @@ func (m *Model) sequentialConfig() map[string]any {
 		layers = append(layers, map[string]any{"class_name": l.ClassName(), "config": c})
 	}
 	return map[string]any{"name": m.name, "layers": layers}
+}
+
+// nestedModelFromConfig builds a model nested in another model's config,
+// frozen when its config says so.
+func nestedModelFromConfig(className, name string, config map[string]any) (*Model, error) {
+	sub, err := ModelFromConfig(className, config)
+	if err != nil {
+		return nil, fmt.Errorf("nn: nested model %q: %w", name, err)
+	}
+	if t, ok := config["trainable"].(bool); ok && !t {
+		sub.SetTrainable(false)
+	}
+	return sub, nil
 }
