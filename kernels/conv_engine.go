@@ -183,19 +183,7 @@ func (pl *convPlan) padInput(x []float32) []float32 {
 	pl.padBuf = floatPool.Get().(*[]float32)
 	*pl.padBuf = grow(*pl.padBuf, p.N*pl.pH*pl.pW*p.C)
 	xp := *pl.padBuf
-	rowLen := pl.pW * p.C
-	parallel(p.N*pl.pH, func(t int) {
-		n, r := t/pl.pH, t%pl.pH
-		row := xp[t*rowLen : (t+1)*rowLen]
-		ih := r - p.PadTop
-		if ih < 0 || ih >= p.H {
-			clear(row)
-			return
-		}
-		clear(row[:p.PadLeft*p.C])
-		copy(row[p.PadLeft*p.C:], x[(n*p.H+ih)*p.W*p.C:(n*p.H+ih+1)*p.W*p.C])
-		clear(row[(p.PadLeft+p.W)*p.C:])
-	})
+	ZeroPad2D(PadParams{N: p.N, H: p.H, W: p.W, C: p.C, Top: p.PadTop, Bottom: p.PadBottom, Left: p.PadLeft, Right: p.PadRight}, x, xp)
 	return xp
 }
 
