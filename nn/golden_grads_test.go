@@ -2,6 +2,7 @@ package nn
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -43,6 +44,11 @@ func goldenLayer(t *testing.T, c gradsCase, dir string) kernelLayer {
 	case "Conv2D":
 		kh, kw := intPair(p["kernel_size"])
 		return NewConv2D(4, kh, kw, opts...)
+	case "SeparableConv2D":
+		kh, kw := intPair(p["kernel_size"])
+		return NewSeparableConv2D(int(p["filters"].(float64)), kh, kw, append(opts, WithDepthMultiplier(int(p["depth_multiplier"].(float64))))...)
+	case "Concatenate":
+		return NewConcatenate(WithAxis(int(p["axis"].(float64))))
 	case "DepthwiseConv2D":
 		kh, kw := intPair(p["kernel_size"])
 		return NewDepthwiseConv2D(kh, kw, append(opts, WithDepthMultiplier(int(p["depth_multiplier"].(float64))))...)
@@ -73,9 +79,29 @@ func goldenLayer(t *testing.T, c gradsCase, dir string) kernelLayer {
 }
 
 // TestGoldenGrads checks every layer's forward and backward against the
-// PyTorch float64 references of golden/grads.
-func TestGoldenGrads(t *testing.T) {
-	dir := testenv.Testdata(t, "golden", "grads")
+// PyTorch float64 references of golden/grads copied into testdata.
+func TestGoldenGrads(t *testing.T) { runGoldenGrads(t, testenv.Testdata(t, "golden", "grads")) }
+
+// TestGoldenGradsShared checks the same against ../shared/golden/grads itself
+// (skipped locally when absent; CI fails without it).
+func TestGoldenGradsShared(t *testing.T) { runGoldenGrads(t, testenv.Shared(t, "golden", "grads")) }
+
+// nnLacks names the golden gradient cases whose layer nn does not have (yet),
+// with the reason. Exactly these are skipped; any other case that cannot be
+// built fails, so this list only shrinks.
+var nnLacks = map[string]string{
+	"custom_scale_layer":      "CustomScaleLayer (InceptionResNetV2) is not built yet: zoo (2), #16",
+	"conv2d_grouped_7x7_same": "grouped Conv2D (groups > 1) is not built yet: zoo (3), #19",
+	"gelu":                    "gelu is not built yet: zoo (3), #19",
+	"swish":                   "swish (silu) is not built yet: zoo (3), #19",
+	"hard_swish":              "hard_swish (hard_silu) is not built yet: zoo (3), #19",
+	"layernorm":               "LayerNormalization is not built yet: zoo (3), #19",
+	"normalization":           "Normalization is not built yet: zoo (3), #19",
+	"layer_scale":             "LayerScale is not built yet: zoo (3), #19",
+	"multiply_broadcast_se":   "broadcasting Multiply (squeeze-and-excitation) is not built yet: zoo (3), #19",
+}
+
+func runGoldenGrads(t *testing.T, dir string) {
 	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +118,9 @@ func TestGoldenGrads(t *testing.T) {
 	for _, name := range names {
 		c := cases[name]
 		t.Run(name, func(t *testing.T) {
+			if reason, pending := nnLacks[name]; pending {
+				t.Skipf("%s: %s", name, reason)
+			}
 			cdir := filepath.Join(dir, name)
 			if c.Op == "softmax + categorical_crossentropy" {
 				checkSoftmaxCrossentropy(t, cdir)
@@ -99,14 +128,25 @@ func TestGoldenGrads(t *testing.T) {
 			}
 			l := goldenLayer(t, c, cdir)
 			weights := map[string]*Tensor{}
-			for _, w := range []string{"kernel", "depthwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"} {
+			for _, w := range []string{"kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"} {
 				if _, ok := c.Files[w]; ok {
 					weights[w] = readNpyIn(t, cdir, w)
 				}
 			}
-			x, dy := readNpyIn(t, cdir, "x"), readNpyIn(t, cdir, "dy")
+			var xs []*Tensor
+			if _, ok := c.Files["x"]; ok {
+				xs = []*Tensor{readNpyIn(t, cdir, "x")}
+			}
+			for i := 0; ; i++ {
+				in := fmt.Sprintf("x%d", i)
+				if _, ok := c.Files[in]; !ok {
+					break
+				}
+				xs = append(xs, readNpyIn(t, cdir, in))
+			}
+			dy := readNpyIn(t, cdir, "dy")
 			training := c.Op == "BatchNormalization" && c.Params["mode"] == "training (batch statistics)"
-			r := runLayer(t, l, []*Tensor{x}, weights, dy, training, false)
+			r := runLayer(t, l, xs, weights, dy, training, false)
 			check := func(what string, got []float32) {
 				t.Helper()
 				want := readNpyIn(t, cdir, what)
@@ -117,7 +157,13 @@ func TestGoldenGrads(t *testing.T) {
 				}
 			}
 			check("y", r.y.Data)
-			check("dx", r.dx[0].Data)
+			if len(xs) == 1 {
+				check("dx", r.dx[0].Data)
+			} else {
+				for i := range xs {
+					check(fmt.Sprintf("dx%d", i), r.dx[i].Data)
+				}
+			}
 			for w := range weights {
 				if g, ok := r.dw[w]; ok {
 					check("d"+w, g)

@@ -27,6 +27,44 @@ var zooName = map[string]string{
 	"mobilenet": "mobilenet", "mobilenetv2": "mobilenet_v2",
 }
 
+// notBuilt names the golden architectures zoo does not build yet, with the
+// issue that builds them. The golden tests skip exactly these; an arch that
+// is neither in zooName nor here fails, and so does one listed here that
+// zooName has, so the list only shrinks.
+var notBuilt = map[string]string{
+	"xception":          "Xception: zoo (2), #16",
+	"inceptionv3":       "InceptionV3: zoo (2), #16",
+	"inceptionresnetv2": "InceptionResNetV2: zoo (2), #16",
+	"resnet50v2":        "ResNet50V2: zoo (2), #16",
+	"resnet101":         "ResNet101: zoo (2), #16",
+	"resnet101v2":       "ResNet101V2: zoo (2), #16",
+	"resnet152":         "ResNet152: zoo (2), #16",
+	"resnet152v2":       "ResNet152V2: zoo (2), #16",
+	"densenet121":       "DenseNet121: zoo (2), #16",
+	"nasnetmobile":      "NASNetMobile: zoo (2), #16",
+	"mobilenetv3small":  "MobileNetV3Small: zoo (3), #19",
+	"mobilenetv3large":  "MobileNetV3Large: zoo (3), #19",
+	"efficientnetb0":    "EfficientNetB0: zoo (3), #19",
+	"efficientnetv2b0":  "EfficientNetV2B0: zoo (3), #19",
+	"convnexttiny":      "ConvNeXtTiny: zoo (3), #19",
+}
+
+// skipUnbuilt skips the test of a golden arch that notBuilt lists, and fails
+// one that zoo neither builds nor lists.
+func skipUnbuilt(t *testing.T, arch string) {
+	t.Helper()
+	_, built := zooName[arch]
+	reason, pending := notBuilt[arch]
+	switch {
+	case built && pending:
+		t.Fatalf("golden arch %q is built now: take it out of notBuilt", arch)
+	case pending:
+		t.Skipf("not built yet: %s", reason)
+	case !built:
+		t.Fatalf("golden arch %q is neither built (zooName) nor listed in notBuilt", arch)
+	}
+}
+
 func goldenArchs(t *testing.T) map[string]goldenArch {
 	raw, err := os.ReadFile(testenv.Shared(t, "golden", "archs", "index.json"))
 	require.NoError(t, err)
@@ -56,6 +94,7 @@ func (w testWriter) Write(b []byte) (int, error) { w.t.Log(string(b)); return le
 func TestArchitecturesMatchKeras(t *testing.T) {
 	for id, a := range goldenArchs(t) {
 		t.Run(id, func(t *testing.T) {
+			skipUnbuilt(t, a.Arch)
 			m := buildGolden(t, a)
 			raw, err := os.ReadFile(testenv.Shared(t, "golden", "archs", id+".layers.json"))
 			require.NoError(t, err)

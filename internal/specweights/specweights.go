@@ -21,12 +21,13 @@ func NewStream(s string) *Stream { return splitmix.FromString(s) }
 
 // Variable returns the values of variable v ("kernel", "bias", "gamma", ...)
 // of layer, with the given Keras shape. fanIn is the kernel's fan-in (kh*kw*cin
-// for Conv2D, kh*kw for DepthwiseConv2D, in for Dense); other variables ignore
+// for Conv2D, kh*kw for DepthwiseConv2D, cin*dm for a SeparableConv2D's
+// pointwise kernel, in for Dense); other variables ignore
 // it. Unknown variable names give false.
 func Variable(layer, v string, shape []int, fanIn int) ([]float32, bool) {
 	var value func(u float64) float64
 	switch v {
-	case "kernel", "depthwise_kernel":
+	case "kernel", "depthwise_kernel", "pointwise_kernel":
 		scale := math.Sqrt(6 / float64(fanIn))
 		value = func(u float64) float64 { return (2*u - 1) * scale }
 	case "bias", "beta":
@@ -37,6 +38,12 @@ func Variable(layer, v string, shape []int, fanIn int) ([]float32, bool) {
 		value = func(u float64) float64 { return (2*u - 1) * 0.1 }
 	case "moving_variance":
 		value = func(u float64) float64 { return 0.5 + u }
+	case "mean": // Keras 3 Normalization
+		value = func(u float64) float64 { return 0.4 + 0.2*u }
+	case "variance":
+		value = func(u float64) float64 { return 0.04 + 0.04*u }
+	case "count": // the draw is made and ignored
+		value = func(float64) float64 { return 0 }
 	default:
 		return nil, false
 	}
