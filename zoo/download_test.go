@@ -162,14 +162,18 @@ func TestImagenetWeightsMatchKerasApplications(t *testing.T) {
 	}{{"vgg16.py", "vgg16"}, {"vgg19.py", "vgg19"}, {"resnet50.py", "resnet50_legacy"}} {
 		py := read(c.file)
 		for top := 0; top < 2; top++ {
-			f := fixedWeights[c.model][top]
+			spec, err := Lookup(c.model)
+			require.NoError(t, err)
+			f := spec.Weights[top]
 			require.Contains(t, py, "'"+f.URL+"'", c.model)
 			require.Contains(t, py, "'"+f.MD5+"'", c.model)
 		}
 	}
 	common := read("resnet_common.py")
+	resnet, err := Lookup("resnet50")
+	require.NoError(t, err)
 	require.Contains(t, common, "'"+kerasResnet+"'")
-	require.Contains(t, common, fmt.Sprintf("'resnet50': ('%s',\n                 '%s')", fixedWeights["resnet50"][1].MD5, fixedWeights["resnet50"][0].MD5))
+	require.Contains(t, common, fmt.Sprintf("'resnet50': ('%s',\n                 '%s')", resnet.Weights[1].MD5, resnet.Weights[0].MD5))
 	require.Contains(t, read("mobilenet.py"), "'"+fcholletV06+"'")
 	require.Contains(t, read("mobilenet_v2.py"), "'"+mobilenetV2URL+"'")
 }

@@ -6,6 +6,36 @@ import (
 	"github.com/keelml/keel/nn"
 )
 
+func init() {
+	Register(Spec{
+		Name: "mobilenet", KerasName: "MobileNet", Build: mobilenet,
+		DefaultSize: 224, MinSize: 32, ImagenetSizes: []int{128, 160, 192, 224}, Preprocess: "tf",
+		WeightsFor: mobilenetWeights,
+		CheckImagenet: func(o Options) error {
+			if o.DepthMultiplier != 1 {
+				return fmt.Errorf("If imagenet weights are being loaded, depth multiplier must be 1")
+			}
+			if !oneOfF(o.Alpha, 0.25, 0.5, 0.75, 1.0) {
+				return fmt.Errorf("If imagenet weights are being loaded, alpha can be one of`0.25`, `0.50`, `0.75` or `1.0` only.")
+			}
+			return nil
+		},
+		Published: Published{SizeMB: 16, Top1: 0.704, Top5: 0.895, Params: 4253864, Depth: 55},
+	})
+	Register(Spec{
+		Name: "mobilenet_v2", KerasName: "MobileNetV2", Build: mobilenetV2,
+		DefaultSize: 224, MinSize: 32, ImagenetSizes: []int{96, 128, 160, 192, 224}, Preprocess: "tf",
+		WeightsFor: mobilenetV2Weights,
+		CheckImagenet: func(o Options) error {
+			if !oneOfF(o.Alpha, 0.35, 0.5, 0.75, 1.0, 1.3, 1.4) {
+				return fmt.Errorf("If imagenet weights are being loaded, alpha can be one of `0.35`, `0.50`, `0.75`, `1.0`, `1.3` or `1.4` only.")
+			}
+			return nil
+		},
+		Published: Published{SizeMB: 14, Top1: 0.713, Top5: 0.901, Params: 3538984, Depth: 105},
+	})
+}
+
 // mobilenet builds MobileNet v1 as keras_applications' mobilenet.py does.
 func mobilenet(o Options, in Shape) (*nn.Model, error) {
 	b := newBuilder()

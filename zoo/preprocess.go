@@ -6,19 +6,6 @@ import (
 	"github.com/keelml/keel/imagedata"
 )
 
-// PreprocessMode returns Keras' preprocess_input mode of a model: "caffe"
-// (VGG, ResNet50: RGB to BGR, ImageNet mean subtracted) or "tf" (MobileNet,
-// MobileNetV2: scaled to [-1, 1]).
-func PreprocessMode(model string) (string, error) {
-	switch model {
-	case "vgg16", "vgg19", "resnet50", "resnet50_legacy":
-		return "caffe", nil
-	case "mobilenet", "mobilenet_v2":
-		return "tf", nil
-	}
-	return "", fmt.Errorf("no preprocessing known for model %q", model)
-}
-
 // Preprocess applies a preprocess_input mode ("caffe", "tf", "torch" or
 // "none") in place to x, RGB pixel values 0..255 in NHWC order, exactly as
 // keras_applications does in float32.

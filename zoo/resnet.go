@@ -6,6 +6,31 @@ import (
 	"github.com/keelml/keel/nn"
 )
 
+func init() {
+	Register(Spec{
+		Name: "resnet50", KerasName: "ResNet50", Build: resnet50,
+		DefaultSize: 224, MinSize: 32, Preprocess: "caffe",
+		// resnet_common's files: the current layer names (conv2_block1_1_conv).
+		Weights: [2]WeightsFile{
+			{Name: "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", URL: kerasResnet + "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", MD5: "4d473c1dd8becc155b73f8504c6f6626"},
+			{Name: "resnet50_weights_tf_dim_ordering_tf_kernels.h5", URL: kerasResnet + "resnet50_weights_tf_dim_ordering_tf_kernels.h5", MD5: "2cb95161c43110f7111970584f804107"},
+		},
+		Published: Published{SizeMB: 98, Top1: 0.749, Top5: 0.921, Params: 25636712, Depth: 107},
+	})
+	Register(Spec{
+		Name: "resnet50_legacy", KerasName: "ResNet50", Build: resnet50Legacy,
+		DefaultSize: 224, MinSize: 32, Preprocess: "caffe",
+		// resnet50.py's files (what Keras 2.3.1 loads): the legacy names
+		// (res2a_branch2a). The same file names as above, so they are cached
+		// under a subdirectory of their own.
+		Weights: [2]WeightsFile{
+			{Name: "legacy/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", URL: fcholletV02 + "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", MD5: "a268eb855778b3df3c7506639542a6af"},
+			{Name: "legacy/resnet50_weights_tf_dim_ordering_tf_kernels.h5", URL: fcholletV02 + "resnet50_weights_tf_dim_ordering_tf_kernels.h5", MD5: "a7b3fe01876f51b976af0dea6bc144eb"},
+		},
+		Published: Published{SizeMB: 98, Top1: 0.749, Top5: 0.921, Params: 25636712, Depth: 107},
+	})
+}
+
 // resnet50 builds ResNet50 as keras_applications' resnet_common.py does: the
 // naming of tf.keras and Keras 3 (conv2_block1_1_conv), BatchNormalization
 // epsilon 1.001e-5, top "avg_pool" + "probs".

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strings"
 
 	"github.com/keelml/keel/modelfile"
 	"github.com/keelml/keel/nn"
@@ -45,13 +43,7 @@ type Options struct {
 	Notices io.Writer
 }
 
-// Names lists the models New builds.
-func Names() []string {
-	return []string{"vgg16", "vgg19", "resnet50", "resnet50_legacy", "mobilenet", "mobilenet_v2"}
-}
-
-// New builds the named model ("vgg16", "vgg19", "resnet50",
-// "resnet50_legacy", "mobilenet", "mobilenet_v2") and loads its weights.
+// New builds the named model (one of Names) and loads its weights.
 // "resnet50" with a weights file picks the graph whose layer names the file
 // uses; "resnet50_legacy" always builds the graph of the original files.
 func New(name string, o Options) (*nn.Model, error) {
@@ -97,33 +89,21 @@ func NewContext(ctx context.Context, name string, o Options) (*nn.Model, error) 
 		}
 	}
 
-	in, rows, err := inputShapeFor(name, o, imagenet)
+	spec, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	in, rows, err := spec.inputShape(o, imagenet)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	var m *nn.Model
-	switch name {
-	case "vgg16":
-		m, err = vgg("vgg16", [5]int{2, 2, 3, 3, 3}, o, in)
-	case "vgg19":
-		m, err = vgg("vgg19", [5]int{2, 2, 4, 4, 4}, o, in)
-	case "resnet50":
-		m, err = resnet50(o, in)
-	case "resnet50_legacy":
-		m, err = resnet50Legacy(o, in)
-	case "mobilenet":
-		m, err = mobilenet(o, in)
-	case "mobilenet_v2":
-		m, err = mobilenetV2(o, in)
-	default:
-		return nil, fmt.Errorf("unknown model %q (have %s)", name, strings.Join(Names(), ", "))
-	}
+	m, err := spec.Build(o, in)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	path := o.Weights
 	if imagenet {
-		f, err := ImagenetWeights(name, o.IncludeTop, o.Alpha, rows)
+		f, err := spec.imagenetFile(o, rows)
 		if err != nil {
 			return nil, err
 		}
@@ -143,55 +123,6 @@ func NewContext(ctx context.Context, name string, o Options) (*nn.Model, error) 
 		rep.Print(o.Notices)
 	}
 	return m, nil
-}
-
-// inputShapeFor applies each model's input rules: Keras' own checks, and for
-// MobileNet/V2 with ImageNet weights the sizes that have files. It returns the
-// shape and the rows of the ImageNet file to use.
-func inputShapeFor(name string, o Options, imagenet bool) (Shape, int, error) {
-	defaultSize := 224
-	var sizes []int
-	switch name {
-	case "mobilenet":
-		sizes = []int{128, 160, 192, 224}
-	case "mobilenet_v2":
-		sizes = []int{96, 128, 160, 192, 224}
-	}
-	if sizes != nil && len(o.InputShape) == 3 && o.InputShape[0] == o.InputShape[1] && slices.Contains(sizes, o.InputShape[0]) {
-		defaultSize = o.InputShape[0]
-	}
-	in, warnings, err := obtainInputShape(o.InputShape, defaultSize, 32, o.IncludeTop, imagenet)
-	if err != nil {
-		return Shape{}, 0, err
-	}
-	for _, w := range warnings {
-		fmt.Fprintln(o.Notices, "warning:", w)
-	}
-	if in[0] == 0 || in[1] == 0 {
-		// Keras would build a model of any size; Keel builds for one size.
-		in[0], in[1] = defaultSize, defaultSize
-	}
-	rows := in[0]
-	if imagenet && sizes != nil {
-		switch name {
-		case "mobilenet":
-			if o.DepthMultiplier != 1 {
-				return Shape{}, 0, fmt.Errorf("If imagenet weights are being loaded, depth multiplier must be 1")
-			}
-			if !oneOfF(o.Alpha, 0.25, 0.5, 0.75, 1.0) {
-				return Shape{}, 0, fmt.Errorf("If imagenet weights are being loaded, alpha can be one of`0.25`, `0.50`, `0.75` or `1.0` only.")
-			}
-		case "mobilenet_v2":
-			if !oneOfF(o.Alpha, 0.35, 0.5, 0.75, 1.0, 1.3, 1.4) {
-				return Shape{}, 0, fmt.Errorf("If imagenet weights are being loaded, alpha can be one of `0.35`, `0.50`, `0.75`, `1.0`, `1.3` or `1.4` only.")
-			}
-		}
-		if in[0] != in[1] || !slices.Contains(sizes, in[0]) {
-			rows = 224
-			fmt.Fprintf(o.Notices, "warning: `input_shape` is undefined or non-square, or `rows` is not in %v. Weights for input shape (224, 224) will be loaded as the default.\n", sizes)
-		}
-	}
-	return in, rows, nil
 }
 
 // usesLegacyResNetNames says whether a ResNet50 weight file uses the names of
