@@ -18,13 +18,13 @@ import (
 type Config struct {
 	Model     string  // zoo name: vgg16, resnet50, mobilenet, ...
 	Weights   string  // a Keras weight file, "imagenet", or "" for random
-	InputSize int     // default 224
+	InputSize int     // default: the model's (224; 299 for Xception and the Inceptions)
 	Alpha     float64 // MobileNet width (default 1)
 
 	Data            string  // a folder with one sub-folder of images per class
 	ValidationSplit float64 // the first fraction of each class's files, as flow_from_directory takes it
 
-	Head    string // default "gap,dense:softmax" ("flatten,dense:softmax" for VGG)
+	Head    string // default: the model's head ("gap,dense:softmax"; "flatten,dense:softmax" for VGG)
 	Freeze  Freeze
 	Augment *imagedata.Augment // nil: none
 
@@ -56,8 +56,9 @@ type Result struct {
 }
 
 func (c *Config) defaults() {
+	spec, known := zoo.Lookup(c.Model)
 	if c.InputSize == 0 {
-		c.InputSize = 224
+		c.InputSize = zoo.DefaultSize(c.Model)
 	}
 	if c.Alpha == 0 {
 		c.Alpha = 1
@@ -72,14 +73,21 @@ func (c *Config) defaults() {
 		c.LR = 1e-3
 	}
 	if c.Head == "" {
-		c.Head = "gap,dense:softmax"
-		if c.Model == "vgg16" || c.Model == "vgg19" {
-			c.Head = "flatten,dense:softmax"
-		}
+		c.Head = DefaultHead(spec, known == nil)
 	}
 	if c.Output == nil {
 		c.Output = os.Stdout
 	}
+}
+
+// DefaultHead is the head Train uses without one: the model's first head
+// layer (Flatten for VGG, global average pooling elsewhere), then a softmax
+// Dense.
+func DefaultHead(s zoo.Spec, known bool) string {
+	if !known {
+		return "gap,dense:softmax"
+	}
+	return s.Head.String() + ",dense:softmax"
 }
 
 // Train builds the backbone with its weights, freezes it as asked, puts the

@@ -15,8 +15,8 @@ import (
 )
 
 func init() {
-	registerBench(benchCommand{name: "models", summary: "forward latency of the zoo's full classifiers at 224x224", run: runBenchModels})
-	registerBench(benchCommand{name: "train", summary: "one transfer-learning training step (forward, backward, Adam) at 224x224", run: runBenchTrain})
+	registerBench(benchCommand{name: "models", summary: "forward latency of the zoo's full classifiers at their default sizes", run: runBenchModels})
+	registerBench(benchCommand{name: "train", summary: "one transfer-learning training step (forward, backward, Adam) at the models' default sizes", run: runBenchTrain})
 }
 
 // benchModelNames are the classifiers the reference runtimes ran.
@@ -55,6 +55,7 @@ func runBenchModels(args []string) error {
 	batch := fs.Int("batch", 1, "images per forward pass")
 	samples := fs.Int("samples", 5, "timed samples (the median is reported)")
 	layers := fs.Bool("layers", false, "also print, on stderr, the time of every layer (its fastest run)")
+	inputSize := fs.Int("input-size", 0, "input height and width (default: each model's own, 224 for most)")
 	stat := fs.String("stat", "median", statUsage)
 	clock := fs.String("clock", "wall", clockUsage)
 	if _, err := parseFlags(fs, args); err != nil {
@@ -74,7 +75,8 @@ func runBenchModels(args []string) error {
 	w := bf.writer()
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, name := range names {
-		m, err := zoo.New(name, zoo.Options{IncludeTop: true, InputShape: []int{224, 224, 3}})
+		size := sizeFor(name, *inputSize)
+		m, err := zoo.New(name, zoo.Options{IncludeTop: true, InputShape: []int{size, size, 3}})
 		if err != nil {
 			return err
 		}
@@ -83,7 +85,7 @@ func runBenchModels(args []string) error {
 		}
 		flops := 2 * float64(zoo.MACs(m)) * float64(*batch)
 		// Preprocessed inputs are centred values of a few tens.
-		x := randomTensor(r, -120, 130, *batch, 224, 224, 3)
+		x := randomTensor(r, -120, 130, *batch, size, size, 3)
 		for _, t := range bf.threadCounts() {
 			peak := bench.PeakGFLOPS(t)
 			progress("models: %s batch %d, %d threads", name, *batch, t)
@@ -107,7 +109,7 @@ func runBenchModels(args []string) error {
 			if *layers {
 				printLayerProfile(fastest)
 			}
-			extra := map[string]any{"model": name}
+			extra := map[string]any{"model": name, "input_size": size}
 			if *stat == "min" {
 				extra["stat"] = "min"
 			}
@@ -131,6 +133,7 @@ func runBenchTrain(args []string) error {
 	regime := fs.String("regime", "frozen", "frozen (backbone frozen, head trained) or full (everything trained)")
 	batch := fs.Int("batch", 16, "images per step")
 	samples := fs.Int("samples", 3, "timed steps (the median is reported)")
+	inputSize := fs.Int("input-size", 0, "input height and width (default: each model's own, 224 for most)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -144,11 +147,12 @@ func runBenchTrain(args []string) error {
 	w := bf.writer()
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, name := range names {
-		m, err := transferModel(name, *regime == "frozen")
+		size := sizeFor(name, *inputSize)
+		m, err := transferModel(name, size, *regime == "frozen")
 		if err != nil {
 			return err
 		}
-		x := randomTensor(r, -1, 1, *batch, 224, 224, 3)
+		x := randomTensor(r, -1, 1, *batch, size, size, 3)
 		y := nn.NewTensor(*batch, 2)
 		for i := 0; i < *batch; i++ {
 			y.Data[i*2+i%2] = 1
@@ -200,11 +204,24 @@ func setSpecWeights(m *nn.Model) error {
 	return nil
 }
 
-// transferModel is the benchmark's transfer-learning model: the backbone at
-// 224x224 without its top, GlobalAveragePooling (Flatten for VGG), Dense(100,
-// relu), Dense(2, softmax), compiled with Adam and categorical crossentropy.
-func transferModel(name string, frozen bool) (*nn.Model, error) {
-	base, err := zoo.New(name, zoo.Options{InputShape: []int{224, 224, 3}})
+// sizeFor is the --input-size flag, or the model's default size.
+func sizeFor(model string, flagValue int) int {
+	if flagValue > 0 {
+		return flagValue
+	}
+	return zoo.DefaultSize(model)
+}
+
+// transferModel is the benchmark's transfer-learning model: the backbone
+// without its top, the model's head layer (GlobalAveragePooling, Flatten for
+// VGG), Dense(100, relu), Dense(2, softmax), compiled with Adam and
+// categorical crossentropy.
+func transferModel(name string, size int, frozen bool) (*nn.Model, error) {
+	spec, err := zoo.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	base, err := zoo.New(name, zoo.Options{InputShape: []int{size, size, 3}})
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +230,7 @@ func transferModel(name string, frozen bool) (*nn.Model, error) {
 	}
 	base.SetTrainable(!frozen)
 	x := base.Output()
-	if strings.HasPrefix(name, "vgg") {
+	if spec.Head == zoo.HeadFlatten {
 		x = nn.NewFlatten().Apply(x)
 	} else {
 		x = nn.NewGlobalAveragePooling2D().Apply(x)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/keelml/keel/imagedata"
 	"github.com/keelml/keel/internal/npy"
@@ -32,12 +33,20 @@ type zooFlags struct {
 
 func addZooFlags(fs *flag.FlagSet) *zooFlags {
 	f := &zooFlags{}
-	fs.StringVar(&f.model, "model", "", "model: vgg16, vgg19, resnet50, resnet50_legacy, mobilenet, mobilenet_v2")
+	fs.StringVar(&f.model, "model", "", "model: "+strings.Join(zoo.Names(), ", "))
 	fs.BoolVar(&f.top, "top", false, "include the ImageNet classifier (default: the backbone alone)")
-	fs.IntVar(&f.inputSize, "input-size", 0, "input height and width (default 224)")
+	fs.IntVar(&f.inputSize, "input-size", 0, "input height and width (default: the model's, 224 for most, 299 for xception and the inceptions)")
 	fs.Float64Var(&f.alpha, "alpha", 1, "width multiplier of mobilenet and mobilenet_v2")
 	fs.StringVar(&f.pooling, "pooling", "", "global pooling after the backbone: avg or max")
 	return f
+}
+
+// size is --input-size, or the model's default size.
+func (f *zooFlags) size() int {
+	if f.inputSize != 0 {
+		return f.inputSize
+	}
+	return zoo.DefaultSize(f.model)
 }
 
 // build builds the model at the given size with the given weights.
@@ -252,10 +261,7 @@ func loadImages(paths []string, size int) (x []float32, ok []string, bad []error
 // resize to the input size), runs the classifier and prints the top 5 classes
 // of each.
 func predictImages(ctx context.Context, zf *zooFlags, paths []string, noPre bool) error {
-	size := zf.inputSize
-	if size == 0 {
-		size = 224
-	}
+	size := zf.size()
 	m, err := zf.build(ctx, zf.weights, size)
 	if err != nil {
 		return err

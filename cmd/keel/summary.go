@@ -25,11 +25,7 @@ func runSummary(args []string) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: unexpected arguments %v", errUsage, rest)
 	}
-	size := zf.inputSize
-	if size == 0 {
-		size = 224
-	}
-	m, err := zf.build(context.Background(), zf.weights, size)
+	m, err := zf.build(context.Background(), zf.weights, zf.size())
 	if err != nil {
 		return err
 	}

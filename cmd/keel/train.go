@@ -11,6 +11,7 @@ import (
 
 	"github.com/keelml/keel/imagedata"
 	"github.com/keelml/keel/transfer"
+	"github.com/keelml/keel/zoo"
 )
 
 func init() {
@@ -20,10 +21,10 @@ func init() {
 func runTrain(args []string) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	var c transfer.Config
-	fs.StringVar(&c.Model, "model", "", "backbone: vgg16, vgg19, resnet50, resnet50_legacy, mobilenet, mobilenet_v2")
+	fs.StringVar(&c.Model, "model", "", "backbone: "+strings.Join(zoo.Names(), ", "))
 	fs.StringVar(&c.Weights, "weights", "", "backbone weights: a Keras .h5 file, or imagenet")
 	fs.StringVar(&c.Data, "data", "", "image folder with one sub-folder per class")
-	fs.IntVar(&c.InputSize, "input-size", 224, "input height and width")
+	fs.IntVar(&c.InputSize, "input-size", 0, "input height and width (default: the model's, 224 for most, 299 for xception and the inceptions)")
 	fs.Float64Var(&c.Alpha, "alpha", 1, "width multiplier of mobilenet and mobilenet_v2")
 	fs.IntVar(&c.Epochs, "epochs", 5, "epochs")
 	fs.IntVar(&c.BatchSize, "batch", 32, "batch size")
