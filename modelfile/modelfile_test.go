@@ -4,6 +4,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/keelml/keel/internal/specweights"
@@ -148,4 +149,61 @@ func TestLoadRefusesWithReasons(t *testing.T) {
 		_, _, err := modelfile.Load(testenv.Shared(t, "realh5", c.file))
 		require.ErrorContains(t, err, c.why, c.file)
 	}
+}
+
+// tinyNet is conv -> BN -> dense with the given layer-name prefix and width.
+func tinyNet(t *testing.T, prefix string, width int) *nn.Model {
+	in := nn.Input([]int{8, 8, 3})
+	x := nn.NewConv2D(width, 3, 3, nn.WithName(prefix+"conv")).Apply(in)
+	x = nn.NewBatchNormalization(nn.WithName(prefix + "bn")).Apply(x)
+	x = nn.NewGlobalAveragePooling2D(nn.WithName(prefix + "gap")).Apply(x)
+	x = nn.NewDense(2, nn.WithName(prefix+"dense")).Apply(x)
+	m, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{x})
+	require.NoError(t, err)
+	for _, l := range m.Layers() {
+		for _, v := range l.Weights() {
+			vals := v.Value()
+			for i := range vals {
+				vals[i] = float32(len(prefix)*1000 + i)
+			}
+		}
+	}
+	return m
+}
+
+// Where the names differ, weights load by topological order with every shape
+// checked, as Keras' load_weights does (Keras 3 renamed layers such as
+// DenseNet's conv1/conv); where the order does not fit either, the error
+// says both why.
+func TestLoadWeightsByTopologicalOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.h5")
+	src := tinyNet(t, "old_", 4)
+	require.NoError(t, modelfile.SaveWeights(path, src))
+
+	dst := tinyNet(t, "renamed/", 4)
+	rep, err := modelfile.LoadWeights(dst, path, false)
+	require.NoError(t, err)
+	require.True(t, rep.ByOrder)
+	require.Equal(t, []string{"old_conv -> renamed/conv", "old_bn -> renamed/bn", "old_dense -> renamed/dense"}, rep.Renamed)
+	for i, l := range dst.Layers() {
+		for j, v := range l.Weights() {
+			require.Equal(t, src.Layers()[i].Weights()[j].Value(), v.Value(), v.Path())
+		}
+	}
+	var notices strings.Builder
+	rep.Print(&notices)
+	require.Contains(t, notices.String(), "loaded by topological order")
+
+	same := tinyNet(t, "old_", 4)
+	rep, err = modelfile.LoadWeights(same, path, false)
+	require.NoError(t, err)
+	require.False(t, rep.ByOrder, "names that match load by name")
+
+	wider := tinyNet(t, "other_", 5)
+	_, err = modelfile.LoadWeights(wider, path, false)
+	require.ErrorContains(t, err, "other_conv: not in the file")
+	require.ErrorContains(t, err, "nor by topological order: layer 1: model layer other_conv weight kernel has shape [3 3 3 5], file layer old_conv's")
+	rep, err = modelfile.LoadWeights(wider, path, true)
+	require.NoError(t, err, "skip_mismatch skips what does not fit")
+	require.Len(t, rep.Skipped, 3)
 }

@@ -1,6 +1,7 @@
 package modelfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -17,10 +18,22 @@ type LoadReport struct {
 	Unused []string
 	// Skipped lists the model layers left as they were (skipMismatch).
 	Skipped []string
+	// ByOrder says the names did not match and the weights were loaded by
+	// topological order, every shape checked, as Keras' load_weights does;
+	// Renamed lists the pairs "file name -> model name" that differ.
+	ByOrder bool
+	Renamed []string
 }
 
 // Print writes the report's notices, if any, to w.
 func (r *LoadReport) Print(w io.Writer) {
+	if r.ByOrder {
+		shown := r.Renamed
+		if len(shown) > 5 {
+			shown = append(shown[:5:5], fmt.Sprintf("... %d more", len(r.Renamed)-5))
+		}
+		fmt.Fprintf(w, "notice: %s: layer names differ from the model's; loaded by topological order with every shape checked (%d renamed: %s)\n", r.File, len(r.Renamed), strings.Join(shown, ", "))
+	}
 	if len(r.Unused) > 0 {
 		fmt.Fprintf(w, "notice: %s: %d layers with weights not in the model: %s\n", r.File, len(r.Unused), strings.Join(r.Unused, ", "))
 	}
@@ -48,10 +61,102 @@ func LoadWeights(m *nn.Model, path string, skipMismatch bool) (*LoadReport, erro
 // of the same name, checking every shape. Within a layer, weights match by
 // name where the file's names are Keras' ("conv1/kernel:0"), else by order,
 // as Keras loads them. A nested model matches a file group of its own name,
-// or else its layers are looked up one by one. Model layers whose weights the
-// file lacks or holds with other shapes are an error listing them all, unless
+// or else its layers are looked up one by one.
+//
+// Where names do not match (Keras versions renamed layers in files they
+// still read, and number automatic names from 0 or 1), the weights load by
+// topological order instead, as Keras' load_weights does: the model's and the
+// file's weight-bearing layers pair up in order, with the same number of
+// layers and every shape equal. Otherwise model layers whose weights the file
+// lacks or holds with other shapes are an error listing them all, unless
 // skipMismatch; file layers the model lacks are listed in the report.
 func LoadWeightsFrom(m *nn.Model, f *weightsio.File, path string, skipMismatch bool) (*LoadReport, error) {
+	rep, err := loadByName(m, f, path, false)
+	if err == nil {
+		return rep, nil
+	}
+	var nameErr *mismatchError
+	if !errors.As(err, &nameErr) {
+		return nil, err
+	}
+	if pairs, why := orderPairs(m, f); why == "" {
+		return loadPairs(pairs, path)
+	} else if !skipMismatch {
+		return nil, fmt.Errorf("%w\n(nor by topological order: %s)", err, why)
+	}
+	return loadByName(m, f, path, true)
+}
+
+// mismatchError is a file whose layer names or shapes do not fit the model.
+type mismatchError struct{ msg string }
+
+func (e *mismatchError) Error() string { return e.msg }
+
+// orderPair is one model layer and the file layer it loads from.
+type orderPair struct {
+	model nn.Layer
+	file  *weightsio.Layer
+}
+
+// orderPairs pairs the weight-bearing layers of m and f in order, or says
+// why they do not pair: other counts, or the first pair whose weights differ.
+func orderPairs(m *nn.Model, f *weightsio.File) ([]orderPair, string) {
+	var ml []nn.Layer
+	for _, l := range m.Layers() {
+		if len(l.Weights()) > 0 {
+			ml = append(ml, l)
+		}
+	}
+	var fl []*weightsio.Layer
+	all := f.Layers()
+	for i := range all {
+		if len(all[i].Weights) > 0 {
+			fl = append(fl, &all[i])
+		}
+	}
+	if len(ml) != len(fl) {
+		return nil, fmt.Sprintf("the model has %d layers with weights, the file %d", len(ml), len(fl))
+	}
+	pairs := make([]orderPair, len(ml))
+	for i := range ml {
+		vars := ml[i].Weights()
+		if len(vars) != len(fl[i].Weights) {
+			return nil, fmt.Sprintf("layer %d: model layer %s has %d weights, file layer %s %d", i+1, ml[i].Name(), len(vars), fl[i].Name, len(fl[i].Weights))
+		}
+		for j, v := range vars {
+			if w := fl[i].Weights[j]; !slices.Equal(v.Shape(), w.Shape) {
+				return nil, fmt.Sprintf("layer %d: model layer %s weight %s has shape %v, file layer %s's %s %v", i+1, ml[i].Name(), v.Name(), v.Shape(), fl[i].Name, w.Name, w.Shape)
+			}
+		}
+		pairs[i] = orderPair{ml[i], fl[i]}
+	}
+	return pairs, ""
+}
+
+// loadPairs sets each model layer's weights from its file layer, in order.
+func loadPairs(pairs []orderPair, path string) (*LoadReport, error) {
+	rep := &LoadReport{File: path, ByOrder: true}
+	var scratch []float32
+	for _, p := range pairs {
+		if p.file.Name != p.model.Name() {
+			rep.Renamed = append(rep.Renamed, p.file.Name+" -> "+p.model.Name())
+		}
+		for j, v := range p.model.Weights() {
+			w := p.file.Weights[j]
+			scratch = slices.Grow(scratch[:0], w.Len())[:w.Len()]
+			if err := w.ReadFloat32Into(scratch); err != nil {
+				return nil, fmt.Errorf("%s: layer %s: %w", path, p.file.Name, err)
+			}
+			if err := v.Set(w.Shape, scratch); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+		}
+	}
+	return rep, nil
+}
+
+// loadByName loads weights by layer name (see LoadWeightsFrom).
+func loadByName(m *nn.Model, f *weightsio.File, path string, skipMismatch bool) (*LoadReport, error) {
 	rep := &LoadReport{File: path}
 	used := map[string]bool{}
 	var problems []string
@@ -108,7 +213,7 @@ func LoadWeightsFrom(m *nn.Model, f *weightsio.File, path string, skipMismatch b
 	}
 	if len(problems) > 0 {
 		if !skipMismatch {
-			return nil, fmt.Errorf("%s: weights do not fit model %q:\n  %s", path, m.Name(), strings.Join(problems, "\n  "))
+			return nil, &mismatchError{fmt.Sprintf("%s: weights do not fit model %q:\n  %s", path, m.Name(), strings.Join(problems, "\n  "))}
 		}
 		for _, p := range problems {
 			rep.Skipped = append(rep.Skipped, strings.SplitN(p, ":", 2)[0])
