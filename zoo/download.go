@@ -3,9 +3,11 @@ package zoo
 import (
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"os"
@@ -89,14 +91,21 @@ func Fetch(ctx context.Context, f WeightsFile, o FetchOptions) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("downloading %s from %s: %w", f.Name, url, err)
 	}
-	if f.MD5 != "" {
-		sum, err := md5File(part)
+	for _, c := range []struct {
+		algo string
+		want string
+		h    func() hash.Hash
+	}{{"MD5", f.MD5, md5.New}, {"SHA-256", f.SHA256, sha256.New}} {
+		if c.want == "" {
+			continue
+		}
+		sum, err := hashFile(part, c.h())
 		if err != nil {
 			return "", err
 		}
-		if sum != f.MD5 {
+		if sum != strings.ToLower(c.want) {
 			os.Remove(part)
-			return "", fmt.Errorf("downloaded %s has MD5 %s, want %s (file removed; try again)", f.Name, sum, f.MD5)
+			return "", fmt.Errorf("downloaded %s has %s %s, want %s (file removed; try again)", f.Name, c.algo, sum, c.want)
 		}
 	}
 	if err := os.Rename(part, dest); err != nil {
@@ -170,13 +179,12 @@ func downloadPart(ctx context.Context, o FetchOptions, url, part, name string) e
 	return nil
 }
 
-func md5File(path string) (string, error) {
+func hashFile(path string, h hash.Hash) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	h := md5.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", fmt.Errorf("hashing %s: %w", path, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/keelml/keel/modelfile"
 	"github.com/stretchr/testify/require"
 )
 
@@ -176,4 +178,87 @@ func TestImagenetWeightsMatchKerasApplications(t *testing.T) {
 	require.Contains(t, common, fmt.Sprintf("'resnet50': ('%s',\n                 '%s')", resnet.Weights[1].MD5, resnet.Weights[0].MD5))
 	require.Contains(t, read("mobilenet.py"), "'"+fcholletV06+"'")
 	require.Contains(t, read("mobilenet_v2.py"), "'"+mobilenetV2URL+"'")
+}
+
+func TestFetchChecksSHA256(t *testing.T) {
+	content := []byte("keel weights, hashed the Keras 3 way")
+	srv, _, _ := weightServer(t, content, 0)
+	sum := sha256.Sum256(content)
+	f := WeightsFile{Name: "k3.weights.h5", URL: "https://example.invalid/k3.weights.h5", SHA256: hex.EncodeToString(sum[:])}
+	_, err := Fetch(context.Background(), f, FetchOptions{CacheDir: t.TempDir(), RewriteURL: rewriteTo(srv)})
+	require.NoError(t, err)
+	f.SHA256 = strings.Repeat("0", 64)
+	_, err = Fetch(context.Background(), f, FetchOptions{CacheDir: t.TempDir(), RewriteURL: rewriteTo(srv)})
+	require.ErrorContains(t, err, "SHA-256")
+}
+
+// weights: "imagenet" of every model asks the model's own published URL and
+// checks the published hash (a local server stands in for the release host;
+// it serves other bytes, which the hash check refuses), and once the file is
+// in the cache, loads it offline.
+func TestImagenetOfEveryModel(t *testing.T) {
+	for _, s := range Specs() {
+		t.Run(s.Name, func(t *testing.T) {
+			var asked atomic.Value
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				asked.Store(r.URL.Path)
+				w.Write([]byte("not the weights"))
+			}))
+			t.Cleanup(srv.Close)
+			if testing.Short() && s.Published.Params > 30e6 {
+				t.Skip("large model in -short mode")
+			}
+			o := Options{Weights: "imagenet", Notices: testWriter{t}}
+			if s.FixedSize {
+				o.InputShape = []int{s.DefaultSize, s.DefaultSize, 3}
+			} else {
+				size := max(s.MinSize, 75)
+				if len(s.ImagenetSizes) > 0 {
+					size = s.ImagenetSizes[0]
+				}
+				o.InputShape = []int{size, size, 3}
+			}
+			f, err := s.imagenetFile(Options{Alpha: 1}, o.InputShape[0])
+			require.NoError(t, err)
+			dir := t.TempDir()
+			o.Fetch = FetchOptions{CacheDir: dir, Retries: 1, RewriteURL: func(u string) string {
+				require.True(t, strings.HasPrefix(u, "https://"), u)
+				return srv.URL + "/" + u[len("https://"):]
+			}}
+			_, err = New(s.Name, o)
+			require.Error(t, err)
+			if f.MD5 != "" || f.SHA256 != "" {
+				require.ErrorContains(t, err, "want", "a file with another hash is refused")
+			} else {
+				require.ErrorContains(t, err, f.Name, "no hash published: the bytes are not a weight file")
+				require.NoError(t, os.Remove(filepath.Join(dir, filepath.FromSlash(f.Name))))
+			}
+			require.Equal(t, "/"+strings.TrimPrefix(f.URL, "https://"), asked.Load())
+
+			// The file in the cache: New loads it without asking.
+			noWeights := o
+			noWeights.Weights = ""
+			src, err := New(s.Name, noWeights)
+			require.NoError(t, err)
+			for _, l := range src.Layers() {
+				for _, v := range l.Weights() {
+					vals := v.Value()
+					for i := range vals {
+						vals[i] = float32(i%7) / 8
+					}
+				}
+			}
+			cached := filepath.Join(dir, filepath.FromSlash(f.Name))
+			require.NoError(t, os.MkdirAll(filepath.Dir(cached), 0o755))
+			require.NoError(t, modelfile.SaveWeights(cached, src))
+			srv.Close()
+			m, err := New(s.Name, o)
+			require.NoError(t, err)
+			for i, l := range m.Layers() {
+				for j, v := range l.Weights() {
+					require.Equal(t, src.Layers()[i].Weights()[j].Value(), v.Value(), v.Path())
+				}
+			}
+		})
+	}
 }
