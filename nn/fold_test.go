@@ -60,6 +60,12 @@ func foldNet(t *testing.T, h, w, c int) *Model {
 	y := NewConv2D(32, 1, 1, WithActivation("linear"), WithName("r_3_conv")).Apply(x)
 	y = NewAdd(WithName("r_add")).Apply(short, bn("r_3_bn").Apply(y))
 	x = NewActivation("relu", WithName("r_out")).Apply(y)
+	// ResNetV2-like: the Add fuses into the convolution before it, so the
+	// BatchNormalization after the Add must not fold into that convolution.
+	v := NewActivation("relu", WithName("v_preact_relu")).Apply(bn("v_preact_bn").Apply(x))
+	v = NewConv2D(32, 1, 1, WithName("v_3_conv")).Apply(v)
+	x = NewAdd(WithName("v_out")).Apply(x, v)
+	x = NewActivation("relu", WithName("v_post_relu")).Apply(bn("v_post_bn").Apply(x))
 	// A padding read twice, and a `same` convolution after a padding: no fold.
 	p2 := NewZeroPadding2D(1, 1, 1, 1, WithName("twice_pad")).Apply(x)
 	a := NewConv2D(5, 3, 3, WithName("twice_a")).Apply(p2)
@@ -204,4 +210,6 @@ var foldModes = map[string]string{
 	"used_add":   "inference",
 	"r_0_bn":     "folded",
 	"r_3_bn":     "folded",
+	"v_out":      "fused",
+	"v_post_bn":  "inference",
 }

@@ -550,10 +550,13 @@ type folder interface {
 	outChannels() int
 }
 
+// tryFold folds next, a BatchNormalization, into s. Not after a fused
+// residual: the BN would scale the residual too (ResNetV2's post_bn and
+// preact_bn after an Add), which folding into s's weights cannot do.
 func (p *plan) tryFold(s, next *step) bool {
 	bn, ok := next.layer.(*BatchNormalization)
 	f, ok2 := s.layer.(folder)
-	if !ok || !ok2 || s.c.fold != nil || s.c.postAct != kernels.ActNone || !f.canFold() || next.c.batchNormMode() {
+	if !ok || !ok2 || s.c.fold != nil || s.c.residual || s.c.postAct != kernels.ActNone || !f.canFold() || next.c.batchNormMode() {
 		return false
 	}
 	s.c.fold = &bnFold{bn: bn}

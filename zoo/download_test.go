@@ -171,11 +171,26 @@ func TestImagenetWeightsMatchKerasApplications(t *testing.T) {
 			require.Contains(t, py, "'"+f.MD5+"'", c.model)
 		}
 	}
+	// resnet_common names a model's files after the model_name its
+	// function passes to ResNet, and keys WEIGHTS_HASHES (top, notop) by it.
 	common := read("resnet_common.py")
-	resnet, err := Lookup("resnet50")
-	require.NoError(t, err)
 	require.Contains(t, common, "'"+kerasResnet+"'")
-	require.Contains(t, common, fmt.Sprintf("'resnet50': ('%s',\n                 '%s')", resnet.Weights[1].MD5, resnet.Weights[0].MD5))
+	require.Contains(t, common, "model_name + '_weights_tf_dim_ordering_tf_kernels.h5'")
+	require.Contains(t, common, "model_name + '_weights_tf_dim_ordering_tf_kernels_notop.h5'")
+	for _, model := range []string{"resnet50", "resnet101", "resnet152", "resnet50_v2", "resnet101_v2", "resnet152_v2"} {
+		spec, err := Lookup(model)
+		require.NoError(t, err)
+		def := regexp.MustCompile(`(?s)def ` + spec.KerasName + `\(.*?return ResNet\(stack_fn, \w+, \w+, '(\w+)'`).FindStringSubmatch(common)
+		require.NotNil(t, def, "%s: no %s in resnet_common.py", model, spec.KerasName)
+		name := def[1]
+		for top, suffix := range []string{"_notop.h5", ".h5"} {
+			f := spec.Weights[top]
+			require.Equal(t, name+"_weights_tf_dim_ordering_tf_kernels"+suffix, f.Name, model)
+			require.Equal(t, kerasResnet+f.Name, f.URL, model)
+		}
+		hashes := fmt.Sprintf(`'%s': \('%s',\s*'%s'\)`, name, spec.Weights[1].MD5, spec.Weights[0].MD5)
+		require.True(t, regexp.MustCompile(hashes).MatchString(common), "%s: WEIGHTS_HASHES lacks %s", model, hashes)
+	}
 	require.Contains(t, read("mobilenet.py"), "'"+fcholletV06+"'")
 	require.Contains(t, read("mobilenet_v2.py"), "'"+mobilenetV2URL+"'")
 }

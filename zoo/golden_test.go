@@ -25,6 +25,8 @@ type goldenArch struct {
 var zooName = map[string]string{
 	"vgg16": "vgg16", "vgg19": "vgg19", "resnet50": "resnet50", "resnet50legacy": "resnet50_legacy",
 	"mobilenet": "mobilenet", "mobilenetv2": "mobilenet_v2",
+	"resnet101": "resnet101", "resnet152": "resnet152",
+	"resnet50v2": "resnet50_v2", "resnet101v2": "resnet101_v2", "resnet152v2": "resnet152_v2",
 }
 
 // notBuilt names the golden architectures zoo does not build yet, with the
@@ -35,11 +37,6 @@ var notBuilt = map[string]string{
 	"xception":          "Xception: zoo (2), #16",
 	"inceptionv3":       "InceptionV3: zoo (2), #16",
 	"inceptionresnetv2": "InceptionResNetV2: zoo (2), #16",
-	"resnet50v2":        "ResNet50V2: zoo (2), #16",
-	"resnet101":         "ResNet101: zoo (2), #16",
-	"resnet101v2":       "ResNet101V2: zoo (2), #16",
-	"resnet152":         "ResNet152: zoo (2), #16",
-	"resnet152v2":       "ResNet152V2: zoo (2), #16",
 	"densenet121":       "DenseNet121: zoo (2), #16",
 	"nasnetmobile":      "NASNetMobile: zoo (2), #16",
 	"mobilenetv3small":  "MobileNetV3Small: zoo (3), #19",

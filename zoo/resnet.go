@@ -7,22 +7,35 @@ import (
 )
 
 func init() {
-	Register(Spec{
-		Name: "resnet50", KerasName: "ResNet50", Build: resnet50,
-		DefaultSize: 224, MinSize: 32, Preprocess: "caffe",
-		// resnet_common's files: the current layer names (conv2_block1_1_conv).
-		Weights: [2]WeightsFile{
-			{Name: "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", URL: kerasResnet + "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", MD5: "4d473c1dd8becc155b73f8504c6f6626"},
-			{Name: "resnet50_weights_tf_dim_ordering_tf_kernels.h5", URL: kerasResnet + "resnet50_weights_tf_dim_ordering_tf_kernels.h5", MD5: "2cb95161c43110f7111970584f804107"},
-		},
-		Published: Published{SizeMB: 98, Top1: 0.749, Top5: 0.921, Params: 25636712, Depth: 107},
-	})
+	// resnet_common's models and files: the current layer names
+	// (conv2_block1_1_conv).
+	for _, m := range []struct {
+		name, keras, model string // model is resnet_common's model_name
+		blocks             [4]int
+		notopMD5, topMD5   string
+		pub                Published
+	}{
+		{"resnet50", "ResNet50", "resnet50", [4]int{3, 4, 6, 3}, "4d473c1dd8becc155b73f8504c6f6626", "2cb95161c43110f7111970584f804107",
+			Published{SizeMB: 98, Top1: 0.749, Top5: 0.921, Params: 25636712, Depth: 107}},
+		{"resnet101", "ResNet101", "resnet101", [4]int{3, 4, 23, 3}, "88cf7a10940856eca736dc7b7e228a21", "f1aeb4b969a6efcfb50fad2f0c20cfc5",
+			Published{SizeMB: 171, Top1: 0.764, Top5: 0.928, Params: 44707176, Depth: 209}},
+		{"resnet152", "ResNet152", "resnet152", [4]int{3, 8, 36, 3}, "ee4c566cf9a93f14d82f913c2dc6dd0c", "100835be76be38e30d865e96f2aaae62",
+			Published{SizeMB: 232, Top1: 0.766, Top5: 0.931, Params: 60419944, Depth: 311}},
+	} {
+		Register(Spec{
+			Name: m.name, KerasName: m.keras,
+			Build:       func(o Options, in Shape) (*nn.Model, error) { return resnetV1(m.model, m.blocks, o, in) },
+			DefaultSize: 224, MinSize: 32, Preprocess: "caffe",
+			Weights:   resnetWeights(m.model, m.notopMD5, m.topMD5),
+			Published: m.pub,
+		})
+	}
 	Register(Spec{
 		Name: "resnet50_legacy", KerasName: "ResNet50", Build: resnet50Legacy,
 		DefaultSize: 224, MinSize: 32, Preprocess: "caffe",
 		// resnet50.py's files (what Keras 2.3.1 loads): the legacy names
-		// (res2a_branch2a). The same file names as above, so they are cached
-		// under a subdirectory of their own.
+		// (res2a_branch2a). The same file names as resnet50's, so they are
+		// cached under a subdirectory of their own.
 		Weights: [2]WeightsFile{
 			{Name: "legacy/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", URL: fcholletV02 + "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", MD5: "a268eb855778b3df3c7506639542a6af"},
 			{Name: "legacy/resnet50_weights_tf_dim_ordering_tf_kernels.h5", URL: fcholletV02 + "resnet50_weights_tf_dim_ordering_tf_kernels.h5", MD5: "a7b3fe01876f51b976af0dea6bc144eb"},
@@ -31,56 +44,88 @@ func init() {
 	})
 }
 
-// resnet50 builds ResNet50 as keras_applications' resnet_common.py does: the
-// naming of tf.keras and Keras 3 (conv2_block1_1_conv), BatchNormalization
-// epsilon 1.001e-5, top "avg_pool" + "probs".
-func resnet50(o Options, in Shape) (*nn.Model, error) {
+// resnetWeights are resnet_common's ImageNet files of a model (its
+// model_name, "resnet101v2"), notop and top, with WEIGHTS_HASHES' MD5s.
+func resnetWeights(model, notopMD5, topMD5 string) [2]WeightsFile {
+	notop := model + "_weights_tf_dim_ordering_tf_kernels_notop.h5"
+	top := model + "_weights_tf_dim_ordering_tf_kernels.h5"
+	return [2]WeightsFile{
+		{Name: notop, URL: kerasResnet + notop, MD5: notopMD5},
+		{Name: top, URL: kerasResnet + top, MD5: topMD5},
+	}
+}
+
+// resnetEps is resnet_common's BatchNormalization epsilon.
+var resnetEps = nn.WithEpsilon(1.001e-5)
+
+// resnet is resnet_common's ResNet: the 7x7 stem (with BN and ReLU unless
+// preact), the stacks, for pre-activation the final post_bn + post_relu,
+// and the top "avg_pool" + "probs" or the no-top pooling.
+func resnet(name string, preact bool, o Options, in Shape, stacks func(b *builder, x *nn.Node) *nn.Node) (*nn.Model, error) {
 	b := newBuilder()
 	img := b.input(in)
-	eps := nn.WithEpsilon(1.001e-5)
 	x := b.pad(img, "conv1_pad", 3, 3, 3, 3)
 	x = b.conv(x, "conv1_conv", 64, 7, 2, "valid")
-	x = b.bn(x, "conv1_bn", 3, eps)
-	x = b.relu(x, "conv1_relu")
+	if !preact {
+		x = b.bn(x, "conv1_bn", 3, resnetEps)
+		x = b.relu(x, "conv1_relu")
+	}
 	x = b.pad(x, "pool1_pad", 1, 1, 1, 1)
 	x = b.maxPool(x, "pool1_pool", 3, 2, "valid")
-
-	// block1 of resnet_common, in its order of layer creation.
-	block := func(x *nn.Node, filters, stride int, convShortcut bool, name string) *nn.Node {
-		shortcut := x
-		if convShortcut {
-			shortcut = b.conv(x, name+"_0_conv", 4*filters, 1, stride, "valid")
-			shortcut = b.bn(shortcut, name+"_0_bn", 3, eps)
-		}
-		x = b.conv(x, name+"_1_conv", filters, 1, stride, "valid")
-		x = b.bn(x, name+"_1_bn", 3, eps)
-		x = b.relu(x, name+"_1_relu")
-		x = b.conv(x, name+"_2_conv", filters, 3, 1, "same")
-		x = b.bn(x, name+"_2_bn", 3, eps)
-		x = b.relu(x, name+"_2_relu")
-		x = b.conv(x, name+"_3_conv", 4*filters, 1, 1, "valid")
-		x = b.bn(x, name+"_3_bn", 3, eps)
-		x = b.add(name+"_add", shortcut, x)
-		return b.relu(x, name+"_out")
+	x = stacks(b, x)
+	if preact {
+		x = b.bn(x, "post_bn", 3, resnetEps)
+		x = b.relu(x, "post_relu")
 	}
-	stack := func(x *nn.Node, filters, blocks, stride1 int, name string) *nn.Node {
-		x = block(x, filters, stride1, true, name+"_block1")
-		for i := 2; i <= blocks; i++ {
-			x = block(x, filters, 1, false, fmt.Sprintf("%s_block%d", name, i))
-		}
-		return x
-	}
-	x = stack(x, 64, 3, 1, "conv2")
-	x = stack(x, 128, 4, 2, "conv3")
-	x = stack(x, 256, 6, 2, "conv4")
-	x = stack(x, 512, 3, 2, "conv5")
 	if o.IncludeTop {
 		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
 		x = b.dense(x, "probs", o.Classes, "softmax")
 	} else {
 		x = b.pooling(x, o.Pooling, "avg_pool", "max_pool")
 	}
-	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName("resnet50"))
+	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName(name))
+}
+
+// resnetV1 builds ResNet50 (blocks 3, 4, 6, 3), ResNet101 (3, 4, 23, 3) or
+// ResNet152 (3, 8, 36, 3) as resnet_common.py does: the naming of tf.keras
+// and Keras 3 (conv2_block1_1_conv).
+func resnetV1(name string, blocks [4]int, o Options, in Shape) (*nn.Model, error) {
+	return resnet(name, false, o, in, func(b *builder, x *nn.Node) *nn.Node {
+		x = resnetStack1(b, x, 64, blocks[0], 1, "conv2")
+		x = resnetStack1(b, x, 128, blocks[1], 2, "conv3")
+		x = resnetStack1(b, x, 256, blocks[2], 2, "conv4")
+		return resnetStack1(b, x, 512, blocks[3], 2, "conv5")
+	})
+}
+
+// resnetStack1 is resnet_common's stack1: a projection block of stride stride1,
+// then identity blocks.
+func resnetStack1(b *builder, x *nn.Node, filters, blocks, stride1 int, name string) *nn.Node {
+	x = resnetBlock1(b, x, filters, stride1, true, name+"_block1")
+	for i := 2; i <= blocks; i++ {
+		x = resnetBlock1(b, x, filters, 1, false, fmt.Sprintf("%s_block%d", name, i))
+	}
+	return x
+}
+
+// resnetBlock1 is resnet_common's block1 (post-activation bottleneck), in its
+// order of layer creation.
+func resnetBlock1(b *builder, x *nn.Node, filters, stride int, convShortcut bool, name string) *nn.Node {
+	shortcut := x
+	if convShortcut {
+		shortcut = b.conv(x, name+"_0_conv", 4*filters, 1, stride, "valid")
+		shortcut = b.bn(shortcut, name+"_0_bn", 3, resnetEps)
+	}
+	x = b.conv(x, name+"_1_conv", filters, 1, stride, "valid")
+	x = b.bn(x, name+"_1_bn", 3, resnetEps)
+	x = b.relu(x, name+"_1_relu")
+	x = b.conv(x, name+"_2_conv", filters, 3, 1, "same")
+	x = b.bn(x, name+"_2_bn", 3, resnetEps)
+	x = b.relu(x, name+"_2_relu")
+	x = b.conv(x, name+"_3_conv", 4*filters, 1, 1, "valid")
+	x = b.bn(x, name+"_3_bn", 3, resnetEps)
+	x = b.add(name+"_add", shortcut, x)
+	return b.relu(x, name+"_out")
 }
 
 // resnet50Legacy builds ResNet50 as keras_applications' resnet50.py does
