@@ -14,6 +14,7 @@ type call struct {
 	training  bool // training-mode behaviour: a training step, outside any model applied in inference mode
 	frozen    bool // the layer is not trainable here (BatchNormalization then uses its moving statistics)
 	lossFused bool // dy is already the gradient before the output activation (the loss fused softmax or sigmoid)
+	backward  bool // backward runs on this application, so forward keeps what backward reads
 
 	fold    *bnFold            // a BatchNormalization folded into this convolution (inference only)
 	postAct kernels.Activation // an activation layer fused into this one (inference only)

@@ -39,7 +39,9 @@
 // (or max pooling of ReLU outputs) that alone reads it; a residual Add into
 // the convolution that computes one of its inputs, whose kernel adds the
 // other; and a 1x1 convolution into the depthwise convolution before it,
-// computed together in bands of rows. It never folds across a layer whose
+// computed together in bands of rows (a SeparableConv2D is a convolution
+// here: its BatchNormalization folds into the pointwise weights, and its two
+// halves always run as that one kernel). It never folds across a layer whose
 // output was requested: a requested output is exactly what its layer
 // computes (up to rounding where the layer itself absorbed the next one).
 //

@@ -34,7 +34,7 @@ func runLayer(t testing.TB, l kernelLayer, xs []*Tensor, weights map[string]*Ten
 			t.Fatal(err)
 		}
 	}
-	c := &call{x: xs, y: NewTensor(append([]int{xs[0].Shape[0]}, out.Shape()...)...), training: training, frozen: frozen, stats: &LayerStats{}}
+	c := &call{x: xs, y: NewTensor(append([]int{xs[0].Shape[0]}, out.Shape()...)...), training: training, frozen: frozen, backward: dy != nil, stats: &LayerStats{}}
 	l.forward(c)
 	r := layerRun{y: c.y, dw: map[string][]float32{}}
 	if dy == nil {

@@ -401,6 +401,18 @@ func (l *SeparableConv2D) Config() map[string]any {
 
 func (l *SeparableConv2D) activation() activation { return l.act }
 
+// A BatchNormalization folds into the pointwise kernel and bias, and an
+// activation or residual Add applies after the pointwise convolution, as
+// for Conv2D.
+func (l *SeparableConv2D) canFold() bool        { return l.act == actLinear }
+func (l *SeparableConv2D) canFuseAct() bool     { return l.act == actLinear }
+func (l *SeparableConv2D) canAddResidual() bool { return l.act == actLinear }
+func (l *SeparableConv2D) outChannels() int     { return l.filters }
+
+// canFoldPad: the padding joins the depthwise convolution's (NASNet pads
+// before its strided `valid` separable convolutions).
+func (l *SeparableConv2D) canFoldPad(_, _, _, _ int) bool { return l.padding != "same" }
+
 func (l *SeparableConv2D) backwardNeeds(_ *call, wantDW bool) (bool, bool) {
 	return wantDW, l.act != actLinear
 }
@@ -432,25 +444,41 @@ type separableState struct {
 	mid, dmid, dpre []float32
 }
 
-func (l *SeparableConv2D) params(x *Tensor) (kernels.DepthwiseParams, kernels.ConvParams) {
+func (l *SeparableConv2D) params(x *Tensor, c *call) (kernels.DepthwiseParams, kernels.ConvParams) {
 	dp := l.depthwiseParams(x, l.mult)
+	c.withPad(&dp.PadTop, &dp.PadBottom, &dp.PadLeft, &dp.PadRight)
 	pp := kernels.ConvParams{N: dp.N, H: dp.OutH(), W: dp.OutW(), C: dp.OutC(), KH: 1, KW: 1, OutC: l.filters}
 	return dp, pp
 }
 
 func (l *SeparableConv2D) forward(c *call) {
-	st, _ := c.state.(*separableState)
-	if st == nil {
-		st = &separableState{}
-		c.state = st
+	dp, pp := l.params(c.x[0], c)
+	pw, bias := l.packed.get(pp, l.pointwise), biasOf(l.bias)
+	if c.fold != nil {
+		pw, bias = c.fold.conv(pp, l.pointwise, l.bias)
 	}
-	dp, pp := l.params(c.x[0])
-	mid := scratch(&st.mid, pp.N*pp.H*pp.W*pp.C)
-	kernels.DepthwiseConv2D(dp, c.x[0].Data, l.depthwise.data, nil, kernels.ActNone, mid)
 	act, after := outputAct(l.act, c)
-	kernels.Conv2DPacked(pp, mid, l.packed.get(pp, l.pointwise), biasOf(l.bias), act, c.y.Data)
 	c.forwardKernel(dp.FLOPs())
 	c.forwardKernel(pp.FLOPs())
+	if !c.backward {
+		// Nothing reads the depthwise output later: one kernel, which keeps
+		// it in cache band by band where it can.
+		var res []float32
+		if c.residual {
+			res = c.x[1].Data
+		}
+		kernels.DepthwisePointwise(dp, c.x[0].Data, l.depthwise.data, nil, kernels.ActNone, pw, bias, res, act, c.y.Data)
+	} else {
+		// Backward reads the depthwise output: keep it.
+		st, _ := c.state.(*separableState)
+		if st == nil {
+			st = &separableState{}
+			c.state = st
+		}
+		mid := scratch(&st.mid, pp.N*pp.H*pp.W*pp.C)
+		kernels.DepthwiseConv2D(dp, c.x[0].Data, l.depthwise.data, nil, kernels.ActNone, mid)
+		kernels.Conv2DPacked(pp, mid, pw, bias, act, c.y.Data)
+	}
 	if after {
 		l.act.apply(c.y.Data, l.filters)
 	}
@@ -458,7 +486,7 @@ func (l *SeparableConv2D) forward(c *call) {
 
 func (l *SeparableConv2D) backward(c *call) {
 	st := c.state.(*separableState)
-	dp, pp := l.params(c.x[0])
+	dp, pp := l.params(c.x[0], c)
 	g := preActivationGrad(l.act, c, &st.dpre, l.filters)
 	if c.dw[1] != nil {
 		var db []float32

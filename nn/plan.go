@@ -196,6 +196,7 @@ func (p *plan) planBackward() {
 		}
 		p.slots[s.out].gradBelow = below
 		s.backward = below
+		s.c.backward = below
 		s.wantDW = s.hasTrainableWeights()
 		if s.backward {
 			s.mode = "backward"

@@ -25,6 +25,7 @@ func TestSummaryZooTotals(t *testing.T) {
 		{"resnet50", 25636712, 53120},
 		{"mobilenet", 4253864, 21888},
 		{"mobilenet_v2", 3538984, 34112},
+		{"xception", 22910480, 54528},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := zoo.New(c.name, zoo.Options{IncludeTop: true})

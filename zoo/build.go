@@ -31,6 +31,11 @@ func (b *builder) depthwise(x *nn.Node, name string, stride, multiplier int, pad
 	return nn.NewDepthwiseConv2D(3, 3, o...).Apply(x)
 }
 
+// sepconv is a 3x3 SeparableConv2D without bias, as Xception uses it.
+func (b *builder) sepconv(x *nn.Node, name string, filters int, padding string) *nn.Node {
+	return nn.NewSeparableConv2D(filters, 3, 3, b.opts(name, nn.WithPadding(padding), nn.WithUseBias(false))...).Apply(x)
+}
+
 func (b *builder) bn(x *nn.Node, name string, axis int, more ...nn.Option) *nn.Node {
 	return nn.NewBatchNormalization(b.opts(name, append([]nn.Option{nn.WithAxis(axis)}, more...)...)...).Apply(x)
 }

@@ -130,6 +130,8 @@ func TestImagenetWeightsNames(t *testing.T) {
 		{"mobilenet", true, 1, 128, "mobilenet_1_0_128_tf.h5"},
 		{"mobilenet_v2", true, 1, 224, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"},
 		{"mobilenet_v2", false, 0.35, 96, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5"},
+		{"xception", true, 1, 299, "xception_weights_tf_dim_ordering_tf_kernels.h5"},
+		{"xception", false, 1, 80, "xception_weights_tf_dim_ordering_tf_kernels_notop.h5"},
 	}
 	for _, tc := range tests {
 		f, err := ImagenetWeights(tc.model, tc.top, tc.alpha, tc.rows)
@@ -161,7 +163,7 @@ func TestImagenetWeightsMatchKerasApplications(t *testing.T) {
 	}
 	for _, c := range []struct {
 		file, model string
-	}{{"vgg16.py", "vgg16"}, {"vgg19.py", "vgg19"}, {"resnet50.py", "resnet50_legacy"}} {
+	}{{"vgg16.py", "vgg16"}, {"vgg19.py", "vgg19"}, {"resnet50.py", "resnet50_legacy"}, {"xception.py", "xception"}} {
 		py := read(c.file)
 		for top := 0; top < 2; top++ {
 			spec, err := Lookup(c.model)
@@ -170,6 +172,12 @@ func TestImagenetWeightsMatchKerasApplications(t *testing.T) {
 			require.Contains(t, py, "'"+f.URL+"'", c.model)
 			require.Contains(t, py, "'"+f.MD5+"'", c.model)
 		}
+	}
+	// Xception caches its files under get_file's names, quoted as such.
+	xc, err := Lookup("xception")
+	require.NoError(t, err)
+	for _, f := range xc.Weights {
+		require.Contains(t, read("xception.py"), "'"+f.Name+"'")
 	}
 	// resnet_common names a model's files after the model_name its
 	// function passes to ResNet, and keys WEIGHTS_HASHES (top, notop) by it.

@@ -17,6 +17,7 @@ type WeightsFile struct {
 const (
 	fcholletV01    = "https://github.com/fchollet/deep-learning-models/releases/download/v0.1/"
 	fcholletV02    = "https://github.com/fchollet/deep-learning-models/releases/download/v0.2/"
+	fcholletV04    = "https://github.com/fchollet/deep-learning-models/releases/download/v0.4/"
 	fcholletV06    = "https://github.com/fchollet/deep-learning-models/releases/download/v0.6/"
 	kerasResnet    = "https://github.com/keras-team/keras-applications/releases/download/resnet/"
 	mobilenetV2URL = "https://github.com/JonathanCMitchell/mobilenet_v2_keras/releases/download/v1.1/"
