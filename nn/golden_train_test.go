@@ -21,7 +21,7 @@ func specFill(layer, name string, shape []int, fanIn int) []float32 {
 	for i := range out {
 		u := r.U()
 		switch name {
-		case "kernel", "depthwise_kernel":
+		case "kernel", "depthwise_kernel", "pointwise_kernel":
 			out[i] = float32((2*u - 1) * math.Sqrt(6/float64(fanIn)))
 		case "bias", "beta":
 			out[i] = float32((2*u - 1) * 0.05)
@@ -42,7 +42,7 @@ func setSpecWeights(t *testing.T, l Layer) {
 	for _, v := range l.Weights() {
 		fanIn := 0
 		switch v.name {
-		case "kernel":
+		case "kernel", "pointwise_kernel":
 			fanIn = numElements(v.shape[:len(v.shape)-1])
 		case "depthwise_kernel":
 			fanIn = v.shape[0] * v.shape[1]
