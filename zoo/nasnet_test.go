@@ -1,6 +1,12 @@
 package zoo
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -57,4 +63,70 @@ func TestNASNetInputRules(t *testing.T) {
 	m, err = New("nasnet_mobile", Options{IncludeTop: true, InputShape: []int{32, 48, 3}, Notices: testWriter{t}})
 	require.NoError(t, err)
 	require.Equal(t, []int{1000}, m.Output().Shape())
+}
+
+// NASNetLarge (and NASNetMobile) are the graphs nasnet.py itself builds:
+// testdata/keras_record.py runs the installed source on a stand-in for Keras
+// that records every layer (the NASNetMobile goldens check the recorder).
+func TestNASNetMatchesNasnetPy(t *testing.T) {
+	src := "/usr/lib/python3/dist-packages/keras_applications"
+	if _, err := os.Stat(filepath.Join(src, "nasnet.py")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("keras_applications sources missing in CI: %v", err)
+		}
+		t.Skip("python3-keras-applications not installed")
+	}
+	type recorded struct {
+		ClassName   string   `json:"class_name"`
+		Inbound     []string `json:"inbound"`
+		OutputShape []int    `json:"output_shape"`
+		Weights     [][]int  `json:"weights"`
+	}
+	for _, c := range []struct {
+		model, function string
+		size            int
+		top             bool
+	}{
+		{"nasnet_large", "NASNetLarge", 331, true},
+		{"nasnet_large", "NASNetLarge", 96, false},
+		{"nasnet_mobile", "NASNetMobile", 224, true},
+	} {
+		top := map[bool]string{false: "notop", true: "top"}[c.top]
+		t.Run(fmt.Sprintf("%s_%s_%d", c.model, top, c.size), func(t *testing.T) {
+			if testing.Short() && c.size == 331 {
+				t.Skip("builds 89M parameters")
+			}
+			out, err := exec.Command("python3", "testdata/keras_record.py", src, "nasnet", c.function, strconv.Itoa(c.size), top).Output()
+			require.NoError(t, err)
+			var want struct {
+				ModelName string              `json:"model_name"`
+				Layers    map[string]recorded `json:"layers"`
+			}
+			require.NoError(t, json.Unmarshal(out, &want))
+			m, err := New(c.model, Options{IncludeTop: c.top, InputShape: []int{c.size, c.size, 3}, Notices: testWriter{t}})
+			require.NoError(t, err)
+			require.Equal(t, want.ModelName, m.Name())
+			require.Len(t, m.Layers(), len(want.Layers))
+			for _, l := range m.Layers() {
+				w, ok := want.Layers[l.Name()]
+				require.True(t, ok, "nasnet.py has no layer %s", l.Name())
+				require.Equal(t, w.ClassName, l.ClassName(), l.Name())
+				node := l.InboundNodes()[0]
+				var inbound []string
+				for _, in := range node.Inputs() {
+					inbound = append(inbound, in.Layer().Name())
+				}
+				require.ElementsMatch(t, w.Inbound, inbound, "%s inbound", l.Name())
+				require.Equal(t, w.OutputShape, node.Shape(), "%s output shape", l.Name())
+				var shapes [][]int
+				for _, v := range l.Weights() {
+					shapes = append(shapes, v.Shape())
+				}
+				require.Equal(t, len(w.Weights), len(shapes), "%s weights", l.Name())
+				for i := range shapes {
+					require.Equal(t, w.Weights[i], shapes[i], "%s weight %d", l.Name(), i)
+				}
+			}
+		})
+	}
 }
