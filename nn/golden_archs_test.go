@@ -18,6 +18,7 @@ var archIDs = []string{
 	"vgg16_notop_64", "vgg19_notop_64", "resnet50_notop_64", "resnet50legacy_notop_64", "resnet50_top_224",
 	"mobilenet025_notop_64", "mobilenet_top_128", "mobilenet_notop_224", "mobilenetv2_top_128", "mobilenetv2_notop_224",
 	"xception_notop_80",
+	"nasnetmobile_notop_64", "nasnetmobile_top_224",
 }
 
 type archLayer struct {
@@ -141,6 +142,7 @@ func TestGoldenForward(t *testing.T) {
 		{"mobilenetv2_top_128", "tf_2x128x128x3", 1e-3},
 		{"resnet50_notop_64", "caffe_2x64x64x3", 1e-4},
 		{"xception_notop_80", "tf_2x80x80x3", 1e-4},
+		{"nasnetmobile_notop_64", "tf_2x64x64x3", 1e-4},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
 			if testing.Short() && tc.id == "resnet50_notop_64" {

@@ -245,3 +245,59 @@ func (l *ZeroPadding2D) backward(c *call) {
 		c.backwardKernel(0)
 	}
 }
+
+// Cropping2D is Keras' cropping: rows removed above and below, columns left
+// and right. It is ZeroPadding2D run backwards, so the padding kernels serve
+// with the roles of input and output swapped.
+type Cropping2D struct {
+	base
+	top, bottom, left, right int
+}
+
+// NewCropping2D returns a Cropping2D; Keras'
+// Cropping2D(((1, 0), (1, 0))) is NewCropping2D(1, 0, 1, 0).
+func NewCropping2D(top, bottom, left, right int, opts ...Option) *Cropping2D {
+	s, err := collect("Cropping2D", opts)
+	if err == nil && (top < 0 || bottom < 0 || left < 0 || right < 0) {
+		err = fmt.Errorf("nn: Cropping2D: negative cropping")
+	}
+	l := &Cropping2D{top: top, bottom: bottom, left: left, right: right}
+	l.init(l, "Cropping2D", s, err)
+	return l
+}
+
+// Config is Keras' Cropping2D config.
+func (l *Cropping2D) Config() map[string]any {
+	return l.withBase(map[string]any{"cropping": [][]int{{l.top, l.bottom}, {l.left, l.right}}, "data_format": "channels_last"})
+}
+
+func (l *Cropping2D) build(in [][]int) ([]int, error) {
+	if err := checkImage(in); err != nil {
+		return nil, err
+	}
+	h, w := in[0][0]-l.top-l.bottom, in[0][1]-l.left-l.right
+	if h < 1 || w < 1 {
+		return nil, fmt.Errorf("cropping ((%d, %d), (%d, %d)) leaves nothing of a %dx%d input", l.top, l.bottom, l.left, l.right, in[0][0], in[0][1])
+	}
+	return []int{h, w, in[0][2]}, nil
+}
+
+// params describes the padding that takes the cropped output back to the
+// input's size.
+func (l *Cropping2D) params(y *Tensor) kernels.PadParams {
+	return kernels.PadParams{N: y.Shape[0], H: y.Shape[1], W: y.Shape[2], C: y.Shape[3], Top: l.top, Bottom: l.bottom, Left: l.left, Right: l.right}
+}
+
+func (l *Cropping2D) backwardNeeds(*call, bool) (bool, bool) { return false, false }
+
+func (l *Cropping2D) forward(c *call) {
+	kernels.ZeroPad2DBackward(l.params(c.y), c.x[0].Data, c.y.Data)
+	c.forwardKernel(0)
+}
+
+func (l *Cropping2D) backward(c *call) {
+	if c.dx[0] != nil {
+		kernels.ZeroPad2D(l.params(c.dy), c.dy.Data, c.dx[0].Data)
+		c.backwardKernel(0)
+	}
+}

@@ -95,8 +95,12 @@ func init() {
 		return NewReLU(append(o, WithNegativeSlope(r.float("negative_slope", 0)), WithThreshold(r.float("threshold", 0)))...)
 	})
 	reg("ZeroPadding2D", func(r *reader, o []Option) Layer {
-		p := zeroPadding(r)
+		p := quad(r, "padding", 1)
 		return NewZeroPadding2D(p[0], p[1], p[2], p[3], o...)
+	})
+	reg("Cropping2D", func(r *reader, o []Option) Layer {
+		p := quad(r, "cropping", 0)
+		return NewCropping2D(p[0], p[1], p[2], p[3], o...)
 	})
 	pool := func(r *reader, o []Option) ([2]int, []Option) {
 		size := r.pair("pool_size", 2)
@@ -134,10 +138,11 @@ func init() {
 	})
 }
 
-// zeroPadding reads Keras' padding: an int, a pair (symmetric rows,
-// columns) or ((top, bottom), (left, right)).
-func zeroPadding(r *reader) [4]int {
-	switch v := r.c["padding"].(type) {
+// quad reads ZeroPadding2D's padding or Cropping2D's cropping as Keras
+// takes them: an int, a pair (symmetric rows, columns) or ((top, bottom),
+// (left, right)); missing, every side is def.
+func quad(r *reader, key string, def int) [4]int {
+	switch v := r.c[key].(type) {
 	case float64:
 		n := int(v)
 		return [4]int{n, n, n, n}
@@ -155,8 +160,8 @@ func zeroPadding(r *reader) [4]int {
 			}
 		}
 	case nil:
-		return [4]int{1, 1, 1, 1}
+		return [4]int{def, def, def, def}
 	}
-	r.keep(fmt.Errorf("padding %v not understood", r.c["padding"]))
+	r.keep(fmt.Errorf("%s %v not understood", key, r.c[key]))
 	return [4]int{}
 }

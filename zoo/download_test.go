@@ -201,6 +201,22 @@ func TestImagenetWeightsMatchKerasApplications(t *testing.T) {
 	}
 	require.Contains(t, read("mobilenet.py"), "'"+fcholletV06+"'")
 	require.Contains(t, read("mobilenet_v2.py"), "'"+mobilenetV2URL+"'")
+
+	// nasnet.py: BASE_WEIGHTS_PATH + the URL's file name in a constant, and
+	// get_file(cache name, that constant, cache_subdir, file_hash).
+	nasnet := read("nasnet.py")
+	require.Contains(t, nasnet, "BASE_WEIGHTS_PATH = ('"+nasnetURL+"')")
+	for _, model := range []string{"nasnet_mobile", "nasnet_large"} {
+		spec, err := Lookup(model)
+		require.NoError(t, err)
+		for _, f := range spec.Weights {
+			require.True(t, strings.HasPrefix(f.URL, nasnetURL), f.URL)
+			decl := regexp.MustCompile(`(NASNET_\w+) = BASE_WEIGHTS_PATH \+ '` + regexp.QuoteMeta(strings.TrimPrefix(f.URL, nasnetURL)) + `'`).FindStringSubmatch(nasnet)
+			require.NotNil(t, decl, f.URL)
+			call := `get_file\(\s*'` + regexp.QuoteMeta(f.Name) + `',\s*` + decl[1] + `,\s*cache_subdir='models',\s*file_hash='` + f.MD5 + `'\)`
+			require.True(t, regexp.MustCompile(call).MatchString(nasnet), "nasnet.py has no %s", call)
+		}
+	}
 }
 
 func TestFetchChecksSHA256(t *testing.T) {

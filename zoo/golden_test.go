@@ -27,6 +27,7 @@ var zooName = map[string]string{
 	"mobilenet": "mobilenet", "mobilenetv2": "mobilenet_v2", "xception": "xception",
 	"resnet101": "resnet101", "resnet152": "resnet152",
 	"resnet50v2": "resnet50_v2", "resnet101v2": "resnet101_v2", "resnet152v2": "resnet152_v2",
+	"nasnetmobile": "nasnet_mobile",
 }
 
 // notBuilt names the golden architectures zoo does not build yet, with the
@@ -37,7 +38,6 @@ var notBuilt = map[string]string{
 	"inceptionv3":       "InceptionV3: zoo (2), #16",
 	"inceptionresnetv2": "InceptionResNetV2: zoo (2), #16",
 	"densenet121":       "DenseNet121: zoo (2), #16",
-	"nasnetmobile":      "NASNetMobile: zoo (2), #16",
 	"mobilenetv3small":  "MobileNetV3Small: zoo (3), #19",
 	"mobilenetv3large":  "MobileNetV3Large: zoo (3), #19",
 	"efficientnetb0":    "EfficientNetB0: zoo (3), #19",

@@ -17,7 +17,9 @@ func TestMACs(t *testing.T) {
 	for _, c := range []struct {
 		model string
 		gmacs float64
-	}{{"vgg16", 15.47}, {"vgg19", 19.63}, {"resnet50", 3.858}, {"mobilenet", 0.569}, {"mobilenet_v2", 0.301}} {
+	}{{"vgg16", 15.47}, {"vgg19", 19.63}, {"resnet50", 3.858}, {"mobilenet", 0.569}, {"mobilenet_v2", 0.301},
+		{"nasnet_mobile", 0.564}, // nasnet.py's table: 564 M
+	} {
 		m, err := New(c.model, Options{IncludeTop: true, Notices: testWriter{t}})
 		require.NoError(t, err)
 		require.InDelta(t, c.gmacs, float64(MACs(m))/1e9, 0.006, c.model)

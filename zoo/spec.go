@@ -32,7 +32,9 @@ type Spec struct {
 	ImagenetSizes []int
 	// FixedSize says the graph needs a static input of its default size
 	// whenever ImageNet weights are loaded, with or without the top (NASNet,
-	// whose cells are built for one size), as Keras' require_flatten does.
+	// whose cells are built for one size): nasnet.py passes require_flatten
+	// whatever include_top, and first rejects None entries with ImageNet
+	// weights in a message of its own.
 	FixedSize bool
 	// Preprocess is Keras' preprocess_input mode: "caffe", "tf", "torch" or
 	// "none" (the model normalises its own input).
@@ -203,7 +205,10 @@ func (s Spec) inputShape(o Options, imagenet bool) (Shape, int, error) {
 	if s.ImagenetSizes != nil && square && slices.Contains(s.ImagenetSizes, o.InputShape[0]) {
 		defaultSize = o.InputShape[0]
 	}
-	requireFlatten := o.IncludeTop || (s.FixedSize && imagenet)
+	if s.FixedSize && imagenet && len(o.InputShape) == 3 && slices.Contains(o.InputShape, 0) {
+		return Shape{}, 0, fmt.Errorf("When specifying the input shape of a NASNet and loading `ImageNet` weights, the input_shape argument must be static (no None entries). Got: `input_shape=%s`.", Shape(o.InputShape))
+	}
+	requireFlatten := o.IncludeTop || s.FixedSize
 	in, warnings, err := obtainInputShape(o.InputShape, defaultSize, s.MinSize, requireFlatten, imagenet)
 	if err != nil {
 		return Shape{}, 0, err
