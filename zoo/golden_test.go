@@ -25,6 +25,7 @@ type goldenArch struct {
 var zooName = map[string]string{
 	"vgg16": "vgg16", "vgg19": "vgg19", "resnet50": "resnet50", "resnet50legacy": "resnet50_legacy",
 	"mobilenet": "mobilenet", "mobilenetv2": "mobilenet_v2",
+	"inceptionv3": "inception_v3",
 }
 
 // notBuilt names the golden architectures zoo does not build yet, with the
@@ -33,7 +34,6 @@ var zooName = map[string]string{
 // zooName has, so the list only shrinks.
 var notBuilt = map[string]string{
 	"xception":          "Xception: zoo (2), #16",
-	"inceptionv3":       "InceptionV3: zoo (2), #16",
 	"inceptionresnetv2": "InceptionResNetV2: zoo (2), #16",
 	"resnet50v2":        "ResNet50V2: zoo (2), #16",
 	"resnet101":         "ResNet101: zoo (2), #16",
