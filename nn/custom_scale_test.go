@@ -3,8 +3,12 @@ package nn
 import (
 	"encoding/json"
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keelml/keel/internal/testenv"
 )
 
 // scaledBlock is an Inception-ResNet block: a 1x1 convolution with bias as
@@ -174,4 +178,56 @@ func TestScaledResidualInference(t *testing.T) {
 			t.Errorf("%s: mode %q, want %q", l, modes[l], want)
 		}
 	}
+}
+
+// The golden InceptionResNetV2 graph written as Keras 2.3.1 writes
+// keras_applications' model (its 40 residuals as Lambdas) builds the same
+// model as the CustomScaleLayer form.
+func TestInceptionResNetV2Keras2Lambdas(t *testing.T) {
+	dir := testenv.Shared(t, "golden", "archs")
+	path := filepath.Join(dir, "inceptionresnetv2_notop_80.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := loadArch(t, dir, "inceptionresnetv2_notop_80")
+	lambdas := 0
+	for _, l := range doc["config"].(map[string]any)["layers"].([]any) {
+		l := l.(map[string]any)
+		if l["class_name"] != "CustomScaleLayer" {
+			continue
+		}
+		c := l["config"].(map[string]any)
+		shape := want.Layer(c["name"].(string)).InboundNodes()[0].Shape()
+		lambda := keras2Lambda()
+		lambda["name"], lambda["output_shape"] = c["name"], intsAny(shape)
+		lambda["arguments"] = map[string]any{"scale": c["scale"]}
+		l["class_name"], l["config"] = "Lambda", lambda
+		lambdas++
+	}
+	if lambdas != 40 {
+		t.Fatalf("%d CustomScaleLayers in the golden graph, want 40", lambdas)
+	}
+	raw, err = json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ModelFromJSON(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, wantLayers := m.Layers(), want.Layers()
+	if len(got) != len(wantLayers) {
+		t.Fatalf("%d layers, want %d", len(got), len(wantLayers))
+	}
+	for i, l := range got {
+		if l.Name() != wantLayers[i].Name() || l.ClassName() != wantLayers[i].ClassName() {
+			t.Fatalf("layer %d: %s %s, want %s %s", i, l.ClassName(), l.Name(), wantLayers[i].ClassName(), wantLayers[i].Name())
+		}
+	}
+	checkConfigs(t, m, path)
 }

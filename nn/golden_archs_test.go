@@ -17,6 +17,7 @@ import (
 var archIDs = []string{
 	"vgg16_notop_64", "vgg19_notop_64", "resnet50_notop_64", "resnet50legacy_notop_64", "resnet50_top_224",
 	"mobilenet025_notop_64", "mobilenet_top_128", "mobilenet_notop_224", "mobilenetv2_top_128", "mobilenetv2_notop_224",
+	"inceptionv3_notop_80", "inceptionresnetv2_notop_80",
 }
 
 type archLayer struct {
