@@ -187,7 +187,7 @@ type CustomScaleLayer struct {
 	base
 	scale float64 // as configured, so that Config gives back Keras' number
 	// lambdaShape is the output_shape a Keras 2 Lambda config declared (nil
-	// otherwise): the inputs must have it.
+	// otherwise; -1 where unknown): the inputs must have it.
 	lambdaShape []int
 	fromLambda  bool
 }
@@ -219,10 +219,16 @@ func (l *CustomScaleLayer) build(in [][]int) ([]int, error) {
 	if !slices.Equal(in[0], in[1]) {
 		return nil, fmt.Errorf("inputs of different shapes %v", in)
 	}
-	if l.lambdaShape != nil && !slices.Equal(l.lambdaShape, in[0]) {
+	if l.lambdaShape != nil && !matchesKnown(l.lambdaShape, in[0]) {
 		return nil, fmt.Errorf("the Lambda's output_shape %v differs from its inputs %v", l.lambdaShape, in[0])
 	}
 	return slices.Clone(in[0]), nil
+}
+
+// matchesKnown says whether shape equals pattern where pattern is known
+// (not -1).
+func matchesKnown(pattern, shape []int) bool {
+	return slices.EqualFunc(pattern, shape, func(p, d int) bool { return p == -1 || p == d })
 }
 
 // canFuseAct lets inference apply the block's ReLU (blockT_i_ac) in the sum.

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -172,13 +173,37 @@ func scaledResidualLambda(r *reader, o []Option) Layer {
 	l := NewCustomScaleLayer(scale, o...)
 	l.fromLambda = true
 	if r.c.has("output_shape") {
-		shape, err := r.c.ints("output_shape")
-		if err != nil {
+		shape, ok := lambdaOutputShape(r.c["output_shape"])
+		if !ok {
 			return fail(fmt.Sprintf("has output_shape %v", r.c["output_shape"]))
 		}
 		l.lambdaShape = shape
 	}
 	return l
+}
+
+// lambdaOutputShape reads a Lambda's raw output_shape, -1 for the
+// dimensions Keras left unknown (null: a model built for any image size).
+func lambdaOutputShape(v any) ([]int, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	shape := make([]int, len(list))
+	for i, d := range list {
+		switch d := d.(type) {
+		case nil:
+			shape[i] = -1
+		case float64:
+			if d != math.Trunc(d) || d < 0 {
+				return nil, false
+			}
+			shape[i] = int(d)
+		default:
+			return nil, false
+		}
+	}
+	return shape, true
 }
 
 // zeroPadding reads Keras' padding: an int, a pair (symmetric rows,
