@@ -23,7 +23,9 @@
 // by name with shape checks (SetWeight). Model.Layers lists layers in
 // Keras' model.layers order. ModelFromJSON builds a model from Keras' model
 // JSON and Model's MarshalJSON writes one; RegisterLayer maps a Keras class
-// name to a constructor.
+// name to a constructor. Keel runs no Python: of Keras 2's Lambda layers it
+// reads only InceptionResNetV2's scaled residual (arguments {"scale": s},
+// two inputs), as the CustomScaleLayer Keras 3 replaced it with.
 //
 // # Running and training
 //

@@ -153,6 +153,18 @@ func TestFiniteDifferences(t *testing.T) {
 			out = NewActivation("softmax", WithScope(sc)).Apply(out)
 			return []*Node{in}, []*Node{out}
 		}},
+		{"scaled residual", func(sc *NameScope) ([]*Node, []*Node) {
+			// An Inception-ResNet block: branches, their concatenation, a 1x1
+			// convolution with bias, x + 0.17 * up, ReLU.
+			in := Input([]int{4, 4, 3}, WithScope(sc))
+			a := NewConv2D(2, 1, 1, WithUseBias(false), WithScope(sc)).Apply(in)
+			b := NewConv2D(2, 3, 3, WithPadding("same"), WithUseBias(false), WithScope(sc)).Apply(in)
+			up := NewConv2D(3, 1, 1, WithScope(sc)).Apply(NewConcatenate(WithScope(sc)).Apply(a, b))
+			x := NewCustomScaleLayer(0.17, WithScope(sc)).Apply(in, up)
+			x = NewActivation("relu", WithScope(sc)).Apply(x)
+			out := NewDense(2, WithScope(sc)).Apply(NewFlatten(WithScope(sc)).Apply(x))
+			return []*Node{in}, []*Node{out}
+		}},
 		{"nested model, two inputs", func(sc *NameScope) ([]*Node, []*Node) {
 			inner := Input([]int{4, 4, 2}, WithScope(sc))
 			y := NewConv2D(3, 3, 3, WithPadding("valid"), WithActivation("relu6"), WithScope(sc)).Apply(inner)

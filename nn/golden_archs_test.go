@@ -19,6 +19,7 @@ var archIDs = []string{
 	"mobilenet025_notop_64", "mobilenet_top_128", "mobilenet_notop_224", "mobilenetv2_top_128", "mobilenetv2_notop_224",
 	"xception_notop_80",
 	"nasnetmobile_notop_64", "nasnetmobile_top_224",
+	"inceptionv3_notop_80", "inceptionresnetv2_notop_80",
 }
 
 type archLayer struct {

@@ -49,6 +49,8 @@ func goldenLayer(t *testing.T, c gradsCase, dir string) kernelLayer {
 		return NewSeparableConv2D(int(p["filters"].(float64)), kh, kw, append(opts, WithDepthMultiplier(int(p["depth_multiplier"].(float64))))...)
 	case "Concatenate":
 		return NewConcatenate(WithAxis(int(p["axis"].(float64))))
+	case "CustomScaleLayer":
+		return NewCustomScaleLayer(p["scale"].(float64))
 	case "DepthwiseConv2D":
 		kh, kw := intPair(p["kernel_size"])
 		return NewDepthwiseConv2D(kh, kw, append(opts, WithDepthMultiplier(int(p["depth_multiplier"].(float64))))...)
@@ -90,7 +92,6 @@ func TestGoldenGradsShared(t *testing.T) { runGoldenGrads(t, testenv.Shared(t, "
 // with the reason. Exactly these are skipped; any other case that cannot be
 // built fails, so this list only shrinks.
 var nnLacks = map[string]string{
-	"custom_scale_layer":      "CustomScaleLayer (InceptionResNetV2) is not built yet: zoo (2), #16",
 	"conv2d_grouped_7x7_same": "grouped Conv2D (groups > 1) is not built yet: zoo (3), #19",
 	"gelu":                    "gelu is not built yet: zoo (3), #19",
 	"swish":                   "swish (silu) is not built yet: zoo (3), #19",

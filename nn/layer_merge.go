@@ -177,3 +177,82 @@ func (l *Concatenate) backward(c *call) {
 		}
 	}
 }
+
+// CustomScaleLayer is InceptionResNetV2's scaled residual, as Keras 3's
+// applications define it: inputs[0] + inputs[1] * scale, with inputs[0] the
+// block input and inputs[1] the residual branch. keras_applications 1.0.8
+// builds the same sum as a Lambda with arguments {"scale": s}; Keras 2
+// configs of that form are read as this layer.
+type CustomScaleLayer struct {
+	base
+	scale float64 // as configured, so that Config gives back Keras' number
+	// lambdaShape is the output_shape a Keras 2 Lambda config declared (nil
+	// otherwise; -1 where unknown): the inputs must have it.
+	lambdaShape []int
+	fromLambda  bool
+}
+
+// NewCustomScaleLayer returns a CustomScaleLayer computing
+// inputs[0] + inputs[1] * scale.
+func NewCustomScaleLayer(scale float64, opts ...Option) *CustomScaleLayer {
+	s, err := collect("CustomScaleLayer", opts)
+	l := &CustomScaleLayer{scale: scale}
+	l.init(l, "CustomScaleLayer", s, err)
+	return l
+}
+
+// Scale returns the factor of the residual.
+func (l *CustomScaleLayer) Scale() float64 { return l.scale }
+
+// Config is Keras 3's CustomScaleLayer config: the common keys and scale.
+func (l *CustomScaleLayer) Config() map[string]any {
+	return l.withBase(map[string]any{"scale": l.scale})
+}
+
+func (l *CustomScaleLayer) build(in [][]int) ([]int, error) {
+	if len(in) != 2 {
+		if l.fromLambda {
+			return nil, fmt.Errorf("a Lambda with arguments {\"scale\"} is read as InceptionResNetV2's scaled residual, which takes two inputs, got %d", len(in))
+		}
+		return nil, fmt.Errorf("takes two inputs (block input, residual), got %d", len(in))
+	}
+	if !slices.Equal(in[0], in[1]) {
+		return nil, fmt.Errorf("inputs of different shapes %v", in)
+	}
+	if l.lambdaShape != nil && !matchesKnown(l.lambdaShape, in[0]) {
+		return nil, fmt.Errorf("the Lambda's output_shape %v differs from its inputs %v", l.lambdaShape, in[0])
+	}
+	return slices.Clone(in[0]), nil
+}
+
+// matchesKnown says whether shape equals pattern where pattern is known
+// (not -1).
+func matchesKnown(pattern, shape []int) bool {
+	return slices.EqualFunc(pattern, shape, func(p, d int) bool { return p == -1 || p == d })
+}
+
+// canFuseAct lets inference apply the block's ReLU (blockT_i_ac) in the sum.
+func (l *CustomScaleLayer) canFuseAct() bool { return true }
+
+// forward rounds the product to float32 before adding, as the references
+// do (Axpy's fused multiply-add would round once).
+func (l *CustomScaleLayer) forward(c *call) {
+	y := c.y.Data
+	copy(y, c.x[1].Data)
+	kernels.Scale(float32(l.scale), y)
+	kernels.AddAct(c.x[0].Data, y, c.postAct, y)
+	c.forwardKernel(0)
+}
+
+func (l *CustomScaleLayer) backwardNeeds(*call, bool) (bool, bool) { return false, false }
+
+func (l *CustomScaleLayer) backward(c *call) {
+	if dx := c.dx[0]; dx != nil {
+		copy(dx.Data, c.dy.Data)
+	}
+	if dx := c.dx[1]; dx != nil {
+		copy(dx.Data, c.dy.Data)
+		kernels.Scale(float32(l.scale), dx.Data)
+		c.backwardKernel(0)
+	}
+}

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -136,6 +137,77 @@ func init() {
 	reg("Concatenate", func(r *reader, o []Option) Layer {
 		return NewConcatenate(append(o, WithAxis(r.int("axis", -1)))...)
 	})
+	reg("CustomScaleLayer", func(r *reader, o []Option) Layer {
+		if !r.c.has("scale") {
+			r.keep(fmt.Errorf("config without scale"))
+		}
+		return NewCustomScaleLayer(r.float("scale", 1), o...)
+	})
+	reg("Lambda", scaledResidualLambda)
+}
+
+// scaledResidualLambda reads the one Lambda Keel knows without running its
+// Python bytecode: keras_applications' InceptionResNetV2 residual
+// Lambda(lambda inputs, scale: inputs[0] + inputs[1] * scale,
+// arguments={'scale': s}), as Keras 2 serialises it. It becomes the
+// CustomScaleLayer Keras 3 replaced it with; its build checks the two
+// inputs. Any other Lambda is an error.
+func scaledResidualLambda(r *reader, o []Option) Layer {
+	fail := func(why string) Layer {
+		r.keep(fmt.Errorf("Keel does not run Python code: it reads a Lambda only as InceptionResNetV2's scaled residual "+
+			"(inputs[0] + inputs[1] * scale, arguments {\"scale\": s}, two inputs); this one %s", why))
+		return NewCustomScaleLayer(0, o...)
+	}
+	args, ok := r.c["arguments"].(map[string]any)
+	if !ok || len(args) != 1 {
+		return fail(fmt.Sprintf("has arguments %v", r.c["arguments"]))
+	}
+	scale, ok := args["scale"].(float64)
+	if !ok {
+		return fail(fmt.Sprintf("has arguments %v (scale %#v is not a number)", args, args["scale"]))
+	}
+	if ft := r.str("function_type", "lambda"); ft != "lambda" {
+		return fail(fmt.Sprintf("has function_type %q", ft))
+	}
+	// func_dump's (code, defaults, closure): the residual's lambda has
+	// neither defaults nor a closure.
+	if fn, ok := r.c["function"].([]any); ok && (len(fn) != 3 || fn[1] != nil || fn[2] != nil) {
+		return fail("has defaults or a closure")
+	}
+	l := NewCustomScaleLayer(scale, o...)
+	l.fromLambda = true
+	if r.c.has("output_shape") {
+		shape, ok := lambdaOutputShape(r.c["output_shape"])
+		if !ok {
+			return fail(fmt.Sprintf("has output_shape %v", r.c["output_shape"]))
+		}
+		l.lambdaShape = shape
+	}
+	return l
+}
+
+// lambdaOutputShape reads a Lambda's raw output_shape, -1 for the
+// dimensions Keras left unknown (null: a model built for any image size).
+func lambdaOutputShape(v any) ([]int, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	shape := make([]int, len(list))
+	for i, d := range list {
+		switch d := d.(type) {
+		case nil:
+			shape[i] = -1
+		case float64:
+			if d != math.Trunc(d) || d < 0 {
+				return nil, false
+			}
+			shape[i] = int(d)
+		default:
+			return nil, false
+		}
+	}
+	return shape, true
 }
 
 // quad reads ZeroPadding2D's padding or Cropping2D's cropping as Keras

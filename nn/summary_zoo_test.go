@@ -26,6 +26,8 @@ func TestSummaryZooTotals(t *testing.T) {
 		{"mobilenet", 4253864, 21888},
 		{"mobilenet_v2", 3538984, 34112},
 		{"xception", 22910480, 54528},
+		{"inception_v3", 23851784, 34432},
+		{"inception_resnet_v2", 55873736, 60544},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := zoo.New(c.name, zoo.Options{IncludeTop: true})

@@ -132,6 +132,8 @@ func TestImagenetWeightsNames(t *testing.T) {
 		{"mobilenet_v2", false, 0.35, 96, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5"},
 		{"xception", true, 1, 299, "xception_weights_tf_dim_ordering_tf_kernels.h5"},
 		{"xception", false, 1, 80, "xception_weights_tf_dim_ordering_tf_kernels_notop.h5"},
+		{"inception_v3", true, 1, 299, "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"},
+		{"inception_resnet_v2", false, 1, 299, "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5"},
 	}
 	for _, tc := range tests {
 		f, err := ImagenetWeights(tc.model, tc.top, tc.alpha, tc.rows)
@@ -163,13 +165,27 @@ func TestImagenetWeightsMatchKerasApplications(t *testing.T) {
 	}
 	for _, c := range []struct {
 		file, model string
-	}{{"vgg16.py", "vgg16"}, {"vgg19.py", "vgg19"}, {"resnet50.py", "resnet50_legacy"}, {"xception.py", "xception"}} {
+		// base is the URL directory where the .py joins it with the file
+		// name at run time (BASE_WEIGHT_URL + fname); "" where it spells
+		// out the whole URL.
+		base string
+	}{
+		{"vgg16.py", "vgg16", ""}, {"vgg19.py", "vgg19", ""}, {"resnet50.py", "resnet50_legacy", ""},
+		{"xception.py", "xception", ""}, {"inception_v3.py", "inception_v3", ""}, {"inception_resnet_v2.py", "inception_resnet_v2", fcholletV07},
+	} {
 		py := read(c.file)
 		for top := 0; top < 2; top++ {
 			spec, err := Lookup(c.model)
 			require.NoError(t, err)
 			f := spec.Weights[top]
-			require.Contains(t, py, "'"+f.URL+"'", c.model)
+			if c.base == "" {
+				require.Contains(t, py, "'"+f.URL+"'", c.model)
+			} else {
+				require.Equal(t, c.base+f.Name, f.URL, c.model)
+				require.Contains(t, py, "BASE_WEIGHT_URL = ('"+c.base+"')", c.model)
+				require.Contains(t, py, "'"+f.Name+"'", c.model)
+			}
+			require.Contains(t, py, "'"+filepath.Base(f.URL)+"'", c.model)
 			require.Contains(t, py, "'"+f.MD5+"'", c.model)
 		}
 	}

@@ -104,9 +104,16 @@ func TestForwardMatchesGolden(t *testing.T) {
 				}
 				require.Len(t, out, len(want), f.File)
 				if f.Kind == "model_output" && isSoftmax(final) {
-					// Softmax probabilities: absolute tolerance.
+					// Softmax probabilities: absolute tolerance, 1e-4 for
+					// InceptionResNetV2 (golden README, "Observed agreement
+					// and suggested tolerances": its softmax already differs
+					// by 1.6e-5 between tfjs and float64 torch).
+					delta := 1e-5
+					if strings.HasPrefix(id, "inceptionresnetv2") {
+						delta = 1e-4
+					}
 					for i := range want {
-						require.InDelta(t, want[i], out[i], 1e-5, "%s[%d]", f.File, i)
+						require.InDelta(t, want[i], out[i], delta, "%s[%d]", f.File, i)
 					}
 					continue
 				}

@@ -20,6 +20,8 @@ func TestPreprocessInputMatchesKeras(t *testing.T) {
 		{"resnet152", "raw_2x64x64x3.npy", "caffe_2x64x64x3.npy"},
 		{"xception", "raw_1x299x299x3.npy", "tf_1x299x299x3.npy"},
 		{"nasnet_mobile", "raw_2x64x64x3.npy", "tf_2x64x64x3.npy"},
+		{"inception_v3", "raw_2x80x80x3.npy", "tf_2x80x80x3.npy"},
+		{"inception_resnet_v2", "raw_1x299x299x3.npy", "tf_1x299x299x3.npy"},
 	} {
 		_, x, err := npy.Read(testenv.Shared(t, "golden", "inputs", c.raw))
 		require.NoError(t, err)
