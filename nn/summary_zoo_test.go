@@ -25,6 +25,9 @@ func TestSummaryZooTotals(t *testing.T) {
 		{"resnet50", 25636712, 53120},
 		{"mobilenet", 4253864, 21888},
 		{"mobilenet_v2", 3538984, 34112},
+		{"densenet121", 8062504, 83648},
+		{"densenet169", 14307880, 158400},
+		{"densenet201", 20242984, 229056},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := zoo.New(c.name, zoo.Options{IncludeTop: true})

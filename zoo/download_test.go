@@ -174,6 +174,21 @@ func TestImagenetWeightsMatchKerasApplications(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, common, "'"+kerasResnet+"'")
 	require.Contains(t, common, fmt.Sprintf("'resnet50': ('%s',\n                 '%s')", resnet.Weights[1].MD5, resnet.Weights[0].MD5))
+	// densenet.py builds its URLs from BASE_WEIGTHS_PATH + the file name, and
+	// passes the same name and its MD5 to get_file.
+	densenet := read("densenet.py")
+	require.Contains(t, densenet, "BASE_WEIGTHS_PATH = (\n    '"+kerasDensenet+"')")
+	for _, model := range []string{"densenet121", "densenet169", "densenet201"} {
+		spec, err := Lookup(model)
+		require.NoError(t, err)
+		for top, suffix := range []string{"_NO_TOP", ""} {
+			f := spec.Weights[top]
+			require.Equal(t, kerasDensenet+f.Name, f.URL, model)
+			constant := strings.ToUpper(model) + "_WEIGHT_PATH" + suffix
+			require.Contains(t, densenet, fmt.Sprintf("%s = (\n    BASE_WEIGTHS_PATH +\n    '%s')", constant, f.Name), model)
+			require.Contains(t, densenet, fmt.Sprintf("'%s',\n                    %s,\n                    cache_subdir='models',\n                    file_hash='%s')", f.Name, constant, f.MD5), model)
+		}
+	}
 	require.Contains(t, read("mobilenet.py"), "'"+fcholletV06+"'")
 	require.Contains(t, read("mobilenet_v2.py"), "'"+mobilenetV2URL+"'")
 }

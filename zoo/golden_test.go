@@ -24,7 +24,7 @@ type goldenArch struct {
 // zooName maps the golden arch ids to New's names.
 var zooName = map[string]string{
 	"vgg16": "vgg16", "vgg19": "vgg19", "resnet50": "resnet50", "resnet50legacy": "resnet50_legacy",
-	"mobilenet": "mobilenet", "mobilenetv2": "mobilenet_v2",
+	"mobilenet": "mobilenet", "mobilenetv2": "mobilenet_v2", "densenet121": "densenet121",
 }
 
 // notBuilt names the golden architectures zoo does not build yet, with the
@@ -40,7 +40,6 @@ var notBuilt = map[string]string{
 	"resnet101v2":       "ResNet101V2: zoo (2), #16",
 	"resnet152":         "ResNet152: zoo (2), #16",
 	"resnet152v2":       "ResNet152V2: zoo (2), #16",
-	"densenet121":       "DenseNet121: zoo (2), #16",
 	"nasnetmobile":      "NASNetMobile: zoo (2), #16",
 	"mobilenetv3small":  "MobileNetV3Small: zoo (3), #19",
 	"mobilenetv3large":  "MobileNetV3Large: zoo (3), #19",

@@ -17,7 +17,8 @@ func TestMACs(t *testing.T) {
 	for _, c := range []struct {
 		model string
 		gmacs float64
-	}{{"vgg16", 15.47}, {"vgg19", 19.63}, {"resnet50", 3.858}, {"mobilenet", 0.569}, {"mobilenet_v2", 0.301}} {
+	}{{"vgg16", 15.47}, {"vgg19", 19.63}, {"resnet50", 3.858}, {"mobilenet", 0.569}, {"mobilenet_v2", 0.301},
+		{"densenet121", 2.834}, {"densenet169", 3.360}, {"densenet201", 4.291}} {
 		m, err := New(c.model, Options{IncludeTop: true, Notices: testWriter{t}})
 		require.NoError(t, err)
 		require.InDelta(t, c.gmacs, float64(MACs(m))/1e9, 0.006, c.model)

@@ -16,6 +16,8 @@ func TestPreprocessInputMatchesKeras(t *testing.T) {
 		{"resnet50", "raw_1x224x224x3.npy", "caffe_1x224x224x3.npy"},
 		{"mobilenet", "raw_2x128x128x3.npy", "tf_2x128x128x3.npy"},
 		{"mobilenet_v2", "raw_4x64x64x3.npy", "tf_4x64x64x3.npy"},
+		{"densenet121", "raw_2x64x64x3.npy", "torch_2x64x64x3.npy"},
+		{"densenet201", "raw_1x224x224x3.npy", "torch_1x224x224x3.npy"},
 	} {
 		_, x, err := npy.Read(testenv.Shared(t, "golden", "inputs", c.raw))
 		require.NoError(t, err)
