@@ -263,7 +263,8 @@ func (p *plan) assignBuffers() {
 			last[in] = i
 		}
 	}
-	// A chain's buffer lives until the last read of any value in it.
+	// A chain's buffer lives until the last read of any value in it, and at
+	// least until its last Concatenate has written it.
 	index := map[*slot]int{}
 	for i, sl := range p.slots {
 		index[sl] = i
@@ -271,7 +272,7 @@ func (p *plan) assignBuffers() {
 	for i, sl := range p.slots {
 		if sl.viewOf != nil {
 			t := index[sl.viewOf]
-			last[t] = max(last[t], last[i])
+			last[t] = max(last[t], last[i], sl.viewOf.producer)
 		}
 	}
 	free := map[int][][]float32{}
