@@ -128,6 +128,8 @@ func TestImagenetWeightsNames(t *testing.T) {
 		{"mobilenet", true, 1, 128, "mobilenet_1_0_128_tf.h5"},
 		{"mobilenet_v2", true, 1, 224, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"},
 		{"mobilenet_v2", false, 0.35, 96, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5"},
+		{"densenet121", false, 1, 224, "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5"},
+		{"densenet201", true, 1, 224, "densenet201_weights_tf_dim_ordering_tf_kernels.h5"},
 	}
 	for _, tc := range tests {
 		f, err := ImagenetWeights(tc.model, tc.top, tc.alpha, tc.rows)
