@@ -55,8 +55,31 @@ func BatchNormInference(x, gamma, beta, mean, variance []float32, eps float32, a
 	scaleShiftRows(x, scale, shift, act, y, c, rows)
 }
 
+// BatchNormInferenceStrided is BatchNormInference on rows of x that start
+// ldx >= C values apart (the leading channels of a wider buffer: the shared
+// buffer of a DenseNet block's concatenations); y holds the rows
+// contiguously and must not overlap x.
+func BatchNormInferenceStrided(x []float32, ldx, rows int, gamma, beta, mean, variance []float32, eps float32, act Activation, y []float32) {
+	c := len(mean)
+	if c == 0 || ldx < c || rows < 0 {
+		panic(fmt.Sprintf("kernels: BatchNormInferenceStrided: %d rows of %d channels %d apart", rows, c, ldx))
+	}
+	if rows == 0 {
+		return
+	}
+	bnChannels("BatchNormInferenceStrided", y[:rows*c], mean, variance, gamma, beta)
+	checkLen("BatchNormInferenceStrided", "x", x, (rows-1)*ldx+c)
+	scale, shift := bnScaleShift(gamma, beta, mean, variance, eps)
+	scaleShiftRowsStrided(x, ldx, scale, shift, act, y, c, rows)
+}
+
 // scaleShiftRows sets y = act(x*scale + shift) per channel (scale nil: 1).
 func scaleShiftRows(x, scale, shift []float32, act Activation, y []float32, c, rows int) {
+	scaleShiftRowsStrided(x, c, scale, shift, act, y, c, rows)
+}
+
+// scaleShiftRowsStrided is scaleShiftRows with x's rows ldx values apart.
+func scaleShiftRowsStrided(x []float32, ldx int, scale, shift []float32, act Activation, y []float32, c, rows int) {
 	per := max(1, elemChunk/c)
 	asm := elemAsm() && c%8 == 0
 	var sp *float32
@@ -65,12 +88,18 @@ func scaleShiftRows(x, scale, shift []float32, act Activation, y []float32, c, r
 	}
 	parallel((rows+per-1)/per, func(t int) {
 		r0, r1 := t*per, min(rows, (t+1)*per)
-		if asm {
+		if asm && ldx == c {
 			vecBiasAct(&x[r0*c], sp, &shift[0], &y[r0*c], r1-r0, c, act.flags())
 			return
 		}
+		if asm {
+			for r := r0; r < r1; r++ {
+				vecBiasAct(&x[r*ldx], sp, &shift[0], &y[r*c], 1, c, act.flags())
+			}
+			return
+		}
 		for r := r0; r < r1; r++ {
-			xs, ys := x[r*c:r*c+c], y[r*c:r*c+c]
+			xs, ys := x[r*ldx:r*ldx+c], y[r*c:r*c+c]
 			if scale == nil {
 				for i, v := range xs {
 					ys[i] = act.apply(v + shift[i])

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -115,6 +116,39 @@ func TestBatchNormTrainTwins(t *testing.T) {
 			}
 			for i := 1; i < len(outs); i++ {
 				requireClose(t, outs[0], outs[i], 4, fmt.Sprintf("c=%d rows=%d %s", c, rows, vs[i].name))
+			}
+		}
+	}
+}
+
+// TestBatchNormInferenceStrided checks that normalising the leading channels
+// of wider rows gives exactly what normalising them gathered does, on every
+// code path.
+func TestBatchNormInferenceStrided(t *testing.T) {
+	r := rand.New(rand.NewPCG(57, 58))
+	for _, v := range convVariants() {
+		for _, c := range []int{3, 8, 64} {
+			for _, rows := range []int{1, 7, 3000} {
+				for _, ldx := range []int{c, c + 5, 3 * c} {
+					wide := randSlice(r, (rows-1)*ldx+c)
+					gathered := make([]float32, rows*c)
+					for i := 0; i < rows; i++ {
+						copy(gathered[i*c:(i+1)*c], wide[i*ldx:])
+					}
+					gm, bt, mean := randSlice(r, c), randSlice(r, c), randSlice(r, c)
+					vari := randSlice(r, c)
+					for i := range vari {
+						vari[i] = vari[i]*vari[i] + 0.1
+					}
+					want, got := make([]float32, rows*c), make([]float32, rows*c)
+					withConvVariant(t, v, func() {
+						BatchNormInference(gathered, gm, bt, mean, vari, 1e-3, ActReLU, want)
+						BatchNormInferenceStrided(wide, ldx, rows, gm, bt, mean, vari, 1e-3, ActReLU, got)
+					})
+					if !slices.Equal(want, got) {
+						t.Fatalf("%s c=%d rows=%d ldx=%d: strided differs", v.name, c, rows, ldx)
+					}
+				}
 			}
 		}
 	}

@@ -26,6 +26,14 @@ type call struct {
 	// which hands it its output band by band (inference only); that step's
 	// call holds its folded BatchNormalization and activation.
 	sep *step
+	// rowStride: this Concatenate writes into the buffer of a chain of
+	// Concatenates (plan.chainConcats), whose rows are rowStride values
+	// apart; inPlace: x[0], the previous one's output, is already there.
+	// xStride: x[0] is such an output, its rows xStride values apart
+	// (BatchNormalization). Inference only; 0 means contiguous.
+	rowStride int
+	inPlace   bool
+	xStride   int
 
 	state any // what the layer keeps between forward and backward, reused between runs
 	stats *LayerStats

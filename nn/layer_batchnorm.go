@@ -75,6 +75,11 @@ type batchNormState struct{ mean, variance []float32 }
 
 func (l *BatchNormalization) forward(c *call) {
 	x, y := c.x[0].Data, c.y.Data
+	if !c.batchNormMode() && c.xStride > 0 {
+		kernels.BatchNormInferenceStrided(x, c.xStride, len(y)/l.channels, biasOf(l.gamma), biasOf(l.beta), l.mean.data, l.vari.data, float32(l.epsilon), c.postAct, y)
+		c.forwardKernel(0)
+		return
+	}
 	if !c.batchNormMode() {
 		kernels.BatchNormInference(x, biasOf(l.gamma), biasOf(l.beta), l.mean.data, l.vari.data, float32(l.epsilon), c.postAct, y)
 		c.forwardKernel(0)

@@ -107,6 +107,7 @@ type Concatenate struct {
 	axis  int
 	outer int   // per-sample product of the dimensions before the axis
 	sizes []int // per input, the elements of one outer row
+	last  bool  // the axis is the last: a row is one position's channels
 }
 
 // NewConcatenate returns a Concatenate layer. Options: WithAxis, WithName.
@@ -148,6 +149,7 @@ func (l *Concatenate) build(in [][]int) ([]int, error) {
 		l.sizes = append(l.sizes, numElements(s[ax:]))
 	}
 	l.outer = numElements(in[0][:ax])
+	l.last = ax == rank-1
 	return out, nil
 }
 
@@ -156,10 +158,31 @@ func (l *Concatenate) backwardNeeds(*call, bool) (bool, bool) { return false, fa
 func (l *Concatenate) forward(c *call) {
 	rows := c.x[0].Batch() * l.outer
 	y := c.y.Data
+	if c.rowStride > 0 {
+		l.forwardChained(c, rows)
+		return
+	}
 	for r := 0; r < rows; r++ {
 		for i, x := range c.x {
 			n := l.sizes[i]
 			y = y[copy(y, x.Data[r*n:(r+1)*n]):]
+		}
+	}
+}
+
+// forwardChained writes rows c.rowStride values apart, skipping x[0] when
+// it is in place already (see plan.chainConcats).
+func (l *Concatenate) forwardChained(c *call, rows int) {
+	first, off := 0, 0
+	if c.inPlace {
+		first, off = 1, l.sizes[0]
+	}
+	y, ld := c.y.Data, c.rowStride
+	for r := 0; r < rows; r++ {
+		o := r*ld + off
+		for i := first; i < len(c.x); i++ {
+			n := l.sizes[i]
+			o += copy(y[o:o+n], c.x[i].Data[r*n:(r+1)*n])
 		}
 	}
 }

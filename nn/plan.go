@@ -61,6 +61,10 @@ type slot struct {
 	keep      bool // kept alive for backward
 	output    bool
 	gradBelow bool // a trainable weight lies at or below it: its gradient is needed
+	// viewOf: the value is the leading channels of this slot's buffer (a
+	// chained Concatenate's output, see chainConcats); it has no buffer of
+	// its own.
+	viewOf *slot
 }
 
 func (p *plan) newSlot(shape []int, producer int) int {
@@ -93,6 +97,7 @@ func buildPlan(m *Model, key planKey) (*plan, error) {
 	p.fuse()
 	p.foldPads()
 	p.fuseSeparable()
+	p.chainConcats()
 	p.assignBuffers()
 	return p, nil
 }
@@ -259,7 +264,20 @@ func (p *plan) assignBuffers() {
 			last[in] = i
 		}
 	}
+	// A chain's buffer lives until the last read of any value in it, and at
+	// least until its last Concatenate has written it.
+	index := map[*slot]int{}
+	for i, sl := range p.slots {
+		index[sl] = i
+	}
+	for i, sl := range p.slots {
+		if sl.viewOf != nil {
+			t := index[sl.viewOf]
+			last[t] = max(last[t], last[i], sl.viewOf.producer)
+		}
+	}
 	free := map[int][][]float32{}
+	freed := map[*slot]bool{}
 	take := func(size int) []float32 {
 		if l := free[size]; len(l) > 0 {
 			b := l[len(l)-1]
@@ -269,7 +287,7 @@ func (p *plan) assignBuffers() {
 		return make([]float32, size)
 	}
 	release := func(sl *slot) {
-		if sl.keep || sl.output || sl.producer < 0 || sl.val == nil {
+		if sl.keep || sl.output || sl.producer < 0 || sl.val == nil || sl.viewOf != nil {
 			return
 		}
 		free[len(sl.val.Data)] = append(free[len(sl.val.Data)], sl.val.Data)
@@ -289,17 +307,35 @@ func (p *plan) assignBuffers() {
 				lent = s.in[1]
 			}
 		}
-		if lent >= 0 {
+		switch {
+		case lent >= 0:
 			o.val = &Tensor{Shape: shape, Data: p.slots[lent].val.Data}
-		} else {
+		case o.viewOf != nil:
+			// The first of a chain of Concatenates takes the buffer of the
+			// last; each output is the leading channels of its rows.
+			t := o.viewOf
+			if t.val == nil {
+				tshape := append([]int{n}, t.shape...)
+				t.val = &Tensor{Shape: tshape, Data: take(numElements(tshape))}
+			}
+			c, ld := o.shape[len(o.shape)-1], t.shape[len(t.shape)-1]
+			rows := numElements(shape) / c
+			o.val = &Tensor{Shape: shape, Data: t.val.Data[:max(0, (rows-1)*ld+c)]}
+		case o.val == nil:
 			o.val = &Tensor{Shape: shape, Data: take(numElements(shape))}
 		}
 		if last[s.out] < 0 {
 			release(o)
 		}
 		for _, in := range s.in {
-			if last[in] == i && in != lent {
-				release(p.slots[in])
+			sl := p.slots[in]
+			if sl.viewOf != nil {
+				// A chain's value: its buffer goes with the chain's last read.
+				in, sl = index[sl.viewOf], sl.viewOf
+			}
+			if last[in] == i && in != lent && !freed[sl] {
+				freed[sl] = true
+				release(sl)
 			}
 		}
 		if s.keepIn {
@@ -528,6 +564,88 @@ func (p *plan) fuseSeparable() {
 		next.skip = true
 		next.mode = "fused"
 	}
+}
+
+// chainConcats lets a run of Concatenates along the last axis, each
+// extending the output of the one before (DenseNet's dense blocks), share
+// the buffer of the last: each then copies only its new channels, where
+// copying the grown prefix every time moves a number of values quadratic in
+// the block's length. The earlier outputs are the leading channels of that
+// buffer, their rows its width apart, so only the next Concatenate and
+// inference BatchNormalizations (which read rows with a stride) may read
+// them. Inference steps only; never a value that is an output of the run or
+// kept.
+func (p *plan) chainConcats() {
+	next := map[int]int{} // step -> the Concatenate step that extends its output in place
+	for i, s := range p.steps {
+		if !p.chainable(s) {
+			continue
+		}
+		o := p.slots[s.out]
+		if o.output || o.keep {
+			continue
+		}
+		ni, ok := -1, true
+		for _, ci := range o.consumers {
+			c := p.steps[ci]
+			switch {
+			case p.chainable(c) && c.in[0] == s.out && slices.Index(c.in[1:], s.out) < 0 && ni < 0:
+				ni = ci
+			case !p.stridedReader(c, s.out):
+				ok = false
+			}
+		}
+		if ok && ni >= 0 {
+			next[i] = ni
+		}
+	}
+	extends := map[int]bool{}
+	for _, ni := range next {
+		extends[ni] = true
+	}
+	for head := range p.steps {
+		if _, ok := next[head]; !ok || extends[head] {
+			continue
+		}
+		chain := []int{head}
+		for {
+			ni, ok := next[chain[len(chain)-1]]
+			if !ok {
+				break
+			}
+			chain = append(chain, ni)
+		}
+		tail := p.slots[p.steps[chain[len(chain)-1]].out]
+		width := tail.shape[len(tail.shape)-1]
+		for k, si := range chain {
+			s := p.steps[si]
+			s.c.rowStride, s.c.inPlace = width, k > 0
+			if k == len(chain)-1 {
+				break
+			}
+			o := p.slots[s.out]
+			o.viewOf = tail
+			for _, ci := range o.consumers {
+				if c := p.steps[ci]; c != p.steps[chain[k+1]] {
+					c.c.xStride = width
+				}
+			}
+		}
+	}
+}
+
+// chainable says whether step s is a Concatenate along the last axis that
+// chainConcats may give a shared buffer.
+func (p *plan) chainable(s *step) bool {
+	l, ok := s.layer.(*Concatenate)
+	return ok && l.last && !s.skip && !s.backward && len(s.in) >= 2
+}
+
+// stridedReader says whether step s reads slot v only as an inference
+// BatchNormalization, which can read rows with a stride.
+func (p *plan) stridedReader(s *step, v int) bool {
+	_, ok := s.layer.(*BatchNormalization)
+	return ok && !s.skip && !s.backward && !s.c.batchNormMode() && len(s.in) == 1 && s.in[0] == v
 }
 
 // nonNegative says whether slot v holds values known to be >= 0: the last

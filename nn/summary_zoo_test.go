@@ -28,6 +28,9 @@ func TestSummaryZooTotals(t *testing.T) {
 		{"xception", 22910480, 54528},
 		{"inception_v3", 23851784, 34432},
 		{"inception_resnet_v2", 55873736, 60544},
+		{"densenet121", 8062504, 83648},
+		{"densenet169", 14307880, 158400},
+		{"densenet201", 20242984, 229056},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := zoo.New(c.name, zoo.Options{IncludeTop: true})

@@ -134,6 +134,8 @@ func TestImagenetWeightsNames(t *testing.T) {
 		{"xception", false, 1, 80, "xception_weights_tf_dim_ordering_tf_kernels_notop.h5"},
 		{"inception_v3", true, 1, 299, "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"},
 		{"inception_resnet_v2", false, 1, 299, "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5"},
+		{"densenet121", false, 1, 224, "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5"},
+		{"densenet201", true, 1, 224, "densenet201_weights_tf_dim_ordering_tf_kernels.h5"},
 	}
 	for _, tc := range tests {
 		f, err := ImagenetWeights(tc.model, tc.top, tc.alpha, tc.rows)
@@ -214,6 +216,21 @@ func TestImagenetWeightsMatchKerasApplications(t *testing.T) {
 		}
 		hashes := fmt.Sprintf(`'%s': \('%s',\s*'%s'\)`, name, spec.Weights[1].MD5, spec.Weights[0].MD5)
 		require.True(t, regexp.MustCompile(hashes).MatchString(common), "%s: WEIGHTS_HASHES lacks %s", model, hashes)
+	}
+	// densenet.py builds its URLs from BASE_WEIGTHS_PATH + the file name, and
+	// passes the same name and its MD5 to get_file.
+	densenet := read("densenet.py")
+	require.Contains(t, densenet, "BASE_WEIGTHS_PATH = (\n    '"+kerasDensenet+"')")
+	for _, model := range []string{"densenet121", "densenet169", "densenet201"} {
+		spec, err := Lookup(model)
+		require.NoError(t, err)
+		for top, suffix := range []string{"_NO_TOP", ""} {
+			f := spec.Weights[top]
+			require.Equal(t, kerasDensenet+f.Name, f.URL, model)
+			constant := strings.ToUpper(model) + "_WEIGHT_PATH" + suffix
+			require.Contains(t, densenet, fmt.Sprintf("%s = (\n    BASE_WEIGTHS_PATH +\n    '%s')", constant, f.Name), model)
+			require.Contains(t, densenet, fmt.Sprintf("'%s',\n                    %s,\n                    cache_subdir='models',\n                    file_hash='%s')", f.Name, constant, f.MD5), model)
+		}
 	}
 	require.Contains(t, read("mobilenet.py"), "'"+fcholletV06+"'")
 	require.Contains(t, read("mobilenet_v2.py"), "'"+mobilenetV2URL+"'")

@@ -23,6 +23,7 @@ func TestMACs(t *testing.T) {
 	}{{"vgg16", 15.47}, {"vgg19", 19.63}, {"resnet50", 3.858}, {"mobilenet", 0.569}, {"mobilenet_v2", 0.301},
 		{"nasnet_mobile", 0.564}, // nasnet.py's table: 564 M
 		{"inception_v3", 5.713}, {"inception_resnet_v2", 13.156},
+		{"densenet121", 2.834}, {"densenet169", 3.360}, {"densenet201", 4.291},
 	} {
 		m, err := New(c.model, Options{IncludeTop: true, Notices: testWriter{t}})
 		require.NoError(t, err)

@@ -22,6 +22,8 @@ func TestPreprocessInputMatchesKeras(t *testing.T) {
 		{"nasnet_mobile", "raw_2x64x64x3.npy", "tf_2x64x64x3.npy"},
 		{"inception_v3", "raw_2x80x80x3.npy", "tf_2x80x80x3.npy"},
 		{"inception_resnet_v2", "raw_1x299x299x3.npy", "tf_1x299x299x3.npy"},
+		{"densenet121", "raw_2x64x64x3.npy", "torch_2x64x64x3.npy"},
+		{"densenet201", "raw_1x224x224x3.npy", "torch_1x224x224x3.npy"},
 	} {
 		_, x, err := npy.Read(testenv.Shared(t, "golden", "inputs", c.raw))
 		require.NoError(t, err)
