@@ -5,4 +5,8 @@
 // name into a model built in Go. Keel records its own metadata (the
 // preprocessing mode, input size and class names) as extra root attributes,
 // which Keras ignores.
+//
+// It is Keel's one persistence layer: nn holds models and knows no file,
+// weightsio reads and writes Keras' HDF5 layouts, and modelfile maps one
+// onto the other, saving and loading weights and whole models.
 package modelfile

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -43,13 +44,28 @@ func (m Meta) attrs() map[string]string {
 
 // Save writes m as a Keras full-model .h5 file (Keras 2.3.1's save_model
 // layout: model_config, and the weights under model_weights) with Keel's
-// metadata, atomically.
+// metadata, atomically as SaveWeights.
 func Save(path string, m *nn.Model, meta Meta) error {
-	cfg, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("%s: model config: %w", path, err)
-	}
-	return weightsio.SaveModel(path, savedLayers(m), weightsio.SaveOptions{ModelConfig: cfg, Attrs: meta.attrs()})
+	return SaveWithOptions(path, m, meta, weightsio.SaveOptions{})
+}
+
+// SaveWithOptions is Save with the file's other options: root attributes
+// beside meta's (these win), a training_config, and a model_config other
+// than m's (empty: m's).
+func SaveWithOptions(path string, m *nn.Model, meta Meta, o weightsio.SaveOptions) error {
+	return m.Exclusive(func() error {
+		if len(o.ModelConfig) == 0 {
+			cfg, err := json.Marshal(m)
+			if err != nil {
+				return fmt.Errorf("%s: model config: %w", path, err)
+			}
+			o.ModelConfig = cfg
+		}
+		attrs := meta.attrs()
+		maps.Copy(attrs, o.Attrs)
+		o.Attrs = attrs
+		return weightsio.SaveModel(path, SavedLayers(m), o)
+	})
 }
 
 // Load reads any Keras full-model file (.h5 with a model_config, or a .keras

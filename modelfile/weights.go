@@ -70,7 +70,17 @@ func LoadWeights(m *nn.Model, path string, skipMismatch bool) (*LoadReport, erro
 // layers and every shape equal. Otherwise model layers whose weights the file
 // lacks or holds with other shapes are an error listing them all, unless
 // skipMismatch; file layers the model lacks are listed in the report.
-func LoadWeightsFrom(m *nn.Model, f *weightsio.File, path string, skipMismatch bool) (*LoadReport, error) {
+//
+// No Run or training step of m runs meanwhile (nn.Model.Exclusive).
+func LoadWeightsFrom(m *nn.Model, f *weightsio.File, path string, skipMismatch bool) (rep *LoadReport, err error) {
+	err = m.Exclusive(func() error {
+		rep, err = loadWeights(m, f, path, skipMismatch)
+		return err
+	})
+	return rep, err
+}
+
+func loadWeights(m *nn.Model, f *weightsio.File, path string, skipMismatch bool) (*LoadReport, error) {
 	rep, err := loadByName(m, f, path, false)
 	if err == nil {
 		return rep, nil
@@ -103,7 +113,7 @@ type orderPair struct {
 func orderPairs(m *nn.Model, f *weightsio.File) ([]orderPair, string) {
 	var ml []nn.Layer
 	for _, l := range m.Layers() {
-		if len(l.Weights()) > 0 {
+		if len(savedVars(l)) > 0 {
 			ml = append(ml, l)
 		}
 	}
@@ -119,7 +129,7 @@ func orderPairs(m *nn.Model, f *weightsio.File) ([]orderPair, string) {
 	}
 	pairs := make([]orderPair, len(ml))
 	for i := range ml {
-		vars := ml[i].Weights()
+		vars := savedVars(ml[i])
 		if len(vars) != len(fl[i].Weights) {
 			return nil, fmt.Sprintf("layer %d: model layer %s has %d weights, file layer %s %d", i+1, ml[i].Name(), len(vars), fl[i].Name, len(fl[i].Weights))
 		}
@@ -141,7 +151,7 @@ func loadPairs(pairs []orderPair, path string) (*LoadReport, error) {
 		if p.file.Name != p.model.Name() {
 			rep.Renamed = append(rep.Renamed, p.file.Name+" -> "+p.model.Name())
 		}
-		for j, v := range p.model.Weights() {
+		for j, v := range savedVars(p.model) {
 			w := p.file.Weights[j]
 			scratch = slices.Grow(scratch[:0], w.Len())[:w.Len()]
 			if err := w.ReadFloat32Into(scratch); err != nil {
@@ -164,7 +174,7 @@ func loadByName(m *nn.Model, f *weightsio.File, path string, skipMismatch bool) 
 	var load func(layers []nn.Layer) error
 	load = func(layers []nn.Layer) error {
 		for _, l := range layers {
-			vars := l.Weights()
+			vars := savedVars(l)
 			if len(vars) == 0 {
 				continue
 			}
@@ -250,18 +260,29 @@ func matchWeights(vars []*nn.Variable, ws []weightsio.Weight) ([]*weightsio.Weig
 	return pairs, strings.Join(diffs, "; ")
 }
 
-// savedLayers lists m's layers as Keras saves them: every top-level layer,
-// a nested model as one layer holding all its weights, trainable ones first
-// (Keras' layer.trainable_weights + layer.non_trainable_weights).
-func savedLayers(m *nn.Model) []weightsio.SavedLayer {
+// savedVars are l's weights in the order Keras saves them (its
+// _legacy_weights): trainable ones first, which for a nested model with
+// frozen layers is not layer order.
+func savedVars(l nn.Layer) []*nn.Variable {
+	if sub, ok := l.(*nn.Model); ok {
+		return append(sub.TrainableWeights(), sub.NonTrainableWeights()...)
+	}
+	return l.Weights()
+}
+
+// SavedLayers returns m's weights as Keras 2.3.1 saves them: one entry per
+// layer of model.layers (a Sequential's InputLayer left out, as Keras'
+// Sequential.layers leaves it), a nested model as one entry holding all its
+// weights, each weight named "layer/weight:0". The data are the live values
+// (not copies).
+func SavedLayers(m *nn.Model) []weightsio.SavedLayer {
 	var out []weightsio.SavedLayer
-	for _, l := range m.Layers() {
-		vars := l.Weights()
-		if sub, ok := l.(*nn.Model); ok {
-			vars = append(sub.TrainableWeights(), sub.NonTrainableWeights()...)
+	for i, l := range m.Layers() {
+		if _, input := l.(*nn.InputLayer); input && i == 0 && m.ClassName() == "Sequential" {
+			continue
 		}
 		sl := weightsio.SavedLayer{Name: l.Name()}
-		for _, v := range vars {
+		for _, v := range savedVars(l) {
 			sl.Weights = append(sl.Weights, weightsio.SavedWeight{Name: v.Path() + ":0", Shape: v.Shape(), Data: v.Value()})
 		}
 		out = append(out, sl)
@@ -270,7 +291,10 @@ func savedLayers(m *nn.Model) []weightsio.SavedLayer {
 }
 
 // SaveWeights writes m's weights in Keras' save_weights layout (what
-// model.load_weights reads), atomically.
+// model.load_weights reads), atomically: a temporary file renamed over path.
+// No Run or training step of m runs meanwhile.
 func SaveWeights(path string, m *nn.Model) error {
-	return weightsio.SaveWeights(path, savedLayers(m), weightsio.SaveOptions{})
+	return m.Exclusive(func() error {
+		return weightsio.SaveWeights(path, SavedLayers(m), weightsio.SaveOptions{})
+	})
 }

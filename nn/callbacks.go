@@ -7,8 +7,6 @@ import (
 	"math"
 	"os"
 	"strings"
-
-	"github.com/keelml/keel/weightsio"
 )
 
 // Callback is called by Fit at the points Keras' callbacks are: around
@@ -217,23 +215,22 @@ func restore(m *Model, vals [][]float32) error {
 // ModelCheckpoint is Keras 2.3.1's ModelCheckpoint: after every Period-th
 // epoch it saves the model (or, with SaveBestOnly, only when the monitored
 // value improved) to Filepath, which may name the epoch and log values in
-// Python's format syntax ("weights.{epoch:02d}-{val_loss:.2f}.h5"). Files
-// are written through weightsio's writer, to a temporary file renamed over
-// the target, so a crash mid-save never destroys the previous checkpoint.
+// Python's format syntax ("weights.{epoch:02d}-{val_loss:.2f}.h5").
+//
+// Save writes the file; nn knows no file format. Keras' save_weights_only
+// is the choice of Save: modelfile.SaveWeights writes save_weights' layout,
+// a closure over modelfile.Save a whole model. modelfile writes a temporary
+// file renamed over the target, so a crash mid-save never destroys the
+// previous checkpoint.
 type ModelCheckpoint struct {
 	CallbackBase
 	Filepath     string
+	Save         func(path string, m *Model) error
 	Monitor      string // default "val_loss"
 	SaveBestOnly bool
-	// SaveWeightsOnly writes Keras' save_weights layout (SaveWeights);
-	// otherwise a full-model file with the model_config (SaveModel).
-	SaveWeightsOnly bool
-	Mode            string // "auto" (default), "min" or "max"
-	Period          int    // default 1
-	Verbose         bool
-	// Options are passed to the writer (root attributes of whole-model
-	// files: SaveModelOptions).
-	Options weightsio.SaveOptions
+	Mode         string // "auto" (default), "min" or "max"
+	Period       int    // default 1
+	Verbose      bool
 
 	// Best is the best monitored value so far; Saved lists the files
 	// written, in order.
@@ -253,6 +250,9 @@ func (c *ModelCheckpoint) OnTrainBegin(f *Fitting) error {
 	}
 	if c.Filepath == "" {
 		return errors.New("nn: ModelCheckpoint needs a Filepath")
+	}
+	if c.Save == nil {
+		return errors.New("nn: ModelCheckpoint needs a Save function (such as modelfile.SaveWeights)")
 	}
 	var err error
 	if c.max, err = monitorMax(c.Monitor, c.Mode); err != nil {
@@ -306,16 +306,11 @@ func (c *ModelCheckpoint) OnEpochEnd(f *Fitting, epoch int, logs Logs) error {
 }
 
 func (c *ModelCheckpoint) save(m *Model, path string) error {
-	var err error
-	if c.SaveWeightsOnly {
-		err = m.SaveWeights(path)
-	} else {
-		err = m.SaveModelOptions(path, c.Options)
+	if err := c.Save(path, m); err != nil {
+		return err
 	}
-	if err == nil {
-		c.Saved = append(c.Saved, path)
-	}
-	return err
+	c.Saved = append(c.Saved, path)
+	return nil
 }
 
 // ReduceLROnPlateau is Keras 2.3.1's ReduceLROnPlateau: when the monitored

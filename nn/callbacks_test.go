@@ -2,6 +2,7 @@ package nn
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -97,9 +98,12 @@ func TestCallbackReduceLROnPlateau(t *testing.T) {
 	}
 }
 
+// touch is a ModelCheckpoint save function that writes an empty file.
+func touch(path string, _ *Model) error { return os.WriteFile(path, nil, 0o644) }
+
 func TestCallbackModelCheckpointBestOnly(t *testing.T) {
 	dir := t.TempDir()
-	ck := &ModelCheckpoint{Filepath: filepath.Join(dir, "w-{epoch:02d}-{val_loss:.2f}.h5"), SaveBestOnly: true, SaveWeightsOnly: true}
+	ck := &ModelCheckpoint{Filepath: filepath.Join(dir, "w-{epoch:02d}-{val_loss:.2f}.h5"), SaveBestOnly: true, Save: touch}
 	fitScripted(t, nil, "val_loss", []float64{0.9, 0.7, 0.8, 0.65, 0.651}, ck)
 	var got []string
 	for _, p := range ck.Saved {
@@ -110,13 +114,31 @@ func TestCallbackModelCheckpointBestOnly(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 3 {
-		t.Errorf("%d files in the directory (temporary files left?)", len(entries))
+		t.Errorf("%d files in the directory", len(entries))
 	}
 	// Every Period-th epoch, whatever the value.
-	ck = &ModelCheckpoint{Filepath: filepath.Join(dir, "p{epoch}.h5"), Period: 2, SaveWeightsOnly: true}
+	ck = &ModelCheckpoint{Filepath: filepath.Join(dir, "p{epoch}.h5"), Period: 2, Save: touch}
 	fitScripted(t, nil, "val_loss", []float64{1, 1, 1, 1, 1}, ck)
 	if len(ck.Saved) != 2 || filepath.Base(ck.Saved[1]) != "p4.h5" {
 		t.Errorf("period 2: saved %v", ck.Saved)
+	}
+}
+
+// Without a Save function the fit does not start; a failed save stops it
+// and is not listed.
+func TestCallbackModelCheckpointSaveErrors(t *testing.T) {
+	x, y := tinyData(16)
+	m := tinyModel(t, nil)
+	fit := func(ck *ModelCheckpoint) error {
+		_, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 2, Verbose: VerboseSilent, Callbacks: []Callback{ck}})
+		return err
+	}
+	if err := fit(&ModelCheckpoint{Filepath: "x.h5"}); err == nil || !strings.Contains(err.Error(), "Save function") {
+		t.Errorf("no Save: %v", err)
+	}
+	failing := &ModelCheckpoint{Filepath: "x.h5", Monitor: "loss", Save: func(string, *Model) error { return errors.New("disk full") }}
+	if err := fit(failing); err == nil || !strings.Contains(err.Error(), "disk full") || len(failing.Saved) != 0 {
+		t.Errorf("failing Save: %v, saved %v", err, failing.Saved)
 	}
 }
 

@@ -2,7 +2,9 @@
 // Keras' names, configuration and weight layouts, a functional graph of those
 // layers (models nest as layers of other models), backpropagation over that
 // graph on the kernels of package kernels, losses, optimizers and metrics, and
-// a single training step that the training loop builds on.
+// a single training step that the training loop builds on. It reads and
+// writes no file format: package modelfile saves and loads weights and
+// whole models (ModelCheckpoint takes its save function).
 //
 // # Building models
 //

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/keelml/keel/modelfile"
 	"github.com/keelml/keel/nn"
 )
 
@@ -38,7 +39,8 @@ func ExampleModel_Fit() {
 
 	dir, _ := os.MkdirTemp("", "fit")
 	defer os.RemoveAll(dir)
-	ckpt := &nn.ModelCheckpoint{Filepath: filepath.Join(dir, "best.h5"), Monitor: "val_accuracy", SaveBestOnly: true}
+	saveModel := func(path string, m *nn.Model) error { return modelfile.Save(path, m, modelfile.Meta{}) }
+	ckpt := &nn.ModelCheckpoint{Filepath: filepath.Join(dir, "best.h5"), Save: saveModel, Monitor: "val_accuracy", SaveBestOnly: true}
 	hist, err := m.Fit(context.Background(), x, y, nn.FitOptions{
 		Epochs: 60, BatchSize: 32, Seed: 1, ValidationSplit: 0.2, Verbose: nn.VerboseSilent,
 		Callbacks: []nn.Callback{

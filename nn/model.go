@@ -116,6 +116,15 @@ func (m *Model) Layer(name string) Layer {
 	return nil
 }
 
+// Exclusive runs fn while no Run, training step or other Exclusive call of
+// m runs, so that a saver reads (or a loader sets) every weight of one
+// state. fn must not run m itself.
+func (m *Model) Exclusive(fn func() error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return fn()
+}
+
 // Weights returns every weight of every layer, in layer order.
 func (m *Model) Weights() []*Variable {
 	var out []*Variable
