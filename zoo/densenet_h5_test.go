@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/keelml/keel/modelfile"
 	"github.com/stretchr/testify/require"
 )
 
@@ -17,7 +18,7 @@ func TestDenseNetWeightsRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	setSpecWeights(t, m)
 	path := filepath.Join(t.TempDir(), "densenet121.h5")
-	require.NoError(t, m.SaveWeights(path))
+	require.NoError(t, modelfile.SaveWeights(path, m))
 	var notices bytes.Buffer
 	o.Weights, o.Notices = path, &notices
 	back, err := New("densenet121", o)
