@@ -20,7 +20,15 @@ type Record struct {
 	PeakGFLOPS float64 // measured FMA peak at Threads
 	GBytesPerS float64 // for memory-bound results (0: omitted)
 	Extra      map[string]any
+
+	// The table's own presentation, never in JSON.
+	Label     string // the table's name when it says more than Name (the table has no direction column)
+	Note      string // a line the table prints under the record
+	TableOnly bool   // a machine figure the table shows; JSON lines are results only
 }
+
+// Sink receives records as a suite measures them; *Writer is one.
+type Sink interface{ Write(Record) error }
 
 // MarshalJSON flattens Extra into the object.
 func (r Record) MarshalJSON() ([]byte, error) {
@@ -62,6 +70,9 @@ type Writer struct {
 // Write prints one record.
 func (w *Writer) Write(r Record) error {
 	if w.JSON {
+		if r.TableOnly {
+			return nil
+		}
 		b, err := json.Marshal(r)
 		if err != nil {
 			return err
@@ -84,10 +95,26 @@ func (w *Writer) Write(r Record) error {
 	if f := r.FractionOfPeak(); f > 0 {
 		pk = fmt.Sprintf("%.0f%%", 100*f)
 	}
-	line := fmt.Sprintf("%-8s %-42s %7d %5s %12.3f %9s %7s", r.Bench, r.Name, r.Threads, batch, r.Seconds*1e3, gf, pk)
+	name := r.Name
+	if r.Label != "" {
+		name = r.Label
+	}
+	line := fmt.Sprintf("%-8s %-42s %7d %5s %12.3f %9s %7s", r.Bench, name, r.Threads, batch, r.Seconds*1e3, gf, pk)
 	if r.GBytesPerS > 0 {
 		line += fmt.Sprintf("  %.1f GB/s", r.GBytesPerS)
 	}
+	if r.Note != "" {
+		line += "\n" + r.Note
+	}
 	_, err := fmt.Fprintln(w.Out, line)
 	return err
+}
+
+// Records is a Sink that keeps what it is given.
+type Records []Record
+
+// Write appends r.
+func (rs *Records) Write(r Record) error {
+	*rs = append(*rs, r)
+	return nil
 }

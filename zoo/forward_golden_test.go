@@ -18,13 +18,7 @@ import (
 // spec (WEIGHTS-SPEC.md).
 func setSpecWeights(t *testing.T, m *nn.Model) {
 	t.Helper()
-	for _, l := range flatLayers(m) {
-		for _, v := range l.Weights() {
-			vals, ok := specweights.Variable(l.Name(), v.Name(), v.Shape(), specweights.FanIn(v.Name(), v.Shape()))
-			require.True(t, ok, v.Path())
-			require.NoError(t, v.Set(v.Shape(), vals))
-		}
-	}
+	require.NoError(t, specweights.Apply(m))
 }
 
 type goldenOutputs struct {

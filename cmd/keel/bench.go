@@ -4,27 +4,22 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
+	"time"
 
 	"github.com/keelml/keel/bench"
-	"github.com/keelml/keel/kernels"
 )
 
-// benchCommand is one `keel bench NAME ...` suite.
-type benchCommand struct {
-	name    string
-	summary string
-	run     func(args []string) error
-}
-
-var benches = map[string]benchCommand{}
-
-func registerBench(b benchCommand) {
-	if _, dup := benches[b.name]; dup {
-		panic("keel: bench registered twice: " + b.name)
-	}
-	benches[b.name] = b
+// benches are the `keel bench SUITE ...` suites, in the help's order.
+var benches = []struct {
+	name, summary string
+	run           func(args []string) error
+}{
+	{"conv", "conv kernels: VGG16's 3x3 layers, MobileNet's depthwise and pointwise layers, ResNet50's distinct shapes, forward and backward", runBenchConv},
+	{"data", "image pipeline images/s: JPEG decode, Keras resize, augmentation", runBenchData},
+	{"gemm", "Sgemm GFLOP/s: square sizes and VGG16's im2col shapes", runBenchGemm},
+	{"models", "forward latency of the zoo's full classifiers at their default sizes", runBenchModels},
+	{"train", "one transfer-learning training step (forward, backward, Adam) at the models' default sizes", runBenchTrain},
 }
 
 func init() {
@@ -32,35 +27,24 @@ func init() {
 }
 
 func runBench(args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		names := make([]string, 0, len(benches))
-		for n := range benches {
-			names = append(names, n)
+	var names []string
+	for _, b := range benches {
+		if len(args) > 0 && args[0] == b.name {
+			return b.run(args[1:])
 		}
-		sort.Strings(names)
-		fmt.Fprintln(os.Stderr, "usage: keel bench SUITE [--threads N] [--json] [flags]\n\nsuites:")
-		for _, n := range names {
-			fmt.Fprintf(os.Stderr, "  %-8s %s\n", n, benches[n].summary)
-		}
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
+		names = append(names, b.name)
 	}
-	b, ok := benches[args[0]]
-	if !ok {
-		return fmt.Errorf("unknown suite %q (have: %s)", args[0], strings.Join(sortedKeys(benches), ", "))
+	if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
+		return fmt.Errorf("unknown suite %q (have: %s)", args[0], strings.Join(names, ", "))
 	}
-	return b.run(args[1:])
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
+	fmt.Fprintln(os.Stderr, "usage: keel bench SUITE [--threads N] [--json] [flags]\n\nsuites:")
+	for _, b := range benches {
+		fmt.Fprintf(os.Stderr, "  %-8s %s\n", b.name, b.summary)
 	}
-	sort.Strings(ks)
-	return ks
+	if len(args) == 0 {
+		return errUsage
+	}
+	return nil
 }
 
 // benchFlags are the flags every suite takes.
@@ -76,25 +60,32 @@ func addBenchFlags(fs *flag.FlagSet) *benchFlags {
 	return f
 }
 
-// threadCounts is what --threads asks for: the one count, or 1 and 2.
-func (f *benchFlags) threadCounts() []int {
+// common is what --threads asks for (the one count, or the suites' 1 and
+// 2), with progress on stderr (never stdout, which --json reserves).
+func (f *benchFlags) common() bench.Common {
+	c := bench.Common{Progress: os.Stderr}
 	if f.threads > 0 {
-		return []int{f.threads}
+		c.Threads = []int{f.threads}
 	}
-	return []int{1, 2}
+	return c
 }
 
 // writer returns the record writer for stdout.
 func (f *benchFlags) writer() *bench.Writer { return &bench.Writer{Out: os.Stdout, JSON: f.json} }
 
-// withThreads runs fn with the kernels set to n threads.
-func withThreads(n int, fn func() error) error {
-	prev := kernels.SetThreads(n)
-	defer kernels.SetThreads(prev)
-	return fn()
+// timingFlags are --stat and --clock, for the suites that time on a shared
+// machine.
+type timingFlags struct{ stat, clock *string }
+
+func addTimingFlags(fs *flag.FlagSet) timingFlags {
+	return timingFlags{
+		fs.String("stat", "median", "median: the median sample (the suites' rule); min: the fastest sample, which filters out other processes' interference on a shared machine"),
+		fs.String("clock", "wall", "wall: elapsed time; thread: the thread's CPU time (1 thread only, Linux), which leaves out the time other processes take the core on a shared machine"),
+	}
 }
 
-// progress prints a line to stderr (never stdout, which --json reserves).
-func progress(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, format+"\n", args...)
+// options are the timing options of the flags, checked.
+func (t timingFlags) options(samples int, minSample time.Duration, threads int) (bench.Options, error) {
+	o := bench.Options{Samples: samples, MinSample: minSample, Stat: bench.Stat(*t.stat), Clock: bench.Clock(*t.clock)}
+	return o, o.Check(threads)
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/keelml/keel/bench"
 	"github.com/stretchr/testify/require"
 )
 
@@ -31,7 +32,7 @@ func TestBenchDataJSONContract(t *testing.T) {
 func TestBenchDataFolderAndFlags(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "class_a"), 0o755))
-	require.NoError(t, writeBenchJPEG(dir, 0, 20, 10)) // class_a/img0000.jpg
+	require.NoError(t, bench.WriteJPEG(dir, 0, 20, 10)) // class_a/img0000.jpg
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "class_a", "bad.jpg"), []byte("broken"), 0o644))
 	out, stderr, code := runCLI(t, "bench", "data", "--dir", dir, "--threads", "1",
 		"--size", "8", "--interpolation", "bilinear", "--augment=false", "--json")

@@ -5,8 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -93,34 +93,30 @@ func runModels(args []string) error {
 }
 
 // latencyMS times the classifier (with top, spec weights) at batch 1 for
-// each thread count, in milliseconds.
+// each thread count, in milliseconds: the models suite's figures.
 func latencyMS(name string, size int, threads []int, samples int) (map[int]float64, error) {
-	progress("models: building %s at %dx%d", name, size, size)
-	m, err := zoo.New(name, zoo.Options{IncludeTop: true, InputShape: []int{size, size, 3}, Notices: io.Discard})
-	if err != nil {
-		return nil, err
-	}
-	if err := setSpecWeights(m); err != nil {
-		return nil, err
-	}
-	x := randomTensor(rand.New(rand.NewPCG(1, 2)), -120, 130, 1, size, size, 3)
+	var recs bench.Records
+	err := bench.Models(bench.ModelsOptions{Common: bench.Common{Threads: threads, Progress: os.Stderr},
+		Models: []string{name}, Batch: 1, InputSize: size, Timing: bench.Options{Samples: samples}}, &recs)
 	out := map[int]float64{}
-	for _, t := range threads {
-		progress("models: timing %s, %d thread(s)", name, t)
-		var runErr error
-		_ = withThreads(t, func() error {
-			out[t] = 1e3 * bench.Median(bench.Options{Samples: samples}, func() {
-				if _, err := m.Run(x); err != nil && runErr == nil {
-					runErr = err
-				}
-			})
-			return nil
-		})
-		if runErr != nil {
-			return nil, fmt.Errorf("%s: %w", name, runErr)
+	for _, r := range recs {
+		out[r.Threads] = 1e3 * r.Seconds
+	}
+	return out, err
+}
+
+// modelList is the --model flag: one name, a comma-separated list, or all.
+func modelList(flagValue string, all []string) ([]string, error) {
+	if flagValue == "" {
+		return all, nil
+	}
+	names := strings.Split(flagValue, ",")
+	for _, n := range names {
+		if !slices.Contains(zoo.Names(), n) {
+			return nil, fmt.Errorf("--model: unknown model %q (have %s)", n, strings.Join(zoo.Names(), ", "))
 		}
 	}
-	return out, nil
+	return names, nil
 }
 
 func printModels(w io.Writer, rows []modelRow, timed bool) error {

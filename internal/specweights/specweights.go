@@ -5,9 +5,11 @@
 package specweights
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/keelml/keel/internal/splitmix"
+	"github.com/keelml/keel/nn"
 )
 
 // FNV1a64 is the 64-bit FNV-1a hash of s.
@@ -53,6 +55,33 @@ func Variable(layer, v string, shape []int, fanIn int) ([]float32, bool) {
 		out[i] = float32(value(r.U()))
 	}
 	return out, true
+}
+
+// Apply gives every weight of m, nested models included, its value from the
+// spec. Besides the golden tests, benchmarks use it: the spec's scales
+// (He-like kernels, moving variances near 1) keep activations their size
+// through a network, where a fresh Keras initialisation shrinks them layer by
+// layer into denormal floats, which the CPU computes many times slower and no
+// trained model produces.
+func Apply(m *nn.Model) error {
+	for _, l := range m.Layers() {
+		if sub, ok := l.(*nn.Model); ok {
+			if err := Apply(sub); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, v := range l.Weights() {
+			vals, ok := Variable(l.Name(), v.Name(), v.Shape(), FanIn(v.Name(), v.Shape()))
+			if !ok {
+				return fmt.Errorf("no spec for weight %s", v.Path())
+			}
+			if err := v.Set(v.Shape(), vals); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // FanIn is the fan-in the spec uses for a kernel variable of the given Keras

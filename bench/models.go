@@ -1,0 +1,214 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+
+	"github.com/keelml/keel/internal/specweights"
+	"github.com/keelml/keel/nn"
+	"github.com/keelml/keel/zoo"
+)
+
+// DefaultModels are the classifiers the models suite times by default: those
+// the reference runtimes ran.
+var DefaultModels = []string{"vgg16", "vgg19", "resnet50", "mobilenet", "mobilenet_v2"}
+
+// DefaultTrainModels are the models the train suite times by default.
+var DefaultTrainModels = []string{"mobilenet", "mobilenet_v2", "resnet50", "vgg16"}
+
+// ModelsOptions configure the models suite.
+type ModelsOptions struct {
+	Common
+	Models    []string // zoo names
+	Batch     int      // images per forward pass
+	InputSize int      // input height and width (0: each model's default)
+	Timing    Options
+	Layers    bool // also print on Progress the time of every layer (its fastest run)
+}
+
+// Classifier is zoo model name with its top at size x size, with the spec's
+// weights (pretrained-like scales: see specweights.Apply).
+func Classifier(name string, size int, notices io.Writer) (*nn.Model, error) {
+	m, err := zoo.New(name, zoo.Options{IncludeTop: true, InputShape: []int{size, size, 3}, Notices: notices})
+	if err != nil {
+		return nil, err
+	}
+	return m, specweights.Apply(m)
+}
+
+// Models times the forward pass of the zoo's full classifiers.
+func Models(o ModelsOptions, out Sink) error {
+	o.Timing = o.Timing.withDefaults()
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, name := range o.Models {
+		size := sizeFor(name, o.InputSize)
+		m, err := Classifier(name, size, o.progress())
+		if err != nil {
+			return err
+		}
+		flops := 2 * float64(zoo.MACs(m)) * float64(o.Batch)
+		// Preprocessed inputs are centred values of a few tens.
+		x := RandomTensor(r, -120, 130, o.Batch, size, size, 3)
+		for _, t := range o.threads() {
+			peak := PeakGFLOPS(o.Timing.Clock, t)
+			o.logf("models: %s batch %d, %d threads", name, o.Batch, t)
+			var runErr error
+			var secs float64
+			var fastest []nn.LayerStats // per layer, its fastest run
+			WithThreads(t, func() {
+				secs = Time(o.Timing, func() {
+					if _, err := m.Run(x); err != nil && runErr == nil {
+						runErr = err
+					}
+					if o.Layers {
+						fastest = fastestSteps(fastest, m.StepStats())
+					}
+				})
+			})
+			if runErr != nil {
+				return fmt.Errorf("%s: %w", name, runErr)
+			}
+			if o.Layers {
+				printLayerProfile(o.progress(), fastest)
+			}
+			extra := map[string]any{"model": name, "input_size": size}
+			o.Timing.tag(extra)
+			rec := Record{Bench: "models", Name: name, Threads: t, Batch: o.Batch, Seconds: secs,
+				GFLOPS: flops / secs / 1e9, PeakGFLOPS: peak, Extra: extra}
+			if err := out.Write(rec); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// TrainOptions configure the train suite.
+type TrainOptions struct {
+	Common
+	Models    []string // zoo names
+	Frozen    bool     // backbone frozen, head trained; else everything trained
+	Batch     int      // images per step
+	Samples   int      // timed steps (the median is reported)
+	InputSize int      // input height and width (0: each model's default)
+}
+
+// Train times one transfer-learning training step: forward, backward, Adam.
+func Train(o TrainOptions, out Sink) error {
+	regime := "full"
+	if o.Frozen {
+		regime = "frozen"
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, name := range o.Models {
+		size := sizeFor(name, o.InputSize)
+		m, err := transferModel(name, size, o.Frozen, o.progress())
+		if err != nil {
+			return err
+		}
+		x := RandomTensor(r, -1, 1, o.Batch, size, size, 3)
+		y := nn.NewTensor(o.Batch, 2)
+		for i := 0; i < o.Batch; i++ {
+			y.Data[i*2+i%2] = 1
+		}
+		for _, t := range o.threads() {
+			peak := PeakGFLOPS(Wall, t)
+			o.logf("train: %s %s batch %d, %d threads", name, regime, o.Batch, t)
+			var stepErr error
+			var secs float64
+			WithThreads(t, func() {
+				secs = Time(Options{Samples: o.Samples, MinSample: 1}, func() {
+					if _, err := m.TrainStep(x, y); err != nil && stepErr == nil {
+						stepErr = err
+					}
+				})
+			})
+			if stepErr != nil {
+				return fmt.Errorf("%s: %w", name, stepErr)
+			}
+			rec := Record{Bench: "train", Name: name + "/" + regime, Threads: t, Batch: o.Batch, Seconds: secs,
+				PeakGFLOPS: peak, Extra: map[string]any{"model": name, "regime": regime}}
+			if err := out.Write(rec); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sizeFor is size, or the model's default size.
+func sizeFor(model string, size int) int {
+	if size > 0 {
+		return size
+	}
+	return zoo.DefaultSize(model)
+}
+
+// transferModel is the benchmark's transfer-learning model: the backbone
+// without its top, the model's head layer (GlobalAveragePooling, Flatten for
+// VGG), Dense(100, relu), Dense(2, softmax), compiled with Adam and
+// categorical crossentropy.
+func transferModel(name string, size int, frozen bool, notices io.Writer) (*nn.Model, error) {
+	spec, err := zoo.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	base, err := zoo.New(name, zoo.Options{InputShape: []int{size, size, 3}, Notices: notices})
+	if err != nil {
+		return nil, err
+	}
+	if err := specweights.Apply(base); err != nil {
+		return nil, err
+	}
+	base.SetTrainable(!frozen)
+	x := base.Output()
+	if spec.Head == zoo.HeadFlatten {
+		x = nn.NewFlatten().Apply(x)
+	} else {
+		x = nn.NewGlobalAveragePooling2D().Apply(x)
+	}
+	x = nn.NewDense(100, nn.WithActivation("relu")).Apply(x)
+	x = nn.NewDense(2, nn.WithActivation("softmax")).Apply(x)
+	m, err := nn.NewModel(base.Inputs(), []*nn.Node{x})
+	if err != nil {
+		return nil, err
+	}
+	m.Compile(nn.NewAdam(nn.AdamConfig{}), nn.CategoricalCrossentropy{})
+	return m, nil
+}
+
+// fastestSteps keeps, step by step, the run in which each step was fastest
+// (a profile that other processes' interference disturbs least).
+func fastestSteps(best, run []nn.LayerStats) []nn.LayerStats {
+	if len(best) != len(run) {
+		return run
+	}
+	for i := range run {
+		if run[i].ForwardSeconds < best[i].ForwardSeconds {
+			best[i] = run[i]
+		}
+	}
+	return best
+}
+
+// printLayerProfile writes the forward time of every step with its share of
+// the total and its GFLOP/s.
+func printLayerProfile(w io.Writer, stats []nn.LayerStats) {
+	total := 0.0
+	for _, s := range stats {
+		total += s.ForwardSeconds
+	}
+	fmt.Fprintf(w, "%-28s %-22s %9s %6s %8s\n", "layer", "class", "ms", "%", "GFLOP/s")
+	for _, s := range stats {
+		if s.Mode == "folded" || s.Mode == "fused" {
+			continue
+		}
+		gf := 0.0
+		if s.ForwardSeconds > 0 {
+			gf = s.ForwardFLOPs / s.ForwardSeconds / 1e9
+		}
+		fmt.Fprintf(w, "%-28s %-22s %9.3f %6.1f %8.1f\n", s.Layer, s.Class, s.ForwardSeconds*1e3, 100*s.ForwardSeconds/total, gf)
+	}
+	fmt.Fprintf(w, "%-28s %-22s %9.3f\n", "total", "", total*1e3)
+}

@@ -1,8 +1,0 @@
-//go:build !linux
-
-package main
-
-import "time"
-
-// threadCPUTime is unavailable here.
-func threadCPUTime() (time.Duration, bool) { return 0, false }
