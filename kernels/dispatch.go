@@ -55,6 +55,7 @@ func ActivePath() Path { return active.path }
 // Info describes the kernels in use on this machine.
 type Info struct {
 	Path     Path
+	Table    string // the active kernel table: its kernels by tile and width
 	GOARCH   string
 	CPU      string
 	Features []string // the ISA features that matter to Keel
@@ -78,6 +79,7 @@ func Describe() Info {
 	}
 	return Info{
 		Path:     active.path,
+		Table:    active.String(),
 		GOARCH:   runtime.GOARCH,
 		CPU:      cpu,
 		Features: feats,
@@ -99,5 +101,6 @@ func (i Info) String() string {
 	fmt.Fprintf(&b, "caches:    L1d %d KiB, L2 %d KiB, L3 %d KiB\n", i.Caches.L1/1024, i.Caches.L2/1024, i.Caches.L3/1024)
 	fmt.Fprintf(&b, "gemm:      %dx%d micro-kernel, MC=%d KC=%d NC=%d\n", i.Blocks.MR, i.Blocks.NR, i.Blocks.MC, i.Blocks.KC, i.Blocks.NC)
 	fmt.Fprintf(&b, "threads:   %d\n", i.Threads)
+	fmt.Fprintf(&b, "table:     %s\n", i.Table)
 	return b.String()
 }

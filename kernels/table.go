@@ -1,5 +1,10 @@
 package kernels
 
+import (
+	"fmt"
+	"strings"
+)
+
 // kernelTable is one instruction set's kernels: every entry point the engines
 // dispatch through. One table per ISA (table_amd64.go, table_arm64.go, and
 // genericTable below) is chosen at start-up (active), so the engines read
@@ -121,4 +126,41 @@ func tableFor(p Path) *kernelTable {
 		}
 	}
 	return nil
+}
+
+// String names the table and its kernels by tile and vector width, as
+// `keel env` reports them.
+func (t *kernelTable) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: sgemm %dx%d", t.path, t.sgemm.mr, t.sgemm.nr)
+	if t.sgemm.direct != nil {
+		b.WriteString(" (+direct)")
+	}
+	if t.sgemv != nil {
+		fmt.Fprintf(&b, ", sgemv %d", t.sgemm.nr)
+	}
+	lang := "asm"
+	if t.conv.asm == nil {
+		lang = "Go"
+	}
+	fmt.Fprintf(&b, ", conv %dx%d %s", t.conv.mr, t.conv.nr, lang)
+	if t.winograd.lanes > 0 {
+		fmt.Fprintf(&b, ", winograd x%d", t.winograd.lanes)
+	}
+	if d := t.depthwise; d != nil {
+		b.WriteString(", depthwise x")
+		for i, r := range d.rows {
+			if i > 0 {
+				b.WriteString("/")
+			}
+			fmt.Fprint(&b, r.lanes)
+		}
+	}
+	if t.pool != nil {
+		b.WriteString(", pooling")
+	}
+	if t.elementwise != nil {
+		b.WriteString(", elementwise")
+	}
+	return b.String()
 }
