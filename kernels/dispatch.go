@@ -9,29 +9,29 @@ import (
 	"github.com/klauspost/cpuid/v2"
 )
 
-// Path names an implementation family.
+// Path names an implementation family: one kernel table (table.go).
 type Path string
 
 const (
 	Generic Path = "generic" // pure Go
 	AVX2    Path = "avx2"    // amd64 AVX2+FMA assembly
-	AVX512  Path = "avx512"  // amd64 AVX-512 assembly where it pays (GEMM), AVX2 elsewhere
+	AVX512  Path = "avx512"  // amd64 AVX-512 assembly where it pays, AVX2 elsewhere
 	NEON    Path = "neon"    // arm64 ASIMD (fp32) assembly
 )
 
 // active is the kernel table chosen at start-up.
-var active = choosePath(os.Getenv("KEEL_KERNELS"))
+var active = chooseTable(os.Getenv("KEEL_KERNELS"))
 
-// choosePath picks the fastest table this CPU and build support, unless the
+// chooseTable picks the fastest table this CPU and build support, unless the
 // override (the value of KEEL_KERNELS) asks for a slower one: "generic" for
 // pure Go, "avx2" to leave AVX-512 unused.
-func choosePath(override string) *kernelTable {
+func chooseTable(override string) *kernelTable {
 	switch strings.ToLower(override) {
 	case "generic", "go", "purego":
 		return &genericTable
 	case "avx2":
-		if t := tableFor(AVX2); t != nil && t.runs() {
-			return t
+		if canRun(AVX2) {
+			return tableFor(AVX2)
 		}
 		return &genericTable
 	}

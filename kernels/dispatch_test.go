@@ -6,8 +6,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestChoosePathOverride(t *testing.T) {
-	best := choosePath("").path
+func TestChooseTableOverride(t *testing.T) {
+	best := chooseTable("").path
 	tests := []struct {
 		override string
 		want     Path
@@ -25,7 +25,7 @@ func TestChoosePathOverride(t *testing.T) {
 		}{"avx2", AVX2})
 	}
 	for _, tc := range tests {
-		require.Equal(t, tc.want, choosePath(tc.override).path, "KEEL_KERNELS=%q", tc.override)
+		require.Equal(t, tc.want, chooseTable(tc.override).path, "KEEL_KERNELS=%q", tc.override)
 	}
 	require.True(t, canRun(best), "the chosen path must be runnable")
 }

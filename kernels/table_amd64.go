@@ -14,7 +14,8 @@ var avx512Table = kernelTable{
 	cpu: func() bool {
 		return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.AVX512F, cpuid.AVX512DQ)
 	},
-	sgemm:  microKernelSpec{mr: 14, nr: 32, run: sgemm14x32, direct: sgemm14x32Direct},
+	sgemm: microKernelSpec{mr: 14, nr: 32, run: packedOnSlices(14, 32, sgemmKernel14x32),
+		direct: directOnSlices(14, 32, sgemmKernel14x32Direct)},
 	sgemv:  gemvPanel32,
 	conv:   conv8x32,
 	conv16: &conv6x16,
@@ -30,9 +31,10 @@ var avx512Table = kernelTable{
 }
 
 var avx2Table = kernelTable{
-	path:        AVX2,
-	cpu:         func() bool { return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) },
-	sgemm:       microKernelSpec{mr: 6, nr: 16, run: sgemm6x16, direct: sgemm6x16Direct},
+	path: AVX2,
+	cpu:  func() bool { return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) },
+	sgemm: microKernelSpec{mr: 6, nr: 16, run: packedOnSlices(6, 16, sgemmKernel6x16),
+		direct: directOnSlices(6, 16, sgemmKernel6x16Direct)},
 	sgemv:       gemvPanel16,
 	conv:        conv6x16,
 	winograd:    winogradTransforms{lanes: 8, input: winogradInput4x4x8, output: winogradOutput2x2x8},
@@ -61,29 +63,22 @@ var (
 		colSumSq: vecColSumSq, colDot: vecColDot, colAffine2: vecColAffine2, transpose8x8Tiles: transpose8x8Tiles}
 )
 
-// The GEMM micro-kernels on slices: the bounds checks say the whole tile
-// (and, for the direct kernels, mr rows of A) lies inside the slices.
-
-func sgemm14x32(kc int, a, b, c []float32, ldc int, acc bool) {
-	_ = c[13*ldc+31]
-	sgemmKernel14x32(kc, &a[0], &b[0], &c[0], ldc, acc)
+// packedOnSlices and directOnSlices adapt the GEMM micro-kernels to slices:
+// the bounds checks say the whole mr x nr tile lies inside c (and, for the
+// direct kernels, mr rows of A inside a).
+func packedOnSlices(mr, nr int, k func(kc int, a, b, c *float32, ldc int, acc bool)) func(kc int, a, b, c []float32, ldc int, acc bool) {
+	return func(kc int, a, b, c []float32, ldc int, acc bool) {
+		_ = c[(mr-1)*ldc+nr-1]
+		k(kc, &a[0], &b[0], &c[0], ldc, acc)
+	}
 }
 
-func sgemm14x32Direct(kc int, a []float32, lda int, b, c []float32, ldc int, acc bool) {
-	_ = a[13*lda+kc-1]
-	_ = c[13*ldc+31]
-	sgemmKernel14x32Direct(kc, &a[0], lda, &b[0], &c[0], ldc, acc)
-}
-
-func sgemm6x16(kc int, a, b, c []float32, ldc int, acc bool) {
-	_ = c[5*ldc+15]
-	sgemmKernel6x16(kc, &a[0], &b[0], &c[0], ldc, acc)
-}
-
-func sgemm6x16Direct(kc int, a []float32, lda int, b, c []float32, ldc int, acc bool) {
-	_ = a[5*lda+kc-1]
-	_ = c[5*ldc+15]
-	sgemmKernel6x16Direct(kc, &a[0], lda, &b[0], &c[0], ldc, acc)
+func directOnSlices(mr, nr int, k func(kc int, a *float32, lda int, b, c *float32, ldc int, acc bool)) func(kc int, a []float32, lda int, b, c []float32, ldc int, acc bool) {
+	return func(kc int, a []float32, lda int, b, c []float32, ldc int, acc bool) {
+		_ = a[(mr-1)*lda+kc-1]
+		_ = c[(mr-1)*ldc+nr-1]
+		k(kc, &a[0], lda, &b[0], &c[0], ldc, acc)
+	}
 }
 
 // fmaPeak32 and fmaPeak16: 12 chains of 32 (zmm) or 16 (ymm) flops a step.
