@@ -13,10 +13,7 @@ func init() {
 	Register(Spec{
 		Name: "inception_resnet_v2", KerasName: "InceptionResNetV2", Build: inceptionResNetV2,
 		DefaultSize: 299, MinSize: 75, Preprocess: "tf",
-		Weights: [2]WeightsFile{
-			{Name: "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5", URL: fcholletV07 + "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5", MD5: "d19885ff4a710c122648d3b5c3b684e4"},
-			{Name: "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5", URL: fcholletV07 + "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5", MD5: "e693bd0210a403b3192acc6073ad2e96"},
-		},
+		Weights:   kerasFiles(fcholletV07, "inception_resnet_v2", "d19885ff4a710c122648d3b5c3b684e4", "e693bd0210a403b3192acc6073ad2e96"),
 		Head:      HeadGlobalAverage,
 		Published: Published{SizeMB: 215, Top1: 0.803, Top5: 0.953, Params: 55873736, Depth: 449},
 	})

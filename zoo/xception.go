@@ -10,10 +10,7 @@ func init() {
 	Register(Spec{
 		Name: "xception", KerasName: "Xception", Build: xception,
 		DefaultSize: 299, MinSize: 71, Preprocess: "tf",
-		Weights: [2]WeightsFile{
-			{Name: "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", URL: fcholletV04 + "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", MD5: "b0042744bf5b25fce3cb969f33bebb97"},
-			{Name: "xception_weights_tf_dim_ordering_tf_kernels.h5", URL: fcholletV04 + "xception_weights_tf_dim_ordering_tf_kernels.h5", MD5: "0a58e3b7378bc2990ea3b43d5981f1f6"},
-		},
+		Weights:   kerasFiles(fcholletV04, "xception", "b0042744bf5b25fce3cb969f33bebb97", "0a58e3b7378bc2990ea3b43d5981f1f6"),
 		Head:      HeadGlobalAverage,
 		Published: Published{SizeMB: 88, Top1: 0.790, Top5: 0.945, Params: 22910480, Depth: 81},
 	})
