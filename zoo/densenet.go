@@ -86,11 +86,6 @@ func densenet(name string, blocks [4]int, o Options, in Shape) (*nn.Model, error
 	}
 	x = bn(x, "bn")
 	x = b.relu(x, "relu")
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
-		x = b.dense(x, "fc1000", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "avg_pool", "max_pool")
-	}
+	x = b.classifier(x, o, "avg_pool", "fc1000", "avg_pool", "max_pool")
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName(name))
 }

@@ -145,11 +145,6 @@ func inceptionResNetV2(o Options, in Shape) (*nn.Model, error) {
 	// Final convolution block: 8 x 8 x 1536.
 	x = b.irConv(x, "conv_7b", 1536, 1, 1, 1, "same")
 
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
-		x = b.dense(x, "predictions", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "", "")
-	}
+	x = b.classifier(x, o, "avg_pool", "predictions", "", "")
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName("inception_resnet_v2"))
 }

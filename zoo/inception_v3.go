@@ -122,11 +122,6 @@ func inceptionV3(o Options, in Shape) (*nn.Model, error) {
 		x = b.inceptionConcat(fmt.Sprintf("mixed%d", 9+i), branch1x1, branch3x3, branch3x3dbl, branchPool)
 	}
 
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
-		x = b.dense(x, "predictions", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "", "")
-	}
+	x = b.classifier(x, o, "avg_pool", "predictions", "", "")
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName("inception_v3"))
 }

@@ -78,12 +78,7 @@ func resnet(name string, preact bool, o Options, in Shape, stacks func(b *builde
 		x = b.bn(x, "post_bn", 3, resnetEps)
 		x = b.relu(x, "post_relu")
 	}
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
-		x = b.dense(x, "probs", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "avg_pool", "max_pool")
-	}
+	x = b.classifier(x, o, "avg_pool", "probs", "avg_pool", "max_pool")
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName(name))
 }
 
@@ -182,11 +177,6 @@ func resnet50Legacy(o Options, in Shape) (*nn.Model, error) {
 			}
 		}
 	}
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
-		x = b.dense(x, "fc1000", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "", "")
-	}
+	x = b.classifier(x, o, "avg_pool", "fc1000", "", "")
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName("resnet50"))
 }

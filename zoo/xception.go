@@ -84,11 +84,6 @@ func xception(o Options, in Shape) (*nn.Model, error) {
 		x = b.relu(x, name+"_act")
 	}
 
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
-		x = b.dense(x, "predictions", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "", "")
-	}
+	x = b.classifier(x, o, "avg_pool", "predictions", "", "")
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName("xception"))
 }
