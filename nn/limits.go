@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/keelml/keel/internal/sizes"
 )
@@ -88,18 +87,6 @@ func values(shape []int) int64 {
 	return n
 }
 
-// shapeString writes a shape as Python does: (3, 3, 32).
-func shapeString(shape []int) string {
-	s := make([]string, len(shape))
-	for i, d := range shape {
-		s[i] = fmt.Sprint(d)
-	}
-	if len(s) == 1 {
-		return "(" + s[0] + ",)"
-	}
-	return "(" + strings.Join(s, ", ") + ")"
-}
-
 func (b *budget) fail(err error) error {
 	if b.err == nil {
 		b.err = err
@@ -113,7 +100,7 @@ func (b *budget) weight(l *base, name string, shape []int) bool {
 	n := values(shape)
 	if n < 0 || n > b.lim.MaxWeights-b.weights {
 		b.fail(fmt.Errorf("nn: layer %q (%s) declares weight %s of shape %s = %s of float32, more than the %d weight values %s (%d declared before it)",
-			l.name, l.class, name, shapeString(shape), sizes.Bytes(4*sizes.Product(shape)), b.lim.MaxWeights, b.lim.WeightsBound, b.weights))
+			l.name, l.class, name, sizes.Shape(shape), sizes.Bytes(4*sizes.Product(shape)), b.lim.MaxWeights, b.lim.WeightsBound, b.weights))
 		return false
 	}
 	b.weights += n
@@ -125,7 +112,7 @@ func (b *budget) input(name string, shape []int) error {
 	n := values(shape)
 	if n < 0 || n > b.lim.MaxInputValues-b.inputs {
 		return b.fail(fmt.Errorf("nn: input %q declares shape %s per sample = %s of float32, more than the %d input values a model may take",
-			name, shapeString(shape), sizes.Bytes(4*sizes.Product(shape)), b.lim.MaxInputValues))
+			name, sizes.Shape(shape), sizes.Bytes(4*sizes.Product(shape)), b.lim.MaxInputValues))
 	}
 	b.inputs += n
 	return nil
@@ -141,7 +128,7 @@ func (b *budget) output(l *base, shape []int) error {
 	n := values(shape)
 	if limit := min(max(layerFactor*in, layerFloor), maxLayer); n < 0 || n > limit {
 		return b.fail(fmt.Errorf("nn: layer %q (%s) outputs shape %s per sample = %s of float32, more than the %d values a layer may output for %d input values",
-			l.name, l.class, shapeString(shape), sizes.Bytes(4*sizes.Product(shape)), limit, in))
+			l.name, l.class, sizes.Shape(shape), sizes.Bytes(4*sizes.Product(shape)), limit, in))
 	}
 	return b.activations(l.name, n)
 }

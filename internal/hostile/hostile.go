@@ -7,7 +7,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"testing"
 
 	"github.com/keelml/keel/weightsio"
 )
@@ -62,4 +64,21 @@ func ConvWeights(layer string, in, out int) []weightsio.SavedLayer {
 func ModelH5(dir, name, config string, layers []weightsio.SavedLayer) (string, error) {
 	path := filepath.Join(dir, name)
 	return path, weightsio.SaveModel(path, layers, weightsio.SaveOptions{ModelConfig: []byte(config)})
+}
+
+// FuzzAlloc is the most one fuzz input may make the code under test allocate.
+const FuzzAlloc = 256 << 20
+
+// CheckAlloc runs fn and fails t when it allocated more than FuzzAlloc bytes
+// (summed, freed or not): an input that makes Keel allocate far beyond its
+// size is a finding even when the machine had the memory.
+func CheckAlloc(t testing.TB, fn func()) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > FuzzAlloc {
+		t.Fatalf("one input allocated %d bytes, more than the %d allowed", n, FuzzAlloc)
+	}
 }

@@ -1,7 +1,11 @@
 // Package sizes formats the sizes that size checks of hostile files report.
 package sizes
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Bytes formats n bytes in decimal units, three significant digits: "128
 // bytes", "10.8 GB". It takes a float64 so that sizes no integer holds (a
@@ -27,4 +31,16 @@ func Product(dims []int) float64 {
 		p *= float64(d)
 	}
 	return p
+}
+
+// Shape writes a shape as Python does: (2, 3), (5,) or ().
+func Shape(dims []int) string {
+	s := make([]string, len(dims))
+	for i, d := range dims {
+		s[i] = strconv.Itoa(d)
+	}
+	if len(s) == 1 {
+		return "(" + s[0] + ",)"
+	}
+	return "(" + strings.Join(s, ", ") + ")"
 }
