@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/keelml/keel/internal/sizes"
 	"github.com/keelml/keel/nn"
 	"github.com/keelml/keel/weightsio"
 )
@@ -110,17 +111,18 @@ func loadFile(f *weightsio.File, path string) (*nn.Model, Meta, error) {
 }
 
 // fileValues is the number of weight values f holds, at least 1 so that a
-// file without weights still bounds the model to none.
+// file without weights still bounds the model to none. Values count at most
+// one per byte of the file, so that datasets declared but never written
+// (HDF5 fills them in) cannot stand for weights the file lacks.
 func fileValues(f *weightsio.File) int64 {
 	n := 0.0 // float64: a hostile file's shapes may overflow any integer
 	for _, l := range f.Layers() {
 		for _, w := range l.Weights {
-			v := 1.0
-			for _, d := range w.Shape {
-				v *= float64(max(d, 0))
-			}
-			n += v
+			n += sizes.Product(w.Shape)
 		}
+	}
+	if h := f.HDF5(); h != nil {
+		n = min(n, float64(h.Size()))
 	}
 	return int64(max(min(n, 1<<50), 1))
 }
