@@ -59,6 +59,7 @@ type budget struct {
 	nesting   int
 	err       error
 	submodels map[*Model]int64 // activations of one application of a nested model
+	watched   []*base
 }
 
 func newBudget(lim Limits) *budget {
@@ -143,8 +144,19 @@ func (b *budget) activations(name string, n int64) error {
 	return nil
 }
 
-// watch makes l charge b for what it allocates when applied.
-func (b *budget) watch(l Layer) { l.core().budget = b }
+// watch makes l charge b for what it allocates when applied, until the
+// build ends.
+func (b *budget) watch(l Layer) {
+	l.core().budget = b
+	b.watched = append(b.watched, l.core())
+}
+
+// release ends the build: the layers are the caller's to apply again.
+func (b *budget) release() {
+	for _, l := range b.watched {
+		l.budget = nil
+	}
+}
 
 // jsonDepth is the deepest nesting of brackets in a JSON text (brackets in
 // strings excluded), scanning no further than past limit.
@@ -191,5 +203,7 @@ func ModelFromJSONWithin(data []byte, lim Limits) (*Model, error) {
 // declare more weights, inputs or activations than lim allows is an error
 // naming the first layer past it, before that layer allocates anything.
 func ModelFromConfigWithin(class string, cfg Config, lim Limits) (*Model, error) {
-	return modelFromConfig(class, cfg, newBudget(lim))
+	b := newBudget(lim)
+	defer b.release()
+	return modelFromConfig(class, cfg, b)
 }
