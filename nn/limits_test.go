@@ -44,4 +44,3 @@ func TestModelFromJSONLimits(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int{8, 8, 35}, m.Output().Shape())
 }
-
