@@ -269,8 +269,8 @@ func (m *Model) sequentialConfig() map[string]any {
 }
 
 // nestedModelFromConfig builds a model nested in another model's config,
-// frozen when its config says so.
-// Every application of it charges its activations again.
+// frozen when its config says so, and records the activations one
+// application of it takes: each application charges them again.
 func nestedModelFromConfig(className, name string, config map[string]any, b *budget) (*Model, error) {
 	if b.nesting >= maxModelNesting {
 		return nil, errTooDeep
