@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build generate check-generate vet test test-go test-emulated bench demo fuzz
+.PHONY: all build generate check-generate vet test test-go test-race test-emulated bench demo fuzz
 
 all: build
 
@@ -33,7 +33,15 @@ test-go:
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags purego ./kernels/...
 
-test: vet check-generate test-go test-emulated
+# The race detector over what runs goroutines: nn (short mode: the golden
+# models at their small sizes), imagedata's loaders, transfer, and the
+# kernels' worker pool. The kernels tell the detector what their assembly
+# reads and writes (kernels/race.go), which it cannot see by itself.
+test-race:
+	$(GO) test -race -short -count=1 ./nn ./imagedata ./transfer
+	$(GO) test -race -count=1 -run 'Parallel|Pool|Threads|Concurrent' ./kernels
+
+test: vet check-generate test-go test-race test-emulated
 
 # The kernels on emulated CPUs (qemu-user-static; .ci/run installs it), each
 # run failing unless start-up chose the expected kernels (TestExpectedPath).

@@ -49,6 +49,8 @@ func bnScaleShift(gamma, beta, mean, variance []float32, eps float32) (scale, sh
 // BatchNormInference sets y = act(gamma * (x - mean) / sqrt(variance + eps) +
 // beta) with the moving statistics. y may alias x.
 func BatchNormInference(x, gamma, beta, mean, variance []float32, eps float32, act Activation, y []float32) {
+	raceRead(x, gamma, beta, mean, variance)
+	raceWrite(y)
 	c, rows := bnChannels("BatchNormInference", x, mean, variance, gamma, beta)
 	checkLen("BatchNormInference", "y", y, len(x))
 	scale, shift := bnScaleShift(gamma, beta, mean, variance, eps)
@@ -60,6 +62,8 @@ func BatchNormInference(x, gamma, beta, mean, variance []float32, eps float32, a
 // buffer of a DenseNet block's concatenations); y holds the rows
 // contiguously and must not overlap x.
 func BatchNormInferenceStrided(x []float32, ldx, rows int, gamma, beta, mean, variance []float32, eps float32, act Activation, y []float32) {
+	raceRead(x, gamma, beta, mean, variance)
+	raceWrite(y)
 	c := len(mean)
 	if c == 0 || ldx < c || rows < 0 {
 		panic(fmt.Sprintf("kernels: BatchNormInferenceStrided: %d rows of %d channels %d apart", rows, c, ldx))
@@ -120,6 +124,8 @@ func scaleShiftRowsStrided(x []float32, ldx int, scale, shift []float32, act Act
 // eps)), dbeta = sum(dy). Any of dx, dgamma, dbeta may be nil; the others are
 // overwritten.
 func BatchNormInferenceBackward(x, dy, gamma, mean, variance []float32, eps float32, dx, dgamma, dbeta []float32) {
+	raceRead(x, dy, gamma, mean, variance)
+	raceWrite(dx, dgamma, dbeta)
 	c, rows := bnChannels("BatchNormInferenceBackward", x, mean, variance, gamma, dgamma, dbeta)
 	checkLen("BatchNormInferenceBackward", "dy", dy, len(x))
 	inv := make([]float32, c)
@@ -232,6 +238,8 @@ func FoldBatchNorm(w, bias []float32, outC int, gamma, beta, mean, variance []fl
 // batchVar (biased, divided by the row count) per channel and y = gamma * (x -
 // batchMean) / sqrt(batchVar + eps) + beta. y may alias x.
 func BatchNormTrain(x, gamma, beta []float32, eps float32, y, batchMean, batchVar []float32) {
+	raceRead(x, gamma, beta)
+	raceWrite(y, batchMean, batchVar)
 	c, rows := bnChannels("BatchNormTrain", x, batchMean, batchVar, gamma, beta)
 	checkLen("BatchNormTrain", "y", y, len(x))
 	mean, variance := batchMoments(x, c, rows)
@@ -341,6 +349,8 @@ func batchMoments(x []float32, c, rows int) (mean, variance []float64) {
 // dgamma = sum(dy * xhat), dbeta = sum(dy). Any of dx, dgamma, dbeta may be
 // nil; the others are overwritten.
 func BatchNormTrainBackward(x, dy, gamma, batchMean, batchVar []float32, eps float32, dx, dgamma, dbeta []float32) {
+	raceRead(x, dy, gamma, batchMean, batchVar)
+	raceWrite(dx, dgamma, dbeta)
 	c, rows := bnChannels("BatchNormTrainBackward", x, batchMean, batchVar, gamma, dgamma, dbeta)
 	checkLen("BatchNormTrainBackward", "dy", dy, len(x))
 	sdy, sdyx := channelSums(x, dy, batchMean, c, rows)

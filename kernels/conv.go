@@ -116,6 +116,8 @@ func checkLen(op, name string, s []float32, want int) {
 // stride-1 convolutions with enough channels and pixels run Winograd's
 // F(2x2,3x3) (winograd.go), which transforms the weights on every call here.
 func Conv2D(p ConvParams, x, w, bias []float32, act Activation, y []float32) {
+	raceRead(x, w, bias)
+	raceWrite(y)
 	p = p.norm()
 	p.check("Conv2D")
 	checkLen("Conv2D", "w", w, p.KH*p.KW*p.C*p.OutC)
@@ -165,6 +167,8 @@ func PackConvWeights(p ConvParams, w []float32) *PackedConv {
 // Conv2DPacked is Conv2D with weights packed by PackConvWeights for the same
 // KH, KW, C and OutC.
 func Conv2DPacked(p ConvParams, x []float32, pw *PackedConv, bias []float32, act Activation, y []float32) {
+	raceRead(x, bias)
+	raceWrite(y)
 	p = p.norm()
 	p.check("Conv2DPacked")
 	if pw == nil || pw.kh != p.KH || pw.kw != p.KW || pw.c != p.C || pw.outC != p.OutC {
@@ -197,6 +201,8 @@ func checkConvOperands(p ConvParams, x, bias, y []float32) bool {
 // overwritten. dy is the gradient after the activation's backward: this
 // function does not know the fused activation.
 func Conv2DBackwardInput(p ConvParams, dy, w, dx []float32) {
+	raceRead(dy, w)
+	raceWrite(dx)
 	p = p.norm()
 	p.check("Conv2DBackwardInput")
 	checkLen("Conv2DBackwardInput", "dy", dy, p.N*p.OutH()*p.OutW()*p.OutC)
@@ -209,6 +215,8 @@ func Conv2DBackwardInput(p ConvParams, dy, w, dx []float32) {
 // nil, dbias (OutC values, overwritten) from the input x and the output
 // gradient dy, summed over the batch.
 func Conv2DBackwardWeights(p ConvParams, x, dy, dw, dbias []float32) {
+	raceRead(x, dy)
+	raceWrite(dw, dbias)
 	p = p.norm()
 	p.check("Conv2DBackwardWeights")
 	checkLen("Conv2DBackwardWeights", "x", x, p.N*p.H*p.W*p.C)

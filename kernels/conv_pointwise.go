@@ -92,6 +92,8 @@ func pointwiseOK(p ConvParams) bool {
 // padding adds res in the micro-kernel's epilogue; other convolutions add it
 // in a second pass.
 func Conv2DPackedAdd(p ConvParams, x []float32, pw *PackedConv, bias, res []float32, act Activation, y []float32) {
+	raceRead(x, bias, res)
+	raceWrite(y)
 	if res == nil {
 		Conv2DPacked(p, x, pw, bias, act, y)
 		return

@@ -201,6 +201,9 @@ func TestSamePadding(t *testing.T) {
 // not allocate per call once its workspaces are warm (the worker pool's job
 // and the task closure aside).
 func TestConvAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
 	prev := SetThreads(1)
 	defer SetThreads(prev)
 	r := rand.New(rand.NewPCG(13, 14))

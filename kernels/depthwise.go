@@ -47,6 +47,8 @@ func (p DepthwiseParams) norm(op string) DepthwiseParams {
 // DepthwiseConv2D sets y = act(depthwise(x, w) + bias); bias has C*Multiplier
 // values or is nil; y is overwritten (it must not overlap x).
 func DepthwiseConv2D(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
+	raceRead(x, w, bias)
+	raceWrite(y)
 	p = p.norm("DepthwiseConv2D")
 	oc := p.OutC()
 	checkLen("DepthwiseConv2D", "x", x, p.N*p.H*p.W*p.C)
@@ -61,6 +63,8 @@ func DepthwiseConv2D(p DepthwiseParams, x, w, bias []float32, act Activation, y 
 // DepthwiseConv2DBackwardInput sets dx (N, H, W, C), overwritten, from dy (N,
 // OutH, OutW, C*Multiplier) and the weights.
 func DepthwiseConv2DBackwardInput(p DepthwiseParams, dy, w, dx []float32) {
+	raceRead(dy, w)
+	raceWrite(dx)
 	p = p.norm("DepthwiseConv2DBackwardInput")
 	oc := p.OutC()
 	checkLen("DepthwiseConv2DBackwardInput", "dy", dy, p.N*p.OutH()*p.OutW()*oc)
@@ -72,6 +76,8 @@ func DepthwiseConv2DBackwardInput(p DepthwiseParams, dy, w, dx []float32) {
 // DepthwiseConv2DBackwardWeights sets dw (KH, KW, C, Multiplier) and, when not
 // nil, dbias (C*Multiplier), both overwritten, summed over the batch.
 func DepthwiseConv2DBackwardWeights(p DepthwiseParams, x, dy, dw, dbias []float32) {
+	raceRead(x, dy)
+	raceWrite(dw, dbias)
 	p = p.norm("DepthwiseConv2DBackwardWeights")
 	oc := p.OutC()
 	checkLen("DepthwiseConv2DBackwardWeights", "x", x, p.N*p.H*p.W*p.C)

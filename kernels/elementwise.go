@@ -7,6 +7,8 @@ func Add(a, b, y []float32) { AddAct(a, b, ActNone, y) }
 
 // AddAct sets y = act(a + b), the add-then-ReLU of residual blocks.
 func AddAct(a, b []float32, act Activation, y []float32) {
+	raceRead(a, b)
+	raceWrite(y)
 	n := checkSameLen("Add", a, b, y)
 	v := active.elementwise
 	forChunks(n, func(lo, hi int) {
@@ -23,6 +25,7 @@ func AddAct(a, b []float32, act Activation, y []float32) {
 
 // Scale sets x = alpha * x.
 func Scale(alpha float32, x []float32) {
+	raceWrite(x)
 	forChunks(len(x), func(lo, hi int) {
 		xs := x[lo:hi]
 		for i := range xs {
@@ -33,6 +36,8 @@ func Scale(alpha float32, x []float32) {
 
 // Axpy sets y += alpha * x.
 func Axpy(alpha float32, x, y []float32) {
+	raceRead(x)
+	raceWrite(y)
 	n := checkSameLen("Axpy", x, y)
 	v := active.elementwise
 	forChunks(n, func(lo, hi int) {
@@ -49,6 +54,8 @@ func Axpy(alpha float32, x, y []float32) {
 
 // Mul sets y = a * b elementwise. y may alias a or b.
 func Mul(a, b, y []float32) {
+	raceRead(a, b)
+	raceWrite(y)
 	n := checkSameLen("Mul", a, b, y)
 	forChunks(n, func(lo, hi int) {
 		as, bs, ys := a[lo:hi], b[lo:hi], y[lo:hi]
@@ -61,6 +68,8 @@ func Mul(a, b, y []float32) {
 // BiasAdd sets y = act(x + bias) for rows of C = len(bias) values: x and y
 // hold len(x)/C rows (NHWC or (batch, units)). y may alias x.
 func BiasAdd(x, bias []float32, act Activation, y []float32) {
+	raceRead(x, bias)
+	raceWrite(y)
 	c := len(bias)
 	n := checkSameLen("BiasAdd", x, y)
 	if c == 0 || n%c != 0 {
@@ -72,6 +81,8 @@ func BiasAdd(x, bias []float32, act Activation, y []float32) {
 // BiasGrad sets dbias[c] = the sum of dy over all rows of C = len(dbias)
 // values (overwrites dbias).
 func BiasGrad(dy, dbias []float32) {
+	raceRead(dy)
+	raceWrite(dbias)
 	c := len(dbias)
 	if c == 0 || len(dy)%c != 0 {
 		panic(fmt.Sprintf("kernels: BiasGrad: %d values are not rows of %d", len(dy), c))

@@ -49,6 +49,8 @@ func (p PoolParams) window(r, c int) (h0, h1, w0, w1 int) {
 // MaxPool2D sets y to the maximum of each window's real elements (0 for a
 // window that holds none).
 func MaxPool2D(p PoolParams, x, y []float32) {
+	raceRead(x)
+	raceWrite(y)
 	p = p.norm("MaxPool2D", x, y)
 	if poolFast(p) {
 		poolRowsAsm(p, x, y, true)
@@ -80,6 +82,8 @@ func MaxPool2D(p PoolParams, x, y []float32) {
 // position (in row-major window order) holding its window's maximum of x.
 // Overlapping windows add up.
 func MaxPool2DBackward(p PoolParams, x, dy, dx []float32) {
+	raceRead(x, dy)
+	raceWrite(dx)
 	p = p.norm("MaxPool2DBackward", x, dy)
 	checkLen("MaxPool2DBackward", "dx", dx, p.N*p.H*p.W*p.C)
 	oh, ow := p.OutH(), p.OutW()
@@ -122,6 +126,8 @@ func MaxPool2DBackward(p PoolParams, x, dy, dx []float32) {
 
 // AvgPool2D sets y to the mean of each window's real (unpadded) elements.
 func AvgPool2D(p PoolParams, x, y []float32) {
+	raceRead(x)
+	raceWrite(y)
 	p = p.norm("AvgPool2D", x, y)
 	if poolFast(p) {
 		poolRowsAsm(p, x, y, false)
@@ -156,6 +162,8 @@ func AvgPool2D(p PoolParams, x, y []float32) {
 // AvgPool2DBackward sets dx (overwritten): each dy is spread evenly over its
 // window's real elements.
 func AvgPool2DBackward(p PoolParams, dy, dx []float32) {
+	raceRead(dy)
+	raceWrite(dx)
 	p = p.norm("AvgPool2DBackward", dx, dy)
 	oh, ow := p.OutH(), p.OutW()
 	parallel(p.N, func(n int) {
@@ -192,6 +200,8 @@ func checkGlobal(op string, n, hw, c int, x, y []float32) {
 // GlobalAvgPool sets y (N, C) to the mean over the hw spatial positions of x
 // (N, hw, C).
 func GlobalAvgPool(n, hw, c int, x, y []float32) {
+	raceRead(x)
+	raceWrite(y)
 	checkGlobal("GlobalAvgPool", n, hw, c, x, y)
 	var sc scratch
 	sc.init(0, n*c)
@@ -213,6 +223,8 @@ func GlobalAvgPool(n, hw, c int, x, y []float32) {
 
 // GlobalAvgPoolBackward sets dx (N, hw, C) = dy / hw broadcast over space.
 func GlobalAvgPoolBackward(n, hw, c int, dy, dx []float32) {
+	raceRead(dy)
+	raceWrite(dx)
 	checkGlobal("GlobalAvgPoolBackward", n, hw, c, dx, dy)
 	parallel(n, func(b int) {
 		g := dy[b*c : b*c+c]
@@ -285,6 +297,8 @@ func (p PadParams) check(op string, in, out []float32) {
 
 // ZeroPad2D copies x into the middle of y and zeroes the border.
 func ZeroPad2D(p PadParams, x, y []float32) {
+	raceRead(x)
+	raceWrite(y)
 	p.check("ZeroPad2D", x, y)
 	oh, ow := p.OutH(), p.OutW()
 	parallel(p.N*oh, func(t int) {
@@ -304,6 +318,8 @@ func ZeroPad2D(p PadParams, x, y []float32) {
 // ZeroPad2DBackward sets dx to the middle of dy (the border's gradient is
 // dropped).
 func ZeroPad2DBackward(p PadParams, dy, dx []float32) {
+	raceRead(dy)
+	raceWrite(dx)
 	p.check("ZeroPad2DBackward", dx, dy)
 	oh, ow := p.OutH(), p.OutW()
 	parallel(p.N*p.H, func(t int) {

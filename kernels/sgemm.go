@@ -11,6 +11,8 @@ import (
 // stored matrices. With beta == 0, C is only written, never read, so NaNs in C do
 // not propagate. Bad dimensions panic, as a slice index out of range would.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	raceRead(a, b)
+	raceWrite(c)
 	checkGemmArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
@@ -27,6 +29,8 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // SgemmPacked is Sgemm with B already packed by PackB (weights that do not
 // change between calls are packed once). pb holds op(B), k x n.
 func SgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int) {
+	raceRead(a)
+	raceWrite(c)
 	if pb == nil || pb.k != k || pb.n != n {
 		panic(fmt.Sprintf("kernels: SgemmPacked: packed B is not %dx%d", k, n))
 	}

@@ -9,6 +9,8 @@ import (
 // subtracting the row maximum first so large logits do not overflow. y may
 // alias x.
 func Softmax(x []float32, cols int, y []float32) {
+	raceRead(x)
+	raceWrite(y)
 	rows := softmaxRows("Softmax", x, cols, y)
 	parallel(rows, func(r int) {
 		xs, ys := x[r*cols:r*cols+cols], y[r*cols:r*cols+cols]
@@ -32,6 +34,8 @@ func Softmax(x []float32, cols int, y []float32) {
 // SoftmaxBackward sets dx = y * (dy - sum(dy * y)) per row, where y is the
 // softmax output. dx may alias dy.
 func SoftmaxBackward(y, dy []float32, cols int, dx []float32) {
+	raceRead(y, dy)
+	raceWrite(dx)
 	rows := softmaxRows("SoftmaxBackward", y, cols, dy, dx)
 	parallel(rows, func(r int) {
 		ys, gs, ds := y[r*cols:r*cols+cols], dy[r*cols:r*cols+cols], dx[r*cols:r*cols+cols]
