@@ -99,12 +99,19 @@ func TestForwardMatchesGolden(t *testing.T) {
 				require.Len(t, out, len(want), f.File)
 				if f.Kind == "model_output" && isSoftmax(final) {
 					// Softmax probabilities: absolute tolerance, 1e-4 for
-					// InceptionResNetV2 (golden README, "Observed agreement
-					// and suggested tolerances": its softmax already differs
-					// by 1.6e-5 between tfjs and float64 torch).
+					// InceptionResNetV2 and 2e-4 for MobileNetV3Large (golden
+					// README, "Observed agreement and suggested tolerances":
+					// their softmax already differs by 1.6e-5 and 4.7e-5
+					// between tfjs and float64 torch; MobileNetV3Large's
+					// float32 noise, 4e-6 of max|logit| as in the references,
+					// moves its peaked probabilities by up to 1.03e-4 in Keel;
+					// its logits are checked at 1e-4 * max|ref| above).
 					delta := 1e-5
-					if strings.HasPrefix(id, "inceptionresnetv2") {
+					switch {
+					case strings.HasPrefix(id, "inceptionresnetv2"):
 						delta = 1e-4
+					case strings.HasPrefix(id, "mobilenetv3large"):
+						delta = 2e-4
 					}
 					for i := range want {
 						require.InDelta(t, want[i], out[i], delta, "%s[%d]", f.File, i)

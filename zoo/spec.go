@@ -44,6 +44,10 @@ type Spec struct {
 	// (MobileNet's alpha and size), WeightsFor picks them instead.
 	Weights    [2]WeightsFile
 	WeightsFor func(includeTop bool, alpha float64, rows int) (WeightsFile, error)
+	// WeightsOf, where set, picks the file from all the options instead
+	// (MobileNetV3: alpha and minimalistic); Weights then holds the files
+	// of the default options.
+	WeightsOf func(o Options) (WeightsFile, error)
 	// CheckImagenet checks the options ImageNet weights allow (MobileNet's
 	// alpha), returning Keras' message.
 	CheckImagenet func(o Options) error
@@ -74,7 +78,9 @@ func (h HeadKind) String() string {
 }
 
 // Published are the figures of Keras' applications table: weight file size,
-// ImageNet top-1 and top-5 accuracy (fractions), parameters and depth.
+// ImageNet top-1 and top-5 accuracy (fractions), parameters and depth. Zero
+// is a figure Keras does not publish (MobileNetV3's size and top-5); a
+// depth Keras does not publish is the number of layers with weights.
 type Published struct {
 	SizeMB     float64
 	Top1, Top5 float64
@@ -179,6 +185,9 @@ func DefaultSize(model string) int {
 
 // imagenetFile returns the ImageNet weight file for the options.
 func (s Spec) imagenetFile(o Options, rows int) (WeightsFile, error) {
+	if s.WeightsOf != nil {
+		return s.WeightsOf(o)
+	}
 	if s.WeightsFor != nil {
 		return s.WeightsFor(o.IncludeTop, o.Alpha, rows)
 	}
