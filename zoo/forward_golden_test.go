@@ -120,10 +120,33 @@ func TestForwardMatchesGolden(t *testing.T) {
 				}
 				e := maxRelErr(out, want)
 				t.Logf("%s: max|keel-ref|/max|ref| = %.2e", f.File, e)
+				if illConditioned(id, f.Layer, f.Kind) {
+					// Golden README: EfficientNetV2B0 with the spec weights
+					// is ill-conditioned in float32 from stage 6 on (torch
+					// float32 vs float64: 2.4e-2 at block6h_add); these
+					// references get only the loose check it suggests.
+					require.LessOrEqual(t, e, 0.2, f.File)
+					continue
+				}
 				require.LessOrEqual(t, e, tol, f.File)
 			}
 		})
 	}
+}
+
+// illConditioned says whether a saved tensor is one the golden README calls
+// an implementation-dependent float32 computation: EfficientNetV2B0's
+// block6h_add and everything after it (top_activation, avg_pool, the output
+// and the logits).
+func illConditioned(id, layer, kind string) bool {
+	if !strings.HasPrefix(id, "efficientnetv2b0") {
+		return false
+	}
+	switch layer {
+	case "block6h_add", "top_activation", "avg_pool", "predictions":
+		return true
+	}
+	return kind == "model_output" || kind == "pre_softmax_logits"
 }
 
 // isSoftmax says whether the layer's output is a softmax (a Dense with
