@@ -12,10 +12,8 @@ import (
 // EfficientNetV2) are built with it.
 func newKeras3Builder() *builder { return &builder{scope: nn.NewKeras3NameScope()} }
 
-// input3 is Keras 3's Input, named "input_layer".
-func (b *builder) input3(shape Shape) *nn.Node {
-	return nn.Input(shape[:], nn.WithScope(b.scope), nn.WithName(b.scope.Next("InputLayer")))
-}
+// input3 is Keras 3's Input, named "input_layer" by the Keras 3 scope.
+func (b *builder) input3(shape Shape) *nn.Node { return b.input(shape) }
 
 // dwk is a k x k DepthwiseConv2D without bias.
 func (b *builder) dwk(x *nn.Node, name string, k, stride int, padding string) *nn.Node {
