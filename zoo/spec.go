@@ -128,6 +128,10 @@ var kerasTable = []string{
 	"xception", "vgg16", "vgg19", "resnet50", "resnet50_legacy", "resnet50_v2", "resnet101", "resnet101_v2",
 	"resnet152", "resnet152_v2", "inception_v3", "inception_resnet_v2", "mobilenet", "mobilenet_v2",
 	"densenet121", "densenet169", "densenet201", "nasnet_mobile", "nasnet_large",
+	"efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4",
+	"efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+	"efficientnet_v2_b0", "efficientnet_v2_b1", "efficientnet_v2_b2", "efficientnet_v2_b3",
+	"efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
 }
 
 // Specs returns every registered model's spec, in the order of Names.
