@@ -89,4 +89,11 @@ func TestMobileNetV3Options(t *testing.T) {
 	require.Equal(t, "weights_mobilenet_v3_small_minimalistic_224_1.0_float_no_top_v2.h5", f.Name)
 	_, err = New("mobilenet_v3_small", Options{Weights: "imagenet", Alpha: 0.5, Notices: testWriter{t}})
 	require.ErrorContains(t, err, "alpha can be one of `0.75`, `1.0` for non minimalistic")
+
+	// The top works at any size, ImageNet weights too (Keras warns and
+	// loads the 224 file): the input shape is not refused.
+	in, rows, err := s.inputShape(Options{IncludeTop: true, Alpha: 1, InputShape: []int{96, 96, 3}, Notices: testWriter{t}}, true)
+	require.NoError(t, err)
+	require.Equal(t, Shape{96, 96, 3}, in)
+	require.Equal(t, 224, rows)
 }

@@ -37,6 +37,7 @@ func init() {
 			Name: v.name, KerasName: v.keras,
 			Build:       func(o Options, in Shape) (*nn.Model, error) { return mobilenetV3(kind, o, in) },
 			DefaultSize: 224, MinSize: 32, Preprocess: "none",
+			ImagenetSizes: []int{224}, TopAnySize: true,
 			Weights:   [2]WeightsFile{notop, top},
 			WeightsOf: func(o Options) (WeightsFile, error) { return mobilenetV3File(kind, o) },
 			CheckImagenet: func(o Options) error {

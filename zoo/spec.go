@@ -36,6 +36,10 @@ type Spec struct {
 	// whatever include_top, and first rejects None entries with ImageNet
 	// weights in a message of its own.
 	FixedSize bool
+	// TopAnySize says the top works at any input size with ImageNet weights
+	// too (MobileNetV3: mobilenet_v3.py requires no flatten size and only
+	// warns when the size is not the file's).
+	TopAnySize bool
 	// Preprocess is Keras' preprocess_input mode: "caffe", "tf", "torch" or
 	// "none" (the model normalises its own input).
 	Preprocess string
@@ -221,7 +225,7 @@ func (s Spec) inputShape(o Options, imagenet bool) (Shape, int, error) {
 	if s.FixedSize && imagenet && len(o.InputShape) == 3 && slices.Contains(o.InputShape, 0) {
 		return Shape{}, 0, fmt.Errorf("When specifying the input shape of a NASNet and loading `ImageNet` weights, the input_shape argument must be static (no None entries). Got: `input_shape=%s`.", Shape(o.InputShape))
 	}
-	requireFlatten := o.IncludeTop || s.FixedSize
+	requireFlatten := o.IncludeTop && !s.TopAnySize || s.FixedSize
 	in, warnings, err := obtainInputShape(o.InputShape, defaultSize, s.MinSize, requireFlatten, imagenet)
 	if err != nil {
 		return Shape{}, 0, err
