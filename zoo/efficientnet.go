@@ -62,6 +62,9 @@ var efficientnetBlocks = []efficientnetBlock{
 // the Normalization), which Keel always builds: it is the graph whose
 // weights exist.
 func efficientnet(model string, width, depthCoef, dropout float64, o Options, in Shape) (*nn.Model, error) {
+	if o.NoPreprocessing {
+		return nil, fmt.Errorf("EfficientNet has no include_preprocessing argument: its Rescaling and Normalization are part of the ImageNet graph")
+	}
 	b := newKeras3Builder()
 	img := b.input3(in)
 	const divisor = 8

@@ -97,3 +97,17 @@ func TestMobileNetV3Options(t *testing.T) {
 	require.Equal(t, Shape{96, 96, 3}, in)
 	require.Equal(t, 224, rows)
 }
+
+// include_preprocessing=False: EfficientNetV2 starts at its stem; EfficientNet
+// has no such argument.
+func TestEfficientNetPreprocessing(t *testing.T) {
+	m, err := New("efficientnet_v2_b0", Options{NoPreprocessing: true, InputShape: []int{64, 64, 3}, Notices: testWriter{t}})
+	require.NoError(t, err)
+	require.Equal(t, "stem_conv", m.Layers()[1].Name())
+	m, err = New("efficientnet_v2_s", Options{InputShape: []int{64, 64, 3}, Notices: testWriter{t}})
+	require.NoError(t, err)
+	require.Equal(t, "Rescaling", m.Layers()[1].ClassName(), "S/M/L: x / 128 - 1")
+	require.Equal(t, "stem_conv", m.Layers()[2].Name())
+	_, err = New("efficientnet_b0", Options{NoPreprocessing: true, InputShape: []int{64, 64, 3}, Notices: testWriter{t}})
+	require.ErrorContains(t, err, "include_preprocessing")
+}
