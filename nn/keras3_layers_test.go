@@ -149,3 +149,23 @@ func TestHardSigmoids(t *testing.T) {
 		}
 	}
 }
+
+// Multiply broadcasts in general: along any axis, either input, three inputs.
+func TestFiniteDifferencesMultiplyBroadcast(t *testing.T) {
+	sc := NewNameScope()
+	a := Input([]int{3, 4, 2}, WithScope(sc))
+	b := Input([]int{3, 1, 2}, WithScope(sc))
+	c := Input([]int{1, 4, 1}, WithScope(sc))
+	y := NewMultiply(WithScope(sc)).Apply(b, a, c)
+	m, err := NewModel([]*Node{a, b, c}, []*Node{y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := y.Shape(); !slices.Equal(got, []int{3, 4, 2}) {
+		t.Fatalf("shape %v", got)
+	}
+	checkFiniteDifferences(t, m, 2)
+	if out := NewMultiply(WithScope(sc)).Apply(a, Input([]int{2, 4, 2}, WithScope(sc))); out.Err() == nil {
+		t.Error("shapes (3, 4, 2) and (2, 4, 2) broadcast")
+	}
+}

@@ -98,20 +98,58 @@ func (b *broadcast) index(i int) []int {
 }
 
 type broadcastState struct {
-	idx [][]int
+	idx [][]int // per input, its element of every output element; only for the general case (nil for full and per-channel inputs)
 	tmp []float32
 }
 
 func (l *Multiply) broadcastState(c *call) *broadcastState {
 	st, _ := c.state.(*broadcastState)
 	if st == nil || len(st.idx) != len(c.x) {
-		st = &broadcastState{}
+		st = &broadcastState{idx: make([][]int, len(c.x))}
+		per := numElements(l.bc.out)
 		for i := range c.x {
-			st.idx = append(st.idx, l.bc.index(i))
+			if l.bc.size[i] != per && !l.bc.perChan[i] {
+				st.idx[i] = l.bc.index(i)
+			}
 		}
 		c.state = st
 	}
 	return st
+}
+
+// gather sets (mul false) or multiplies (mul true) yn by input i's sample xn
+// broadcast to the output.
+func (l *Multiply) gather(st *broadcastState, i int, xn, yn []float32, mul bool) {
+	switch {
+	case len(xn) == len(yn):
+		if mul {
+			for f, v := range xn {
+				yn[f] *= v
+			}
+		} else {
+			copy(yn, xn)
+		}
+	case l.bc.perChan[i]:
+		c := len(xn)
+		for r := 0; r < len(yn); r += c {
+			row := yn[r : r+c]
+			if mul {
+				for k, v := range xn {
+					row[k] *= v
+				}
+			} else {
+				copy(row, xn)
+			}
+		}
+	default:
+		for f, k := range st.idx[i] {
+			if mul {
+				yn[f] *= xn[k]
+			} else {
+				yn[f] = xn[k]
+			}
+		}
+	}
 }
 
 func (l *Multiply) forwardBroadcast(c *call) {
@@ -121,17 +159,7 @@ func (l *Multiply) forwardBroadcast(c *call) {
 	for n := 0; n < c.y.Batch(); n++ {
 		yn := y[n*per : (n+1)*per]
 		for i, x := range c.x {
-			xn := x.Data[n*l.bc.size[i] : (n+1)*l.bc.size[i]]
-			idx := st.idx[i]
-			if i == 0 {
-				for f := range yn {
-					yn[f] = xn[idx[f]]
-				}
-				continue
-			}
-			for f := range yn {
-				yn[f] *= xn[idx[f]]
-			}
+			l.gather(st, i, x.Data[n*l.bc.size[i]:(n+1)*l.bc.size[i]], yn, i > 0)
 		}
 	}
 	c.forwardKernel(0)
@@ -147,27 +175,29 @@ func (l *Multiply) backwardBroadcast(c *call) {
 		if dx == nil {
 			continue
 		}
-		clear(dx.Data)
+		size := l.bc.size[i]
 		for n := 0; n < c.dy.Batch(); n++ {
 			copy(g, c.dy.Data[n*per:(n+1)*per])
 			for j, x := range c.x {
-				if j == i {
-					continue
-				}
-				xn := x.Data[n*l.bc.size[j] : (n+1)*l.bc.size[j]]
-				for f, k := range st.idx[j] {
-					g[f] *= xn[k]
+				if j != i {
+					l.gather(st, j, x.Data[n*l.bc.size[j]:(n+1)*l.bc.size[j]], g, true)
 				}
 			}
-			dn := dx.Data[n*l.bc.size[i] : (n+1)*l.bc.size[i]]
-			if l.bc.size[i] == per {
+			dn := dx.Data[n*size : (n+1)*size]
+			if size == per {
 				copy(dn, g)
 				continue
 			}
 			// Sum in float64: an SE gate gathers H*W products.
-			acc := make([]float64, len(dn))
-			for f, k := range st.idx[i] {
-				acc[k] += float64(g[f])
+			acc := make([]float64, size)
+			if l.bc.perChan[i] {
+				for f, v := range g {
+					acc[f%size] += float64(v)
+				}
+			} else {
+				for f, k := range st.idx[i] {
+					acc[k] += float64(g[f])
+				}
 			}
 			for k, v := range acc {
 				dn[k] = float32(v)
