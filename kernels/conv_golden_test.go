@@ -226,12 +226,12 @@ var kernelsLack = map[string]string{
 	"concatenate_3inputs":     "Concatenate is a copy in nn, not a kernel: nn's TestGoldenGradsShared checks it",
 	"conv2d_grouped_7x7_same": "grouped Conv2D (groups > 1) is not built yet: zoo (3), #19",
 	"gelu":                    "gelu is not built yet: zoo (3), #19",
-	"swish":                   "swish (silu) is not built yet: zoo (3), #19",
-	"hard_swish":              "hard_swish (hard_silu) is not built yet: zoo (3), #19",
+	"swish":                   "swish (silu) is plain Go in nn (activation_swish.go): nn's TestGoldenGradsShared checks it",
+	"hard_swish":              "hard_swish (hard_silu) is plain Go in nn (activation_swish.go): nn's TestGoldenGradsShared checks it",
 	"layernorm":               "LayerNormalization is not built yet: zoo (3), #19",
-	"normalization":           "Normalization is not built yet: zoo (3), #19",
+	"normalization":           "Normalization is computed in nn (layer_preprocessing.go): nn's TestGoldenGradsShared checks it",
 	"layer_scale":             "LayerScale is not built yet: zoo (3), #19",
-	"multiply_broadcast_se":   "broadcasting Multiply (squeeze-and-excitation) is not built yet: zoo (3), #19",
+	"multiply_broadcast_se":   "the broadcasting Multiply is computed in nn (layer_multiply_broadcast.go): nn's TestGoldenGradsShared checks it",
 }
 
 // checkSeparable checks SeparableConv2D as Keel computes it: a depthwise

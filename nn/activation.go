@@ -17,6 +17,14 @@ const (
 	actSigmoid activation = "sigmoid"
 	actTanh    activation = "tanh"
 	actSoftmax activation = "softmax"
+	// Keras 3's names first, then their aliases (kept as given, so that
+	// Config returns the name a file used).
+	actSilu         activation = "silu"
+	actSwish        activation = "swish"
+	actHardSilu     activation = "hard_silu"
+	actHardSwish    activation = "hard_swish"
+	actHardSigmoid  activation = "hard_sigmoid"        // Keras 2: clip(0.2x + 0.5, 0, 1)
+	actHardSigmoid3 activation = "hard_sigmoid_keras3" // Keras 3: relu6(x + 3) / 6
 )
 
 // CheckActivation says whether name is an activation Keel has, so that
@@ -28,12 +36,13 @@ func CheckActivation(name string) error {
 
 func parseActivation(name string) (activation, error) {
 	switch a := activation(name); a {
-	case actLinear, actReLU, actReLU6, actSigmoid, actTanh, actSoftmax:
+	case actLinear, actReLU, actReLU6, actSigmoid, actTanh, actSoftmax,
+		actSilu, actSwish, actHardSilu, actHardSwish, actHardSigmoid, actHardSigmoid3:
 		return a, nil
 	case "":
 		return actLinear, nil
 	}
-	return "", fmt.Errorf("unknown activation %q (have linear, relu, relu6, sigmoid, tanh, softmax)", name)
+	return "", fmt.Errorf("unknown activation %q (have linear, relu, relu6, sigmoid, tanh, softmax, silu, swish, hard_silu, hard_swish, hard_sigmoid, hard_sigmoid_keras3)", name)
 }
 
 // fused returns the kernel activation that computes a inside a kernel, and
@@ -70,6 +79,8 @@ func (a activation) apply(y []float32, cols int) {
 		}
 	case actSoftmax:
 		kernels.Softmax(y, cols, y)
+	default:
+		applyPreActivation(a, y)
 	}
 }
 
@@ -81,10 +92,14 @@ func sigmoid(v float32) float32 {
 	return float32(e / (1 + e))
 }
 
-// backward sets dpre = a'(pre) * dy from the activation's output y (every
-// activation here has a derivative expressible through its output). dpre
-// may alias dy.
-func (a activation) backward(y, dy, dpre []float32, cols int) {
+// backward sets dpre = a'(pre) * dy from the activation's output y; the
+// activations whose derivative needs the input (needsPre: swish, hard_swish,
+// hard_sigmoid) read it from pre instead. dpre may alias dy.
+func (a activation) backward(pre, y, dy, dpre []float32, cols int) {
+	if a.needsPre() {
+		backwardPreActivation(a, pre, dy, dpre)
+		return
+	}
 	switch a {
 	case actLinear:
 		copy(dpre, dy)

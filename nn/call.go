@@ -35,7 +35,8 @@ type call struct {
 	inPlace   bool
 	xStride   int
 
-	state any // what the layer keeps between forward and backward, reused between runs
+	pre   []float32 // the input of a swish-like activation applied after the kernel, kept for backward (applyKeep)
+	state any       // what the layer keeps between forward and backward, reused between runs
 	stats *LayerStats
 }
 

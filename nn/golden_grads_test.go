@@ -73,6 +73,11 @@ func goldenLayer(t *testing.T, c gradsCase, dir string) kernelLayer {
 		return NewBatchNormalization(opts...)
 	case "Activation":
 		return NewActivation(p["activation"].(string))
+	case "Multiply":
+		return NewMultiply()
+	case "Normalization":
+		// Statistics as weights, set from the case's mean and variance.
+		return NewNormalization(nil, nil)
 	case "ReLU":
 		return NewReLU(WithMaxValue(p["max_value"].(float64)))
 	}
@@ -94,12 +99,8 @@ func TestGoldenGradsShared(t *testing.T) { runGoldenGrads(t, testenv.Shared(t, "
 var nnLacks = map[string]string{
 	"conv2d_grouped_7x7_same": "grouped Conv2D (groups > 1) is not built yet: zoo (3), #19",
 	"gelu":                    "gelu is not built yet: zoo (3), #19",
-	"swish":                   "swish (silu) is not built yet: zoo (3), #19",
-	"hard_swish":              "hard_swish (hard_silu) is not built yet: zoo (3), #19",
 	"layernorm":               "LayerNormalization is not built yet: zoo (3), #19",
-	"normalization":           "Normalization is not built yet: zoo (3), #19",
 	"layer_scale":             "LayerScale is not built yet: zoo (3), #19",
-	"multiply_broadcast_se":   "broadcasting Multiply (squeeze-and-excitation) is not built yet: zoo (3), #19",
 }
 
 func runGoldenGrads(t *testing.T, dir string) {
@@ -129,7 +130,7 @@ func runGoldenGrads(t *testing.T, dir string) {
 			}
 			l := goldenLayer(t, c, cdir)
 			weights := map[string]*Tensor{}
-			for _, w := range []string{"kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"} {
+			for _, w := range []string{"kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "mean", "variance"} {
 				if _, ok := c.Files[w]; ok {
 					weights[w] = readNpyIn(t, cdir, w)
 				}
@@ -169,6 +170,13 @@ func runGoldenGrads(t *testing.T, dir string) {
 				if g, ok := r.dw[w]; ok {
 					check("d"+w, g)
 				}
+			}
+			if nl, ok := l.(*Normalization); ok {
+				// Keras never trains mean and variance (non-trainable
+				// weights); their gradients are checked directly.
+				dmean, dvar := nl.statGrads(xs[0].Data, dy.Data)
+				check("dmean", dmean)
+				check("dvariance", dvar)
 			}
 			if bn, ok := l.(*BatchNormalization); ok && training {
 				check("new_moving_mean", bn.mean.data)

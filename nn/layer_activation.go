@@ -34,7 +34,9 @@ func (l *Activation) Config() map[string]any {
 
 func (l *Activation) activation() activation { return l.act }
 
-func (l *Activation) backwardNeeds(*call, bool) (bool, bool) { return false, true }
+func (l *Activation) backwardNeeds(*call, bool) (bool, bool) {
+	return l.act.needsPre(), !l.act.needsPre()
+}
 
 func (l *Activation) build(in [][]int) ([]int, error) {
 	if err := needOne(in); err != nil {
@@ -62,7 +64,7 @@ func (l *Activation) backward(c *call) {
 		copy(c.dx[0].Data, c.dy.Data)
 		return
 	}
-	l.act.backward(c.y.Data, c.dy.Data, c.dx[0].Data, l.cols)
+	l.act.backward(c.x[0].Data, c.y.Data, c.dy.Data, c.dx[0].Data, l.cols)
 	c.backwardKernel(0)
 }
 

@@ -187,7 +187,7 @@ func (l *Conv2D) forward(c *call) {
 	}
 	c.forwardKernel(p.FLOPs())
 	if after {
-		l.act.apply(c.y.Data, l.filters)
+		applyKeep(l.act, c, c.y.Data, l.filters)
 	}
 }
 
@@ -199,7 +199,7 @@ func preActivationGrad(a activation, c *call, buf *[]float32, cols int) []float3
 		return c.dy.Data
 	}
 	g := scratch(buf, len(c.dy.Data))
-	a.backward(c.y.Data, c.dy.Data, g, cols)
+	a.backward(c.pre, c.y.Data, c.dy.Data, g, cols)
 	return g
 }
 
@@ -318,7 +318,7 @@ func (l *DepthwiseConv2D) forward(c *call) {
 	kernels.DepthwiseConv2D(p, c.x[0].Data, w, bias, act, c.y.Data)
 	c.forwardKernel(p.FLOPs())
 	if after {
-		l.act.apply(c.y.Data, p.OutC())
+		applyKeep(l.act, c, c.y.Data, p.OutC())
 	}
 }
 
@@ -480,7 +480,7 @@ func (l *SeparableConv2D) forward(c *call) {
 		kernels.Conv2DPacked(pp, mid, pw, bias, act, c.y.Data)
 	}
 	if after {
-		l.act.apply(c.y.Data, l.filters)
+		applyKeep(l.act, c, c.y.Data, l.filters)
 	}
 }
 

@@ -79,9 +79,9 @@ func (l *Dense) forward(c *call) {
 		kernels.BiasAdd(y, l.bias.data, act, y)
 	case l.bias != nil:
 		kernels.BiasAdd(y, l.bias.data, kernels.ActNone, y)
-		l.act.apply(y, l.units)
+		applyKeep(l.act, c, y, l.units)
 	default:
-		l.act.apply(y, l.units)
+		applyKeep(l.act, c, y, l.units)
 	}
 }
 
@@ -98,7 +98,7 @@ func (l *Dense) backward(c *call) {
 	g := dy
 	if l.act != actLinear && !c.lossFused {
 		g = scratch(&st.dpre, len(dy))
-		l.act.backward(y, dy, g, l.units)
+		l.act.backward(c.pre, y, dy, g, l.units)
 	}
 	flops := 2 * float64(rows) * float64(l.in) * float64(l.units)
 	if dk := c.dw[0]; dk != nil {

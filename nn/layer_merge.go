@@ -64,8 +64,12 @@ func (l *Add) backward(c *call) {
 	}
 }
 
-// Multiply is Keras' Multiply: the elementwise product of its inputs.
-type Multiply struct{ merge }
+// Multiply is Keras' Multiply: the elementwise product of its inputs, which
+// broadcast (layer_multiply_broadcast.go).
+type Multiply struct {
+	merge
+	bc *broadcast // nil when every input has the output's shape
+}
 
 // NewMultiply returns a Multiply layer.
 func NewMultiply(opts ...Option) *Multiply {
@@ -76,6 +80,10 @@ func NewMultiply(opts ...Option) *Multiply {
 }
 
 func (l *Multiply) forward(c *call) {
+	if l.bc != nil {
+		l.forwardBroadcast(c)
+		return
+	}
 	kernels.Mul(c.x[0].Data, c.x[1].Data, c.y.Data)
 	for _, x := range c.x[2:] {
 		kernels.Mul(c.y.Data, x.Data, c.y.Data)
@@ -86,6 +94,10 @@ func (l *Multiply) forward(c *call) {
 func (l *Multiply) backwardNeeds(*call, bool) (bool, bool) { return true, false }
 
 func (l *Multiply) backward(c *call) {
+	if l.bc != nil {
+		l.backwardBroadcast(c)
+		return
+	}
 	for i, dx := range c.dx {
 		if dx == nil {
 			continue

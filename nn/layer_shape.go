@@ -81,8 +81,9 @@ func (l *Reshape) backward(c *call) {
 // probability rate and the others scaled by 1/(1-rate); otherwise identity.
 type Dropout struct {
 	base
-	rate float64
-	rng  *splitmix.Stream
+	rate  float64
+	rng   *splitmix.Stream
+	noise []int // Keras' noise_shape, -1 for None; nil: none (layer_dropout_noise.go)
 }
 
 // NewDropout returns a Dropout layer. Options: WithSeed, WithName.
@@ -99,11 +100,14 @@ func NewDropout(rate float64, opts ...Option) *Dropout {
 
 // Config is Keras' Dropout config.
 func (l *Dropout) Config() map[string]any {
-	return l.withBase(map[string]any{"rate": l.rate, "noise_shape": nil, "seed": nil})
+	return l.withBase(map[string]any{"rate": l.rate, "noise_shape": l.noiseConfig(), "seed": nil})
 }
 
 func (l *Dropout) build(in [][]int) ([]int, error) {
 	if err := needOne(in); err != nil {
+		return nil, err
+	}
+	if err := l.checkNoise(in[0]); err != nil {
 		return nil, err
 	}
 	return slices.Clone(in[0]), nil
@@ -127,6 +131,13 @@ func (l *Dropout) forward(c *call) {
 		c.state = st
 	}
 	mask := scratch(&st.mask, len(c.x[0].Data))
+	if l.noise != nil {
+		l.noiseMask(c.x[0].Shape, mask)
+		for i, v := range c.x[0].Data {
+			c.y.Data[i] = v * mask[i]
+		}
+		return
+	}
 	keep := float32(1 / (1 - l.rate))
 	for i, v := range c.x[0].Data {
 		if l.rng.U() < l.rate {

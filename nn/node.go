@@ -56,7 +56,11 @@ func Input(shape []int, opts ...Option) *Node {
 		if sc == nil {
 			sc = defaultScope
 		}
-		s.name = sc.Next("Input")
+		prefix := "Input" // Keras 2: input_1
+		if sc.keras3 {
+			prefix = "InputLayer" // Keras 3: input_layer
+		}
+		s.name = sc.Next(prefix)
 	}
 	l.init(l, "InputLayer", s, err)
 	for _, d := range shape {

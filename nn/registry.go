@@ -131,7 +131,7 @@ func init() {
 		r.keep(err)
 		return NewReshape(t, o...)
 	})
-	reg("Dropout", func(r *reader, o []Option) Layer { return NewDropout(r.float("rate", 0), o...) })
+	reg("Dropout", dropoutFromConfig)
 	reg("Add", func(r *reader, o []Option) Layer { return NewAdd(o...) })
 	reg("Multiply", func(r *reader, o []Option) Layer { return NewMultiply(o...) })
 	reg("Concatenate", func(r *reader, o []Option) Layer {
@@ -144,6 +144,8 @@ func init() {
 		return NewCustomScaleLayer(r.float("scale", 1), o...)
 	})
 	reg("Lambda", scaledResidualLambda)
+	reg("Rescaling", rescalingFromConfig)
+	reg("Normalization", normalizationFromConfig)
 }
 
 // scaledResidualLambda reads the one Lambda Keel knows without running its

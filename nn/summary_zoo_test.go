@@ -31,6 +31,8 @@ func TestSummaryZooTotals(t *testing.T) {
 		{"densenet121", 8062504, 83648},
 		{"densenet169", 14307880, 158400},
 		{"densenet201", 20242984, 229056},
+		{"mobilenet_v3_large", 5507432, 24400},
+		{"efficientnet_b0", 5330571, 42023}, // incl. Normalization's mean, variance and count
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := zoo.New(c.name, zoo.Options{IncludeTop: true})

@@ -2,7 +2,10 @@
 // layer names keras_applications 1.0.8 builds under Keras 2.3.1, loads Keras
 // weight files into them (by layer name, else by topological order with every
 // shape checked), downloads the official ImageNet files on request, and
-// provides each model's preprocess_input and decode_predictions.
+// provides each model's preprocess_input and decode_predictions. The models
+// Keras 3 added (MobileNetV3, EfficientNet, EfficientNetV2) follow Keras 3's
+// applications instead, built with newKeras3Builder, whose automatic names
+// are Keras 3's ("re_lu", "re_lu_1", ...).
 //
 //	base, err := zoo.New("mobilenet", zoo.Options{Weights: "imagenet", InputShape: []int{224, 224, 3}})
 //

@@ -99,12 +99,19 @@ func TestForwardMatchesGolden(t *testing.T) {
 				require.Len(t, out, len(want), f.File)
 				if f.Kind == "model_output" && isSoftmax(final) {
 					// Softmax probabilities: absolute tolerance, 1e-4 for
-					// InceptionResNetV2 (golden README, "Observed agreement
-					// and suggested tolerances": its softmax already differs
-					// by 1.6e-5 between tfjs and float64 torch).
+					// InceptionResNetV2 and 2e-4 for MobileNetV3Large (golden
+					// README, "Observed agreement and suggested tolerances":
+					// their softmax already differs by 1.6e-5 and 4.7e-5
+					// between tfjs and float64 torch; MobileNetV3Large's
+					// float32 noise, 4e-6 of max|logit| as in the references,
+					// moves its peaked probabilities by up to 1.03e-4 in Keel;
+					// its logits are checked at 1e-4 * max|ref| above).
 					delta := 1e-5
-					if strings.HasPrefix(id, "inceptionresnetv2") {
+					switch {
+					case strings.HasPrefix(id, "inceptionresnetv2"):
 						delta = 1e-4
+					case strings.HasPrefix(id, "mobilenetv3large"):
+						delta = 2e-4
 					}
 					for i := range want {
 						require.InDelta(t, want[i], out[i], delta, "%s[%d]", f.File, i)
@@ -113,10 +120,33 @@ func TestForwardMatchesGolden(t *testing.T) {
 				}
 				e := maxRelErr(out, want)
 				t.Logf("%s: max|keel-ref|/max|ref| = %.2e", f.File, e)
+				if illConditioned(id, f.Layer, f.Kind) {
+					// Golden README: EfficientNetV2B0 with the spec weights
+					// is ill-conditioned in float32 from stage 6 on (torch
+					// float32 vs float64: 2.4e-2 at block6h_add); these
+					// references get only the loose check it suggests.
+					require.LessOrEqual(t, e, 0.2, f.File)
+					continue
+				}
 				require.LessOrEqual(t, e, tol, f.File)
 			}
 		})
 	}
+}
+
+// illConditioned says whether a saved tensor is one the golden README calls
+// an implementation-dependent float32 computation: EfficientNetV2B0's
+// block6h_add and everything after it (top_activation, avg_pool, the output
+// and the logits).
+func illConditioned(id, layer, kind string) bool {
+	if !strings.HasPrefix(id, "efficientnetv2b0") {
+		return false
+	}
+	switch layer {
+	case "block6h_add", "top_activation", "avg_pool", "predictions":
+		return true
+	}
+	return kind == "model_output" || kind == "pre_softmax_logits"
 }
 
 // isSoftmax says whether the layer's output is a softmax (a Dense with

@@ -36,6 +36,10 @@ type Spec struct {
 	// whatever include_top, and first rejects None entries with ImageNet
 	// weights in a message of its own.
 	FixedSize bool
+	// TopAnySize says the top works at any input size with ImageNet weights
+	// too (MobileNetV3: mobilenet_v3.py requires no flatten size and only
+	// warns when the size is not the file's).
+	TopAnySize bool
 	// Preprocess is Keras' preprocess_input mode: "caffe", "tf", "torch" or
 	// "none" (the model normalises its own input).
 	Preprocess string
@@ -44,6 +48,10 @@ type Spec struct {
 	// (MobileNet's alpha and size), WeightsFor picks them instead.
 	Weights    [2]WeightsFile
 	WeightsFor func(includeTop bool, alpha float64, rows int) (WeightsFile, error)
+	// WeightsOf, where set, picks the file from all the options instead
+	// (MobileNetV3: alpha and minimalistic); Weights then holds the files
+	// of the default options.
+	WeightsOf func(o Options) (WeightsFile, error)
 	// CheckImagenet checks the options ImageNet weights allow (MobileNet's
 	// alpha), returning Keras' message.
 	CheckImagenet func(o Options) error
@@ -74,7 +82,9 @@ func (h HeadKind) String() string {
 }
 
 // Published are the figures of Keras' applications table: weight file size,
-// ImageNet top-1 and top-5 accuracy (fractions), parameters and depth.
+// ImageNet top-1 and top-5 accuracy (fractions), parameters and depth. Zero
+// is a figure Keras does not publish (MobileNetV3's size and top-5); a
+// depth Keras does not publish is the number of layers with weights.
 type Published struct {
 	SizeMB     float64
 	Top1, Top5 float64
@@ -122,6 +132,10 @@ var kerasTable = []string{
 	"xception", "vgg16", "vgg19", "resnet50", "resnet50_legacy", "resnet50_v2", "resnet101", "resnet101_v2",
 	"resnet152", "resnet152_v2", "inception_v3", "inception_resnet_v2", "mobilenet", "mobilenet_v2",
 	"densenet121", "densenet169", "densenet201", "nasnet_mobile", "nasnet_large",
+	"efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4",
+	"efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+	"efficientnet_v2_b0", "efficientnet_v2_b1", "efficientnet_v2_b2", "efficientnet_v2_b3",
+	"efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
 }
 
 // Specs returns every registered model's spec, in the order of Names.
@@ -179,6 +193,9 @@ func DefaultSize(model string) int {
 
 // imagenetFile returns the ImageNet weight file for the options.
 func (s Spec) imagenetFile(o Options, rows int) (WeightsFile, error) {
+	if s.WeightsOf != nil {
+		return s.WeightsOf(o)
+	}
 	if s.WeightsFor != nil {
 		return s.WeightsFor(o.IncludeTop, o.Alpha, rows)
 	}
@@ -208,7 +225,7 @@ func (s Spec) inputShape(o Options, imagenet bool) (Shape, int, error) {
 	if s.FixedSize && imagenet && len(o.InputShape) == 3 && slices.Contains(o.InputShape, 0) {
 		return Shape{}, 0, fmt.Errorf("When specifying the input shape of a NASNet and loading `ImageNet` weights, the input_shape argument must be static (no None entries). Got: `input_shape=%s`.", Shape(o.InputShape))
 	}
-	requireFlatten := o.IncludeTop || s.FixedSize
+	requireFlatten := o.IncludeTop && !s.TopAnySize || s.FixedSize
 	in, warnings, err := obtainInputShape(o.InputShape, defaultSize, s.MinSize, requireFlatten, imagenet)
 	if err != nil {
 		return Shape{}, 0, err

@@ -33,7 +33,16 @@ type Options struct {
 	// DepthMultiplier is MobileNet's depth multiplier (default 1).
 	DepthMultiplier int
 	// Dropout is MobileNet's dropout rate before the top (default 1e-3).
+	// The Keras 3 models (MobileNetV3, EfficientNet, EfficientNetV2) use
+	// their Keras defaults (0.2 to 0.5 by model) whatever it is.
 	Dropout float64
+	// Minimalistic selects MobileNetV3's minimalistic variant: ReLU, 3x3
+	// kernels, no squeeze-and-excitation (Keras' minimalistic=True).
+	Minimalistic bool
+	// NoPreprocessing leaves out the input rescaling the Keras 3 models
+	// include (Keras' include_preprocessing=False: MobileNetV3 and
+	// EfficientNetV2; EfficientNet always has it).
+	NoPreprocessing bool
 	// SkipMismatch skips model layers whose weights are missing from the
 	// file or have other shapes, instead of failing (Keras' skip_mismatch).
 	SkipMismatch bool

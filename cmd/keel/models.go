@@ -127,7 +127,7 @@ func printModels(w io.Writer, rows []modelRow, timed bool) error {
 	}
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, r := range rows {
-		cols := []string{r.Name, fmt.Sprintf("%.0f", r.SizeMB), pct(r.Top1), pct(r.Top5),
+		cols := []string{r.Name, sizeCell(r.SizeMB), pct(r.Top1), pct(r.Top5),
 			fmt.Sprintf("%.1fM", float64(r.Params)/1e6), fmt.Sprint(r.Depth), fmt.Sprint(r.DefaultSize), r.Preprocess}
 		if timed {
 			cols = append(cols, msCell(r.MS1T), msCell(r.MS2T))
@@ -135,6 +135,14 @@ func printModels(w io.Writer, rows []modelRow, timed bool) error {
 		fmt.Fprintln(tw, strings.Join(cols, "\t")+"\t")
 	}
 	return tw.Flush()
+}
+
+// sizeCell is the file size in MB, "-" where Keras publishes none.
+func sizeCell(mb float64) string {
+	if mb == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", mb)
 }
 
 func pct(f float64) string {
