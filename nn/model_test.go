@@ -128,8 +128,8 @@ func TestBuildErrors(t *testing.T) {
 			return NewDense(3, WithStrides(2)).Apply(Input([]int{4}))
 		}, "Dense does not take strides"},
 		{"bad activation", func() *Node {
-			return NewDense(3, WithActivation("swish")).Apply(Input([]int{4}))
-		}, `unknown activation "swish"`},
+			return NewDense(3, WithActivation("mish")).Apply(Input([]int{4}))
+		}, `unknown activation "mish"`},
 		{"window too large", func() *Node {
 			return NewConv2D(3, 5, 5).Apply(Input([]int{3, 3, 1}))
 		}, "does not fit"},
