@@ -21,12 +21,12 @@ const (
 
 func parseActivation(name string) (activation, error) {
 	switch a := activation(name); a {
-	case actLinear, actReLU, actReLU6, actSigmoid, actTanh, actSoftmax:
+	case actLinear, actReLU, actReLU6, actSigmoid, actTanh, actSoftmax, actGELU, actGELUApprox:
 		return a, nil
 	case "":
 		return actLinear, nil
 	}
-	return "", fmt.Errorf("unknown activation %q (have linear, relu, relu6, sigmoid, tanh, softmax)", name)
+	return "", fmt.Errorf("unknown activation %q (have linear, relu, relu6, sigmoid, tanh, softmax, gelu, gelu_approximate)", name)
 }
 
 // fused returns the kernel activation that computes a inside a kernel, and

@@ -34,7 +34,9 @@ func (l *Activation) Config() map[string]any {
 
 func (l *Activation) activation() activation { return l.act }
 
-func (l *Activation) backwardNeeds(*call, bool) (bool, bool) { return false, true }
+func (l *Activation) backwardNeeds(*call, bool) (bool, bool) {
+	return l.act.needsInput(), !l.act.needsInput()
+}
 
 func (l *Activation) build(in [][]int) ([]int, error) {
 	if err := needOne(in); err != nil {
@@ -47,6 +49,8 @@ func (l *Activation) build(in [][]int) ([]int, error) {
 func (l *Activation) forward(c *call) {
 	if k, ok := l.act.fused(); ok {
 		kernels.Activate(k, c.x[0].Data, c.y.Data)
+	} else if l.act.needsInput() {
+		geluForward(l.act, c.x[0].Data, c.y.Data)
 	} else {
 		copy(c.y.Data, c.x[0].Data)
 		l.act.apply(c.y.Data, l.cols)
@@ -60,6 +64,11 @@ func (l *Activation) backward(c *call) {
 	}
 	if c.lossFused {
 		copy(c.dx[0].Data, c.dy.Data)
+		return
+	}
+	if l.act.needsInput() {
+		geluBackward(l.act, c.x[0].Data, c.dy.Data, c.dx[0].Data)
+		c.backwardKernel(0)
 		return
 	}
 	l.act.backward(c.y.Data, c.dy.Data, c.dx[0].Data, l.cols)

@@ -15,10 +15,16 @@ import (
 type NameScope struct {
 	mu     sync.Mutex
 	counts map[string]int
+	keras3 bool
 }
 
 // NewNameScope returns a scope with every count at zero.
 func NewNameScope() *NameScope { return &NameScope{counts: map[string]int{}} }
+
+// NewKeras3NameScope returns a scope that names as Keras 3's auto_name does:
+// the first layer of a prefix gets the bare name, then "_1", "_2", ...
+// ("add", "add_1", "layer_normalization"); inputs are "input_layer".
+func NewKeras3NameScope() *NameScope { return &NameScope{counts: map[string]int{}, keras3: true} }
 
 // defaultScope is the process-wide scope, as Keras has one.
 var defaultScope = NewNameScope()
@@ -33,9 +39,20 @@ func ResetNames() {
 
 // Next returns the next automatic name for a layer of the given Keras class.
 func (s *NameScope) Next(class string) string {
+	if s.keras3 && class == "Input" {
+		class = "InputLayer"
+	}
 	prefix := snakeCase(class)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.keras3 {
+		n := s.counts[prefix]
+		s.counts[prefix]++
+		if n == 0 {
+			return prefix
+		}
+		return fmt.Sprintf("%s_%d", prefix, n)
+	}
 	s.counts[prefix]++
 	return fmt.Sprintf("%s_%d", prefix, s.counts[prefix])
 }

@@ -176,8 +176,10 @@ func collect(class string, opts []Option, allowed ...string) (*settings, error) 
 	if s.strides[0] < 1 || s.strides[1] < 1 || s.dilation[0] < 1 || s.dilation[1] < 1 {
 		return s, fmt.Errorf("nn: %s: strides %v and dilation %v must be positive", class, s.strides, s.dilation)
 	}
-	if _, err := parseActivation(s.activation); err != nil {
+	if a, err := parseActivation(s.activation); err != nil {
 		return s, fmt.Errorf("nn: %s: %w", class, err)
+	} else if a.needsInput() && class != "Activation" {
+		return s, fmt.Errorf("nn: %s: activation %q only as an Activation layer", class, a)
 	}
 	return s, nil
 }

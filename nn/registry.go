@@ -65,7 +65,7 @@ func init() {
 	}
 	reg("Conv2D", func(r *reader, o []Option) Layer {
 		k := r.pair("kernel_size", 1)
-		return NewConv2D(r.int("filters", 0), k[0], k[1], r.convOptions(o)...)
+		return NewGroupedConv2D(r.int("filters", 0), r.int("groups", 1), k[0], k[1], r.convOptions(o)...)
 	})
 	reg("DepthwiseConv2D", func(r *reader, o []Option) Layer {
 		k := r.pair("kernel_size", 1)
@@ -144,6 +144,11 @@ func init() {
 		return NewCustomScaleLayer(r.float("scale", 1), o...)
 	})
 	reg("Lambda", scaledResidualLambda)
+	reg("LayerNormalization", layerNormFromConfig)
+	reg("LayerScale", func(r *reader, o []Option) Layer {
+		return NewLayerScale(r.float("init_values", 0), r.int("projection_dim", 0), o...)
+	})
+	reg("StochasticDepth", func(r *reader, o []Option) Layer { return NewStochasticDepth(r.float("drop_path_rate", 0), o...) })
 }
 
 // scaledResidualLambda reads the one Lambda Keel knows without running its
