@@ -11,7 +11,7 @@ import (
 // nested Sequential in a residual.
 func TestFiniteDifferencesConvNeXtLayers(t *testing.T) {
 	sc := NewKeras3NameScope()
-	in := Input([]int{5, 5, 4}, WithScope(sc))
+	in := Input([]int{5, 5, 4}, WithName(sc.Next("InputLayer")))
 	stem, err := NewSequential([]int{5, 5, 4}, []Layer{
 		NewGroupedConv2D(8, 4, 3, 3, WithPadding("same"), WithScope(sc)), // depthwise, multiplier 2
 		NewLayerNormalization(WithEpsilon(1e-6), WithScope(sc)),

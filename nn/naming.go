@@ -15,15 +15,16 @@ import (
 type NameScope struct {
 	mu     sync.Mutex
 	counts map[string]int
-	keras3 bool
+	keras3 bool // Keras 3's auto_name: the bare prefix first, then _1, _2, ...
 }
 
 // NewNameScope returns a scope with every count at zero.
 func NewNameScope() *NameScope { return &NameScope{counts: map[string]int{}} }
 
-// NewKeras3NameScope returns a scope that names as Keras 3's auto_name does:
-// the first layer of a prefix gets the bare name, then "_1", "_2", ...
-// ("add", "add_1", "layer_normalization"); inputs are "input_layer".
+// NewKeras3NameScope returns a scope handing out Keras 3's automatic names:
+// the first layer of a class gets the bare snake_case name ("re_lu",
+// "activation"), the next ones "_1", "_2", ... (Keras 3's auto_name; the
+// Keras 3 applications are named so).
 func NewKeras3NameScope() *NameScope { return &NameScope{counts: map[string]int{}, keras3: true} }
 
 // defaultScope is the process-wide scope, as Keras has one.
@@ -39,21 +40,16 @@ func ResetNames() {
 
 // Next returns the next automatic name for a layer of the given Keras class.
 func (s *NameScope) Next(class string) string {
-	if s.keras3 && class == "Input" {
-		class = "InputLayer"
-	}
 	prefix := snakeCase(class)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.keras3 {
-		n := s.counts[prefix]
-		s.counts[prefix]++
-		if n == 0 {
-			return prefix
-		}
-		return fmt.Sprintf("%s_%d", prefix, n)
-	}
 	s.counts[prefix]++
+	if s.keras3 {
+		if n := s.counts[prefix] - 1; n > 0 {
+			return fmt.Sprintf("%s_%d", prefix, n)
+		}
+		return prefix
+	}
 	return fmt.Sprintf("%s_%d", prefix, s.counts[prefix])
 }
 
