@@ -29,7 +29,8 @@ var zooName = map[string]string{
 	"resnet50v2": "resnet50_v2", "resnet101v2": "resnet101_v2", "resnet152v2": "resnet152_v2",
 	"nasnetmobile": "nasnet_mobile",
 	"inceptionv3":  "inception_v3", "inceptionresnetv2": "inception_resnet_v2",
-	"densenet121": "densenet121",
+	"densenet121":  "densenet121",
+	"convnexttiny": "convnext_tiny",
 }
 
 // notBuilt names the golden architectures zoo does not build yet, with the
@@ -41,7 +42,6 @@ var notBuilt = map[string]string{
 	"mobilenetv3large": "MobileNetV3Large: zoo (3), #19",
 	"efficientnetb0":   "EfficientNetB0: zoo (3), #19",
 	"efficientnetv2b0": "EfficientNetV2B0: zoo (3), #19",
-	"convnexttiny":     "ConvNeXtTiny: zoo (3), #19",
 }
 
 // skipUnbuilt skips the test of a golden arch that notBuilt lists, and fails
@@ -57,6 +57,9 @@ func skipUnbuilt(t *testing.T, arch string) {
 		t.Skipf("not built yet: %s", reason)
 	case !built:
 		t.Fatalf("golden arch %q is neither built (zooName) nor listed in notBuilt", arch)
+	case arch == "convnexttiny" && convnextPrestem == nil:
+		t.Skip("ConvNeXt's prestem Normalization is not in nn yet (MobileNetV3/EfficientNet branch, zoo (3)): " +
+			"TestConvNeXtTinyGoldenWithoutPrestem checks the rest of the graph and the forward pass")
 	}
 }
 
