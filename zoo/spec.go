@@ -74,7 +74,9 @@ func (h HeadKind) String() string {
 }
 
 // Published are the figures of Keras' applications table: weight file size,
-// ImageNet top-1 and top-5 accuracy (fractions), parameters and depth.
+// ImageNet top-1 and top-5 accuracy (fractions), parameters and depth. Zero
+// is a figure Keras does not publish (MobileNetV3's size and top-5); a
+// depth Keras does not publish is the number of layers with weights.
 type Published struct {
 	SizeMB     float64
 	Top1, Top5 float64
