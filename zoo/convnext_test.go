@@ -189,3 +189,31 @@ func TestConvNeXtParams(t *testing.T) {
 	}
 	require.Equal(t, 50223688, n)
 }
+
+// A built ConvNeXt's Keras JSON reads back into the same graph: the nested
+// Sequential blocks, grouped convolutions, LayerNormalization, LayerScale
+// and gelu come back with their configs, and compute the same.
+func TestConvNeXtJSONRoundTrip(t *testing.T) {
+	m, err := New("convnext_tiny", Options{InputShape: []int{32, 32, 3}, Notices: testWriter{t}})
+	require.NoError(t, err)
+	raw, err := json.Marshal(m)
+	require.NoError(t, err)
+	back, err := nn.ModelFromJSON(raw)
+	require.NoError(t, err)
+	raw2, err := json.Marshal(back)
+	require.NoError(t, err)
+	require.JSONEq(t, string(raw), string(raw2))
+	setSpecWeights(t, m)
+	setSpecWeights(t, back)
+	x := make([]float32, 32*32*3)
+	for i := range x {
+		x[i] = float32(i%17)/8 - 1
+	}
+	xt, err := nn.TensorOf(x, 1, 32, 32, 3)
+	require.NoError(t, err)
+	a, err := m.Run(xt)
+	require.NoError(t, err)
+	b, err := back.Run(xt)
+	require.NoError(t, err)
+	require.Equal(t, a[0].Data, b[0].Data)
+}
