@@ -115,3 +115,44 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// StochasticDepth in a training step drops whole samples with the rate and
+// scales the kept ones by 1/(1-rate); backward applies the same mask; at
+// inference it is the identity.
+func TestStochasticDepthTraining(t *testing.T) {
+	l := NewStochasticDepth(0.5, WithName("sd"))
+	x := randomTensor("sd-x", 1, 16, 2, 2, 3)
+	dy := randomTensor("sd-dy", 1, 16, 2, 2, 3)
+	r := runLayer(t, l, []*Tensor{x}, nil, dy, true, false)
+	kept := 0
+	for s := 0; s < 16; s++ {
+		scale := float32(0)
+		if r.y.Data[s*12] != 0 {
+			scale, kept = 2, kept+1
+		}
+		for i := s * 12; i < (s+1)*12; i++ {
+			if r.y.Data[i] != x.Data[i]*scale || r.dx[0].Data[i] != dy.Data[i]*scale {
+				t.Fatalf("sample %d value %d: y %v dx %v for x %v dy %v, scale %v", s, i, r.y.Data[i], r.dx[0].Data[i], x.Data[i], dy.Data[i], scale)
+			}
+		}
+	}
+	if kept == 0 || kept == 16 {
+		t.Errorf("%d of 16 samples kept at rate 0.5", kept)
+	}
+	inf := runLayer(t, NewStochasticDepth(0.5), []*Tensor{x}, nil, nil, false, false)
+	if !equalFloats(inf.y.Data, x.Data) {
+		t.Error("not the identity at inference")
+	}
+}
+
+func equalFloats(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
