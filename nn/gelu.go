@@ -22,6 +22,10 @@ const geluTanhC = 0.7978845608028654 // sqrt(2/pi)
 // plain Go in float64 until then.
 
 func geluForward(a activation, x, y []float32) {
+	forRanges(len(x), 1<<14, func(lo, hi int) { geluForwardRange(a, x[lo:hi], y[lo:hi]) })
+}
+
+func geluForwardRange(a activation, x, y []float32) {
 	if a == actGELUApprox {
 		for i, v := range x {
 			z := float64(v)
@@ -37,6 +41,10 @@ func geluForward(a activation, x, y []float32) {
 
 // geluBackward sets dx = gelu'(x) * dy; dx may alias dy.
 func geluBackward(a activation, x, dy, dx []float32) {
+	forRanges(len(x), 1<<14, func(lo, hi int) { geluBackwardRange(a, x[lo:hi], dy[lo:hi], dx[lo:hi]) })
+}
+
+func geluBackwardRange(a activation, x, dy, dx []float32) {
 	if a == actGELUApprox {
 		for i, v := range x {
 			z := float64(v)

@@ -77,6 +77,12 @@ func (l *LayerNormalization) rowStats(x []float32) (mean, inv float64) {
 
 func (l *LayerNormalization) forward(c *call) {
 	x, y, n := c.x[0].Data, c.y.Data, l.cols
+	forRanges(len(x)/n, 64, func(lo, hi int) { l.forwardRows(x[lo*n:hi*n], y[lo*n:hi*n]) })
+	c.forwardKernel(0)
+}
+
+func (l *LayerNormalization) forwardRows(x, y []float32) {
+	n := l.cols
 	for r := 0; r+n <= len(x); r += n {
 		xr, yr := x[r:r+n], y[r:r+n]
 		mean, inv := l.rowStats(xr)
@@ -91,7 +97,6 @@ func (l *LayerNormalization) forward(c *call) {
 			yr[j] = float32(h)
 		}
 	}
-	c.forwardKernel(0)
 }
 
 type layerNormState struct {
