@@ -217,3 +217,13 @@ func TestConvNeXtJSONRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, a[0].Data, b[0].Data)
 }
+
+// ConvNeXtTiny's multiply-accumulates at 224 px: the 7x7 grouped convs per
+// channel (49C per pixel), the pointwise Dense layers per pixel (8C^2), the
+// stem, downsampling convs and head: 4.4555 G by hand (the paper rounds to
+// 4.5 G; counters that add the normalisations report 4.47 G).
+func TestConvNeXtMACs(t *testing.T) {
+	m, err := New("convnext_tiny", Options{IncludeTop: true, Notices: testWriter{t}})
+	require.NoError(t, err)
+	require.Equal(t, int64(4455531264), MACs(m))
+}
