@@ -227,3 +227,58 @@ func TestConvNeXtMACs(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(4455531264), MACs(m))
 }
+
+// Every key of every ConvNeXt layer's Config (inner layers of the nested
+// Sequential models included) has Keras 3's value.
+func TestConvNeXtConfigsMatchKeras(t *testing.T) {
+	for _, id := range []string{"convnexttiny_notop_64", "convnexttiny_top_96"} {
+		t.Run(id, func(t *testing.T) {
+			m := buildGolden(t, goldenArchs(t)[id])
+			raw, err := os.ReadFile(testenv.Shared(t, "golden", "archs", id+".json"))
+			require.NoError(t, err)
+			type layer struct {
+				Name   string         `json:"name"`
+				Class  string         `json:"class_name"`
+				Config map[string]any `json:"config"`
+			}
+			var doc struct {
+				Config struct {
+					Layers []layer `json:"layers"`
+				} `json:"config"`
+			}
+			require.NoError(t, json.Unmarshal(raw, &doc))
+			check := func(name string, want map[string]any) {
+				l := m.Layer(name)
+				require.NotNil(t, l, name)
+				var got map[string]any
+				enc, err := json.Marshal(l.Config())
+				require.NoError(t, err)
+				require.NoError(t, json.Unmarshal(enc, &got))
+				for k, v := range got {
+					if k == "layers" || k == "batch_input_shape" {
+						continue
+					}
+					require.Equal(t, want[k], v, "%s: config %s", name, k)
+				}
+			}
+			n := 0
+			for _, l := range doc.Config.Layers {
+				if l.Name == convnextPrestemID && convnextPrestem == nil {
+					continue
+				}
+				if l.Class == "Sequential" {
+					var inner []layer
+					enc, _ := json.Marshal(l.Config["layers"])
+					require.NoError(t, json.Unmarshal(enc, &inner))
+					for _, il := range inner {
+						check(il.Config["name"].(string), il.Config)
+						n++
+					}
+				}
+				check(l.Name, l.Config)
+				n++
+			}
+			require.Greater(t, n, 150)
+		})
+	}
+}
