@@ -34,9 +34,6 @@ func checkSameLen(op string, s ...[]float32) int {
 	return n
 }
 
-// elemAsm says whether the elementwise kernels use the amd64 vector loops.
-func elemAsm() bool { return convAsmOK && currentConvKernel().asm != nil }
-
 // flags returns the conv-kernel epilogue flags of the activation.
 func (a Activation) flags() int {
 	switch a {
@@ -57,10 +54,10 @@ func ReLU6(x, y []float32) { Activate(ActReLU6, x, y) }
 // Activate sets y = act(x).
 func Activate(act Activation, x, y []float32) {
 	n := checkSameLen("Activate", x, y)
-	asm := elemAsm()
+	v := active.elementwise
 	forChunks(n, func(lo, hi int) {
-		if n8 := (hi - lo) &^ 7; asm && n8 > 0 {
-			vecAct(&x[lo], &y[lo], n8, act.flags())
+		if n8 := (hi - lo) &^ 7; v != nil && n8 > 0 {
+			v.act(&x[lo], &y[lo], n8, act.flags())
 			lo += n8
 		}
 		xs, ys := x[lo:hi], y[lo:hi]
@@ -91,10 +88,10 @@ func ReLU6Backward(x, dy, dx []float32) { ActivateBackward(ActReLU6, x, dy, dx) 
 // output (both give the same mask for these activations). dx may alias dy.
 func ActivateBackward(act Activation, x, dy, dx []float32) {
 	n := checkSameLen("ActivateBackward", x, dy, dx)
-	asm := elemAsm() && act != ActNone
+	v := active.elementwise
 	forChunks(n, func(lo, hi int) {
-		if n8 := (hi - lo) &^ 7; asm && n8 > 0 {
-			vecActGrad(&x[lo], &dy[lo], &dx[lo], n8, act.flags())
+		if n8 := (hi - lo) &^ 7; v != nil && act != ActNone && n8 > 0 {
+			v.actGrad(&x[lo], &dy[lo], &dx[lo], n8, act.flags())
 			lo += n8
 		}
 		xs, gs, ds := x[lo:hi], dy[lo:hi], dx[lo:hi]

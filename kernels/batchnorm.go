@@ -81,7 +81,8 @@ func scaleShiftRows(x, scale, shift []float32, act Activation, y []float32, c, r
 // scaleShiftRowsStrided is scaleShiftRows with x's rows ldx values apart.
 func scaleShiftRowsStrided(x []float32, ldx int, scale, shift []float32, act Activation, y []float32, c, rows int) {
 	per := max(1, elemChunk/c)
-	asm := elemAsm() && c%8 == 0
+	vec := active.elementwise
+	asm := vec != nil && c%8 == 0
 	var sp *float32
 	if scale != nil {
 		sp = &scale[0]
@@ -89,12 +90,12 @@ func scaleShiftRowsStrided(x []float32, ldx int, scale, shift []float32, act Act
 	parallel((rows+per-1)/per, func(t int) {
 		r0, r1 := t*per, min(rows, (t+1)*per)
 		if asm && ldx == c {
-			vecBiasAct(&x[r0*c], sp, &shift[0], &y[r0*c], r1-r0, c, act.flags())
+			vec.biasAct(&x[r0*c], sp, &shift[0], &y[r0*c], r1-r0, c, act.flags())
 			return
 		}
 		if asm {
 			for r := r0; r < r1; r++ {
-				vecBiasAct(&x[r*ldx], sp, &shift[0], &y[r*c], 1, c, act.flags())
+				vec.biasAct(&x[r*ldx], sp, &shift[0], &y[r*c], 1, c, act.flags())
 			}
 			return
 		}
@@ -158,7 +159,8 @@ func channelSums(x, dy, mean []float32, c, rows int) (sdy, sdyx []float64) {
 	defer sc.free()
 	part := sc.f64(2 * tasks * c)
 	tmps := sc.f32(2 * tasks * c)
-	asm := elemAsm() && c%8 == 0
+	vec := active.elementwise
+	asm := vec != nil && c%8 == 0
 	parallel(tasks, func(t int) {
 		a, b := part[2*t*c:2*t*c+c], part[2*t*c+c:2*t*c+2*c]
 		if asm {
@@ -167,7 +169,7 @@ func channelSums(x, dy, mean []float32, c, rows int) (sdy, sdyx []float64) {
 			for r := t * per; r < min(rows, (t+1)*per); r += bnSubRows {
 				n := min(bnSubRows, min(rows, (t+1)*per)-r)
 				clear(tmp)
-				vecColDot(&x[r*c], &dy[r*c], &mean[0], &tmp[0], &tmp[c], n, c)
+				vec.colDot(&x[r*c], &dy[r*c], &mean[0], &tmp[0], &tmp[c], n, c)
 				for i := 0; i < c; i++ {
 					a[i] += float64(tmp[i])
 					b[i] += float64(tmp[c+i])
@@ -261,7 +263,8 @@ func batchMoments(x []float32, c, rows int) (mean, variance []float64) {
 	defer sc.free()
 	part := sc.f64(tasks * c)
 	tmps := sc.f32(tasks * c)
-	asm := elemAsm() && c%8 == 0
+	vec := active.elementwise
+	asm := vec != nil && c%8 == 0
 	// colSums adds, per task, float32 sums over bnSubRows rows at a time to
 	// the task's float64 partials (mean32 nil: sums of x, else of squared
 	// deviations).
@@ -275,7 +278,7 @@ func batchMoments(x []float32, c, rows int) (mean, variance []float64) {
 		for r := t * per; r < min(rows, (t+1)*per); r += bnSubRows {
 			n := min(bnSubRows, min(rows, (t+1)*per)-r)
 			clear(tmp)
-			vecColSumSq(&x[r*c], mp, &tmp[0], &tmp[0], n, c)
+			vec.colSumSq(&x[r*c], mp, &tmp[0], &tmp[0], n, c)
 			for i, v := range tmp {
 				a[i] += float64(v)
 			}
@@ -369,7 +372,8 @@ func BatchNormTrainBackward(x, dy, gamma, batchMean, batchVar []float32, eps flo
 		b[i] = float32(sdyx[i] * inv[i] * inv[i] / n)
 	}
 	per := max(1, elemChunk/c)
-	asm := elemAsm() && c%8 == 0
+	vec := active.elementwise
+	asm := vec != nil && c%8 == 0
 	// As an affine map of dy and x: dx = dy*k + x*(-k*b) + k*(b*mean - a).
 	sb, sh := make([]float32, c), make([]float32, c)
 	for i := 0; i < c; i++ {
@@ -379,7 +383,7 @@ func BatchNormTrainBackward(x, dy, gamma, batchMean, batchVar []float32, eps flo
 	parallel((rows+per-1)/per, func(t int) {
 		r0, r1 := t*per, min(rows, (t+1)*per)
 		if asm {
-			vecColAffine2(&dy[r0*c], &x[r0*c], &k[0], &sb[0], &sh[0], &dx[r0*c], r1-r0, c)
+			vec.colAffine2(&dy[r0*c], &x[r0*c], &k[0], &sb[0], &sh[0], &dx[r0*c], r1-r0, c)
 			return
 		}
 		for r := r0; r < r1; r++ {

@@ -7,7 +7,7 @@ type Blocks struct{ MR, NR, MC, KC, NC int }
 
 // gemmBlocks derives block sizes for the active micro-kernel from the cache
 // sizes.
-func gemmBlocks() Blocks { return blocksFor(machineCaches, kernelFor(active)) }
+func gemmBlocks() Blocks { return blocksFor(machineCaches, active.sgemm) }
 
 func blocksFor(c Caches, uk microKernelSpec) Blocks {
 	mr, nr := uk.mr, uk.nr

@@ -154,7 +154,7 @@ func PackConvWeights(p ConvParams, w []float32) *PackedConv {
 	k := p.KH * p.KW * p.C
 	checkLen("PackConvWeights", "w", w, k*p.OutC)
 	pc := &PackedConv{kh: p.KH, kw: p.KW, c: p.C, outC: p.OutC, w: w[:k*p.OutC]}
-	pc.nr = currentConvKernel().nr
+	pc.nr = active.conv.nr
 	pc.panels = packPanels(w, k, p.OutC, pc.nr, nil)
 	if _, ok := winogradFor(p.norm()); ok {
 		pc.winogradWeights(p.norm())
@@ -173,7 +173,7 @@ func Conv2DPacked(p ConvParams, x []float32, pw *PackedConv, bias []float32, act
 	if tr, ok := winogradFor(p); ok && checkConvOperands(p, x, bias, y) {
 		// Weights transformed under another path (a test switching paths)
 		// are laid out for another micro-kernel: direct then.
-		if u := pw.winogradWeights(p); u.nr == kernelFor(active).nr {
+		if u := pw.winogradWeights(p); u.nr == active.sgemm.nr {
 			conv2DWinograd(p, tr, x, u, bias, act, y)
 			return
 		}

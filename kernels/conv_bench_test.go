@@ -63,11 +63,11 @@ func BenchmarkConvVGG16(b *testing.B) {
 }
 
 func BenchmarkFMAPeak(b *testing.B) {
-	if !convAsmOK {
+	if !canRun(AVX2) {
 		b.Skip("no AVX2")
 	}
 	for b.Loop() {
-		fmaPeakLoop(1 << 20)
+		PeakFlopsLoopAVX2(1 << 20)
 	}
 	b.ReportMetric(float64(1<<20)*192*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

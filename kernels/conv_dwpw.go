@@ -62,7 +62,7 @@ func DepthwisePointwise(dp DepthwiseParams, x, dw, dwBias []float32, dwAct Activ
 	if b == nil {
 		b = zrow[:dp.C]
 	}
-	kern, lanes := dwRowKernel(dwAct, dp.C)
+	kern, lanes := active.depthwise.rowKernel(dwAct, dp.C)
 	wbuf := floatPool.Get().(*[]float32)
 	defer floatPool.Put(wbuf)
 	*wbuf = packDepthwise3x3Lanes(dw, dwBias, dp.C, lanes, *wbuf)
@@ -128,27 +128,6 @@ func dwpwBandRows(dp DepthwiseParams, oc int) int {
 	return rows
 }
 
-// dwRowKernel returns the depthwise row kernel depthwiseForward uses for act
-// and c channels, and its vector width.
-func dwRowKernel(act Activation, c int) (func(rows **float32, wp *float32, out *float32, count int, c int, xs int, xd int), int) {
-	if currentConvKernel().nr == 32 && c%16 == 0 {
-		switch act {
-		case ActReLU:
-			return depthwise3x3Packed512ReLU, 16
-		case ActReLU6:
-			return depthwise3x3Packed512ReLU6, 16
-		}
-		return depthwise3x3Packed512, 16
-	}
-	switch act {
-	case ActReLU:
-		return depthwise3x3PackedReLU, 8
-	case ActReLU6:
-		return depthwise3x3PackedReLU6, 8
-	}
-	return depthwise3x3Packed, 8
-}
-
 // dwBorderRow computes output pixels [c0, c1) of row r of image n with the
 // tap kernel (3x3, multiplier 1) into out, that output row (OutW x C).
 func dwBorderRow(p DepthwiseParams, x, w, bias []float32, flags int, out []float32, n, r, c0, c1 int) {
@@ -156,7 +135,7 @@ func dwBorderRow(p DepthwiseParams, x, w, bias []float32, flags int, out []float
 	var xs, ws [9]*float32
 	for c := c0; c < c1; c++ {
 		k := dwTaps3x3(p, g, x, w, n, r, c, &xs, &ws)
-		depthwiseTapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &out[c*p.C], flags)
+		active.depthwise.tapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &out[c*p.C], flags)
 	}
 }
 

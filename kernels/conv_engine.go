@@ -3,8 +3,6 @@ package kernels
 import (
 	"sync"
 	"unsafe"
-
-	"github.com/klauspost/cpuid/v2"
 )
 
 // The forward convolution is an indirect convolution (XNNPACK's scheme) on a
@@ -21,9 +19,9 @@ import (
 // call or once by PackConvWeights. Bias and activation are applied in the
 // micro-kernel's epilogue.
 
-// convKernelSpec is one conv micro-kernel: an mr pixels x nr channels tile.
+// convKernelSpec is one conv micro-kernel: an mr pixels x nr channels tile,
+// in assembly (asm) or, where asm is nil, convKernelGeneric.
 type convKernelSpec struct {
-	name   string
 	mr, nr int
 	asm    func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
 	stream bool // the kernel honours convStream (and storeFence orders it)
@@ -40,49 +38,8 @@ type stridedKernel struct {
 	fn func(nseg, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)
 }
 
-var (
-	convGenericKernel = convKernelSpec{name: "generic", mr: 6, nr: 16}
-	convAVX2Kernel    = convKernelSpec{name: "avx2", mr: 6, nr: 16, asm: convKernel6x16, stream: true,
-		strided: []stridedKernel{{6, convKernel6x16Strided}}}
-	convAVX512Kernel = convKernelSpec{name: "avx512", mr: 8, nr: 32, asm: convKernel8x32, stream: true,
-		strided: []stridedKernel{{14, convKernel14x32Strided}, {8, convKernel8x32Strided}}}
-)
-
 // maxConvMR bounds mr over the conv micro-kernels.
 const maxConvMR = 8
-
-// convZMMOK says the AVX-512 conv kernel can run here.
-var convZMMOK = convAsmOK && cpuid.CPU.Supports(cpuid.AVX512F)
-
-// convForce, when set, overrides the kernel choice (tests compare them all).
-var convForce *convKernelSpec
-
-// currentConvKernel returns the micro-kernel for the active path: generic Go
-// for the generic path; AVX-512 when the active path is AVX-512; AVX2 else.
-func currentConvKernel() convKernelSpec {
-	if convForce != nil {
-		return *convForce
-	}
-	switch {
-	case active == Generic || !convAsmOK:
-		return convGenericKernel
-	case active == AVX512 && convZMMOK:
-		return convAVX512Kernel
-	}
-	return convAVX2Kernel
-}
-
-// convKernels lists the micro-kernels this machine can run.
-func convKernels() []convKernelSpec {
-	ks := []convKernelSpec{convGenericKernel}
-	if convAsmOK {
-		ks = append(ks, convAVX2Kernel)
-	}
-	if convZMMOK {
-		ks = append(ks, convAVX512Kernel)
-	}
-	return ks
-}
 
 // Epilogue flags of the conv micro-kernel (asm/conv/main.go has the same).
 const (
@@ -116,10 +73,7 @@ func convStreamMin() int {
 // convL2Floats is the L2 cache size in floats.
 func convL2Floats() int { return max(machineCaches.L2, 256<<10) / 4 }
 
-// convAsmOK says the AVX2+FMA conv kernels can run here.
 var convKCTune = convKC // tests and tuning vary it
-
-var convAsmOK = haveAVX2Asm && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
 
 // conv2D dispatches the forward convolution.
 func conv2D(p ConvParams, x []float32, w convWeights, bias []float32, act Activation, y []float32) {
@@ -188,7 +142,7 @@ func (pl *convPlan) padInput(x []float32) []float32 {
 }
 
 func newConvPlan(p ConvParams, transposed bool) convPlan {
-	pl := convPlan{p: p, geom: p.geom(), transposed: transposed, uk: currentConvKernel()}
+	pl := convPlan{p: p, geom: p.geom(), transposed: transposed, uk: active.conv}
 	pl.mr, pl.nr = pl.uk.mr, pl.uk.nr
 	if transposed {
 		pl.aH, pl.aW, pl.aC = p.OutH(), p.OutW(), p.OutC
@@ -776,13 +730,13 @@ func conv2DBackwardInputCol2im(p ConvParams, dy, w, dx []float32) {
 // (cols x rows): whole 8 x 8 tiles in assembly when it runs, the rest in Go.
 func transposeRows(src []float32, rows, cols, r0, r1 int, dst []float32) {
 	rt, ct := (r1-r0)&^7, cols&^7
-	if rt > 0 && ct > 0 && elemAsm() {
+	if v := active.elementwise; rt > 0 && ct > 0 && v != nil {
 		// In 32 x 32 blocks, so that the block's source and destination
 		// lines stay in L1 while its 16 tiles are done.
 		const bs = 32
 		for i := r0; i < r0+rt; i += bs {
 			for j := 0; j < ct; j += bs {
-				transpose8x8Tiles(&src[i*cols+j], cols, &dst[j*rows+i], rows, min(bs, r0+rt-i), min(bs, ct-j))
+				v.transpose8x8Tiles(&src[i*cols+j], cols, &dst[j*rows+i], rows, min(bs, r0+rt-i), min(bs, ct-j))
 			}
 		}
 	} else {
@@ -815,7 +769,7 @@ func conv2DBackwardWeights(p ConvParams, x, dy, dw []float32) {
 		clear(dw)
 		return
 	}
-	if uk := currentConvKernel(); uk.asm != nil && wgradRowsOK(p, uk) {
+	if uk := active.conv; uk.asm != nil && wgradRowsOK(p, uk) {
 		conv2DBackwardWeightsRows(p, x, dy, dw, uk)
 		return
 	}

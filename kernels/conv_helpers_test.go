@@ -24,7 +24,7 @@ func withKernelPath(t testing.TB, p Path, fn func()) {
 }
 
 // convVariant is one implementation of the conv-family kernels: the generic
-// Go twins, or the assembly of one instruction set.
+// Go twins, or the assembly of one instruction set (its kernel table).
 type convVariant struct {
 	name string
 	path Path
@@ -34,22 +34,11 @@ type convVariant struct {
 // convVariants lists the variants this machine can run.
 func convVariants() []convVariant {
 	var vs []convVariant
-	for _, k := range convKernels() {
-		p := AVX2
-		if k.asm == nil {
-			p = Generic
-		}
-		vs = append(vs, convVariant{k.name, p, k})
+	for _, t := range runnableTables() {
+		vs = append(vs, convVariant{string(t.path), t.path, t.conv})
 	}
 	return vs
 }
 
-// withConvVariant runs fn with the kernels switched to v.
-func withConvVariant(t testing.TB, v convVariant, fn func()) {
-	withKernelPath(t, v.path, func() {
-		prev := convForce
-		convForce = &v.uk
-		defer func() { convForce = prev }()
-		fn()
-	})
-}
+// withConvVariant runs fn with the kernels switched to v's table.
+func withConvVariant(t testing.TB, v convVariant, fn func()) { withKernelPath(t, v.path, fn) }

@@ -40,9 +40,9 @@ func pwKernels(c, oc int) []pwKernel {
 	if pwForce != nil {
 		return []pwKernel{*pwForce}
 	}
-	uk := currentConvKernel()
-	if uk.nr == 32 && oc%32 != 0 && oc%16 == 0 && oc <= 48 && len(convAVX2Kernel.strided) > 0 {
-		uk = convAVX2Kernel
+	uk := active.conv
+	if n := active.conv16; n != nil && oc%32 != 0 && oc%16 == 0 && oc <= 48 && len(n.strided) > 0 {
+		uk = *n
 	}
 	var ks []pwKernel
 	for _, sk := range uk.strided {
@@ -335,15 +335,17 @@ func pwTile(uk pwKernel, a0 *float32, rs, kl int, wb []float32, ldb int, ct, y [
 	}
 }
 
-// pwGemvKernel returns the one-row GEMV kernel for w's packed panels, or nil.
+// pwGemvKernel returns the one-row GEMV kernel for w's packed panels, or nil:
+// that of a table this CPU runs whose GEMM panels are as wide (the conv
+// panels of the NEON table, 16 wide, have none).
 func pwGemvKernel(w convWeights) gemvPanelKernel {
-	switch {
-	case w.packed == nil:
+	if w.packed == nil {
 		return nil
-	case w.nr == 32:
-		return gemvKernelFor(AVX512, 32)
-	case w.nr == 16:
-		return gemvKernelFor(AVX2, 16)
+	}
+	for _, t := range asmTables {
+		if t.runs() && t.sgemm.nr == w.nr {
+			return gemvKernelFor(t, w.nr)
+		}
 	}
 	return nil
 }

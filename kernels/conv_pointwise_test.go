@@ -180,7 +180,7 @@ func BenchmarkPointwise(b *testing.B) {
 // BenchmarkPointwiseKernels runs the pointwise path with each AVX-512
 // strided kernel forced, on shapes where the choice is close.
 func BenchmarkPointwiseKernels(b *testing.B) {
-	if !convZMMOK {
+	if !canRun(AVX512) {
 		b.Skip("no AVX-512")
 	}
 	defer SetThreads(SetThreads(1))
@@ -195,7 +195,7 @@ func BenchmarkPointwiseKernels(b *testing.B) {
 		y := make([]float32, s.hw*s.hw*s.oc)
 		pw := PackConvWeights(p, w)
 		cw := convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}
-		for _, sk := range convAVX512Kernel.strided {
+		for _, sk := range tableFor(AVX512).conv.strided {
 			b.Run(fmt.Sprintf("%dx%dx%d-%d/mr=%d", s.hw, s.hw, s.c, s.oc, sk.mr), func(b *testing.B) {
 				pwForce = &pwKernel{sk.mr, 32, sk.fn}
 				defer func() { pwForce = nil }()

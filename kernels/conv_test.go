@@ -8,8 +8,6 @@ import (
 	"unsafe"
 )
 
-//go:generate sh -c "cd ../asm && go run ./conv -out ../kernels/conv_amd64.s -stubs ../kernels/conv_amd64_stub.go -pkg kernels"
-
 // naiveConv is the float64 oracle of Conv2D.
 func naiveConv(p ConvParams, x, w, bias []float32, act Activation) []float32 {
 	p = p.norm()

@@ -94,7 +94,7 @@ func conv2DBackwardWeightsRows(p ConvParams, x, dy, dw []float32, uk convKernelS
 // (C, hp, wp) with the padding zero: per input row, 8 x 8 tiles in assembly
 // when it runs, the edges in Go.
 func transposePadded(p ConvParams, x, xt []float32, hp, wp int) {
-	asm := elemAsm()
+	vec := active.elementwise
 	parallel(hp, func(r int) {
 		ih := r - p.PadTop
 		if ih < 0 || ih >= p.H {
@@ -110,9 +110,9 @@ func transposePadded(p ConvParams, x, xt []float32, hp, wp int) {
 		}
 		src := x[ih*p.W*p.C : (ih+1)*p.W*p.C]
 		wt, ct := 0, 0
-		if asm && p.W >= 8 && p.C >= 8 {
+		if vec != nil && p.W >= 8 && p.C >= 8 {
 			wt, ct = p.W&^7, p.C&^7
-			transpose8x8Tiles(&src[0], p.C, &xt[r*wp+p.PadLeft], hp*wp, wt, ct)
+			vec.transpose8x8Tiles(&src[0], p.C, &xt[r*wp+p.PadLeft], hp*wp, wt, ct)
 		}
 		for c := 0; c < p.C; c++ {
 			dst := xt[(c*hp+r)*wp+p.PadLeft : (c*hp+r)*wp+p.PadLeft+p.W]

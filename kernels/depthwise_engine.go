@@ -8,12 +8,9 @@ package kernels
 // convolution of dy with the flipped filter; at other strides, and for other
 // shapes, the generic loops run.
 
-// dwAsm says whether the amd64 depthwise kernels run now.
-func dwAsm() bool { return convAsmOK && currentConvKernel().asm != nil }
-
-// depthwiseFast says whether p can take the assembly path now.
+// depthwiseFast says whether p can take the active table's row kernels.
 func depthwiseFast(p DepthwiseParams) bool {
-	return dwAsm() && p.Multiplier == 1 && p.KH == 3 && p.KW == 3 && p.C%8 == 0
+	return active.depthwise != nil && p.Multiplier == 1 && p.KH == 3 && p.KW == 3 && p.C%8 == 0
 }
 
 // packDepthwise3x3 lays out 3x3 weights (9 x c) and bias (c, nil for 0) for
@@ -97,23 +94,7 @@ func depthwiseForward(p DepthwiseParams, x, w, bias []float32, act Activation, y
 	if b == nil {
 		b = zrow[:p.C]
 	}
-	kern, lanes := depthwise3x3Packed, 8
-	switch act {
-	case ActReLU:
-		kern = depthwise3x3PackedReLU
-	case ActReLU6:
-		kern = depthwise3x3PackedReLU6
-	}
-	if currentConvKernel().nr == 32 && p.C%16 == 0 {
-		// The AVX-512 path: zmm vectors of 16 channels.
-		kern, lanes = depthwise3x3Packed512, 16
-		switch act {
-		case ActReLU:
-			kern = depthwise3x3Packed512ReLU
-		case ActReLU6:
-			kern = depthwise3x3Packed512ReLU6
-		}
-	}
+	kern, lanes := active.depthwise.rowKernel(act, p.C)
 	wbuf := floatPool.Get().(*[]float32)
 	defer floatPool.Put(wbuf)
 	*wbuf = packDepthwise3x3Lanes(w, bias, p.C, lanes, *wbuf)
@@ -153,7 +134,7 @@ func dwBorderGrad(p DepthwiseParams, x, dy, acc []float32, n, r, c0, c1 int) {
 	var xs, as [9]*float32
 	for c := c0; c < c1; c++ {
 		if k := dwTaps3x3(p, g, x, acc, n, r, c, &xs, &as); k > 0 {
-			depthwiseTapsGrad(&xs[0], &as[0], k, p.C, &dy[((n*oh+r)*ow+c)*p.C])
+			active.depthwise.tapsGrad(&xs[0], &as[0], k, p.C, &dy[((n*oh+r)*ow+c)*p.C])
 		}
 	}
 }
@@ -162,7 +143,7 @@ func depthwiseBackwardInput(p DepthwiseParams, dy, w, dx []float32) {
 	ph, pw := 2*p.DilationH, 2*p.DilationW
 	if !depthwiseFast(p) || p.StrideH != 1 || p.StrideW != 1 ||
 		p.PadTop > ph || p.PadBottom > ph || p.PadLeft > pw || p.PadRight > pw {
-		if dwAsm() && p.Multiplier == 1 && p.C%8 == 0 && p.KH*p.KW <= 64 {
+		if active.depthwise != nil && p.Multiplier == 1 && p.C%8 == 0 && p.KH*p.KW <= 64 {
 			depthwiseBackwardInputTaps(p, dy, w, dx)
 			return
 		}
@@ -198,18 +179,14 @@ func depthwiseBackwardWeights(p DepthwiseParams, x, dy, dw []float32) {
 	zbuf := dwZeroRow(p)
 	defer floatPool.Put(zbuf)
 	zrow := *zbuf
-	zmm := currentConvKernel().nr == 32 && p.C%16 == 0 // the AVX-512 path
+	grad := active.depthwise.rowsFor(p.C).grad
 	depthwiseWeightsByRows(p, dw, func(acc []float32, n, r int) {
 		dwBorderGrad(p, x, dy, acc, n, r, 0, lo)
 		if hi > lo {
 			var rows [3]*float32
 			dwRows(p, x, zrow, n, r, lo, &rows)
 			g := dy[((n*oh+r)*ow+lo)*p.C:][:(hi-lo)*p.C]
-			if zmm {
-				depthwise3x3RowGrad512(&rows[0], &g[0], &acc[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
-			} else {
-				depthwise3x3RowGrad(&rows[0], &g[0], &acc[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
-			}
+			grad(&rows[0], &g[0], &acc[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
 		}
 		dwBorderGrad(p, x, dy, acc, n, r, max(lo, hi), ow)
 	})
@@ -219,6 +196,7 @@ func depthwiseBackwardWeights(p DepthwiseParams, x, dy, dw []float32) {
 // filter tap) pairs whose windows cover it and sums their products with the
 // depthwiseTapsAct kernel (multiplier 1, any filter, stride and dilation).
 func depthwiseBackwardInputTaps(p DepthwiseParams, dy, w, dx []float32) {
+	tapsAct := active.depthwise.tapsAct
 	oh, ow := p.OutH(), p.OutW()
 	g := p.geom()
 	zbuf := floatPool.Get().(*[]float32)
@@ -244,7 +222,7 @@ func depthwiseBackwardInputTaps(p DepthwiseParams, dy, w, dx []float32) {
 				clear(out)
 				continue
 			}
-			depthwiseTapsAct(&xs[0], &ws[0], k, p.C, &zero[0], &out[0], 0)
+			tapsAct(&xs[0], &ws[0], k, p.C, &zero[0], &out[0], 0)
 		}
 	})
 }

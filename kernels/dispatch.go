@@ -9,81 +9,53 @@ import (
 	"github.com/klauspost/cpuid/v2"
 )
 
-// Path names an implementation family.
+// Path names an implementation family: one kernel table (table.go).
 type Path string
 
 const (
 	Generic Path = "generic" // pure Go
 	AVX2    Path = "avx2"    // amd64 AVX2+FMA assembly
-	AVX512  Path = "avx512"  // amd64 AVX-512 assembly where it pays (GEMM), AVX2 elsewhere
+	AVX512  Path = "avx512"  // amd64 AVX-512 assembly where it pays, AVX2 elsewhere
 	NEON    Path = "neon"    // arm64 ASIMD (fp32) assembly
 )
 
-// active is the path chosen at start-up.
-var active = choosePath(os.Getenv("KEEL_KERNELS"))
+// active is the kernel table chosen at start-up.
+var active = chooseTable(os.Getenv("KEEL_KERNELS"))
 
-// choosePath picks the fastest path this CPU and build support, unless the
+// chooseTable picks the fastest table this CPU and build support, unless the
 // override (the value of KEEL_KERNELS) asks for a slower one: "generic" for
 // pure Go, "avx2" to leave AVX-512 unused.
-func choosePath(override string) Path {
+func chooseTable(override string) *kernelTable {
 	switch strings.ToLower(override) {
 	case "generic", "go", "purego":
-		return Generic
+		return &genericTable
 	case "avx2":
 		if canRun(AVX2) {
-			return AVX2
+			return tableFor(AVX2)
 		}
-		return Generic
+		return &genericTable
 	}
-	for _, p := range []Path{AVX512, AVX2, NEON} {
-		if canRun(p) {
-			return p
+	for _, t := range asmTables {
+		if t.runs() {
+			return t
 		}
 	}
-	return Generic
+	return &genericTable
 }
 
 // canRun says whether this build and CPU can run path p.
 func canRun(p Path) bool {
-	switch p {
-	case Generic:
-		return true
-	case AVX2:
-		return haveAVX2Asm && cpuHasAVX2FMA()
-	case AVX512:
-		// AVX-512 kernels also use the AVX2 ones for what has no zmm version.
-		return haveAVX2Asm && cpuHasAVX2FMA() && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ)
-	case NEON:
-		// ASIMD is part of the arm64 base ISA; the kernels use only its fp32
-		// operations, so fp16 and dot-product support change nothing yet.
-		return haveNEONAsm && cpuid.CPU.Supports(cpuid.ASIMD)
-	}
-	return false
+	t := tableFor(p)
+	return t != nil && t.runs()
 }
-
-func cpuHasAVX2FMA() bool { return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) }
-
-// hasAVX2 says whether the active path may use the AVX2 assembly.
-func hasAVX2() bool { return active == AVX2 || active == AVX512 }
 
 // ActivePath reports which implementation family the kernels use.
-func ActivePath() Path { return active }
-
-// usePath switches the implementation family; tests use it to compare twins.
-// It returns the previous path. Asking for a path this machine cannot run
-// returns the current one unchanged and false.
-func usePath(p Path) (prev Path, ok bool) {
-	prev = active
-	if !canRun(p) {
-		return prev, false
-	}
-	active = p
-	return prev, true
-}
+func ActivePath() Path { return active.path }
 
 // Info describes the kernels in use on this machine.
 type Info struct {
 	Path     Path
+	Table    string // the active kernel table: its kernels by tile and width
 	GOARCH   string
 	CPU      string
 	Features []string // the ISA features that matter to Keel
@@ -106,7 +78,8 @@ func Describe() Info {
 		cpu = armCPUName() // arm64 has no brand string
 	}
 	return Info{
-		Path:     active,
+		Path:     active.path,
+		Table:    active.String(),
 		GOARCH:   runtime.GOARCH,
 		CPU:      cpu,
 		Features: feats,
@@ -128,5 +101,6 @@ func (i Info) String() string {
 	fmt.Fprintf(&b, "caches:    L1d %d KiB, L2 %d KiB, L3 %d KiB\n", i.Caches.L1/1024, i.Caches.L2/1024, i.Caches.L3/1024)
 	fmt.Fprintf(&b, "gemm:      %dx%d micro-kernel, MC=%d KC=%d NC=%d\n", i.Blocks.MR, i.Blocks.NR, i.Blocks.MC, i.Blocks.KC, i.Blocks.NC)
 	fmt.Fprintf(&b, "threads:   %d\n", i.Threads)
+	fmt.Fprintf(&b, "table:     %s\n", i.Table)
 	return b.String()
 }

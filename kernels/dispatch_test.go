@@ -6,8 +6,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestChoosePathOverride(t *testing.T) {
-	best := choosePath("")
+func TestChooseTableOverride(t *testing.T) {
+	best := chooseTable("").path
 	tests := []struct {
 		override string
 		want     Path
@@ -25,7 +25,7 @@ func TestChoosePathOverride(t *testing.T) {
 		}{"avx2", AVX2})
 	}
 	for _, tc := range tests {
-		require.Equal(t, tc.want, choosePath(tc.override), "KEEL_KERNELS=%q", tc.override)
+		require.Equal(t, tc.want, chooseTable(tc.override).path, "KEEL_KERNELS=%q", tc.override)
 	}
 	require.True(t, canRun(best), "the chosen path must be runnable")
 }
@@ -40,8 +40,8 @@ func TestDescribe(t *testing.T) {
 }
 
 func TestBlocksForCaches(t *testing.T) {
-	for _, p := range []Path{Generic, AVX2, AVX512} {
-		uk := kernelFor(p)
+	for _, tb := range append([]*kernelTable{&genericTable}, asmTables...) {
+		p, uk := tb.path, tb.sgemm
 		for _, c := range []Caches{{32 << 10, 512 << 10, 32 << 20}, {48 << 10, 1 << 20, 4 << 20}, {1, 1, 1}, {1 << 30, 1 << 30, 1 << 30}} {
 			b := blocksFor(c, uk)
 			require.True(t, b.KC >= 128 && b.KC <= 512, "%s %v: KC %d", p, c, b.KC)

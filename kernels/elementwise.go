@@ -8,10 +8,10 @@ func Add(a, b, y []float32) { AddAct(a, b, ActNone, y) }
 // AddAct sets y = act(a + b), the add-then-ReLU of residual blocks.
 func AddAct(a, b []float32, act Activation, y []float32) {
 	n := checkSameLen("Add", a, b, y)
-	asm := elemAsm()
+	v := active.elementwise
 	forChunks(n, func(lo, hi int) {
-		if n8 := (hi - lo) &^ 7; asm && n8 > 0 {
-			vecAddAct(&a[lo], &b[lo], &y[lo], n8, act.flags())
+		if n8 := (hi - lo) &^ 7; v != nil && n8 > 0 {
+			v.addAct(&a[lo], &b[lo], &y[lo], n8, act.flags())
 			lo += n8
 		}
 		as, bs, ys := a[lo:hi], b[lo:hi], y[lo:hi]
@@ -34,10 +34,10 @@ func Scale(alpha float32, x []float32) {
 // Axpy sets y += alpha * x.
 func Axpy(alpha float32, x, y []float32) {
 	n := checkSameLen("Axpy", x, y)
-	asm := elemAsm()
+	v := active.elementwise
 	forChunks(n, func(lo, hi int) {
-		if n8 := (hi - lo) &^ 7; asm && n8 > 0 {
-			vecAxpy(alpha, &x[lo], &y[lo], n8)
+		if n8 := (hi - lo) &^ 7; v != nil && n8 > 0 {
+			v.axpy(alpha, &x[lo], &y[lo], n8)
 			lo += n8
 		}
 		ys := y[lo:hi]

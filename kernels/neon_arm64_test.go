@@ -1,3 +1,5 @@
+//go:build arm64 && !purego
+
 package kernels
 
 import (
@@ -8,8 +10,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 )
-
-//go:generate sh -c "cd ../asm && go run ./neon -out ../kernels/neon_arm64.s -stubs ../kernels/neon_arm64_stub.go -pkg kernels"
 
 // The NEON kernels against their Go twins, run under qemu-aarch64 by
 // `make test`: every awkward size, guard values around every output.

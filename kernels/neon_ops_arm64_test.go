@@ -1,3 +1,5 @@
+//go:build arm64 && !purego
+
 package kernels
 
 import (
@@ -15,7 +17,7 @@ import (
 // twoPaths runs fn under NEON and under Generic and returns both results.
 func twoPaths(t *testing.T, fn func() []float32) (neon, generic []float32) {
 	withPath(t, NEON, func() {
-		require.NotNil(t, currentConvKernel().asm, "the NEON path must use the assembly conv kernels")
+		require.NotNil(t, active.conv.asm, "the NEON path must use the assembly conv kernels")
 		neon = fn()
 	})
 	withPath(t, Generic, func() { generic = fn() })

@@ -6,13 +6,10 @@ package kernels
 // ymm), whichever path the kernels use: the peak is the machine's, not the
 // path's. Without the assembly, a Go loop of independent multiply-adds stands in.
 func PeakFlopsLoop(n int) float64 {
-	switch {
-	case canRun(AVX512):
-		fmaPeakLoop512(n)
-		return float64(n) * 12 * 32
-	case canRun(AVX2):
-		fmaPeakLoop(n)
-		return float64(n) * 12 * 16
+	for _, t := range asmTables {
+		if t.runs() {
+			return t.fmaPeak(n)
+		}
 	}
 	return goPeakLoop(n)
 }
@@ -23,8 +20,7 @@ func PeakFlopsLoopAVX2(n int) float64 {
 	if !canRun(AVX2) {
 		return 0
 	}
-	fmaPeakLoop(n)
-	return float64(n) * 12 * 16
+	return tableFor(AVX2).fmaPeak(n)
 }
 
 // goPeakLoop: 8 independent chains of float32 multiply-adds.

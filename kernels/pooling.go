@@ -83,7 +83,7 @@ func MaxPool2DBackward(p PoolParams, x, dy, dx []float32) {
 	p = p.norm("MaxPool2DBackward", x, dy)
 	checkLen("MaxPool2DBackward", "dx", dx, p.N*p.H*p.W*p.C)
 	oh, ow := p.OutH(), p.OutW()
-	if elemAsm() && p.C%8 == 0 && p.KH*p.KW <= 64 {
+	if poolFast(p) {
 		maxPoolBackwardAsm(p, x, dy, dx)
 		return
 	}
@@ -313,15 +313,16 @@ func ZeroPad2DBackward(p PadParams, dy, dx []float32) {
 	})
 }
 
-// poolFast says whether the assembly pooling kernels take p: channels a
-// multiple of 8, windows of at most 64 elements.
+// poolFast says whether the active table's pooling kernels take p: channels
+// a multiple of 8, windows of at most 64 elements.
 func poolFast(p PoolParams) bool {
-	return currentConvKernel().asm != nil && p.C%8 == 0 && p.KH*p.KW <= 64
+	return active.pool != nil && p.C%8 == 0 && p.KH*p.KW <= 64
 }
 
 // poolRowsAsm runs max or average pooling with the row kernels: for each
 // output pixel, the pointers to the window's real input pixels.
 func poolRowsAsm(p PoolParams, x, y []float32, isMax bool) {
+	pk := active.pool
 	oh, ow := p.OutH(), p.OutW()
 	parallel(p.N*oh, func(t int) {
 		n, r := t/oh, t%oh
@@ -340,18 +341,19 @@ func poolRowsAsm(p PoolParams, x, y []float32, isMax bool) {
 			case k == 0:
 				clear(out)
 			case isMax:
-				poolMaxRows(&ptrs[0], k, p.C, &out[0])
+				pk.maxRows(&ptrs[0], k, p.C, &out[0])
 			default:
-				poolSumRows(&ptrs[0], k, p.C, 1/float32(k), &out[0])
+				pk.sumRows(&ptrs[0], k, p.C, 1/float32(k), &out[0])
 			}
 		}
 	})
 }
 
-// maxPoolBackwardAsm routes each window's gradient with poolMaxGradRows.
+// maxPoolBackwardAsm routes each window's gradient with the maxGradRows kernel.
 // Windows that cannot overlap (stride at least the window) run in parallel
 // over output rows, others per image.
 func maxPoolBackwardAsm(p PoolParams, x, dy, dx []float32) {
+	pk := active.pool
 	oh, ow := p.OutH(), p.OutW()
 	forChunks(p.N*p.H*p.W*p.C, func(lo, hi int) { clear(dx[lo:hi]) })
 	rowsOf := func(n, r int) {
@@ -367,7 +369,7 @@ func maxPoolBackwardAsm(p PoolParams, x, dy, dx []float32) {
 				}
 			}
 			if k > 0 {
-				poolMaxGradRows(&xs[0], &dxs[0], k, p.C, &dy[((n*oh+r)*ow+c)*p.C])
+				pk.maxGradRows(&xs[0], &dxs[0], k, p.C, &dy[((n*oh+r)*ow+c)*p.C])
 			}
 		}
 	}

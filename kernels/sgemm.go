@@ -20,7 +20,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	g := gemm{transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, beta: beta, c: c, ldc: ldc,
-		transB: transB, b: b, ldb: ldb, uk: kernelFor(active), blocks: gemmBlocks()}
+		transB: transB, b: b, ldb: ldb, uk: active.sgemm, blocks: gemmBlocks()}
 	g.run()
 }
 
@@ -39,15 +39,15 @@ func SgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, lda int, 
 		return
 	}
 	if m == 1 && !transA && alpha == 1 && beta == 0 {
-		if gv := gemvKernelFor(pb.path, pb.nr); gv != nil {
+		if gv := gemvKernelFor(pb.table, pb.nr); gv != nil {
 			gemvPacked(gv, a, pb, c)
 			return
 		}
 	}
-	// The packed layout fixes the micro-kernel: the one of the path it was
-	// packed for, if that can still run, else the generic twin of the same shape.
-	uk := kernelFor(pb.path)
-	if !canRun(pb.path) || active == Generic {
+	// The packed layout fixes the micro-kernel: the one of the table it was
+	// packed for, or, on the generic path, the Go twin of the same shape.
+	uk := pb.table.sgemm
+	if active == &genericTable {
 		uk.run = func(kc int, a, b, c []float32, ldc int, acc bool) {
 			microKernelGeneric(uk.mr, uk.nr, kc, a, b, c, ldc, acc)
 		}

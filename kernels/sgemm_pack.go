@@ -88,7 +88,7 @@ func packB(nr int, dst []float32, transB bool, b []float32, ldb, pc, jc, kc, nc 
 // machine it was packed on.
 type PackedB struct {
 	k, n, kc int
-	path     Path // whose micro-kernel the layout is for
+	table    *kernelTable // whose micro-kernel the layout is for
 	nr       int
 	data     []float32 // per KC block of rows: panels of nr columns, kc x nr each
 }
@@ -99,7 +99,7 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 	bl := gemmBlocks()
 	kc, nr := bl.KC, bl.NR
 	np := roundUp(n, nr)
-	pb := &PackedB{k: k, n: n, kc: kc, path: active, nr: nr, data: make([]float32, np*k)}
+	pb := &PackedB{k: k, n: n, kc: kc, table: active, nr: nr, data: make([]float32, np*k)}
 	for pc := 0; pc < k; pc += kc {
 		kb := min(kc, k-pc)
 		packB(nr, pb.data[pc*np:pc*np+np*kb], transB, b, ldb, pc, 0, kb, n)

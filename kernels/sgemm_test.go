@@ -9,8 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-//go:generate sh -c "cd ../asm && go run ./gemm -out ../kernels/gemm_amd64.s -stubs ../kernels/gemm_amd64_stub.go -pkg kernels"
-
 // naiveSgemm is the oracle: the triple loop in float64.
 func naiveSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	for i := 0; i < m; i++ {

@@ -11,20 +11,12 @@ package kernels
 type gemvPanelKernel func(k int, x, b, y *float32, acc bool)
 
 // gemvKernelFor returns the one-row kernel for panels of width nr packed for
-// path p, or nil when that path has none (the GEMM runs then).
-func gemvKernelFor(p Path, nr int) gemvPanelKernel {
-	if !canRun(p) || active == Generic {
+// table t, or nil when it has none or the generic path runs (the GEMM runs then).
+func gemvKernelFor(t *kernelTable, nr int) gemvPanelKernel {
+	if active == &genericTable || t.sgemm.nr != nr {
 		return nil
 	}
-	switch {
-	case p == AVX512 && nr == 32:
-		return gemvPanel32
-	case p == AVX2 && nr == 16:
-		return gemvPanel16
-	case p == NEON && nr == 12:
-		return gemvPanel12
-	}
-	return nil
+	return t.sgemv
 }
 
 // gemvPanelGeneric is the Go twin of the one-row panel kernels.

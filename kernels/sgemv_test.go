@@ -53,7 +53,7 @@ func TestGemvPanelTwins(t *testing.T) {
 		}
 		nr := kernelFor(p).nr
 		withPath(t, p, func() {
-			uk := gemvKernelFor(p, nr)
+			uk := gemvKernelFor(tableFor(p), nr)
 			if uk == nil {
 				t.Fatalf("%s: no one-row kernel for its %d-column panels", p, nr)
 			}

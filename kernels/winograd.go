@@ -87,7 +87,7 @@ var winogradWorkspaces = sync.Pool{New: func() any { return new(winogradWorkspac
 // conv2DWinograd computes y = act(conv(x, w) + bias) from the transformed
 // weights u (laid out for the active micro-kernel).
 func conv2DWinograd(p ConvParams, tr winogradTransforms, x []float32, u *winogradWeights, bias []float32, act Activation, y []float32) {
-	pl := winogradPlan{p: p, tr: tr, uk: kernelFor(active), oh: p.OutH(), ow: p.OutW(), bias: bias}
+	pl := winogradPlan{p: p, tr: tr, uk: active.sgemm, oh: p.OutH(), ow: p.OutW(), bias: bias}
 	if u.nr != pl.uk.nr || u.c != p.C || u.outC != p.OutC {
 		panic("kernels: winograd weights packed for another micro-kernel or shape")
 	}

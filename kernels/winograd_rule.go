@@ -43,15 +43,18 @@ func winogradPays(p ConvParams, mr int) bool {
 }
 
 // winogradFor returns the transforms when the F(2x2,3x3) path is taken for p
-// on the active path: only with assembly (the generic path and arm64 keep the
-// direct convolution).
+// on the active path: only with assembly transforms (the generic path and
+// arm64 keep the direct convolution).
 func winogradFor(p ConvParams) (winogradTransforms, bool) {
 	if !winogradShape(p) {
 		return winogradTransforms{}, false
 	}
 	tr, ok := winogradAsm()
-	return tr, ok && winogradPays(p, kernelFor(active).mr)
+	return tr, ok && winogradPays(p, active.sgemm.mr)
 }
+
+// winogradAsm returns the active table's transforms, false where it has none.
+func winogradAsm() (winogradTransforms, bool) { return active.winograd, active.winograd.lanes > 0 }
 
 // winogradBlockTiles picks the tiles per block (a multiple of mr): as many
 // as keep a block's V (16 x tiles x C) and M (16 x tiles x ldm) within half

@@ -48,7 +48,7 @@ func TestWinogradRule(t *testing.T) {
 		_, asm := winogradAsm()
 		for _, c := range cases {
 			want := c.want && asm
-			if c.name == "resnet conv5 7x7" && kernelFor(active).mr != 6 {
+			if c.name == "resnet conv5 7x7" && active.sgemm.mr != 6 {
 				want = false
 			}
 			if _, got := winogradFor(c.p); got != want {

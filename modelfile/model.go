@@ -1,6 +1,7 @@
 package modelfile
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/keelml/keel/internal/sizes"
 	"github.com/keelml/keel/nn"
 	"github.com/keelml/keel/weightsio"
 )
@@ -72,12 +74,29 @@ func SaveWithOptions(path string, m *nn.Model, meta Meta, o weightsio.SaveOption
 // archive) into a runnable Keel model: the graph is built from the file's
 // config and the weights loaded by layer name. Layer types Keel lacks are an
 // error naming them. Meta holds what Keel recorded, if the file is Keel's.
+//
+// The model the config declares must fit the file: its weights may not total
+// more values than the file holds, and its activations are bounded by what
+// its input is (nn.Limits), all checked before any layer allocates.
 func Load(path string) (*nn.Model, Meta, error) {
 	f, err := weightsio.Open(path)
 	if err != nil {
 		return nil, Meta{}, err
 	}
 	defer f.Close()
+	return loadFile(f, path)
+}
+
+// LoadBytes is Load of a file's contents; name is used in errors.
+func LoadBytes(b []byte, name string) (*nn.Model, Meta, error) {
+	f, err := weightsio.NewFile(bytes.NewReader(b), int64(len(b)), name)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	return loadFile(f, name)
+}
+
+func loadFile(f *weightsio.File, path string) (*nn.Model, Meta, error) {
 	if len(f.ModelConfigJSON) == 0 {
 		return nil, Meta{}, fmt.Errorf("%s: a %s file holds weights only, no model_config: build the model (for example with zoo.New) and load these weights into it", path, f.Format)
 	}
@@ -91,7 +110,9 @@ func Load(path string) (*nn.Model, Meta, error) {
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%s: model_config: %w", path, err)
 	}
-	m, err := nn.ModelFromJSON(cfg)
+	lim := nn.DefaultLimits
+	lim.MaxWeights, lim.WeightsBound = min(lim.MaxWeights, fileValues(f)), "the file holds"
+	m, err := nn.ModelFromJSONWithin(cfg, lim)
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -103,6 +124,23 @@ func Load(path string) (*nn.Model, Meta, error) {
 		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, meta, nil
+}
+
+// fileValues is the number of weight values f holds, at least 1 so that a
+// file without weights still bounds the model to none. Values count at most
+// one per byte of the file, so that datasets declared but never written
+// (HDF5 fills them in) cannot stand for weights the file lacks.
+func fileValues(f *weightsio.File) int64 {
+	n := 0.0 // float64: a hostile file's shapes may overflow any integer
+	for _, l := range f.Layers() {
+		for _, w := range l.Weights {
+			n += sizes.Product(w.Shape)
+		}
+	}
+	if h := f.HDF5(); h != nil {
+		n = min(n, float64(h.Size()))
+	}
+	return int64(max(min(n, 1<<50), 1))
 }
 
 func readMeta(f *weightsio.File) (Meta, error) {

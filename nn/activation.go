@@ -19,6 +19,13 @@ const (
 	actSoftmax activation = "softmax"
 )
 
+// CheckActivation says whether name is an activation Keel has, so that
+// specs naming one fail when parsed rather than when built.
+func CheckActivation(name string) error {
+	_, err := parseActivation(name)
+	return err
+}
+
 func parseActivation(name string) (activation, error) {
 	switch a := activation(name); a {
 	case actLinear, actReLU, actReLU6, actSigmoid, actTanh, actSoftmax, actGELU, actGELUApprox:

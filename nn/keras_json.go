@@ -7,26 +7,21 @@ import (
 
 // ModelFromJSON builds a model from Keras' model JSON (model.to_json(), or
 // the model_config attribute of a full-model .h5 file).
-func ModelFromJSON(data []byte) (*Model, error) {
-	var top struct {
-		ClassName string `json:"class_name"`
-		Config    Config `json:"config"`
-	}
-	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, fmt.Errorf("nn: model JSON: %w", err)
-	}
-	return ModelFromConfig(top.ClassName, top.Config)
-}
+func ModelFromJSON(data []byte) (*Model, error) { return ModelFromJSONWithin(data, DefaultLimits) }
 
 // ModelFromConfig builds a functional model ("Model", "Functional") or a
-// Sequential from its Keras config, with fresh weights.
+// Sequential from its Keras config, with fresh weights, within DefaultLimits.
 func ModelFromConfig(class string, cfg Config) (*Model, error) {
+	return ModelFromConfigWithin(class, cfg, DefaultLimits)
+}
+
+func modelFromConfig(class string, cfg Config, b *budget) (*Model, error) {
 	scope := NewNameScope()
 	switch class {
 	case "Model", "Functional":
-		return functionalFromConfig(cfg, scope)
+		return functionalFromConfig(cfg, scope, b)
 	case "Sequential":
-		return sequentialFromConfig(cfg, scope)
+		return sequentialFromConfig(cfg, scope, b)
 	}
 	return nil, fmt.Errorf("nn: model class %q is not supported (Model, Functional, Sequential)", class)
 }
@@ -58,7 +53,7 @@ func decodeInto(v any, out any) error {
 	return json.Unmarshal(raw, out)
 }
 
-func inputFromConfig(c Config, scope *NameScope) (*Node, error) {
+func inputFromConfig(c Config, scope *NameScope, b *budget) (*Node, error) {
 	list, _ := c["batch_input_shape"].([]any)
 	if len(list) < 2 {
 		return nil, fmt.Errorf("nn: input %q: batch_input_shape %v", c.name(), c["batch_input_shape"])
@@ -67,11 +62,14 @@ func inputFromConfig(c Config, scope *NameScope) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nn: input %q: batch_input_shape %v: only the batch may be unknown", c.name(), list)
 	}
+	if err := b.input(c.name(), shape); err != nil {
+		return nil, err
+	}
 	n := Input(shape, WithName(c.name()), WithScope(scope))
 	return n, n.err
 }
 
-func sequentialFromConfig(cfg Config, scope *NameScope) (*Model, error) {
+func sequentialFromConfig(cfg Config, scope *NameScope, b *budget) (*Model, error) {
 	var specs []layerSpec
 	raw := cfg["layers"]
 	if raw == nil {
@@ -89,7 +87,7 @@ func sequentialFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 	if first.ClassName == "InputLayer" {
 		inCfg["name"] = first.Config["name"]
 	}
-	in, err := inputFromConfig(inCfg, scope)
+	in, err := inputFromConfig(inCfg, scope, b)
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +95,11 @@ func sequentialFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 	for _, s := range specs {
 		switch s.ClassName {
 		case "Model", "Functional", "Sequential":
-			sub, err := nestedModelFromConfig(s.ClassName, s.Name, s.Config)
+			sub, err := nestedModelFromConfig(s.ClassName, s.Name, s.Config, b)
 			if err != nil {
+				return nil, err
+			}
+			if err := b.activations(s.Name, b.submodels[sub]); err != nil {
 				return nil, err
 			}
 			x = sub.Apply(x)
@@ -107,6 +108,7 @@ func sequentialFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 			if err != nil {
 				return nil, err
 			}
+			b.watch(l)
 			x = l.Apply(x)
 		}
 	}
@@ -120,7 +122,7 @@ func sequentialFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 
 // functionalFromConfig rebuilds the graph: layers are applied, node by
 // node, as soon as their inbound nodes exist, as Keras' from_config does.
-func functionalFromConfig(cfg Config, scope *NameScope) (*Model, error) {
+func functionalFromConfig(cfg Config, scope *NameScope, b *budget) (*Model, error) {
 	var specs []layerSpec
 	if err := decodeInto(cfg["layers"], &specs); err != nil {
 		return nil, fmt.Errorf("nn: model config layers: %w", err)
@@ -130,13 +132,13 @@ func functionalFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 	for _, s := range specs {
 		switch s.ClassName {
 		case "InputLayer":
-			n, err := inputFromConfig(s.Config, scope)
+			n, err := inputFromConfig(s.Config, scope, b)
 			if err != nil {
 				return nil, err
 			}
 			layers[s.Name], nodes[s.Name] = n.layer, [][]*Node{{n}}
 		case "Model", "Functional", "Sequential":
-			sub, err := nestedModelFromConfig(s.ClassName, s.Name, s.Config)
+			sub, err := nestedModelFromConfig(s.ClassName, s.Name, s.Config, b)
 			if err != nil {
 				return nil, err
 			}
@@ -149,6 +151,7 @@ func functionalFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 			if err != nil {
 				return nil, err
 			}
+			b.watch(l)
 			layers[s.Name] = l
 		}
 	}
@@ -196,6 +199,9 @@ func functionalFromConfig(cfg Config, scope *NameScope) (*Model, error) {
 				}
 				var outs []*Node
 				if sub, ok := layers[s.Name].(*Model); ok {
+					if err := b.activations(s.Name, b.submodels[sub]); err != nil {
+						return nil, err
+					}
 					outs = sub.apply(inferenceCall(s.Inbound[pending[s.Name]]), ins)
 				} else {
 					outs = []*Node{layers[s.Name].Apply(ins...)}
@@ -263,14 +269,25 @@ func (m *Model) sequentialConfig() map[string]any {
 }
 
 // nestedModelFromConfig builds a model nested in another model's config,
-// frozen when its config says so.
-func nestedModelFromConfig(className, name string, config map[string]any) (*Model, error) {
-	sub, err := ModelFromConfig(className, config)
+// frozen when its config says so, and records the activations one
+// application of it takes: each application charges them again.
+func nestedModelFromConfig(className, name string, config map[string]any, b *budget) (*Model, error) {
+	if b.nesting >= maxModelNesting {
+		return nil, errTooDeep
+	}
+	b.nesting++
+	acts := b.acts
+	sub, err := modelFromConfig(className, config, b)
+	b.nesting--
+	if err == errTooDeep {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("nn: nested model %q: %w", name, err)
 	}
 	if t, ok := config["trainable"].(bool); ok && !t {
 		sub.SetTrainable(false)
 	}
+	b.submodels[sub] = b.acts - acts
 	return sub, nil
 }

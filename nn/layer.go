@@ -60,6 +60,7 @@ type base struct {
 	inShapes  [][]int
 	outShape  []int
 	nodes     []*Node
+	budget    *budget // what a layer built from a config may allocate; nil: unbounded
 }
 
 func (b *base) init(self Layer, class string, s *settings, err error) {
@@ -119,7 +120,13 @@ func (b *base) weightNames() []string {
 }
 
 // addWeight creates a weight with Keras' name and shape, filled by init.
+// Past its budget it allocates no values, and Apply reports the error.
 func (b *base) addWeight(name string, shape []int, trainable bool, init initializer) *Variable {
+	if b.budget != nil && !b.budget.weight(b, name, shape) {
+		v := &Variable{layer: b.name, name: name, shape: slices.Clone(shape), trainable: trainable}
+		b.weights = append(b.weights, v)
+		return v
+	}
 	v := newVariable(b.name, name, shape, trainable)
 	init.fill(v)
 	b.weights = append(b.weights, v)
@@ -155,6 +162,11 @@ func (b *base) Apply(in ...*Node) *Node {
 	if err != nil {
 		n.err = fmt.Errorf("nn: layer %q (%s) on inputs %v: %w", b.name, b.class, shapes, err)
 		return n
+	}
+	if b.budget != nil {
+		if n.err = b.budget.output(b, out); n.err != nil {
+			return n
+		}
 	}
 	b.built, b.inShapes, b.outShape = true, shapes, out
 	n.shape = out

@@ -2,9 +2,12 @@ package transfer
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/keelml/keel/internal/sizes"
 	"github.com/keelml/keel/nn"
 )
 
@@ -48,8 +51,8 @@ func ParseHead(spec string) ([]HeadLayer, error) {
 			args := parts[1:]
 			if len(args) > 0 {
 				if n, err := strconv.Atoi(args[0]); err == nil {
-					if n < 1 {
-						return nil, bad("units must be positive")
+					if n < 1 || n > maxHeadUnits {
+						return nil, bad(fmt.Sprintf("units must be in [1, %d]", maxHeadUnits))
 					}
 					l.Units, args = n, args[1:]
 				}
@@ -58,6 +61,9 @@ func ParseHead(spec string) ([]HeadLayer, error) {
 				return nil, bad("want dense:UNITS[:ACTIVATION]")
 			}
 			if len(args) == 1 {
+				if err := nn.CheckActivation(args[0]); err != nil {
+					return nil, bad(err.Error())
+				}
 				l.Activation = args[0]
 			}
 		default:
@@ -69,6 +75,49 @@ func ParseHead(spec string) ([]HeadLayer, error) {
 		return nil, fmt.Errorf("head %q must end with a dense layer", spec)
 	}
 	return head, nil
+}
+
+// maxHeadUnits bounds a dense layer's units, maxHeadWeights a whole head's
+// weights (1 GB of float32): a typo must be an error, not an exhausted
+// machine.
+const (
+	maxHeadUnits   = 1 << 20
+	maxHeadWeights = 1 << 28
+)
+
+// CheckHead checks, before anything is allocated, that head fits on a
+// backbone whose output has per-sample shape features: pooling needs
+// (H, W, C), and the dense layers' weights must total at most 2^28 values.
+func CheckHead(head []HeadLayer, features []int, classes int) error {
+	shape := slices.Clone(features)
+	total := 0.0 // float64: the products of absurd specs must not wrap
+	for i, l := range head {
+		switch l.Kind {
+		case "gap", "gmp":
+			if len(shape) != 3 {
+				return fmt.Errorf("head layer %d (%s) needs (H, W, C) features, got %s", i+1, l.Kind, sizes.Shape(shape))
+			}
+			shape = shape[2:]
+		case "flatten":
+			shape = []int{int(min(sizes.Product(shape), math.MaxInt32))}
+		case "dense":
+			if len(shape) == 0 {
+				return fmt.Errorf("head layer %d (dense) needs features with a dimension", i+1)
+			}
+			units := l.Units
+			if units == 0 {
+				units = classes
+			}
+			in := float64(shape[len(shape)-1])
+			total += in*float64(units) + float64(units)
+			if total > maxHeadWeights {
+				return fmt.Errorf("head layer %d (dense:%d) on features %s brings the head to %s of float32 weights, more than the %s allowed",
+					i+1, units, sizes.Shape(shape), sizes.Bytes(4*total), sizes.Bytes(4*maxHeadWeights))
+			}
+			shape = append(shape[:len(shape)-1:len(shape)-1], units)
+		}
+	}
+	return nil
 }
 
 // HeadLayers makes the head's layers, named head_1_dense, head_2_dropout,

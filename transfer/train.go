@@ -123,6 +123,9 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 		return nil, err
 	}
 	base.SetTrainable(c.Freeze.None)
+	if err := CheckHead(head, base.Output().Shape(), classes); err != nil {
+		return nil, fmt.Errorf("head %q: %w", c.Head, err)
+	}
 	headLayers := HeadLayers(head, classes)
 	full, err := nn.NewModel(base.Inputs(), []*nn.Node{Apply(headLayers, base.Output())}, nn.WithName(c.Model+"_transfer"))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/keelml/keel/internal/sizes"
 	"github.com/keelml/keel/weightsio/hdf5"
 )
 
@@ -17,7 +18,27 @@ const (
 	archiveMetadata = "metadata.json"
 	// maxJSONMember bounds the config and metadata members read into memory.
 	maxJSONMember = 64 << 20
+	// A compressed member may expand at most maxRatio times, once past
+	// ratioFloor bytes: Keras' members expand a few times, a zip bomb a
+	// thousand.
+	maxRatio   = 100
+	ratioFloor = 1 << 20
 )
+
+// checkMember bounds what decompressing zf allocates, from its header,
+// before decompressing: at most limit bytes, and at most maxRatio times its
+// compressed size. (archive/zip fails a member that inflates past its
+// header's size.)
+func checkMember(zf *zip.File, limit uint64) error {
+	u, c := zf.UncompressedSize64, zf.CompressedSize64
+	if u > limit {
+		return errf("member %s declares %s uncompressed, more than the %s accepted", zf.Name, sizes.Bytes(float64(u)), sizes.Bytes(float64(limit)))
+	}
+	if u > ratioFloor && u/max(c, 1) >= maxRatio {
+		return errf("member %s declares %s uncompressed from %s compressed, a ratio past the %d:1 accepted", zf.Name, sizes.Bytes(float64(u)), sizes.Bytes(float64(c)), maxRatio)
+	}
+	return nil
+}
 
 // openArchive reads a .keras zip: config.json, metadata.json and the
 // model.weights.h5 member, which is read in place when stored uncompressed
@@ -37,7 +58,7 @@ func openArchive(r io.ReaderAt, size int64, name string) (*File, error) {
 		return nil, &hdf5.Error{File: name, Err: errf("archive has no %s", archiveWeights)}
 	}
 	h5Name := name + "!" + archiveWeights
-	wr, wsize, err := memberReader(r, wf)
+	wr, wsize, err := memberReader(r, size, wf)
 	if err != nil {
 		return nil, &hdf5.Error{File: h5Name, Err: err}
 	}
@@ -70,17 +91,20 @@ func openArchive(r io.ReaderAt, size int64, name string) (*File, error) {
 }
 
 // memberReader gives random access to one member.
-func memberReader(r io.ReaderAt, zf *zip.File) (io.ReaderAt, int64, error) {
+func memberReader(r io.ReaderAt, size int64, zf *zip.File) (io.ReaderAt, int64, error) {
 	if zf.Method == zip.Store && zf.CompressedSize64 == zf.UncompressedSize64 {
 		off, err := zf.DataOffset()
 		if err != nil {
 			return nil, 0, err
 		}
 		n := int64(zf.UncompressedSize64)
+		if n > size-off {
+			return nil, 0, errf("member %s declares %s, the archive holds %s from its start", zf.Name, sizes.Bytes(float64(n)), sizes.Bytes(float64(max(size-off, 0))))
+		}
 		return io.NewSectionReader(r, off, n), n, nil
 	}
-	if zf.UncompressedSize64 > hdf5.DefaultMaxDataBytes {
-		return nil, 0, errf("compressed member of %d bytes is too large", zf.UncompressedSize64)
+	if err := checkMember(zf, hdf5.DefaultMaxDataBytes); err != nil {
+		return nil, 0, err
 	}
 	rc, err := zf.Open()
 	if err != nil {
@@ -98,8 +122,8 @@ func memberReader(r io.ReaderAt, zf *zip.File) (io.ReaderAt, int64, error) {
 }
 
 func readJSONMember(zf *zip.File, dst any) error {
-	if zf.UncompressedSize64 > maxJSONMember {
-		return errf("%s: %d bytes is too large", zf.Name, zf.UncompressedSize64)
+	if err := checkMember(zf, maxJSONMember); err != nil {
+		return err
 	}
 	rc, err := zf.Open()
 	if err != nil {

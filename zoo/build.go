@@ -75,3 +75,14 @@ func (b *builder) pooling(x *nn.Node, pooling, avgName, maxName string) *nn.Node
 	}
 	return x
 }
+
+// classifier ends a model as most Keras applications do: with the top,
+// global average pooling (gap) and a softmax Dense (dense) of o.Classes;
+// without it, the pooling o.Pooling asks for (avg, max: their names).
+func (b *builder) classifier(x *nn.Node, o Options, gap, dense, avg, max string) *nn.Node {
+	if o.IncludeTop {
+		x = nn.NewGlobalAveragePooling2D(b.opts(gap)...).Apply(x)
+		return b.dense(x, dense, o.Classes, "softmax")
+	}
+	return b.pooling(x, o.Pooling, avg, max)
+}

@@ -26,17 +26,12 @@ func init() {
 			[2]string{"c13680b51ded0fb44dff2d8f86ac8bb1", "1ceb130c1ea1b78c3bf6114dbdfd8807"},
 			Published{SizeMB: 80, Top1: 0.773, Top5: 0.936, Params: 20242984, Depth: 402}},
 	} {
-		notop := m.name + "_weights_tf_dim_ordering_tf_kernels_notop.h5"
-		top := m.name + "_weights_tf_dim_ordering_tf_kernels.h5"
 		Register(Spec{
 			Name: m.name, KerasName: m.keras,
 			Build:       func(o Options, in Shape) (*nn.Model, error) { return densenet(m.name, m.blocks, o, in) },
 			DefaultSize: 224, MinSize: 32, Preprocess: "torch",
-			Weights: [2]WeightsFile{
-				{Name: notop, URL: kerasDensenet + notop, MD5: m.md5[0]},
-				{Name: top, URL: kerasDensenet + top, MD5: m.md5[1]},
-			},
-			Head: HeadGlobalAverage, Published: m.pub,
+			Weights: kerasFiles(kerasDensenet, m.name, m.md5[0], m.md5[1]),
+			Head:    HeadGlobalAverage, Published: m.pub,
 		})
 	}
 }
@@ -91,11 +86,6 @@ func densenet(name string, blocks [4]int, o Options, in Shape) (*nn.Model, error
 	}
 	x = bn(x, "bn")
 	x = b.relu(x, "relu")
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
-		x = b.dense(x, "fc1000", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "avg_pool", "max_pool")
-	}
+	x = b.classifier(x, o, "avg_pool", "fc1000", "avg_pool", "max_pool")
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName(name))
 }

@@ -23,6 +23,18 @@ const (
 	mobilenetV2URL = "https://github.com/JonathanCMitchell/mobilenet_v2_keras/releases/download/v1.1/"
 )
 
+// kerasFiles are the notop and top files keras_applications names
+// "<model>_weights_tf_dim_ordering_tf_kernels[_notop].h5" under base, with
+// their MD5s.
+func kerasFiles(base, model, notopMD5, topMD5 string) [2]WeightsFile {
+	notop := model + "_weights_tf_dim_ordering_tf_kernels_notop.h5"
+	top := model + "_weights_tf_dim_ordering_tf_kernels.h5"
+	return [2]WeightsFile{
+		{Name: notop, URL: base + notop, MD5: notopMD5},
+		{Name: top, URL: base + top, MD5: topMD5},
+	}
+}
+
 // ImagenetWeights returns the official ImageNet weight file of a model. alpha
 // and rows (the input size) matter only for MobileNet and MobileNetV2, whose
 // files exist for alpha 0.25/0.5/0.75/1.0 and rows 128/160/192/224 (v1) and

@@ -13,10 +13,7 @@ func init() {
 	Register(Spec{
 		Name: "inception_resnet_v2", KerasName: "InceptionResNetV2", Build: inceptionResNetV2,
 		DefaultSize: 299, MinSize: 75, Preprocess: "tf",
-		Weights: [2]WeightsFile{
-			{Name: "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5", URL: fcholletV07 + "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5", MD5: "d19885ff4a710c122648d3b5c3b684e4"},
-			{Name: "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5", URL: fcholletV07 + "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5", MD5: "e693bd0210a403b3192acc6073ad2e96"},
-		},
+		Weights:   kerasFiles(fcholletV07, "inception_resnet_v2", "d19885ff4a710c122648d3b5c3b684e4", "e693bd0210a403b3192acc6073ad2e96"),
 		Head:      HeadGlobalAverage,
 		Published: Published{SizeMB: 215, Top1: 0.803, Top5: 0.953, Params: 55873736, Depth: 449},
 	})
@@ -148,11 +145,6 @@ func inceptionResNetV2(o Options, in Shape) (*nn.Model, error) {
 	// Final convolution block: 8 x 8 x 1536.
 	x = b.irConv(x, "conv_7b", 1536, 1, 1, 1, "same")
 
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
-		x = b.dense(x, "predictions", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "", "")
-	}
+	x = b.classifier(x, o, "avg_pool", "predictions", "", "")
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName("inception_resnet_v2"))
 }

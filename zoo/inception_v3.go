@@ -13,10 +13,7 @@ func init() {
 	Register(Spec{
 		Name: "inception_v3", KerasName: "InceptionV3", Build: inceptionV3,
 		DefaultSize: 299, MinSize: 75, Preprocess: "tf",
-		Weights: [2]WeightsFile{
-			{Name: "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", URL: fcholletV05 + "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", MD5: "bcbd6486424b2319ff4ef7d526e38f63"},
-			{Name: "inception_v3_weights_tf_dim_ordering_tf_kernels.h5", URL: fcholletV05 + "inception_v3_weights_tf_dim_ordering_tf_kernels.h5", MD5: "9a0d58056eeedaa3f26cb7ebd46da564"},
-		},
+		Weights:   kerasFiles(fcholletV05, "inception_v3", "bcbd6486424b2319ff4ef7d526e38f63", "9a0d58056eeedaa3f26cb7ebd46da564"),
 		Head:      HeadGlobalAverage,
 		Published: Published{SizeMB: 92, Top1: 0.779, Top5: 0.937, Params: 23851784, Depth: 189},
 	})
@@ -125,11 +122,6 @@ func inceptionV3(o Options, in Shape) (*nn.Model, error) {
 		x = b.inceptionConcat(fmt.Sprintf("mixed%d", 9+i), branch1x1, branch3x3, branch3x3dbl, branchPool)
 	}
 
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
-		x = b.dense(x, "predictions", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "", "")
-	}
+	x = b.classifier(x, o, "avg_pool", "predictions", "", "")
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName("inception_v3"))
 }

@@ -143,12 +143,7 @@ func mobilenetV2(o Options, in Shape) (*nn.Model, error) {
 	x = b.conv(x, "Conv_1", last, 1, 1, "valid", nn.WithUseBias(false))
 	x = bn(x, "Conv_1_bn")
 	x = b.relu6(x, "out_relu")
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("")...).Apply(x)
-		x = b.dense(x, "Logits", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "", "")
-	}
+	x = b.classifier(x, o, "", "Logits", "", "")
 	name := fmt.Sprintf("mobilenetv2_%0.2f_%d", alpha, in[0])
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName(name))
 }

@@ -166,12 +166,7 @@ func nasnetBuilder(c nasnetConfig) func(o Options, in Shape) (*nn.Model, error) 
 			}
 		}
 		x = b.relu(x, "")
-		if o.IncludeTop {
-			x = nn.NewGlobalAveragePooling2D(b.opts("")...).Apply(x)
-			x = b.dense(x, "predictions", o.Classes, "softmax")
-		} else {
-			x = b.pooling(x, o.Pooling, "", "")
-		}
+		x = b.classifier(x, o, "", "predictions", "", "")
 		return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName("NASNet"))
 	}
 }

@@ -8,25 +8,37 @@ import (
 
 func init() {
 	// resnet_common's models and files: the current layer names
-	// (conv2_block1_1_conv).
+	// (conv2_block1_1_conv). The pre-activation V2s preprocess in mode "tf"
+	// (resnet_v2.py), the v1 ResNets in "caffe".
 	for _, m := range []struct {
 		name, keras, model string // model is resnet_common's model_name
+		v2                 bool
 		blocks             [4]int
 		notopMD5, topMD5   string
 		pub                Published
 	}{
-		{"resnet50", "ResNet50", "resnet50", [4]int{3, 4, 6, 3}, "4d473c1dd8becc155b73f8504c6f6626", "2cb95161c43110f7111970584f804107",
+		{"resnet50", "ResNet50", "resnet50", false, [4]int{3, 4, 6, 3}, "4d473c1dd8becc155b73f8504c6f6626", "2cb95161c43110f7111970584f804107",
 			Published{SizeMB: 98, Top1: 0.749, Top5: 0.921, Params: 25636712, Depth: 107}},
-		{"resnet101", "ResNet101", "resnet101", [4]int{3, 4, 23, 3}, "88cf7a10940856eca736dc7b7e228a21", "f1aeb4b969a6efcfb50fad2f0c20cfc5",
+		{"resnet101", "ResNet101", "resnet101", false, [4]int{3, 4, 23, 3}, "88cf7a10940856eca736dc7b7e228a21", "f1aeb4b969a6efcfb50fad2f0c20cfc5",
 			Published{SizeMB: 171, Top1: 0.764, Top5: 0.928, Params: 44707176, Depth: 209}},
-		{"resnet152", "ResNet152", "resnet152", [4]int{3, 8, 36, 3}, "ee4c566cf9a93f14d82f913c2dc6dd0c", "100835be76be38e30d865e96f2aaae62",
+		{"resnet152", "ResNet152", "resnet152", false, [4]int{3, 8, 36, 3}, "ee4c566cf9a93f14d82f913c2dc6dd0c", "100835be76be38e30d865e96f2aaae62",
 			Published{SizeMB: 232, Top1: 0.766, Top5: 0.931, Params: 60419944, Depth: 311}},
+		{"resnet50_v2", "ResNet50V2", "resnet50v2", true, [4]int{3, 4, 6, 3}, "fac2f116257151a9d068a22e544a4917", "3ef43a0b657b3be2300d5770ece849e0",
+			Published{SizeMB: 98, Top1: 0.760, Top5: 0.930, Params: 25613800, Depth: 103}},
+		{"resnet101_v2", "ResNet101V2", "resnet101v2", true, [4]int{3, 4, 23, 3}, "c0ed64b8031c3730f411d2eb4eea35b5", "6343647c601c52e1368623803854d971",
+			Published{SizeMB: 171, Top1: 0.772, Top5: 0.938, Params: 44675560, Depth: 205}},
+		{"resnet152_v2", "ResNet152V2", "resnet152v2", true, [4]int{3, 8, 36, 3}, "ed17cf2e0169df9d443503ef94b23b33", "a49b44d1979771252814e80f8ec446f9",
+			Published{SizeMB: 232, Top1: 0.780, Top5: 0.942, Params: 60380648, Depth: 307}},
 	} {
+		build, mode := resnetV1, "caffe"
+		if m.v2 {
+			build, mode = resnetV2, "tf"
+		}
 		Register(Spec{
 			Name: m.name, KerasName: m.keras,
-			Build:       func(o Options, in Shape) (*nn.Model, error) { return resnetV1(m.model, m.blocks, o, in) },
-			DefaultSize: 224, MinSize: 32, Preprocess: "caffe",
-			Weights:   resnetWeights(m.model, m.notopMD5, m.topMD5),
+			Build:       func(o Options, in Shape) (*nn.Model, error) { return build(m.model, m.blocks, o, in) },
+			DefaultSize: 224, MinSize: 32, Preprocess: mode,
+			Weights:   kerasFiles(kerasResnet, m.model, m.notopMD5, m.topMD5),
 			Published: m.pub,
 		})
 	}
@@ -42,17 +54,6 @@ func init() {
 		},
 		Published: Published{SizeMB: 98, Top1: 0.749, Top5: 0.921, Params: 25636712, Depth: 107},
 	})
-}
-
-// resnetWeights are resnet_common's ImageNet files of a model (its
-// model_name, "resnet101v2"), notop and top, with WEIGHTS_HASHES' MD5s.
-func resnetWeights(model, notopMD5, topMD5 string) [2]WeightsFile {
-	notop := model + "_weights_tf_dim_ordering_tf_kernels_notop.h5"
-	top := model + "_weights_tf_dim_ordering_tf_kernels.h5"
-	return [2]WeightsFile{
-		{Name: notop, URL: kerasResnet + notop, MD5: notopMD5},
-		{Name: top, URL: kerasResnet + top, MD5: topMD5},
-	}
 }
 
 // resnetEps is resnet_common's BatchNormalization epsilon.
@@ -77,12 +78,7 @@ func resnet(name string, preact bool, o Options, in Shape, stacks func(b *builde
 		x = b.bn(x, "post_bn", 3, resnetEps)
 		x = b.relu(x, "post_relu")
 	}
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
-		x = b.dense(x, "probs", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "avg_pool", "max_pool")
-	}
+	x = b.classifier(x, o, "avg_pool", "probs", "avg_pool", "max_pool")
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName(name))
 }
 
@@ -181,11 +177,6 @@ func resnet50Legacy(o Options, in Shape) (*nn.Model, error) {
 			}
 		}
 	}
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
-		x = b.dense(x, "fc1000", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "", "")
-	}
+	x = b.classifier(x, o, "avg_pool", "fc1000", "", "")
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName("resnet50"))
 }

@@ -6,32 +6,6 @@ import (
 	"github.com/keelml/keel/nn"
 )
 
-func init() {
-	// resnet_common's pre-activation models; resnet_v2.py preprocesses in
-	// mode "tf", unlike the v1 ResNets.
-	for _, m := range []struct {
-		name, keras, model string // model is resnet_common's model_name
-		blocks             [4]int
-		notopMD5, topMD5   string
-		pub                Published
-	}{
-		{"resnet50_v2", "ResNet50V2", "resnet50v2", [4]int{3, 4, 6, 3}, "fac2f116257151a9d068a22e544a4917", "3ef43a0b657b3be2300d5770ece849e0",
-			Published{SizeMB: 98, Top1: 0.760, Top5: 0.930, Params: 25613800, Depth: 103}},
-		{"resnet101_v2", "ResNet101V2", "resnet101v2", [4]int{3, 4, 23, 3}, "c0ed64b8031c3730f411d2eb4eea35b5", "6343647c601c52e1368623803854d971",
-			Published{SizeMB: 171, Top1: 0.772, Top5: 0.938, Params: 44675560, Depth: 205}},
-		{"resnet152_v2", "ResNet152V2", "resnet152v2", [4]int{3, 8, 36, 3}, "ed17cf2e0169df9d443503ef94b23b33", "a49b44d1979771252814e80f8ec446f9",
-			Published{SizeMB: 232, Top1: 0.780, Top5: 0.942, Params: 60380648, Depth: 307}},
-	} {
-		Register(Spec{
-			Name: m.name, KerasName: m.keras,
-			Build:       func(o Options, in Shape) (*nn.Model, error) { return resnetV2(m.model, m.blocks, o, in) },
-			DefaultSize: 224, MinSize: 32, Preprocess: "tf",
-			Weights:   resnetWeights(m.model, m.notopMD5, m.topMD5),
-			Published: m.pub,
-		})
-	}
-}
-
 // resnetV2 builds ResNet50V2 (blocks 3, 4, 6, 3), ResNet101V2 (3, 4, 23, 3)
 // or ResNet152V2 (3, 8, 36, 3) as resnet_common.py does. Unlike v1, each
 // stack downsamples in its last block, and conv5 not at all.

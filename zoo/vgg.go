@@ -13,14 +13,8 @@ func init() {
 		files       [2]WeightsFile
 		pub         Published
 	}{
-		{"vgg16", "VGG16", [5]int{2, 2, 3, 3, 3}, [2]WeightsFile{
-			{Name: "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", URL: fcholletV01 + "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", MD5: "6d6bbae143d832006294945121d1f1fc"},
-			{Name: "vgg16_weights_tf_dim_ordering_tf_kernels.h5", URL: fcholletV01 + "vgg16_weights_tf_dim_ordering_tf_kernels.h5", MD5: "64373286793e3c8b2b4e3219cbf3544b"},
-		}, Published{SizeMB: 528, Top1: 0.713, Top5: 0.901, Params: 138357544, Depth: 16}},
-		{"vgg19", "VGG19", [5]int{2, 2, 4, 4, 4}, [2]WeightsFile{
-			{Name: "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", URL: fcholletV01 + "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", MD5: "253f8cb515780f3b799900260a226db6"},
-			{Name: "vgg19_weights_tf_dim_ordering_tf_kernels.h5", URL: fcholletV01 + "vgg19_weights_tf_dim_ordering_tf_kernels.h5", MD5: "cbe5617147190e668d6c5d5026f83318"},
-		}, Published{SizeMB: 549, Top1: 0.713, Top5: 0.900, Params: 143667240, Depth: 19}},
+		{"vgg16", "VGG16", [5]int{2, 2, 3, 3, 3}, kerasFiles(fcholletV01, "vgg16", "6d6bbae143d832006294945121d1f1fc", "64373286793e3c8b2b4e3219cbf3544b"), Published{SizeMB: 528, Top1: 0.713, Top5: 0.901, Params: 138357544, Depth: 16}},
+		{"vgg19", "VGG19", [5]int{2, 2, 4, 4, 4}, kerasFiles(fcholletV01, "vgg19", "253f8cb515780f3b799900260a226db6", "cbe5617147190e668d6c5d5026f83318"), Published{SizeMB: 549, Top1: 0.713, Top5: 0.900, Params: 143667240, Depth: 19}},
 	} {
 		Register(Spec{
 			Name: m.name, KerasName: m.keras,

@@ -10,10 +10,7 @@ func init() {
 	Register(Spec{
 		Name: "xception", KerasName: "Xception", Build: xception,
 		DefaultSize: 299, MinSize: 71, Preprocess: "tf",
-		Weights: [2]WeightsFile{
-			{Name: "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", URL: fcholletV04 + "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", MD5: "b0042744bf5b25fce3cb969f33bebb97"},
-			{Name: "xception_weights_tf_dim_ordering_tf_kernels.h5", URL: fcholletV04 + "xception_weights_tf_dim_ordering_tf_kernels.h5", MD5: "0a58e3b7378bc2990ea3b43d5981f1f6"},
-		},
+		Weights:   kerasFiles(fcholletV04, "xception", "b0042744bf5b25fce3cb969f33bebb97", "0a58e3b7378bc2990ea3b43d5981f1f6"),
 		Head:      HeadGlobalAverage,
 		Published: Published{SizeMB: 88, Top1: 0.790, Top5: 0.945, Params: 22910480, Depth: 81},
 	})
@@ -87,11 +84,6 @@ func xception(o Options, in Shape) (*nn.Model, error) {
 		x = b.relu(x, name+"_act")
 	}
 
-	if o.IncludeTop {
-		x = nn.NewGlobalAveragePooling2D(b.opts("avg_pool")...).Apply(x)
-		x = b.dense(x, "predictions", o.Classes, "softmax")
-	} else {
-		x = b.pooling(x, o.Pooling, "", "")
-	}
+	x = b.classifier(x, o, "avg_pool", "predictions", "", "")
 	return nn.NewModel([]*nn.Node{img}, []*nn.Node{x}, nn.WithName("xception"))
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keelml/keel/kernels"
 	"github.com/stretchr/testify/require"
 )
 
@@ -96,4 +97,5 @@ func TestEnvReportsKernels(t *testing.T) {
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "kernels:")
 	require.Contains(t, out, "micro-kernel")
+	require.Contains(t, out, "table:     "+string(kernels.ActivePath())+": sgemm ")
 }

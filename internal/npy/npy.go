@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/keelml/keel/internal/sizes"
 )
 
 var (
@@ -22,22 +24,53 @@ var (
 	shapeRE = regexp.MustCompile(`'shape'\s*:\s*\(([^)]*)\)`)
 )
 
-// Read reads the .npy file at path.
+// maxHeader bounds the header's length (numpy's reader accepts 10000 bytes
+// by default).
+const maxHeader = 1 << 20
+
+// chunk is how much data Decode reads at a time from a reader of unknown
+// length, so that memory grows with the bytes that arrive, not with the
+// shape a header declares.
+const chunk = 1 << 20
+
+// Read reads the .npy file at path. The shape its header declares is checked
+// against the file's length before anything is allocated for the data.
 func Read(path string) (shape []int, data []float32, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	shape, data, err = Decode(bufio.NewReader(f))
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	shape, data, err = decode(bufio.NewReader(f), st.Size())
 	if err != nil {
 		return nil, nil, fmt.Errorf("npy: %s: %w", path, err)
 	}
 	return shape, data, nil
 }
 
-// Decode reads one array in .npy format from r.
-func Decode(r io.Reader) (shape []int, data []float32, err error) {
+// Decode reads one array in .npy format from r, reading the data in chunks:
+// a header declaring more than r holds is an error once r ends, having
+// allocated about what r held.
+func Decode(r io.Reader) (shape []int, data []float32, err error) { return decode(r, -1) }
+
+// dtypes are the element types read, by descr.
+var dtypes = map[string]struct {
+	name string
+	size int
+	conv func([]byte) float32
+}{
+	"<f4": {"float32", 4, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }},
+	"<f8": {"float64", 8, func(b []byte) float32 { return float32(math.Float64frombits(binary.LittleEndian.Uint64(b))) }},
+	"<i4": {"int32", 4, func(b []byte) float32 { return float32(int32(binary.LittleEndian.Uint32(b))) }},
+	"<i8": {"int64", 8, func(b []byte) float32 { return float32(int64(binary.LittleEndian.Uint64(b))) }},
+}
+
+// decode reads from r, which holds size bytes in all (-1: unknown).
+func decode(r io.Reader, size int64) (shape []int, data []float32, err error) {
 	var magic [8]byte
 	if _, err := io.ReadFull(r, magic[:]); err != nil {
 		return nil, nil, err
@@ -46,6 +79,7 @@ func Decode(r io.Reader) (shape []int, data []float32, err error) {
 		return nil, nil, fmt.Errorf("not an .npy file (magic %q)", magic[:6])
 	}
 	var hlen int
+	pre := int64(10)
 	switch magic[6] {
 	case 1:
 		var b [2]byte
@@ -58,9 +92,15 @@ func Decode(r io.Reader) (shape []int, data []float32, err error) {
 		if _, err := io.ReadFull(r, b[:]); err != nil {
 			return nil, nil, err
 		}
-		hlen = int(binary.LittleEndian.Uint32(b[:]))
+		hlen, pre = int(binary.LittleEndian.Uint32(b[:])), 12
 	default:
 		return nil, nil, fmt.Errorf("unsupported .npy version %d", magic[6])
+	}
+	switch {
+	case size >= 0 && int64(hlen) > size-pre:
+		return nil, nil, fmt.Errorf("header declares %d bytes, the file holds %d after the header length", hlen, max(size-pre, 0))
+	case hlen > maxHeader:
+		return nil, nil, fmt.Errorf("header declares %d bytes, more than the %d accepted", hlen, maxHeader)
 	}
 	header := make([]byte, hlen)
 	if _, err := io.ReadFull(r, header); err != nil {
@@ -71,7 +111,10 @@ func Decode(r io.Reader) (shape []int, data []float32, err error) {
 	if m == nil {
 		return nil, nil, fmt.Errorf("header without descr: %q", h)
 	}
-	descr := m[1]
+	dt, ok := dtypes[m[1]]
+	if !ok {
+		return nil, nil, fmt.Errorf("unsupported dtype %q (want little-endian f4, f8, i4 or i8)", m[1])
+	}
 	if m := orderRE.FindStringSubmatch(h); m != nil && m[1] == "True" {
 		return nil, nil, fmt.Errorf("fortran_order arrays are not supported")
 	}
@@ -80,7 +123,6 @@ func Decode(r io.Reader) (shape []int, data []float32, err error) {
 		return nil, nil, fmt.Errorf("header without shape: %q", h)
 	}
 	shape = []int{}
-	count := 1
 	for _, s := range strings.Split(m[1], ",") {
 		s = strings.TrimSpace(s)
 		if s == "" {
@@ -91,33 +133,32 @@ func Decode(r io.Reader) (shape []int, data []float32, err error) {
 			return nil, nil, fmt.Errorf("bad shape %q", m[1])
 		}
 		shape = append(shape, d)
-		count *= d
 	}
-	var size int
-	switch descr {
-	case "<f4", "<i4":
-		size = 4
-	case "<f8", "<i8":
-		size = 8
-	default:
-		return nil, nil, fmt.Errorf("unsupported dtype %q (want little-endian f4, f8, i4 or i8)", descr)
+	// The product in float64 neither overflows nor wraps; an exact count
+	// follows once it is known to fit.
+	want := sizes.Product(shape) * float64(dt.size)
+	avail := size - pre - int64(hlen)
+	switch {
+	case size >= 0 && want > float64(avail):
+		return nil, nil, fmt.Errorf("header declares shape %s = %s of %s, the file holds %s", sizes.Shape(shape), sizes.Bytes(want), dt.name, sizes.Bytes(float64(avail)))
+	case want > math.MaxInt/2:
+		return nil, nil, fmt.Errorf("header declares shape %s = %s of %s, more than memory can hold", sizes.Shape(shape), sizes.Bytes(want), dt.name)
 	}
-	raw := make([]byte, count*size)
-	if _, err := io.ReadFull(r, raw); err != nil {
-		return nil, nil, fmt.Errorf("data: %w", err)
+	count := int(want) / dt.size
+	capacity := count // checked against the file
+	if size < 0 {
+		capacity = min(count, chunk/dt.size)
 	}
-	data = make([]float32, count)
-	for i := range data {
-		b := raw[i*size:]
-		switch descr {
-		case "<f4":
-			data[i] = math.Float32frombits(binary.LittleEndian.Uint32(b))
-		case "<f8":
-			data[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(b)))
-		case "<i4":
-			data[i] = float32(int32(binary.LittleEndian.Uint32(b)))
-		case "<i8":
-			data[i] = float32(int64(binary.LittleEndian.Uint64(b)))
+	data = make([]float32, 0, capacity)
+	buf := make([]byte, min(count*dt.size, chunk))
+	for len(data) < count {
+		b := buf[:min(len(buf), (count-len(data))*dt.size)]
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, nil, fmt.Errorf("header declares shape %s = %s of %s, the data ends after %s: %w",
+				sizes.Shape(shape), sizes.Bytes(want), dt.name, sizes.Bytes(float64(len(data)*dt.size)), err)
+		}
+		for i := 0; i < len(b); i += dt.size {
+			data = append(data, dt.conv(b[i:]))
 		}
 	}
 	return shape, data, nil
