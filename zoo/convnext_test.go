@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/keelml/keel/internal/npy"
 	"github.com/keelml/keel/internal/testenv"
+	"github.com/keelml/keel/modelfile"
 	"github.com/keelml/keel/nn"
 	"github.com/stretchr/testify/require"
 )
@@ -280,5 +283,26 @@ func TestConvNeXtConfigsMatchKeras(t *testing.T) {
 			}
 			require.Greater(t, n, 150)
 		})
+	}
+}
+
+// ConvNeXt's weights round-trip through Keras' save_weights layout, the
+// nested Sequential stem and downsampling blocks as groups of their own
+// holding their inner layers' weights (as tf.keras saves a nested model).
+func TestConvNeXtWeightsRoundTrip(t *testing.T) {
+	o := Options{IncludeTop: true, InputShape: []int{32, 32, 3}, Notices: testWriter{t}}
+	m, err := New("convnext_tiny", o)
+	require.NoError(t, err)
+	setSpecWeights(t, m)
+	path := filepath.Join(t.TempDir(), "convnext_tiny.h5")
+	require.NoError(t, modelfile.SaveWeights(path, m))
+	o.Weights = path
+	back, err := New("convnext_tiny", o)
+	require.NoError(t, err)
+	want, got := m.Weights(), back.Weights()
+	require.Len(t, got, len(want))
+	for i, v := range want {
+		require.Equal(t, v.Path(), got[i].Path())
+		require.True(t, slices.Equal(v.Value(), got[i].Value()), v.Path())
 	}
 }
