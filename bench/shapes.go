@@ -73,9 +73,19 @@ func ConvLayers(name string, size, n int) ([]ConvLayer, error) {
 			}
 		}
 		c := ConvLayer{Model: name, Layer: l.Name(), Depthwise: class == "DepthwiseConv2D", Act: fusedAct(cfg, out, readers)}
+		mult, _ := cfg["depth_multiplier"].(int)
+		if g, _ := cfg["groups"].(int); g > 1 {
+			// Keras 3's grouped Conv2D: with one input channel per group
+			// (ConvNeXt) nn runs it as a depthwise convolution; other
+			// groups are several small convolutions, not measured here.
+			if g != hwc[2] {
+				continue
+			}
+			c.Depthwise, mult = true, cfg["filters"].(int)/g
+		}
 		if c.Depthwise {
 			c.DW = kernels.DepthwiseParams{N: n, H: hwc[0], W: hwc[1], C: hwc[2], KH: k[0], KW: k[1],
-				Multiplier: cfg["depth_multiplier"].(int), StrideH: s[0], StrideW: s[1], DilationH: d[0], DilationW: d[1],
+				Multiplier: mult, StrideH: s[0], StrideW: s[1], DilationH: d[0], DilationW: d[1],
 				PadTop: pad[0], PadBottom: pad[1], PadLeft: pad[2], PadRight: pad[3]}
 		} else {
 			c.Conv = kernels.ConvParams{N: n, H: hwc[0], W: hwc[1], C: hwc[2], KH: k[0], KW: k[1],

@@ -30,6 +30,8 @@ func checkGoldenCase(t *testing.T, name string, g goldenCase) {
 	}
 	tol := goldenTol
 	switch {
+	case g.Op == "Conv2D" && g.Params["groups"] != nil:
+		checkGroupedDepthwise(t, name, g, tol)
 	case g.Op == "Conv2D":
 		xs, ks := g.shape("x"), g.shape("kernel")
 		st := g.ints("strides")
@@ -222,16 +224,15 @@ func checkGoldenCase(t *testing.T, name string, g goldenCase) {
 // compute (yet), with the reason. The shared test skips exactly these and
 // fails on any other case it cannot check, so this list only shrinks.
 var kernelsLack = map[string]string{
-	"concatenate_2inputs":     "Concatenate is a copy in nn, not a kernel: nn's TestGoldenGradsShared checks it",
-	"concatenate_3inputs":     "Concatenate is a copy in nn, not a kernel: nn's TestGoldenGradsShared checks it",
-	"conv2d_grouped_7x7_same": "grouped Conv2D (groups > 1) is not built yet: zoo (3), #19",
-	"gelu":                    "gelu is not built yet: zoo (3), #19",
-	"swish":                   "swish (silu) is plain Go in nn (activation_swish.go): nn's TestGoldenGradsShared checks it",
-	"hard_swish":              "hard_swish (hard_silu) is plain Go in nn (activation_swish.go): nn's TestGoldenGradsShared checks it",
-	"layernorm":               "LayerNormalization is not built yet: zoo (3), #19",
-	"normalization":           "Normalization is computed in nn (layer_preprocessing.go): nn's TestGoldenGradsShared checks it",
-	"layer_scale":             "LayerScale is not built yet: zoo (3), #19",
-	"multiply_broadcast_se":   "the broadcasting Multiply is computed in nn (layer_multiply_broadcast.go): nn's TestGoldenGradsShared checks it",
+	"concatenate_2inputs":   "Concatenate is a copy in nn, not a kernel: nn's TestGoldenGradsShared checks it",
+	"concatenate_3inputs":   "Concatenate is a copy in nn, not a kernel: nn's TestGoldenGradsShared checks it",
+	"gelu":                  "gelu is computed in nn (plain Go, float64 erf), not a kernel: nn's TestGoldenGradsShared checks it",
+	"swish":                 "swish (silu) is plain Go in nn (activation_swish.go): nn's TestGoldenGradsShared checks it",
+	"hard_swish":            "hard_swish (hard_silu) is plain Go in nn (activation_swish.go): nn's TestGoldenGradsShared checks it",
+	"layernorm":             "LayerNormalization is computed in nn, not a kernel: nn's TestGoldenGradsShared checks it",
+	"normalization":         "Normalization is computed in nn (layer_preprocessing.go): nn's TestGoldenGradsShared checks it",
+	"layer_scale":           "LayerScale is computed in nn, not a kernel: nn's TestGoldenGradsShared checks it",
+	"multiply_broadcast_se": "the broadcasting Multiply is computed in nn (layer_multiply_broadcast.go): nn's TestGoldenGradsShared checks it",
 }
 
 // checkSeparable checks SeparableConv2D as Keel computes it: a depthwise

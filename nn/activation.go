@@ -37,12 +37,12 @@ func CheckActivation(name string) error {
 func parseActivation(name string) (activation, error) {
 	switch a := activation(name); a {
 	case actLinear, actReLU, actReLU6, actSigmoid, actTanh, actSoftmax,
-		actSilu, actSwish, actHardSilu, actHardSwish, actHardSigmoid, actHardSigmoid3:
+		actSilu, actSwish, actHardSilu, actHardSwish, actHardSigmoid, actHardSigmoid3, actGELU, actGELUApprox:
 		return a, nil
 	case "":
 		return actLinear, nil
 	}
-	return "", fmt.Errorf("unknown activation %q (have linear, relu, relu6, sigmoid, tanh, softmax, silu, swish, hard_silu, hard_swish, hard_sigmoid, hard_sigmoid_keras3)", name)
+	return "", fmt.Errorf("unknown activation %q (have linear, relu, relu6, sigmoid, tanh, softmax, silu, swish, hard_silu, hard_swish, hard_sigmoid, hard_sigmoid_keras3, gelu, gelu_approximate)", name)
 }
 
 // fused returns the kernel activation that computes a inside a kernel, and

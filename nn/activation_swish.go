@@ -13,7 +13,7 @@ import "math"
 // rather than from the output.
 func (a activation) needsPre() bool {
 	switch a {
-	case actSilu, actSwish, actHardSilu, actHardSwish, actHardSigmoid, actHardSigmoid3:
+	case actSilu, actSwish, actHardSilu, actHardSwish, actHardSigmoid, actHardSigmoid3, actGELU, actGELUApprox:
 		return true
 	}
 	return false
@@ -27,6 +27,8 @@ func relu6p3(v float32) float32 {
 // applyPreActivation computes y = a(y) in place for the needsPre activations.
 func applyPreActivation(a activation, y []float32) {
 	switch a {
+	case actGELU, actGELUApprox:
+		geluForward(a, y, y)
 	case actSilu, actSwish:
 		for i, v := range y {
 			y[i] = v * sigmoid(v)
@@ -49,6 +51,8 @@ func applyPreActivation(a activation, y []float32) {
 // backwardPreActivation sets dpre = a'(pre) * dy. dpre may alias dy.
 func backwardPreActivation(a activation, pre, dy, dpre []float32) {
 	switch a {
+	case actGELU, actGELUApprox:
+		geluBackward(a, pre, dy, dpre)
 	case actSilu, actSwish:
 		for i, v := range pre {
 			s := 1 / (1 + math.Exp(-float64(v)))

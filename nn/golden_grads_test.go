@@ -43,7 +43,15 @@ func goldenLayer(t *testing.T, c gradsCase, dir string) kernelLayer {
 	switch c.Op {
 	case "Conv2D":
 		kh, kw := intPair(p["kernel_size"])
+		if g, ok := p["groups"].(float64); ok {
+			return NewGroupedConv2D(readNpyIn(t, dir, "kernel").Shape[3], int(g), kh, kw, opts...)
+		}
 		return NewConv2D(4, kh, kw, opts...)
+	case "LayerNormalization":
+		return NewLayerNormalization(WithAxis(int(p["axis"].(float64))), WithEpsilon(p["epsilon"].(float64)))
+	case "LayerScale":
+		g := readNpyIn(t, dir, "gamma")
+		return NewLayerScale(1e-6, g.Shape[0])
 	case "SeparableConv2D":
 		kh, kw := intPair(p["kernel_size"])
 		return NewSeparableConv2D(int(p["filters"].(float64)), kh, kw, append(opts, WithDepthMultiplier(int(p["depth_multiplier"].(float64))))...)
@@ -96,12 +104,7 @@ func TestGoldenGradsShared(t *testing.T) { runGoldenGrads(t, testenv.Shared(t, "
 // nnLacks names the golden gradient cases whose layer nn does not have (yet),
 // with the reason. Exactly these are skipped; any other case that cannot be
 // built fails, so this list only shrinks.
-var nnLacks = map[string]string{
-	"conv2d_grouped_7x7_same": "grouped Conv2D (groups > 1) is not built yet: zoo (3), #19",
-	"gelu":                    "gelu is not built yet: zoo (3), #19",
-	"layernorm":               "LayerNormalization is not built yet: zoo (3), #19",
-	"layer_scale":             "LayerScale is not built yet: zoo (3), #19",
-}
+var nnLacks = map[string]string{}
 
 func runGoldenGrads(t *testing.T, dir string) {
 	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))

@@ -87,6 +87,7 @@ type Conv2D struct {
 	base
 	convGeometry
 	filters int
+	groups  int // Keras 3's groups; 0 or 1: an ordinary convolution (layer_conv_grouped.go)
 	act     activation
 	useBias bool
 	kernel  *Variable
@@ -112,18 +113,21 @@ func NewConv2D(filters, kh, kw int, opts ...Option) *Conv2D {
 func (l *Conv2D) Config() map[string]any {
 	c := l.withBase(l.convGeometry.config())
 	c["filters"], c["activation"], c["use_bias"] = l.filters, string(l.act), l.useBias
+	if l.groups > 1 {
+		c["groups"] = l.groups
+	}
 	return c
 }
 
 func (l *Conv2D) activation() activation { return l.act }
-func (l *Conv2D) canFold() bool          { return l.act == actLinear }
-func (l *Conv2D) canFuseAct() bool       { return l.act == actLinear }
-func (l *Conv2D) canAddResidual() bool   { return l.act == actLinear }
+func (l *Conv2D) canFold() bool          { return l.act == actLinear && l.groups <= 1 }
+func (l *Conv2D) canFuseAct() bool       { return l.act == actLinear && l.groups <= 1 }
+func (l *Conv2D) canAddResidual() bool   { return l.act == actLinear && l.groups <= 1 }
 
 // pointwise says whether the layer is a 1x1 convolution at stride 1 (its
 // padding is then none).
 func (l *Conv2D) pointwise() bool {
-	return l.kh == 1 && l.kw == 1 && l.strides[0] <= 1 && l.strides[1] <= 1
+	return l.kh == 1 && l.kw == 1 && l.strides[0] <= 1 && l.strides[1] <= 1 && l.groups <= 1
 }
 func (l *Conv2D) outChannels() int { return l.filters }
 
@@ -139,8 +143,11 @@ func (l *Conv2D) build(in [][]int) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := l.checkGroups(in[0][2]); err != nil {
+		return nil, err
+	}
 	if l.kernel == nil {
-		shape := []int{l.kh, l.kw, in[0][2], l.filters}
+		shape := []int{l.kh, l.kw, in[0][2] / max(l.groups, 1), l.filters}
 		fi, fo := convFans(shape)
 		l.kernel = l.addWeight("kernel", shape, true, glorotUniform{fi, fo})
 		if l.useBias {
@@ -173,6 +180,10 @@ func (c *call) withPad(t, b, l, r *int) {
 }
 
 func (l *Conv2D) forward(c *call) {
+	if l.groups > 1 {
+		l.forwardGrouped(c)
+		return
+	}
 	p := l.convParams(c.x[0], l.filters)
 	c.withPad(&p.PadTop, &p.PadBottom, &p.PadLeft, &p.PadRight)
 	pw, bias := l.packed.get(p, l.kernel), biasOf(l.bias)
@@ -191,7 +202,10 @@ func (l *Conv2D) forward(c *call) {
 	}
 }
 
-type convState struct{ dpre []float32 }
+type convState struct {
+	dpre []float32
+	grp  groupedBufs // a grouped convolution's per-group copies
+}
 
 // preActivationGrad returns the gradient before the layer's activation.
 func preActivationGrad(a activation, c *call, buf *[]float32, cols int) []float32 {
@@ -209,8 +223,12 @@ func (l *Conv2D) backward(c *call) {
 		st = &convState{}
 		c.state = st
 	}
-	p := l.convParams(c.x[0], l.filters)
 	g := preActivationGrad(l.act, c, &st.dpre, l.filters)
+	if l.groups > 1 {
+		l.backwardGrouped(c, g)
+		return
+	}
+	p := l.convParams(c.x[0], l.filters)
 	if c.dw[0] != nil {
 		var db []float32
 		if l.bias != nil {

@@ -161,7 +161,9 @@ func (m *Model) nodeOf(name string) *Node {
 		}
 	}
 	for _, n := range m.order {
-		if n.layer.Name() == name && n.call == nil {
+		// A nested model with one output is tapped as a layer (ConvNeXt's
+		// Sequential stem).
+		if n.layer.Name() == name && (n.call == nil || len(n.call.outs) == 1) {
 			return n
 		}
 	}

@@ -65,7 +65,7 @@ func init() {
 	}
 	reg("Conv2D", func(r *reader, o []Option) Layer {
 		k := r.pair("kernel_size", 1)
-		return NewConv2D(r.int("filters", 0), k[0], k[1], r.convOptions(o)...)
+		return NewGroupedConv2D(r.int("filters", 0), r.int("groups", 1), k[0], k[1], r.convOptions(o)...)
 	})
 	reg("DepthwiseConv2D", func(r *reader, o []Option) Layer {
 		k := r.pair("kernel_size", 1)
@@ -88,6 +88,11 @@ func init() {
 		return NewBatchNormalization(append(o, WithAxis(axis), WithMomentum(r.float("momentum", 0.99)), WithEpsilon(r.float("epsilon", 1e-3)),
 			WithCenter(r.boolean("center", true)), WithScale(r.boolean("scale", true)))...)
 	})
+	reg("LayerNormalization", layerNormFromConfig)
+	reg("LayerScale", func(r *reader, o []Option) Layer {
+		return NewLayerScale(r.float("init_values", 0), r.int("projection_dim", 0), o...)
+	})
+	reg("StochasticDepth", func(r *reader, o []Option) Layer { return NewStochasticDepth(r.float("drop_path_rate", 0), o...) })
 	reg("Activation", func(r *reader, o []Option) Layer { return NewActivation(r.str("activation", "linear"), o...) })
 	reg("ReLU", func(r *reader, o []Option) Layer {
 		if r.c.has("max_value") {

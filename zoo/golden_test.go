@@ -29,7 +29,7 @@ var zooName = map[string]string{
 	"resnet50v2": "resnet50_v2", "resnet101v2": "resnet101_v2", "resnet152v2": "resnet152_v2",
 	"nasnetmobile": "nasnet_mobile",
 	"inceptionv3":  "inception_v3", "inceptionresnetv2": "inception_resnet_v2",
-	"densenet121":      "densenet121",
+	"densenet121": "densenet121", "convnexttiny": "convnext_tiny",
 	"mobilenetv3small": "mobilenet_v3_small", "mobilenetv3large": "mobilenet_v3_large",
 	"efficientnetb0": "efficientnet_b0", "efficientnetv2b0": "efficientnet_v2_b0",
 }
@@ -38,9 +38,7 @@ var zooName = map[string]string{
 // issue that builds them. The golden tests skip exactly these; an arch that
 // is neither in zooName nor here fails, and so does one listed here that
 // zooName has, so the list only shrinks.
-var notBuilt = map[string]string{
-	"convnexttiny": "ConvNeXtTiny: zoo (3), #19",
-}
+var notBuilt = map[string]string{}
 
 // skipUnbuilt skips the test of a golden arch that notBuilt lists, and fails
 // one that zoo neither builds nor lists.

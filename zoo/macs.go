@@ -26,7 +26,8 @@ func MACs(m *nn.Model) int64 {
 		case "SeparableConv2D":
 			total += pixels * (prod(k) + prod(ws[1].Shape()))
 		case "Dense":
-			total += prod(k)
+			// On an image (ConvNeXt's pointwise convolutions), per pixel.
+			total += pixels * prod(k)
 		}
 	}
 	return total
