@@ -23,6 +23,9 @@ type Model struct {
 	compiled *compiled
 	stats    []LayerStats
 	taps     map[string]*Model // models of requested layer outputs, by names
+
+	// afterForward is copied into every plan built (see plan); tests set it.
+	afterForward func(*plan)
 }
 
 // modelCall is one application of a nested model; every output node of that

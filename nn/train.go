@@ -72,8 +72,8 @@ func (m *Model) TrainBatchWeighted(xs, ys []*Tensor, sampleWeights []float32) (f
 // trainStep is one step of a training plan.
 func (p *plan) trainStep(xs, ys []*Tensor, weights []float32, cc *compiled, done func()) (float64, error) {
 	p.forward(xs)
-	if poisonUnkept {
-		p.poisonUnkept()
+	if p.afterForward != nil {
+		p.afterForward(p)
 	}
 	total := 0.0
 	for i, o := range p.outputs {
