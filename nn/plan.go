@@ -20,7 +20,8 @@ type planKey struct {
 // nothing.
 type plan struct {
 	key       planKey
-	gen       uint64 // structureGen when built
+	deps      []*base // the model and every layer in it, nested ones included
+	gen       uint64  // the sum of the deps' gens when built
 	steps     []*step
 	slots     []*slot
 	inputs    []int
@@ -76,7 +77,12 @@ func (p *plan) newSlot(shape []int, producer int) int {
 
 // buildPlan flattens m for the given key.
 func buildPlan(m *Model, key planKey) (*plan, error) {
-	p := &plan{key: key, gen: structureGen.Load(), afterForward: m.afterForward}
+	p := &plan{key: key, afterForward: m.afterForward}
+	p.deps = append(p.deps, m.core())
+	for _, l := range m.flatLayers() {
+		p.deps = append(p.deps, l.core())
+	}
+	p.gen = p.depsGen()
 	for _, in := range m.inputs {
 		p.inputs = append(p.inputs, p.newSlot(in.shape, -1))
 	}
@@ -102,6 +108,16 @@ func buildPlan(m *Model, key planKey) (*plan, error) {
 	p.chainConcats()
 	p.assignBuffers()
 	return p, nil
+}
+
+// depsGen sums the generations of the plan's layers: gens only grow, so the
+// sum changes exactly when one of them does.
+func (p *plan) depsGen() uint64 {
+	var g uint64
+	for _, b := range p.deps {
+		g += b.gen.Load()
+	}
+	return g
 }
 
 // expand appends the steps of m applied to the value slots in and returns
