@@ -53,7 +53,7 @@ func runEvaluate(args []string) error {
 		return err
 	}
 	m.Compile(nn.NewAdam(nn.AdamConfig{}), nn.CategoricalCrossentropy{}, nn.NewAccuracy())
-	logs, err := m.EvaluateDataset(context.Background(), transfer.NewImageDataset(context.Background(), ld))
+	logs, err := m.Evaluate(context.Background(), transfer.NewImageDataset(context.Background(), ld))
 	if err != nil {
 		return err
 	}
