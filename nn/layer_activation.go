@@ -34,6 +34,11 @@ func (l *Activation) Config() map[string]any {
 
 func (l *Activation) activation() activation { return l.act }
 
+func (l *Activation) kernelActivation() (kernels.Activation, bool) {
+	k, ok := l.act.fused()
+	return k, ok && k != kernels.ActNone
+}
+
 func (l *Activation) backwardNeeds(*call, bool) (bool, bool) { return false, true }
 
 func (l *Activation) build(in [][]int) ([]int, error) {

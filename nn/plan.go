@@ -481,13 +481,19 @@ type residualer interface {
 	canAddResidual() bool
 }
 
+// summer is a layer whose output is the sum of its inputs (Add), which a
+// residualer can compute.
+type summer interface {
+	sumsInputs() bool
+}
+
 // tryResidual fuses next (step ni), an Add of s's output and another value,
 // into s (step i): s then reads the other value as its second input and adds
 // it before its activation. The other value must be computed before s runs.
 func (p *plan) tryResidual(i int, s *step, ni int, next *step) bool {
-	add, ok := next.layer.(*Add)
+	add, ok := next.layer.(summer)
 	r, ok2 := s.layer.(residualer)
-	if !ok || !ok2 || add == nil || len(next.in) != 2 || next.in[0] == next.in[1] || len(s.in) != 1 ||
+	if !ok || !ok2 || !add.sumsInputs() || len(next.in) != 2 || next.in[0] == next.in[1] || len(s.in) != 1 ||
 		s.c.residual || s.c.postAct != kernels.ActNone || next.c.postAct != kernels.ActNone || !r.canAddResidual() {
 		return false
 	}
@@ -503,9 +509,15 @@ func (p *plan) tryResidual(i int, s *step, ni int, next *step) bool {
 }
 
 // padFolder is a convolution or pooling that can take a ZeroPadding2D before
-// it as its own padding.
+// it as its own padding; nonNegative says whether the unpadded values are
+// known to be >= 0.
 type padFolder interface {
-	canFoldPad(top, bottom, left, right int) bool
+	canFoldPad(top, bottom, left, right int, nonNegative bool) bool
+}
+
+// zeroPadder is a layer that only pads its input with zeros (ZeroPadding2D).
+type zeroPadder interface {
+	zeroPads() (top, bottom, left, right int)
 }
 
 // foldPads merges, in steps that run no backward, a ZeroPadding2D into the
@@ -518,7 +530,7 @@ type padFolder interface {
 // fused into the step before the padding counts.
 func (p *plan) foldPads() {
 	for i, s := range p.steps {
-		zp, ok := s.layer.(*ZeroPadding2D)
+		zp, ok := s.layer.(zeroPadder)
 		if !ok || s.skip || s.backward || len(s.in) != 1 {
 			continue
 		}
@@ -528,14 +540,12 @@ func (p *plan) foldPads() {
 		}
 		o := p.slots[s.out]
 		f, ok := next.layer.(padFolder)
+		top, bottom, left, right := zp.zeroPads()
 		if !ok || next.in[0] != s.out || slices.Index(next.in[1:], s.out) >= 0 ||
-			next.c.pad != nil || !f.canFoldPad(zp.top, zp.bottom, zp.left, zp.right) {
+			next.c.pad != nil || !f.canFoldPad(top, bottom, left, right, p.nonNegative(s.in[0])) {
 			continue
 		}
-		if _, isMax := next.layer.(*MaxPooling2D); isMax && !p.nonNegative(s.in[0]) {
-			continue
-		}
-		next.c.pad = &[4]int{zp.top, zp.bottom, zp.left, zp.right}
+		next.c.pad = &[4]int{top, bottom, left, right}
 		next.in[0] = s.in[0]
 		in := p.slots[s.in[0]]
 		in.consumers[slices.Index(in.consumers, i)] = ci
@@ -543,6 +553,12 @@ func (p *plan) foldPads() {
 		s.skip = true
 		s.mode = "folded"
 	}
+}
+
+// pointwiseFuser is a depthwise convolution that can compute the 1x1
+// convolution next, which reads its output, in its own kernel (c.sep).
+type pointwiseFuser interface {
+	canFusePointwise(c *call, next *step) bool
 }
 
 // fuseSeparable merges, in steps that run no backward, a 1x1 convolution
@@ -553,7 +569,7 @@ func (p *plan) foldPads() {
 // computed before the depthwise step runs.
 func (p *plan) fuseSeparable() {
 	for i, s := range p.steps {
-		dl, ok := s.layer.(*DepthwiseConv2D)
+		f, ok := s.layer.(pointwiseFuser)
 		if !ok || s.skip || s.backward || len(s.in) != 1 || s.c.sep != nil || s.c.residual {
 			continue
 		}
@@ -562,14 +578,7 @@ func (p *plan) fuseSeparable() {
 			continue
 		}
 		o := p.slots[s.out]
-		cl, ok := next.layer.(*Conv2D)
-		if !ok || next.in[0] != s.out || next.c.pad != nil || !cl.pointwise() {
-			continue
-		}
-		if _, after := outputAct(dl.act, &s.c); after {
-			continue
-		}
-		if _, after := outputAct(cl.act, &next.c); after {
+		if next.in[0] != s.out || next.c.pad != nil || !f.canFusePointwise(&s.c, next) {
 			continue
 		}
 		if next.c.residual && !p.moveResidual(i, s, next.in[1], ni) {
@@ -652,18 +661,31 @@ func (p *plan) chainConcats() {
 	}
 }
 
+// channelAppender is a layer that copies its inputs side by side along the
+// last axis (Concatenate), so it can extend a buffer in place: it honours
+// call.rowStride and call.inPlace.
+type channelAppender interface {
+	appendsChannels() bool
+}
+
+// stridedReader is a layer that can read its input's rows with a stride
+// (call.xStride) in the given call.
+type stridedReader interface {
+	readsStrided(c *call) bool
+}
+
 // chainable says whether step s is a Concatenate along the last axis that
 // chainConcats may give a shared buffer.
 func (p *plan) chainable(s *step) bool {
-	l, ok := s.layer.(*Concatenate)
-	return ok && l.last && !s.skip && !s.backward && len(s.in) >= 2
+	l, ok := s.layer.(channelAppender)
+	return ok && l.appendsChannels() && !s.skip && !s.backward && len(s.in) >= 2
 }
 
-// stridedReader says whether step s reads slot v only as an inference
-// BatchNormalization, which can read rows with a stride.
+// stridedReader says whether step s reads slot v only, and can read it
+// with a stride (an inference BatchNormalization).
 func (p *plan) stridedReader(s *step, v int) bool {
-	_, ok := s.layer.(*BatchNormalization)
-	return ok && !s.skip && !s.backward && !s.c.batchNormMode() && len(s.in) == 1 && s.in[0] == v
+	r, ok := s.layer.(stridedReader)
+	return ok && !s.skip && !s.backward && r.readsStrided(&s.c) && len(s.in) == 1 && s.in[0] == v
 }
 
 // nonNegative says whether slot v holds values known to be >= 0: the last
@@ -687,16 +709,26 @@ type folder interface {
 	outChannels() int
 }
 
+// foldable is a layer that a folder can absorb in the given call (an
+// inference BatchNormalization).
+type foldable interface {
+	asFold(c *call) (*bnFold, bool)
+}
+
 // tryFold folds next, a BatchNormalization, into s. Not after a fused
 // residual: the BN would scale the residual too (ResNetV2's post_bn and
 // preact_bn after an Add), which folding into s's weights cannot do.
 func (p *plan) tryFold(s, next *step) bool {
-	bn, ok := next.layer.(*BatchNormalization)
+	bn, ok := next.layer.(foldable)
 	f, ok2 := s.layer.(folder)
-	if !ok || !ok2 || s.c.fold != nil || s.c.residual || s.c.postAct != kernels.ActNone || !f.canFold() || next.c.batchNormMode() {
+	if !ok || !ok2 || s.c.fold != nil || s.c.residual || s.c.postAct != kernels.ActNone || !f.canFold() {
 		return false
 	}
-	s.c.fold = &bnFold{bn: bn}
+	fold, ok := bn.asFold(&next.c)
+	if !ok {
+		return false
+	}
+	s.c.fold = fold
 	next.mode = "folded"
 	return true
 }
@@ -717,18 +749,16 @@ func (p *plan) tryFuseAct(s, next *step) bool {
 	return true
 }
 
+// kernelActivator is an activation layer that a kernel can apply after its
+// own computation.
+type kernelActivator interface {
+	kernelActivation() (kernels.Activation, bool)
+}
+
 // kernelActivation says whether l is an activation layer that a kernel can
 // apply (ReLU or ReLU6).
 func kernelActivation(l Layer) (kernels.Activation, bool) {
-	switch a := l.(type) {
-	case *Activation:
-		if a.act == actReLU {
-			return kernels.ActReLU, true
-		}
-		if a.act == actReLU6 {
-			return kernels.ActReLU6, true
-		}
-	case *ReLU:
+	if a, ok := l.(kernelActivator); ok {
 		return a.kernelActivation()
 	}
 	return kernels.ActNone, false
