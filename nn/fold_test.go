@@ -38,10 +38,10 @@ func foldNet(t *testing.T, h, w, c int) *Model {
 	block := func(name string, x *Node, expand, outC, stride int, residual bool) *Node {
 		y := NewConv2D(expand, 1, 1, WithUseBias(false), WithName(name+"_expand")).Apply(x)
 		y = NewReLU(WithMaxValue(6), WithName(name+"_expand_relu")).Apply(bn(name + "_expand_bn").Apply(y))
-		pad := "same"
+		pad := PaddingSame
 		if stride == 2 {
 			y = NewZeroPadding2D(0, 1, 0, 1, WithName(name+"_pad")).Apply(y)
-			pad = "valid"
+			pad = PaddingValid
 		}
 		y = NewDepthwiseConv2D(3, 3, WithStrides(stride), WithPadding(pad), WithUseBias(false), WithName(name+"_dw")).Apply(y)
 		y = NewReLU(WithMaxValue(6), WithName(name+"_dw_relu")).Apply(bn(name + "_dw_bn").Apply(y))

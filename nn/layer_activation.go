@@ -15,11 +15,11 @@ type Activation struct {
 }
 
 // NewActivation returns an Activation layer applying the named function.
-func NewActivation(name string, opts ...Option) *Activation {
+func NewActivation(name ActivationName, opts ...Option) *Activation {
 	s, err := collect("Activation", opts)
 	l := &Activation{}
 	var aerr error
-	l.act, aerr = parseActivation(name)
+	l.act, aerr = parseActivation(string(name))
 	if err == nil && aerr != nil {
 		err = aerr
 	}

@@ -76,7 +76,7 @@ func init() {
 		return NewSeparableConv2D(r.int("filters", 0), k[0], k[1], append(r.convOptions(o), WithDepthMultiplier(r.int("depth_multiplier", 1)))...)
 	})
 	reg("Dense", func(r *reader, o []Option) Layer {
-		return NewDense(r.int("units", 0), append(o, WithActivation(r.str("activation", "linear")), WithUseBias(r.boolean("use_bias", true)))...)
+		return NewDense(r.int("units", 0), append(o, WithActivation(ActivationName(r.str("activation", "linear"))), WithUseBias(r.boolean("use_bias", true)))...)
 	})
 	reg("BatchNormalization", func(r *reader, o []Option) Layer {
 		axis := -1
@@ -88,7 +88,7 @@ func init() {
 		return NewBatchNormalization(append(o, WithAxis(axis), WithMomentum(r.float("momentum", 0.99)), WithEpsilon(r.float("epsilon", 1e-3)),
 			WithCenter(r.boolean("center", true)), WithScale(r.boolean("scale", true)))...)
 	})
-	reg("Activation", func(r *reader, o []Option) Layer { return NewActivation(r.str("activation", "linear"), o...) })
+	reg("Activation", func(r *reader, o []Option) Layer { return NewActivation(ActivationName(r.str("activation", "linear")), o...) })
 	reg("ReLU", func(r *reader, o []Option) Layer {
 		if r.c.has("max_value") {
 			o = append(o, WithMaxValue(r.float("max_value", 0)))
@@ -109,7 +109,7 @@ func init() {
 			s := r.pair("strides", 1)
 			o = append(o, WithStrides(s[0], s[1]))
 		}
-		return size, append(o, WithPadding(r.str("padding", "valid")))
+		return size, append(o, WithPadding(Padding(r.str("padding", "valid"))))
 	}
 	reg("MaxPooling2D", func(r *reader, o []Option) Layer {
 		s, o := pool(r, o)
