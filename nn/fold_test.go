@@ -143,7 +143,7 @@ func TestInferenceFolds(t *testing.T) {
 				if e := relErr(got[0].Data, refOf["head"].Data); e > 1e-5 {
 					t.Errorf("folded output: relative error %.3g", e)
 				}
-				modes := map[string]string{}
+				modes := map[string]StepMode{}
 				for _, s := range m.StepStats() {
 					modes[s.Layer] = s.Mode
 				}
@@ -166,7 +166,7 @@ func TestInferenceFolds(t *testing.T) {
 				if e := relErr(outs[len(req)].Data, refOf["head"].Data); e > 1e-5 {
 					t.Errorf("head with requested layers: relative error %.3g", e)
 				}
-				modes = map[string]string{}
+				modes = map[string]StepMode{}
 				for _, s := range m.StepStats() {
 					modes[s.Layer] = s.Mode
 				}
@@ -185,7 +185,7 @@ func TestInferenceFolds(t *testing.T) {
 }
 
 // foldModes is what inference does with foldNet's layers.
-var foldModes = map[string]string{
+var foldModes = map[string]StepMode{
 	"b1_project": "fused",
 	"b2_project": "fused",
 	"b3_project": "fused",

@@ -47,7 +47,7 @@ type step struct {
 	skip     bool   // folded or fused into another step
 	keepIn   bool   // backward reads the input values
 	keepOut  bool   // backward reads the output value
-	mode     string
+	mode     StepMode
 	c        call
 	stats    LayerStats
 
@@ -161,7 +161,7 @@ func (p *plan) expand(m *Model, in []int, frozen, inference bool) ([]int, error)
 		if !ok {
 			return nil, fmt.Errorf("nn: layer %q (%s) cannot run", n.layer.Name(), n.layer.ClassName())
 		}
-		st := &step{layer: kl, in: ins, frozen: frozen || !kl.Trainable(), mode: "inference"}
+		st := &step{layer: kl, in: ins, frozen: frozen || !kl.Trainable(), mode: ModeInference}
 		st.out = p.newSlot(n.shape, len(p.steps))
 		st.stats = LayerStats{Layer: kl.Name(), Class: kl.ClassName()}
 		st.c.stats = &st.stats
@@ -222,7 +222,7 @@ func (p *plan) planBackward() {
 		s.c.backward = below
 		s.wantDW = s.hasTrainableWeights()
 		if s.backward {
-			s.mode = "backward"
+			s.mode = ModeBackward
 			s.keepIn, s.keepOut = s.needs()
 			for _, in := range s.in {
 				p.slots[in].keep = p.slots[in].keep || s.keepIn
@@ -504,7 +504,7 @@ func (p *plan) tryResidual(i int, s *step, ni int, next *step) bool {
 	if !p.moveResidual(i, s, other, ni) {
 		return false
 	}
-	next.mode = "fused"
+	next.mode = ModeFused
 	return true
 }
 
@@ -551,7 +551,7 @@ func (p *plan) foldPads() {
 		in.consumers[slices.Index(in.consumers, i)] = ci
 		o.consumers = nil
 		s.skip = true
-		s.mode = "folded"
+		s.mode = ModeFolded
 	}
 }
 
@@ -589,7 +589,7 @@ func (p *plan) fuseSeparable() {
 		p.slots[next.out].producer = i
 		o.consumers = nil
 		next.skip = true
-		next.mode = "fused"
+		next.mode = ModeFused
 	}
 }
 
@@ -729,7 +729,7 @@ func (p *plan) tryFold(s, next *step) bool {
 		return false
 	}
 	s.c.fold = fold
-	next.mode = "folded"
+	next.mode = ModeFolded
 	return true
 }
 
@@ -745,7 +745,7 @@ func (p *plan) tryFuseAct(s, next *step) bool {
 		return false
 	}
 	s.c.postAct = act
-	next.mode = "fused"
+	next.mode = ModeFused
 	return true
 }
 
