@@ -70,8 +70,8 @@ const (
 // cheap elementwise work), and how many activation values it kept alive for
 // the backward pass. Tests use it to prove that freezing skips work.
 type LayerStats struct {
-	Layer string
-	Class string
+	Layer         string
+	Class         string
 	Mode          StepMode
 	WeightGrads   bool // the layer computed weight gradients
 	ForwardCalls  int

@@ -88,7 +88,9 @@ func init() {
 		return NewBatchNormalization(append(o, WithAxis(axis), WithMomentum(r.float("momentum", 0.99)), WithEpsilon(r.float("epsilon", 1e-3)),
 			WithCenter(r.boolean("center", true)), WithScale(r.boolean("scale", true)))...)
 	})
-	reg("Activation", func(r *reader, o []Option) Layer { return NewActivation(ActivationName(r.str("activation", "linear")), o...) })
+	reg("Activation", func(r *reader, o []Option) Layer {
+		return NewActivation(ActivationName(r.str("activation", "linear")), o...)
+	})
 	reg("ReLU", func(r *reader, o []Option) Layer {
 		if r.c.has("max_value") {
 			o = append(o, WithMaxValue(r.float("max_value", 0)))
