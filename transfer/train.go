@@ -134,7 +134,7 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 		}
 	}
 	res := &Result{Model: full, TrainImages: train.Len(),
-		Meta: modelfile.Meta{Preprocess: mode, InputSize: c.InputSize, ClassNames: train.ClassNames}}
+		Meta: modelfile.Meta{Preprocess: string(mode), InputSize: c.InputSize, ClassNames: train.ClassNames}}
 	if val != nil {
 		res.ValImages = val.Len()
 	}
