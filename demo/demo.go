@@ -133,7 +133,7 @@ func Main(ctx context.Context, w io.Writer, o Options) (*Result, error) {
 	// Batches of 16 give the BatchNormalization moving statistics (momentum
 	// 0.99) enough steps to settle; with few steps they still remember their
 	// initial values and inference-mode outputs drift from training-mode ones.
-	if _, err := pre.Fit(ctx, px, py, nn.FitOptions{Epochs: o.PretrainEpochs, BatchSize: 16, Seed: o.Seed, Output: w, Verbose: o.Verbose}); err != nil {
+	if err := fit(ctx, pre, px, py, 16, o.Seed, nn.FitOptions{Epochs: o.PretrainEpochs, Output: w, Verbose: o.Verbose}); err != nil {
 		return nil, err
 	}
 	tx, ty := take(oldClasses, o.PretrainPerClass, o.PretrainPerClass+200)
@@ -161,7 +161,7 @@ func Main(ctx context.Context, w io.Writer, o Options) (*Result, error) {
 	}
 	base.SetTrainable(false)
 	headLayers := transfer.HeadLayers([]transfer.HeadLayer{{Kind: o.Pool}, {Kind: "dense", Activation: "softmax"}}, len(newClasses))
-	features, err := base.Predict(ctx, sx, 64)
+	features, err := predict(ctx, base, sx, 64)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func Main(ctx context.Context, w io.Writer, o Options) (*Result, error) {
 	// BatchNormalization statistics to settle (0.99^750 < 0.001).
 	const fewShotEpochs, fewShotBatch = 150, 20
 	head.Compile(nn.NewAdam(nn.AdamConfig{OptimizerOptions: nn.OptimizerOptions{LearningRate: 1e-2}}), nn.CategoricalCrossentropy{}, nn.NewAccuracy())
-	if _, err := head.Fit(ctx, features, sy, nn.FitOptions{Epochs: fewShotEpochs, BatchSize: fewShotBatch, Seed: o.Seed, Output: io.Discard}); err != nil {
+	if err := fit(ctx, head, features, sy, fewShotBatch, o.Seed, nn.FitOptions{Epochs: fewShotEpochs, Output: io.Discard}); err != nil {
 		return nil, err
 	}
 	res.Transfer.Seconds = time.Since(start).Seconds()
@@ -194,7 +194,7 @@ func Main(ctx context.Context, w io.Writer, o Options) (*Result, error) {
 		return nil, err
 	}
 	start = time.Now()
-	if _, err := scratch.Fit(ctx, sx, sy, nn.FitOptions{Epochs: fewShotEpochs, BatchSize: fewShotBatch, Seed: o.Seed, Output: io.Discard}); err != nil {
+	if err := fit(ctx, scratch, sx, sy, fewShotBatch, o.Seed, nn.FitOptions{Epochs: fewShotEpochs, Output: io.Discard}); err != nil {
 		return nil, err
 	}
 	res.Scratch.Seconds = time.Since(start).Seconds()
@@ -289,9 +289,31 @@ func names(classes []int) []string {
 	return out
 }
 
+// fit trains m on x and y in batches shuffled from seed.
+func fit(ctx context.Context, m *nn.Model, x, y *nn.Tensor, batch int, seed uint64, o nn.FitOptions) error {
+	d, err := nn.NewArrayDataset([]*nn.Tensor{x}, []*nn.Tensor{y}, batch, true, seed)
+	if err == nil {
+		_, err = m.Fit(ctx, d, o)
+	}
+	return err
+}
+
+// predict returns m's output on x, computed in batches.
+func predict(ctx context.Context, m *nn.Model, x *nn.Tensor, batch int) (*nn.Tensor, error) {
+	d, err := nn.NewArrayDataset([]*nn.Tensor{x}, nil, batch, false, 0)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := m.Predict(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
 // accuracy is the share of samples whose highest score is their class.
 func accuracy(ctx context.Context, m *nn.Model, x, y *nn.Tensor) (float64, error) {
-	p, err := m.Predict(ctx, x, 128)
+	p, err := predict(ctx, m, x, 128)
 	if err != nil {
 		return 0, err
 	}

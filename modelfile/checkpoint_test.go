@@ -55,9 +55,11 @@ func mlpData(n int) (*nn.Tensor, *nn.Tensor) {
 }
 
 func predict(t *testing.T, m *nn.Model, x *nn.Tensor) []float32 {
-	p, err := m.Predict(context.Background(), x, x.Shape[0])
+	d, err := nn.NewArrayDataset([]*nn.Tensor{x}, nil, x.Shape[0], false, 0)
 	require.NoError(t, err)
-	return p.Data
+	p, err := m.Predict(context.Background(), d)
+	require.NoError(t, err)
+	return p[0].Data
 }
 
 // The last checkpoint of a fit, weights-only or whole model, loads into a
@@ -75,7 +77,9 @@ func TestCheckpointLastLoadsWithIdenticalPredictions(t *testing.T) {
 			if weightsOnly {
 				ck.Save = modelfile.SaveWeights
 			}
-			_, err := m.Fit(context.Background(), x, y, nn.FitOptions{Epochs: 3, BatchSize: 16, Verbose: nn.VerboseSilent, Callbacks: []nn.Callback{ck}})
+			d, err := nn.NewArrayDataset([]*nn.Tensor{x}, []*nn.Tensor{y}, 16, true, 0)
+			require.NoError(t, err)
+			_, err = m.Fit(context.Background(), d, nn.FitOptions{Epochs: 3, Verbose: nn.VerboseSilent, Callbacks: []nn.Callback{ck}})
 			require.NoError(t, err)
 			require.Len(t, ck.Saved, 3)
 			last := ck.Saved[2]

@@ -55,17 +55,25 @@ func (c *call) backwardKernel(flops float64) {
 	c.stats.BackwardFLOPs += flops
 }
 
+// StepMode is what a layer application does in a plan.
+type StepMode string
+
+const (
+	ModeInference StepMode = "inference" // forward only
+	ModeBackward  StepMode = "backward"  // gradients flow through it
+	ModeFolded    StepMode = "folded"    // merged into the layer before or after it
+	ModeFused     StepMode = "fused"     // computed inside another layer's kernel
+)
+
 // LayerStats says what one layer application did in the last run: how many
 // kernels it invoked forward and backward with their FLOPs (2 per
 // multiply-add, counted for the convolutions, Dense and Sgemm calls; 0 for
 // cheap elementwise work), and how many activation values it kept alive for
 // the backward pass. Tests use it to prove that freezing skips work.
 type LayerStats struct {
-	Layer string
-	Class string
-	// Mode is "inference" (no backward), "backward" (gradients flow through
-	// it), "folded" (merged into the layer before it) or "fused".
-	Mode          string
+	Layer         string
+	Class         string
+	Mode          StepMode
 	WeightGrads   bool // the layer computed weight gradients
 	ForwardCalls  int
 	ForwardFLOPs  float64

@@ -84,15 +84,24 @@ func callL(fn func(*Fitting, Logs) error, f *Fitting, logs Logs) error {
 	return fn(f, logs)
 }
 
-// monitorOp is Keras' comparison for a monitored quantity: "min", "max",
-// or "auto" (max when the name contains "acc", as Keras 2.3.1 decides).
-func monitorMax(monitor, mode string) (bool, error) {
+// MonitorMode says whether a monitored quantity improves by decreasing or
+// increasing, Keras' mode argument of callbacks.
+type MonitorMode string
+
+const (
+	MonitorAuto MonitorMode = "auto" // max when the name contains "acc", as Keras 2.3.1 decides
+	MonitorMin  MonitorMode = "min"
+	MonitorMax  MonitorMode = "max"
+)
+
+// monitorMax says whether mode makes larger values of monitor better.
+func monitorMax(monitor string, mode MonitorMode) (bool, error) {
 	switch mode {
-	case "min":
+	case MonitorMin:
 		return false, nil
-	case "max":
+	case MonitorMax:
 		return true, nil
-	case "", "auto":
+	case "", MonitorAuto:
 		return strings.Contains(monitor, "acc"), nil
 	}
 	return false, fmt.Errorf("nn: mode %q is not auto, min or max", mode)
@@ -108,8 +117,8 @@ type EarlyStopping struct {
 	Monitor  string  // default "val_loss"
 	MinDelta float64 // an improvement must be larger than this
 	Patience int
-	Mode     string   // "auto" (default), "min" or "max"
-	Baseline *float64 // stop unless the value beats it within Patience epochs
+	Mode     MonitorMode // default MonitorAuto
+	Baseline *float64    // stop unless the value beats it within Patience epochs
 	// RestoreBestWeights restores the best epoch's weights when stopping.
 	RestoreBestWeights bool
 	Verbose            bool
@@ -228,8 +237,8 @@ type ModelCheckpoint struct {
 	Save         func(path string, m *Model) error
 	Monitor      string // default "val_loss"
 	SaveBestOnly bool
-	Mode         string // "auto" (default), "min" or "max"
-	Period       int    // default 1
+	Mode         MonitorMode // default MonitorAuto
+	Period       int         // default 1
 	Verbose      bool
 
 	// Best is the best monitored value so far; Saved lists the files
@@ -320,11 +329,11 @@ func (c *ModelCheckpoint) save(m *Model, path string) error {
 // with) to the epoch's logs.
 type ReduceLROnPlateau struct {
 	CallbackBase
-	Monitor  string  // default "val_loss"
-	Factor   float64 // default 0.1; must be < 1
-	Patience int     // default 10
-	Mode     string  // "auto" (default), "min" or "max"
-	MinDelta float64 // default 1e-4; negative means 0
+	Monitor  string      // default "val_loss"
+	Factor   float64     // default 0.1; must be < 1
+	Patience int         // default 10
+	Mode     MonitorMode // default MonitorAuto
+	MinDelta float64     // default 1e-4; negative means 0
 	Cooldown int
 	MinLR    float64
 	Verbose  bool

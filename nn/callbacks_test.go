@@ -27,8 +27,8 @@ func fitScripted(t *testing.T, m *Model, key string, values []float64, cbs ...Ca
 	if m == nil {
 		m = tinyModel(t, nil)
 	}
-	h, err := m.Fit(context.Background(), x, y, FitOptions{
-		Epochs: len(values), BatchSize: 16, ValidationSplit: 0.25, Verbose: VerboseSilent,
+	h, err := m.Fit(context.Background(), arrays(t, x, y, 16, true, 0), FitOptions{
+		Epochs: len(values), ValidationSplit: 0.25, Verbose: VerboseSilent,
 		Callbacks: append([]Callback{script(key, values...)}, cbs...),
 	})
 	if err != nil {
@@ -130,7 +130,7 @@ func TestCallbackModelCheckpointSaveErrors(t *testing.T) {
 	x, y := tinyData(16)
 	m := tinyModel(t, nil)
 	fit := func(ck *ModelCheckpoint) error {
-		_, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 2, Verbose: VerboseSilent, Callbacks: []Callback{ck}})
+		_, err := m.Fit(context.Background(), arrays(t, x, y, 32, true, 0), FitOptions{Epochs: 2, Verbose: VerboseSilent, Callbacks: []Callback{ck}})
 		return err
 	}
 	if err := fit(&ModelCheckpoint{Filepath: "x.h5"}); err == nil || !strings.Contains(err.Error(), "Save function") {
@@ -151,7 +151,7 @@ func TestCallbackCSVLogger(t *testing.T) {
 	x, y := tinyData(40)
 	m := tinyModel(t, nil)
 	for _, appendMode := range []bool{false, true} {
-		_, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 2, ValidationSplit: 0.5, Verbose: VerboseSilent,
+		_, err := m.Fit(context.Background(), arrays(t, x, y, 32, true, 0), FitOptions{Epochs: 2, ValidationSplit: 0.5, Verbose: VerboseSilent,
 			Callbacks: []Callback{fixed, &CSVLogger{Filename: path, Append: appendMode}}})
 		if err != nil {
 			t.Fatal(err)
@@ -186,7 +186,7 @@ func TestCallbackOrderAndErrors(t *testing.T) {
 	}
 	x, y := tinyData(20)
 	m := tinyModel(t, nil)
-	if _, err := m.Fit(context.Background(), x, y, FitOptions{BatchSize: 10, Verbose: VerboseSilent, Callbacks: []Callback{rec}}); err != nil {
+	if _, err := m.Fit(context.Background(), arrays(t, x, y, 10, true, 0), FitOptions{Verbose: VerboseSilent, Callbacks: []Callback{rec}}); err != nil {
 		t.Fatal(err)
 	}
 	want := "train_begin epoch_begin batch_begin batch_end batch_begin batch_end epoch_end train_end"
@@ -195,7 +195,7 @@ func TestCallbackOrderAndErrors(t *testing.T) {
 	}
 	// An error from a callback stops the fit and is returned.
 	stop := CallbackFuncs{BatchEnd: func(*Fitting, int, Logs) error { return os.ErrClosed }}
-	if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 3, Verbose: VerboseSilent, Callbacks: []Callback{stop}}); err != os.ErrClosed {
+	if _, err := m.Fit(context.Background(), arrays(t, x, y, 32, true, 0), FitOptions{Epochs: 3, Verbose: VerboseSilent, Callbacks: []Callback{stop}}); err != os.ErrClosed {
 		t.Errorf("err %v", err)
 	}
 }

@@ -153,8 +153,8 @@ func (r *reader) boolean(key string, def bool) bool {
 // convOptions reads what the convolutions share.
 func (r *reader) convOptions(opts []Option) []Option {
 	s, d := r.pair("strides", 1), r.pair("dilation_rate", 1)
-	return append(opts, WithStrides(s[0], s[1]), WithDilationRate(d[0], d[1]), WithPadding(r.str("padding", "valid")),
-		WithActivation(r.str("activation", "linear")), WithUseBias(r.boolean("use_bias", true)))
+	return append(opts, WithStrides(s[0], s[1]), WithDilationRate(d[0], d[1]), WithPadding(Padding(r.str("padding", "valid"))),
+		WithActivation(ActivationName(r.str("activation", "linear"))), WithUseBias(r.boolean("use_bias", true)))
 }
 
 // built returns l, or the first reading error, or l's construction error.

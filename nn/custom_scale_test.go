@@ -171,11 +171,11 @@ func TestScaledResidualInference(t *testing.T) {
 	if e := maxAbs(got[0].Data, all[2].Data); e != 0 {
 		t.Errorf("fused output differs by %g", e)
 	}
-	modes := map[string]string{}
+	modes := map[string]StepMode{}
 	for _, st := range m.StepStats() {
 		modes[st.Layer] = st.Mode
 	}
-	for l, want := range map[string]string{"block35_1_conv": "inference", "block35_1": "inference", "block35_1_ac": "fused"} {
+	for l, want := range map[string]StepMode{"block35_1_conv": "inference", "block35_1": "inference", "block35_1_ac": "fused"} {
 		if modes[l] != want {
 			t.Errorf("%s: mode %q, want %q", l, modes[l], want)
 		}

@@ -26,25 +26,18 @@ const (
 	VerboseLines
 )
 
-// FitOptions are Keras' fit arguments. The zero value trains one epoch in
-// batches of 32, shuffled with seed 0, with progress on standard output.
+// FitOptions are Keras' fit arguments that do not belong to the data
+// (NewArrayDataset batches and shuffles arrays). The zero value trains one
+// epoch with progress on standard output.
 type FitOptions struct {
-	Epochs    int // default 1
-	BatchSize int // default 32
-	// NoShuffle keeps the sample order (Keras' shuffle=False). Otherwise the
-	// training samples are shuffled every epoch, the order of epoch e drawn
-	// from (Seed, e), so a run resumed at InitialEpoch sees the same orders.
-	NoShuffle bool
-	Seed      uint64
-	// ValidationX and ValidationY are the validation data (Keras'
-	// validation_data); ValidationSplit takes the last fraction of x and y
-	// instead, before any shuffling, as Keras does. Validation runs after
-	// every epoch and adds val_loss and val_<metric> to the logs.
-	ValidationX, ValidationY []*Tensor
-	ValidationSplit          float64
-	// ValidationData is validation data from any Dataset (used when
-	// ValidationX is empty and ValidationSplit is 0).
-	ValidationData Dataset
+	Epochs int // default 1
+	// ValidationSplit validates on the last fraction of an ArrayDataset's
+	// samples, split off before any shuffling as Keras' validation_split.
+	// ValidationData is validation data from any Dataset instead.
+	// Validation runs after every epoch and adds val_loss and val_<metric>
+	// to the logs.
+	ValidationSplit float64
+	ValidationData  Dataset
 	// ClassWeight weights each sample's loss by its class (the argmax of a
 	// one-hot target, or a sparse target's index), Keras' class_weight;
 	// missing classes weigh 1. The loss becomes sum(w_i * loss_i) / batch;
@@ -104,8 +97,10 @@ type ArrayDataset struct {
 }
 
 // NewArrayDataset returns the samples of xs and ys in batches of batchSize
-// (the last one smaller when it does not divide the count). With shuffle,
-// SetEpoch(e) orders the samples by a permutation drawn from (seed, e).
+// (the last one smaller when it does not divide the count), Keras' fit on
+// arrays with batch_size and shuffle. With shuffle, SetEpoch(e) orders the
+// samples by a permutation drawn from (seed, e), so a fit resumed at an
+// initial epoch sees the same orders. ys may be nil (Predict).
 func NewArrayDataset(xs, ys []*Tensor, batchSize int, shuffle bool, seed uint64) (*ArrayDataset, error) {
 	n, err := sampleCount(xs, ys)
 	if err != nil {
@@ -201,89 +196,63 @@ func (d *ArrayDataset) Batch(i int) (xs, ys []*Tensor, err error) {
 	return gather(&d.bx, d.xs), gather(&d.by, d.ys), nil
 }
 
-// Fit trains a single-input, single-output model on x and y, as Keras'
-// fit. See FitMulti.
-func (m *Model) Fit(ctx context.Context, x, y *Tensor, o FitOptions) (*History, error) {
-	return m.FitMulti(ctx, []*Tensor{x}, []*Tensor{y}, o)
+// split returns the samples before the last fraction frac and those of
+// it, as Keras' validation_split: the split comes before any shuffling, and
+// the validation part keeps its order.
+func (d *ArrayDataset) split(frac float64) (train, val *ArrayDataset, err error) {
+	n := d.Samples()
+	if frac <= 0 || frac >= 1 {
+		return nil, nil, fmt.Errorf("nn: validation split %g not in [0, 1)", frac)
+	}
+	// Keras: split_at = int(n * (1 - validation_split)).
+	at := int(float64(n) * (1 - frac))
+	if at <= 0 || at >= n {
+		return nil, nil, fmt.Errorf("nn: validation split %g of %d samples leaves an empty part", frac, n)
+	}
+	rows := func(ts []*Tensor, lo, hi int) []*Tensor {
+		var out []*Tensor
+		for _, t := range ts {
+			out = append(out, t.Rows(lo, hi))
+		}
+		return out
+	}
+	if train, err = NewArrayDataset(rows(d.xs, 0, at), rows(d.ys, 0, at), d.batchSize, d.shuffle, d.seed); err != nil {
+		return nil, nil, err
+	}
+	val, err = NewArrayDataset(rows(d.xs, at, n), rows(d.ys, at, n), d.batchSize, false, 0)
+	return train, val, err
 }
 
-// FitMulti trains the model on in-memory arrays, one per input and one
-// target per output, for o.Epochs epochs. It returns the history of the
-// epochs that completed; when ctx is cancelled it stops before the next
-// batch and returns that history with ctx's error.
-func (m *Model) FitMulti(ctx context.Context, xs, ys []*Tensor, o FitOptions) (*History, error) {
-	n, err := sampleCount(xs, ys)
-	if err != nil {
-		return nil, err
-	}
-	if o.BatchSize == 0 {
-		o.BatchSize = 32
-	}
-	if o.ValidationSplit != 0 {
-		if o.ValidationSplit < 0 || o.ValidationSplit >= 1 {
-			return nil, fmt.Errorf("nn: validation split %g not in [0, 1)", o.ValidationSplit)
-		}
-		if len(o.ValidationX) > 0 || o.ValidationData != nil {
-			return nil, errors.New("nn: give validation data or a validation split, not both")
-		}
-		// Keras: split_at = int(n * (1 - validation_split)), the last
-		// samples validate.
-		at := int(float64(n) * (1 - o.ValidationSplit))
-		if at <= 0 || at >= n {
-			return nil, fmt.Errorf("nn: validation split %g of %d samples leaves an empty part", o.ValidationSplit, n)
-		}
-		var vx, vy []*Tensor
-		xs, ys = slices.Clone(xs), slices.Clone(ys)
-		for i, t := range xs {
-			vx = append(vx, t.Rows(at, n))
-			xs[i] = t.Rows(0, at)
-		}
-		for i, t := range ys {
-			vy = append(vy, t.Rows(at, n))
-			ys[i] = t.Rows(0, at)
-		}
-		o.ValidationX, o.ValidationY = vx, vy
-		o.ValidationSplit = 0
-	}
-	train, err := NewArrayDataset(xs, ys, o.BatchSize, !o.NoShuffle, o.Seed)
-	if err != nil {
-		return nil, err
-	}
-	if len(o.ValidationX) > 0 {
-		if o.ValidationData, err = NewArrayDataset(o.ValidationX, o.ValidationY, o.BatchSize, false, 0); err != nil {
-			return nil, fmt.Errorf("nn: validation data: %w", err)
-		}
-	}
-	return m.FitDataset(ctx, train, o)
-}
-
-// FitDataset trains the model on the batches of data, as Keras' fit on a
-// Sequence: validation comes from o.ValidationX and o.ValidationY or
-// o.ValidationData (a validation split needs arrays), and o.BatchSize and
-// the shuffling options apply to ValidationX only; data batches and
-// orders its samples itself.
-func (m *Model) FitDataset(ctx context.Context, data Dataset, o FitOptions) (*History, error) {
-	if m.compiled == nil {
+// Fit trains the model on the batches of data for o.Epochs epochs, as
+// Keras' fit; in-memory arrays come through NewArrayDataset, which batches
+// and shuffles them. It returns the history of the epochs that completed;
+// when ctx is cancelled it stops before the next batch and returns that
+// history with ctx's error.
+func (m *Model) Fit(ctx context.Context, data Dataset, o FitOptions) (*History, error) {
+	m.mu.Lock()
+	cc := m.compiled
+	m.mu.Unlock()
+	if cc == nil {
 		return nil, errors.New("nn: Fit before Compile")
 	}
 	if o.Epochs == 0 {
 		o.Epochs = 1
 	}
-	if o.BatchSize == 0 {
-		o.BatchSize = 32
-	}
 	if o.InitialEpoch < 0 || o.InitialEpoch > o.Epochs {
 		return nil, fmt.Errorf("nn: initial epoch %d of %d", o.InitialEpoch, o.Epochs)
 	}
 	if o.ValidationSplit != 0 {
-		return nil, errors.New("nn: a validation split needs arrays (Fit or FitMulti); give FitDataset ValidationData")
-	}
-	if o.ValidationData == nil && len(o.ValidationX) > 0 {
-		v, err := NewArrayDataset(o.ValidationX, o.ValidationY, o.BatchSize, false, 0)
-		if err != nil {
-			return nil, fmt.Errorf("nn: validation data: %w", err)
+		arrays, ok := data.(*ArrayDataset)
+		if !ok {
+			return nil, errors.New("nn: a validation split needs an ArrayDataset; give ValidationData")
 		}
-		o.ValidationData = v
+		if o.ValidationData != nil {
+			return nil, errors.New("nn: give validation data or a validation split, not both")
+		}
+		var err error
+		if data, o.ValidationData, err = arrays.split(o.ValidationSplit); err != nil {
+			return nil, err
+		}
 	}
 	steps := data.Len()
 	if steps == 0 {
@@ -293,19 +262,6 @@ func (m *Model) FitDataset(ctx context.Context, data Dataset, o FitOptions) (*Hi
 	if out == nil {
 		out = os.Stdout
 	}
-
-	// Class weights: the compiled loss is wrapped for the duration of the fit.
-	m.mu.Lock()
-	cc := m.compiled
-	if len(o.ClassWeight) > 0 {
-		m.compiled = &compiled{opt: cc.opt, loss: &weightedLoss{inner: cc.loss, classWeight: o.ClassWeight}, metrics: cc.metrics}
-	}
-	m.mu.Unlock()
-	defer func() {
-		m.mu.Lock()
-		m.compiled = cc
-		m.mu.Unlock()
-	}()
 
 	hist := &History{History: map[string][]float64{}}
 	f := &Fitting{Model: m, Epochs: o.Epochs, Steps: steps, History: hist, Output: out}
@@ -330,6 +286,7 @@ func (m *Model) FitDataset(ctx context.Context, data Dataset, o FitOptions) (*Hi
 	}
 	var lastLogs Logs
 	var fitErr error
+	var weights []float32
 epochs:
 	for epoch := o.InitialEpoch; epoch < o.Epochs; epoch++ {
 		f.Epoch = epoch
@@ -352,14 +309,13 @@ epochs:
 				break epochs
 			}
 			bx, by, err := data.Batch(step)
-			if err != nil {
-				fitErr = fmt.Errorf("nn: epoch %d batch %d: %w", epoch+1, step, err)
-				break epochs
+			if err == nil && len(o.ClassWeight) > 0 {
+				weights, err = classWeights(weights[:0], o.ClassWeight, by)
 			}
-			if cw, ok := m.compiled.loss.(*weightedLoss); ok {
-				cw.setTargets(by)
+			var loss float64
+			if err == nil {
+				loss, err = m.TrainBatch(bx, by, weights)
 			}
-			loss, err := m.TrainBatch(bx, by)
 			if err != nil {
 				fitErr = fmt.Errorf("nn: epoch %d batch %d: %w", epoch+1, step, err)
 				break epochs
@@ -380,7 +336,7 @@ epochs:
 			logs[mt.Name()] = mt.Result()
 		}
 		if o.ValidationData != nil {
-			vl, err := m.evaluate(ctx, o.ValidationData, cc)
+			vl, err := m.Evaluate(ctx, o.ValidationData)
 			if err != nil {
 				fitErr = err
 				break
@@ -404,6 +360,30 @@ epochs:
 	return hist, fitErr
 }
 
+// classWeights appends to w the sample weights that class weights give a
+// batch: a sample's class is the argmax of its one-hot target, or its sparse
+// target, in the first output's targets; missing classes weigh 1.
+func classWeights(w []float32, classWeight map[int]float64, ys []*Tensor) ([]float32, error) {
+	if len(ys) == 0 {
+		return nil, errors.New("nn: class weights need targets")
+	}
+	y := ys[0]
+	rows := y.Batch()
+	cols := len(y.Data) / max(rows, 1)
+	for r := 0; r < rows; r++ {
+		class := int(y.Data[r])
+		if cols > 1 {
+			class = argmax(y.Data[r*cols : (r+1)*cols])
+		}
+		cw, ok := classWeight[class]
+		if !ok {
+			cw = 1
+		}
+		w = append(w, float32(cw))
+	}
+	return w, nil
+}
+
 // Fitting is the state of a running Fit that callbacks see (Keras'
 // callback.model and params).
 type Fitting struct {
@@ -418,54 +398,30 @@ type Fitting struct {
 	Output io.Writer
 }
 
-// Evaluate computes the loss and the compiled metrics of a single-input,
-// single-output model on x and y in batches, as Keras' evaluate: the loss
-// is the mean over samples, the metrics as accumulated over all batches.
-func (m *Model) Evaluate(ctx context.Context, x, y *Tensor, batchSize int) (Logs, error) {
-	return m.EvaluateMulti(ctx, []*Tensor{x}, []*Tensor{y}, batchSize)
-}
-
-// EvaluateMulti is Evaluate for any number of inputs and outputs.
-func (m *Model) EvaluateMulti(ctx context.Context, xs, ys []*Tensor, batchSize int) (Logs, error) {
-	if batchSize == 0 {
-		batchSize = 32
-	}
-	d, err := NewArrayDataset(xs, ys, batchSize, false, 0)
-	if err != nil {
-		return nil, err
-	}
-	return m.EvaluateDataset(ctx, d)
-}
-
-// EvaluateDataset is Evaluate on the batches of a Dataset.
-func (m *Model) EvaluateDataset(ctx context.Context, d Dataset) (Logs, error) {
+// Evaluate computes the loss and the compiled metrics on the batches of
+// data in inference mode, as Keras' evaluate: the loss is the mean over
+// samples, the metrics as accumulated over all batches.
+func (m *Model) Evaluate(ctx context.Context, data Dataset) (Logs, error) {
 	m.mu.Lock()
 	cc := m.compiled
 	m.mu.Unlock()
 	if cc == nil {
 		return nil, errors.New("nn: Evaluate before Compile")
 	}
-	return m.evaluate(ctx, d, cc)
-}
-
-func (m *Model) evaluate(ctx context.Context, d Dataset, cc *compiled) (Logs, error) {
 	for _, mt := range cc.metrics {
 		mt.Reset()
 	}
 	var sum float64
 	var seen int
-	for i := 0; i < d.Len(); i++ {
+	for i := 0; i < data.Len(); i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		xs, ys, err := d.Batch(i)
+		xs, ys, err := data.Batch(i)
 		if err != nil {
 			return nil, err
 		}
-		// EvalBatch uses the compiled loss and metrics; during a fit with
-		// class weights the compiled loss is the weighted one, which Keras
-		// does not apply to validation.
-		loss, err := m.evalWith(xs, ys, cc)
+		loss, err := m.EvalBatch(xs, ys, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -479,140 +435,33 @@ func (m *Model) evaluate(ctx context.Context, d Dataset, cc *compiled) (Logs, er
 	return logs, nil
 }
 
-// evalWith is EvalBatch with the given loss and metrics.
-func (m *Model) evalWith(xs, ys []*Tensor, cc *compiled) (float64, error) {
-	m.mu.Lock()
-	saved := m.compiled
-	m.compiled = cc
-	m.mu.Unlock()
-	loss, err := m.EvalBatch(xs, ys)
-	m.mu.Lock()
-	m.compiled = saved
-	m.mu.Unlock()
-	return loss, err
-}
-
-// Predict runs a single-input, single-output model on x in batches of
-// batchSize (default 32) in inference mode and returns the outputs of all
-// samples, as Keras' predict. The kernels use every thread kernels.SetThreads
-// allows.
-func (m *Model) Predict(ctx context.Context, x *Tensor, batchSize int) (*Tensor, error) {
-	outs, err := m.PredictMulti(ctx, []*Tensor{x}, batchSize)
-	if err != nil {
-		return nil, err
-	}
-	return outs[0], nil
-}
-
-// PredictMulti is Predict for any number of inputs and outputs.
-func (m *Model) PredictMulti(ctx context.Context, xs []*Tensor, batchSize int) ([]*Tensor, error) {
-	if batchSize == 0 {
-		batchSize = 32
-	}
-	n, err := sampleCount(xs, nil)
-	if err != nil {
-		return nil, err
-	}
+// Predict runs the model on the inputs of every batch of data (targets
+// are ignored) in inference mode and returns, per output, the outputs of
+// all samples, as Keras' predict. The kernels use every thread
+// kernels.SetThreads allows.
+func (m *Model) Predict(ctx context.Context, data Dataset) ([]*Tensor, error) {
 	outs := make([]*Tensor, len(m.outputs))
 	for i, o := range m.outputs {
-		outs[i] = NewTensor(append([]int{n}, o.shape...)...)
+		outs[i] = &Tensor{Shape: append([]int{0}, o.shape...)}
 	}
-	for lo := 0; lo < n; lo += batchSize {
+	for b := 0; b < data.Len(); b++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		hi := min(lo+batchSize, n)
-		var bx []*Tensor
-		for _, t := range xs {
-			bx = append(bx, t.Rows(lo, hi))
+		xs, _, err := data.Batch(b)
+		if err != nil {
+			return nil, err
 		}
-		ys, err := m.Run(bx...)
+		ys, err := m.Run(xs...)
 		if err != nil {
 			return nil, err
 		}
 		for i, y := range ys {
-			copy(outs[i].Rows(lo, hi).Data, y.Data)
+			outs[i].Shape[0] += y.Batch()
+			outs[i].Data = append(outs[i].Data, y.Data...)
 		}
 	}
 	return outs, nil
-}
-
-// weightedLoss applies per-sample weights from class weights to a loss:
-// sum(w_i * loss_i) / batch, Keras' weighted loss with its default
-// reduction.
-type weightedLoss struct {
-	inner       Loss
-	classWeight map[int]float64
-	weights     []float64 // this batch's, set before the step
-	row         Tensor
-	trow        Tensor
-}
-
-func (l *weightedLoss) Name() string { return l.inner.Name() }
-
-// setTargets computes the batch's sample weights from its targets (one
-// output: the first target decides).
-func (l *weightedLoss) setTargets(ys []*Tensor) {
-	y := ys[0]
-	rows := y.Batch()
-	cols := len(y.Data) / max(rows, 1)
-	l.weights = l.weights[:0]
-	for r := 0; r < rows; r++ {
-		class := 0
-		if cols == 1 {
-			class = int(y.Data[r])
-		} else {
-			class = argmax(y.Data[r*cols : (r+1)*cols])
-		}
-		w, ok := l.classWeight[class]
-		if !ok {
-			w = 1
-		}
-		l.weights = append(l.weights, w)
-	}
-}
-
-func (l *weightedLoss) Compute(pred, target *Tensor, grad []float32) (float64, error) {
-	return l.apply(pred, target, grad, l.inner.Compute)
-}
-
-func (l *weightedLoss) fusesWith(a activation) bool {
-	f, ok := l.inner.(fusedLoss)
-	return ok && f.fusesWith(a)
-}
-
-func (l *weightedLoss) computeFused(pred, target *Tensor, grad []float32) (float64, error) {
-	return l.apply(pred, target, grad, l.inner.(fusedLoss).computeFused)
-}
-
-func (l *weightedLoss) apply(pred, target *Tensor, grad []float32, fn func(p, t *Tensor, g []float32) (float64, error)) (float64, error) {
-	rows := pred.Batch()
-	if len(l.weights) != rows || target.Batch() != rows {
-		return fn(pred, target, grad)
-	}
-	per := len(pred.Data) / rows
-	tper := len(target.Data) / rows
-	total := 0.0
-	for r := 0; r < rows; r++ {
-		l.row.Shape = append(l.row.Shape[:0], pred.Shape...)
-		l.row.Shape[0] = 1
-		l.row.Data = pred.Data[r*per : (r+1)*per]
-		l.trow.Shape = append(l.trow.Shape[:0], target.Shape...)
-		l.trow.Shape[0] = 1
-		l.trow.Data = target.Data[r*tper : (r+1)*tper]
-		g := grad[r*per : (r+1)*per]
-		v, err := fn(&l.row, &l.trow, g)
-		if err != nil {
-			return 0, err
-		}
-		w := l.weights[r]
-		total += w * v
-		s := float32(w / float64(rows))
-		for i := range g {
-			g[i] *= s
-		}
-	}
-	return total / float64(rows), nil
 }
 
 // Logs are the values of a batch or an epoch that callbacks receive, by

@@ -41,8 +41,13 @@ func ExampleModel_Fit() {
 	defer os.RemoveAll(dir)
 	saveModel := func(path string, m *nn.Model) error { return modelfile.Save(path, m, modelfile.Meta{}) }
 	ckpt := &nn.ModelCheckpoint{Filepath: filepath.Join(dir, "best.h5"), Save: saveModel, Monitor: "val_accuracy", SaveBestOnly: true}
-	hist, err := m.Fit(context.Background(), x, y, nn.FitOptions{
-		Epochs: 60, BatchSize: 32, Seed: 1, ValidationSplit: 0.2, Verbose: nn.VerboseSilent,
+	// Batches of 32, shuffled every epoch from seed 1.
+	data, err := nn.NewArrayDataset([]*nn.Tensor{x}, []*nn.Tensor{y}, 32, true, 1)
+	if err != nil {
+		panic(err)
+	}
+	hist, err := m.Fit(context.Background(), data, nn.FitOptions{
+		Epochs: 60, ValidationSplit: 0.2, Verbose: nn.VerboseSilent,
 		Callbacks: []nn.Callback{
 			&nn.EarlyStopping{Monitor: "val_loss", Patience: 5, RestoreBestWeights: true},
 			ckpt,

@@ -99,7 +99,7 @@ func TestFitFashionMNIST(t *testing.T) {
 		m := smallConvNet(t)
 		start := time.Now()
 		out.Reset()
-		h, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 4, BatchSize: 32, Seed: 7, ValidationSplit: 0.2, Verbose: VerboseLines, Output: &out})
+		h, err := m.Fit(context.Background(), arrays(t, x, y, 32, true, 7), FitOptions{Epochs: 4, ValidationSplit: 0.2, Verbose: VerboseLines, Output: &out})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +107,7 @@ func TestFitFashionMNIST(t *testing.T) {
 		hists = append(hists, h)
 		if run == 0 {
 			// Evaluate on the validation part gives the last val_ values.
-			ev, err := m.Evaluate(context.Background(), x.Rows(6000, 7500), y.Rows(6000, 7500), 32)
+			ev, err := m.Evaluate(context.Background(), arrays(t, x.Rows(6000, 7500), y.Rows(6000, 7500), 32, false, 0))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,10 +116,11 @@ func TestFitFashionMNIST(t *testing.T) {
 				t.Errorf("Evaluate %v, history's last val_ values %v %v", ev, h.History["val_loss"][last], h.History["val_accuracy"][last])
 			}
 			// Predict agrees with Evaluate's accuracy.
-			p, err := m.Predict(context.Background(), x.Rows(6000, 7500), 64)
+			ps, err := m.Predict(context.Background(), arrays(t, x.Rows(6000, 7500), nil, 64, false, 0))
 			if err != nil {
 				t.Fatal(err)
 			}
+			p := ps[0]
 			hits := 0
 			for i := 0; i < 1500; i++ {
 				if argmax(p.Data[i*10:(i+1)*10]) == argmax(y.Data[(6000+i)*10:(6001+i)*10]) {
@@ -184,11 +185,11 @@ func tinyData(n int) (*Tensor, *Tensor) {
 func TestFitValidationSplitTakesLastFraction(t *testing.T) {
 	x, y := tinyData(100)
 	m := tinyModel(t, nil)
-	h, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 2, BatchSize: 16, ValidationSplit: 0.3, Verbose: VerboseSilent})
+	h, err := m.Fit(context.Background(), arrays(t, x, y, 16, true, 0), FitOptions{Epochs: 2, ValidationSplit: 0.3, Verbose: VerboseSilent})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := m.Evaluate(context.Background(), x.Rows(70, 100), y.Rows(70, 100), 16)
+	ev, err := m.Evaluate(context.Background(), arrays(t, x.Rows(70, 100), y.Rows(70, 100), 16, false, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func TestFitValidationSplitTakesLastFraction(t *testing.T) {
 		t.Errorf("epochs %v", h.Epoch)
 	}
 	// Resuming: InitialEpoch 1 of 3 runs epochs 1 and 2.
-	h, err = m.Fit(context.Background(), x, y, FitOptions{Epochs: 3, InitialEpoch: 1, Verbose: VerboseSilent})
+	h, err = m.Fit(context.Background(), arrays(t, x, y, 32, true, 0), FitOptions{Epochs: 3, InitialEpoch: 1, Verbose: VerboseSilent})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func TestFitClassWeight(t *testing.T) {
 	x, y := tinyData(30)
 	loss := func(cw map[int]float64) float64 {
 		m := tinyModel(t, nil)
-		h, err := m.Fit(context.Background(), x, y, FitOptions{BatchSize: 30, NoShuffle: true, ClassWeight: cw, Verbose: VerboseSilent})
+		h, err := m.Fit(context.Background(), arrays(t, x, y, 30, false, 0), FitOptions{ClassWeight: cw, Verbose: VerboseSilent})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,10 +232,11 @@ func TestFitClassWeight(t *testing.T) {
 	// Weight only class 0: the loss is sum over its samples' losses * 3 /
 	// n plus the others'.
 	m := tinyModel(t, nil)
-	pred, err := m.Predict(context.Background(), x, 30)
+	preds, err := m.Predict(context.Background(), arrays(t, x, nil, 30, false, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
+	pred := preds[0]
 	want := 0.0
 	for i := 0; i < 30; i++ {
 		l, _ := CategoricalCrossentropy{}.Compute(pred.Rows(i, i+1), y.Rows(i, i+1), make([]float32, 3))
@@ -263,7 +265,7 @@ func TestFitCancelMidEpoch(t *testing.T) {
 		}
 		return nil
 	}}
-	h, err := m.Fit(ctx, x, y, FitOptions{Epochs: 5, BatchSize: 32, Callbacks: []Callback{hook}, Verbose: VerboseSilent})
+	h, err := m.Fit(ctx, arrays(t, x, y, 32, true, 0), FitOptions{Epochs: 5, Callbacks: []Callback{hook}, Verbose: VerboseSilent})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v", err)
 	}
@@ -281,7 +283,7 @@ func TestFitCancelMidEpoch(t *testing.T) {
 		at = time.Now()
 		cancel2()
 	}()
-	_, err = mb.Fit(ctx2, xb, yb, FitOptions{Epochs: 1000, BatchSize: 32, Verbose: VerboseSilent})
+	_, err = mb.Fit(ctx2, arrays(t, xb, yb, 32, true, 0), FitOptions{Epochs: 1000, Verbose: VerboseSilent})
 	lag := time.Since(at)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v", err)

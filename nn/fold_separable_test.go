@@ -64,7 +64,7 @@ func sepNet(t *testing.T, h, w, c int) *Model {
 }
 
 // sepModes is what inference does with sepNet's layers.
-var sepModes = map[string]string{
+var sepModes = map[string]StepMode{
 	"e_sep1":      "inference",
 	"e_sep1_bn":   "folded",
 	"e_sep2_act":  "fused",

@@ -38,10 +38,10 @@ func foldNet(t *testing.T, h, w, c int) *Model {
 	block := func(name string, x *Node, expand, outC, stride int, residual bool) *Node {
 		y := NewConv2D(expand, 1, 1, WithUseBias(false), WithName(name+"_expand")).Apply(x)
 		y = NewReLU(WithMaxValue(6), WithName(name+"_expand_relu")).Apply(bn(name + "_expand_bn").Apply(y))
-		pad := "same"
+		pad := PaddingSame
 		if stride == 2 {
 			y = NewZeroPadding2D(0, 1, 0, 1, WithName(name+"_pad")).Apply(y)
-			pad = "valid"
+			pad = PaddingValid
 		}
 		y = NewDepthwiseConv2D(3, 3, WithStrides(stride), WithPadding(pad), WithUseBias(false), WithName(name+"_dw")).Apply(y)
 		y = NewReLU(WithMaxValue(6), WithName(name+"_dw_relu")).Apply(bn(name + "_dw_bn").Apply(y))
@@ -143,7 +143,7 @@ func TestInferenceFolds(t *testing.T) {
 				if e := relErr(got[0].Data, refOf["head"].Data); e > 1e-5 {
 					t.Errorf("folded output: relative error %.3g", e)
 				}
-				modes := map[string]string{}
+				modes := map[string]StepMode{}
 				for _, s := range m.StepStats() {
 					modes[s.Layer] = s.Mode
 				}
@@ -166,7 +166,7 @@ func TestInferenceFolds(t *testing.T) {
 				if e := relErr(outs[len(req)].Data, refOf["head"].Data); e > 1e-5 {
 					t.Errorf("head with requested layers: relative error %.3g", e)
 				}
-				modes = map[string]string{}
+				modes = map[string]StepMode{}
 				for _, s := range m.StepStats() {
 					modes[s.Layer] = s.Mode
 				}
@@ -185,7 +185,7 @@ func TestInferenceFolds(t *testing.T) {
 }
 
 // foldModes is what inference does with foldNet's layers.
-var foldModes = map[string]string{
+var foldModes = map[string]StepMode{
 	"b1_project": "fused",
 	"b2_project": "fused",
 	"b3_project": "fused",

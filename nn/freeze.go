@@ -58,7 +58,7 @@ func (m *Model) SetTrainable(t bool) {
 	for _, l := range m.layers {
 		l.SetTrainable(t)
 	}
-	bumpStructure()
+	m.gen.Add(1)
 }
 
 // flatLayers lists the layers with nested models expanded in place (the
@@ -104,6 +104,7 @@ func (m *Model) trainableFrom(flat []Layer, from int) {
 			continue
 		}
 		l.core().trainable = i >= from
+		l.core().gen.Add(1)
 	}
 	// A nested model is trainable when anything inside it is.
 	var fix func(*Model) bool
@@ -117,9 +118,9 @@ func (m *Model) trainableFrom(flat []Layer, from int) {
 			}
 		}
 		mm.trainable = on
+		mm.gen.Add(1)
 		return on
 	}
 	fix(m)
 	m.trainable = true
-	bumpStructure()
 }

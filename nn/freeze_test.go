@@ -66,7 +66,7 @@ func TestFreezingSkipsWork(t *testing.T) {
 		backwardCalls int  // backward kernel invocations
 		weightGrads   bool // computes weight gradients
 		kept          bool // keeps activations for backward
-		mode          string
+		mode          StepMode
 	}
 	for _, tc := range []struct {
 		name   string

@@ -35,7 +35,7 @@ func goldenLayer(t *testing.T, c gradsCase, dir string) kernelLayer {
 		opts = append(opts, WithStrides(h, w))
 	}
 	if s, ok := p["padding"]; ok {
-		opts = append(opts, WithPadding(s.(string)))
+		opts = append(opts, WithPadding(Padding(s.(string))))
 	}
 	if b, ok := p["use_bias"]; ok {
 		opts = append(opts, WithUseBias(b.(bool)))
@@ -72,7 +72,7 @@ func goldenLayer(t *testing.T, c gradsCase, dir string) kernelLayer {
 		return NewGlobalAveragePooling2D()
 	case "Dense":
 		units := readNpyIn(t, dir, "kernel").Shape[1]
-		return NewDense(units, append(opts, WithActivation(p["activation"].(string)))...)
+		return NewDense(units, append(opts, WithActivation(ActivationName(p["activation"].(string))))...)
 	case "BatchNormalization":
 		opts := []Option{WithEpsilon(p["epsilon"].(float64))}
 		if m, ok := p["momentum"]; ok {
@@ -80,7 +80,7 @@ func goldenLayer(t *testing.T, c gradsCase, dir string) kernelLayer {
 		}
 		return NewBatchNormalization(opts...)
 	case "Activation":
-		return NewActivation(p["activation"].(string))
+		return NewActivation(ActivationName(p["activation"].(string)))
 	case "Multiply":
 		return NewMultiply()
 	case "Normalization":

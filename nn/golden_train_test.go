@@ -108,8 +108,6 @@ func headOnly(t *testing.T) (*Model, []Layer) {
 // after each step, the logged losses, and that the frozen backbone did not
 // change by a bit.
 func TestGoldenTraining(t *testing.T) {
-	poisonUnkept = true
-	defer func() { poisonUnkept = false }()
 	for _, tc := range []struct {
 		name  string
 		data  string // directory under testdata/nn/train
@@ -122,6 +120,7 @@ func TestGoldenTraining(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := testenv.Testdata(t, "nn", "train", tc.data)
 			m, backbone := tc.build(t)
+			m.afterForward = (*plan).poisonUnkept
 			heads := []string{"head_dense1", "head_dense2"}
 			for _, name := range heads {
 				l := m.Layer(name)
@@ -190,8 +189,6 @@ func TestGoldenTraining(t *testing.T) {
 // head on the backbone's features. No backward kernel may run in the
 // backbone and it must not change.
 func TestGoldenFrozenMobileNet(t *testing.T) {
-	poisonUnkept = true
-	defer func() { poisonUnkept = false }()
 	dir := testenv.Shared(t, "golden", "train", "train_mobilenet025")
 	headDir := testenv.Testdata(t, "nn", "train", "train_head_only")
 	raw, err := os.ReadFile(filepath.Join(dir, "model.json"))
@@ -202,6 +199,7 @@ func TestGoldenFrozenMobileNet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.afterForward = (*plan).poisonUnkept
 	var backbone [][]float32
 	for _, l := range m.Layers() {
 		setSpecWeights(t, l)

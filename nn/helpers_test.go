@@ -102,3 +102,18 @@ func maxAbs(got, want []float32) float64 {
 	}
 	return d
 }
+
+// arrays is NewArrayDataset of one input and one target (none when y is
+// nil).
+func arrays(t testing.TB, x, y *Tensor, batchSize int, shuffle bool, seed uint64) *ArrayDataset {
+	t.Helper()
+	var ys []*Tensor
+	if y != nil {
+		ys = []*Tensor{y}
+	}
+	d, err := NewArrayDataset([]*Tensor{x}, ys, batchSize, shuffle, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

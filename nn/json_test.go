@@ -60,13 +60,13 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 }
 
-func TestEvalStep(t *testing.T) {
+func TestEvalBatch(t *testing.T) {
 	m := smallCNN(t)
 	acc := NewAccuracy()
 	m.Compile(NewSGD(SGDConfig{}), CategoricalCrossentropy{}, acc)
 	x, y := trainBatch(6)
 	before := m.Layer("head").Weight("kernel").Value()[0]
-	loss, err := m.EvalStep(x, y)
+	loss, err := m.EvalBatch([]*Tensor{x}, []*Tensor{y}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync/atomic"
 )
 
 // Layer is a Keras layer: a class name, a name unique within its model, the
@@ -61,6 +62,9 @@ type base struct {
 	outShape  []int
 	nodes     []*Node
 	budget    *budget // what a layer built from a config may allocate; nil: unbounded
+	// gen counts changes that invalidate the plans of models containing
+	// the layer (its trainable flag); see plan.deps.
+	gen atomic.Uint64
 }
 
 func (b *base) init(self Layer, class string, s *settings, err error) {
@@ -73,7 +77,7 @@ func (b *base) ClassName() string     { return b.class }
 func (b *base) Trainable() bool       { return b.trainable }
 func (b *base) Weights() []*Variable  { return slices.Clone(b.weights) }
 func (b *base) InboundNodes() []*Node { return slices.Clone(b.nodes) }
-func (b *base) SetTrainable(t bool)   { b.trainable = t; bumpStructure() }
+func (b *base) SetTrainable(t bool)   { b.trainable = t; b.gen.Add(1) }
 func (b *base) String() string        { return fmt.Sprintf("%s %q", b.class, b.name) }
 func (b *base) baseConfig() map[string]any {
 	return map[string]any{"name": b.name, "trainable": b.trainable, "dtype": "float32"}

@@ -15,11 +15,11 @@ type Activation struct {
 }
 
 // NewActivation returns an Activation layer applying the named function.
-func NewActivation(name string, opts ...Option) *Activation {
+func NewActivation(name ActivationName, opts ...Option) *Activation {
 	s, err := collect("Activation", opts)
 	l := &Activation{}
 	var aerr error
-	l.act, aerr = parseActivation(name)
+	l.act, aerr = parseActivation(string(name))
 	if err == nil && aerr != nil {
 		err = aerr
 	}
@@ -33,6 +33,11 @@ func (l *Activation) Config() map[string]any {
 }
 
 func (l *Activation) activation() activation { return l.act }
+
+func (l *Activation) kernelActivation() (kernels.Activation, bool) {
+	k, ok := l.act.fused()
+	return k, ok && k != kernels.ActNone
+}
 
 func (l *Activation) backwardNeeds(*call, bool) (bool, bool) {
 	return l.act.needsPre(), !l.act.needsPre()

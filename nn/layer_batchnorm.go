@@ -42,6 +42,13 @@ func (l *BatchNormalization) Config() map[string]any {
 
 func (l *BatchNormalization) canFuseAct() bool { return true }
 
+// readsStrided and asFold: an inference BatchNormalization reads rows with
+// a stride, and folds into the convolution before it.
+func (l *BatchNormalization) readsStrided(c *call) bool { return !c.batchNormMode() }
+func (l *BatchNormalization) asFold(c *call) (*bnFold, bool) {
+	return &bnFold{bn: l}, !c.batchNormMode()
+}
+
 // backwardNeeds: the input, except for an input gradient through moving
 // statistics (a constant scale).
 func (l *BatchNormalization) backwardNeeds(c *call, wantDW bool) (bool, bool) {

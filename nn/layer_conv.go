@@ -166,8 +166,8 @@ func biasOf(v *Variable) []float32 {
 
 // canFoldPad says whether a ZeroPadding2D before the layer can become its
 // own padding: it pads `valid`.
-func (l *Conv2D) canFoldPad(_, _, _, _ int) bool          { return l.padding != "same" }
-func (l *DepthwiseConv2D) canFoldPad(_, _, _, _ int) bool { return l.padding != "same" }
+func (l *Conv2D) canFoldPad(_, _, _, _ int, _ bool) bool          { return l.padding != "same" }
+func (l *DepthwiseConv2D) canFoldPad(_, _, _, _ int, _ bool) bool { return l.padding != "same" }
 
 // withPad adds a folded ZeroPadding2D's padding to the kernel's.
 func (c *call) withPad(t, b, l, r *int) {
@@ -295,6 +295,18 @@ func (l *DepthwiseConv2D) activation() activation { return l.act }
 func (l *DepthwiseConv2D) canFold() bool          { return l.act == actLinear }
 func (l *DepthwiseConv2D) canFuseAct() bool       { return l.act == actLinear }
 func (l *DepthwiseConv2D) outChannels() int       { return l.kernel.shape[2] * l.mult }
+
+// canFusePointwise: a following 1x1 Conv2D runs inside the depthwise
+// kernel when both apply their activations in their kernels.
+func (l *DepthwiseConv2D) canFusePointwise(c *call, next *step) bool {
+	cl, ok := next.layer.(*Conv2D)
+	if !ok || !cl.pointwise() {
+		return false
+	}
+	_, after := outputAct(l.act, c)
+	_, nextAfter := outputAct(cl.act, &next.c)
+	return !after && !nextAfter
+}
 
 func (l *DepthwiseConv2D) backwardNeeds(_ *call, wantDW bool) (bool, bool) {
 	return wantDW, l.act != actLinear
@@ -429,7 +441,7 @@ func (l *SeparableConv2D) outChannels() int     { return l.filters }
 
 // canFoldPad: the padding joins the depthwise convolution's (NASNet pads
 // before its strided `valid` separable convolutions).
-func (l *SeparableConv2D) canFoldPad(_, _, _, _ int) bool { return l.padding != "same" }
+func (l *SeparableConv2D) canFoldPad(_, _, _, _ int, _ bool) bool { return l.padding != "same" }
 
 func (l *SeparableConv2D) backwardNeeds(_ *call, wantDW bool) (bool, bool) {
 	return wantDW, l.act != actLinear

@@ -39,6 +39,7 @@ func NewAdd(opts ...Option) *Add {
 // canFuseAct lets inference apply a following ReLU in the add (ResNet's
 // add-then-relu).
 func (l *Add) canFuseAct() bool { return true }
+func (l *Add) sumsInputs() bool { return true }
 
 func (l *Add) forward(c *call) {
 	last := len(c.x) - 1
@@ -132,6 +133,8 @@ func NewConcatenate(opts ...Option) *Concatenate {
 
 // Config is Keras' Concatenate config.
 func (l *Concatenate) Config() map[string]any { return l.withBase(map[string]any{"axis": l.axis}) }
+
+func (l *Concatenate) appendsChannels() bool { return l.last }
 
 func (l *Concatenate) build(in [][]int) ([]int, error) {
 	if len(in) < 2 {

@@ -65,10 +65,10 @@ func NewMaxPooling2D(ph, pw int, opts ...Option) *MaxPooling2D {
 func (l *MaxPooling2D) backwardNeeds(*call, bool) (bool, bool) { return true, false }
 
 // canFoldPad: a valid max pooling can take a ZeroPadding2D before it as its
-// padding when no window lies wholly in the padding (the plan checks that the
-// values are non-negative).
-func (l *MaxPooling2D) canFoldPad(top, bottom, left, right int) bool {
-	return l.padding != "same" && max(top, bottom) < l.size[0] && max(left, right) < l.size[1]
+// padding when no window lies wholly in the padding and the values are
+// non-negative, so a zero never wins a window's maximum over them.
+func (l *MaxPooling2D) canFoldPad(top, bottom, left, right int, nonNegative bool) bool {
+	return nonNegative && l.padding != "same" && max(top, bottom) < l.size[0] && max(left, right) < l.size[1]
 }
 
 func (l *MaxPooling2D) forward(c *call) {
@@ -219,6 +219,10 @@ func NewZeroPadding2D(top, bottom, left, right int, opts ...Option) *ZeroPadding
 // Config is Keras' ZeroPadding2D config.
 func (l *ZeroPadding2D) Config() map[string]any {
 	return l.withBase(map[string]any{"padding": [][]int{{l.top, l.bottom}, {l.left, l.right}}, "data_format": "channels_last"})
+}
+
+func (l *ZeroPadding2D) zeroPads() (top, bottom, left, right int) {
+	return l.top, l.bottom, l.left, l.right
 }
 
 func (l *ZeroPadding2D) build(in [][]int) ([]int, error) {

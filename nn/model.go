@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 )
 
 // Model is a functional graph of layers from input nodes to output nodes,
@@ -23,6 +22,9 @@ type Model struct {
 	compiled *compiled
 	stats    []LayerStats
 	taps     map[string]*Model // models of requested layer outputs, by names
+
+	// afterForward is copied into every plan built (see plan); tests set it.
+	afterForward func(*plan)
 }
 
 // modelCall is one application of a nested model; every output node of that
@@ -33,12 +35,6 @@ type modelCall struct {
 	outs      []*Node
 	inference bool // applied as Keras' model(x, training=False)
 }
-
-// structureGen changes whenever a trainable flag does, so cached execution
-// plans (which depend on what is frozen) are rebuilt.
-var structureGen atomic.Uint64
-
-func bumpStructure() { structureGen.Add(1) }
 
 // NewModel builds a model from its input nodes (made by Input) to its output
 // nodes. It reports the first error met while building the graph.

@@ -97,13 +97,13 @@ func TestRequestedOutputsAreExact(t *testing.T) {
 			t.Errorf("%s: relative error %.3g", name, e)
 		}
 	}
-	modes := map[string]string{}
+	modes := map[string]StepMode{}
 	for _, s := range m.StepStats() {
 		modes[s.Layer] = s.Mode
 	}
 	// conv1 is requested: bn1 cannot fold into it. bn2 is requested: it
 	// takes conv2 in, but relu2 cannot fuse into it.
-	want := map[string]string{"conv1": "inference", "bn1": "inference", "relu1": "fused", "conv2": "inference", "bn2": "folded", "relu2": "inference"}
+	want := map[string]StepMode{"conv1": "inference", "bn1": "inference", "relu1": "fused", "conv2": "inference", "bn2": "folded", "relu2": "inference"}
 	for l, w := range want {
 		if modes[l] != w {
 			t.Errorf("%s: mode %q, want %q", l, modes[l], w)

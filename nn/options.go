@@ -63,15 +63,36 @@ func WithStrides(st ...int) Option {
 	return Option{func(s *settings) { s.mark("strides"); s.strides = pair(st) }}
 }
 
-// WithPadding sets "valid" or "same" (TensorFlow's rules).
-func WithPadding(p string) Option {
-	return Option{func(s *settings) { s.mark("padding"); s.padding = strings.ToLower(p) }}
+// Padding is Keras' padding of a convolution or pooling, by its Keras name
+// (TensorFlow's rules). Untyped strings ("same") convert; configs give any
+// case.
+type Padding string
+
+const (
+	PaddingValid Padding = "valid"
+	PaddingSame  Padding = "same"
+)
+
+// WithPadding sets the padding.
+func WithPadding(p Padding) Option {
+	return Option{func(s *settings) { s.mark("padding"); s.padding = strings.ToLower(string(p)) }}
 }
 
-// WithActivation sets the activation applied to the layer's output: linear,
-// relu, relu6, sigmoid, tanh or softmax.
-func WithActivation(a string) Option {
-	return Option{func(s *settings) { s.mark("activation"); s.activation = a }}
+// ActivationName is the Keras name of an activation function.
+type ActivationName string
+
+const (
+	ActLinear  ActivationName = "linear"
+	ActReLU    ActivationName = "relu"
+	ActReLU6   ActivationName = "relu6"
+	ActSigmoid ActivationName = "sigmoid"
+	ActTanh    ActivationName = "tanh"
+	ActSoftmax ActivationName = "softmax" // over the last axis
+)
+
+// WithActivation sets the activation applied to the layer's output.
+func WithActivation(a ActivationName) Option {
+	return Option{func(s *settings) { s.mark("activation"); s.activation = string(a) }}
 }
 
 // WithUseBias says whether the layer adds a bias (Keras' use_bias, default true).

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/keelml/keel/kernels"
@@ -21,12 +20,16 @@ type planKey struct {
 // nothing.
 type plan struct {
 	key       planKey
-	gen       uint64 // structureGen when built
+	deps      []*base // the model and every layer in it, nested ones included
+	gen       uint64  // the sum of the deps' gens when built
 	steps     []*step
 	slots     []*slot
 	inputs    []int
 	outputs   []int
 	trainVars []*Variable
+	// afterForward, set by tests, runs between a training step's forward
+	// and backward.
+	afterForward func(*plan)
 
 	lossScratch []float32 // the gradient a loss writes when nothing needs it
 }
@@ -44,7 +47,7 @@ type step struct {
 	skip     bool   // folded or fused into another step
 	keepIn   bool   // backward reads the input values
 	keepOut  bool   // backward reads the output value
-	mode     string
+	mode     StepMode
 	c        call
 	stats    LayerStats
 
@@ -74,7 +77,12 @@ func (p *plan) newSlot(shape []int, producer int) int {
 
 // buildPlan flattens m for the given key.
 func buildPlan(m *Model, key planKey) (*plan, error) {
-	p := &plan{key: key, gen: structureGen.Load()}
+	p := &plan{key: key, afterForward: m.afterForward}
+	p.deps = append(p.deps, m.core())
+	for _, l := range m.flatLayers() {
+		p.deps = append(p.deps, l.core())
+	}
+	p.gen = p.depsGen()
 	for _, in := range m.inputs {
 		p.inputs = append(p.inputs, p.newSlot(in.shape, -1))
 	}
@@ -100,6 +108,16 @@ func buildPlan(m *Model, key planKey) (*plan, error) {
 	p.chainConcats()
 	p.assignBuffers()
 	return p, nil
+}
+
+// depsGen sums the generations of the plan's layers: gens only grow, so the
+// sum changes exactly when one of them does.
+func (p *plan) depsGen() uint64 {
+	var g uint64
+	for _, b := range p.deps {
+		g += b.gen.Load()
+	}
+	return g
 }
 
 // expand appends the steps of m applied to the value slots in and returns
@@ -143,7 +161,7 @@ func (p *plan) expand(m *Model, in []int, frozen, inference bool) ([]int, error)
 		if !ok {
 			return nil, fmt.Errorf("nn: layer %q (%s) cannot run", n.layer.Name(), n.layer.ClassName())
 		}
-		st := &step{layer: kl, in: ins, frozen: frozen || !kl.Trainable(), mode: "inference"}
+		st := &step{layer: kl, in: ins, frozen: frozen || !kl.Trainable(), mode: ModeInference}
 		st.out = p.newSlot(n.shape, len(p.steps))
 		st.stats = LayerStats{Layer: kl.Name(), Class: kl.ClassName()}
 		st.c.stats = &st.stats
@@ -204,7 +222,7 @@ func (p *plan) planBackward() {
 		s.c.backward = below
 		s.wantDW = s.hasTrainableWeights()
 		if s.backward {
-			s.mode = "backward"
+			s.mode = ModeBackward
 			s.keepIn, s.keepOut = s.needs()
 			for _, in := range s.in {
 				p.slots[in].keep = p.slots[in].keep || s.keepIn
@@ -463,13 +481,19 @@ type residualer interface {
 	canAddResidual() bool
 }
 
+// summer is a layer whose output is the sum of its inputs (Add), which a
+// residualer can compute.
+type summer interface {
+	sumsInputs() bool
+}
+
 // tryResidual fuses next (step ni), an Add of s's output and another value,
 // into s (step i): s then reads the other value as its second input and adds
 // it before its activation. The other value must be computed before s runs.
 func (p *plan) tryResidual(i int, s *step, ni int, next *step) bool {
-	add, ok := next.layer.(*Add)
+	add, ok := next.layer.(summer)
 	r, ok2 := s.layer.(residualer)
-	if !ok || !ok2 || add == nil || len(next.in) != 2 || next.in[0] == next.in[1] || len(s.in) != 1 ||
+	if !ok || !ok2 || !add.sumsInputs() || len(next.in) != 2 || next.in[0] == next.in[1] || len(s.in) != 1 ||
 		s.c.residual || s.c.postAct != kernels.ActNone || next.c.postAct != kernels.ActNone || !r.canAddResidual() {
 		return false
 	}
@@ -480,14 +504,20 @@ func (p *plan) tryResidual(i int, s *step, ni int, next *step) bool {
 	if !p.moveResidual(i, s, other, ni) {
 		return false
 	}
-	next.mode = "fused"
+	next.mode = ModeFused
 	return true
 }
 
 // padFolder is a convolution or pooling that can take a ZeroPadding2D before
-// it as its own padding.
+// it as its own padding; nonNegative says whether the unpadded values are
+// known to be >= 0.
 type padFolder interface {
-	canFoldPad(top, bottom, left, right int) bool
+	canFoldPad(top, bottom, left, right int, nonNegative bool) bool
+}
+
+// zeroPadder is a layer that only pads its input with zeros (ZeroPadding2D).
+type zeroPadder interface {
+	zeroPads() (top, bottom, left, right int)
 }
 
 // foldPads merges, in steps that run no backward, a ZeroPadding2D into the
@@ -500,7 +530,7 @@ type padFolder interface {
 // fused into the step before the padding counts.
 func (p *plan) foldPads() {
 	for i, s := range p.steps {
-		zp, ok := s.layer.(*ZeroPadding2D)
+		zp, ok := s.layer.(zeroPadder)
 		if !ok || s.skip || s.backward || len(s.in) != 1 {
 			continue
 		}
@@ -510,21 +540,25 @@ func (p *plan) foldPads() {
 		}
 		o := p.slots[s.out]
 		f, ok := next.layer.(padFolder)
+		top, bottom, left, right := zp.zeroPads()
 		if !ok || next.in[0] != s.out || slices.Index(next.in[1:], s.out) >= 0 ||
-			next.c.pad != nil || !f.canFoldPad(zp.top, zp.bottom, zp.left, zp.right) {
+			next.c.pad != nil || !f.canFoldPad(top, bottom, left, right, p.nonNegative(s.in[0])) {
 			continue
 		}
-		if _, isMax := next.layer.(*MaxPooling2D); isMax && !p.nonNegative(s.in[0]) {
-			continue
-		}
-		next.c.pad = &[4]int{zp.top, zp.bottom, zp.left, zp.right}
+		next.c.pad = &[4]int{top, bottom, left, right}
 		next.in[0] = s.in[0]
 		in := p.slots[s.in[0]]
 		in.consumers[slices.Index(in.consumers, i)] = ci
 		o.consumers = nil
 		s.skip = true
-		s.mode = "folded"
+		s.mode = ModeFolded
 	}
+}
+
+// pointwiseFuser is a depthwise convolution that can compute the 1x1
+// convolution next, which reads its output, in its own kernel (c.sep).
+type pointwiseFuser interface {
+	canFusePointwise(c *call, next *step) bool
 }
 
 // fuseSeparable merges, in steps that run no backward, a 1x1 convolution
@@ -535,7 +569,7 @@ func (p *plan) foldPads() {
 // computed before the depthwise step runs.
 func (p *plan) fuseSeparable() {
 	for i, s := range p.steps {
-		dl, ok := s.layer.(*DepthwiseConv2D)
+		f, ok := s.layer.(pointwiseFuser)
 		if !ok || s.skip || s.backward || len(s.in) != 1 || s.c.sep != nil || s.c.residual {
 			continue
 		}
@@ -544,14 +578,7 @@ func (p *plan) fuseSeparable() {
 			continue
 		}
 		o := p.slots[s.out]
-		cl, ok := next.layer.(*Conv2D)
-		if !ok || next.in[0] != s.out || next.c.pad != nil || !cl.pointwise() {
-			continue
-		}
-		if _, after := outputAct(dl.act, &s.c); after {
-			continue
-		}
-		if _, after := outputAct(cl.act, &next.c); after {
+		if next.in[0] != s.out || next.c.pad != nil || !f.canFusePointwise(&s.c, next) {
 			continue
 		}
 		if next.c.residual && !p.moveResidual(i, s, next.in[1], ni) {
@@ -562,7 +589,7 @@ func (p *plan) fuseSeparable() {
 		p.slots[next.out].producer = i
 		o.consumers = nil
 		next.skip = true
-		next.mode = "fused"
+		next.mode = ModeFused
 	}
 }
 
@@ -634,18 +661,31 @@ func (p *plan) chainConcats() {
 	}
 }
 
+// channelAppender is a layer that copies its inputs side by side along the
+// last axis (Concatenate), so it can extend a buffer in place: it honours
+// call.rowStride and call.inPlace.
+type channelAppender interface {
+	appendsChannels() bool
+}
+
+// stridedReader is a layer that can read its input's rows with a stride
+// (call.xStride) in the given call.
+type stridedReader interface {
+	readsStrided(c *call) bool
+}
+
 // chainable says whether step s is a Concatenate along the last axis that
 // chainConcats may give a shared buffer.
 func (p *plan) chainable(s *step) bool {
-	l, ok := s.layer.(*Concatenate)
-	return ok && l.last && !s.skip && !s.backward && len(s.in) >= 2
+	l, ok := s.layer.(channelAppender)
+	return ok && l.appendsChannels() && !s.skip && !s.backward && len(s.in) >= 2
 }
 
-// stridedReader says whether step s reads slot v only as an inference
-// BatchNormalization, which can read rows with a stride.
+// stridedReader says whether step s reads slot v only, and can read it
+// with a stride (an inference BatchNormalization).
 func (p *plan) stridedReader(s *step, v int) bool {
-	_, ok := s.layer.(*BatchNormalization)
-	return ok && !s.skip && !s.backward && !s.c.batchNormMode() && len(s.in) == 1 && s.in[0] == v
+	r, ok := s.layer.(stridedReader)
+	return ok && !s.skip && !s.backward && r.readsStrided(&s.c) && len(s.in) == 1 && s.in[0] == v
 }
 
 // nonNegative says whether slot v holds values known to be >= 0: the last
@@ -669,17 +709,27 @@ type folder interface {
 	outChannels() int
 }
 
+// foldable is a layer that a folder can absorb in the given call (an
+// inference BatchNormalization).
+type foldable interface {
+	asFold(c *call) (*bnFold, bool)
+}
+
 // tryFold folds next, a BatchNormalization, into s. Not after a fused
 // residual: the BN would scale the residual too (ResNetV2's post_bn and
 // preact_bn after an Add), which folding into s's weights cannot do.
 func (p *plan) tryFold(s, next *step) bool {
-	bn, ok := next.layer.(*BatchNormalization)
+	bn, ok := next.layer.(foldable)
 	f, ok2 := s.layer.(folder)
-	if !ok || !ok2 || s.c.fold != nil || s.c.residual || s.c.postAct != kernels.ActNone || !f.canFold() || next.c.batchNormMode() {
+	if !ok || !ok2 || s.c.fold != nil || s.c.residual || s.c.postAct != kernels.ActNone || !f.canFold() {
 		return false
 	}
-	s.c.fold = &bnFold{bn: bn}
-	next.mode = "folded"
+	fold, ok := bn.asFold(&next.c)
+	if !ok {
+		return false
+	}
+	s.c.fold = fold
+	next.mode = ModeFolded
 	return true
 }
 
@@ -695,45 +745,21 @@ func (p *plan) tryFuseAct(s, next *step) bool {
 		return false
 	}
 	s.c.postAct = act
-	next.mode = "fused"
+	next.mode = ModeFused
 	return true
+}
+
+// kernelActivator is an activation layer that a kernel can apply after its
+// own computation.
+type kernelActivator interface {
+	kernelActivation() (kernels.Activation, bool)
 }
 
 // kernelActivation says whether l is an activation layer that a kernel can
 // apply (ReLU or ReLU6).
 func kernelActivation(l Layer) (kernels.Activation, bool) {
-	switch a := l.(type) {
-	case *Activation:
-		if a.act == actReLU {
-			return kernels.ActReLU, true
-		}
-		if a.act == actReLU6 {
-			return kernels.ActReLU6, true
-		}
-	case *ReLU:
+	if a, ok := l.(kernelActivator); ok {
 		return a.kernelActivation()
 	}
 	return kernels.ActNone, false
-}
-
-// poisonUnkept makes tests fill, after the forward pass, every buffer that
-// holds no kept value with NaN, so a backward that reads a value it did not
-// ask to keep produces NaN gradients.
-var poisonUnkept bool
-
-func (p *plan) poisonUnkept() {
-	live := map[*float32]bool{}
-	for _, sl := range p.slots {
-		if sl.val != nil && len(sl.val.Data) > 0 && (sl.keep || sl.output || sl.producer < 0) {
-			live[&sl.val.Data[0]] = true
-		}
-	}
-	nan := float32(math.NaN())
-	for _, sl := range p.slots {
-		if sl.val != nil && len(sl.val.Data) > 0 && !live[&sl.val.Data[0]] {
-			for i := range sl.val.Data {
-				sl.val.Data[i] = nan
-			}
-		}
-	}
 }

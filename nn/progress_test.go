@@ -79,7 +79,7 @@ func TestProgressFromFit(t *testing.T) {
 	x, y := tinyData(50)
 	m := tinyModel(t, nil)
 	var out bytes.Buffer
-	if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 2, BatchSize: 20, Output: &out}); err != nil {
+	if _, err := m.Fit(context.Background(), arrays(t, x, y, 20, true, 0), FitOptions{Epochs: 2, Output: &out}); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")

@@ -76,7 +76,7 @@ func init() {
 		return NewSeparableConv2D(r.int("filters", 0), k[0], k[1], append(r.convOptions(o), WithDepthMultiplier(r.int("depth_multiplier", 1)))...)
 	})
 	reg("Dense", func(r *reader, o []Option) Layer {
-		return NewDense(r.int("units", 0), append(o, WithActivation(r.str("activation", "linear")), WithUseBias(r.boolean("use_bias", true)))...)
+		return NewDense(r.int("units", 0), append(o, WithActivation(ActivationName(r.str("activation", "linear"))), WithUseBias(r.boolean("use_bias", true)))...)
 	})
 	reg("BatchNormalization", func(r *reader, o []Option) Layer {
 		axis := -1
@@ -93,7 +93,9 @@ func init() {
 		return NewLayerScale(r.float("init_values", 0), r.int("projection_dim", 0), o...)
 	})
 	reg("StochasticDepth", func(r *reader, o []Option) Layer { return NewStochasticDepth(r.float("drop_path_rate", 0), o...) })
-	reg("Activation", func(r *reader, o []Option) Layer { return NewActivation(r.str("activation", "linear"), o...) })
+	reg("Activation", func(r *reader, o []Option) Layer {
+		return NewActivation(ActivationName(r.str("activation", "linear")), o...)
+	})
 	reg("ReLU", func(r *reader, o []Option) Layer {
 		if r.c.has("max_value") {
 			o = append(o, WithMaxValue(r.float("max_value", 0)))
@@ -114,7 +116,7 @@ func init() {
 			s := r.pair("strides", 1)
 			o = append(o, WithStrides(s[0], s[1]))
 		}
-		return size, append(o, WithPadding(r.str("padding", "valid")))
+		return size, append(o, WithPadding(Padding(r.str("padding", "valid"))))
 	}
 	reg("MaxPooling2D", func(r *reader, o []Option) Layer {
 		s, o := pool(r, o)

@@ -10,9 +10,9 @@ import (
 )
 
 // planFor returns the cached plan for key, building it when missing or when
-// a trainable flag changed since.
+// a trainable flag inside m changed since.
 func (m *Model) planFor(key planKey) (*plan, error) {
-	if p, ok := m.plans[key]; ok && p.gen == structureGen.Load() {
+	if p, ok := m.plans[key]; ok && p.gen == p.depsGen() {
 		return p, nil
 	}
 	p, err := buildPlan(m, key)

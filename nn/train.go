@@ -40,19 +40,14 @@ func (m *Model) Metrics() []Metric {
 // single-output model: forward, loss, backward, optimizer update. It returns
 // the loss computed before the update, as Keras logs it.
 func (m *Model) TrainStep(x, y *Tensor) (float64, error) {
-	return m.TrainBatch([]*Tensor{x}, []*Tensor{y})
+	return m.TrainBatch([]*Tensor{x}, []*Tensor{y}, nil)
 }
 
 // TrainBatch is TrainStep for any number of inputs and outputs (one target
-// per output; the loss is the sum over outputs).
-func (m *Model) TrainBatch(xs, ys []*Tensor) (float64, error) {
-	return m.TrainBatchWeighted(xs, ys, nil)
-}
-
-// TrainBatchWeighted is TrainBatch with per-sample weights (nil: all 1): a
-// loss becomes sum(w_i * loss_i) / batch, as Keras reduces with
-// sample_weight or class_weight.
-func (m *Model) TrainBatchWeighted(xs, ys []*Tensor, sampleWeights []float32) (float64, error) {
+// per output; the loss is the sum over outputs) with per-sample weights
+// (nil: all 1): a loss becomes sum(w_i * loss_i) / batch, as Keras reduces
+// with sample_weight or class_weight.
+func (m *Model) TrainBatch(xs, ys []*Tensor, sampleWeights []float32) (float64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.compiled == nil {
@@ -72,8 +67,8 @@ func (m *Model) TrainBatchWeighted(xs, ys []*Tensor, sampleWeights []float32) (f
 // trainStep is one step of a training plan.
 func (p *plan) trainStep(xs, ys []*Tensor, weights []float32, cc *compiled, done func()) (float64, error) {
 	p.forward(xs)
-	if poisonUnkept {
-		p.poisonUnkept()
+	if p.afterForward != nil {
+		p.afterForward(p)
 	}
 	total := 0.0
 	for i, o := range p.outputs {
@@ -144,24 +139,14 @@ func sampleWeightedLoss(compute func(pred, target *Tensor, grad []float32) (floa
 	return total / float64(n), nil
 }
 
-// EvalStep computes the loss (and updates the compiled metrics) of a
-// single-input, single-output model on a batch in inference mode, as
-// Keras' test_on_batch: nothing is updated.
-func (m *Model) EvalStep(x, y *Tensor) (float64, error) {
-	return m.EvalBatch([]*Tensor{x}, []*Tensor{y})
-}
-
-// EvalBatch is EvalStep for any number of inputs and outputs.
-func (m *Model) EvalBatch(xs, ys []*Tensor) (float64, error) {
-	return m.EvalBatchWeighted(xs, ys, nil)
-}
-
-// EvalBatchWeighted is EvalBatch with per-sample weights, as TrainBatchWeighted.
-func (m *Model) EvalBatchWeighted(xs, ys []*Tensor, sampleWeights []float32) (float64, error) {
+// EvalBatch computes the loss (and updates the compiled metrics) on a
+// batch in inference mode, as Keras' test_on_batch: nothing else is
+// updated. Inputs, targets and sample weights are as in TrainBatch.
+func (m *Model) EvalBatch(xs, ys []*Tensor, sampleWeights []float32) (float64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.compiled == nil {
-		return 0, errors.New("nn: EvalStep before Compile")
+		return 0, errors.New("nn: EvalBatch before Compile")
 	}
 	batch, err := m.checkBatch(xs, ys, sampleWeights)
 	if err != nil {

@@ -13,10 +13,10 @@ import (
 
 // HeadLayer is one layer of a head spec.
 type HeadLayer struct {
-	Kind       string  // gap, gmp, flatten, dense, dropout
-	Units      int     // dense: 0 means the number of classes
-	Activation string  // dense: linear when empty
-	Rate       float64 // dropout
+	Kind       string            // gap, gmp, flatten, dense, dropout
+	Units      int               // dense: 0 means the number of classes
+	Activation nn.ActivationName // dense: linear when empty
+	Rate       float64           // dropout
 }
 
 // ParseHead parses a head spec: comma-separated layers, each one of
@@ -64,7 +64,7 @@ func ParseHead(spec string) ([]HeadLayer, error) {
 				if err := nn.CheckActivation(args[0]); err != nil {
 					return nil, bad(err.Error())
 				}
-				l.Activation = args[0]
+				l.Activation = nn.ActivationName(args[0])
 			}
 		default:
 			return nil, bad("unknown layer (gap, gmp, flatten, dense, dropout)")

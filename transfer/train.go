@@ -137,7 +137,7 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 		}
 	}
 	res := &Result{Model: full, TrainImages: train.Len(),
-		Meta: modelfile.Meta{Preprocess: mode, InputSize: c.InputSize, ClassNames: train.ClassNames}}
+		Meta: modelfile.Meta{Preprocess: string(mode), InputSize: c.InputSize, ClassNames: train.ClassNames}}
 	if val != nil {
 		res.ValImages = val.Len()
 	}
@@ -155,7 +155,7 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 	compile := func(m *nn.Model) {
 		m.Compile(nn.NewAdam(nn.AdamConfig{OptimizerOptions: nn.OptimizerOptions{LearningRate: c.LR}}), nn.CategoricalCrossentropy{}, nn.NewAccuracy())
 	}
-	fo := nn.FitOptions{Epochs: c.Epochs, BatchSize: c.BatchSize, Seed: c.Seed, NoShuffle: c.NoShuffle, Output: c.Output, Verbose: c.Verbose}
+	fo := nn.FitOptions{Epochs: c.Epochs, Output: c.Output, Verbose: c.Verbose}
 
 	if !c.NoCache && c.Augment == nil && backboneFrozen(base, full) {
 		// The backbone computes the same features every epoch: once is enough.
@@ -177,7 +177,9 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
-			fo.ValidationX, fo.ValidationY = []*nn.Tensor{vx}, []*nn.Tensor{vy}
+			if fo.ValidationData, err = nn.NewArrayDataset([]*nn.Tensor{vx}, []*nn.Tensor{vy}, c.BatchSize, false, 0); err != nil {
+				return nil, err
+			}
 		}
 		res.FeatureSeconds = time.Since(start).Seconds()
 		in := nn.Input(base.Output().Shape(), nn.WithName("features"))
@@ -186,8 +188,12 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 			return nil, err
 		}
 		compile(headModel)
+		data, err := nn.NewArrayDataset([]*nn.Tensor{fx}, []*nn.Tensor{fy}, c.BatchSize, !c.NoShuffle, c.Seed)
+		if err != nil {
+			return nil, err
+		}
 		start = time.Now()
-		res.History, err = headModel.Fit(ctx, fx, fy, fo)
+		res.History, err = headModel.Fit(ctx, data, fo)
 		res.FitSeconds = time.Since(start).Seconds()
 		return res, err
 	}
@@ -205,7 +211,7 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 	}
 	compile(full)
 	start := time.Now()
-	res.History, err = full.FitDataset(ctx, &loaderDataset{ctx: ctx, ld: trainLd}, fo)
+	res.History, err = full.Fit(ctx, &loaderDataset{ctx: ctx, ld: trainLd}, fo)
 	res.FitSeconds = time.Since(start).Seconds()
 	return res, err
 }
@@ -264,12 +270,12 @@ func Features(ctx context.Context, base *nn.Model, ld *imagedata.Loader) (x, y *
 }
 
 // NewImageDataset serves a Loader's batches (images and categorical labels)
-// to nn's FitDataset and EvaluateDataset.
+// to nn's Fit and Evaluate.
 func NewImageDataset(ctx context.Context, ld *imagedata.Loader) nn.Dataset {
 	return &loaderDataset{ctx: ctx, ld: ld}
 }
 
-// loaderDataset serves an imagedata Loader's batches to nn's FitDataset, in
+// loaderDataset serves an imagedata Loader's batches to nn's Fit, in
 // order: each epoch (SetEpoch, or Batch(0) for validation data) starts the
 // loader's next pass.
 type loaderDataset struct {

@@ -21,18 +21,18 @@ func (b *builder) input(shape Shape) *nn.Node {
 	return nn.Input(shape[:], nn.WithScope(b.scope))
 }
 
-func (b *builder) conv(x *nn.Node, name string, filters, k, stride int, padding string, more ...nn.Option) *nn.Node {
+func (b *builder) conv(x *nn.Node, name string, filters, k, stride int, padding nn.Padding, more ...nn.Option) *nn.Node {
 	o := b.opts(name, append([]nn.Option{nn.WithStrides(stride), nn.WithPadding(padding)}, more...)...)
 	return nn.NewConv2D(filters, k, k, o...).Apply(x)
 }
 
-func (b *builder) depthwise(x *nn.Node, name string, stride, multiplier int, padding string) *nn.Node {
+func (b *builder) depthwise(x *nn.Node, name string, stride, multiplier int, padding nn.Padding) *nn.Node {
 	o := b.opts(name, nn.WithStrides(stride), nn.WithPadding(padding), nn.WithDepthMultiplier(multiplier), nn.WithUseBias(false))
 	return nn.NewDepthwiseConv2D(3, 3, o...).Apply(x)
 }
 
 // sepconv is a 3x3 SeparableConv2D without bias, as Xception uses it.
-func (b *builder) sepconv(x *nn.Node, name string, filters int, padding string) *nn.Node {
+func (b *builder) sepconv(x *nn.Node, name string, filters int, padding nn.Padding) *nn.Node {
 	return nn.NewSeparableConv2D(filters, 3, 3, b.opts(name, nn.WithPadding(padding), nn.WithUseBias(false))...).Apply(x)
 }
 
@@ -52,7 +52,7 @@ func (b *builder) pad(x *nn.Node, name string, top, bottom, left, right int) *nn
 	return nn.NewZeroPadding2D(top, bottom, left, right, b.opts(name)...).Apply(x)
 }
 
-func (b *builder) maxPool(x *nn.Node, name string, k, stride int, padding string) *nn.Node {
+func (b *builder) maxPool(x *nn.Node, name string, k, stride int, padding nn.Padding) *nn.Node {
 	return nn.NewMaxPooling2D(k, k, b.opts(name, nn.WithStrides(stride), nn.WithPadding(padding))...).Apply(x)
 }
 
@@ -60,7 +60,7 @@ func (b *builder) add(name string, xs ...*nn.Node) *nn.Node {
 	return nn.NewAdd(b.opts(name)...).Apply(xs...)
 }
 
-func (b *builder) dense(x *nn.Node, name string, units int, activation string) *nn.Node {
+func (b *builder) dense(x *nn.Node, name string, units int, activation nn.ActivationName) *nn.Node {
 	return nn.NewDense(units, b.opts(name, nn.WithActivation(activation))...).Apply(x)
 }
 

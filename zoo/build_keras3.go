@@ -16,12 +16,12 @@ func newKeras3Builder() *builder { return &builder{scope: nn.NewKeras3NameScope(
 func (b *builder) input3(shape Shape) *nn.Node { return b.input(shape) }
 
 // dwk is a k x k DepthwiseConv2D without bias.
-func (b *builder) dwk(x *nn.Node, name string, k, stride int, padding string) *nn.Node {
+func (b *builder) dwk(x *nn.Node, name string, k, stride int, padding nn.Padding) *nn.Node {
 	o := b.opts(name, nn.WithStrides(stride), nn.WithPadding(padding), nn.WithUseBias(false))
 	return nn.NewDepthwiseConv2D(k, k, o...).Apply(x)
 }
 
-func (b *builder) act(x *nn.Node, name, activation string) *nn.Node {
+func (b *builder) act(x *nn.Node, name string, activation nn.ActivationName) *nn.Node {
 	return nn.NewActivation(activation, b.opts(name)...).Apply(x)
 }
 

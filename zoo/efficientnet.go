@@ -96,10 +96,10 @@ func efficientnet(model string, width, depthCoef, dropout float64, o Options, in
 			x = b.bn(x, name+"expand_bn", 3)
 			x = b.act(x, name+"expand_activation", act)
 		}
-		pad := "same"
+		pad := nn.PaddingSame
 		if stride == 2 {
 			x = b.correctPad(x, name+"dwconv_pad", k)
-			pad = "valid"
+			pad = nn.PaddingValid
 		}
 		x = b.dwk(x, name+"dwconv", k, stride, pad)
 		x = b.bn(x, name+"bn", 3)
@@ -143,7 +143,7 @@ func efficientnet(model string, width, depthCoef, dropout float64, o Options, in
 
 // squeezeExcite is the squeeze-and-excitation phase of efficientnet.py's
 // block and efficientnet_v2.py's MBConvBlock.
-func squeezeExcite(b *builder, x *nn.Node, name string, filtersSE, filters int, act string) *nn.Node {
+func squeezeExcite(b *builder, x *nn.Node, name string, filtersSE, filters int, act nn.ActivationName) *nn.Node {
 	se := nn.NewGlobalAveragePooling2D(b.opts(name + "se_squeeze")...).Apply(x)
 	se = nn.NewReshape([]int{1, 1, filters}, b.opts(name+"se_reshape")...).Apply(se)
 	se = b.conv(se, name+"se_reduce", filtersSE, 1, 1, "same", nn.WithActivation(act))

@@ -22,7 +22,7 @@ func init() {
 // irConv is inception_resnet_v2.py's conv2d_bn with its defaults (ReLU, no
 // bias): a rows x cols Conv2D, BatchNormalization without gamma and the
 // activation. A name gives name, name_bn and name_ac; "" the automatic names.
-func (b *builder) irConv(x *nn.Node, name string, filters, rows, cols, stride int, padding string) *nn.Node {
+func (b *builder) irConv(x *nn.Node, name string, filters, rows, cols, stride int, padding nn.Padding) *nn.Node {
 	bnName, acName := "", ""
 	if name != "" {
 		bnName, acName = name+"_bn", name+"_ac"

@@ -22,7 +22,7 @@ func init() {
 // inceptionConvBN is inception_v3.py's conv2d_bn: a rows x cols Conv2D
 // without bias, BatchNormalization without gamma (scale=False) and ReLU, all
 // automatically named (conv2d_N, batch_normalization_N, activation_N).
-func (b *builder) inceptionConvBN(x *nn.Node, filters, rows, cols, stride int, padding string) *nn.Node {
+func (b *builder) inceptionConvBN(x *nn.Node, filters, rows, cols, stride int, padding nn.Padding) *nn.Node {
 	x = nn.NewConv2D(filters, rows, cols, b.opts("", nn.WithStrides(stride), nn.WithPadding(padding), nn.WithUseBias(false))...).Apply(x)
 	x = b.bn(x, "", 3, nn.WithScale(false))
 	return b.relu(x, "")

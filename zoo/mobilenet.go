@@ -48,10 +48,10 @@ func mobilenet(o Options, in Shape) (*nn.Model, error) {
 	x = b.relu6(x, "conv1_relu")
 
 	dwBlock := func(x *nn.Node, filters, stride, id int) *nn.Node {
-		padding := "same"
+		padding := nn.PaddingSame
 		if stride != 1 {
 			x = b.pad(x, fmt.Sprintf("conv_pad_%d", id), 0, 1, 0, 1)
-			padding = "valid"
+			padding = nn.PaddingValid
 		}
 		x = b.depthwise(x, fmt.Sprintf("conv_dw_%d", id), stride, dm, padding)
 		x = b.bn(x, fmt.Sprintf("conv_dw_%d_bn", id), -1)
@@ -113,10 +113,10 @@ func mobilenetV2(o Options, in Shape) (*nn.Model, error) {
 		} else {
 			prefix = "expanded_conv_"
 		}
-		padding := "same"
+		padding := nn.PaddingSame
 		if stride == 2 {
 			x = correctPad(x, prefix+"pad")
-			padding = "valid"
+			padding = nn.PaddingValid
 		}
 		x = b.depthwise(x, prefix+"depthwise", stride, 1, padding)
 		x = bn(x, prefix+"depthwise_BN")

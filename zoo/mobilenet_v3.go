@@ -121,10 +121,10 @@ func mobilenetV3(kind string, o Options, in Shape) (*nn.Model, error) {
 			x = bn(x, prefix+"expand_bn")
 			x = act(x)
 		}
-		padding := "same"
+		padding := nn.PaddingSame
 		if stride == 2 {
 			x = b.correctPad(x, prefix+"depthwise_pad", k)
-			padding = "valid"
+			padding = nn.PaddingValid
 		}
 		x = b.dwk(x, prefix+"depthwise", k, stride, padding)
 		x = bn(x, prefix+"depthwise_bn")

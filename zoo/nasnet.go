@@ -57,7 +57,7 @@ func nasnetBuilder(c nasnetConfig) func(o Options, in Shape) (*nn.Model, error) 
 		bn := func(x *nn.Node, name string) *nn.Node {
 			return b.bn(x, name, -1, nn.WithMomentum(0.9997), nn.WithEpsilon(1e-3))
 		}
-		avgPool := func(x *nn.Node, name string, k, stride int, padding string) *nn.Node {
+		avgPool := func(x *nn.Node, name string, k, stride int, padding nn.Padding) *nn.Node {
 			return nn.NewAveragePooling2D(k, k, b.opts(name, nn.WithStrides(stride), nn.WithPadding(padding))...).Apply(x)
 		}
 		concat := func(name string, xs ...*nn.Node) *nn.Node {
@@ -75,10 +75,10 @@ func nasnetBuilder(c nasnetConfig) func(o Options, in Shape) (*nn.Model, error) 
 		// _separable_conv_block: two relu, separable conv, batchnorm.
 		sepBlock := func(ip *nn.Node, filters, k, stride int, id string) *nn.Node {
 			x := b.relu(ip, "")
-			padding := "same"
+			padding := nn.PaddingSame
 			if stride == 2 {
 				x = correctPad(x, "separable_conv_1_pad_"+id, k)
-				padding = "valid"
+				padding = nn.PaddingValid
 			}
 			x = nn.NewSeparableConv2D(filters, k, k, b.opts("separable_conv_1_"+id, nn.WithStrides(stride), nn.WithPadding(padding), noBias)...).Apply(x)
 			x = bn(x, "separable_conv_1_bn_"+id)

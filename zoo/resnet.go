@@ -30,9 +30,9 @@ func init() {
 		{"resnet152_v2", "ResNet152V2", "resnet152v2", true, [4]int{3, 8, 36, 3}, "ed17cf2e0169df9d443503ef94b23b33", "a49b44d1979771252814e80f8ec446f9",
 			Published{SizeMB: 232, Top1: 0.780, Top5: 0.942, Params: 60380648, Depth: 307}},
 	} {
-		build, mode := resnetV1, "caffe"
+		build, mode := resnetV1, PreprocessCaffe
 		if m.v2 {
-			build, mode = resnetV2, "tf"
+			build, mode = resnetV2, PreprocessTF
 		}
 		Register(Spec{
 			Name: m.name, KerasName: m.keras,

@@ -40,9 +40,9 @@ type Spec struct {
 	// too (MobileNetV3: mobilenet_v3.py requires no flatten size and only
 	// warns when the size is not the file's).
 	TopAnySize bool
-	// Preprocess is Keras' preprocess_input mode: "caffe", "tf", "torch" or
-	// "none" (the model normalises its own input).
-	Preprocess string
+	// Preprocess is Keras' preprocess_input mode of the model ("none": the
+	// model normalises its own input).
+	Preprocess Preprocessing
 	// Weights are the official ImageNet files without and with the top
 	// (Weights[0] notop, Weights[1] top). Where files depend on the options
 	// (MobileNet's alpha and size), WeightsFor picks them instead.
@@ -174,7 +174,7 @@ func Names() []string {
 // PreprocessMode returns Keras' preprocess_input mode of a model: "caffe"
 // (VGG, ResNet: RGB to BGR, ImageNet mean subtracted), "tf" (scaled to
 // [-1, 1]), "torch" (DenseNet: ImageNet mean and deviation) or "none".
-func PreprocessMode(model string) (string, error) {
+func PreprocessMode(model string) (Preprocessing, error) {
 	s, err := Lookup(model)
 	if err != nil {
 		return "", fmt.Errorf("no preprocessing known: %w", err)

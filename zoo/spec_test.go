@@ -31,7 +31,7 @@ func TestRegisterToyModel(t *testing.T) {
 	require.Equal(t, "toy_net", Names()[len(Names())-1], "models outside Keras' table come last")
 	mode, err := PreprocessMode("toy_net")
 	require.NoError(t, err)
-	require.Equal(t, "torch", mode)
+	require.Equal(t, PreprocessTorch, mode)
 	require.Equal(t, 40, DefaultSize("toy_net"))
 
 	m, err := New("toy_net", Options{Notices: testWriter{t}})
@@ -55,7 +55,7 @@ func TestSpecsComplete(t *testing.T) {
 	for _, s := range Specs() {
 		t.Run(s.Name, func(t *testing.T) {
 			require.NotEmpty(t, s.KerasName)
-			require.Contains(t, []string{"caffe", "tf", "torch", "none"}, s.Preprocess)
+			require.Contains(t, []Preprocessing{PreprocessCaffe, PreprocessTF, PreprocessTorch, PreprocessNone}, s.Preprocess)
 			require.GreaterOrEqual(t, s.DefaultSize, s.MinSize)
 			p := s.Published
 			// Zero size and top-5: not published (MobileNetV3).

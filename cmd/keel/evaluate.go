@@ -53,7 +53,7 @@ func runEvaluate(args []string) error {
 		return err
 	}
 	m.Compile(nn.NewAdam(nn.AdamConfig{}), nn.CategoricalCrossentropy{}, nn.NewAccuracy())
-	logs, err := m.EvaluateDataset(context.Background(), transfer.NewImageDataset(context.Background(), ld))
+	logs, err := m.Evaluate(context.Background(), transfer.NewImageDataset(context.Background(), ld))
 	if err != nil {
 		return err
 	}
@@ -66,17 +66,17 @@ func runEvaluate(args []string) error {
 
 // inputFor is the image size and preprocessing to feed a loaded model: the
 // size it records (else its input's), and --preprocess, else what it records.
-func inputFor(m *nn.Model, meta modelfile.Meta, override string) (int, string, error) {
+func inputFor(m *nn.Model, meta modelfile.Meta, override string) (int, zoo.Preprocessing, error) {
 	size := meta.InputSize
 	if in := m.Input().Shape(); size == 0 && len(in) == 3 {
 		size = in[0]
 	}
-	mode := meta.Preprocess
+	mode := zoo.Preprocessing(meta.Preprocess)
 	if override != "" {
-		mode = override
+		mode = zoo.Preprocessing(override)
 	}
 	if mode == "" {
-		mode = "none"
+		mode = zoo.PreprocessNone
 	}
 	if err := zoo.Preprocess(mode, nil); err != nil {
 		return 0, "", err

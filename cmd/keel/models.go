@@ -20,16 +20,16 @@ func init() {
 
 // modelRow is one model of `keel models`; the JSON names are a contract.
 type modelRow struct {
-	Name        string   `json:"name"`
-	SizeMB      float64  `json:"size_mb"`
-	Params      int      `json:"params"`
-	Depth       int      `json:"depth"`
-	DefaultSize int      `json:"default_size"`
-	Preprocess  string   `json:"preprocess"`
-	Top1        float64  `json:"top1"`
-	Top5        float64  `json:"top5"`
-	MS1T        *float64 `json:"ms_1t,omitempty"`
-	MS2T        *float64 `json:"ms_2t,omitempty"`
+	Name        string            `json:"name"`
+	SizeMB      float64           `json:"size_mb"`
+	Params      int               `json:"params"`
+	Depth       int               `json:"depth"`
+	DefaultSize int               `json:"default_size"`
+	Preprocess  zoo.Preprocessing `json:"preprocess"`
+	Top1        float64           `json:"top1"`
+	Top5        float64           `json:"top5"`
+	MS1T        *float64          `json:"ms_1t,omitempty"`
+	MS2T        *float64          `json:"ms_2t,omitempty"`
 }
 
 // runModels prints the table a user picks a backbone from, as the Keras
@@ -128,7 +128,7 @@ func printModels(w io.Writer, rows []modelRow, timed bool) error {
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, r := range rows {
 		cols := []string{r.Name, sizeCell(r.SizeMB), pct(r.Top1), pct(r.Top5),
-			fmt.Sprintf("%.1fM", float64(r.Params)/1e6), fmt.Sprint(r.Depth), fmt.Sprint(r.DefaultSize), r.Preprocess}
+			fmt.Sprintf("%.1fM", float64(r.Params)/1e6), fmt.Sprint(r.Depth), fmt.Sprint(r.DefaultSize), string(r.Preprocess)}
 		if timed {
 			cols = append(cols, msCell(r.MS1T), msCell(r.MS2T))
 		}

@@ -218,7 +218,7 @@ func predictModelFile(path, pre string, images []string, input, output string, b
 		return fmt.Errorf("%s: shape %v, the model takes (N, %v)", input, shape, in)
 	}
 	if pre != "" {
-		if err := zoo.Preprocess(pre, x); err != nil {
+		if err := zoo.Preprocess(zoo.Preprocessing(pre), x); err != nil {
 			return err
 		}
 	}
