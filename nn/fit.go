@@ -439,6 +439,11 @@ func (m *Model) Evaluate(ctx context.Context, data Dataset) (Logs, error) {
 // are ignored) in inference mode and returns, per output, the outputs of
 // all samples, as Keras' predict. The kernels use every thread
 // kernels.SetThreads allows.
+//
+// Predict may be called from many goroutines at once on one model, each
+// with its own Dataset (a Dataset need not be safe for concurrent use): its
+// batches go through Run, which serialises them on the model's lock, so
+// every result is what a serial call returns.
 func (m *Model) Predict(ctx context.Context, data Dataset) ([]*Tensor, error) {
 	outs := make([]*Tensor, len(m.outputs))
 	for i, o := range m.outputs {

@@ -50,6 +50,13 @@ func (m *Model) checkInputs(xs []*Tensor) (int, error) {
 
 // Run computes the model's outputs for one batch in inference mode (moving
 // statistics, no dropout). The results are fresh tensors.
+//
+// Run may be called from many goroutines at once, also alongside Predict,
+// Evaluate and the training steps of the same model: each call holds the
+// model's lock for the whole batch, because the compiled plans keep their
+// activations in buffers shared between calls. Concurrent calls are thus
+// safe and serialised (each still uses every kernel thread); the inputs are
+// only read, and the outputs belong to the caller.
 func (m *Model) Run(inputs ...*Tensor) ([]*Tensor, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
