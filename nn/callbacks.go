@@ -229,8 +229,10 @@ func restore(m *Model, vals [][]float32) error {
 // Save writes the file; nn knows no file format. Keras' save_weights_only
 // is the choice of Save: modelfile.SaveWeights writes save_weights' layout,
 // a closure over modelfile.Save a whole model. modelfile writes a temporary
-// file renamed over the target, so a crash mid-save never destroys the
-// previous checkpoint.
+// file in the target's directory, syncs it, renames it over the target and
+// syncs the directory, so a crash mid-save never destroys the previous
+// checkpoint: the file is the old one or the new one, whole (a killed save
+// may leave its temporary file, ".NAME.tmp*", beside it).
 type ModelCheckpoint struct {
 	CallbackBase
 	Filepath     string

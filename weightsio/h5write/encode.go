@@ -3,11 +3,13 @@ package h5write
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // File-format constants of what h5py writes by default.
@@ -25,7 +27,11 @@ var le = binary.LittleEndian
 
 // Save writes the file to path atomically: into a temporary file in the same
 // directory, renamed over path only once it is complete and synced, so an
-// interrupted save never leaves a broken file where a good one was.
+// interrupted save never leaves a broken file where a good one was. The
+// directory is synced after the rename, so that once Save returns the new
+// file survives a power loss too (a crash before then leaves the old file
+// or the new one, never a mix). The file gets mode 0644, not the 0600 of a
+// temporary file, so that a saved model is as readable as a created one.
 func (f *File) Save(path string) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -40,6 +46,9 @@ func (f *File) Save(path string) (err error) {
 	if _, err = f.WriteTo(tmp); err != nil {
 		return err
 	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("h5write: %w", err)
+	}
 	if err = tmp.Sync(); err != nil {
 		return fmt.Errorf("h5write: %w", err)
 	}
@@ -48,6 +57,21 @@ func (f *File) Save(path string) (err error) {
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("h5write: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir makes a rename into dir durable. File systems that cannot sync a
+// directory (some network and Windows file systems) report an error that
+// is not one: the rename itself has happened.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("h5write: sync %s: %w", dir, err)
 	}
 	return nil
 }
