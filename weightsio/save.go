@@ -31,6 +31,11 @@ type SaveOptions struct {
 	ModelConfig, TrainingConfig []byte
 	// Attrs are extra root attributes, stored as strings (Keras ignores them).
 	Attrs map[string]string
+	// OptimizerWeights, for a full-model file, are the optimizer's state,
+	// written as Keras' save_model writes it: the group /optimizer_weights
+	// with a weight_names attribute and one dataset per name (a name with
+	// "/" makes nested groups, "Adam/dense/kernel/m:0").
+	OptimizerWeights []SavedWeight
 }
 
 // hdf5ObjectHeaderLimit is Keras' bound on one attribute's size; longer name
@@ -75,6 +80,11 @@ func SaveModel(path string, layers []SavedLayer, o SaveOptions) error {
 	}
 	if err := writeLayers(root.Group("model_weights"), layers, o); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if len(o.OptimizerWeights) > 0 {
+		if err := writeOptimizerWeights(root.Group("optimizer_weights"), o.OptimizerWeights); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	return f.Save(path)
 }

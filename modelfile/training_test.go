@@ -1,0 +1,98 @@
+package modelfile_test
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/keelml/keel/modelfile"
+	"github.com/keelml/keel/nn"
+	"github.com/stretchr/testify/require"
+)
+
+// A checkpoint restores the optimizer exactly: steps after loading it are
+// bit-identical to steps of the run that saved it, for every optimizer with
+// state.
+func TestCheckpointRestoresOptimizer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  func() nn.StatefulOptimizer
+	}{
+		{"Adam", func() nn.StatefulOptimizer { return nn.NewAdam(nn.AdamConfig{}) }},
+		{"SGD", func() nn.StatefulOptimizer { return nn.NewSGD(nn.SGDConfig{Momentum: 0.9}) }},
+		{"RMSprop", func() nn.StatefulOptimizer { return nn.NewRMSprop(nn.RMSpropConfig{}) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			build := func() (*nn.Model, nn.StatefulOptimizer) {
+				in := nn.Input([]int{6})
+				x := nn.NewDense(8, nn.WithActivation("relu"), nn.WithName("hidden")).Apply(in)
+				x = nn.NewDense(3, nn.WithActivation("softmax"), nn.WithName("out")).Apply(x)
+				m, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{x})
+				require.NoError(t, err)
+				opt := tc.opt()
+				m.Compile(opt, nn.CategoricalCrossentropy{})
+				return m, opt
+			}
+			x, y := nn.NewTensor(5, 6), nn.NewTensor(5, 3)
+			for i := range x.Data {
+				x.Data[i] = float32(i%11)/11 - 0.4
+			}
+			for i := 0; i < 5; i++ {
+				y.Data[i*3+i%3] = 1
+			}
+			a, optA := build()
+			for i := 0; i < 3; i++ {
+				_, err := a.TrainStep(x, y)
+				require.NoError(t, err)
+			}
+			path := filepath.Join(t.TempDir(), "ckpt.h5")
+			require.NoError(t, modelfile.SaveCheckpoint(path, a, modelfile.Meta{InputSize: 6}, 2, 1, optA))
+
+			// The file is still a model Load reads.
+			_, meta, err := modelfile.Load(path)
+			require.NoError(t, err)
+			require.Equal(t, 6, meta.InputSize)
+
+			ts, err := modelfile.LoadTrainingState(path)
+			require.NoError(t, err)
+			require.Equal(t, 2, ts.Epoch)
+			require.Equal(t, 1, ts.Step)
+			require.Equal(t, tc.name, ts.Optimizer)
+			require.Equal(t, 3, ts.State.Iterations)
+			require.Len(t, ts.State.Slots, 4)
+
+			b, optB := build()
+			_, err = modelfile.LoadWeights(b, path, false)
+			require.NoError(t, err)
+			require.NoError(t, ts.Restore(optB, b.Weights()))
+			for i := 0; i < 2; i++ {
+				_, err := a.TrainStep(x, y)
+				require.NoError(t, err)
+				_, err = b.TrainStep(x, y)
+				require.NoError(t, err)
+			}
+			for i, v := range a.Weights() {
+				require.True(t, slices.Equal(v.Value(), b.Weights()[i].Value()), v.Path())
+			}
+
+			// Another optimizer's state is refused.
+			other := nn.StatefulOptimizer(nn.NewAdam(nn.AdamConfig{}))
+			if tc.name == "Adam" {
+				other = nn.NewSGD(nn.SGDConfig{})
+			}
+			require.Error(t, ts.Restore(other, b.Weights()))
+		})
+	}
+}
+
+// A file without a training state has none, and no error.
+func TestNoTrainingState(t *testing.T) {
+	in := nn.Input([]int{2})
+	m, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{nn.NewDense(1).Apply(in)})
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "m.h5")
+	require.NoError(t, modelfile.Save(path, m, modelfile.Meta{}))
+	ts, err := modelfile.LoadTrainingState(path)
+	require.NoError(t, err)
+	require.Nil(t, ts)
+}
