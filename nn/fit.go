@@ -47,8 +47,12 @@ type FitOptions struct {
 	// InitialEpoch is the epoch to start from when resuming (epochs are
 	// counted from 0 as in Keras; Epochs is the last one, exclusive).
 	InitialEpoch int
-	Callbacks    []Callback
-	Verbose      Verbosity
+	// InitialStep is the batch of InitialEpoch to start from, when resuming
+	// a fit interrupted mid-epoch (the batches before it were trained). The
+	// epoch's logged loss and metrics then cover only the batches it runs.
+	InitialStep int
+	Callbacks   []Callback
+	Verbose     Verbosity
 	// Output receives the progress (default os.Stdout).
 	Output io.Writer
 }
@@ -258,6 +262,9 @@ func (m *Model) Fit(ctx context.Context, data Dataset, o FitOptions) (*History, 
 	if steps == 0 {
 		return nil, errors.New("nn: no training batches")
 	}
+	if o.InitialStep < 0 || o.InitialStep >= steps || (o.InitialStep > 0 && o.InitialEpoch == o.Epochs) {
+		return nil, fmt.Errorf("nn: initial step %d of %d in epoch %d of %d", o.InitialStep, steps, o.InitialEpoch, o.Epochs)
+	}
 	out := o.Output
 	if out == nil {
 		out = os.Stdout
@@ -301,7 +308,11 @@ epochs:
 		}
 		var lossSum float64
 		var seen int
-		for step := 0; step < steps; step++ {
+		first := 0
+		if epoch == o.InitialEpoch {
+			first = o.InitialStep
+		}
+		for step := first; step < steps; step++ {
 			if fitErr = ctx.Err(); fitErr != nil {
 				break epochs
 			}

@@ -34,6 +34,14 @@ type Config struct {
 	Seed      uint64
 	// NoShuffle keeps the files' order every epoch (Keras' shuffle=False).
 	NoShuffle bool
+	// Resume continues the run that saved this checkpoint (a file Save
+	// wrote, at the end or when interrupted): its weights, its optimizer's
+	// state, from the epoch and batch it stopped at, up to Epochs in all.
+	// The other fields must be the saved run's (Weights is not read). With
+	// the same Seed the shuffles and augmentations of the resumed epochs are
+	// those of an uninterrupted run, drawn from (seed, epoch, batch), so the
+	// weights end the same; Dropout in the head draws other masks.
+	Resume string
 
 	// NoCache recomputes the frozen backbone every epoch even where its
 	// outputs could be cached.
@@ -53,6 +61,12 @@ type Result struct {
 	Cached                     bool
 	FeatureSeconds, FitSeconds float64
 	TrainImages, ValImages     int
+	// Epoch and Step are where training stopped: the epochs completed and
+	// the batches of the next one trained (non-zero when interrupted).
+	Epoch, Step int
+	// Optimizer is the optimizer that trained the model (nil when
+	// training did not start); Save records its state.
+	Optimizer nn.StatefulOptimizer
 }
 
 func (c *Config) defaults() {
@@ -117,8 +131,22 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 		}
 	}
 	classes := len(train.ClassNames)
+	var resume *modelfile.TrainingState
+	weights := c.Weights
+	if c.Resume != "" {
+		if resume, err = modelfile.LoadTrainingState(c.Resume); err != nil {
+			return nil, err
+		}
+		if resume == nil {
+			return nil, fmt.Errorf("%s: no training state to resume (a model keel train did not save)", c.Resume)
+		}
+		if resume.Epoch >= c.Epochs {
+			return nil, fmt.Errorf("%s: %d epochs are trained already; give more than %d epochs to resume", c.Resume, resume.Epoch, resume.Epoch)
+		}
+		weights = "" // the checkpoint holds them all
+	}
 
-	base, err := zoo.NewContext(ctx, c.Model, zoo.Options{Weights: c.Weights, InputShape: []int{c.InputSize, c.InputSize, 3}, Alpha: c.Alpha, Notices: c.Output})
+	base, err := zoo.NewContext(ctx, c.Model, zoo.Options{Weights: weights, InputShape: []int{c.InputSize, c.InputSize, 3}, Alpha: c.Alpha, Notices: c.Output})
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +162,11 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 	if c.Freeze.Until != "" {
 		if err := full.FreezeUntil(c.Freeze.Until); err != nil {
 			return nil, err
+		}
+	}
+	if resume != nil {
+		if _, err := modelfile.LoadWeights(full, c.Resume, false); err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
 		}
 	}
 	res := &Result{Model: full, TrainImages: train.Len(),
@@ -152,10 +185,23 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 		return imagedata.NewLoader(l, imagedata.Options{Height: c.InputSize, Width: c.InputSize, BatchSize: c.BatchSize,
 			Shuffle: shuffle, Seed: uint32(c.Seed), Labels: imagedata.Categorical, Augment: a})
 	}
-	compile := func(m *nn.Model) {
-		m.Compile(nn.NewAdam(nn.AdamConfig{OptimizerOptions: nn.OptimizerOptions{LearningRate: c.LR}}), nn.CategoricalCrossentropy{}, nn.NewAccuracy())
+	tracker := &progressTracker{res: res}
+	fo := nn.FitOptions{Epochs: c.Epochs, Output: c.Output, Verbose: c.Verbose, Callbacks: []nn.Callback{tracker}}
+	// compile sets the optimizer of the model that trains, restored from
+	// the checkpoint when resuming.
+	compile := func(m *nn.Model) error {
+		opt := nn.NewAdam(nn.AdamConfig{OptimizerOptions: nn.OptimizerOptions{LearningRate: c.LR}})
+		m.Compile(opt, nn.CategoricalCrossentropy{}, nn.NewAccuracy())
+		res.Optimizer = opt
+		if resume != nil {
+			if err := resume.Restore(opt, m.Weights()); err != nil {
+				return fmt.Errorf("resume %s: %w", c.Resume, err)
+			}
+			fo.InitialEpoch, fo.InitialStep = resume.Epoch, resume.Step
+			res.Epoch, res.Step = resume.Epoch, resume.Step
+		}
+		return nil
 	}
-	fo := nn.FitOptions{Epochs: c.Epochs, Output: c.Output, Verbose: c.Verbose}
 
 	if !c.NoCache && c.Augment == nil && backboneFrozen(base, full) {
 		// The backbone computes the same features every epoch: once is enough.
@@ -187,7 +233,9 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		compile(headModel)
+		if err := compile(headModel); err != nil {
+			return nil, err
+		}
 		data, err := nn.NewArrayDataset([]*nn.Tensor{fx}, []*nn.Tensor{fy}, c.BatchSize, !c.NoShuffle, c.Seed)
 		if err != nil {
 			return nil, err
@@ -209,7 +257,9 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 		}
 		fo.ValidationData = &loaderDataset{ctx: ctx, ld: valLd}
 	}
-	compile(full)
+	if err := compile(full); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	res.History, err = full.Fit(ctx, &loaderDataset{ctx: ctx, ld: trainLd}, fo)
 	res.FitSeconds = time.Since(start).Seconds()
@@ -217,8 +267,35 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 }
 
 // Save writes the trained model as a Keras full-model file with Keel's
-// metadata (preprocessing, input size, class names).
-func (r *Result) Save(path string) error { return modelfile.Save(path, r.Model, r.Meta) }
+// metadata (preprocessing, input size, class names) and, as Keras' save
+// includes the optimizer, the training state Config.Resume continues from.
+// The file is replaced atomically (modelfile.Save).
+func (r *Result) Save(path string) error {
+	if r.Optimizer == nil {
+		return modelfile.Save(path, r.Model, r.Meta)
+	}
+	return modelfile.SaveCheckpoint(path, r.Model, r.Meta, r.Epoch, r.Step, r.Optimizer)
+}
+
+// progressTracker records in the Result where training is: after each
+// batch the epoch and the batches of it done, after each epoch the next.
+type progressTracker struct {
+	nn.CallbackBase
+	res *Result
+}
+
+func (p *progressTracker) OnBatchEnd(f *nn.Fitting, batch int, _ nn.Logs) error {
+	p.res.Epoch, p.res.Step = f.Epoch, batch+1
+	if p.res.Step == f.Steps { // all its batches trained; only validation is left
+		p.res.Epoch, p.res.Step = f.Epoch+1, 0
+	}
+	return nil
+}
+
+func (p *progressTracker) OnEpochEnd(f *nn.Fitting, epoch int, _ nn.Logs) error {
+	p.res.Epoch, p.res.Step = epoch+1, 0
+	return nil
+}
 
 // backboneFrozen says whether no layer of the backbone trains.
 func backboneFrozen(base, full *nn.Model) bool {
@@ -303,6 +380,15 @@ func (d *loaderDataset) restart() {
 func (d *loaderDataset) Batch(i int) (xs, ys []*nn.Tensor, err error) {
 	if i == 0 && (d.ep == nil || d.next != 0) {
 		d.restart()
+	}
+	if d.ep == nil {
+		d.restart()
+	}
+	for d.next < i { // a fit resumed mid-epoch: the batches before are decoded and dropped
+		if _, err := d.ep.Next(); err != nil {
+			return nil, nil, err
+		}
+		d.next++
 	}
 	if i != d.next {
 		return nil, nil, fmt.Errorf("image batches are read in order: asked for %d, next is %d", i, d.next)
