@@ -63,6 +63,9 @@ func runMain(args []string, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		if errors.Is(err, errInterrupted) { // reported with where the model went
+			return 130
+		}
 		if errors.Is(err, errFlagsReported) || err == errUsage { // already reported
 			return 2
 		}

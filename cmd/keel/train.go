@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -36,6 +37,7 @@ func runTrain(args []string) error {
 	seed := fs.Uint64("seed", 0, "seed for shuffling, augmentation and initialisation")
 	out := fs.String("out", "", "where to save the trained model (Keras full-model .h5)")
 	noCache := fs.Bool("no-cache", false, "recompute a frozen backbone every epoch instead of caching its outputs")
+	fs.StringVar(&c.Resume, "resume", "", "continue the run that saved this model (--out of an earlier or interrupted run): its weights, optimizer state, epoch and batch, up to --epochs in all; give the other flags as before (--weights is not needed)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,7 +50,7 @@ func runTrain(args []string) error {
 		return fmt.Errorf("%w: --data DIR is required", errUsage)
 	case *out == "":
 		return fmt.Errorf("%w: --out model.h5 is required", errUsage)
-	case c.Weights == "":
+	case c.Weights == "" && c.Resume == "":
 		return fmt.Errorf("%w: --weights FILE|imagenet is required (transfer learning starts from pretrained weights)", errUsage)
 	}
 	var err error
@@ -58,11 +60,27 @@ func runTrain(args []string) error {
 	if c.Augment, err = parseAugment(*augment); err != nil {
 		return err
 	}
+	// Ctrl-C stops training after the current batch; the model is saved
+	// with its training state so that --resume continues it. A second
+	// Ctrl-C (once the first stopped the signal handling) kills as usual.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res, err := transfer.Train(ctx, c)
+	stop()
 	if err != nil {
-		return err
+		if ctx.Err() == nil || res == nil || res.Optimizer == nil {
+			return err
+		}
+		if err := res.Save(*out); err != nil {
+			return fmt.Errorf("interrupted; saving %s: %w", *out, err)
+		}
+		if res.Step > 0 {
+			fmt.Printf("\ninterrupted in epoch %d after batch %d: saved %s\n", res.Epoch+1, res.Step, *out)
+		} else {
+			fmt.Printf("\ninterrupted after epoch %d: saved %s\n", res.Epoch, *out)
+		}
+		fmt.Printf("resume with: keel %s --resume %s\n", resumeCommand(args, *out), *out)
+		return errInterrupted
 	}
 	if res.Cached {
 		fmt.Printf("backbone features computed once in %.1fs (frozen backbone, no augmentation); head trained in %.1fs\n", res.FeatureSeconds, res.FitSeconds)
@@ -152,4 +170,35 @@ func parseAugment(s string) (*imagedata.Augment, error) {
 		}
 	}
 	return a, nil
+}
+
+// errInterrupted is the error of a run stopped by Ctrl-C that saved its
+// model; main exits with 130, as a shell does for SIGINT.
+var errInterrupted = errors.New("interrupted")
+
+// resumeCommand is the train command line args were, without --resume and
+// --out, and with the flags quoted for a shell where they need it.
+func resumeCommand(args []string, out string) string {
+	parts := []string{"train"}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "resume" || name == "out") {
+			if !hasValue {
+				i++ // its value
+			}
+			continue
+		}
+		parts = append(parts, shellQuote(a))
+	}
+	return strings.Join(append(parts, "--out", shellQuote(out)), " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,@%+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
