@@ -11,13 +11,13 @@ import (
 // writeOptimizerWeights is the optimizer part of Keras 2's save_model.
 func writeOptimizerWeights(g *h5write.Group, ws []SavedWeight) error {
 	names := make([]string, len(ws))
-	seen := map[string]bool{}
 	for i, w := range ws {
-		if w.Name == "" || seen[w.Name] {
-			return fmt.Errorf("optimizer weight name %q is empty or repeated", w.Name)
-		}
-		seen[w.Name] = true
 		names[i] = w.Name
+	}
+	if err := checkNames("optimizer weight name", names); err != nil {
+		return err
+	}
+	for _, w := range ws {
 		if _, err := g.Dataset(w.Name, w.Shape, w.Data); err != nil {
 			return fmt.Errorf("optimizer weight %s: %w", w.Name, err)
 		}

@@ -103,13 +103,11 @@ func (o SaveOptions) withDefaults() SaveOptions {
 func writeLayers(g *h5write.Group, layers []SavedLayer, o SaveOptions) error {
 	o = o.withDefaults()
 	names := make([]string, len(layers))
-	seen := map[string]bool{}
 	for i, l := range layers {
-		if l.Name == "" || seen[l.Name] {
-			return fmt.Errorf("layer name %q is empty or repeated", l.Name)
-		}
-		seen[l.Name] = true
 		names[i] = l.Name
+	}
+	if err := checkNames("layer name", names); err != nil {
+		return err
 	}
 	if err := setNameList(g, "layer_names", names); err != nil {
 		return err
@@ -131,6 +129,19 @@ func writeLayers(g *h5write.Group, layers []SavedLayer, o SaveOptions) error {
 		if err := setNameList(lg, "weight_names", wnames); err != nil {
 			return fmt.Errorf("layer %s: %w", l.Name, err)
 		}
+	}
+	return nil
+}
+
+// checkNames says which name, if any, is empty or repeated: Keras' files
+// address layers and weights by name.
+func checkNames(what string, names []string) error {
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if n == "" || seen[n] {
+			return fmt.Errorf("%s %q is empty or repeated", what, n)
+		}
+		seen[n] = true
 	}
 	return nil
 }
