@@ -23,6 +23,9 @@ type TrainingState struct {
 	// State holds the step count, learning rate and slots.
 	Optimizer string
 	State     nn.OptimizerState
+	// Meta is what the checkpoint recorded of the model (class names,
+	// input size, preprocessing), to check a resumed run against.
+	Meta Meta
 }
 
 // attrTrainingState is the root attribute (JSON) of a checkpoint's state
@@ -131,6 +134,9 @@ func LoadTrainingState(path string) (*TrainingState, error) {
 	}
 	ts := &TrainingState{Epoch: js.Epoch, Step: js.Step, Optimizer: js.Optimizer,
 		State: nn.OptimizerState{Iterations: js.Iterations, LearningRate: js.LearningRate, Slots: map[string][][]float32{}}}
+	if ts.Meta, err = readMeta(f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	ws, err := f.OptimizerWeights()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

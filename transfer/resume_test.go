@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -57,6 +58,13 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 				require.True(t, slices.Equal(v.Value(), rest.Model.Weights()[i].Value()), "%s differs", v.Path())
 			}
 			require.Equal(t, whole.History.History["loss"][1:], rest.History.History["loss"])
+
+			// Another data folder (other classes) is refused.
+			c.Data = testimages.ColourFolder(t, 4, 40, 36, 2)
+			os.RemoveAll(filepath.Join(c.Data, "blue"))
+			_, err = Train(context.Background(), c)
+			require.ErrorContains(t, err, "it was trained on classes")
+			c.Data = data
 
 			// Nothing left to train is an error, not a silent no-op.
 			c.Resume = path

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/keelml/keel/imagedata"
@@ -142,6 +143,11 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 		}
 		if resume.Epoch >= c.Epochs {
 			return nil, fmt.Errorf("%s: %d epochs are trained already; give more than %d epochs to resume", c.Resume, resume.Epoch, resume.Epoch)
+		}
+		got := resume.Meta
+		if !slices.Equal(got.ClassNames, train.ClassNames) || got.InputSize != c.InputSize || got.Preprocess != string(mode) {
+			return nil, fmt.Errorf("resume %s: it was trained on classes %v at %d px (%s preprocessing); this run has %v at %d px (%s)", c.Resume,
+				got.ClassNames, got.InputSize, got.Preprocess, train.ClassNames, c.InputSize, mode)
 		}
 		weights = "" // the checkpoint holds them all
 	}
