@@ -187,3 +187,17 @@ func (ts *TrainingState) Restore(opt nn.StatefulOptimizer, vars []*nn.Variable) 
 	}
 	return opt.SetState(vars, ts.State)
 }
+
+// CheckpointSaver is a ModelCheckpoint SaveEpoch that writes SaveCheckpoint
+// files: the model with meta, the epochs completed, and the state of the
+// model's compiled optimizer (which must be a StatefulOptimizer), so that
+// FitOptions.InitialEpoch = TrainingState.Epoch resumes from the file.
+func CheckpointSaver(meta Meta) func(path string, m *nn.Model, epochs int) error {
+	return func(path string, m *nn.Model, epochs int) error {
+		opt, ok := m.Optimizer().(nn.StatefulOptimizer)
+		if !ok {
+			return fmt.Errorf("modelfile: %s: the optimizer %T has no state to save", path, m.Optimizer())
+		}
+		return SaveCheckpoint(path, m, meta, epochs, 0, opt)
+	}
+}

@@ -1,6 +1,7 @@
 package modelfile_test
 
 import (
+	"context"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -95,4 +96,53 @@ func TestNoTrainingState(t *testing.T) {
 	ts, err := modelfile.LoadTrainingState(path)
 	require.NoError(t, err)
 	require.Nil(t, ts)
+}
+
+// ModelCheckpoint with CheckpointSaver writes files that Fit resumes from
+// exactly: 3 epochs, or 2 checkpointed and 1 more after loading the file.
+func TestCheckpointSaverResumesFit(t *testing.T) {
+	build := func() *nn.Model {
+		in := nn.Input([]int{4})
+		x := nn.NewDense(6, nn.WithActivation("relu"), nn.WithName("h")).Apply(in)
+		m, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{nn.NewDense(2, nn.WithActivation("softmax"), nn.WithName("o")).Apply(x)})
+		require.NoError(t, err)
+		m.Compile(nn.NewAdam(nn.AdamConfig{}), nn.CategoricalCrossentropy{})
+		return m
+	}
+	x, y := nn.NewTensor(24, 4), nn.NewTensor(24, 2)
+	for i := range x.Data {
+		x.Data[i] = float32(i%9)/9 - 0.3
+	}
+	for i := 0; i < 24; i++ {
+		y.Data[i*2+i%2] = 1
+	}
+	data := func() nn.Dataset {
+		d, err := nn.NewArrayDataset([]*nn.Tensor{x}, []*nn.Tensor{y}, 5, true, 3)
+		require.NoError(t, err)
+		return d
+	}
+	a, b := build(), build()
+	for i, v := range a.Weights() {
+		require.NoError(t, b.Weights()[i].Set(v.Shape(), v.Value()))
+	}
+	_, err := a.Fit(context.Background(), data(), nn.FitOptions{Epochs: 3, Verbose: nn.VerboseSilent})
+	require.NoError(t, err)
+
+	path := filepath.Join(t.TempDir(), "ckpt.h5")
+	ckpt := &nn.ModelCheckpoint{Filepath: path, SaveEpoch: modelfile.CheckpointSaver(modelfile.Meta{})}
+	_, err = b.Fit(context.Background(), data(), nn.FitOptions{Epochs: 2, Verbose: nn.VerboseSilent, Callbacks: []nn.Callback{ckpt}})
+	require.NoError(t, err)
+
+	c := build()
+	_, err = modelfile.LoadWeights(c, path, false)
+	require.NoError(t, err)
+	ts, err := modelfile.LoadTrainingState(path)
+	require.NoError(t, err)
+	require.Equal(t, 2, ts.Epoch)
+	require.NoError(t, ts.Restore(c.Optimizer().(nn.StatefulOptimizer), c.Weights()))
+	_, err = c.Fit(context.Background(), data(), nn.FitOptions{Epochs: 3, InitialEpoch: ts.Epoch, Verbose: nn.VerboseSilent})
+	require.NoError(t, err)
+	for i, v := range a.Weights() {
+		require.True(t, slices.Equal(v.Value(), c.Weights()[i].Value()), v.Path())
+	}
 }

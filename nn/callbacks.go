@@ -233,10 +233,15 @@ func restore(m *Model, vals [][]float32) error {
 // syncs the directory, so a crash mid-save never destroys the previous
 // checkpoint: the file is the old one or the new one, whole (a killed save
 // may leave its temporary file, ".NAME.tmp*", beside it).
+//
+// SaveEpoch, given instead of Save, is also told the epochs completed, for
+// a file that records where training is so that it can be resumed:
+// modelfile.CheckpointSaver saves the optimizer's state with the model.
 type ModelCheckpoint struct {
 	CallbackBase
 	Filepath     string
 	Save         func(path string, m *Model) error
+	SaveEpoch    func(path string, m *Model, epochs int) error
 	Monitor      string // default "val_loss"
 	SaveBestOnly bool
 	Mode         MonitorMode // default MonitorAuto
@@ -262,7 +267,7 @@ func (c *ModelCheckpoint) OnTrainBegin(f *Fitting) error {
 	if c.Filepath == "" {
 		return errors.New("nn: ModelCheckpoint needs a Filepath")
 	}
-	if c.Save == nil {
+	if c.Save == nil && c.SaveEpoch == nil {
 		return errors.New("nn: ModelCheckpoint needs a Save function (such as modelfile.SaveWeights)")
 	}
 	var err error
@@ -303,7 +308,7 @@ func (c *ModelCheckpoint) OnEpochEnd(f *Fitting, epoch int, logs Logs) error {
 				fmt.Fprintf(f.Output, "\nEpoch %05d: %s improved from %0.5f to %0.5f, saving model to %s\n", epoch+1, c.Monitor, c.Best, current, path)
 			}
 			c.Best = current
-			return c.save(f.Model, path)
+			return c.save(f.Model, path, epoch+1)
 		}
 		if c.Verbose {
 			fmt.Fprintf(f.Output, "\nEpoch %05d: %s did not improve from %0.5f\n", epoch+1, c.Monitor, c.Best)
@@ -313,11 +318,17 @@ func (c *ModelCheckpoint) OnEpochEnd(f *Fitting, epoch int, logs Logs) error {
 	if c.Verbose {
 		fmt.Fprintf(f.Output, "\nEpoch %05d: saving model to %s\n", epoch+1, path)
 	}
-	return c.save(f.Model, path)
+	return c.save(f.Model, path, epoch+1)
 }
 
-func (c *ModelCheckpoint) save(m *Model, path string) error {
-	if err := c.Save(path, m); err != nil {
+func (c *ModelCheckpoint) save(m *Model, path string, epochs int) error {
+	var err error
+	if c.SaveEpoch != nil {
+		err = c.SaveEpoch(path, m, epochs)
+	} else {
+		err = c.Save(path, m)
+	}
+	if err != nil {
 		return err
 	}
 	c.Saved = append(c.Saved, path)

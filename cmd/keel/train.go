@@ -61,11 +61,22 @@ func runTrain(args []string) error {
 		return err
 	}
 	// Ctrl-C stops training after the current batch; the model is saved
-	// with its training state so that --resume continues it. A second
-	// Ctrl-C (once the first stopped the signal handling) kills as usual.
+	// with its training state so that --resume continues it. The first
+	// Ctrl-C ends the signal handling, so a second one quits at once (the
+	// file being written is then left as it was: saves are atomic).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	trained := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			stop()
+			fmt.Fprintln(os.Stderr, "\nkeel train: interrupted, stopping after the current batch to save "+*out+" (Ctrl-C again to quit without saving)")
+		case <-trained:
+		}
+	}()
 	res, err := transfer.Train(ctx, c)
+	close(trained)
 	stop()
 	if err != nil {
 		if ctx.Err() == nil || res == nil || res.Optimizer == nil {
