@@ -62,7 +62,8 @@ func (reportSaved) OnEpochEnd(f *nn.Fitting, epoch int, logs nn.Logs) error {
 }
 
 // TestHelperCrashChild is the child of TestCheckpointSurvivesSIGKILL: it
-// trains with ModelCheckpoint writing a whole model and a weights file
+// trains with ModelCheckpoint writing a checkpoint (the model with its
+// optimizer's state) and a weights file
 // every epoch until it is killed.
 func TestHelperCrashChild(t *testing.T) {
 	dir := os.Getenv(crashChildEnv)
@@ -70,7 +71,7 @@ func TestHelperCrashChild(t *testing.T) {
 		t.Skip("the child of TestCheckpointSurvivesSIGKILL")
 	}
 	m := crashModel(t)
-	m.Compile(nn.NewSGD(nn.SGDConfig{}), nn.CategoricalCrossentropy{})
+	m.Compile(nn.NewSGD(nn.SGDConfig{Momentum: 0.9}), nn.CategoricalCrossentropy{})
 	x, y := nn.NewTensor(4, 256), nn.NewTensor(4, 2)
 	for i := 0; i < 4; i++ {
 		y.Data[i*2+i%2] = 1
@@ -79,10 +80,9 @@ func TestHelperCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	saveModel := func(path string, m *nn.Model) error { return modelfile.Save(path, m, modelfile.Meta{InputSize: 256}) }
 	_, err = m.Fit(context.Background(), data, nn.FitOptions{Epochs: 1 << 30, Verbose: nn.VerboseSilent, Callbacks: []nn.Callback{
 		fillWeights{},
-		&nn.ModelCheckpoint{Filepath: filepath.Join(dir, "model.h5"), Save: saveModel},
+		&nn.ModelCheckpoint{Filepath: filepath.Join(dir, "model.h5"), SaveEpoch: modelfile.CheckpointSaver(modelfile.Meta{InputSize: 256})},
 		&nn.ModelCheckpoint{Filepath: filepath.Join(dir, "weights.h5"), Save: modelfile.SaveWeights},
 		reportSaved{},
 	}})
@@ -162,8 +162,13 @@ func TestCheckpointSurvivesSIGKILL(t *testing.T) {
 		if err != nil {
 			t.Fatalf("trial %d: the model checkpoint does not load after a kill: %v", trial, err)
 		}
-		if g := savedGeneration(t, m, "model.h5"); g != last && g != last+1 {
+		g := savedGeneration(t, m, "model.h5")
+		if g != last && g != last+1 {
 			t.Fatalf("trial %d: model.h5 holds epoch %d's weights; the last save completed was %d's", trial, g, last)
+		}
+		ts, err := modelfile.LoadTrainingState(filepath.Join(dir, "model.h5"))
+		if err != nil || ts == nil || ts.Epoch != g || len(ts.State.Slots) != 6 {
+			t.Fatalf("trial %d: the training state of model.h5 (epoch %d): %+v, %v", trial, g, ts, err)
 		}
 		w := crashModel(t)
 		if _, err := modelfile.LoadWeights(w, filepath.Join(dir, "weights.h5"), false); err != nil {
