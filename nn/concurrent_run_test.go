@@ -10,12 +10,12 @@ import (
 	"github.com/keelml/keel/nn"
 )
 
-// Predict and Run may be called from many goroutines on one model: every
-// result equals the serial one. Run with -race.
+// Predict, Run and RunLayers may be called from many goroutines on one
+// model: every result equals the serial one. Run with -race.
 func TestConcurrentPredictRun(t *testing.T) {
 	in := nn.Input([]int{12, 12, 3})
 	x := nn.NewConv2D(6, 3, 3, nn.WithPadding("same"), nn.WithUseBias(false)).Apply(in)
-	x = nn.NewBatchNormalization().Apply(x)
+	x = nn.NewBatchNormalization(nn.WithName("bn")).Apply(x)
 	x = nn.NewReLU(nn.WithMaxValue(6)).Apply(x)
 	x = nn.NewMaxPooling2D(2, 2).Apply(x)
 	x = nn.NewGlobalAveragePooling2D().Apply(x)
@@ -52,6 +52,10 @@ func TestConcurrentPredictRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serialTap, err := m.RunLayers([]string{"bn"}, inputs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	var wg sync.WaitGroup
 	errs := make(chan string, 64)
@@ -60,6 +64,18 @@ func TestConcurrentPredictRun(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for rep := 0; rep < 4; rep++ {
+				if g == 2 { // RunLayers: another plan over the same layers
+					out, err := m.RunLayers([]string{"bn"}, inputs[0])
+					if err != nil {
+						errs <- err.Error()
+						return
+					}
+					if !slices.Equal(out[0].Data, serialTap[0].Data) {
+						errs <- "RunLayers differs from the serial result"
+						return
+					}
+					continue
+				}
 				if g%2 == 0 {
 					k := (g/2 + rep) % len(inputs)
 					out, err := m.Run(inputs[k])

@@ -56,7 +56,9 @@ func (m *Model) checkInputs(xs []*Tensor) (int, error) {
 // model's lock for the whole batch, because the compiled plans keep their
 // activations in buffers shared between calls. Concurrent calls are thus
 // safe and serialised (each still uses every kernel thread); the inputs are
-// only read, and the outputs belong to the caller.
+// only read, and the outputs belong to the caller. RunLayers is safe with
+// them too. Models that share layers (a backbone inside a larger model) have
+// locks of their own: training one while another runs is a race.
 func (m *Model) Run(inputs ...*Tensor) ([]*Tensor, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
