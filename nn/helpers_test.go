@@ -3,10 +3,12 @@ package nn
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/keelml/keel/internal/npy"
+	"github.com/keelml/keel/internal/testenv"
 	"github.com/keelml/keel/kernels"
 )
 
@@ -216,4 +218,37 @@ func stepModes(m *Model) map[string]StepMode {
 		modes[s.Layer] = s.Mode
 	}
 	return modes
+}
+
+// mobilenetTransfer is the golden MobileNet graph (224, alpha 1, no top)
+// with the guide's head (global pooling, Dense(100, relu), Dense(2,
+// softmax)), its backbone frozen when regime is "frozen", compiled with
+// Adam; and one-hot labels for batch images, the classes alternating.
+func mobilenetTransfer(tb testing.TB, regime string, batch int) (*Model, *Tensor) {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join(testenv.Shared(tb, "golden", "archs"), "mobilenet_notop_224.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	base, err := ModelFromJSON(raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sc := NewNameScope()
+	x := NewGlobalAveragePooling2D(WithScope(sc)).Apply(base.Output())
+	x = NewDense(100, WithActivation("relu"), WithScope(sc)).Apply(x)
+	x = NewDense(2, WithActivation("softmax"), WithScope(sc)).Apply(x)
+	m, err := NewModel(base.Inputs(), []*Node{x})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if regime == "frozen" {
+		base.SetTrainable(false)
+	}
+	m.Compile(NewAdam(AdamConfig{}), CategoricalCrossentropy{})
+	y := NewTensor(batch, 2)
+	for i := 0; i < batch; i++ {
+		y.Data[2*i+i%2] = 1
+	}
+	return m, y
 }
