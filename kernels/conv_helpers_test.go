@@ -1,6 +1,9 @@
 package kernels
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // kernelPaths returns the implementation families this machine can run:
 // always Generic, and AVX2 when the assembly can run here.
@@ -38,6 +41,20 @@ func convVariants() []convVariant {
 		vs = append(vs, convVariant{string(t.path), t.path, t.conv})
 	}
 	return vs
+}
+
+// forVariantsAndThreads runs fn as the subtest "variant/threads=N" with the
+// kernels switched to each runnable table, on 1 and 2 threads.
+func forVariantsAndThreads(t *testing.T, fn func(t *testing.T)) {
+	for _, v := range convVariants() {
+		for _, threads := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/threads=%d", v.name, threads), func(t *testing.T) {
+				prev := SetThreads(threads)
+				defer SetThreads(prev)
+				withConvVariant(t, v, func() { fn(t) })
+			})
+		}
+	}
 }
 
 // withConvVariant runs fn with the kernels switched to v's table.
