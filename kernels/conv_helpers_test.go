@@ -16,16 +16,6 @@ func kernelPaths() []Path {
 	return ps
 }
 
-// withKernelPath runs fn with the kernels switched to p.
-func withKernelPath(t testing.TB, p Path, fn func()) {
-	prev, ok := usePath(p)
-	if !ok {
-		t.Skipf("%s kernels not available here", p)
-	}
-	defer usePath(prev)
-	fn()
-}
-
 // convVariant is one implementation of the conv-family kernels: the generic
 // Go twins, or the assembly of one instruction set (its kernel table).
 type convVariant struct {
@@ -58,4 +48,4 @@ func forVariantsAndThreads(t *testing.T, fn func(t *testing.T)) {
 }
 
 // withConvVariant runs fn with the kernels switched to v's table.
-func withConvVariant(t testing.TB, v convVariant, fn func()) { withKernelPath(t, v.path, fn) }
+func withConvVariant(t testing.TB, v convVariant, fn func()) { withPath(t, v.path, fn) }
