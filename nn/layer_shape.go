@@ -48,7 +48,6 @@ func (l *Flatten) build(in [][]int) ([]int, error) {
 	return []int{numElements(in[0])}, nil
 }
 
-
 // Reshape is Keras' Reshape to a per-sample target shape (one -1 allowed).
 type Reshape struct {
 	base
@@ -75,7 +74,6 @@ func (l *Reshape) build(in [][]int) ([]int, error) {
 	}
 	return resolveShape(l.target, numElements(in[0]))
 }
-
 
 // Dropout is Keras' Dropout: in a training step each value is zeroed with
 // probability rate and the others scaled by 1/(1-rate); otherwise identity.
