@@ -7,6 +7,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -65,24 +66,12 @@ const size = 32 // MobileNet's smallest input: Fashion-MNIST padded from 28
 
 // Main runs the demo and prints its progress and the comparison to w.
 func Main(ctx context.Context, w io.Writer, o Options) (*Result, error) {
-	if o.PretrainPerClass == 0 {
-		o.PretrainPerClass = 800
-	}
-	if o.ShotsPerClass == 0 {
-		o.ShotsPerClass = 20
-	}
-	if o.PretrainEpochs == 0 {
-		o.PretrainEpochs = 8
-	}
-	if o.Pool == "" {
-		o.Pool = "flatten"
-	}
-	if o.Alpha == 0 {
-		o.Alpha = 0.25
-	}
-	if o.Cut == "" {
-		o.Cut = "conv_pw_5_relu"
-	}
+	o.PretrainPerClass = cmp.Or(o.PretrainPerClass, 800)
+	o.ShotsPerClass = cmp.Or(o.ShotsPerClass, 20)
+	o.PretrainEpochs = cmp.Or(o.PretrainEpochs, 8)
+	o.Pool = cmp.Or(o.Pool, "flatten")
+	o.Alpha = cmp.Or(o.Alpha, 0.25)
+	o.Cut = cmp.Or(o.Cut, "conv_pw_5_relu")
 	if o.Old == nil {
 		o.Old = []int{0, 1, 2, 3, 4}
 	}

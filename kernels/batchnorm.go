@@ -26,19 +26,26 @@ func bnChannels(op string, x []float32, stats ...[]float32) (c, rows int) {
 // go into float64.
 const bnSubRows = 64
 
+// gammaBeta is channel i's gamma and beta in float64: 1 and 0 where they are
+// nil.
+func gammaBeta(gamma, beta []float32, i int) (g, b float64) {
+	g, b = 1, 0
+	if gamma != nil {
+		g = float64(gamma[i])
+	}
+	if beta != nil {
+		b = float64(beta[i])
+	}
+	return g, b
+}
+
 // bnScaleShift returns the per-channel scale gamma/sqrt(var+eps) and shift
 // beta - mean*scale, in float64 then rounded.
 func bnScaleShift(gamma, beta, mean, variance []float32, eps float32) (scale, shift []float32) {
 	c := len(mean)
 	scale, shift = make([]float32, c), make([]float32, c)
 	for i := 0; i < c; i++ {
-		g, b := 1.0, 0.0
-		if gamma != nil {
-			g = float64(gamma[i])
-		}
-		if beta != nil {
-			b = float64(beta[i])
-		}
+		g, b := gammaBeta(gamma, beta, i)
 		s := g / math.Sqrt(float64(variance[i])+float64(eps))
 		scale[i] = float32(s)
 		shift[i] = float32(b - float64(mean[i])*s)
@@ -248,13 +255,7 @@ func BatchNormTrain(x, gamma, beta []float32, eps float32, y, batchMean, batchVa
 	}
 	scale, shift := make([]float32, c), make([]float32, c)
 	for i := 0; i < c; i++ {
-		g, b := 1.0, 0.0
-		if gamma != nil {
-			g = float64(gamma[i])
-		}
-		if beta != nil {
-			b = float64(beta[i])
-		}
+		g, b := gammaBeta(gamma, beta, i)
 		s := g / math.Sqrt(variance[i]+float64(eps))
 		scale[i], shift[i] = float32(s), float32(b-mean[i]*s)
 	}
@@ -292,55 +293,53 @@ func batchMoments(x []float32, c, rows int) (mean, variance []float64) {
 			}
 		}
 	}
-	parallel(tasks, func(t int) {
-		if asm {
-			colSums(t, nil)
-			return
-		}
-		a := part[t*c : t*c+c]
-		for r := t * per; r < min(rows, (t+1)*per); r++ {
-			for i, v := range x[r*c : r*c+c] {
-				a[i] += float64(v)
+	// pass sets the tasks' partials to the sums of x (mean nil) or of its
+	// squared deviations from mean (mean32 the same in float32).
+	pass := func(mean []float64, mean32 []float32) {
+		parallel(tasks, func(t int) {
+			if asm {
+				colSums(t, mean32)
+				return
 			}
-		}
-	})
-	mean = make([]float64, c)
-	for t := 0; t < tasks; t++ {
-		for i := 0; i < c; i++ {
-			mean[i] += part[t*c+i]
-		}
+			a := part[t*c : t*c+c]
+			for r := t * per; r < min(rows, (t+1)*per); r++ {
+				if mean == nil {
+					for i, v := range x[r*c : r*c+c] {
+						a[i] += float64(v)
+					}
+					continue
+				}
+				for i, v := range x[r*c : r*c+c] {
+					d := float64(v) - mean[i]
+					a[i] += d * d
+				}
+			}
+		})
 	}
-	for i := range mean {
-		mean[i] /= float64(rows)
-	}
+	pass(nil, nil)
+	mean = partsMean(part, tasks, c, rows)
 	clear(part)
 	mean32 := sc.f32(c)
 	for i, v := range mean {
 		mean32[i] = float32(v)
 	}
-	parallel(tasks, func(t int) {
-		if asm {
-			colSums(t, mean32)
-			return
-		}
-		a := part[t*c : t*c+c]
-		for r := t * per; r < min(rows, (t+1)*per); r++ {
-			for i, v := range x[r*c : r*c+c] {
-				d := float64(v) - mean[i]
-				a[i] += d * d
-			}
-		}
-	})
-	variance = make([]float64, c)
+	pass(mean, mean32)
+	return mean, partsMean(part, tasks, c, rows)
+}
+
+// partsMean sums the tasks' per-channel partials (c of each) in task order
+// and divides the sums by rows.
+func partsMean(part []float64, tasks, c, rows int) []float64 {
+	m := make([]float64, c)
 	for t := 0; t < tasks; t++ {
 		for i := 0; i < c; i++ {
-			variance[i] += part[t*c+i]
+			m[i] += part[t*c+i]
 		}
 	}
-	for i := range variance {
-		variance[i] /= float64(rows)
+	for i := range m {
+		m[i] /= float64(rows)
 	}
-	return mean, variance
+	return m
 }
 
 // BatchNormTrainBackward computes the gradients of BatchNormTrain through the

@@ -27,51 +27,43 @@ func TestDepthwisePointwise(t *testing.T) {
 		{1, 6, 6, 7, 9, 1, [4]int{1, 1, 1, 1}},     // not the fused path: C % 8 != 0
 		{1, 5, 4, 512, 160, 1, [4]int{1, 1, 1, 1}}, // nor with weights over L2/4
 	}
-	for _, v := range convVariants() {
-		for _, threads := range []int{1, 2} {
-			t.Run(fmt.Sprintf("%s/threads=%d", v.name, threads), func(t *testing.T) {
-				prev := SetThreads(threads)
-				defer SetThreads(prev)
-				withConvVariant(t, v, func() {
-					for i, cs := range cases {
-						dp := DepthwiseParams{N: cs.n, H: cs.h, W: cs.w, C: cs.c, KH: 3, KW: 3, StrideH: cs.stride, StrideW: cs.stride,
-							PadTop: cs.pad[0], PadBottom: cs.pad[1], PadLeft: cs.pad[2], PadRight: cs.pad[3]}
-						oh, ow := dp.OutH(), dp.OutW()
-						pp := ConvParams{N: cs.n, H: oh, W: ow, C: cs.c, KH: 1, KW: 1, OutC: cs.oc}
-						for mode := 0; mode < 3; mode++ {
-							x := randSlice(r, cs.n*cs.h*cs.w*cs.c)
-							dw := randSlice(r, 9*cs.c)
-							pw := randSlice(r, cs.c*cs.oc)
-							var dwBias, pwBias, res []float32
-							if (i+mode)%2 == 0 {
-								dwBias, pwBias = randSlice(r, cs.c), randSlice(r, cs.oc)
-							}
-							dwAct, act := Activation((i+mode)%3), Activation((i+2*mode)%3)
-							size := cs.n * oh * ow * cs.oc
-							if mode > 0 {
-								res = randSlice(r, size)
-							}
-							mid := make([]float32, cs.n*oh*ow*cs.c)
-							DepthwiseConv2D(dp, x, dw, dwBias, dwAct, mid)
-							want := naiveConvAdd(pp, mid, pw, pwBias, res, act)
-							g := withGuards(make([]float32, size))
-							got := g[16 : 16+size]
-							for j := range got {
-								got[j] = float32(math.NaN())
-							}
-							if mode == 2 {
-								copy(got, res)
-								res = got
-							}
-							DepthwisePointwise(dp, x, dw, dwBias, dwAct, PackConvWeights(pp, pw), pwBias, res, act, got)
-							checkGuards(t, g)
-							requireClose(t, want, got, cs.c+1, fmt.Sprintf("%+v oc=%d dwAct=%v act=%v res=%d", dp, cs.oc, dwAct, act, mode))
-						}
-					}
-				})
-			})
+	forVariantsAndThreads(t, func(t *testing.T) {
+		for i, cs := range cases {
+			dp := DepthwiseParams{N: cs.n, H: cs.h, W: cs.w, C: cs.c, KH: 3, KW: 3, StrideH: cs.stride, StrideW: cs.stride,
+				PadTop: cs.pad[0], PadBottom: cs.pad[1], PadLeft: cs.pad[2], PadRight: cs.pad[3]}
+			oh, ow := dp.OutH(), dp.OutW()
+			pp := ConvParams{N: cs.n, H: oh, W: ow, C: cs.c, KH: 1, KW: 1, OutC: cs.oc}
+			for mode := 0; mode < 3; mode++ {
+				x := randSlice(r, cs.n*cs.h*cs.w*cs.c)
+				dw := randSlice(r, 9*cs.c)
+				pw := randSlice(r, cs.c*cs.oc)
+				var dwBias, pwBias, res []float32
+				if (i+mode)%2 == 0 {
+					dwBias, pwBias = randSlice(r, cs.c), randSlice(r, cs.oc)
+				}
+				dwAct, act := Activation((i+mode)%3), Activation((i+2*mode)%3)
+				size := cs.n * oh * ow * cs.oc
+				if mode > 0 {
+					res = randSlice(r, size)
+				}
+				mid := make([]float32, cs.n*oh*ow*cs.c)
+				DepthwiseConv2D(dp, x, dw, dwBias, dwAct, mid)
+				want := naiveConvAdd(pp, mid, pw, pwBias, res, act)
+				g := withGuards(make([]float32, size))
+				got := g[16 : 16+size]
+				for j := range got {
+					got[j] = float32(math.NaN())
+				}
+				if mode == 2 {
+					copy(got, res)
+					res = got
+				}
+				DepthwisePointwise(dp, x, dw, dwBias, dwAct, PackConvWeights(pp, pw), pwBias, res, act, got)
+				checkGuards(t, g)
+				requireClose(t, want, got, cs.c+1, fmt.Sprintf("%+v oc=%d dwAct=%v act=%v res=%d", dp, cs.oc, dwAct, act, mode))
+			}
 		}
-	}
+	})
 }
 
 // BenchmarkDepthwisePointwise compares the fused path with the two kernels

@@ -39,10 +39,7 @@ func checkGoldenCase(t *testing.T, name string, g goldenCase) {
 		p := ConvParams{N: xs[0], H: xs[1], W: xs[2], C: xs[3], KH: ks[0], KW: ks[1], OutC: ks[3],
 			StrideH: st[0], StrideW: st[1], PadTop: pt, PadBottom: pb, PadLeft: pl, PadRight: pr}
 		x, w, dy := g.load(t, "x"), g.load(t, "kernel"), g.load(t, "dy")
-		var bias []float32
-		if g.has("bias") {
-			bias = g.load(t, "bias")
-		}
+		bias, db := g.bias(t)
 		y := make([]float32, p.N*p.OutH()*p.OutW()*p.OutC)
 		Conv2D(p, x, w, bias, ActNone, y)
 		requireGolden(t, name+" y", g.load(t, "y"), y, tol)
@@ -53,42 +50,12 @@ func checkGoldenCase(t *testing.T, name string, g goldenCase) {
 		Conv2DBackwardInput(p, dy, w, dx)
 		requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
 		dw := make([]float32, len(w))
-		var db []float32
-		if bias != nil {
-			db = make([]float32, len(bias))
-		}
 		Conv2DBackwardWeights(p, x, dy, dw, db)
 		requireGolden(t, name+" dkernel", g.load(t, "dkernel"), dw, tol)
-		if bias != nil {
-			requireGolden(t, name+" dbias", g.load(t, "dbias"), db, tol)
-		}
+		g.requireBiasGrad(t, name, db, tol)
 	case g.Op == "DepthwiseConv2D":
-		xs, ks := g.shape("x"), g.shape("depthwise_kernel")
-		st := g.ints("strides")
-		pt, pb, pl, pr := g.pads()
-		p := DepthwiseParams{N: xs[0], H: xs[1], W: xs[2], C: xs[3], KH: ks[0], KW: ks[1], Multiplier: ks[3],
-			StrideH: st[0], StrideW: st[1], PadTop: pt, PadBottom: pb, PadLeft: pl, PadRight: pr}
-		x, w, dy := g.load(t, "x"), g.load(t, "depthwise_kernel"), g.load(t, "dy")
-		var bias []float32
-		if g.has("bias") {
-			bias = g.load(t, "bias")
-		}
-		y := make([]float32, p.N*p.OutH()*p.OutW()*p.OutC())
-		DepthwiseConv2D(p, x, w, bias, ActNone, y)
-		requireGolden(t, name+" y", g.load(t, "y"), y, tol)
-		dx := make([]float32, len(x))
-		DepthwiseConv2DBackwardInput(p, dy, w, dx)
-		requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
-		dw := make([]float32, len(w))
-		var db []float32
-		if bias != nil {
-			db = make([]float32, len(bias))
-		}
-		DepthwiseConv2DBackwardWeights(p, x, dy, dw, db)
-		requireGolden(t, name+" ddepthwise_kernel", g.load(t, "ddepthwise_kernel"), dw, tol)
-		if bias != nil {
-			requireGolden(t, name+" dbias", g.load(t, "dbias"), db, tol)
-		}
+		ks := g.shape("depthwise_kernel")
+		checkGoldenDepthwise(t, name, g, g.depthwiseParams(ks[0], ks[1], ks[3]), "depthwise_kernel", tol)
 	case g.Op == "MaxPooling2D" || g.Op == "AveragePooling2D":
 		xs := g.shape("x")
 		ps, st := g.ints("pool_size"), g.ints("strides")
@@ -138,9 +105,7 @@ func checkGoldenCase(t *testing.T, name string, g goldenCase) {
 		requireGolden(t, name+" batch_variance_biased", g.load(t, "batch_variance_biased"), vr, tol)
 		dx, dg, db := make([]float32, len(x)), make([]float32, c), make([]float32, c)
 		BatchNormTrainBackward(x, dy, gm, mean, vr, eps, dx, dg, db)
-		requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
-		requireGolden(t, name+" dgamma", g.load(t, "dgamma"), dg, tol)
-		requireGolden(t, name+" dbeta", g.load(t, "dbeta"), db, tol)
+		g.requireNormGrads(t, name, dx, dg, db, tol)
 		n := float32(len(x) / c)
 		mom := float32(g.Params["momentum"].(float64))
 		for _, est := range []struct {
@@ -162,9 +127,7 @@ func checkGoldenCase(t *testing.T, name string, g goldenCase) {
 		requireGolden(t, name+" y", g.load(t, "y"), y, tol)
 		dx, dg, db := make([]float32, len(x)), make([]float32, c), make([]float32, c)
 		BatchNormInferenceBackward(x, dy, gm, mean, vr, eps, dx, dg, db)
-		requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
-		requireGolden(t, name+" dgamma", g.load(t, "dgamma"), dg, tol)
-		requireGolden(t, name+" dbeta", g.load(t, "dbeta"), db, tol)
+		g.requireNormGrads(t, name, dx, dg, db, tol)
 	case name == "relu" || name == "relu6":
 		act := ActReLU
 		if name == "relu6" {
@@ -239,17 +202,11 @@ var kernelsLack = map[string]string{
 // convolution with the layer's padding and strides, then a 1x1 convolution
 // and the bias, and backward through both.
 func checkSeparable(t *testing.T, name string, g goldenCase, tol float64) {
-	xs, dks, pks := g.shape("x"), g.shape("depthwise_kernel"), g.shape("pointwise_kernel")
-	st := g.ints("strides")
-	pt, pb, pl, pr := g.pads()
-	dp := DepthwiseParams{N: xs[0], H: xs[1], W: xs[2], C: xs[3], KH: dks[0], KW: dks[1], Multiplier: dks[3],
-		StrideH: st[0], StrideW: st[1], PadTop: pt, PadBottom: pb, PadLeft: pl, PadRight: pr}
+	dks, pks := g.shape("depthwise_kernel"), g.shape("pointwise_kernel")
+	dp := g.depthwiseParams(dks[0], dks[1], dks[3])
 	pp := ConvParams{N: dp.N, H: dp.OutH(), W: dp.OutW(), C: dp.OutC(), KH: 1, KW: 1, OutC: pks[3], StrideH: 1, StrideW: 1}
 	x, dw, pw, dy := g.load(t, "x"), g.load(t, "depthwise_kernel"), g.load(t, "pointwise_kernel"), g.load(t, "dy")
-	var bias []float32
-	if g.has("bias") {
-		bias = g.load(t, "bias")
-	}
+	bias, db := g.bias(t)
 	mid := make([]float32, dp.N*dp.OutH()*dp.OutW()*dp.OutC())
 	DepthwiseConv2D(dp, x, dw, nil, ActNone, mid)
 	y := make([]float32, pp.N*pp.OutH()*pp.OutW()*pp.OutC)
@@ -259,15 +216,9 @@ func checkSeparable(t *testing.T, name string, g goldenCase, tol float64) {
 	dmid := make([]float32, len(mid))
 	Conv2DBackwardInput(pp, dy, pw, dmid)
 	dpw := make([]float32, len(pw))
-	var db []float32
-	if bias != nil {
-		db = make([]float32, len(bias))
-	}
 	Conv2DBackwardWeights(pp, mid, dy, dpw, db)
 	requireGolden(t, name+" dpointwise_kernel", g.load(t, "dpointwise_kernel"), dpw, tol)
-	if bias != nil {
-		requireGolden(t, name+" dbias", g.load(t, "dbias"), db, tol)
-	}
+	g.requireBiasGrad(t, name, db, tol)
 	dx, ddw := make([]float32, len(x)), make([]float32, len(dw))
 	DepthwiseConv2DBackwardInput(dp, dmid, dw, dx)
 	DepthwiseConv2DBackwardWeights(dp, x, dmid, ddw, nil)

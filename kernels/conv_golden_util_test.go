@@ -1,12 +1,11 @@
 package kernels
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/keelml/keel/internal/golden"
 	"github.com/keelml/keel/internal/npy"
 	"github.com/keelml/keel/internal/testenv"
 )
@@ -17,18 +16,11 @@ import (
 // max|got - ref| <= goldenTol * max|ref| per tensor.
 const goldenTol = 1e-5
 
-type goldenCase struct {
-	Op     string         `json:"op"`
-	Params map[string]any `json:"params"`
-	Files  map[string]struct {
-		Shape []int `json:"shape"`
-	} `json:"files"`
-	dir string
-}
+type goldenCase struct{ golden.Case }
 
 func (g goldenCase) load(t *testing.T, name string) []float32 {
 	t.Helper()
-	shape, data, err := npy.Read(filepath.Join(g.dir, name+".npy"))
+	shape, data, err := npy.Read(filepath.Join(g.Dir, name+".npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +50,44 @@ func (g goldenCase) pads() (int, int, int, int) {
 	return int(hb[0].(float64)), int(hb[1].(float64)), int(wb[0].(float64)), int(wb[1].(float64))
 }
 
-func (g goldenCase) shape(name string) []int { return g.Files[name].Shape }
+// bias is the case's bias and a buffer for its gradient, or nils when the
+// case has none.
+func (g goldenCase) bias(t *testing.T) (bias, dbias []float32) {
+	t.Helper()
+	if !g.Has("bias") {
+		return nil, nil
+	}
+	bias = g.load(t, "bias")
+	return bias, make([]float32, len(bias))
+}
 
-func (g goldenCase) has(name string) bool { _, ok := g.Files[name]; return ok }
+// requireBiasGrad checks the gradient db of the case's bias, when it has one
+// (db is not nil).
+func (g goldenCase) requireBiasGrad(t *testing.T, name string, db []float32, tol float64) {
+	t.Helper()
+	if db != nil {
+		requireGolden(t, name+" dbias", g.load(t, "dbias"), db, tol)
+	}
+}
+
+// depthwiseParams is the depthwise convolution of the case's x with a kh x
+// kw kernel, the multiplier, and the case's strides and padding.
+func (g goldenCase) depthwiseParams(kh, kw, multiplier int) DepthwiseParams {
+	xs, st := g.shape("x"), g.ints("strides")
+	pt, pb, pl, pr := g.pads()
+	return DepthwiseParams{N: xs[0], H: xs[1], W: xs[2], C: xs[3], KH: kh, KW: kw, Multiplier: multiplier,
+		StrideH: st[0], StrideW: st[1], PadTop: pt, PadBottom: pb, PadLeft: pl, PadRight: pr}
+}
+
+// requireNormGrads checks a normalization's gradients of x, gamma and beta.
+func (g goldenCase) requireNormGrads(t *testing.T, name string, dx, dgamma, dbeta []float32, tol float64) {
+	t.Helper()
+	requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
+	requireGolden(t, name+" dgamma", g.load(t, "dgamma"), dgamma, tol)
+	requireGolden(t, name+" dbeta", g.load(t, "dbeta"), dbeta, tol)
+}
+
+func (g goldenCase) shape(name string) []int { return g.Files[name].Shape }
 
 // goldenCases reads the index of the golden gradient cases, from the
 // repository's testdata (always) or, with shared=true, from ../shared.
@@ -70,17 +97,9 @@ func goldenCases(t *testing.T, shared bool) map[string]goldenCase {
 	if shared {
 		dir = testenv.Shared(t, "golden", "grads")
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cs map[string]goldenCase
-	if err := json.Unmarshal(b, &cs); err != nil {
-		t.Fatal(err)
-	}
-	for k, c := range cs {
-		c.dir = filepath.Join(dir, k)
-		cs[k] = c
+	cs := map[string]goldenCase{}
+	for k, c := range golden.Cases(t, dir) {
+		cs[k] = goldenCase{c}
 	}
 	return cs
 }

@@ -63,6 +63,20 @@ func awayFromKinks(r *rand.Rand, n int) []float32 {
 	return s
 }
 
+// checkConvGrads checks the gradients backward computes of x, the weights w
+// and the bias b against finite differences of sum(forward(y) * dy), forward
+// writing y from x, w and b.
+func checkConvGrads(t *testing.T, what string, x, w, b, dy []float32, forward func(y []float32), backward func(dx, dw, db []float32)) {
+	t.Helper()
+	y := make([]float32, len(dy))
+	loss := func() float64 { forward(y); return dot64(y, dy) }
+	dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, len(b))
+	backward(dx, dw, db)
+	fdCheck(t, what+" dx", x, loss, dx)
+	fdCheck(t, what+" dw", w, loss, dw)
+	fdCheck(t, what+" dbias", b, loss, db)
+}
+
 func TestGradCheckConv(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	for _, v := range convVariants() {
@@ -77,14 +91,12 @@ func TestGradCheckConv(t *testing.T) {
 				w := randSlice(r, p.KH*p.KW*p.C*p.OutC)
 				b := randSlice(r, p.OutC)
 				dy := randSlice(r, p.N*p.OutH()*p.OutW()*p.OutC)
-				y := make([]float32, len(dy))
-				loss := func() float64 { Conv2D(p, x, w, b, ActNone, y); return dot64(y, dy) }
-				dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, len(b))
-				Conv2DBackwardInput(p, dy, w, dx)
-				Conv2DBackwardWeights(p, x, dy, dw, db)
-				fdCheck(t, v.name+" conv dx", x, loss, dx)
-				fdCheck(t, v.name+" conv dw", w, loss, dw)
-				fdCheck(t, v.name+" conv dbias", b, loss, db)
+				checkConvGrads(t, v.name+" conv", x, w, b, dy,
+					func(y []float32) { Conv2D(p, x, w, b, ActNone, y) },
+					func(dx, dw, db []float32) {
+						Conv2DBackwardInput(p, dy, w, dx)
+						Conv2DBackwardWeights(p, x, dy, dw, db)
+					})
 			}
 		})
 	}
@@ -104,14 +116,12 @@ func TestGradCheckDepthwise(t *testing.T) {
 				w := randSlice(r, p.KH*p.KW*p.OutC())
 				b := randSlice(r, p.OutC())
 				dy := randSlice(r, p.N*p.OutH()*p.OutW()*p.OutC())
-				y := make([]float32, len(dy))
-				loss := func() float64 { DepthwiseConv2D(p, x, w, b, ActNone, y); return dot64(y, dy) }
-				dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, len(b))
-				DepthwiseConv2DBackwardInput(p, dy, w, dx)
-				DepthwiseConv2DBackwardWeights(p, x, dy, dw, db)
-				fdCheck(t, v.name+" depthwise dx", x, loss, dx)
-				fdCheck(t, v.name+" depthwise dw", w, loss, dw)
-				fdCheck(t, v.name+" depthwise dbias", b, loss, db)
+				checkConvGrads(t, v.name+" depthwise", x, w, b, dy,
+					func(y []float32) { DepthwiseConv2D(p, x, w, b, ActNone, y) },
+					func(dx, dw, db []float32) {
+						DepthwiseConv2DBackwardInput(p, dy, w, dx)
+						DepthwiseConv2DBackwardWeights(p, x, dy, dw, db)
+					})
 			}
 		})
 	}

@@ -12,15 +12,16 @@ func checkGroupedDepthwise(t *testing.T, name string, g goldenCase, tol float64)
 	if ks[2] != 1 || groups != xs[3] {
 		t.Fatalf("%s: groups %d with kernel %v: only groups = input channels is a depthwise convolution", name, groups, ks)
 	}
-	st := g.ints("strides")
-	pt, pb, pl, pr := g.pads()
-	p := DepthwiseParams{N: xs[0], H: xs[1], W: xs[2], C: xs[3], KH: ks[0], KW: ks[1], Multiplier: ks[3] / xs[3],
-		StrideH: st[0], StrideW: st[1], PadTop: pt, PadBottom: pb, PadLeft: pl, PadRight: pr}
-	x, w, dy := g.load(t, "x"), g.load(t, "kernel"), g.load(t, "dy")
-	var bias []float32
-	if g.has("bias") {
-		bias = g.load(t, "bias")
-	}
+	checkGoldenDepthwise(t, name, g, g.depthwiseParams(ks[0], ks[1], ks[3]/xs[3]), "kernel", tol)
+}
+
+// checkGoldenDepthwise checks DepthwiseConv2D with p on the case's x, its
+// kernel of the given name and its bias (when it has one) against y, then
+// the backward against dx and the gradients of the kernel and the bias.
+func checkGoldenDepthwise(t *testing.T, name string, g goldenCase, p DepthwiseParams, kernel string, tol float64) {
+	t.Helper()
+	x, w, dy := g.load(t, "x"), g.load(t, kernel), g.load(t, "dy")
+	bias, db := g.bias(t)
 	y := make([]float32, p.N*p.OutH()*p.OutW()*p.OutC())
 	DepthwiseConv2D(p, x, w, bias, ActNone, y)
 	requireGolden(t, name+" y", g.load(t, "y"), y, tol)
@@ -28,13 +29,7 @@ func checkGroupedDepthwise(t *testing.T, name string, g goldenCase, tol float64)
 	DepthwiseConv2DBackwardInput(p, dy, w, dx)
 	requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
 	dw := make([]float32, len(w))
-	var db []float32
-	if bias != nil {
-		db = make([]float32, len(bias))
-	}
 	DepthwiseConv2DBackwardWeights(p, x, dy, dw, db)
-	requireGolden(t, name+" dkernel", g.load(t, "dkernel"), dw, tol)
-	if bias != nil {
-		requireGolden(t, name+" dbias", g.load(t, "dbias"), db, tol)
-	}
+	requireGolden(t, name+" d"+kernel, g.load(t, "d"+kernel), dw, tol)
+	g.requireBiasGrad(t, name, db, tol)
 }

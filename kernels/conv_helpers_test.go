@@ -1,6 +1,9 @@
 package kernels
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // kernelPaths returns the implementation families this machine can run:
 // always Generic, and AVX2 when the assembly can run here.
@@ -11,16 +14,6 @@ func kernelPaths() []Path {
 		ps = append(ps, AVX2)
 	}
 	return ps
-}
-
-// withKernelPath runs fn with the kernels switched to p.
-func withKernelPath(t testing.TB, p Path, fn func()) {
-	prev, ok := usePath(p)
-	if !ok {
-		t.Skipf("%s kernels not available here", p)
-	}
-	defer usePath(prev)
-	fn()
 }
 
 // convVariant is one implementation of the conv-family kernels: the generic
@@ -40,5 +33,19 @@ func convVariants() []convVariant {
 	return vs
 }
 
+// forVariantsAndThreads runs fn as the subtest "variant/threads=N" with the
+// kernels switched to each runnable table, on 1 and 2 threads.
+func forVariantsAndThreads(t *testing.T, fn func(t *testing.T)) {
+	for _, v := range convVariants() {
+		for _, threads := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/threads=%d", v.name, threads), func(t *testing.T) {
+				prev := SetThreads(threads)
+				defer SetThreads(prev)
+				withConvVariant(t, v, func() { fn(t) })
+			})
+		}
+	}
+}
+
 // withConvVariant runs fn with the kernels switched to v's table.
-func withConvVariant(t testing.TB, v convVariant, fn func()) { withKernelPath(t, v.path, fn) }
+func withConvVariant(t testing.TB, v convVariant, fn func()) { withPath(t, v.path, fn) }

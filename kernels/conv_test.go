@@ -134,52 +134,44 @@ func TestConv2DMatchesNaive(t *testing.T) {
 
 func testConv2DMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, v := range convVariants() {
-		for _, threads := range []int{1, 2} {
-			t.Run(fmt.Sprintf("%s/threads=%d", v.name, threads), func(t *testing.T) {
-				prev := SetThreads(threads)
-				defer SetThreads(prev)
-				withConvVariant(t, v, func() {
-					for i, p := range convCases() {
-						x := randSlice(r, p.N*p.H*p.W*p.C)
-						w := randSlice(r, p.KH*p.KW*p.C*p.OutC)
-						var bias []float32
-						if i%2 == 0 {
-							bias = randSlice(r, p.OutC)
-						}
-						act := Activation(i % 3)
-						want := naiveConv(p, x, w, bias, act)
-						g := withGuards(make([]float32, len(want)))
-						got := g[16 : 16+len(want)]
-						Conv2D(p, x, w, bias, act, got)
-						checkGuards(t, g)
-						k := p.KH * p.KW * p.C
-						requireClose(t, want, got, k, fmt.Sprintf("Conv2D %+v act=%v", p, act))
-						for j := range got {
-							got[j] = float32(math.NaN())
-						}
-						Conv2DPacked(p, x, PackConvWeights(p, w), bias, act, got)
-						checkGuards(t, g)
-						requireClose(t, want, got, k, fmt.Sprintf("Conv2DPacked %+v", p))
+	forVariantsAndThreads(t, func(t *testing.T) {
+		for i, p := range convCases() {
+			x := randSlice(r, p.N*p.H*p.W*p.C)
+			w := randSlice(r, p.KH*p.KW*p.C*p.OutC)
+			var bias []float32
+			if i%2 == 0 {
+				bias = randSlice(r, p.OutC)
+			}
+			act := Activation(i % 3)
+			want := naiveConv(p, x, w, bias, act)
+			g := withGuards(make([]float32, len(want)))
+			got := g[16 : 16+len(want)]
+			Conv2D(p, x, w, bias, act, got)
+			checkGuards(t, g)
+			k := p.KH * p.KW * p.C
+			requireClose(t, want, got, k, fmt.Sprintf("Conv2D %+v act=%v", p, act))
+			for j := range got {
+				got[j] = float32(math.NaN())
+			}
+			Conv2DPacked(p, x, PackConvWeights(p, w), bias, act, got)
+			checkGuards(t, g)
+			requireClose(t, want, got, k, fmt.Sprintf("Conv2DPacked %+v", p))
 
-						dy := randSlice(r, len(want))
-						wdx, wdw := naiveConvBackward(p, x, w, dy)
-						gdx := withGuards(make([]float32, len(x)))
-						dx := gdx[16 : 16+len(x)]
-						Conv2DBackwardInput(p, dy, w, dx)
-						checkGuards(t, gdx)
-						requireClose(t, wdx, dx, p.KH*p.KW*p.OutC, fmt.Sprintf("Conv2DBackwardInput %+v", p))
-						gdw := withGuards(make([]float32, len(w)))
-						dw := gdw[16 : 16+len(w)]
-						db := make([]float32, p.OutC)
-						Conv2DBackwardWeights(p, x, dy, dw, db)
-						checkGuards(t, gdw)
-						requireClose(t, wdw, dw, p.N*p.OutH()*p.OutW(), fmt.Sprintf("Conv2DBackwardWeights %+v", p))
-					}
-				})
-			})
+			dy := randSlice(r, len(want))
+			wdx, wdw := naiveConvBackward(p, x, w, dy)
+			gdx := withGuards(make([]float32, len(x)))
+			dx := gdx[16 : 16+len(x)]
+			Conv2DBackwardInput(p, dy, w, dx)
+			checkGuards(t, gdx)
+			requireClose(t, wdx, dx, p.KH*p.KW*p.OutC, fmt.Sprintf("Conv2DBackwardInput %+v", p))
+			gdw := withGuards(make([]float32, len(w)))
+			dw := gdw[16 : 16+len(w)]
+			db := make([]float32, p.OutC)
+			Conv2DBackwardWeights(p, x, dy, dw, db)
+			checkGuards(t, gdw)
+			requireClose(t, wdw, dw, p.N*p.OutH()*p.OutW(), fmt.Sprintf("Conv2DBackwardWeights %+v", p))
 		}
-	}
+	})
 }
 
 func TestSamePadding(t *testing.T) {

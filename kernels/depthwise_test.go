@@ -82,42 +82,34 @@ func depthwiseCases() []DepthwiseParams {
 
 func TestDepthwiseMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
-	for _, v := range convVariants() {
-		for _, threads := range []int{1, 2} {
-			t.Run(fmt.Sprintf("%s/threads=%d", v.name, threads), func(t *testing.T) {
-				prev := SetThreads(threads)
-				defer SetThreads(prev)
-				withConvVariant(t, v, func() {
-					for i, p := range depthwiseCases() {
-						p = p.norm("case")
-						x := randSlice(r, p.N*p.H*p.W*p.C)
-						w := randSlice(r, p.KH*p.KW*p.OutC())
-						var bias []float32
-						if i%2 == 0 {
-							bias = randSlice(r, p.OutC())
-						}
-						act := Activation(i % 3)
-						dy := randSlice(r, p.N*p.OutH()*p.OutW()*p.OutC())
-						wy, wdx, wdw := naiveDepthwise(p, x, w, bias, act, dy)
-						what := fmt.Sprintf("%+v act=%v", p, act)
-						g := withGuards(make([]float32, len(wy)))
-						y := g[16 : 16+len(wy)]
-						DepthwiseConv2D(p, x, w, bias, act, y)
-						checkGuards(t, g)
-						requireClose(t, wy, y, p.KH*p.KW, "DepthwiseConv2D "+what)
-						gdx := withGuards(make([]float32, len(x)))
-						dx := gdx[16 : 16+len(x)]
-						DepthwiseConv2DBackwardInput(p, dy, w, dx)
-						checkGuards(t, gdx)
-						requireClose(t, wdx, dx, p.KH*p.KW*p.Multiplier, "DepthwiseConv2DBackwardInput "+what)
-						gdw := withGuards(make([]float32, len(w)))
-						dw := gdw[16 : 16+len(w)]
-						DepthwiseConv2DBackwardWeights(p, x, dy, dw, nil)
-						checkGuards(t, gdw)
-						requireClose(t, wdw, dw, p.N*p.OutH()*p.OutW(), "DepthwiseConv2DBackwardWeights "+what)
-					}
-				})
-			})
+	forVariantsAndThreads(t, func(t *testing.T) {
+		for i, p := range depthwiseCases() {
+			p = p.norm("case")
+			x := randSlice(r, p.N*p.H*p.W*p.C)
+			w := randSlice(r, p.KH*p.KW*p.OutC())
+			var bias []float32
+			if i%2 == 0 {
+				bias = randSlice(r, p.OutC())
+			}
+			act := Activation(i % 3)
+			dy := randSlice(r, p.N*p.OutH()*p.OutW()*p.OutC())
+			wy, wdx, wdw := naiveDepthwise(p, x, w, bias, act, dy)
+			what := fmt.Sprintf("%+v act=%v", p, act)
+			g := withGuards(make([]float32, len(wy)))
+			y := g[16 : 16+len(wy)]
+			DepthwiseConv2D(p, x, w, bias, act, y)
+			checkGuards(t, g)
+			requireClose(t, wy, y, p.KH*p.KW, "DepthwiseConv2D "+what)
+			gdx := withGuards(make([]float32, len(x)))
+			dx := gdx[16 : 16+len(x)]
+			DepthwiseConv2DBackwardInput(p, dy, w, dx)
+			checkGuards(t, gdx)
+			requireClose(t, wdx, dx, p.KH*p.KW*p.Multiplier, "DepthwiseConv2DBackwardInput "+what)
+			gdw := withGuards(make([]float32, len(w)))
+			dw := gdw[16 : 16+len(w)]
+			DepthwiseConv2DBackwardWeights(p, x, dy, dw, nil)
+			checkGuards(t, gdw)
+			requireClose(t, wdw, dw, p.N*p.OutH()*p.OutW(), "DepthwiseConv2DBackwardWeights "+what)
 		}
-	}
+	})
 }

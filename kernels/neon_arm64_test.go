@@ -104,14 +104,7 @@ func TestNEONSgemmMatchesNaive(t *testing.T) {
 					if testing.Short() && c.m*c.n*c.k > 10_000_000 {
 						continue
 					}
-					a, lda, b, ldb, cm, ldc := c.operands(r)
-					want := append([]float32(nil), cm...)
-					naiveSgemm(c.transA, c.transB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, want, ldc)
-					g := withGuards(cm)
-					got := g[16 : 16+len(cm)]
-					Sgemm(c.transA, c.transB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, got, ldc)
-					checkGuards(t, g)
-					requireClose(t, want, got, c.k, c.String())
+					checkSgemmCase(t, r, c)
 				}
 			})
 		})

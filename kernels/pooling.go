@@ -49,31 +49,40 @@ func (p PoolParams) window(r, c int) (h0, h1, w0, w1 int) {
 // MaxPool2D sets y to the maximum of each window's real elements (0 for a
 // window that holds none).
 func MaxPool2D(p PoolParams, x, y []float32) {
+	pool2D("MaxPool2D", p, x, y, true, func(p PoolParams, out []float32, n, h0, h1, w0, w1 int) {
+		if h0 >= h1 || w0 >= w1 {
+			clear(out)
+			return
+		}
+		copy(out, x[((n*p.H+h0)*p.W+w0)*p.C:][:p.C])
+		for ih := h0; ih < h1; ih++ {
+			for iw := w0; iw < w1; iw++ {
+				for i, v := range x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C] {
+					out[i] = max(out[i], v)
+				}
+			}
+		}
+	})
+}
+
+// pool2D is the frame of MaxPool2D and AvgPool2D (isMax says which): the
+// checks, the assembly rows where they run, else pixel for every output
+// pixel (p normalized, out its channels, n its image, [h0, h1) x [w0, w1)
+// its clipped window), the output rows in parallel.
+func pool2D(name string, p PoolParams, x, y []float32, isMax bool, pixel func(p PoolParams, out []float32, n, h0, h1, w0, w1 int)) {
 	raceRead(x)
 	raceWrite(y)
-	p = p.norm("MaxPool2D", x, y)
+	p = p.norm(name, x, y)
 	if poolFast(p) {
-		poolRowsAsm(p, x, y, true)
+		poolRowsAsm(p, x, y, isMax)
 		return
 	}
 	oh, ow := p.OutH(), p.OutW()
 	parallel(p.N*oh, func(t int) {
 		n, r := t/oh, t%oh
 		for c := 0; c < ow; c++ {
-			out := y[((n*oh+r)*ow+c)*p.C:][:p.C]
 			h0, h1, w0, w1 := p.window(r, c)
-			if h0 >= h1 || w0 >= w1 {
-				clear(out)
-				continue
-			}
-			copy(out, x[((n*p.H+h0)*p.W+w0)*p.C:][:p.C])
-			for ih := h0; ih < h1; ih++ {
-				for iw := w0; iw < w1; iw++ {
-					for i, v := range x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C] {
-						out[i] = max(out[i], v)
-					}
-				}
-			}
+			pixel(p, y[((n*oh+r)*ow+c)*p.C:][:p.C], n, h0, h1, w0, w1)
 		}
 	})
 }
@@ -126,35 +135,22 @@ func MaxPool2DBackward(p PoolParams, x, dy, dx []float32) {
 
 // AvgPool2D sets y to the mean of each window's real (unpadded) elements.
 func AvgPool2D(p PoolParams, x, y []float32) {
-	raceRead(x)
-	raceWrite(y)
-	p = p.norm("AvgPool2D", x, y)
-	if poolFast(p) {
-		poolRowsAsm(p, x, y, false)
-		return
-	}
-	oh, ow := p.OutH(), p.OutW()
-	parallel(p.N*oh, func(t int) {
-		n, r := t/oh, t%oh
-		for c := 0; c < ow; c++ {
-			out := y[((n*oh+r)*ow+c)*p.C:][:p.C]
-			clear(out)
-			h0, h1, w0, w1 := p.window(r, c)
-			cnt := (h1 - h0) * (w1 - w0)
-			if h1 <= h0 || w1 <= w0 {
-				continue
-			}
-			for ih := h0; ih < h1; ih++ {
-				for iw := w0; iw < w1; iw++ {
-					for i, v := range x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C] {
-						out[i] += v
-					}
+	pool2D("AvgPool2D", p, x, y, false, func(p PoolParams, out []float32, n, h0, h1, w0, w1 int) {
+		clear(out)
+		cnt := (h1 - h0) * (w1 - w0)
+		if h1 <= h0 || w1 <= w0 {
+			return
+		}
+		for ih := h0; ih < h1; ih++ {
+			for iw := w0; iw < w1; iw++ {
+				for i, v := range x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C] {
+					out[i] += v
 				}
 			}
-			inv := 1 / float32(cnt)
-			for i := range out {
-				out[i] *= inv
-			}
+		}
+		inv := 1 / float32(cnt)
+		for i := range out {
+			out[i] *= inv
 		}
 	})
 }

@@ -66,6 +66,20 @@ func withPath(t testing.TB, p Path, fn func()) {
 	fn()
 }
 
+// checkSgemmCase checks Sgemm on the operands of c drawn from r against
+// naiveSgemm, and that it writes nothing outside C.
+func checkSgemmCase(t *testing.T, r *rand.Rand, c gemmCase) {
+	t.Helper()
+	a, lda, b, ldb, cm, ldc := c.operands(r)
+	want := append([]float32(nil), cm...)
+	naiveSgemm(c.transA, c.transB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, want, ldc)
+	g := withGuards(cm)
+	got := g[16 : 16+len(cm)]
+	Sgemm(c.transA, c.transB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, got, ldc)
+	checkGuards(t, g)
+	requireClose(t, want, got, c.k, c.String())
+}
+
 type gemmCase struct {
 	transA, transB bool
 	m, n, k        int
@@ -156,14 +170,7 @@ func TestSgemmMatchesNaive(t *testing.T) {
 				defer SetThreads(prevT)
 				withPath(t, p, func() {
 					for _, c := range gemmCases() {
-						a, lda, b, ldb, cm, ldc := c.operands(r)
-						want := append([]float32(nil), cm...)
-						naiveSgemm(c.transA, c.transB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, want, ldc)
-						g := withGuards(cm)
-						got := g[16 : 16+len(cm)]
-						Sgemm(c.transA, c.transB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, got, ldc)
-						checkGuards(t, g)
-						requireClose(t, want, got, c.k, c.String())
+						checkSgemmCase(t, r, c)
 					}
 				})
 			})

@@ -143,7 +143,7 @@ func TestWinogradConvMatchesNaive(t *testing.T) {
 					scale := winogradScale(p, x, w, b)
 					for _, threads := range []int{1, 2} {
 						name := fmt.Sprintf("%s/%+v/%s/bias=%v/threads=%d", path, p, act, b != nil, threads)
-						withKernelPath(t, path, func() {
+						withPath(t, path, func() {
 							prev := SetThreads(threads)
 							defer SetThreads(prev)
 							tr, _ := winogradAsm()
@@ -247,7 +247,7 @@ func TestWinogradErrorNearDirect(t *testing.T) {
 			w := randSlice(r, 9*p.C*p.OutC)
 			want := naiveConv(p, x, w, nil, ActNone)
 			scale := naiveConvAbs(p, x, w, nil)
-			withKernelPath(t, path, func() {
+			withPath(t, path, func() {
 				tr, _ := winogradAsm()
 				direct, wino := make([]float32, len(want)), make([]float32, len(want))
 				conv2D(p, x, convWeights{raw: w}, nil, ActNone, direct)

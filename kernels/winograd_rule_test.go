@@ -68,7 +68,7 @@ func TestWinogradGenericPathUnchanged(t *testing.T) {
 	x := randSlice(r, p.N*p.H*p.W*p.C)
 	w := randSlice(r, 9*p.C*p.OutC)
 	bias := randSlice(r, p.OutC)
-	withKernelPath(t, Generic, func() {
+	withPath(t, Generic, func() {
 		want := make([]float32, p.N*p.OutH()*p.OutW()*p.OutC)
 		conv2D(p, x, convWeights{raw: w}, bias, ActReLU, want)
 		for _, packed := range []bool{false, true} {

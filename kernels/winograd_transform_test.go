@@ -44,7 +44,7 @@ func TestWinogradInputTwins(t *testing.T) {
 		for _, c := range transformChannels {
 			for _, edge := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s/c%d/edge=%v", path, c, edge), func(t *testing.T) {
-					withKernelPath(t, path, func() {
+					withPath(t, path, func() {
 						tr, _ := winogradAsm()
 						x := randSlice(r, 16*c)
 						x[r.IntN(len(x))] = float32(math.NaN())
@@ -91,7 +91,7 @@ func TestWinogradOutputTwins(t *testing.T) {
 		for _, c := range transformChannels {
 			for _, cl := range clamps {
 				t.Run(fmt.Sprintf("%s/c%d/%s", path, c, cl.name), func(t *testing.T) {
-					withKernelPath(t, path, func() {
+					withPath(t, path, func() {
 						tr, _ := winogradAsm()
 						ms := c + 5
 						m := randSlice(r, 16*ms)

@@ -3,8 +3,6 @@ package nn
 import (
 	"fmt"
 	"testing"
-
-	"github.com/keelml/keel/kernels"
 )
 
 // chainNet is a small DenseNet: two dense blocks (each conv block
@@ -63,20 +61,7 @@ func chainNet(t *testing.T, h, w, c int) *Model {
 	// Rank 1, and not extending a chain.
 	x = NewConcatenate(o("gap_concat")...).Apply(x, NewGlobalAveragePooling2D(o("side_gap")...).Apply(side))
 	x = NewDense(3, o("head")...).Apply(x)
-	m, err := NewModel([]*Node{in}, []*Node{x})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range m.Layers() {
-		for _, v := range l.Weights() {
-			fan := 0
-			if v.name == "kernel" {
-				fan = numElements(v.shape[:len(v.shape)-1])
-			}
-			v.Set(v.shape, specFill(l.Name(), v.name, v.shape, fan))
-		}
-	}
-	return m
+	return specModel(t, in, x)
 }
 
 // chainWant is how chainConcats treats chainNet's Concatenates: the row
@@ -97,74 +82,39 @@ var chainWant = map[string]struct {
 // batches 1 and 2, on 1 and 2 threads, that they chain exactly where they
 // may, and that a training plan chains only below its trainable layers.
 func TestConcatChains(t *testing.T) {
-	defer kernels.SetThreads(kernels.Threads())
-	for _, threads := range []int{1, 2} {
-		kernels.SetThreads(threads)
-		for _, sz := range [][4]int{{1, 9, 7, 3}, {2, 8, 8, 2}} {
-			t.Run(fmt.Sprintf("threads%d_%v", threads, sz), func(t *testing.T) {
-				m := chainNet(t, sz[1], sz[2], sz[3])
-				x := foldInput(sz[0], sz[1], sz[2], sz[3])
-				var names []string
-				for _, l := range m.Layers()[1:] {
-					names = append(names, l.Name())
-				}
-				// Every layer requested: every value is an output, nothing chains.
-				ref, err := m.RunLayers(names, x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				head := ref[len(ref)-1]
-				got, err := m.Run(x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if e := relErr(got[0].Data, head.Data); e > 1e-5 {
-					t.Errorf("chained output: relative error %.3g", e)
-				}
-				p, err := m.planFor(planKey{batch: sz[0]})
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkChains(t, p, chainWant)
-
-				// A requested value in a chain ends it there, and stays exact.
-				req := []string{"b1_2_concat", "b2_4_concat"}
-				outs, err := m.RunLayers(append(req, "head"), x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i, n := range req {
-					if e := relErr(outs[i].Data, ref[indexOf(names, n)].Data); e > 1e-5 {
-						t.Errorf("requested %s: relative error %.3g", n, e)
-					}
-				}
-				if e := relErr(outs[len(req)].Data, head.Data); e > 1e-5 {
-					t.Errorf("head with requested layers: relative error %.3g", e)
-				}
-
-				// Training: nothing chains where gradients flow; below a
-				// trainable head, the frozen blocks chain and compute the same.
-				tp, err := m.planFor(planKey{training: true, batch: sz[0]})
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkChains(t, tp, nil)
-				for _, l := range m.Layers() {
-					l.SetTrainable(l.Name() == "head")
-				}
-				defer m.SetTrainable(true)
-				tp, err = m.planFor(planKey{training: true, batch: sz[0]})
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkChains(t, tp, chainWant)
-				tp.forward([]*Tensor{x})
-				if e := relErr(tp.slots[tp.outputs[0]].val.Data, head.Data); e > 1e-5 {
-					t.Errorf("frozen training forward: relative error %.3g", e)
-				}
-			})
+	forThreadsAndSizes(t, [][4]int{{1, 9, 7, 3}, {2, 8, 8, 2}}, chainNet, func(t *testing.T, sz [4]int, m *Model, x *Tensor) {
+		ref := runEveryLayer(t, m, x, "chained")
+		head := ref["head"]
+		p, err := m.planFor(planKey{batch: sz[0]})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		checkChains(t, p, chainWant)
+
+		// A requested value in a chain ends it there, and stays exact.
+		checkRequested(t, m, x, ref, "b1_2_concat", "b2_4_concat")
+
+		// Training: nothing chains where gradients flow; below a
+		// trainable head, the frozen blocks chain and compute the same.
+		tp, err := m.planFor(planKey{training: true, batch: sz[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkChains(t, tp, nil)
+		for _, l := range m.Layers() {
+			l.SetTrainable(l.Name() == "head")
+		}
+		defer m.SetTrainable(true)
+		tp, err = m.planFor(planKey{training: true, batch: sz[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkChains(t, tp, chainWant)
+		tp.forward([]*Tensor{x})
+		if e := relErr(tp.slots[tp.outputs[0]].val.Data, head.Data); e > 1e-5 {
+			t.Errorf("frozen training forward: relative error %.3g", e)
+		}
+	})
 }
 
 // checkChains checks every Concatenate step of p against want.
@@ -182,13 +132,4 @@ func checkChains(t *testing.T, p *plan, want map[string]struct {
 			t.Errorf("%s: row stride %d, in place %v; want %d, %v", s.layer.Name(), s.c.rowStride, s.c.inPlace, w.stride, w.inPlace)
 		}
 	}
-}
-
-func indexOf(names []string, n string) int {
-	for i, m := range names {
-		if m == n {
-			return i
-		}
-	}
-	return -1
 }

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 )
 
@@ -49,28 +50,16 @@ func TestFiniteDifferencesConvNeXtLayers(t *testing.T) {
 	}
 	want := []string{"input_layer", "stem", "conv2d_1", "layer_normalization_1", "dense", "activation", "dense_1",
 		"activation_1", "layer_scale", "stochastic_depth", "add", "conv2d_2"}
-	if !equalStrings(names, want) {
+	if !slices.Equal(names, want) {
 		t.Errorf("Keras 3 names %v, want %v", names, want)
 	}
 	var stemWeights []string
 	for _, v := range stem.Weights() {
 		stemWeights = append(stemWeights, v.Path())
 	}
-	if w := []string{"conv2d/kernel", "conv2d/bias", "layer_normalization/gamma", "layer_normalization/beta"}; !equalStrings(stemWeights, w) {
+	if w := []string{"conv2d/kernel", "conv2d/bias", "layer_normalization/gamma", "layer_normalization/beta"}; !slices.Equal(stemWeights, w) {
 		t.Errorf("stem weights %v, want %v", stemWeights, w)
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // The new layers round-trip through their Keras configs, groups included.
@@ -95,25 +84,13 @@ func TestConvNeXtLayersFromConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	dw := back.Layer("dw").(*Conv2D)
-	if dw.Groups() != 4 || !equalInts(dw.Weight("kernel").Shape(), []int{7, 7, 1, 4}) {
+	if dw.Groups() != 4 || !slices.Equal(dw.Weight("kernel").Shape(), []int{7, 7, 1, 4}) {
 		t.Errorf("groups %d, kernel %v", dw.Groups(), dw.Weight("kernel").Shape())
 	}
 	raw2, _ := json.Marshal(back)
 	if string(raw) != string(raw2) {
 		t.Errorf("config changed on the round trip:\n%s\n%s", raw, raw2)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // StochasticDepth in a training step drops whole samples with the rate and

@@ -3,8 +3,6 @@ package nn
 import (
 	"fmt"
 	"testing"
-
-	"github.com/keelml/keel/kernels"
 )
 
 // sepNet is a small network of Xception's and NASNet's SeparableConv2D
@@ -46,21 +44,7 @@ func sepNet(t *testing.T, h, w, c int) *Model {
 	x = bn("relu_sep_bn", sep("relu_sep", x, 8, WithActivation("relu")))
 	x = NewGlobalAveragePooling2D(WithName("gap")).Apply(x)
 	x = NewDense(3, WithName("head")).Apply(x)
-	m, err := NewModel([]*Node{in}, []*Node{x})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range m.Layers() {
-		for _, v := range l.Weights() {
-			fan := 0
-			switch v.name {
-			case "kernel", "depthwise_kernel", "pointwise_kernel":
-				fan = numElements(v.shape[:len(v.shape)-1])
-			}
-			v.Set(v.shape, specFill(l.Name(), v.name, v.shape, fan))
-		}
-	}
-	return m
+	return specModel(t, in, x)
 }
 
 // sepModes is what inference does with sepNet's layers.
@@ -90,58 +74,25 @@ var sepModes = map[string]StepMode{
 // the one-kernel SeparableConv2D of inference computes what the two kernels
 // of a training step do.
 func TestInferenceFoldsSeparable(t *testing.T) {
-	defer kernels.SetThreads(kernels.Threads())
-	for _, threads := range []int{1, 2} {
-		kernels.SetThreads(threads)
-		for _, sz := range [][4]int{{1, 23, 21, 3}, {2, 32, 32, 1}, {2, 19, 26, 5}} {
-			t.Run(fmt.Sprintf("threads%d_%v", threads, sz), func(t *testing.T) {
-				m := sepNet(t, sz[1], sz[2], sz[3])
-				x := foldInput(sz[0], sz[1], sz[2], sz[3])
-				layers := m.Layers()[1:]
-				var names []string
-				for _, l := range layers {
-					names = append(names, l.Name())
-				}
-				// Every layer requested: nothing folds.
-				ref, err := m.RunLayers(names, x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, s := range m.StepStats() {
-					if s.Mode != "inference" {
-						t.Errorf("all requested: %s runs %q", s.Layer, s.Mode)
-					}
-				}
-				refOf := map[string]*Tensor{}
-				for i, n := range names {
-					refOf[n] = ref[i]
-				}
-				got, err := m.Run(x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if e := relErr(got[0].Data, refOf["head"].Data); e > 1e-5 {
-					t.Errorf("folded output: relative error %.3g", e)
-				}
-				for _, s := range m.StepStats() {
-					if w, ok := sepModes[s.Layer]; ok && s.Mode != w {
-						t.Errorf("%s: mode %q, want %q", s.Layer, s.Mode, w)
-					}
-				}
-				// Each SeparableConv2D alone, as a training step runs it
-				// (depthwise output kept, then the pointwise convolution).
-				for _, l := range layers {
-					sl, ok := l.(*SeparableConv2D)
-					if !ok {
-						continue
-					}
-					in := refOf[sl.InboundNodes()[0].Inputs()[0].Layer().Name()]
-					r := runLayer(t, sl, []*Tensor{in}, nil, NewTensor(refOf[sl.Name()].Shape...), false, true)
-					if e := relErr(refOf[sl.Name()].Data, r.y.Data); e > 1e-6 {
-						t.Errorf("%s: one kernel vs two: relative error %.3g", sl.Name(), e)
-					}
-				}
-			})
+	forThreadsAndSizes(t, [][4]int{{1, 23, 21, 3}, {2, 32, 32, 1}, {2, 19, 26, 5}}, sepNet, func(t *testing.T, _ [4]int, m *Model, x *Tensor) {
+		refOf := runEveryLayer(t, m, x, "folded")
+		for _, s := range m.StepStats() {
+			if w, ok := sepModes[s.Layer]; ok && s.Mode != w {
+				t.Errorf("%s: mode %q, want %q", s.Layer, s.Mode, w)
+			}
 		}
-	}
+		// Each SeparableConv2D alone, as a training step runs it
+		// (depthwise output kept, then the pointwise convolution).
+		for _, l := range m.Layers()[1:] {
+			sl, ok := l.(*SeparableConv2D)
+			if !ok {
+				continue
+			}
+			in := refOf[sl.InboundNodes()[0].Inputs()[0].Layer().Name()]
+			r := runLayer(t, sl, []*Tensor{in}, nil, NewTensor(refOf[sl.Name()].Shape...), false, true)
+			if e := relErr(refOf[sl.Name()].Data, r.y.Data); e > 1e-6 {
+				t.Errorf("%s: one kernel vs two: relative error %.3g", sl.Name(), e)
+			}
+		}
+	})
 }

@@ -1,11 +1,9 @@
 package nn
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/keelml/keel/internal/splitmix"
-	"github.com/keelml/keel/kernels"
 )
 
 // foldNet is a small network with what inference folds beyond BN and ReLU:
@@ -82,20 +80,7 @@ func foldNet(t *testing.T, h, w, c int) *Model {
 	x = NewConv2D(7, 3, 2, WithStrides(2), WithName("big_conv")).Apply(x)
 	x = NewGlobalAveragePooling2D(WithName("gap")).Apply(x)
 	x = NewDense(3, WithName("head")).Apply(x)
-	m, err := NewModel([]*Node{in}, []*Node{x})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range m.Layers() {
-		for _, v := range l.Weights() {
-			fan := 0
-			if v.name == "kernel" || v.name == "depthwise_kernel" {
-				fan = numElements(v.shape[:len(v.shape)-1])
-			}
-			v.Set(v.shape, specFill(l.Name(), v.name, v.shape, fan))
-		}
-	}
-	return m
+	return specModel(t, in, x)
 }
 
 func foldInput(n, h, w, c int) *Tensor {
@@ -111,77 +96,27 @@ func foldInput(n, h, w, c int) *Tensor {
 // convolutions changes the outputs by rounding only, at odd sizes, batches 1
 // and 2, on 1 and 2 threads, and that it folds exactly where it may.
 func TestInferenceFolds(t *testing.T) {
-	defer kernels.SetThreads(kernels.Threads())
-	for _, threads := range []int{1, 2} {
-		kernels.SetThreads(threads)
-		for _, sz := range [][4]int{{1, 15, 13, 3}, {2, 16, 16, 1}, {2, 11, 17, 5}} {
-			t.Run(fmt.Sprintf("threads%d_%v", threads, sz), func(t *testing.T) {
-				m := foldNet(t, sz[1], sz[2], sz[3])
-				x := foldInput(sz[0], sz[1], sz[2], sz[3])
-				var names []string
-				for _, l := range m.Layers()[1:] {
-					names = append(names, l.Name())
-				}
-				// Every layer requested: nothing folds.
-				ref, err := m.RunLayers(names, x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, s := range m.StepStats() {
-					if s.Mode != "inference" {
-						t.Errorf("all requested: %s runs %q", s.Layer, s.Mode)
-					}
-				}
-				refOf := map[string]*Tensor{}
-				for i, n := range names {
-					refOf[n] = ref[i]
-				}
-				got, err := m.Run(x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if e := relErr(got[0].Data, refOf["head"].Data); e > 1e-5 {
-					t.Errorf("folded output: relative error %.3g", e)
-				}
-				modes := map[string]StepMode{}
-				for _, s := range m.StepStats() {
-					modes[s.Layer] = s.Mode
-				}
-				for l, w := range foldModes {
-					if modes[l] != w {
-						t.Errorf("%s: mode %q, want %q", l, modes[l], w)
-					}
-				}
-				// Requested values in the middle stay exact.
-				req := []string{"b1_pad", "b2_project_bn", "r_add", "stem_pad"}
-				outs, err := m.RunLayers(append(req, "head"), x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i, n := range req {
-					if e := relErr(outs[i].Data, refOf[n].Data); e > 1e-5 {
-						t.Errorf("requested %s: relative error %.3g", n, e)
-					}
-				}
-				if e := relErr(outs[len(req)].Data, refOf["head"].Data); e > 1e-5 {
-					t.Errorf("head with requested layers: relative error %.3g", e)
-				}
-				modes = map[string]StepMode{}
-				for _, s := range m.StepStats() {
-					modes[s.Layer] = s.Mode
-				}
-				// (A requested Add may still fuse into the convolution
-				// before it, as a requested BatchNormalization folds: its
-				// value is the convolution's plus the shortcut. An Add after
-				// a requested value may not.)
-				for _, n := range []string{"b1_pad", "stem_pad", "b2_add"} {
-					if modes[n] != "inference" {
-						t.Errorf("requested %s: mode %q", n, modes[n])
-					}
-				}
-			})
+	forThreadsAndSizes(t, [][4]int{{1, 15, 13, 3}, {2, 16, 16, 1}, {2, 11, 17, 5}}, foldNet, func(t *testing.T, _ [4]int, m *Model, x *Tensor) {
+		refOf := runEveryLayer(t, m, x, "folded")
+		modes := stepModes(m)
+		for l, w := range foldModes {
+			if modes[l] != w {
+				t.Errorf("%s: mode %q, want %q", l, modes[l], w)
+			}
 		}
-	}
+		// Requested values in the middle stay exact.
+		checkRequested(t, m, x, refOf, "b1_pad", "b2_project_bn", "r_add", "stem_pad")
+		modes = stepModes(m)
+		// (A requested Add may still fuse into the convolution
+		// before it, as a requested BatchNormalization folds: its
+		// value is the convolution's plus the shortcut. An Add after
+		// a requested value may not.)
+		for _, n := range []string{"b1_pad", "stem_pad", "b2_add"} {
+			if modes[n] != "inference" {
+				t.Errorf("requested %s: mode %q", n, modes[n])
+			}
+		}
+	})
 }
 
 // foldModes is what inference does with foldNet's layers.

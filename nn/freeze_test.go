@@ -20,20 +20,7 @@ func smallCNN(t *testing.T) *Model {
 	x = NewActivation("relu", WithName("relu2")).Apply(x)
 	x = NewGlobalAveragePooling2D(WithName("gap")).Apply(x)
 	x = NewDense(3, WithActivation("softmax"), WithName("head")).Apply(x)
-	m, err := NewModel([]*Node{in}, []*Node{x})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range m.Layers() {
-		for _, v := range l.Weights() {
-			fan := 0
-			if v.name == "kernel" {
-				fan = numElements(v.shape[:len(v.shape)-1])
-			}
-			v.Set(v.shape, specFill(l.Name(), v.name, v.shape, fan))
-		}
-	}
-	return m
+	return specModel(t, in, x)
 }
 
 func trainBatch(n int) (*Tensor, *Tensor) {
@@ -188,30 +175,7 @@ func TestFrozenBackboneFLOPs(t *testing.T) {
 // step runs as inference does: its values share a few buffers instead of
 // one each.
 func TestFrozenBackboneReusesBuffers(t *testing.T) {
-	sc := NewNameScope()
-	in := Input([]int{8, 8, 4}, WithScope(sc))
-	x := in
-	for range 8 {
-		x = NewConv2D(4, 3, 3, WithPadding("same"), WithActivation("relu"), WithScope(sc), WithTrainable(false)).Apply(x)
-	}
-	x = NewDense(2, WithActivation("softmax"), WithScope(sc)).Apply(NewGlobalAveragePooling2D(WithScope(sc)).Apply(x))
-	m, err := NewModel([]*Node{in}, []*Node{x})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Compile(NewSGD(SGDConfig{}), CategoricalCrossentropy{})
-	xb := randomTensor("x", 1, 2, 8, 8, 4)
-	y, _ := TensorOf([]float32{1, 0, 0, 1}, 2, 2)
-	if _, err := m.TrainStep(xb, y); err != nil {
-		t.Fatal(err)
-	}
-	p := m.plans[planKey{training: true, batch: 2}]
-	buffers := map[*float32]bool{}
-	for _, s := range p.steps {
-		if _, ok := s.layer.(*Conv2D); ok {
-			buffers[&p.slots[s.out].val.Data[0]] = true
-		}
-	}
+	buffers := convChainBuffers(t, func(s *slot) *Tensor { return s.val }, WithTrainable(false))
 	// Two alternate along the chain; the last conv's output is kept for the
 	// head's backward.
 	if len(buffers) > 3 {
@@ -222,11 +186,24 @@ func TestFrozenBackboneReusesBuffers(t *testing.T) {
 // TestGradientBuffersAreReused checks that the gradients of a trainable
 // chain share a few buffers: each is dead once its producer's backward ran.
 func TestGradientBuffersAreReused(t *testing.T) {
+	buffers := convChainBuffers(t, func(s *slot) *Tensor { return s.grad })
+	if len(buffers) > 2 {
+		t.Errorf("8 convolutions' gradients use %d distinct buffers", len(buffers))
+	}
+}
+
+// convChainBuffers runs one SGD training step of eight 3x3 ReLU convolutions
+// (with the options more as well), global pooling and a softmax Dense, on a
+// batch of 2, and returns the distinct buffers that tensor picks from the
+// convolutions' output slots.
+func convChainBuffers(t *testing.T, tensor func(*slot) *Tensor, more ...Option) map[*float32]bool {
+	t.Helper()
 	sc := NewNameScope()
 	in := Input([]int{8, 8, 4}, WithScope(sc))
+	opts := append([]Option{WithPadding("same"), WithActivation("relu"), WithScope(sc)}, more...)
 	x := in
 	for range 8 {
-		x = NewConv2D(4, 3, 3, WithPadding("same"), WithActivation("relu"), WithScope(sc)).Apply(x)
+		x = NewConv2D(4, 3, 3, opts...).Apply(x)
 	}
 	x = NewDense(2, WithActivation("softmax"), WithScope(sc)).Apply(NewGlobalAveragePooling2D(WithScope(sc)).Apply(x))
 	m, err := NewModel([]*Node{in}, []*Node{x})
@@ -243,12 +220,10 @@ func TestGradientBuffersAreReused(t *testing.T) {
 	buffers := map[*float32]bool{}
 	for _, s := range p.steps {
 		if _, ok := s.layer.(*Conv2D); ok {
-			buffers[&p.slots[s.out].grad.Data[0]] = true
+			buffers[&tensor(p.slots[s.out]).Data[0]] = true
 		}
 	}
-	if len(buffers) > 2 {
-		t.Errorf("8 convolutions' gradients use %d distinct buffers", len(buffers))
-	}
+	return buffers
 }
 
 // TestApplyInference follows the fine-tuning guide: the backbone is

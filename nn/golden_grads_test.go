@@ -1,13 +1,10 @@
 package nn
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"testing"
 
+	"github.com/keelml/keel/internal/golden"
 	"github.com/keelml/keel/internal/testenv"
 )
 
@@ -15,19 +12,13 @@ import (
 // PyTorch float64 references (torch float32 itself is within 3e-7).
 const gradsTolerance = 1e-6
 
-type gradsCase struct {
-	Op     string         `json:"op"`
-	Params map[string]any `json:"params"`
-	Files  map[string]any `json:"files"`
-}
-
 func intPair(v any) (int, int) {
 	a := v.([]any)
 	return int(a[0].(float64)), int(a[1].(float64))
 }
 
 // goldenLayer builds the layer a grads case describes.
-func goldenLayer(t *testing.T, c gradsCase, dir string) kernelLayer {
+func goldenLayer(t *testing.T, c golden.Case, dir string) kernelLayer {
 	p := c.Params
 	var opts []Option
 	if s, ok := p["strides"]; ok {
@@ -107,26 +98,14 @@ func TestGoldenGradsShared(t *testing.T) { runGoldenGrads(t, testenv.Shared(t, "
 var nnLacks = map[string]string{}
 
 func runGoldenGrads(t *testing.T, dir string) {
-	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases map[string]gradsCase
-	if err := json.Unmarshal(raw, &cases); err != nil {
-		t.Fatal(err)
-	}
-	names := make([]string, 0, len(cases))
-	for n := range cases {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	cases := golden.Cases(t, dir)
+	for _, name := range golden.Names(cases) {
 		c := cases[name]
 		t.Run(name, func(t *testing.T) {
 			if reason, pending := nnLacks[name]; pending {
 				t.Skipf("%s: %s", name, reason)
 			}
-			cdir := filepath.Join(dir, name)
+			cdir := c.Dir
 			if c.Op == "softmax + categorical_crossentropy" {
 				checkSoftmaxCrossentropy(t, cdir)
 				return
@@ -134,17 +113,17 @@ func runGoldenGrads(t *testing.T, dir string) {
 			l := goldenLayer(t, c, cdir)
 			weights := map[string]*Tensor{}
 			for _, w := range []string{"kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "mean", "variance"} {
-				if _, ok := c.Files[w]; ok {
+				if c.Has(w) {
 					weights[w] = readNpyIn(t, cdir, w)
 				}
 			}
 			var xs []*Tensor
-			if _, ok := c.Files["x"]; ok {
+			if c.Has("x") {
 				xs = []*Tensor{readNpyIn(t, cdir, "x")}
 			}
 			for i := 0; ; i++ {
 				in := fmt.Sprintf("x%d", i)
-				if _, ok := c.Files[in]; !ok {
+				if !c.Has(in) {
 					break
 				}
 				xs = append(xs, readNpyIn(t, cdir, in))
@@ -196,25 +175,25 @@ func checkSoftmaxCrossentropy(t *testing.T, dir string) {
 	softmax := readNpyIn(t, dir, "softmax")
 
 	grad := make([]float32, len(logits.Data))
-	loss, err := CategoricalCrossentropy{FromLogits: true}.Compute(logits, labels, grad)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := loss - wantLoss; d > 1e-6 || d < -1e-6 {
-		t.Errorf("from logits: loss %v, want %v", loss, wantLoss)
-	}
-	if e := relErr(grad, wantGrad.Data); e > gradsTolerance {
-		t.Errorf("from logits: dlogits relative error %.3g", e)
-	}
-	// The fused path: softmax outputs in, gradient of the logits out.
-	loss, err = CategoricalCrossentropy{}.computeFused(softmax, labels, grad)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := loss - wantLoss; d > 1e-6 || d < -1e-6 {
-		t.Errorf("fused: loss %v, want %v", loss, wantLoss)
-	}
-	if e := relErr(grad, wantGrad.Data); e > gradsTolerance {
-		t.Errorf("fused: dlogits relative error %.3g", e)
+	for _, way := range []struct {
+		name    string
+		compute func() (float64, error)
+	}{
+		{"from logits", func() (float64, error) {
+			return CategoricalCrossentropy{FromLogits: true}.Compute(logits, labels, grad)
+		}},
+		// The fused path: softmax outputs in, gradient of the logits out.
+		{"fused", func() (float64, error) { return CategoricalCrossentropy{}.computeFused(softmax, labels, grad) }},
+	} {
+		loss, err := way.compute()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := loss - wantLoss; d > 1e-6 || d < -1e-6 {
+			t.Errorf("%s: loss %v, want %v", way.name, loss, wantLoss)
+		}
+		if e := relErr(grad, wantGrad.Data); e > gradsTolerance {
+			t.Errorf("%s: dlogits relative error %.3g", way.name, e)
+		}
 	}
 }

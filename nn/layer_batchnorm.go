@@ -110,20 +110,26 @@ func (l *BatchNormalization) forward(c *call) {
 	l.vari.changed()
 }
 
-func (l *BatchNormalization) backward(c *call) {
-	var dgamma, dbeta []float32
+// scaleShiftGrads are the call's gradient buffers of gamma and beta (its
+// first weights; nil for one the layer lacks or whose gradient is not
+// wanted) and of x (nil when not wanted).
+func scaleShiftGrads(c *call, gamma, beta *Variable) (dgamma, dbeta, dx []float32) {
 	i := 0
-	if l.gamma != nil {
+	if gamma != nil {
 		dgamma = c.dw[i]
 		i++
 	}
-	if l.beta != nil {
+	if beta != nil {
 		dbeta = c.dw[i]
 	}
-	var dx []float32
 	if c.dx[0] != nil {
 		dx = c.dx[0].Data
 	}
+	return dgamma, dbeta, dx
+}
+
+func (l *BatchNormalization) backward(c *call) {
+	dgamma, dbeta, dx := scaleShiftGrads(c, l.gamma, l.beta)
 	if dx == nil && dgamma == nil && dbeta == nil {
 		return
 	}

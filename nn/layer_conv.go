@@ -35,6 +35,18 @@ func (g convGeometry) outHW(h, w int) (int, int, error) {
 	return oh, ow, nil
 }
 
+// outImage checks that in is one (height, width, channels) input and returns
+// the output's height and width and the input's channels.
+func (g convGeometry) outImage(in [][]int) (oh, ow, ch int, err error) {
+	if err := checkImage(in); err != nil {
+		return 0, 0, 0, err
+	}
+	if oh, ow, err = g.outHW(in[0][0], in[0][1]); err != nil {
+		return 0, 0, 0, err
+	}
+	return oh, ow, in[0][2], nil
+}
+
 func (g convGeometry) config() map[string]any {
 	return map[string]any{
 		"kernel_size": []int{g.kh, g.kw}, "strides": g.strides[:], "padding": g.padding,
@@ -136,18 +148,15 @@ func (l *Conv2D) outChannels() int { return l.filters }
 func (l *Conv2D) backwardNeeds(_ *call, wantDW bool) (bool, bool) { return wantDW, l.act != actLinear }
 
 func (l *Conv2D) build(in [][]int) ([]int, error) {
-	if err := checkImage(in); err != nil {
-		return nil, err
-	}
-	oh, ow, err := l.outHW(in[0][0], in[0][1])
+	oh, ow, ch, err := l.outImage(in)
 	if err != nil {
 		return nil, err
 	}
-	if err := l.checkGroups(in[0][2]); err != nil {
+	if err := l.checkGroups(ch); err != nil {
 		return nil, err
 	}
 	if l.kernel == nil {
-		shape := []int{l.kh, l.kw, in[0][2] / max(l.groups, 1), l.filters}
+		shape := []int{l.kh, l.kw, ch / max(l.groups, 1), l.filters}
 		fi, fo := convFans(shape)
 		l.kernel = l.addWeight("kernel", shape, true, glorotUniform{fi, fo})
 		if l.useBias {
@@ -155,6 +164,15 @@ func (l *Conv2D) build(in [][]int) ([]int, error) {
 		}
 	}
 	return []int{oh, ow, l.filters}, nil
+}
+
+// biasGrad is the gradient buffer of bias, the call's weight i: nil without
+// a bias, or when its gradient is not wanted.
+func biasGrad(c *call, bias *Variable, i int) []float32 {
+	if bias == nil {
+		return nil
+	}
+	return c.dw[i]
 }
 
 func biasOf(v *Variable) []float32 {
@@ -218,11 +236,7 @@ func preActivationGrad(a activation, c *call, buf *[]float32, cols int) []float3
 }
 
 func (l *Conv2D) backward(c *call) {
-	st, _ := c.state.(*convState)
-	if st == nil {
-		st = &convState{}
-		c.state = st
-	}
+	st := convStateOf(c)
 	g := preActivationGrad(l.act, c, &st.dpre, l.filters)
 	if l.groups > 1 {
 		l.backwardGrouped(c, g)
@@ -230,10 +244,7 @@ func (l *Conv2D) backward(c *call) {
 	}
 	p := l.convParams(c.x[0], l.filters)
 	if c.dw[0] != nil {
-		var db []float32
-		if l.bias != nil {
-			db = c.dw[1]
-		}
+		db := biasGrad(c, l.bias, 1)
 		kernels.Conv2DBackwardWeights(p, c.x[0].Data, g, c.dw[0], db)
 		c.backwardKernel(p.FLOPs())
 	}
@@ -313,14 +324,10 @@ func (l *DepthwiseConv2D) backwardNeeds(_ *call, wantDW bool) (bool, bool) {
 }
 
 func (l *DepthwiseConv2D) build(in [][]int) ([]int, error) {
-	if err := checkImage(in); err != nil {
-		return nil, err
-	}
-	oh, ow, err := l.outHW(in[0][0], in[0][1])
+	oh, ow, ch, err := l.outImage(in)
 	if err != nil {
 		return nil, err
 	}
-	ch := in[0][2]
 	if l.kernel == nil {
 		shape := []int{l.kh, l.kw, ch, l.mult}
 		// Keras' fans for a depthwise kernel: fan_in kh*kw*C, fan_out kh*kw*multiplier.
@@ -372,18 +379,11 @@ func (l *DepthwiseConv2D) forwardSeparable(c *call, p kernels.DepthwiseParams, w
 }
 
 func (l *DepthwiseConv2D) backward(c *call) {
-	st, _ := c.state.(*convState)
-	if st == nil {
-		st = &convState{}
-		c.state = st
-	}
+	st := convStateOf(c)
 	p := l.depthwiseParams(c.x[0], l.mult)
 	g := preActivationGrad(l.act, c, &st.dpre, p.OutC())
 	if c.dw[0] != nil {
-		var db []float32
-		if l.bias != nil {
-			db = c.dw[1]
-		}
+		db := biasGrad(c, l.bias, 1)
 		kernels.DepthwiseConv2DBackwardWeights(p, c.x[0].Data, g, c.dw[0], db)
 		c.backwardKernel(p.FLOPs())
 	}
@@ -448,14 +448,10 @@ func (l *SeparableConv2D) backwardNeeds(_ *call, wantDW bool) (bool, bool) {
 }
 
 func (l *SeparableConv2D) build(in [][]int) ([]int, error) {
-	if err := checkImage(in); err != nil {
-		return nil, err
-	}
-	oh, ow, err := l.outHW(in[0][0], in[0][1])
+	oh, ow, ch, err := l.outImage(in)
 	if err != nil {
 		return nil, err
 	}
-	ch := in[0][2]
 	if l.depthwise == nil {
 		ds := []int{l.kh, l.kw, ch, l.mult}
 		fi, fo := convFans(ds)
@@ -519,10 +515,7 @@ func (l *SeparableConv2D) backward(c *call) {
 	dp, pp := l.params(c.x[0], c)
 	g := preActivationGrad(l.act, c, &st.dpre, l.filters)
 	if c.dw[1] != nil {
-		var db []float32
-		if l.bias != nil {
-			db = c.dw[2]
-		}
+		db := biasGrad(c, l.bias, 2)
 		kernels.Conv2DBackwardWeights(pp, st.mid, g, c.dw[1], db)
 		c.backwardKernel(pp.FLOPs())
 	}

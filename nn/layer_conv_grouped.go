@@ -98,10 +98,7 @@ func (l *Conv2D) groupParams(x *Tensor) (p kernels.ConvParams, cg, fg int) {
 // activation.
 func (l *Conv2D) backwardGrouped(c *call, g []float32) {
 	x := c.x[0]
-	var db []float32
-	if l.bias != nil {
-		db = c.dw[1] // nil unless wanted
-	}
+	db := biasGrad(c, l.bias, 1)
 	if p, ok := l.depthwiseForm(x); ok {
 		if c.dw[0] != nil {
 			kernels.DepthwiseConv2DBackwardWeights(p, x.Data, g, c.dw[0], db)

@@ -116,19 +116,7 @@ func (l *LayerNormalization) backward(c *call) {
 	}
 	clear(st.dg)
 	clear(st.db)
-	var dgamma, dbeta []float32
-	i := 0
-	if l.gamma != nil {
-		dgamma = c.dw[i]
-		i++
-	}
-	if l.beta != nil {
-		dbeta = c.dw[i]
-	}
-	var dx []float32
-	if c.dx[0] != nil {
-		dx = c.dx[0].Data
-	}
+	dgamma, dbeta, dx := scaleShiftGrads(c, l.gamma, l.beta)
 	x, dy := c.x[0].Data, c.dy.Data
 	for r := 0; r+n <= len(x); r += n {
 		xr, dyr := x[r:r+n], dy[r:r+n]

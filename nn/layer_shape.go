@@ -9,7 +9,24 @@ import (
 
 // Flatten is Keras' Flatten: channels-last data is already in Keras' order,
 // so it is a copy into a (batch, n) shape.
-type Flatten struct{ base }
+type Flatten struct {
+	base
+	reshaping
+}
+
+// reshaping is the work of Flatten and Reshape, which change only the
+// shape: the values are copied forward, the gradients back.
+type reshaping struct{}
+
+func (reshaping) backwardNeeds(*call, bool) (bool, bool) { return false, false }
+
+func (reshaping) forward(c *call) { copy(c.y.Data, c.x[0].Data) }
+
+func (reshaping) backward(c *call) {
+	if c.dx[0] != nil {
+		copy(c.dx[0].Data, c.dy.Data)
+	}
+}
 
 // NewFlatten returns a Flatten layer.
 func NewFlatten(opts ...Option) *Flatten {
@@ -31,19 +48,10 @@ func (l *Flatten) build(in [][]int) ([]int, error) {
 	return []int{numElements(in[0])}, nil
 }
 
-func (l *Flatten) backwardNeeds(*call, bool) (bool, bool) { return false, false }
-
-func (l *Flatten) forward(c *call) { copy(c.y.Data, c.x[0].Data) }
-
-func (l *Flatten) backward(c *call) {
-	if c.dx[0] != nil {
-		copy(c.dx[0].Data, c.dy.Data)
-	}
-}
-
 // Reshape is Keras' Reshape to a per-sample target shape (one -1 allowed).
 type Reshape struct {
 	base
+	reshaping
 	target []int
 }
 
@@ -65,16 +73,6 @@ func (l *Reshape) build(in [][]int) ([]int, error) {
 		return nil, err
 	}
 	return resolveShape(l.target, numElements(in[0]))
-}
-
-func (l *Reshape) backwardNeeds(*call, bool) (bool, bool) { return false, false }
-
-func (l *Reshape) forward(c *call) { copy(c.y.Data, c.x[0].Data) }
-
-func (l *Reshape) backward(c *call) {
-	if c.dx[0] != nil {
-		copy(c.dx[0].Data, c.dy.Data)
-	}
 }
 
 // Dropout is Keras' Dropout: in a training step each value is zeroed with

@@ -3,7 +3,6 @@ package nn
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -48,31 +47,8 @@ func TestTrainStepPeakMemory(t *testing.T) {
 
 func measurePeak(t *testing.T, regime string) {
 	const batch = 16
-	raw, err := os.ReadFile(filepath.Join(testenv.Shared(t, "golden", "archs"), "mobilenet_notop_224.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := ModelFromJSON(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := NewNameScope()
-	x := NewGlobalAveragePooling2D(WithScope(sc)).Apply(base.Output())
-	x = NewDense(100, WithActivation("relu"), WithScope(sc)).Apply(x)
-	x = NewDense(2, WithActivation("softmax"), WithScope(sc)).Apply(x)
-	m, err := NewModel(base.Inputs(), []*Node{x})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if regime == "frozen" {
-		base.SetTrainable(false)
-	}
-	m.Compile(NewAdam(AdamConfig{}), CategoricalCrossentropy{})
+	m, y := mobilenetTransfer(t, regime, batch)
 	in := randomTensor("mem", 1, batch, 224, 224, 3)
-	y := NewTensor(batch, 2)
-	for i := 0; i < batch; i++ {
-		y.Data[2*i+i%2] = 1
-	}
 	weightsMB := float64(countParams(m.Weights())) * 4 / (1 << 20)
 	inputMB := float64(len(in.Data)) * 4 / (1 << 20)
 
@@ -101,6 +77,7 @@ func measurePeak(t *testing.T, regime string) {
 	start := time.Now()
 	const steps = 3
 	for i := 0; i < steps; i++ {
+		var err error
 		if regime == "inference" {
 			_, err = m.Run(in)
 		} else {

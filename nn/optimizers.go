@@ -1,6 +1,9 @@
 package nn
 
-import "math"
+import (
+	"cmp"
+	"math"
+)
 
 // Optimizer updates variables from their gradients, one step per Update.
 type Optimizer interface {
@@ -128,9 +131,7 @@ type SGD struct {
 
 // NewSGD returns an SGD optimizer.
 func NewSGD(cfg SGDConfig) *SGD {
-	if cfg.LearningRate == 0 {
-		cfg.LearningRate = 0.01
-	}
+	cfg.LearningRate = cmp.Or(cfg.LearningRate, 0.01)
 	return &SGD{optimizerBase{opts: cfg.OptimizerOptions}, cfg}
 }
 
@@ -178,18 +179,10 @@ type Adam struct {
 
 // NewAdam returns an Adam optimizer.
 func NewAdam(cfg AdamConfig) *Adam {
-	if cfg.LearningRate == 0 {
-		cfg.LearningRate = 1e-3
-	}
-	if cfg.Beta1 == 0 {
-		cfg.Beta1 = 0.9
-	}
-	if cfg.Beta2 == 0 {
-		cfg.Beta2 = 0.999
-	}
-	if cfg.Epsilon == 0 {
-		cfg.Epsilon = 1e-7
-	}
+	cfg.LearningRate = cmp.Or(cfg.LearningRate, 1e-3)
+	cfg.Beta1 = cmp.Or(cfg.Beta1, 0.9)
+	cfg.Beta2 = cmp.Or(cfg.Beta2, 0.999)
+	cfg.Epsilon = cmp.Or(cfg.Epsilon, 1e-7)
 	return &Adam{optimizerBase{opts: cfg.OptimizerOptions}, cfg}
 }
 
@@ -234,15 +227,9 @@ type RMSprop struct {
 
 // NewRMSprop returns an RMSprop optimizer.
 func NewRMSprop(cfg RMSpropConfig) *RMSprop {
-	if cfg.LearningRate == 0 {
-		cfg.LearningRate = 1e-3
-	}
-	if cfg.Rho == 0 {
-		cfg.Rho = 0.9
-	}
-	if cfg.Epsilon == 0 {
-		cfg.Epsilon = 1e-7
-	}
+	cfg.LearningRate = cmp.Or(cfg.LearningRate, 1e-3)
+	cfg.Rho = cmp.Or(cfg.Rho, 0.9)
+	cfg.Epsilon = cmp.Or(cfg.Epsilon, 1e-7)
 	return &RMSprop{optimizerBase{opts: cfg.OptimizerOptions}, cfg}
 }
 

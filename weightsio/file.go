@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"os"
 
+	"github.com/keelml/keel/internal/openfile"
 	"github.com/keelml/keel/weightsio/hdf5"
 )
 
@@ -44,22 +44,7 @@ type File struct {
 // Open opens a Keras file: .h5/.hdf5 (legacy weights or full model),
 // .weights.h5 (Keras 3) or a .keras archive.
 func Open(path string) (*File, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f, err := NewFile(fh, st.Size(), path)
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f.closer = fh
-	return f, nil
+	return openfile.Open(path, NewFile, func(f *File, c io.Closer) { f.closer = c })
 }
 
 // NewFile reads a Keras file of size bytes from r; name is used in errors.

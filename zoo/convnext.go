@@ -47,10 +47,7 @@ func init() {
 				return convnext(m.name, m.depths, m.dims, o, in)
 			},
 			DefaultSize: 224, MinSize: 32, Preprocess: "none",
-			Weights: [2]WeightsFile{
-				{Name: m.name + "_notop.h5", URL: convnextURL + m.name + "_notop.h5", SHA256: m.notopSH},
-				{Name: m.name + ".h5", URL: convnextURL + m.name + ".h5", SHA256: m.topSHA},
-			},
+			Weights:   keras3Files(convnextURL, m.name, WeightsFile{SHA256: m.notopSH}, WeightsFile{SHA256: m.topSHA}),
 			Published: m.pub,
 		})
 	}

@@ -36,10 +36,7 @@ func init() {
 				return efficientnet(model, v.width, v.depth, v.dropout, o, in)
 			},
 			DefaultSize: v.size, MinSize: 32, Preprocess: "none",
-			Weights: [2]WeightsFile{
-				{Name: model + "_notop.h5", URL: efficientnetURL + model + "_notop.h5", MD5: v.notop},
-				{Name: model + ".h5", URL: efficientnetURL + model + ".h5", MD5: v.top},
-			},
+			Weights:   keras3Files(efficientnetURL, model, WeightsFile{MD5: v.notop}, WeightsFile{MD5: v.top}),
 			Published: v.published,
 		})
 	}

@@ -68,10 +68,7 @@ func init() {
 				return efficientnetV2(model, v.width, v.depth, v.blocks, o, in)
 			},
 			DefaultSize: v.size, MinSize: 32, Preprocess: "none",
-			Weights: [2]WeightsFile{
-				{Name: model + "_notop.h5", URL: efficientnetV2URL + model + "_notop.h5", MD5: v.notop},
-				{Name: model + ".h5", URL: efficientnetV2URL + model + ".h5", MD5: v.top},
-			},
+			Weights:   keras3Files(efficientnetV2URL, model, WeightsFile{MD5: v.notop}, WeightsFile{MD5: v.top}),
 			Published: v.published,
 		})
 	}

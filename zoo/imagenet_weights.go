@@ -35,6 +35,14 @@ func kerasFiles(base, model, notopMD5, topMD5 string) [2]WeightsFile {
 	}
 }
 
+// keras3Files are the files Keras 3 names model_notop.h5 and model.h5 under
+// base, with the hashes of notop and top.
+func keras3Files(base, model string, notop, top WeightsFile) [2]WeightsFile {
+	notop.Name, top.Name = model+"_notop.h5", model+".h5"
+	notop.URL, top.URL = base+notop.Name, base+top.Name
+	return [2]WeightsFile{notop, top}
+}
+
 // ImagenetWeights returns the official ImageNet weight file of a model. alpha
 // and rows (the input size) matter only for MobileNet and MobileNetV2, whose
 // files exist for alpha 0.25/0.5/0.75/1.0 and rows 128/160/192/224 (v1) and

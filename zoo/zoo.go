@@ -1,6 +1,7 @@
 package zoo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -61,18 +62,10 @@ func New(name string, o Options) (*nn.Model, error) {
 
 // NewContext is New with a context for the download of ImageNet weights.
 func NewContext(ctx context.Context, name string, o Options) (*nn.Model, error) {
-	if o.Classes == 0 {
-		o.Classes = 1000
-	}
-	if o.Alpha == 0 {
-		o.Alpha = 1
-	}
-	if o.DepthMultiplier == 0 {
-		o.DepthMultiplier = 1
-	}
-	if o.Dropout == 0 {
-		o.Dropout = 1e-3
-	}
+	o.Classes = cmp.Or(o.Classes, 1000)
+	o.Alpha = cmp.Or(o.Alpha, 1)
+	o.DepthMultiplier = cmp.Or(o.DepthMultiplier, 1)
+	o.Dropout = cmp.Or(o.Dropout, 1e-3)
 	if o.Notices == nil {
 		o.Notices = os.Stderr
 	}

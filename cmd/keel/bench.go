@@ -10,16 +10,18 @@ import (
 	"github.com/keelml/keel/bench"
 )
 
-// benches are the `keel bench SUITE ...` suites, in the help's order.
+// benches are the `keel bench SUITE ...` suites, in the help's order. A
+// suite's flags declares its own flags on the suite's flag set (which has the
+// benchFlags already) and returns what runs the suite once they are parsed.
 var benches = []struct {
 	name, summary string
-	run           func(args []string) error
+	flags         func(fs *flag.FlagSet, bf *benchFlags) (run func() error)
 }{
-	{"conv", "conv kernels: VGG16's 3x3 layers, MobileNet's depthwise and pointwise layers, ResNet50's distinct shapes, forward and backward", runBenchConv},
-	{"data", "image pipeline images/s: JPEG decode, Keras resize, augmentation", runBenchData},
-	{"gemm", "Sgemm GFLOP/s: square sizes and VGG16's im2col shapes", runBenchGemm},
-	{"models", "forward latency of the zoo's full classifiers at their default sizes", runBenchModels},
-	{"train", "one transfer-learning training step (forward, backward, Adam) at the models' default sizes", runBenchTrain},
+	{"conv", "conv kernels: VGG16's 3x3 layers, MobileNet's depthwise and pointwise layers, ResNet50's distinct shapes, forward and backward", benchConv},
+	{"data", "image pipeline images/s: JPEG decode, Keras resize, augmentation", benchData},
+	{"gemm", "Sgemm GFLOP/s: square sizes and VGG16's im2col shapes", benchGemm},
+	{"models", "forward latency of the zoo's full classifiers at their default sizes", benchModels},
+	{"train", "one transfer-learning training step (forward, backward, Adam) at the models' default sizes", benchTrain},
 }
 
 func init() {
@@ -30,7 +32,12 @@ func runBench(args []string) error {
 	var names []string
 	for _, b := range benches {
 		if len(args) > 0 && args[0] == b.name {
-			return b.run(args[1:])
+			fs := flag.NewFlagSet("bench "+b.name, flag.ContinueOnError)
+			run := b.flags(fs, addBenchFlags(fs))
+			if _, err := parseFlags(fs, args[1:]); err != nil {
+				return err
+			}
+			return run()
 		}
 		names = append(names, b.name)
 	}

@@ -6,9 +6,7 @@ import (
 	"github.com/keelml/keel/bench"
 )
 
-func runBenchData(args []string) error {
-	fs := flag.NewFlagSet("bench data", flag.ContinueOnError)
-	bf := addBenchFlags(fs)
+func benchData(fs *flag.FlagSet, bf *benchFlags) func() error {
 	dir := fs.String("dir", "", "benchmark this class-per-folder directory instead of generated JPEGs")
 	count := fs.Int("images", 1000, "JPEGs to generate")
 	width := fs.Int("width", 500, "width of the generated JPEGs")
@@ -18,9 +16,8 @@ func runBenchData(args []string) error {
 	interp := fs.String("interpolation", "nearest", "PIL filter: nearest (Keras' default), bilinear, bicubic, ...")
 	augment := fs.Bool("augment", true, "apply a typical ImageDataGenerator augmentation and MobileNet's preprocessing")
 	epochs := fs.Int("epochs", 1, "timed epochs per thread count (the median is reported)")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
+	return func() error {
+		return bench.Data(bench.DataOptions{Common: bf.common(), Dir: *dir, Images: *count, Width: *width, Height: *height,
+			Size: *size, Batch: *batch, Interpolation: *interp, Augment: *augment, Epochs: *epochs}, bf.writer())
 	}
-	return bench.Data(bench.DataOptions{Common: bf.common(), Dir: *dir, Images: *count, Width: *width, Height: *height,
-		Size: *size, Batch: *batch, Interpolation: *interp, Augment: *augment, Epochs: *epochs}, bf.writer())
 }

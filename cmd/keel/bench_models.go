@@ -8,48 +8,42 @@ import (
 	"github.com/keelml/keel/bench"
 )
 
-func runBenchModels(args []string) error {
-	fs := flag.NewFlagSet("bench models", flag.ContinueOnError)
-	bf := addBenchFlags(fs)
+func benchModels(fs *flag.FlagSet, bf *benchFlags) func() error {
 	modelFlag := fs.String("model", "", "models, comma-separated (default: "+strings.Join(bench.DefaultModels, ",")+")")
 	batch := fs.Int("batch", 1, "images per forward pass")
 	samples := fs.Int("samples", 5, "timed samples (the median is reported)")
 	layers := fs.Bool("layers", false, "also print, on stderr, the time of every layer (its fastest run)")
 	inputSize := fs.Int("input-size", 0, "input height and width (default: each model's own, 224 for most)")
 	tf := addTimingFlags(fs)
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
+	return func() error {
+		timing, err := tf.options(*samples, 0, bf.threads)
+		if err != nil {
+			return err
+		}
+		names, err := modelList(*modelFlag, bench.DefaultModels)
+		if err != nil {
+			return err
+		}
+		return bench.Models(bench.ModelsOptions{Common: bf.common(), Models: names, Batch: *batch, InputSize: *inputSize,
+			Timing: timing, Layers: *layers}, bf.writer())
 	}
-	timing, err := tf.options(*samples, 0, bf.threads)
-	if err != nil {
-		return err
-	}
-	names, err := modelList(*modelFlag, bench.DefaultModels)
-	if err != nil {
-		return err
-	}
-	return bench.Models(bench.ModelsOptions{Common: bf.common(), Models: names, Batch: *batch, InputSize: *inputSize,
-		Timing: timing, Layers: *layers}, bf.writer())
 }
 
-func runBenchTrain(args []string) error {
-	fs := flag.NewFlagSet("bench train", flag.ContinueOnError)
-	bf := addBenchFlags(fs)
+func benchTrain(fs *flag.FlagSet, bf *benchFlags) func() error {
 	modelFlag := fs.String("model", "", "models, comma-separated (default: "+strings.Join(bench.DefaultTrainModels, ",")+")")
 	regime := fs.String("regime", "frozen", "frozen (backbone frozen, head trained) or full (everything trained)")
 	batch := fs.Int("batch", 16, "images per step")
 	samples := fs.Int("samples", 3, "timed steps (the median is reported)")
 	inputSize := fs.Int("input-size", 0, "input height and width (default: each model's own, 224 for most)")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
+	return func() error {
+		if *regime != "frozen" && *regime != "full" {
+			return fmt.Errorf("%w: --regime must be frozen or full, not %q", errUsage, *regime)
+		}
+		names, err := modelList(*modelFlag, bench.DefaultTrainModels)
+		if err != nil {
+			return err
+		}
+		return bench.Train(bench.TrainOptions{Common: bf.common(), Models: names, Frozen: *regime == "frozen", Batch: *batch,
+			Samples: *samples, InputSize: *inputSize}, bf.writer())
 	}
-	if *regime != "frozen" && *regime != "full" {
-		return fmt.Errorf("%w: --regime must be frozen or full, not %q", errUsage, *regime)
-	}
-	names, err := modelList(*modelFlag, bench.DefaultTrainModels)
-	if err != nil {
-		return err
-	}
-	return bench.Train(bench.TrainOptions{Common: bf.common(), Models: names, Frozen: *regime == "frozen", Batch: *batch,
-		Samples: *samples, InputSize: *inputSize}, bf.writer())
 }

@@ -8,14 +8,12 @@ import (
 )
 
 func init() {
-	register(command{name: "env", summary: "report the kernels chosen for this machine", run: runEnv})
+	register(command{name: "env", summary: "report the kernels chosen for this machine", flags: envFlags})
 }
 
-func runEnv(args []string) error {
-	fs := flag.NewFlagSet("env", flag.ContinueOnError)
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
+func envFlags(fs *flag.FlagSet) func([]string) error {
+	return func([]string) error {
+		fmt.Print(kernels.Describe())
+		return nil
 	}
-	fmt.Print(kernels.Describe())
-	return nil
 }

@@ -22,6 +22,24 @@ type command struct {
 	// run parses args (everything after the name) and does the work. Output for
 	// scripts goes to stdout, everything else to stderr.
 	run func(args []string) error
+	// flags, for a command without run, declares the command's flags on fs and
+	// returns what does the work with the positional arguments once
+	// parseFlags has parsed args.
+	flags func(fs *flag.FlagSet) func(positional []string) error
+}
+
+// exec runs c on args, everything after its name.
+func (c command) exec(args []string) error {
+	if c.run != nil {
+		return c.run(args)
+	}
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	run := c.flags(fs)
+	positional, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	return run(positional)
 }
 
 var commands = map[string]command{}
@@ -59,7 +77,7 @@ func runMain(args []string, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	if err := c.run(args[1:]); err != nil {
+	if err := c.exec(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}

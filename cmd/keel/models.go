@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register(command{name: "models", summary: "the zoo's models with Keras' figures, and with --bench the latency on this machine", run: runModels})
+	register(command{name: "models", summary: "the zoo's models with Keras' figures, and with --bench the latency on this machine", flags: modelsFlags})
 }
 
 // modelRow is one model of `keel models`; the JSON names are a contract.
@@ -32,64 +32,61 @@ type modelRow struct {
 	MS2T        *float64          `json:"ms_2t,omitempty"`
 }
 
-// runModels prints the table a user picks a backbone from, as the Keras
-// applications page does, with this machine's time per inference.
-func runModels(args []string) error {
-	fs := flag.NewFlagSet("models", flag.ContinueOnError)
+// modelsFlags is `keel models`: the table a user picks a backbone from, as
+// the Keras applications page does, with this machine's time per inference.
+func modelsFlags(fs *flag.FlagSet) func([]string) error {
 	doBench := fs.Bool("bench", false, "also measure the batch-1 latency of each classifier at its default size (1 and 2 threads)")
 	threads := fs.Int("threads", 0, "with --bench: measure at this many threads only (default: 1 and 2)")
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per model")
 	samples := fs.Int("samples", 5, "with --bench: timed samples per model (the median is reported)")
 	modelFlag := fs.String("model", "", "models, comma-separated (default: all)")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return fmt.Errorf("%w: unexpected arguments %v", errUsage, rest)
-	}
-	if *threads < 0 {
-		return fmt.Errorf("%w: --threads must be positive", errUsage)
-	}
-	names, err := modelList(*modelFlag, zoo.Names())
-	if err != nil {
-		return err
-	}
-	counts := []int{1, 2}
-	if *threads > 0 {
-		counts = []int{*threads}
-	}
-	var rows []modelRow
-	for _, name := range names {
-		s, err := zoo.Lookup(name)
+	return func(rest []string) error {
+		if len(rest) > 0 {
+			return fmt.Errorf("%w: unexpected arguments %v", errUsage, rest)
+		}
+		if *threads < 0 {
+			return fmt.Errorf("%w: --threads must be positive", errUsage)
+		}
+		names, err := modelList(*modelFlag, zoo.Names())
 		if err != nil {
 			return err
 		}
-		p := s.Published
-		row := modelRow{Name: s.Name, SizeMB: p.SizeMB, Params: p.Params, Depth: p.Depth,
-			DefaultSize: s.DefaultSize, Preprocess: s.Preprocess, Top1: p.Top1, Top5: p.Top5}
-		if *doBench {
-			ms, err := latencyMS(name, s.DefaultSize, counts, *samples)
+		counts := []int{1, 2}
+		if *threads > 0 {
+			counts = []int{*threads}
+		}
+		var rows []modelRow
+		for _, name := range names {
+			s, err := zoo.Lookup(name)
 			if err != nil {
 				return err
 			}
-			for t, v := range ms {
-				switch t {
-				case 1:
-					row.MS1T = &v
-				case 2:
-					row.MS2T = &v
+			p := s.Published
+			row := modelRow{Name: s.Name, SizeMB: p.SizeMB, Params: p.Params, Depth: p.Depth,
+				DefaultSize: s.DefaultSize, Preprocess: s.Preprocess, Top1: p.Top1, Top5: p.Top5}
+			if *doBench {
+				ms, err := latencyMS(name, s.DefaultSize, counts, *samples)
+				if err != nil {
+					return err
+				}
+				for t, v := range ms {
+					switch t {
+					case 1:
+						row.MS1T = &v
+					case 2:
+						row.MS2T = &v
+					}
 				}
 			}
+			rows = append(rows, row)
 		}
-		rows = append(rows, row)
+		if *asJSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rows)
+		}
+		return printModels(os.Stdout, rows, *doBench)
 	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
-	}
-	return printModels(os.Stdout, rows, *doBench)
 }
 
 // latencyMS times the classifier (with top, spec weights) at batch 1 for

@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	register(command{name: "predict", summary: "run a zoo model on a .npy batch or on images", run: runPredict})
+	register(command{name: "predict", summary: "run a zoo model on a .npy batch or on images", flags: predictFlags})
 }
 
 // zooFlags are the flags that choose and build a zoo model.
@@ -60,8 +60,7 @@ func (f *zooFlags) build(ctx context.Context, weights string, size int) (*nn.Mod
 	})
 }
 
-func runPredict(args []string) error {
-	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
+func predictFlags(fs *flag.FlagSet) func([]string) error {
 	zf := addZooFlags(fs)
 	fs.StringVar(&zf.weights, "weights", "", "weights: a Keras .h5 file, or imagenet")
 	layer := fs.String("layer", "", "output this layer's activations instead of the model's output")
@@ -71,65 +70,63 @@ func runPredict(args []string) error {
 	batch := fs.Int("batch", 8, "images per forward pass")
 	modelFile := fs.String("model-file", "", "a Keras full-model .h5 (Keel's or Keras') instead of --model/--weights")
 	pre := fs.String("preprocess", "", "with --model-file: caffe, tf, torch or none (images default to what the file records; --input is fed as given)")
-	images, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if *modelFile != "" {
-		return predictModelFile(*modelFile, *pre, images, *input, *output, *batch)
-	}
-	if *pre != "" {
-		return fmt.Errorf("%w: --preprocess goes with --model-file (zoo models use their own; --no-preprocess turns it off)", errUsage)
-	}
-	if zf.weights == "" {
-		return fmt.Errorf("%w: --weights FILE|imagenet is required", errUsage)
-	}
-	ctx := context.Background()
-	switch {
-	case len(images) > 0:
-		if *input != "" || *output != "" {
-			return fmt.Errorf("%w: give images or --input/--output, not both", errUsage)
+	return func(images []string) error {
+		if *modelFile != "" {
+			return predictModelFile(*modelFile, *pre, images, *input, *output, *batch)
 		}
-		if !zf.top {
-			return fmt.Errorf("%w: naming ImageNet classes needs --top", errUsage)
+		if *pre != "" {
+			return fmt.Errorf("%w: --preprocess goes with --model-file (zoo models use their own; --no-preprocess turns it off)", errUsage)
 		}
-		return predictImages(ctx, zf, images, *noPre)
-	case *input == "" || *output == "":
-		return fmt.Errorf("%w: --input X.npy and --output Y.npy (or image files) are required", errUsage)
-	}
+		if zf.weights == "" {
+			return fmt.Errorf("%w: --weights FILE|imagenet is required", errUsage)
+		}
+		ctx := context.Background()
+		switch {
+		case len(images) > 0:
+			if *input != "" || *output != "" {
+				return fmt.Errorf("%w: give images or --input/--output, not both", errUsage)
+			}
+			if !zf.top {
+				return fmt.Errorf("%w: naming ImageNet classes needs --top", errUsage)
+			}
+			return predictImages(ctx, zf, images, *noPre)
+		case *input == "" || *output == "":
+			return fmt.Errorf("%w: --input X.npy and --output Y.npy (or image files) are required", errUsage)
+		}
 
-	shape, x, err := npy.Read(*input)
-	if err != nil {
-		return err
-	}
-	if len(shape) != 4 || shape[3] != 3 {
-		return fmt.Errorf("%s: want shape (N, H, W, 3), got %v", *input, shape)
-	}
-	size := zf.inputSize
-	if size == 0 {
-		size = shape[1]
-	}
-	if shape[1] != size || shape[2] != size {
-		return fmt.Errorf("%s: images are %dx%d, --input-size is %d", *input, shape[1], shape[2], size)
-	}
-	m, err := zf.build(ctx, zf.weights, size)
-	if err != nil {
-		return err
-	}
-	if !*noPre {
-		if err := zoo.PreprocessInput(zf.model, x); err != nil {
+		shape, x, err := npy.Read(*input)
+		if err != nil {
 			return err
 		}
+		if len(shape) != 4 || shape[3] != 3 {
+			return fmt.Errorf("%s: want shape (N, H, W, 3), got %v", *input, shape)
+		}
+		size := zf.inputSize
+		if size == 0 {
+			size = shape[1]
+		}
+		if shape[1] != size || shape[2] != size {
+			return fmt.Errorf("%s: images are %dx%d, --input-size is %d", *input, shape[1], shape[2], size)
+		}
+		m, err := zf.build(ctx, zf.weights, size)
+		if err != nil {
+			return err
+		}
+		if !*noPre {
+			if err := zoo.PreprocessInput(zf.model, x); err != nil {
+				return err
+			}
+		}
+		var layers []string
+		if *layer != "" {
+			layers = []string{*layer}
+		}
+		outShape, out, err := runBatched(m, layers, shape, x, *batch)
+		if err != nil {
+			return err
+		}
+		return npy.Write(*output, outShape, out)
 	}
-	var layers []string
-	if *layer != "" {
-		layers = []string{*layer}
-	}
-	outShape, out, err := runBatched(m, layers, shape, x, *batch)
-	if err != nil {
-		return err
-	}
-	return npy.Write(*output, outShape, out)
 }
 
 // runBatched runs m (or its named layer) over x in batches and returns the

@@ -3,8 +3,9 @@ package hdf5
 import (
 	"bytes"
 	"io"
-	"os"
 	"sync"
+
+	"github.com/keelml/keel/internal/openfile"
 )
 
 // DefaultMaxDataBytes bounds the memory one dataset or attribute value may
@@ -41,22 +42,7 @@ type File struct {
 
 // Open opens the HDF5 file at path.
 func Open(path string) (*File, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f, err := NewFile(fh, st.Size(), path)
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f.closer = fh
-	return f, nil
+	return openfile.Open(path, NewFile, func(f *File, c io.Closer) { f.closer = c })
 }
 
 // NewFile reads an HDF5 file of size bytes from r; name is used in errors.

@@ -62,26 +62,29 @@ class Layer:
         return n, out_size(h, k[0], st[0], p), out_size(w, k[1], st[1], p), c
 
 
-class Conv2D(Layer):
+class Conv(Layer):
+    """Conv2D and SeparableConv2D (filters, kernel_size, strides 1 by
+    default): kernels gives the kernel shapes from the kernel size, the
+    input channels and the filters."""
+
     def compute(self, s):
         k = pair(self.args[1])
         c = s[0][3]
         self.kwargs.setdefault('strides', 1)
         n, h, w, _ = self.window(s[0], k)
         f = self.args[0]
-        ws = [[k[0], k[1], c, f]] + ([[f]] if self.kwargs.get('use_bias', True) else [])
+        ws = self.kernels(k, c, f) + ([[f]] if self.kwargs.get('use_bias', True) else [])
         return (n, h, w, f), ws
 
 
-class SeparableConv2D(Layer):
-    def compute(self, s):
-        k = pair(self.args[1])
-        c = s[0][3]
-        self.kwargs.setdefault('strides', 1)
-        n, h, w, _ = self.window(s[0], k)
-        f = self.args[0]
-        ws = [[k[0], k[1], c, 1], [1, 1, c, f]] + ([[f]] if self.kwargs.get('use_bias', True) else [])
-        return (n, h, w, f), ws
+class Conv2D(Conv):
+    def kernels(self, k, c, f):
+        return [[k[0], k[1], c, f]]
+
+
+class SeparableConv2D(Conv):
+    def kernels(self, k, c, f):
+        return [[k[0], k[1], c, 1], [1, 1, c, f]]
 
 
 class Pool(Layer):

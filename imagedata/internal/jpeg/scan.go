@@ -269,13 +269,8 @@ func (d *decoder) processSOS(n int) error {
 									b[unzig[zig]] = ac << al
 								} else {
 									if val0 != 0x0f {
-										d.eobRun = uint16(1 << val0)
-										if val0 != 0 {
-											bits, err := d.decodeBits(int32(val0))
-											if err != nil {
-												return err
-											}
-											d.eobRun |= uint16(bits)
+										if err := d.readEOBRun(val0); err != nil {
+											return err
 										}
 										d.eobRun--
 										break
@@ -366,13 +361,8 @@ func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) er
 			switch val1 {
 			case 0:
 				if val0 != 0x0f {
-					d.eobRun = uint16(1 << val0)
-					if val0 != 0 {
-						bits, err := d.decodeBits(int32(val0))
-						if err != nil {
-							return err
-						}
-						d.eobRun |= uint16(bits)
+					if err := d.readEOBRun(val0); err != nil {
+						return err
 					}
 					break loop
 				}
@@ -554,4 +544,18 @@ func (d *decoder) findRST(expectedRST uint8) error {
 			return err
 		}
 	}
+}
+
+// readEOBRun sets d.eobRun to the run of the EOBn code with run-length bits
+// val0 (section G.1.2.2), the band that holds the code included.
+func (d *decoder) readEOBRun(val0 uint8) error {
+	d.eobRun = uint16(1 << val0)
+	if val0 != 0 {
+		bits, err := d.decodeBits(int32(val0))
+		if err != nil {
+			return err
+		}
+		d.eobRun |= uint16(bits)
+	}
+	return nil
 }
