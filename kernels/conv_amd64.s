@@ -1938,6 +1938,23 @@ TEXT ·storeFence(SB), NOSPLIT, $0
 	SFENCE
 	RET
 
+// func prefetchL2(p *float32, lines int)
+// Requires: MMX+
+TEXT ·prefetchL2(SB), NOSPLIT, $0-16
+	MOVQ  p+0(FP), AX
+	MOVQ  lines+8(FP), CX
+	TESTQ CX, CX
+	JLE   done
+
+loop:
+	PREFETCHT1 (AX)
+	ADDQ       $0x40, AX
+	DECQ       CX
+	JNE        loop
+
+done:
+	RET
+
 DATA zero8x32<>+0(SB)/4, $0x00000000
 DATA zero8x32<>+4(SB)/4, $0x00000000
 DATA zero8x32<>+8(SB)/4, $0x00000000

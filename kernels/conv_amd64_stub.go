@@ -52,6 +52,11 @@ func convKernel14x32Strided(nseg int, seglen int, a **float32, b *float32, ldb i
 // storeFence orders earlier non-temporal stores before later stores (SFENCE).
 func storeFence()
 
+// prefetchL2 prefetches lines cache lines from p on.
+//
+//go:noescape
+func prefetchL2(p *float32, lines int)
+
 // depthwise3x3Packed computes, for i < count and channels j < c (a multiple of 8):
 // out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),
 // with w and bias packed by packDepthwise3x3 into wp; act: none.

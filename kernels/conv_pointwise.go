@@ -276,6 +276,11 @@ func pointwiseBlock(ks []pwKernel, p ConvParams, x, wb []float32, ldb, panelStri
 		}
 	}
 	var a [1]*float32
+	var pf weightPrefetch
+	parts := full
+	if tail > 0 {
+		parts++
+	}
 	for k0 := 0; k0 < c; k0 += kLen {
 		kl := min(kLen, c-k0)
 		flags := 0
@@ -297,12 +302,25 @@ func pointwiseBlock(ks []pwKernel, p ConvParams, x, wb []float32, ldb, panelStri
 			}
 			cols := min(nr, oc-j)
 			_ = wb[bOff+(kl-1)*ldb+nr-1]
+			if panelStride > 0 {
+				// The next panel's block, or the first panel's of the next
+				// reduction block.
+				switch {
+				case q+1 < q1:
+					pf.set(wb, bOff+panelStride, kl*nr, parts)
+				case k0+kl < c:
+					pf.set(wb, q0*panelStride+(k0+kl)*nr, min(kLen, c-k0-kl)*nr, parts)
+				default:
+					pf.set(nil, 0, 0, 0)
+				}
+			}
 			if cols == nr {
 				if full > 0 {
 					_ = y[(m0+full*mr-1)*oc+j+nr-1]
 				}
 				for s := 0; s < full; s++ {
 					r := m0 + s*mr
+					pf.step()
 					a[0] = &x[r*c+k0]
 					uk.fn(1, kl, &a[0], &wb[bOff], ldb, &y[r*oc+j], oc, flags, bp, c)
 				}
@@ -310,10 +328,12 @@ func pointwiseBlock(ks []pwKernel, p ConvParams, x, wb []float32, ldb, panelStri
 				// A partial panel: each strip through ct.
 				for s := 0; s < full; s++ {
 					r := m0 + s*mr
+					pf.step()
 					pwTile(uk, &x[r*c+k0], c, kl, wb[bOff:], ldb, ct, y, r, mr, oc, j, cols, flags&^convStream, bp)
 				}
 			}
 			if tail > 0 {
+				pf.step()
 				pwTile(tk, &xt[k0], c, kl, wb[bOff:], ldb, ct, y, m0+full*mr, tail, oc, j, cols, flags&^convStream, bp)
 			}
 		}
