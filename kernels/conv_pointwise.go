@@ -208,15 +208,14 @@ func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float
 	}
 	o := newPWOperands(c, oc, w, bias, act)
 	defer o.free()
-	uk := o.ks[0]
-	mr, nr := uk.mr, uk.nr
 	// Pixel blocks as in the indirect path: a block's operands for one
 	// reduction block fill at most half of L2; at least one per thread.
 	t := Threads()
 	mcMax := max(convMC, min(convMaxMC, convL2Floats()/2/o.kLen))
-	mTasks := roundUp(max(t, (m+mcMax-1)/mcMax), t)
-	mc := roundUp((m+mTasks-1)/mTasks, mr)
-	mTasks = (m + mc - 1) / mc
+	o.ks = pwPick(o.ks, m, mcMax, t)
+	uk := o.ks[0]
+	mr, nr := uk.mr, uk.nr
+	mc, mTasks := pwBlocks(m, mcMax, t, mr)
 	panels := o.panels
 	nParts := 1
 	if mTasks < 2*t && panels >= 2*t {
@@ -241,6 +240,43 @@ func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float
 			storeFence()
 		}
 	})
+}
+
+// pwBlocks returns the pixels per block and the blocks for m pixels, strips
+// of mr.
+func pwBlocks(m, mcMax, t, mr int) (mc, mTasks int) {
+	mTasks = roundUp(max(t, (m+mcMax-1)/mcMax), t)
+	mc = roundUp((m+mTasks-1)/mTasks, mr)
+	return mc, (m + mc - 1) / mc
+}
+
+// pwPick returns the kernels from the one of ks (tallest first) whose strips
+// compute the fewest rows over m pixels (each block's last strip by the
+// shortest kernel that covers it), the tallest of those that tie: 49 pixels
+// (a 7x7 layer) take 7 strips of 7 rather than 6 of 8 and a tail of 7.
+func pwPick(ks []pwKernel, m, mcMax, t int) []pwKernel {
+	best, bestRows := 0, 0
+	for i, k := range ks {
+		mc, _ := pwBlocks(m, mcMax, t, k.mr)
+		rows := 0
+		for m0 := 0; m0 < m; m0 += mc {
+			n := min(mc, m-m0)
+			rows += n / k.mr * k.mr
+			if tail := n % k.mr; tail > 0 {
+				tr := k.mr
+				for _, s := range ks[i+1:] {
+					if s.mr >= tail {
+						tr = s.mr
+					}
+				}
+				rows += tr
+			}
+		}
+		if i == 0 || rows < bestRows {
+			best, bestRows = i, rows
+		}
+	}
+	return ks[best:]
 }
 
 // pointwiseBlock computes pixels [m0, m1) x channel panels [q0, q1).

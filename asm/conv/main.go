@@ -47,6 +47,8 @@ func main() {
 	convKernel("convKernel6x16Strided", 6, 8, YMM, true)
 	convKernel("convKernel8x32Strided", 8, 16, ZMM, true)
 	convKernel("convKernel14x32Strided", 14, 16, ZMM, true)
+	convKernel("convKernel7x32", 7, 16, ZMM, false)
+	convKernel("convKernel7x32Strided", 7, 16, ZMM, true)
 	storeFence()
 	prefetchLines("prefetchL2", PREFETCHT1)
 	zero = GLOBL("zero8x32", RODATA|NOPTR)
