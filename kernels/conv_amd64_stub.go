@@ -49,8 +49,31 @@ func convKernel8x32Strided(nseg int, seglen int, a **float32, b *float32, ldb in
 //go:noescape
 func convKernel14x32Strided(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)
 
+// convKernel7x32 computes the 7x32 tile at c (row stride ldc floats):
+// t[i][j] = sum over segments s < nseg and p < seglen of a[s*7+i][p] * b[(s*seglen+p)*ldb+j],
+// then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),
+// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8; flags&16 stores with non-temporal hints
+// (each row of c aligned to the vector size; the caller runs storeFence before the output is read).
+//
+//go:noescape
+func convKernel7x32(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32)
+
+// convKernel7x32Strided computes the 7x32 tile at c (row stride ldc floats):
+// t[i][j] = sum over segments s < nseg and p < seglen of (a[s] + i*rs)[p] * b[(s*seglen+p)*ldb+j],
+// then c[i][j] = act((flags&1 ? c[i][j] : 0) + t[i][j] + (flags&2 ? bias[j] : 0)),
+// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8; flags&16 stores with non-temporal hints
+// (each row of c aligned to the vector size; the caller runs storeFence before the output is read).
+//
+//go:noescape
+func convKernel7x32Strided(nseg int, seglen int, a **float32, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, rs int)
+
 // storeFence orders earlier non-temporal stores before later stores (SFENCE).
 func storeFence()
+
+// prefetchL2 prefetches lines cache lines from p on.
+//
+//go:noescape
+func prefetchL2(p *float32, lines int)
 
 // depthwise3x3Packed computes, for i < count and channels j < c (a multiple of 8):
 // out[i*c+j] = act(bias[j] + sum over kh, kw < 3 of rows[kh][i*xs+kw*xd+j] * w[kh][kw][j]),

@@ -28,6 +28,9 @@ type convKernelSpec struct {
 	// strided are the asm kernels with one pointer per segment, row i at
 	// row 0 + i*rs floats, tallest first (none: nil).
 	strided []stridedKernel
+	// alt is a shorter kernel of the same width, taken where its strips
+	// compute fewer rows (49 pixels: 7 strips of 7 rather than 7 of 8).
+	alt *convKernelSpec
 }
 
 // stridedKernel is a strided conv micro-kernel of mr rows (and its spec's nr
@@ -300,10 +303,13 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 	// block (mc x convKC floats) in half of L2, so that the weights, streamed
 	// once per block, are read few times; at least one block per thread.
 	mcMax := max(convMC, min(convMaxMC, convL2Floats()/2/convKCTune))
-	mTasks := max(t, (pl.m+mcMax-1)/mcMax)
-	mTasks = roundUp(mTasks, t)
-	mc := roundUp((pl.m+mTasks-1)/mTasks, pl.mr)
-	mTasks = (pl.m + mc - 1) / mc
+	// The shorter kernel where its strips compute a sixteenth fewer rows
+	// (as in pwPick: 49 pixels in 7 strips of 7, not 8).
+	if a := pl.uk.alt; a != nil && !pl.rows && !pl.gather && a.nr == pl.nr &&
+		convRows(pl.m, mcMax, t, a.mr)*16 < convRows(pl.m, mcMax, t, pl.mr)*15 {
+		pl.uk, pl.mr = *a, a.mr
+	}
+	mc, mTasks := pwBlocks(pl.m, mcMax, t, pl.mr)
 	nParts := 1
 	if mTasks < 2*t && pl.ocp >= 2*pl.nr*t {
 		nParts = 2 * t
@@ -322,6 +328,17 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 			storeFence()
 		}
 	})
+}
+
+// convRows returns the rows the strips of mr compute over m pixels in the
+// blocks of run (each block's last strip padded to mr).
+func convRows(m, mcMax, t, mr int) int {
+	mc, _ := pwBlocks(m, mcMax, t, mr)
+	rows := m / mc * roundUp(mc, mr)
+	if r := m % mc; r > 0 {
+		rows += roundUp(r, mr)
+	}
+	return rows
 }
 
 var floatPool = sync.Pool{New: func() any { return new([]float32) }}

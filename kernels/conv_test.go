@@ -105,6 +105,8 @@ func convCases() []ConvParams {
 	cs = append(cs,
 		same(ConvParams{N: 1, H: 8, W: 8, C: 3, KH: 3, KW: 3, OutC: 64, StrideH: 2, StrideW: 2}),
 		same(ConvParams{N: 1, H: 6, W: 6, C: 64, KH: 3, KW: 3, OutC: 32}),
+		same(ConvParams{N: 1, H: 7, W: 7, C: 40, KH: 3, KW: 3, OutC: 64}),  // 49 pixels: the 7-row kernel (AVX-512)
+		same(ConvParams{N: 1, H: 7, W: 7, C: 512, KH: 1, KW: 1, OutC: 64}), // and its strided twin
 		same(ConvParams{N: 1, H: 5, W: 5, C: 300, KH: 3, KW: 3, OutC: 48}), // C split over two segments
 		same(ConvParams{N: 2, H: 6, W: 7, C: 520, KH: 1, KW: 1, OutC: 17}),
 		same(ConvParams{N: 1, H: 9, W: 9, C: 5, KH: 3, KW: 3, OutC: 16, DilationH: 2, DilationW: 2}),

@@ -47,8 +47,12 @@ var avx2Table = kernelTable{
 var (
 	conv6x16 = convKernelSpec{mr: 6, nr: 16, asm: convKernel6x16, stream: true,
 		strided: []stridedKernel{{6, convKernel6x16Strided}}}
+	// The 7-row kernels: 49 pixels (a 7x7 layer at batch 1, the last stage
+	// of a ResNet or DenseNet) in strips of 7, not 8 and a 1-row tail.
 	conv8x32 = convKernelSpec{mr: 8, nr: 32, asm: convKernel8x32, stream: true,
-		strided: []stridedKernel{{14, convKernel14x32Strided}, {8, convKernel8x32Strided}}}
+		strided: []stridedKernel{{14, convKernel14x32Strided}, {8, convKernel8x32Strided}, {7, convKernel7x32Strided}},
+		alt:     &conv7x32}
+	conv7x32 = convKernelSpec{mr: 7, nr: 32, asm: convKernel7x32, stream: true}
 
 	depthwiseRows8 = depthwiseRowKernels{lanes: 8, linear: depthwise3x3Packed,
 		relu: depthwise3x3PackedReLU, relu6: depthwise3x3PackedReLU6, grad: depthwise3x3RowGrad}

@@ -43,3 +43,6 @@ func sgemm8x12(kc int, a, b, c []float32, ldc int, acc bool) {
 
 // storeFence orders non-temporal stores; the NEON conv kernel makes none.
 func storeFence() {}
+
+// prefetchL2 is a hint, not issued in this build.
+func prefetchL2(p *float32, lines int) {}

@@ -47,7 +47,10 @@ func main() {
 	convKernel("convKernel6x16Strided", 6, 8, YMM, true)
 	convKernel("convKernel8x32Strided", 8, 16, ZMM, true)
 	convKernel("convKernel14x32Strided", 14, 16, ZMM, true)
+	convKernel("convKernel7x32", 7, 16, ZMM, false)
+	convKernel("convKernel7x32Strided", 7, 16, ZMM, true)
 	storeFence()
+	prefetchLines("prefetchL2", PREFETCHT1)
 	zero = GLOBL("zero8x32", RODATA|NOPTR)
 	for i := 0; i < 8; i++ {
 		DATA(4*i, U32(0))
@@ -305,6 +308,29 @@ func storeFence() {
 	TEXT("storeFence", NOSPLIT, "func()")
 	Doc("storeFence orders earlier non-temporal stores before later stores (SFENCE).")
 	SFENCE()
+	RET()
+}
+
+// prefetchLines emits name(p, lines): the prefetch op on the lines cache
+// lines from p on (p need not be aligned; nothing is read architecturally,
+// so p may point past mapped memory). The conv engine calls it between the
+// strips of one weight block to bring in the next block, whose first use
+// would otherwise stall on memory (the micro-kernels prefetch only within
+// their own stream).
+func prefetchLines(name string, op func(Op)) {
+	TEXT(name, NOSPLIT, "func(p *float32, lines int)")
+	Doc(name + " prefetches lines cache lines from p on.")
+	Pragma("noescape")
+	ptr := Load(Param("p"), GP64())
+	n := Load(Param("lines"), GP64())
+	TESTQ(n, n)
+	JLE(LabelRef("done"))
+	Label("loop")
+	op(Mem{Base: ptr})
+	ADDQ(U8(64), ptr)
+	DECQ(n)
+	JNE(LabelRef("loop"))
+	Label("done")
 	RET()
 }
 
