@@ -100,6 +100,10 @@ type vecKernels struct {
 	colDot            func(x, dy, mean, sdy, sdyx *float32, rows, c int)
 	colAffine2        func(a, b, sa, sb, shift, y *float32, rows, c int)
 	transpose8x8Tiles func(src *float32, lds int, dst *float32, ldd int, rows, cols int)
+	// nonlinear and nonlinearGrad compute a Nonlinear (fn) and its gradient,
+	// bit for bit as nonlinearGo and nonlinearGradGo; nil: the Go twins.
+	nonlinear     func(x, y *float32, n, fn int)
+	nonlinearGrad func(x, dy, dx *float32, n, fn int)
 }
 
 // genericTable is pure Go: the 6x16 GEMM micro-kernel's twin, the conv
