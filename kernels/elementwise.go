@@ -110,3 +110,55 @@ func BiasGrad(dy, dbias []float32) {
 		}
 	}
 }
+
+// MulRows sets y = x * row for rows of C = len(row) values (a
+// squeeze-and-excitation gate, (H,W,C) * (1,1,C)). y may alias x.
+func MulRows(x, row, y []float32) {
+	raceRead(x, row)
+	raceWrite(y)
+	n := checkSameLen("MulRows", x, y)
+	c := len(row)
+	if c == 0 || n%c != 0 {
+		panic(fmt.Sprintf("kernels: MulRows: %d values are not rows of %d", n, c))
+	}
+	forChunks(n, func(lo, hi int) {
+		k := lo % c
+		ys := y[lo:hi]
+		for i, v := range x[lo:hi] {
+			ys[i] = v * row[k]
+			if k++; k == c {
+				k = 0
+			}
+		}
+	})
+}
+
+// Rescale sets y = x * scale + offset for rows of C = len(scale) values
+// (offset as long), rounding the product before the addition (no fused
+// multiply-add), as Keras' Rescaling computes it. y may alias x.
+func Rescale(x, scale, offset, y []float32) {
+	raceRead(x, scale, offset)
+	raceWrite(y)
+	n := checkSameLen("Rescale", x, y)
+	c := len(scale)
+	if c == 0 || n%c != 0 || len(offset) != c {
+		panic(fmt.Sprintf("kernels: Rescale: %d values are not rows of %d (%d offsets)", n, c, len(offset)))
+	}
+	forChunks(n, func(lo, hi int) {
+		ys := y[lo:hi]
+		if c == 1 {
+			s, o := scale[0], offset[0]
+			for i, v := range x[lo:hi] {
+				ys[i] = float32(v*s) + o
+			}
+			return
+		}
+		k := lo % c
+		for i, v := range x[lo:hi] {
+			ys[i] = float32(v*scale[k]) + offset[k]
+			if k++; k == c {
+				k = 0
+			}
+		}
+	})
+}

@@ -74,14 +74,8 @@ func ApplyNonlinear(f Nonlinear, x, y []float32) {
 	raceRead(x)
 	raceWrite(y)
 	n := checkSameLen("ApplyNonlinear", x, y)
-	v := active.elementwise
-	forChunks(n, func(lo, hi int) {
-		if n8 := (hi - lo) &^ 7; v != nil && v.nonlinear != nil && n8 > 0 {
-			v.nonlinear(&x[lo], &y[lo], n8, int(f))
-			lo += n8
-		}
-		nonlinearGo(f, x[lo:hi], y[lo:hi])
-	})
+	k := active.nonlinear.fwd
+	forChunks(n, func(lo, hi int) { k(f, x[lo:hi], y[lo:hi]) })
 }
 
 // NonlinearBackward sets dx = f'(x) dy, where x is the forward input. dx
@@ -91,15 +85,20 @@ func NonlinearBackward(f Nonlinear, x, dy, dx []float32) {
 	raceRead(x, dy)
 	raceWrite(dx)
 	n := checkSameLen("NonlinearBackward", x, dy, dx)
-	v := active.elementwise
-	forChunks(n, func(lo, hi int) {
-		if n8 := (hi - lo) &^ 7; v != nil && v.nonlinearGrad != nil && n8 > 0 {
-			v.nonlinearGrad(&x[lo], &dy[lo], &dx[lo], n8, int(f))
-			lo += n8
-		}
-		nonlinearGradGo(f, x[lo:hi], dy[lo:hi], dx[lo:hi])
-	})
+	k := active.nonlinear.grad
+	forChunks(n, func(lo, hi int) { k(f, x[lo:hi], dy[lo:hi], dx[lo:hi]) })
 }
+
+// nonlinearKernels compute a Nonlinear over len(x) values: fwd sets y =
+// f(x), grad dx = f'(x) dy.
+type nonlinearKernels struct {
+	fwd  func(f Nonlinear, x, y []float32)
+	grad func(f Nonlinear, x, dy, dx []float32)
+}
+
+// nonlinearTwins are the Go twins, the kernels of the tables without
+// assembly for them.
+var nonlinearTwins = nonlinearKernels{fwd: nonlinearGo, grad: nonlinearGradGo}
 
 // The constants of the approximations, as float32 (the assembly uses the
 // same bits).

@@ -34,6 +34,10 @@ type kernelTable struct {
 	depthwise   *depthwiseKernels // nil: the Go loops
 	pool        *poolKernels      // nil: the Go loops
 	elementwise *vecKernels       // nil: the Go loops
+	// nonlinear computes the Nonlinear activations and their gradients, bit
+	// for bit as the Go twins (nonlinearGo, nonlinearGradGo), which every
+	// table without assembly for them holds.
+	nonlinear nonlinearKernels
 
 	// fmaPeak runs n iterations of the widest FMA loop and returns the flops.
 	fmaPeak func(n int) float64
@@ -100,19 +104,16 @@ type vecKernels struct {
 	colDot            func(x, dy, mean, sdy, sdyx *float32, rows, c int)
 	colAffine2        func(a, b, sa, sb, shift, y *float32, rows, c int)
 	transpose8x8Tiles func(src *float32, lds int, dst *float32, ldd int, rows, cols int)
-	// nonlinear and nonlinearGrad compute a Nonlinear (fn) and its gradient,
-	// bit for bit as nonlinearGo and nonlinearGradGo; nil: the Go twins.
-	nonlinear     func(x, y *float32, n, fn int)
-	nonlinearGrad func(x, dy, dx *float32, n, fn int)
 }
 
 // genericTable is pure Go: the 6x16 GEMM micro-kernel's twin, the conv
 // engine's Go micro-kernel, no Winograd, and the engines' Go loops.
 var genericTable = kernelTable{
-	path:    Generic,
-	sgemm:   microKernelSpec{mr: 6, nr: 16, run: sgemm6x16Go},
-	conv:    convKernelSpec{mr: 6, nr: 16},
-	fmaPeak: goPeakLoop,
+	path:      Generic,
+	nonlinear: nonlinearTwins,
+	sgemm:     microKernelSpec{mr: 6, nr: 16, run: sgemm6x16Go},
+	conv:      convKernelSpec{mr: 6, nr: 16},
+	fmaPeak:   goPeakLoop,
 }
 
 func sgemm6x16Go(kc int, a, b, c []float32, ldc int, acc bool) {

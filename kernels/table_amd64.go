@@ -27,6 +27,7 @@ var avx512Table = kernelTable{
 	depthwise:   &depthwise16,
 	pool:        &pooling8,
 	elementwise: &elementwise8,
+	nonlinear:   nonlinearTwins,
 	fmaPeak:     fmaPeak32,
 }
 
@@ -41,6 +42,7 @@ var avx2Table = kernelTable{
 	depthwise:   &depthwise8,
 	pool:        &pooling8,
 	elementwise: &elementwise8,
+	nonlinear:   nonlinearTwins,
 	fmaPeak:     fmaPeak16,
 }
 
