@@ -112,8 +112,12 @@ func TestNonlinearTwins(t *testing.T) {
 	}
 	for _, n := range lengths {
 		x, dy := randSlice(r, n), randSlice(r, n)
+		special := []float32{0, float32(math.Copysign(0, -1)), 3, -3, 2.5, -2.5, 88.5, -88.5, 100, -100, 1e-30, 4 * math.Sqrt2, -4 * math.Sqrt2}
 		for i := range x {
 			x[i] *= 12
+			if i%5 == 0 {
+				x[i] = special[(i/5)%len(special)]
+			}
 		}
 		for _, f := range allNonlinear {
 			want, wantD := make([]float32, n), make([]float32, n)

@@ -27,7 +27,7 @@ var avx512Table = kernelTable{
 	depthwise:   &depthwise16,
 	pool:        &pooling8,
 	elementwise: &elementwise8,
-	nonlinear:   nonlinearTwins,
+	nonlinear:   nonlinear8,
 	fmaPeak:     fmaPeak32,
 }
 
@@ -42,7 +42,7 @@ var avx2Table = kernelTable{
 	depthwise:   &depthwise8,
 	pool:        &pooling8,
 	elementwise: &elementwise8,
-	nonlinear:   nonlinearTwins,
+	nonlinear:   nonlinear8,
 	fmaPeak:     fmaPeak16,
 }
 
