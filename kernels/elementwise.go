@@ -122,13 +122,14 @@ func MulRows(x, row, y []float32) {
 		panic(fmt.Sprintf("kernels: MulRows: %d values are not rows of %d", n, c))
 	}
 	forChunks(n, func(lo, hi int) {
-		k := lo % c
-		ys := y[lo:hi]
-		for i, v := range x[lo:hi] {
-			ys[i] = v * row[k]
-			if k++; k == c {
-				k = 0
+		for lo < hi {
+			k := lo % c
+			m := min(c-k, hi-lo)
+			r, xs, ys := row[k:k+m], x[lo:lo+m], y[lo:lo+m]
+			for i, v := range xs {
+				ys[i] = v * r[i]
 			}
+			lo += m
 		}
 	})
 }
@@ -153,12 +154,14 @@ func Rescale(x, scale, offset, y []float32) {
 			}
 			return
 		}
-		k := lo % c
-		for i, v := range x[lo:hi] {
-			ys[i] = float32(v*scale[k]) + offset[k]
-			if k++; k == c {
-				k = 0
+		for lo < hi {
+			k := lo % c
+			m := min(c-k, hi-lo)
+			sc, of, xs, ys := scale[k:k+m], offset[k:k+m], x[lo:lo+m], y[lo:lo+m]
+			for i, v := range xs {
+				ys[i] = float32(v*sc[i]) + of[i]
 			}
+			lo += m
 		}
 	})
 }
