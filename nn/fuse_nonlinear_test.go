@@ -6,7 +6,7 @@ import (
 
 // TestFuseNonlinear checks that inference applies swish, gelu, hard_swish
 // and sigmoid layers inside the step before them (conv -> BN -> swish as
-// EfficientNet has it), with the same outputs as running every layer, and
+// EfficientNet has it, Dense -> gelu as ConvNeXt), with the same outputs as running every layer, and
 // not where the value before the activation is read elsewhere.
 func TestFuseNonlinear(t *testing.T) {
 	sc := NewNameScope()
@@ -22,6 +22,8 @@ func TestFuseNonlinear(t *testing.T) {
 	z := NewConv2D(16, 1, 1, WithName("pw2")).Apply(y)
 	za := NewActivation("sigmoid", WithName("pw2_act")).Apply(z)
 	x = NewAdd(WithName("add")).Apply(za, z)
+	x = NewDense(8, WithName("d1")).Apply(x)
+	x = NewActivation("gelu_approximate", WithName("d1_act")).Apply(x)
 	x = NewGlobalAveragePooling2D(WithName("gap")).Apply(x)
 	m, err := NewModel([]*Node{in}, []*Node{x})
 	if err != nil {
@@ -56,7 +58,7 @@ func TestFuseNonlinear(t *testing.T) {
 	for _, s := range m.StepStats() {
 		modes[s.Layer] = s.Mode
 	}
-	for l, w := range map[string]StepMode{"stem_act": ModeFused, "dw_act": ModeFused, "pw_act": ModeFused, "pw2_act": "inference"} {
+	for l, w := range map[string]StepMode{"stem_act": ModeFused, "dw_act": ModeFused, "pw_act": ModeFused, "pw2_act": "inference", "d1_act": ModeFused} {
 		if modes[l] != w {
 			t.Errorf("%s: mode %q, want %q", l, modes[l], w)
 		}

@@ -739,20 +739,30 @@ type actFuser interface {
 	canFuseAct() bool
 }
 
+// nonlinearFuser is a layer, not an actFuser, after whose forward the
+// step may apply a Nonlinear activation in place (Dense).
+type nonlinearFuser interface {
+	canFuseNonlinear() bool
+}
+
 func (p *plan) tryFuseAct(s, next *step) bool {
-	f, ok := s.layer.(actFuser)
-	if !ok || s.c.postAct != kernels.ActNone || s.c.postNonlinear != 0 || !f.canFuseAct() {
+	if s.c.postAct != kernels.ActNone || s.c.postNonlinear != 0 {
 		return false
 	}
-	if act, ok := kernelActivation(next.layer); ok {
+	f, ok := s.layer.(actFuser)
+	ok = ok && f.canFuseAct()
+	if act, isAct := kernelActivation(next.layer); isAct && ok {
 		s.c.postAct = act
 		next.mode = ModeFused
 		return true
 	}
-	// swish, gelu, hard_swish... after a convolution or BatchNormalization
-	// (EfficientNet's conv -> BN -> swish): the step applies it after its
-	// kernel.
-	if a, ok := next.layer.(*Activation); ok {
+	if nf, isNF := s.layer.(nonlinearFuser); isNF && nf.canFuseNonlinear() {
+		ok = true
+	}
+	// swish, gelu, hard_swish... after a convolution, BatchNormalization or
+	// Dense (EfficientNet's conv -> BN -> swish): the step applies it after
+	// its kernel.
+	if a, isA := next.layer.(*Activation); isA && ok {
 		if fn, ok := a.act.nonlinear(); ok {
 			s.c.postNonlinear = fn
 			next.mode = ModeFused
