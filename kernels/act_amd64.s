@@ -12,7 +12,15 @@ DATA actExpMax<>+16(SB)/4, $0x42b00000
 DATA actExpMax<>+20(SB)/4, $0x42b00000
 DATA actExpMax<>+24(SB)/4, $0x42b00000
 DATA actExpMax<>+28(SB)/4, $0x42b00000
-GLOBL actExpMax<>(SB), RODATA|NOPTR, $32
+DATA actExpMax<>+32(SB)/4, $0x42b00000
+DATA actExpMax<>+36(SB)/4, $0x42b00000
+DATA actExpMax<>+40(SB)/4, $0x42b00000
+DATA actExpMax<>+44(SB)/4, $0x42b00000
+DATA actExpMax<>+48(SB)/4, $0x42b00000
+DATA actExpMax<>+52(SB)/4, $0x42b00000
+DATA actExpMax<>+56(SB)/4, $0x42b00000
+DATA actExpMax<>+60(SB)/4, $0x42b00000
+GLOBL actExpMax<>(SB), RODATA|NOPTR, $64
 
 DATA actExpMin<>+0(SB)/4, $0xc2aeac50
 DATA actExpMin<>+4(SB)/4, $0xc2aeac50
@@ -22,7 +30,15 @@ DATA actExpMin<>+16(SB)/4, $0xc2aeac50
 DATA actExpMin<>+20(SB)/4, $0xc2aeac50
 DATA actExpMin<>+24(SB)/4, $0xc2aeac50
 DATA actExpMin<>+28(SB)/4, $0xc2aeac50
-GLOBL actExpMin<>(SB), RODATA|NOPTR, $32
+DATA actExpMin<>+32(SB)/4, $0xc2aeac50
+DATA actExpMin<>+36(SB)/4, $0xc2aeac50
+DATA actExpMin<>+40(SB)/4, $0xc2aeac50
+DATA actExpMin<>+44(SB)/4, $0xc2aeac50
+DATA actExpMin<>+48(SB)/4, $0xc2aeac50
+DATA actExpMin<>+52(SB)/4, $0xc2aeac50
+DATA actExpMin<>+56(SB)/4, $0xc2aeac50
+DATA actExpMin<>+60(SB)/4, $0xc2aeac50
+GLOBL actExpMin<>(SB), RODATA|NOPTR, $64
 
 DATA actLog2e<>+0(SB)/4, $0x3fb8aa3b
 DATA actLog2e<>+4(SB)/4, $0x3fb8aa3b
@@ -32,7 +48,15 @@ DATA actLog2e<>+16(SB)/4, $0x3fb8aa3b
 DATA actLog2e<>+20(SB)/4, $0x3fb8aa3b
 DATA actLog2e<>+24(SB)/4, $0x3fb8aa3b
 DATA actLog2e<>+28(SB)/4, $0x3fb8aa3b
-GLOBL actLog2e<>(SB), RODATA|NOPTR, $32
+DATA actLog2e<>+32(SB)/4, $0x3fb8aa3b
+DATA actLog2e<>+36(SB)/4, $0x3fb8aa3b
+DATA actLog2e<>+40(SB)/4, $0x3fb8aa3b
+DATA actLog2e<>+44(SB)/4, $0x3fb8aa3b
+DATA actLog2e<>+48(SB)/4, $0x3fb8aa3b
+DATA actLog2e<>+52(SB)/4, $0x3fb8aa3b
+DATA actLog2e<>+56(SB)/4, $0x3fb8aa3b
+DATA actLog2e<>+60(SB)/4, $0x3fb8aa3b
+GLOBL actLog2e<>(SB), RODATA|NOPTR, $64
 
 DATA actMagic<>+0(SB)/4, $0x4b400000
 DATA actMagic<>+4(SB)/4, $0x4b400000
@@ -42,7 +66,15 @@ DATA actMagic<>+16(SB)/4, $0x4b400000
 DATA actMagic<>+20(SB)/4, $0x4b400000
 DATA actMagic<>+24(SB)/4, $0x4b400000
 DATA actMagic<>+28(SB)/4, $0x4b400000
-GLOBL actMagic<>(SB), RODATA|NOPTR, $32
+DATA actMagic<>+32(SB)/4, $0x4b400000
+DATA actMagic<>+36(SB)/4, $0x4b400000
+DATA actMagic<>+40(SB)/4, $0x4b400000
+DATA actMagic<>+44(SB)/4, $0x4b400000
+DATA actMagic<>+48(SB)/4, $0x4b400000
+DATA actMagic<>+52(SB)/4, $0x4b400000
+DATA actMagic<>+56(SB)/4, $0x4b400000
+DATA actMagic<>+60(SB)/4, $0x4b400000
+GLOBL actMagic<>(SB), RODATA|NOPTR, $64
 
 DATA actLn2Hi<>+0(SB)/4, $0x3f318000
 DATA actLn2Hi<>+4(SB)/4, $0x3f318000
@@ -52,7 +84,15 @@ DATA actLn2Hi<>+16(SB)/4, $0x3f318000
 DATA actLn2Hi<>+20(SB)/4, $0x3f318000
 DATA actLn2Hi<>+24(SB)/4, $0x3f318000
 DATA actLn2Hi<>+28(SB)/4, $0x3f318000
-GLOBL actLn2Hi<>(SB), RODATA|NOPTR, $32
+DATA actLn2Hi<>+32(SB)/4, $0x3f318000
+DATA actLn2Hi<>+36(SB)/4, $0x3f318000
+DATA actLn2Hi<>+40(SB)/4, $0x3f318000
+DATA actLn2Hi<>+44(SB)/4, $0x3f318000
+DATA actLn2Hi<>+48(SB)/4, $0x3f318000
+DATA actLn2Hi<>+52(SB)/4, $0x3f318000
+DATA actLn2Hi<>+56(SB)/4, $0x3f318000
+DATA actLn2Hi<>+60(SB)/4, $0x3f318000
+GLOBL actLn2Hi<>(SB), RODATA|NOPTR, $64
 
 DATA actLn2Lo<>+0(SB)/4, $0xb95e8083
 DATA actLn2Lo<>+4(SB)/4, $0xb95e8083
@@ -62,7 +102,15 @@ DATA actLn2Lo<>+16(SB)/4, $0xb95e8083
 DATA actLn2Lo<>+20(SB)/4, $0xb95e8083
 DATA actLn2Lo<>+24(SB)/4, $0xb95e8083
 DATA actLn2Lo<>+28(SB)/4, $0xb95e8083
-GLOBL actLn2Lo<>(SB), RODATA|NOPTR, $32
+DATA actLn2Lo<>+32(SB)/4, $0xb95e8083
+DATA actLn2Lo<>+36(SB)/4, $0xb95e8083
+DATA actLn2Lo<>+40(SB)/4, $0xb95e8083
+DATA actLn2Lo<>+44(SB)/4, $0xb95e8083
+DATA actLn2Lo<>+48(SB)/4, $0xb95e8083
+DATA actLn2Lo<>+52(SB)/4, $0xb95e8083
+DATA actLn2Lo<>+56(SB)/4, $0xb95e8083
+DATA actLn2Lo<>+60(SB)/4, $0xb95e8083
+GLOBL actLn2Lo<>(SB), RODATA|NOPTR, $64
 
 DATA actP0<>+0(SB)/4, $0x39506967
 DATA actP0<>+4(SB)/4, $0x39506967
@@ -72,7 +120,15 @@ DATA actP0<>+16(SB)/4, $0x39506967
 DATA actP0<>+20(SB)/4, $0x39506967
 DATA actP0<>+24(SB)/4, $0x39506967
 DATA actP0<>+28(SB)/4, $0x39506967
-GLOBL actP0<>(SB), RODATA|NOPTR, $32
+DATA actP0<>+32(SB)/4, $0x39506967
+DATA actP0<>+36(SB)/4, $0x39506967
+DATA actP0<>+40(SB)/4, $0x39506967
+DATA actP0<>+44(SB)/4, $0x39506967
+DATA actP0<>+48(SB)/4, $0x39506967
+DATA actP0<>+52(SB)/4, $0x39506967
+DATA actP0<>+56(SB)/4, $0x39506967
+DATA actP0<>+60(SB)/4, $0x39506967
+GLOBL actP0<>(SB), RODATA|NOPTR, $64
 
 DATA actP1<>+0(SB)/4, $0x3ab743ce
 DATA actP1<>+4(SB)/4, $0x3ab743ce
@@ -82,7 +138,15 @@ DATA actP1<>+16(SB)/4, $0x3ab743ce
 DATA actP1<>+20(SB)/4, $0x3ab743ce
 DATA actP1<>+24(SB)/4, $0x3ab743ce
 DATA actP1<>+28(SB)/4, $0x3ab743ce
-GLOBL actP1<>(SB), RODATA|NOPTR, $32
+DATA actP1<>+32(SB)/4, $0x3ab743ce
+DATA actP1<>+36(SB)/4, $0x3ab743ce
+DATA actP1<>+40(SB)/4, $0x3ab743ce
+DATA actP1<>+44(SB)/4, $0x3ab743ce
+DATA actP1<>+48(SB)/4, $0x3ab743ce
+DATA actP1<>+52(SB)/4, $0x3ab743ce
+DATA actP1<>+56(SB)/4, $0x3ab743ce
+DATA actP1<>+60(SB)/4, $0x3ab743ce
+GLOBL actP1<>(SB), RODATA|NOPTR, $64
 
 DATA actP2<>+0(SB)/4, $0x3c088908
 DATA actP2<>+4(SB)/4, $0x3c088908
@@ -92,7 +156,15 @@ DATA actP2<>+16(SB)/4, $0x3c088908
 DATA actP2<>+20(SB)/4, $0x3c088908
 DATA actP2<>+24(SB)/4, $0x3c088908
 DATA actP2<>+28(SB)/4, $0x3c088908
-GLOBL actP2<>(SB), RODATA|NOPTR, $32
+DATA actP2<>+32(SB)/4, $0x3c088908
+DATA actP2<>+36(SB)/4, $0x3c088908
+DATA actP2<>+40(SB)/4, $0x3c088908
+DATA actP2<>+44(SB)/4, $0x3c088908
+DATA actP2<>+48(SB)/4, $0x3c088908
+DATA actP2<>+52(SB)/4, $0x3c088908
+DATA actP2<>+56(SB)/4, $0x3c088908
+DATA actP2<>+60(SB)/4, $0x3c088908
+GLOBL actP2<>(SB), RODATA|NOPTR, $64
 
 DATA actP3<>+0(SB)/4, $0x3d2aa9c1
 DATA actP3<>+4(SB)/4, $0x3d2aa9c1
@@ -102,7 +174,15 @@ DATA actP3<>+16(SB)/4, $0x3d2aa9c1
 DATA actP3<>+20(SB)/4, $0x3d2aa9c1
 DATA actP3<>+24(SB)/4, $0x3d2aa9c1
 DATA actP3<>+28(SB)/4, $0x3d2aa9c1
-GLOBL actP3<>(SB), RODATA|NOPTR, $32
+DATA actP3<>+32(SB)/4, $0x3d2aa9c1
+DATA actP3<>+36(SB)/4, $0x3d2aa9c1
+DATA actP3<>+40(SB)/4, $0x3d2aa9c1
+DATA actP3<>+44(SB)/4, $0x3d2aa9c1
+DATA actP3<>+48(SB)/4, $0x3d2aa9c1
+DATA actP3<>+52(SB)/4, $0x3d2aa9c1
+DATA actP3<>+56(SB)/4, $0x3d2aa9c1
+DATA actP3<>+60(SB)/4, $0x3d2aa9c1
+GLOBL actP3<>(SB), RODATA|NOPTR, $64
 
 DATA actP4<>+0(SB)/4, $0x3e2aaaaa
 DATA actP4<>+4(SB)/4, $0x3e2aaaaa
@@ -112,7 +192,15 @@ DATA actP4<>+16(SB)/4, $0x3e2aaaaa
 DATA actP4<>+20(SB)/4, $0x3e2aaaaa
 DATA actP4<>+24(SB)/4, $0x3e2aaaaa
 DATA actP4<>+28(SB)/4, $0x3e2aaaaa
-GLOBL actP4<>(SB), RODATA|NOPTR, $32
+DATA actP4<>+32(SB)/4, $0x3e2aaaaa
+DATA actP4<>+36(SB)/4, $0x3e2aaaaa
+DATA actP4<>+40(SB)/4, $0x3e2aaaaa
+DATA actP4<>+44(SB)/4, $0x3e2aaaaa
+DATA actP4<>+48(SB)/4, $0x3e2aaaaa
+DATA actP4<>+52(SB)/4, $0x3e2aaaaa
+DATA actP4<>+56(SB)/4, $0x3e2aaaaa
+DATA actP4<>+60(SB)/4, $0x3e2aaaaa
+GLOBL actP4<>(SB), RODATA|NOPTR, $64
 
 DATA actP5<>+0(SB)/4, $0x3f000000
 DATA actP5<>+4(SB)/4, $0x3f000000
@@ -122,7 +210,15 @@ DATA actP5<>+16(SB)/4, $0x3f000000
 DATA actP5<>+20(SB)/4, $0x3f000000
 DATA actP5<>+24(SB)/4, $0x3f000000
 DATA actP5<>+28(SB)/4, $0x3f000000
-GLOBL actP5<>(SB), RODATA|NOPTR, $32
+DATA actP5<>+32(SB)/4, $0x3f000000
+DATA actP5<>+36(SB)/4, $0x3f000000
+DATA actP5<>+40(SB)/4, $0x3f000000
+DATA actP5<>+44(SB)/4, $0x3f000000
+DATA actP5<>+48(SB)/4, $0x3f000000
+DATA actP5<>+52(SB)/4, $0x3f000000
+DATA actP5<>+56(SB)/4, $0x3f000000
+DATA actP5<>+60(SB)/4, $0x3f000000
+GLOBL actP5<>(SB), RODATA|NOPTR, $64
 
 DATA actOne<>+0(SB)/4, $0x3f800000
 DATA actOne<>+4(SB)/4, $0x3f800000
@@ -132,7 +228,15 @@ DATA actOne<>+16(SB)/4, $0x3f800000
 DATA actOne<>+20(SB)/4, $0x3f800000
 DATA actOne<>+24(SB)/4, $0x3f800000
 DATA actOne<>+28(SB)/4, $0x3f800000
-GLOBL actOne<>(SB), RODATA|NOPTR, $32
+DATA actOne<>+32(SB)/4, $0x3f800000
+DATA actOne<>+36(SB)/4, $0x3f800000
+DATA actOne<>+40(SB)/4, $0x3f800000
+DATA actOne<>+44(SB)/4, $0x3f800000
+DATA actOne<>+48(SB)/4, $0x3f800000
+DATA actOne<>+52(SB)/4, $0x3f800000
+DATA actOne<>+56(SB)/4, $0x3f800000
+DATA actOne<>+60(SB)/4, $0x3f800000
+GLOBL actOne<>(SB), RODATA|NOPTR, $64
 
 DATA actHalf<>+0(SB)/4, $0x3f000000
 DATA actHalf<>+4(SB)/4, $0x3f000000
@@ -142,7 +246,15 @@ DATA actHalf<>+16(SB)/4, $0x3f000000
 DATA actHalf<>+20(SB)/4, $0x3f000000
 DATA actHalf<>+24(SB)/4, $0x3f000000
 DATA actHalf<>+28(SB)/4, $0x3f000000
-GLOBL actHalf<>(SB), RODATA|NOPTR, $32
+DATA actHalf<>+32(SB)/4, $0x3f000000
+DATA actHalf<>+36(SB)/4, $0x3f000000
+DATA actHalf<>+40(SB)/4, $0x3f000000
+DATA actHalf<>+44(SB)/4, $0x3f000000
+DATA actHalf<>+48(SB)/4, $0x3f000000
+DATA actHalf<>+52(SB)/4, $0x3f000000
+DATA actHalf<>+56(SB)/4, $0x3f000000
+DATA actHalf<>+60(SB)/4, $0x3f000000
+GLOBL actHalf<>(SB), RODATA|NOPTR, $64
 
 DATA actNegHalf<>+0(SB)/4, $0xbf000000
 DATA actNegHalf<>+4(SB)/4, $0xbf000000
@@ -152,7 +264,15 @@ DATA actNegHalf<>+16(SB)/4, $0xbf000000
 DATA actNegHalf<>+20(SB)/4, $0xbf000000
 DATA actNegHalf<>+24(SB)/4, $0xbf000000
 DATA actNegHalf<>+28(SB)/4, $0xbf000000
-GLOBL actNegHalf<>(SB), RODATA|NOPTR, $32
+DATA actNegHalf<>+32(SB)/4, $0xbf000000
+DATA actNegHalf<>+36(SB)/4, $0xbf000000
+DATA actNegHalf<>+40(SB)/4, $0xbf000000
+DATA actNegHalf<>+44(SB)/4, $0xbf000000
+DATA actNegHalf<>+48(SB)/4, $0xbf000000
+DATA actNegHalf<>+52(SB)/4, $0xbf000000
+DATA actNegHalf<>+56(SB)/4, $0xbf000000
+DATA actNegHalf<>+60(SB)/4, $0xbf000000
+GLOBL actNegHalf<>(SB), RODATA|NOPTR, $64
 
 DATA actSign<>+0(SB)/4, $0x80000000
 DATA actSign<>+4(SB)/4, $0x80000000
@@ -162,7 +282,15 @@ DATA actSign<>+16(SB)/4, $0x80000000
 DATA actSign<>+20(SB)/4, $0x80000000
 DATA actSign<>+24(SB)/4, $0x80000000
 DATA actSign<>+28(SB)/4, $0x80000000
-GLOBL actSign<>(SB), RODATA|NOPTR, $32
+DATA actSign<>+32(SB)/4, $0x80000000
+DATA actSign<>+36(SB)/4, $0x80000000
+DATA actSign<>+40(SB)/4, $0x80000000
+DATA actSign<>+44(SB)/4, $0x80000000
+DATA actSign<>+48(SB)/4, $0x80000000
+DATA actSign<>+52(SB)/4, $0x80000000
+DATA actSign<>+56(SB)/4, $0x80000000
+DATA actSign<>+60(SB)/4, $0x80000000
+GLOBL actSign<>(SB), RODATA|NOPTR, $64
 
 DATA act127<>+0(SB)/4, $0x0000007f
 DATA act127<>+4(SB)/4, $0x0000007f
@@ -172,7 +300,15 @@ DATA act127<>+16(SB)/4, $0x0000007f
 DATA act127<>+20(SB)/4, $0x0000007f
 DATA act127<>+24(SB)/4, $0x0000007f
 DATA act127<>+28(SB)/4, $0x0000007f
-GLOBL act127<>(SB), RODATA|NOPTR, $32
+DATA act127<>+32(SB)/4, $0x0000007f
+DATA act127<>+36(SB)/4, $0x0000007f
+DATA act127<>+40(SB)/4, $0x0000007f
+DATA act127<>+44(SB)/4, $0x0000007f
+DATA act127<>+48(SB)/4, $0x0000007f
+DATA act127<>+52(SB)/4, $0x0000007f
+DATA act127<>+56(SB)/4, $0x0000007f
+DATA act127<>+60(SB)/4, $0x0000007f
+GLOBL act127<>(SB), RODATA|NOPTR, $64
 
 DATA actErfMax<>+0(SB)/4, $0x40800000
 DATA actErfMax<>+4(SB)/4, $0x40800000
@@ -182,7 +318,15 @@ DATA actErfMax<>+16(SB)/4, $0x40800000
 DATA actErfMax<>+20(SB)/4, $0x40800000
 DATA actErfMax<>+24(SB)/4, $0x40800000
 DATA actErfMax<>+28(SB)/4, $0x40800000
-GLOBL actErfMax<>(SB), RODATA|NOPTR, $32
+DATA actErfMax<>+32(SB)/4, $0x40800000
+DATA actErfMax<>+36(SB)/4, $0x40800000
+DATA actErfMax<>+40(SB)/4, $0x40800000
+DATA actErfMax<>+44(SB)/4, $0x40800000
+DATA actErfMax<>+48(SB)/4, $0x40800000
+DATA actErfMax<>+52(SB)/4, $0x40800000
+DATA actErfMax<>+56(SB)/4, $0x40800000
+DATA actErfMax<>+60(SB)/4, $0x40800000
+GLOBL actErfMax<>(SB), RODATA|NOPTR, $64
 
 DATA actErfMin<>+0(SB)/4, $0xc0800000
 DATA actErfMin<>+4(SB)/4, $0xc0800000
@@ -192,7 +336,15 @@ DATA actErfMin<>+16(SB)/4, $0xc0800000
 DATA actErfMin<>+20(SB)/4, $0xc0800000
 DATA actErfMin<>+24(SB)/4, $0xc0800000
 DATA actErfMin<>+28(SB)/4, $0xc0800000
-GLOBL actErfMin<>(SB), RODATA|NOPTR, $32
+DATA actErfMin<>+32(SB)/4, $0xc0800000
+DATA actErfMin<>+36(SB)/4, $0xc0800000
+DATA actErfMin<>+40(SB)/4, $0xc0800000
+DATA actErfMin<>+44(SB)/4, $0xc0800000
+DATA actErfMin<>+48(SB)/4, $0xc0800000
+DATA actErfMin<>+52(SB)/4, $0xc0800000
+DATA actErfMin<>+56(SB)/4, $0xc0800000
+DATA actErfMin<>+60(SB)/4, $0xc0800000
+GLOBL actErfMin<>(SB), RODATA|NOPTR, $64
 
 DATA actA1<>+0(SB)/4, $0xbc83dbd4
 DATA actA1<>+4(SB)/4, $0xbc83dbd4
@@ -202,7 +354,15 @@ DATA actA1<>+16(SB)/4, $0xbc83dbd4
 DATA actA1<>+20(SB)/4, $0xbc83dbd4
 DATA actA1<>+24(SB)/4, $0xbc83dbd4
 DATA actA1<>+28(SB)/4, $0xbc83dbd4
-GLOBL actA1<>(SB), RODATA|NOPTR, $32
+DATA actA1<>+32(SB)/4, $0xbc83dbd4
+DATA actA1<>+36(SB)/4, $0xbc83dbd4
+DATA actA1<>+40(SB)/4, $0xbc83dbd4
+DATA actA1<>+44(SB)/4, $0xbc83dbd4
+DATA actA1<>+48(SB)/4, $0xbc83dbd4
+DATA actA1<>+52(SB)/4, $0xbc83dbd4
+DATA actA1<>+56(SB)/4, $0xbc83dbd4
+DATA actA1<>+60(SB)/4, $0xbc83dbd4
+GLOBL actA1<>(SB), RODATA|NOPTR, $64
 
 DATA actA3<>+0(SB)/4, $0xbb41a1f6
 DATA actA3<>+4(SB)/4, $0xbb41a1f6
@@ -212,7 +372,15 @@ DATA actA3<>+16(SB)/4, $0xbb41a1f6
 DATA actA3<>+20(SB)/4, $0xbb41a1f6
 DATA actA3<>+24(SB)/4, $0xbb41a1f6
 DATA actA3<>+28(SB)/4, $0xbb41a1f6
-GLOBL actA3<>(SB), RODATA|NOPTR, $32
+DATA actA3<>+32(SB)/4, $0xbb41a1f6
+DATA actA3<>+36(SB)/4, $0xbb41a1f6
+DATA actA3<>+40(SB)/4, $0xbb41a1f6
+DATA actA3<>+44(SB)/4, $0xbb41a1f6
+DATA actA3<>+48(SB)/4, $0xbb41a1f6
+DATA actA3<>+52(SB)/4, $0xbb41a1f6
+DATA actA3<>+56(SB)/4, $0xbb41a1f6
+DATA actA3<>+60(SB)/4, $0xbb41a1f6
+GLOBL actA3<>(SB), RODATA|NOPTR, $64
 
 DATA actA5<>+0(SB)/4, $0xba40ac63
 DATA actA5<>+4(SB)/4, $0xba40ac63
@@ -222,7 +390,15 @@ DATA actA5<>+16(SB)/4, $0xba40ac63
 DATA actA5<>+20(SB)/4, $0xba40ac63
 DATA actA5<>+24(SB)/4, $0xba40ac63
 DATA actA5<>+28(SB)/4, $0xba40ac63
-GLOBL actA5<>(SB), RODATA|NOPTR, $32
+DATA actA5<>+32(SB)/4, $0xba40ac63
+DATA actA5<>+36(SB)/4, $0xba40ac63
+DATA actA5<>+40(SB)/4, $0xba40ac63
+DATA actA5<>+44(SB)/4, $0xba40ac63
+DATA actA5<>+48(SB)/4, $0xba40ac63
+DATA actA5<>+52(SB)/4, $0xba40ac63
+DATA actA5<>+56(SB)/4, $0xba40ac63
+DATA actA5<>+60(SB)/4, $0xba40ac63
+GLOBL actA5<>(SB), RODATA|NOPTR, $64
 
 DATA actA7<>+0(SB)/4, $0xb86ec2d2
 DATA actA7<>+4(SB)/4, $0xb86ec2d2
@@ -232,7 +408,15 @@ DATA actA7<>+16(SB)/4, $0xb86ec2d2
 DATA actA7<>+20(SB)/4, $0xb86ec2d2
 DATA actA7<>+24(SB)/4, $0xb86ec2d2
 DATA actA7<>+28(SB)/4, $0xb86ec2d2
-GLOBL actA7<>(SB), RODATA|NOPTR, $32
+DATA actA7<>+32(SB)/4, $0xb86ec2d2
+DATA actA7<>+36(SB)/4, $0xb86ec2d2
+DATA actA7<>+40(SB)/4, $0xb86ec2d2
+DATA actA7<>+44(SB)/4, $0xb86ec2d2
+DATA actA7<>+48(SB)/4, $0xb86ec2d2
+DATA actA7<>+52(SB)/4, $0xb86ec2d2
+DATA actA7<>+56(SB)/4, $0xb86ec2d2
+DATA actA7<>+60(SB)/4, $0xb86ec2d2
+GLOBL actA7<>(SB), RODATA|NOPTR, $64
 
 DATA actA9<>+0(SB)/4, $0xb60cff51
 DATA actA9<>+4(SB)/4, $0xb60cff51
@@ -242,7 +426,15 @@ DATA actA9<>+16(SB)/4, $0xb60cff51
 DATA actA9<>+20(SB)/4, $0xb60cff51
 DATA actA9<>+24(SB)/4, $0xb60cff51
 DATA actA9<>+28(SB)/4, $0xb60cff51
-GLOBL actA9<>(SB), RODATA|NOPTR, $32
+DATA actA9<>+32(SB)/4, $0xb60cff51
+DATA actA9<>+36(SB)/4, $0xb60cff51
+DATA actA9<>+40(SB)/4, $0xb60cff51
+DATA actA9<>+44(SB)/4, $0xb60cff51
+DATA actA9<>+48(SB)/4, $0xb60cff51
+DATA actA9<>+52(SB)/4, $0xb60cff51
+DATA actA9<>+56(SB)/4, $0xb60cff51
+DATA actA9<>+60(SB)/4, $0xb60cff51
+GLOBL actA9<>(SB), RODATA|NOPTR, $64
 
 DATA actA11<>+0(SB)/4, $0x32edffee
 DATA actA11<>+4(SB)/4, $0x32edffee
@@ -252,7 +444,15 @@ DATA actA11<>+16(SB)/4, $0x32edffee
 DATA actA11<>+20(SB)/4, $0x32edffee
 DATA actA11<>+24(SB)/4, $0x32edffee
 DATA actA11<>+28(SB)/4, $0x32edffee
-GLOBL actA11<>(SB), RODATA|NOPTR, $32
+DATA actA11<>+32(SB)/4, $0x32edffee
+DATA actA11<>+36(SB)/4, $0x32edffee
+DATA actA11<>+40(SB)/4, $0x32edffee
+DATA actA11<>+44(SB)/4, $0x32edffee
+DATA actA11<>+48(SB)/4, $0x32edffee
+DATA actA11<>+52(SB)/4, $0x32edffee
+DATA actA11<>+56(SB)/4, $0x32edffee
+DATA actA11<>+60(SB)/4, $0x32edffee
+GLOBL actA11<>(SB), RODATA|NOPTR, $64
 
 DATA actA13<>+0(SB)/4, $0xaf95df0b
 DATA actA13<>+4(SB)/4, $0xaf95df0b
@@ -262,7 +462,15 @@ DATA actA13<>+16(SB)/4, $0xaf95df0b
 DATA actA13<>+20(SB)/4, $0xaf95df0b
 DATA actA13<>+24(SB)/4, $0xaf95df0b
 DATA actA13<>+28(SB)/4, $0xaf95df0b
-GLOBL actA13<>(SB), RODATA|NOPTR, $32
+DATA actA13<>+32(SB)/4, $0xaf95df0b
+DATA actA13<>+36(SB)/4, $0xaf95df0b
+DATA actA13<>+40(SB)/4, $0xaf95df0b
+DATA actA13<>+44(SB)/4, $0xaf95df0b
+DATA actA13<>+48(SB)/4, $0xaf95df0b
+DATA actA13<>+52(SB)/4, $0xaf95df0b
+DATA actA13<>+56(SB)/4, $0xaf95df0b
+DATA actA13<>+60(SB)/4, $0xaf95df0b
+GLOBL actA13<>(SB), RODATA|NOPTR, $64
 
 DATA actB0<>+0(SB)/4, $0xbc69b6a7
 DATA actB0<>+4(SB)/4, $0xbc69b6a7
@@ -272,7 +480,15 @@ DATA actB0<>+16(SB)/4, $0xbc69b6a7
 DATA actB0<>+20(SB)/4, $0xbc69b6a7
 DATA actB0<>+24(SB)/4, $0xbc69b6a7
 DATA actB0<>+28(SB)/4, $0xbc69b6a7
-GLOBL actB0<>(SB), RODATA|NOPTR, $32
+DATA actB0<>+32(SB)/4, $0xbc69b6a7
+DATA actB0<>+36(SB)/4, $0xbc69b6a7
+DATA actB0<>+40(SB)/4, $0xbc69b6a7
+DATA actB0<>+44(SB)/4, $0xbc69b6a7
+DATA actB0<>+48(SB)/4, $0xbc69b6a7
+DATA actB0<>+52(SB)/4, $0xbc69b6a7
+DATA actB0<>+56(SB)/4, $0xbc69b6a7
+DATA actB0<>+60(SB)/4, $0xbc69b6a7
+GLOBL actB0<>(SB), RODATA|NOPTR, $64
 
 DATA actB2<>+0(SB)/4, $0xbbf19bf8
 DATA actB2<>+4(SB)/4, $0xbbf19bf8
@@ -282,7 +498,15 @@ DATA actB2<>+16(SB)/4, $0xbbf19bf8
 DATA actB2<>+20(SB)/4, $0xbbf19bf8
 DATA actB2<>+24(SB)/4, $0xbbf19bf8
 DATA actB2<>+28(SB)/4, $0xbbf19bf8
-GLOBL actB2<>(SB), RODATA|NOPTR, $32
+DATA actB2<>+32(SB)/4, $0xbbf19bf8
+DATA actB2<>+36(SB)/4, $0xbbf19bf8
+DATA actB2<>+40(SB)/4, $0xbbf19bf8
+DATA actB2<>+44(SB)/4, $0xbbf19bf8
+DATA actB2<>+48(SB)/4, $0xbbf19bf8
+DATA actB2<>+52(SB)/4, $0xbbf19bf8
+DATA actB2<>+56(SB)/4, $0xbbf19bf8
+DATA actB2<>+60(SB)/4, $0xbbf19bf8
+GLOBL actB2<>(SB), RODATA|NOPTR, $64
 
 DATA actB4<>+0(SB)/4, $0xbadc924e
 DATA actB4<>+4(SB)/4, $0xbadc924e
@@ -292,7 +516,15 @@ DATA actB4<>+16(SB)/4, $0xbadc924e
 DATA actB4<>+20(SB)/4, $0xbadc924e
 DATA actB4<>+24(SB)/4, $0xbadc924e
 DATA actB4<>+28(SB)/4, $0xbadc924e
-GLOBL actB4<>(SB), RODATA|NOPTR, $32
+DATA actB4<>+32(SB)/4, $0xbadc924e
+DATA actB4<>+36(SB)/4, $0xbadc924e
+DATA actB4<>+40(SB)/4, $0xbadc924e
+DATA actB4<>+44(SB)/4, $0xbadc924e
+DATA actB4<>+48(SB)/4, $0xbadc924e
+DATA actB4<>+52(SB)/4, $0xbadc924e
+DATA actB4<>+56(SB)/4, $0xbadc924e
+DATA actB4<>+60(SB)/4, $0xbadc924e
+GLOBL actB4<>(SB), RODATA|NOPTR, $64
 
 DATA actB6<>+0(SB)/4, $0xb95fbd29
 DATA actB6<>+4(SB)/4, $0xb95fbd29
@@ -302,7 +534,15 @@ DATA actB6<>+16(SB)/4, $0xb95fbd29
 DATA actB6<>+20(SB)/4, $0xb95fbd29
 DATA actB6<>+24(SB)/4, $0xb95fbd29
 DATA actB6<>+28(SB)/4, $0xb95fbd29
-GLOBL actB6<>(SB), RODATA|NOPTR, $32
+DATA actB6<>+32(SB)/4, $0xb95fbd29
+DATA actB6<>+36(SB)/4, $0xb95fbd29
+DATA actB6<>+40(SB)/4, $0xb95fbd29
+DATA actB6<>+44(SB)/4, $0xb95fbd29
+DATA actB6<>+48(SB)/4, $0xb95fbd29
+DATA actB6<>+52(SB)/4, $0xb95fbd29
+DATA actB6<>+56(SB)/4, $0xb95fbd29
+DATA actB6<>+60(SB)/4, $0xb95fbd29
+GLOBL actB6<>(SB), RODATA|NOPTR, $64
 
 DATA actB8<>+0(SB)/4, $0xb77460cd
 DATA actB8<>+4(SB)/4, $0xb77460cd
@@ -312,7 +552,15 @@ DATA actB8<>+16(SB)/4, $0xb77460cd
 DATA actB8<>+20(SB)/4, $0xb77460cd
 DATA actB8<>+24(SB)/4, $0xb77460cd
 DATA actB8<>+28(SB)/4, $0xb77460cd
-GLOBL actB8<>(SB), RODATA|NOPTR, $32
+DATA actB8<>+32(SB)/4, $0xb77460cd
+DATA actB8<>+36(SB)/4, $0xb77460cd
+DATA actB8<>+40(SB)/4, $0xb77460cd
+DATA actB8<>+44(SB)/4, $0xb77460cd
+DATA actB8<>+48(SB)/4, $0xb77460cd
+DATA actB8<>+52(SB)/4, $0xb77460cd
+DATA actB8<>+56(SB)/4, $0xb77460cd
+DATA actB8<>+60(SB)/4, $0xb77460cd
+GLOBL actB8<>(SB), RODATA|NOPTR, $64
 
 DATA actInvSqrt2<>+0(SB)/4, $0x3f3504f3
 DATA actInvSqrt2<>+4(SB)/4, $0x3f3504f3
@@ -322,7 +570,15 @@ DATA actInvSqrt2<>+16(SB)/4, $0x3f3504f3
 DATA actInvSqrt2<>+20(SB)/4, $0x3f3504f3
 DATA actInvSqrt2<>+24(SB)/4, $0x3f3504f3
 DATA actInvSqrt2<>+28(SB)/4, $0x3f3504f3
-GLOBL actInvSqrt2<>(SB), RODATA|NOPTR, $32
+DATA actInvSqrt2<>+32(SB)/4, $0x3f3504f3
+DATA actInvSqrt2<>+36(SB)/4, $0x3f3504f3
+DATA actInvSqrt2<>+40(SB)/4, $0x3f3504f3
+DATA actInvSqrt2<>+44(SB)/4, $0x3f3504f3
+DATA actInvSqrt2<>+48(SB)/4, $0x3f3504f3
+DATA actInvSqrt2<>+52(SB)/4, $0x3f3504f3
+DATA actInvSqrt2<>+56(SB)/4, $0x3f3504f3
+DATA actInvSqrt2<>+60(SB)/4, $0x3f3504f3
+GLOBL actInvSqrt2<>(SB), RODATA|NOPTR, $64
 
 DATA actInvSqrt2Pi<>+0(SB)/4, $0x3ecc422a
 DATA actInvSqrt2Pi<>+4(SB)/4, $0x3ecc422a
@@ -332,7 +588,15 @@ DATA actInvSqrt2Pi<>+16(SB)/4, $0x3ecc422a
 DATA actInvSqrt2Pi<>+20(SB)/4, $0x3ecc422a
 DATA actInvSqrt2Pi<>+24(SB)/4, $0x3ecc422a
 DATA actInvSqrt2Pi<>+28(SB)/4, $0x3ecc422a
-GLOBL actInvSqrt2Pi<>(SB), RODATA|NOPTR, $32
+DATA actInvSqrt2Pi<>+32(SB)/4, $0x3ecc422a
+DATA actInvSqrt2Pi<>+36(SB)/4, $0x3ecc422a
+DATA actInvSqrt2Pi<>+40(SB)/4, $0x3ecc422a
+DATA actInvSqrt2Pi<>+44(SB)/4, $0x3ecc422a
+DATA actInvSqrt2Pi<>+48(SB)/4, $0x3ecc422a
+DATA actInvSqrt2Pi<>+52(SB)/4, $0x3ecc422a
+DATA actInvSqrt2Pi<>+56(SB)/4, $0x3ecc422a
+DATA actInvSqrt2Pi<>+60(SB)/4, $0x3ecc422a
+GLOBL actInvSqrt2Pi<>(SB), RODATA|NOPTR, $64
 
 DATA actTanhA<>+0(SB)/4, $0x3fcc422a
 DATA actTanhA<>+4(SB)/4, $0x3fcc422a
@@ -342,7 +606,15 @@ DATA actTanhA<>+16(SB)/4, $0x3fcc422a
 DATA actTanhA<>+20(SB)/4, $0x3fcc422a
 DATA actTanhA<>+24(SB)/4, $0x3fcc422a
 DATA actTanhA<>+28(SB)/4, $0x3fcc422a
-GLOBL actTanhA<>(SB), RODATA|NOPTR, $32
+DATA actTanhA<>+32(SB)/4, $0x3fcc422a
+DATA actTanhA<>+36(SB)/4, $0x3fcc422a
+DATA actTanhA<>+40(SB)/4, $0x3fcc422a
+DATA actTanhA<>+44(SB)/4, $0x3fcc422a
+DATA actTanhA<>+48(SB)/4, $0x3fcc422a
+DATA actTanhA<>+52(SB)/4, $0x3fcc422a
+DATA actTanhA<>+56(SB)/4, $0x3fcc422a
+DATA actTanhA<>+60(SB)/4, $0x3fcc422a
+GLOBL actTanhA<>(SB), RODATA|NOPTR, $64
 
 DATA actTanhB<>+0(SB)/4, $0x3d922279
 DATA actTanhB<>+4(SB)/4, $0x3d922279
@@ -352,7 +624,15 @@ DATA actTanhB<>+16(SB)/4, $0x3d922279
 DATA actTanhB<>+20(SB)/4, $0x3d922279
 DATA actTanhB<>+24(SB)/4, $0x3d922279
 DATA actTanhB<>+28(SB)/4, $0x3d922279
-GLOBL actTanhB<>(SB), RODATA|NOPTR, $32
+DATA actTanhB<>+32(SB)/4, $0x3d922279
+DATA actTanhB<>+36(SB)/4, $0x3d922279
+DATA actTanhB<>+40(SB)/4, $0x3d922279
+DATA actTanhB<>+44(SB)/4, $0x3d922279
+DATA actTanhB<>+48(SB)/4, $0x3d922279
+DATA actTanhB<>+52(SB)/4, $0x3d922279
+DATA actTanhB<>+56(SB)/4, $0x3d922279
+DATA actTanhB<>+60(SB)/4, $0x3d922279
+GLOBL actTanhB<>(SB), RODATA|NOPTR, $64
 
 DATA actTanhB3<>+0(SB)/4, $0x3e5b33b6
 DATA actTanhB3<>+4(SB)/4, $0x3e5b33b6
@@ -362,7 +642,15 @@ DATA actTanhB3<>+16(SB)/4, $0x3e5b33b6
 DATA actTanhB3<>+20(SB)/4, $0x3e5b33b6
 DATA actTanhB3<>+24(SB)/4, $0x3e5b33b6
 DATA actTanhB3<>+28(SB)/4, $0x3e5b33b6
-GLOBL actTanhB3<>(SB), RODATA|NOPTR, $32
+DATA actTanhB3<>+32(SB)/4, $0x3e5b33b6
+DATA actTanhB3<>+36(SB)/4, $0x3e5b33b6
+DATA actTanhB3<>+40(SB)/4, $0x3e5b33b6
+DATA actTanhB3<>+44(SB)/4, $0x3e5b33b6
+DATA actTanhB3<>+48(SB)/4, $0x3e5b33b6
+DATA actTanhB3<>+52(SB)/4, $0x3e5b33b6
+DATA actTanhB3<>+56(SB)/4, $0x3e5b33b6
+DATA actTanhB3<>+60(SB)/4, $0x3e5b33b6
+GLOBL actTanhB3<>(SB), RODATA|NOPTR, $64
 
 DATA actThree<>+0(SB)/4, $0x40400000
 DATA actThree<>+4(SB)/4, $0x40400000
@@ -372,7 +660,15 @@ DATA actThree<>+16(SB)/4, $0x40400000
 DATA actThree<>+20(SB)/4, $0x40400000
 DATA actThree<>+24(SB)/4, $0x40400000
 DATA actThree<>+28(SB)/4, $0x40400000
-GLOBL actThree<>(SB), RODATA|NOPTR, $32
+DATA actThree<>+32(SB)/4, $0x40400000
+DATA actThree<>+36(SB)/4, $0x40400000
+DATA actThree<>+40(SB)/4, $0x40400000
+DATA actThree<>+44(SB)/4, $0x40400000
+DATA actThree<>+48(SB)/4, $0x40400000
+DATA actThree<>+52(SB)/4, $0x40400000
+DATA actThree<>+56(SB)/4, $0x40400000
+DATA actThree<>+60(SB)/4, $0x40400000
+GLOBL actThree<>(SB), RODATA|NOPTR, $64
 
 DATA actNegThree<>+0(SB)/4, $0xc0400000
 DATA actNegThree<>+4(SB)/4, $0xc0400000
@@ -382,7 +678,15 @@ DATA actNegThree<>+16(SB)/4, $0xc0400000
 DATA actNegThree<>+20(SB)/4, $0xc0400000
 DATA actNegThree<>+24(SB)/4, $0xc0400000
 DATA actNegThree<>+28(SB)/4, $0xc0400000
-GLOBL actNegThree<>(SB), RODATA|NOPTR, $32
+DATA actNegThree<>+32(SB)/4, $0xc0400000
+DATA actNegThree<>+36(SB)/4, $0xc0400000
+DATA actNegThree<>+40(SB)/4, $0xc0400000
+DATA actNegThree<>+44(SB)/4, $0xc0400000
+DATA actNegThree<>+48(SB)/4, $0xc0400000
+DATA actNegThree<>+52(SB)/4, $0xc0400000
+DATA actNegThree<>+56(SB)/4, $0xc0400000
+DATA actNegThree<>+60(SB)/4, $0xc0400000
+GLOBL actNegThree<>(SB), RODATA|NOPTR, $64
 
 DATA actZero<>+0(SB)/4, $0x00000000
 DATA actZero<>+4(SB)/4, $0x00000000
@@ -392,7 +696,15 @@ DATA actZero<>+16(SB)/4, $0x00000000
 DATA actZero<>+20(SB)/4, $0x00000000
 DATA actZero<>+24(SB)/4, $0x00000000
 DATA actZero<>+28(SB)/4, $0x00000000
-GLOBL actZero<>(SB), RODATA|NOPTR, $32
+DATA actZero<>+32(SB)/4, $0x00000000
+DATA actZero<>+36(SB)/4, $0x00000000
+DATA actZero<>+40(SB)/4, $0x00000000
+DATA actZero<>+44(SB)/4, $0x00000000
+DATA actZero<>+48(SB)/4, $0x00000000
+DATA actZero<>+52(SB)/4, $0x00000000
+DATA actZero<>+56(SB)/4, $0x00000000
+DATA actZero<>+60(SB)/4, $0x00000000
+GLOBL actZero<>(SB), RODATA|NOPTR, $64
 
 DATA actSix<>+0(SB)/4, $0x40c00000
 DATA actSix<>+4(SB)/4, $0x40c00000
@@ -402,7 +714,15 @@ DATA actSix<>+16(SB)/4, $0x40c00000
 DATA actSix<>+20(SB)/4, $0x40c00000
 DATA actSix<>+24(SB)/4, $0x40c00000
 DATA actSix<>+28(SB)/4, $0x40c00000
-GLOBL actSix<>(SB), RODATA|NOPTR, $32
+DATA actSix<>+32(SB)/4, $0x40c00000
+DATA actSix<>+36(SB)/4, $0x40c00000
+DATA actSix<>+40(SB)/4, $0x40c00000
+DATA actSix<>+44(SB)/4, $0x40c00000
+DATA actSix<>+48(SB)/4, $0x40c00000
+DATA actSix<>+52(SB)/4, $0x40c00000
+DATA actSix<>+56(SB)/4, $0x40c00000
+DATA actSix<>+60(SB)/4, $0x40c00000
+GLOBL actSix<>(SB), RODATA|NOPTR, $64
 
 DATA actTwo<>+0(SB)/4, $0x40000000
 DATA actTwo<>+4(SB)/4, $0x40000000
@@ -412,7 +732,15 @@ DATA actTwo<>+16(SB)/4, $0x40000000
 DATA actTwo<>+20(SB)/4, $0x40000000
 DATA actTwo<>+24(SB)/4, $0x40000000
 DATA actTwo<>+28(SB)/4, $0x40000000
-GLOBL actTwo<>(SB), RODATA|NOPTR, $32
+DATA actTwo<>+32(SB)/4, $0x40000000
+DATA actTwo<>+36(SB)/4, $0x40000000
+DATA actTwo<>+40(SB)/4, $0x40000000
+DATA actTwo<>+44(SB)/4, $0x40000000
+DATA actTwo<>+48(SB)/4, $0x40000000
+DATA actTwo<>+52(SB)/4, $0x40000000
+DATA actTwo<>+56(SB)/4, $0x40000000
+DATA actTwo<>+60(SB)/4, $0x40000000
+GLOBL actTwo<>(SB), RODATA|NOPTR, $64
 
 DATA actSixth<>+0(SB)/4, $0x3e2aaaab
 DATA actSixth<>+4(SB)/4, $0x3e2aaaab
@@ -422,7 +750,15 @@ DATA actSixth<>+16(SB)/4, $0x3e2aaaab
 DATA actSixth<>+20(SB)/4, $0x3e2aaaab
 DATA actSixth<>+24(SB)/4, $0x3e2aaaab
 DATA actSixth<>+28(SB)/4, $0x3e2aaaab
-GLOBL actSixth<>(SB), RODATA|NOPTR, $32
+DATA actSixth<>+32(SB)/4, $0x3e2aaaab
+DATA actSixth<>+36(SB)/4, $0x3e2aaaab
+DATA actSixth<>+40(SB)/4, $0x3e2aaaab
+DATA actSixth<>+44(SB)/4, $0x3e2aaaab
+DATA actSixth<>+48(SB)/4, $0x3e2aaaab
+DATA actSixth<>+52(SB)/4, $0x3e2aaaab
+DATA actSixth<>+56(SB)/4, $0x3e2aaaab
+DATA actSixth<>+60(SB)/4, $0x3e2aaaab
+GLOBL actSixth<>(SB), RODATA|NOPTR, $64
 
 DATA actFifth<>+0(SB)/4, $0x3e4ccccd
 DATA actFifth<>+4(SB)/4, $0x3e4ccccd
@@ -432,7 +768,15 @@ DATA actFifth<>+16(SB)/4, $0x3e4ccccd
 DATA actFifth<>+20(SB)/4, $0x3e4ccccd
 DATA actFifth<>+24(SB)/4, $0x3e4ccccd
 DATA actFifth<>+28(SB)/4, $0x3e4ccccd
-GLOBL actFifth<>(SB), RODATA|NOPTR, $32
+DATA actFifth<>+32(SB)/4, $0x3e4ccccd
+DATA actFifth<>+36(SB)/4, $0x3e4ccccd
+DATA actFifth<>+40(SB)/4, $0x3e4ccccd
+DATA actFifth<>+44(SB)/4, $0x3e4ccccd
+DATA actFifth<>+48(SB)/4, $0x3e4ccccd
+DATA actFifth<>+52(SB)/4, $0x3e4ccccd
+DATA actFifth<>+56(SB)/4, $0x3e4ccccd
+DATA actFifth<>+60(SB)/4, $0x3e4ccccd
+GLOBL actFifth<>(SB), RODATA|NOPTR, $64
 
 DATA actTwoHalf<>+0(SB)/4, $0x40200000
 DATA actTwoHalf<>+4(SB)/4, $0x40200000
@@ -442,7 +786,15 @@ DATA actTwoHalf<>+16(SB)/4, $0x40200000
 DATA actTwoHalf<>+20(SB)/4, $0x40200000
 DATA actTwoHalf<>+24(SB)/4, $0x40200000
 DATA actTwoHalf<>+28(SB)/4, $0x40200000
-GLOBL actTwoHalf<>(SB), RODATA|NOPTR, $32
+DATA actTwoHalf<>+32(SB)/4, $0x40200000
+DATA actTwoHalf<>+36(SB)/4, $0x40200000
+DATA actTwoHalf<>+40(SB)/4, $0x40200000
+DATA actTwoHalf<>+44(SB)/4, $0x40200000
+DATA actTwoHalf<>+48(SB)/4, $0x40200000
+DATA actTwoHalf<>+52(SB)/4, $0x40200000
+DATA actTwoHalf<>+56(SB)/4, $0x40200000
+DATA actTwoHalf<>+60(SB)/4, $0x40200000
+GLOBL actTwoHalf<>(SB), RODATA|NOPTR, $64
 
 DATA actNegTwoHalf<>+0(SB)/4, $0xc0200000
 DATA actNegTwoHalf<>+4(SB)/4, $0xc0200000
@@ -452,7 +804,15 @@ DATA actNegTwoHalf<>+16(SB)/4, $0xc0200000
 DATA actNegTwoHalf<>+20(SB)/4, $0xc0200000
 DATA actNegTwoHalf<>+24(SB)/4, $0xc0200000
 DATA actNegTwoHalf<>+28(SB)/4, $0xc0200000
-GLOBL actNegTwoHalf<>(SB), RODATA|NOPTR, $32
+DATA actNegTwoHalf<>+32(SB)/4, $0xc0200000
+DATA actNegTwoHalf<>+36(SB)/4, $0xc0200000
+DATA actNegTwoHalf<>+40(SB)/4, $0xc0200000
+DATA actNegTwoHalf<>+44(SB)/4, $0xc0200000
+DATA actNegTwoHalf<>+48(SB)/4, $0xc0200000
+DATA actNegTwoHalf<>+52(SB)/4, $0xc0200000
+DATA actNegTwoHalf<>+56(SB)/4, $0xc0200000
+DATA actNegTwoHalf<>+60(SB)/4, $0xc0200000
+GLOBL actNegTwoHalf<>(SB), RODATA|NOPTR, $64
 
 // func vecSwish(x *float32, y *float32, n int)
 // Requires: AVX, AVX2
@@ -667,88 +1027,6 @@ vecGELUTanh_loop:
 	JNZ        vecGELUTanh_loop
 
 vecGELUTanh_done:
-	VZEROUPPER
-	RET
-
-// func vecHardSwish(x *float32, y *float32, n int)
-// Requires: AVX
-TEXT ·vecHardSwish(SB), NOSPLIT, $0-24
-	MOVQ x+0(FP), AX
-	MOVQ y+8(FP), CX
-	MOVQ n+16(FP), DX
-	SHRQ $0x03, DX
-	JZ   vecHardSwish_done
-
-vecHardSwish_loop:
-	VMOVUPS (AX), Y0
-	VADDPS  actThree<>+0(SB), Y0, Y1
-	VMOVUPS actZero<>+0(SB), Y2
-	VMAXPS  Y1, Y2, Y1
-	VMOVUPS actSix<>+0(SB), Y2
-	VMINPS  Y1, Y2, Y1
-	VDIVPS  actSix<>+0(SB), Y1, Y1
-	VMULPS  Y1, Y0, Y1
-	VMOVUPS Y1, (CX)
-	ADDQ    $0x00000020, AX
-	ADDQ    $0x00000020, CX
-	DECQ    DX
-	JNZ     vecHardSwish_loop
-
-vecHardSwish_done:
-	VZEROUPPER
-	RET
-
-// func vecHardSigmoid(x *float32, y *float32, n int)
-// Requires: AVX
-TEXT ·vecHardSigmoid(SB), NOSPLIT, $0-24
-	MOVQ x+0(FP), AX
-	MOVQ y+8(FP), CX
-	MOVQ n+16(FP), DX
-	SHRQ $0x03, DX
-	JZ   vecHardSigmoid_done
-
-vecHardSigmoid_loop:
-	VMOVUPS (AX), Y0
-	VADDPS  actThree<>+0(SB), Y0, Y0
-	VMOVUPS actZero<>+0(SB), Y1
-	VMAXPS  Y0, Y1, Y0
-	VMOVUPS actSix<>+0(SB), Y1
-	VMINPS  Y0, Y1, Y0
-	VDIVPS  actSix<>+0(SB), Y0, Y0
-	VMOVUPS Y0, (CX)
-	ADDQ    $0x00000020, AX
-	ADDQ    $0x00000020, CX
-	DECQ    DX
-	JNZ     vecHardSigmoid_loop
-
-vecHardSigmoid_done:
-	VZEROUPPER
-	RET
-
-// func vecHardSigmoidKeras2(x *float32, y *float32, n int)
-// Requires: AVX
-TEXT ·vecHardSigmoidKeras2(SB), NOSPLIT, $0-24
-	MOVQ x+0(FP), AX
-	MOVQ y+8(FP), CX
-	MOVQ n+16(FP), DX
-	SHRQ $0x03, DX
-	JZ   vecHardSigmoidKeras2_done
-
-vecHardSigmoidKeras2_loop:
-	VMOVUPS (AX), Y0
-	VMULPS  actFifth<>+0(SB), Y0, Y0
-	VADDPS  actHalf<>+0(SB), Y0, Y0
-	VMOVUPS actZero<>+0(SB), Y1
-	VMAXPS  Y0, Y1, Y0
-	VMOVUPS actOne<>+0(SB), Y1
-	VMINPS  Y0, Y1, Y0
-	VMOVUPS Y0, (CX)
-	ADDQ    $0x00000020, AX
-	ADDQ    $0x00000020, CX
-	DECQ    DX
-	JNZ     vecHardSigmoidKeras2_loop
-
-vecHardSigmoidKeras2_done:
 	VZEROUPPER
 	RET
 
@@ -1031,6 +1309,88 @@ vecGELUTanhGrad_done:
 	VZEROUPPER
 	RET
 
+// func vecHardSwish(x *float32, y *float32, n int)
+// Requires: AVX
+TEXT ·vecHardSwish(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x03, DX
+	JZ   vecHardSwish_done
+
+vecHardSwish_loop:
+	VMOVUPS (AX), Y0
+	VADDPS  actThree<>+0(SB), Y0, Y1
+	VMOVUPS actZero<>+0(SB), Y2
+	VMAXPS  Y1, Y2, Y1
+	VMOVUPS actSix<>+0(SB), Y2
+	VMINPS  Y1, Y2, Y1
+	VDIVPS  actSix<>+0(SB), Y1, Y1
+	VMULPS  Y1, Y0, Y1
+	VMOVUPS Y1, (CX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	DECQ    DX
+	JNZ     vecHardSwish_loop
+
+vecHardSwish_done:
+	VZEROUPPER
+	RET
+
+// func vecHardSigmoid(x *float32, y *float32, n int)
+// Requires: AVX
+TEXT ·vecHardSigmoid(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x03, DX
+	JZ   vecHardSigmoid_done
+
+vecHardSigmoid_loop:
+	VMOVUPS (AX), Y0
+	VADDPS  actThree<>+0(SB), Y0, Y0
+	VMOVUPS actZero<>+0(SB), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS actSix<>+0(SB), Y1
+	VMINPS  Y0, Y1, Y0
+	VDIVPS  actSix<>+0(SB), Y0, Y0
+	VMOVUPS Y0, (CX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	DECQ    DX
+	JNZ     vecHardSigmoid_loop
+
+vecHardSigmoid_done:
+	VZEROUPPER
+	RET
+
+// func vecHardSigmoidKeras2(x *float32, y *float32, n int)
+// Requires: AVX
+TEXT ·vecHardSigmoidKeras2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x03, DX
+	JZ   vecHardSigmoidKeras2_done
+
+vecHardSigmoidKeras2_loop:
+	VMOVUPS (AX), Y0
+	VMULPS  actFifth<>+0(SB), Y0, Y0
+	VADDPS  actHalf<>+0(SB), Y0, Y0
+	VMOVUPS actZero<>+0(SB), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS actOne<>+0(SB), Y1
+	VMINPS  Y0, Y1, Y0
+	VMOVUPS Y0, (CX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	DECQ    DX
+	JNZ     vecHardSigmoidKeras2_loop
+
+vecHardSigmoidKeras2_done:
+	VZEROUPPER
+	RET
+
 // func vecHardSwishGrad(x *float32, dy *float32, dx *float32, n int)
 // Requires: AVX
 TEXT ·vecHardSwishGrad(SB), NOSPLIT, $0-32
@@ -1115,5 +1475,500 @@ vecHardSigmoidKeras2Grad_loop:
 	JNZ     vecHardSigmoidKeras2Grad_loop
 
 vecHardSigmoidKeras2Grad_done:
+	VZEROUPPER
+	RET
+
+// func vecSwish512(x *float32, y *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·vecSwish512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x04, DX
+	JZ   vecSwish512_done
+
+vecSwish512_loop:
+	VMOVUPS    (AX), Z0
+	VXORPS     actSign<>+0(SB), Z0, Z1
+	VMOVUPS    actExpMin<>+0(SB), Z2
+	VMAXPS     Z1, Z2, Z1
+	VMOVUPS    actExpMax<>+0(SB), Z2
+	VMINPS     Z1, Z2, Z1
+	VMULPS     actLog2e<>+0(SB), Z1, Z2
+	VADDPS     actMagic<>+0(SB), Z2, Z2
+	VSUBPS     actMagic<>+0(SB), Z2, Z2
+	VMULPS     actLn2Hi<>+0(SB), Z2, Z3
+	VSUBPS     Z3, Z1, Z1
+	VMULPS     actLn2Lo<>+0(SB), Z2, Z3
+	VSUBPS     Z3, Z1, Z1
+	VMULPS     actP0<>+0(SB), Z1, Z3
+	VADDPS     actP1<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actP2<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actP3<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actP4<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actP5<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     Z1, Z3, Z3
+	VADDPS     actOne<>+0(SB), Z3, Z3
+	VCVTTPS2DQ Z2, Z1
+	VPADDD     act127<>+0(SB), Z1, Z1
+	VPSLLD     $0x17, Z1, Z1
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actOne<>+0(SB), Z3, Z3
+	VDIVPS     Z3, Z0, Z3
+	VMOVUPS    Z3, (CX)
+	ADDQ       $0x00000040, AX
+	ADDQ       $0x00000040, CX
+	DECQ       DX
+	JNZ        vecSwish512_loop
+
+vecSwish512_done:
+	VZEROUPPER
+	RET
+
+// func vecSigmoid512(x *float32, y *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·vecSigmoid512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x04, DX
+	JZ   vecSigmoid512_done
+
+vecSigmoid512_loop:
+	VMOVUPS    (AX), Z0
+	VXORPS     actSign<>+0(SB), Z0, Z0
+	VMOVUPS    actExpMin<>+0(SB), Z1
+	VMAXPS     Z0, Z1, Z0
+	VMOVUPS    actExpMax<>+0(SB), Z1
+	VMINPS     Z0, Z1, Z0
+	VMULPS     actLog2e<>+0(SB), Z0, Z1
+	VADDPS     actMagic<>+0(SB), Z1, Z1
+	VSUBPS     actMagic<>+0(SB), Z1, Z1
+	VMULPS     actLn2Hi<>+0(SB), Z1, Z2
+	VSUBPS     Z2, Z0, Z0
+	VMULPS     actLn2Lo<>+0(SB), Z1, Z2
+	VSUBPS     Z2, Z0, Z0
+	VMULPS     actP0<>+0(SB), Z0, Z2
+	VADDPS     actP1<>+0(SB), Z2, Z2
+	VMULPS     Z0, Z2, Z2
+	VADDPS     actP2<>+0(SB), Z2, Z2
+	VMULPS     Z0, Z2, Z2
+	VADDPS     actP3<>+0(SB), Z2, Z2
+	VMULPS     Z0, Z2, Z2
+	VADDPS     actP4<>+0(SB), Z2, Z2
+	VMULPS     Z0, Z2, Z2
+	VADDPS     actP5<>+0(SB), Z2, Z2
+	VMULPS     Z0, Z2, Z2
+	VMULPS     Z0, Z2, Z2
+	VADDPS     Z0, Z2, Z2
+	VADDPS     actOne<>+0(SB), Z2, Z2
+	VCVTTPS2DQ Z1, Z0
+	VPADDD     act127<>+0(SB), Z0, Z0
+	VPSLLD     $0x17, Z0, Z0
+	VMULPS     Z0, Z2, Z2
+	VADDPS     actOne<>+0(SB), Z2, Z2
+	VMOVUPS    actOne<>+0(SB), Z0
+	VDIVPS     Z2, Z0, Z0
+	VMOVUPS    Z0, (CX)
+	ADDQ       $0x00000040, AX
+	ADDQ       $0x00000040, CX
+	DECQ       DX
+	JNZ        vecSigmoid512_loop
+
+vecSigmoid512_done:
+	VZEROUPPER
+	RET
+
+// func vecGELU512(x *float32, y *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·vecGELU512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x04, DX
+	JZ   vecGELU512_done
+
+vecGELU512_loop:
+	VMOVUPS (AX), Z0
+	VMULPS  actHalf<>+0(SB), Z0, Z1
+	VMULPS  actInvSqrt2<>+0(SB), Z0, Z0
+	VMOVUPS actErfMin<>+0(SB), Z2
+	VMAXPS  Z0, Z2, Z0
+	VMOVUPS actErfMax<>+0(SB), Z2
+	VMINPS  Z0, Z2, Z0
+	VMULPS  Z0, Z0, Z2
+	VMULPS  actA13<>+0(SB), Z2, Z3
+	VADDPS  actA11<>+0(SB), Z3, Z3
+	VMULPS  Z3, Z2, Z3
+	VADDPS  actA9<>+0(SB), Z3, Z3
+	VMULPS  Z3, Z2, Z3
+	VADDPS  actA7<>+0(SB), Z3, Z3
+	VMULPS  Z3, Z2, Z3
+	VADDPS  actA5<>+0(SB), Z3, Z3
+	VMULPS  Z3, Z2, Z3
+	VADDPS  actA3<>+0(SB), Z3, Z3
+	VMULPS  Z3, Z2, Z3
+	VADDPS  actA1<>+0(SB), Z3, Z3
+	VMULPS  Z3, Z0, Z3
+	VMULPS  actB8<>+0(SB), Z2, Z0
+	VADDPS  actB6<>+0(SB), Z0, Z0
+	VMULPS  Z0, Z2, Z0
+	VADDPS  actB4<>+0(SB), Z0, Z0
+	VMULPS  Z0, Z2, Z0
+	VADDPS  actB2<>+0(SB), Z0, Z0
+	VMULPS  Z0, Z2, Z0
+	VADDPS  actB0<>+0(SB), Z0, Z0
+	VDIVPS  Z0, Z3, Z3
+	VMULPS  Z3, Z1, Z3
+	VADDPS  Z3, Z1, Z3
+	VMOVUPS Z3, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	DECQ    DX
+	JNZ     vecGELU512_loop
+
+vecGELU512_done:
+	VZEROUPPER
+	RET
+
+// func vecGELUTanh512(x *float32, y *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·vecGELUTanh512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x04, DX
+	JZ   vecGELUTanh512_done
+
+vecGELUTanh512_loop:
+	VMOVUPS    (AX), Z0
+	VMULPS     Z0, Z0, Z1
+	VMULPS     actTanhB<>+0(SB), Z1, Z1
+	VADDPS     actTanhA<>+0(SB), Z1, Z1
+	VMULPS     Z1, Z0, Z1
+	VXORPS     actSign<>+0(SB), Z1, Z1
+	VMOVUPS    actExpMin<>+0(SB), Z2
+	VMAXPS     Z1, Z2, Z1
+	VMOVUPS    actExpMax<>+0(SB), Z2
+	VMINPS     Z1, Z2, Z1
+	VMULPS     actLog2e<>+0(SB), Z1, Z2
+	VADDPS     actMagic<>+0(SB), Z2, Z2
+	VSUBPS     actMagic<>+0(SB), Z2, Z2
+	VMULPS     actLn2Hi<>+0(SB), Z2, Z3
+	VSUBPS     Z3, Z1, Z1
+	VMULPS     actLn2Lo<>+0(SB), Z2, Z3
+	VSUBPS     Z3, Z1, Z1
+	VMULPS     actP0<>+0(SB), Z1, Z3
+	VADDPS     actP1<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actP2<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actP3<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actP4<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actP5<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     Z1, Z3, Z3
+	VADDPS     actOne<>+0(SB), Z3, Z3
+	VCVTTPS2DQ Z2, Z1
+	VPADDD     act127<>+0(SB), Z1, Z1
+	VPSLLD     $0x17, Z1, Z1
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actOne<>+0(SB), Z3, Z3
+	VDIVPS     Z3, Z0, Z3
+	VMOVUPS    Z3, (CX)
+	ADDQ       $0x00000040, AX
+	ADDQ       $0x00000040, CX
+	DECQ       DX
+	JNZ        vecGELUTanh512_loop
+
+vecGELUTanh512_done:
+	VZEROUPPER
+	RET
+
+// func vecSwishGrad512(x *float32, dy *float32, dx *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·vecSwishGrad512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ dx+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHRQ $0x04, BX
+	JZ   vecSwishGrad512_done
+
+vecSwishGrad512_loop:
+	VMOVUPS    (AX), Z0
+	VXORPS     actSign<>+0(SB), Z0, Z1
+	VMOVUPS    actExpMin<>+0(SB), Z2
+	VMAXPS     Z1, Z2, Z1
+	VMOVUPS    actExpMax<>+0(SB), Z2
+	VMINPS     Z1, Z2, Z1
+	VMULPS     actLog2e<>+0(SB), Z1, Z2
+	VADDPS     actMagic<>+0(SB), Z2, Z2
+	VSUBPS     actMagic<>+0(SB), Z2, Z2
+	VMULPS     actLn2Hi<>+0(SB), Z2, Z3
+	VSUBPS     Z3, Z1, Z1
+	VMULPS     actLn2Lo<>+0(SB), Z2, Z3
+	VSUBPS     Z3, Z1, Z1
+	VMULPS     actP0<>+0(SB), Z1, Z3
+	VADDPS     actP1<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actP2<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actP3<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actP4<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actP5<>+0(SB), Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VMULPS     Z1, Z3, Z3
+	VADDPS     Z1, Z3, Z3
+	VADDPS     actOne<>+0(SB), Z3, Z3
+	VCVTTPS2DQ Z2, Z1
+	VPADDD     act127<>+0(SB), Z1, Z1
+	VPSLLD     $0x17, Z1, Z1
+	VMULPS     Z1, Z3, Z3
+	VADDPS     actOne<>+0(SB), Z3, Z3
+	VMOVUPS    actOne<>+0(SB), Z1
+	VDIVPS     Z3, Z1, Z1
+	VMOVUPS    actOne<>+0(SB), Z2
+	VSUBPS     Z1, Z2, Z2
+	VMULPS     Z2, Z0, Z2
+	VADDPS     actOne<>+0(SB), Z2, Z2
+	VMULPS     Z2, Z1, Z2
+	VMULPS     (CX), Z2, Z2
+	VMOVUPS    Z2, (DX)
+	ADDQ       $0x00000040, AX
+	ADDQ       $0x00000040, CX
+	ADDQ       $0x00000040, DX
+	DECQ       BX
+	JNZ        vecSwishGrad512_loop
+
+vecSwishGrad512_done:
+	VZEROUPPER
+	RET
+
+// func vecSigmoidGrad512(x *float32, dy *float32, dx *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·vecSigmoidGrad512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ dx+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHRQ $0x04, BX
+	JZ   vecSigmoidGrad512_done
+
+vecSigmoidGrad512_loop:
+	VMOVUPS    (AX), Z0
+	VXORPS     actSign<>+0(SB), Z0, Z0
+	VMOVUPS    actExpMin<>+0(SB), Z1
+	VMAXPS     Z0, Z1, Z0
+	VMOVUPS    actExpMax<>+0(SB), Z1
+	VMINPS     Z0, Z1, Z0
+	VMULPS     actLog2e<>+0(SB), Z0, Z1
+	VADDPS     actMagic<>+0(SB), Z1, Z1
+	VSUBPS     actMagic<>+0(SB), Z1, Z1
+	VMULPS     actLn2Hi<>+0(SB), Z1, Z2
+	VSUBPS     Z2, Z0, Z0
+	VMULPS     actLn2Lo<>+0(SB), Z1, Z2
+	VSUBPS     Z2, Z0, Z0
+	VMULPS     actP0<>+0(SB), Z0, Z2
+	VADDPS     actP1<>+0(SB), Z2, Z2
+	VMULPS     Z0, Z2, Z2
+	VADDPS     actP2<>+0(SB), Z2, Z2
+	VMULPS     Z0, Z2, Z2
+	VADDPS     actP3<>+0(SB), Z2, Z2
+	VMULPS     Z0, Z2, Z2
+	VADDPS     actP4<>+0(SB), Z2, Z2
+	VMULPS     Z0, Z2, Z2
+	VADDPS     actP5<>+0(SB), Z2, Z2
+	VMULPS     Z0, Z2, Z2
+	VMULPS     Z0, Z2, Z2
+	VADDPS     Z0, Z2, Z2
+	VADDPS     actOne<>+0(SB), Z2, Z2
+	VCVTTPS2DQ Z1, Z0
+	VPADDD     act127<>+0(SB), Z0, Z0
+	VPSLLD     $0x17, Z0, Z0
+	VMULPS     Z0, Z2, Z2
+	VADDPS     actOne<>+0(SB), Z2, Z2
+	VMOVUPS    actOne<>+0(SB), Z0
+	VDIVPS     Z2, Z0, Z0
+	VMOVUPS    actOne<>+0(SB), Z1
+	VSUBPS     Z0, Z1, Z1
+	VMULPS     Z1, Z0, Z1
+	VMULPS     (CX), Z1, Z1
+	VMOVUPS    Z1, (DX)
+	ADDQ       $0x00000040, AX
+	ADDQ       $0x00000040, CX
+	ADDQ       $0x00000040, DX
+	DECQ       BX
+	JNZ        vecSigmoidGrad512_loop
+
+vecSigmoidGrad512_done:
+	VZEROUPPER
+	RET
+
+// func vecGELUGrad512(x *float32, dy *float32, dx *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·vecGELUGrad512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ dx+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHRQ $0x04, BX
+	JZ   vecGELUGrad512_done
+
+vecGELUGrad512_loop:
+	VMOVUPS    (AX), Z0
+	VMULPS     actInvSqrt2<>+0(SB), Z0, Z1
+	VMOVUPS    actErfMin<>+0(SB), Z2
+	VMAXPS     Z1, Z2, Z1
+	VMOVUPS    actErfMax<>+0(SB), Z2
+	VMINPS     Z1, Z2, Z1
+	VMULPS     Z1, Z1, Z2
+	VMULPS     actA13<>+0(SB), Z2, Z3
+	VADDPS     actA11<>+0(SB), Z3, Z3
+	VMULPS     Z3, Z2, Z3
+	VADDPS     actA9<>+0(SB), Z3, Z3
+	VMULPS     Z3, Z2, Z3
+	VADDPS     actA7<>+0(SB), Z3, Z3
+	VMULPS     Z3, Z2, Z3
+	VADDPS     actA5<>+0(SB), Z3, Z3
+	VMULPS     Z3, Z2, Z3
+	VADDPS     actA3<>+0(SB), Z3, Z3
+	VMULPS     Z3, Z2, Z3
+	VADDPS     actA1<>+0(SB), Z3, Z3
+	VMULPS     Z3, Z1, Z3
+	VMULPS     actB8<>+0(SB), Z2, Z1
+	VADDPS     actB6<>+0(SB), Z1, Z1
+	VMULPS     Z1, Z2, Z1
+	VADDPS     actB4<>+0(SB), Z1, Z1
+	VMULPS     Z1, Z2, Z1
+	VADDPS     actB2<>+0(SB), Z1, Z1
+	VMULPS     Z1, Z2, Z1
+	VADDPS     actB0<>+0(SB), Z1, Z1
+	VDIVPS     Z1, Z3, Z3
+	VMULPS     actHalf<>+0(SB), Z3, Z3
+	VADDPS     actHalf<>+0(SB), Z3, Z3
+	VMULPS     actNegHalf<>+0(SB), Z0, Z1
+	VMULPS     Z0, Z1, Z1
+	VMOVUPS    actExpMin<>+0(SB), Z2
+	VMAXPS     Z1, Z2, Z1
+	VMOVUPS    actExpMax<>+0(SB), Z2
+	VMINPS     Z1, Z2, Z1
+	VMULPS     actLog2e<>+0(SB), Z1, Z2
+	VADDPS     actMagic<>+0(SB), Z2, Z2
+	VSUBPS     actMagic<>+0(SB), Z2, Z2
+	VMULPS     actLn2Hi<>+0(SB), Z2, Z4
+	VSUBPS     Z4, Z1, Z1
+	VMULPS     actLn2Lo<>+0(SB), Z2, Z4
+	VSUBPS     Z4, Z1, Z1
+	VMULPS     actP0<>+0(SB), Z1, Z4
+	VADDPS     actP1<>+0(SB), Z4, Z4
+	VMULPS     Z1, Z4, Z4
+	VADDPS     actP2<>+0(SB), Z4, Z4
+	VMULPS     Z1, Z4, Z4
+	VADDPS     actP3<>+0(SB), Z4, Z4
+	VMULPS     Z1, Z4, Z4
+	VADDPS     actP4<>+0(SB), Z4, Z4
+	VMULPS     Z1, Z4, Z4
+	VADDPS     actP5<>+0(SB), Z4, Z4
+	VMULPS     Z1, Z4, Z4
+	VMULPS     Z1, Z4, Z4
+	VADDPS     Z1, Z4, Z4
+	VADDPS     actOne<>+0(SB), Z4, Z4
+	VCVTTPS2DQ Z2, Z1
+	VPADDD     act127<>+0(SB), Z1, Z1
+	VPSLLD     $0x17, Z1, Z1
+	VMULPS     Z1, Z4, Z4
+	VMULPS     actInvSqrt2Pi<>+0(SB), Z0, Z0
+	VMULPS     Z4, Z0, Z0
+	VADDPS     Z3, Z0, Z0
+	VMULPS     (CX), Z0, Z0
+	VMOVUPS    Z0, (DX)
+	ADDQ       $0x00000040, AX
+	ADDQ       $0x00000040, CX
+	ADDQ       $0x00000040, DX
+	DECQ       BX
+	JNZ        vecGELUGrad512_loop
+
+vecGELUGrad512_done:
+	VZEROUPPER
+	RET
+
+// func vecGELUTanhGrad512(x *float32, dy *float32, dx *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·vecGELUTanhGrad512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ dx+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHRQ $0x04, BX
+	JZ   vecGELUTanhGrad512_done
+
+vecGELUTanhGrad512_loop:
+	VMOVUPS    (AX), Z0
+	VMULPS     Z0, Z0, Z1
+	VMULPS     actTanhB<>+0(SB), Z1, Z2
+	VADDPS     actTanhA<>+0(SB), Z2, Z2
+	VMULPS     Z2, Z0, Z2
+	VMULPS     actTanhB3<>+0(SB), Z1, Z1
+	VADDPS     actTanhA<>+0(SB), Z1, Z1
+	VXORPS     actSign<>+0(SB), Z2, Z2
+	VMOVUPS    actExpMin<>+0(SB), Z3
+	VMAXPS     Z2, Z3, Z2
+	VMOVUPS    actExpMax<>+0(SB), Z3
+	VMINPS     Z2, Z3, Z2
+	VMULPS     actLog2e<>+0(SB), Z2, Z3
+	VADDPS     actMagic<>+0(SB), Z3, Z3
+	VSUBPS     actMagic<>+0(SB), Z3, Z3
+	VMULPS     actLn2Hi<>+0(SB), Z3, Z4
+	VSUBPS     Z4, Z2, Z2
+	VMULPS     actLn2Lo<>+0(SB), Z3, Z4
+	VSUBPS     Z4, Z2, Z2
+	VMULPS     actP0<>+0(SB), Z2, Z4
+	VADDPS     actP1<>+0(SB), Z4, Z4
+	VMULPS     Z2, Z4, Z4
+	VADDPS     actP2<>+0(SB), Z4, Z4
+	VMULPS     Z2, Z4, Z4
+	VADDPS     actP3<>+0(SB), Z4, Z4
+	VMULPS     Z2, Z4, Z4
+	VADDPS     actP4<>+0(SB), Z4, Z4
+	VMULPS     Z2, Z4, Z4
+	VADDPS     actP5<>+0(SB), Z4, Z4
+	VMULPS     Z2, Z4, Z4
+	VMULPS     Z2, Z4, Z4
+	VADDPS     Z2, Z4, Z4
+	VADDPS     actOne<>+0(SB), Z4, Z4
+	VCVTTPS2DQ Z3, Z2
+	VPADDD     act127<>+0(SB), Z2, Z2
+	VPSLLD     $0x17, Z2, Z2
+	VMULPS     Z2, Z4, Z4
+	VADDPS     actOne<>+0(SB), Z4, Z4
+	VMOVUPS    actOne<>+0(SB), Z2
+	VDIVPS     Z4, Z2, Z2
+	VMULPS     Z2, Z0, Z0
+	VMOVUPS    actOne<>+0(SB), Z3
+	VSUBPS     Z2, Z3, Z3
+	VMULPS     Z3, Z0, Z0
+	VMULPS     Z1, Z0, Z0
+	VADDPS     Z2, Z0, Z0
+	VMULPS     (CX), Z0, Z0
+	VMOVUPS    Z0, (DX)
+	ADDQ       $0x00000040, AX
+	ADDQ       $0x00000040, CX
+	ADDQ       $0x00000040, DX
+	DECQ       BX
+	JNZ        vecGELUTanhGrad512_loop
+
+vecGELUTanhGrad512_done:
 	VZEROUPPER
 	RET

@@ -24,21 +24,6 @@ func vecGELU(x *float32, y *float32, n int)
 //go:noescape
 func vecGELUTanh(x *float32, y *float32, n int)
 
-// vecHardSwish sets y[i] = x relu6(x + 3) / 6 for i < n, a multiple of 8.
-//
-//go:noescape
-func vecHardSwish(x *float32, y *float32, n int)
-
-// vecHardSigmoid sets y[i] = relu6(x + 3) / 6 for i < n, a multiple of 8.
-//
-//go:noescape
-func vecHardSigmoid(x *float32, y *float32, n int)
-
-// vecHardSigmoidKeras2 sets y[i] = clip(0.2 x + 0.5, 0, 1) for i < n, a multiple of 8.
-//
-//go:noescape
-func vecHardSigmoidKeras2(x *float32, y *float32, n int)
-
 // vecSwishGrad sets dx[i] = dy[i] f'(x[i]), f' = s (1 + x (1 - s)), s = sigmoid(x), for i < n, a multiple of 8.
 //
 //go:noescape
@@ -59,6 +44,21 @@ func vecGELUGrad(x *float32, dy *float32, dx *float32, n int)
 //go:noescape
 func vecGELUTanhGrad(x *float32, dy *float32, dx *float32, n int)
 
+// vecHardSwish sets y[i] = x relu6(x + 3) / 6 for i < n, a multiple of 8.
+//
+//go:noescape
+func vecHardSwish(x *float32, y *float32, n int)
+
+// vecHardSigmoid sets y[i] = relu6(x + 3) / 6 for i < n, a multiple of 8.
+//
+//go:noescape
+func vecHardSigmoid(x *float32, y *float32, n int)
+
+// vecHardSigmoidKeras2 sets y[i] = clip(0.2 x + 0.5, 0, 1) for i < n, a multiple of 8.
+//
+//go:noescape
+func vecHardSigmoidKeras2(x *float32, y *float32, n int)
+
 // vecHardSwishGrad sets dx[i] = dy[i] f'(x[i]), f' = 1 above 3, (2x + 3) / 6 on [-3, 3], 0 below, for i < n, a multiple of 8.
 //
 //go:noescape
@@ -73,3 +73,43 @@ func vecHardSigmoidGrad(x *float32, dy *float32, dx *float32, n int)
 //
 //go:noescape
 func vecHardSigmoidKeras2Grad(x *float32, dy *float32, dx *float32, n int)
+
+// vecSwish512 sets y[i] = x sigmoid(x) (x / (1 + exp(-x))) for i < n, a multiple of 16.
+//
+//go:noescape
+func vecSwish512(x *float32, y *float32, n int)
+
+// vecSigmoid512 sets y[i] = 1 / (1 + exp(-x)) for i < n, a multiple of 16.
+//
+//go:noescape
+func vecSigmoid512(x *float32, y *float32, n int)
+
+// vecGELU512 sets y[i] = 0.5 x (1 + erf(x / sqrt 2)) for i < n, a multiple of 16.
+//
+//go:noescape
+func vecGELU512(x *float32, y *float32, n int)
+
+// vecGELUTanh512 sets y[i] = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3) for i < n, a multiple of 16.
+//
+//go:noescape
+func vecGELUTanh512(x *float32, y *float32, n int)
+
+// vecSwishGrad512 sets dx[i] = dy[i] f'(x[i]), f' = s (1 + x (1 - s)), s = sigmoid(x), for i < n, a multiple of 16.
+//
+//go:noescape
+func vecSwishGrad512(x *float32, dy *float32, dx *float32, n int)
+
+// vecSigmoidGrad512 sets dx[i] = dy[i] f'(x[i]), f' = s (1 - s), s = sigmoid(x), for i < n, a multiple of 16.
+//
+//go:noescape
+func vecSigmoidGrad512(x *float32, dy *float32, dx *float32, n int)
+
+// vecGELUGrad512 sets dx[i] = dy[i] f'(x[i]), f' = Phi(x) + x phi(x), for i < n, a multiple of 16.
+//
+//go:noescape
+func vecGELUGrad512(x *float32, dy *float32, dx *float32, n int)
+
+// vecGELUTanhGrad512 sets dx[i] = dy[i] f'(x[i]), f' = s + x s (1 - s) du, s = sigmoid(2u), for i < n, a multiple of 16.
+//
+//go:noescape
+func vecGELUTanhGrad512(x *float32, dy *float32, dx *float32, n int)

@@ -18,10 +18,18 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
-// splat returns a 32-byte constant of eight copies of v.
+// vec and lanes are the vector register kind and its floats: ymm (8) for
+// the AVX2 kernels, zmm (16) for the AVX-512 ones.
+var (
+	vec   = YMM
+	lanes = 8
+)
+
+// splat returns a 64-byte constant of sixteen copies of v (the ymm kernels
+// read its first half).
 func splat(name string, v float32) Mem {
 	m := GLOBL(name, RODATA|NOPTR)
-	for i := 0; i < 8; i++ {
+	for i := 0; i < 16; i++ {
 		DATA(4*i, U32(math.Float32bits(v)))
 	}
 	return m
@@ -29,7 +37,7 @@ func splat(name string, v float32) Mem {
 
 func splatInt(name string, v uint32) Mem {
 	m := GLOBL(name, RODATA|NOPTR)
-	for i := 0; i < 8; i++ {
+	for i := 0; i < 16; i++ {
 		DATA(4*i, U32(v))
 	}
 	return m
@@ -98,32 +106,7 @@ func consts() {
 func main() {
 	ConstraintExpr("amd64,!purego")
 	consts()
-	forward("vecSwish", "x sigmoid(x) (x / (1 + exp(-x)))", func(v reg.VecVirtual) reg.VecVirtual {
-		e := expf(neg(v))
-		VADDPS(cOne, e, e)
-		VDIVPS(e, v, e) // v / e
-		return e
-	})
-	forward("vecSigmoid", "1 / (1 + exp(-x))", func(v reg.VecVirtual) reg.VecVirtual {
-		return sigm(v)
-	})
-	forward("vecGELU", "0.5 x (1 + erf(x / sqrt 2))", func(v reg.VecVirtual) reg.VecVirtual {
-		h := YMM()
-		VMULPS(cHalf, v, h)
-		z := YMM()
-		VMULPS(cInvSqrt2, v, z)
-		e := erff(z)
-		VMULPS(e, h, e)
-		VADDPS(e, h, e) // h + h*erf
-		return e
-	})
-	forward("vecGELUTanh", "x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3)", func(v reg.VecVirtual) reg.VecVirtual {
-		u := tanhArg(v)
-		e := expf(neg(u))
-		VADDPS(cOne, e, e)
-		VDIVPS(e, v, e)
-		return e
-	})
+	smooth("")
 	forward("vecHardSwish", "x relu6(x + 3) / 6", func(v reg.VecVirtual) reg.VecVirtual {
 		t := relu6p3(v)
 		VMULPS(t, v, t)
@@ -131,76 +114,21 @@ func main() {
 	})
 	forward("vecHardSigmoid", "relu6(x + 3) / 6", relu6p3)
 	forward("vecHardSigmoidKeras2", "clip(0.2 x + 0.5, 0, 1)", func(v reg.VecVirtual) reg.VecVirtual {
-		t := YMM()
+		t := vec()
 		VMULPS(cFifth, v, t)
 		VADDPS(cHalf, t, t)
 		return clamp(t, cZero, cOne)
 	})
 
-	gradient("vecSwishGrad", "s (1 + x (1 - s)), s = sigmoid(x)", func(v reg.VecVirtual) reg.VecVirtual {
-		s := sigm(v)
-		t := YMM()
-		VMOVUPS(cOne, t)
-		VSUBPS(s, t, t) // 1 - s
-		VMULPS(t, v, t) // v (1 - s)
-		VADDPS(cOne, t, t)
-		VMULPS(t, s, t)
-		return t
-	})
-	gradient("vecSigmoidGrad", "s (1 - s), s = sigmoid(x)", func(v reg.VecVirtual) reg.VecVirtual {
-		s := sigm(v)
-		t := YMM()
-		VMOVUPS(cOne, t)
-		VSUBPS(s, t, t)
-		VMULPS(t, s, t)
-		return t
-	})
-	gradient("vecGELUGrad", "Phi(x) + x phi(x)", func(v reg.VecVirtual) reg.VecVirtual {
-		z := YMM()
-		VMULPS(cInvSqrt2, v, z)
-		phi := erff(z)
-		VMULPS(cHalf, phi, phi)
-		VADDPS(cHalf, phi, phi)
-		a := YMM()
-		VMULPS(cNegHalf, v, a)
-		VMULPS(v, a, a)
-		e := expf(a)
-		b := YMM()
-		VMULPS(cInvSqrt2Pi, v, b)
-		VMULPS(e, b, b)
-		VADDPS(phi, b, b)
-		return b
-	})
-	gradient("vecGELUTanhGrad", "s + x s (1 - s) du, s = sigmoid(2u)", func(v reg.VecVirtual) reg.VecVirtual {
-		v2 := YMM()
-		VMULPS(v, v, v2)
-		u := YMM()
-		VMULPS(cTanhB, v2, u)
-		VADDPS(cTanhA, u, u)
-		VMULPS(u, v, u)
-		du := YMM()
-		VMULPS(cTanhB3, v2, du)
-		VADDPS(cTanhA, du, du)
-		s := sigm(u)
-		t := YMM()
-		VMULPS(s, v, t) // v s
-		w := YMM()
-		VMOVUPS(cOne, w)
-		VSUBPS(s, w, w) // 1 - s
-		VMULPS(w, t, t)
-		VMULPS(du, t, t)
-		VADDPS(s, t, t)
-		return t
-	})
 	gradient("vecHardSwishGrad", "1 above 3, (2x + 3) / 6 on [-3, 3], 0 below", func(v reg.VecVirtual) reg.VecVirtual {
-		d := YMM()
+		d := vec()
 		VMULPS(cTwo, v, d)
 		VADDPS(cThree, d, d)
 		VDIVPS(cSix, d, d)
-		ge := YMM()
+		ge := vec()
 		VCMPPS(U8(0x0D), cNegThree, v, ge) // v >= -3
 		VANDPS(ge, d, d)
-		gt := YMM()
+		gt := vec()
 		VCMPPS(U8(0x0E), cThree, v, gt) // v > 3
 		VBLENDVPS(gt, cOne, d, d)
 		return d
@@ -211,27 +139,116 @@ func main() {
 	gradient("vecHardSigmoidKeras2Grad", "0.2 on (-2.5, 2.5), else 0", func(v reg.VecVirtual) reg.VecVirtual {
 		return band(v, cNegTwoHalf, cTwoHalf, cFifth)
 	})
+	// The AVX-512 kernels of the smooth functions (the hard ones are
+	// memory-bound at 8 lanes).
+	vec, lanes = ZMM, 16
+	smooth("512")
 	Generate()
+}
+
+// smooth emits the kernels of the smooth functions, their names suffixed.
+func smooth(sfx string) {
+	forward("vecSwish"+sfx, "x sigmoid(x) (x / (1 + exp(-x)))", func(v reg.VecVirtual) reg.VecVirtual {
+		e := expf(neg(v))
+		VADDPS(cOne, e, e)
+		VDIVPS(e, v, e) // v / e
+		return e
+	})
+	forward("vecSigmoid"+sfx, "1 / (1 + exp(-x))", func(v reg.VecVirtual) reg.VecVirtual {
+		return sigm(v)
+	})
+	forward("vecGELU"+sfx, "0.5 x (1 + erf(x / sqrt 2))", func(v reg.VecVirtual) reg.VecVirtual {
+		h := vec()
+		VMULPS(cHalf, v, h)
+		z := vec()
+		VMULPS(cInvSqrt2, v, z)
+		e := erff(z)
+		VMULPS(e, h, e)
+		VADDPS(e, h, e) // h + h*erf
+		return e
+	})
+	forward("vecGELUTanh"+sfx, "x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3)", func(v reg.VecVirtual) reg.VecVirtual {
+		u := tanhArg(v)
+		e := expf(neg(u))
+		VADDPS(cOne, e, e)
+		VDIVPS(e, v, e)
+		return e
+	})
+	gradient("vecSwishGrad"+sfx, "s (1 + x (1 - s)), s = sigmoid(x)", func(v reg.VecVirtual) reg.VecVirtual {
+		s := sigm(v)
+		t := vec()
+		VMOVUPS(cOne, t)
+		VSUBPS(s, t, t) // 1 - s
+		VMULPS(t, v, t) // v (1 - s)
+		VADDPS(cOne, t, t)
+		VMULPS(t, s, t)
+		return t
+	})
+	gradient("vecSigmoidGrad"+sfx, "s (1 - s), s = sigmoid(x)", func(v reg.VecVirtual) reg.VecVirtual {
+		s := sigm(v)
+		t := vec()
+		VMOVUPS(cOne, t)
+		VSUBPS(s, t, t)
+		VMULPS(t, s, t)
+		return t
+	})
+	gradient("vecGELUGrad"+sfx, "Phi(x) + x phi(x)", func(v reg.VecVirtual) reg.VecVirtual {
+		z := vec()
+		VMULPS(cInvSqrt2, v, z)
+		phi := erff(z)
+		VMULPS(cHalf, phi, phi)
+		VADDPS(cHalf, phi, phi)
+		a := vec()
+		VMULPS(cNegHalf, v, a)
+		VMULPS(v, a, a)
+		e := expf(a)
+		b := vec()
+		VMULPS(cInvSqrt2Pi, v, b)
+		VMULPS(e, b, b)
+		VADDPS(phi, b, b)
+		return b
+	})
+	gradient("vecGELUTanhGrad"+sfx, "s + x s (1 - s) du, s = sigmoid(2u)", func(v reg.VecVirtual) reg.VecVirtual {
+		v2 := vec()
+		VMULPS(v, v, v2)
+		u := vec()
+		VMULPS(cTanhB, v2, u)
+		VADDPS(cTanhA, u, u)
+		VMULPS(u, v, u)
+		du := vec()
+		VMULPS(cTanhB3, v2, du)
+		VADDPS(cTanhA, du, du)
+		s := sigm(u)
+		t := vec()
+		VMULPS(s, v, t) // v s
+		w := vec()
+		VMOVUPS(cOne, w)
+		VSUBPS(s, w, w) // 1 - s
+		VMULPS(w, t, t)
+		VMULPS(du, t, t)
+		VADDPS(s, t, t)
+		return t
+	})
 }
 
 // forward emits name(x, y *float32, n int): y[i] = f(x[i]) for i < n, n a
 // multiple of 8.
 func forward(name, what string, f func(v reg.VecVirtual) reg.VecVirtual) {
 	TEXT(name, NOSPLIT, "func(x, y *float32, n int)")
-	Doc(fmt.Sprintf("%s sets y[i] = %s for i < n, a multiple of 8.", name, what))
+	Doc(fmt.Sprintf("%s sets y[i] = %s for i < n, a multiple of %d.", name, what, lanes))
 	Pragma("noescape")
 	x := Load(Param("x"), GP64())
 	y := Load(Param("y"), GP64())
 	n := Load(Param("n"), GP64())
-	SHRQ(U8(3), n)
+	SHRQ(U8(shift()), n)
 	JZ(LabelRef(name + "_done"))
 	Label(name + "_loop")
-	v := YMM()
+	v := vec()
 	VMOVUPS(Mem{Base: x}, v)
 	r := f(v)
 	VMOVUPS(r, Mem{Base: y})
-	ADDQ(U32(32), x)
-	ADDQ(U32(32), y)
+	ADDQ(U32(4*lanes), x)
+	ADDQ(U32(4*lanes), y)
 	DECQ(n)
 	JNZ(LabelRef(name + "_loop"))
 	Label(name + "_done")
@@ -242,23 +259,23 @@ func forward(name, what string, f func(v reg.VecVirtual) reg.VecVirtual) {
 // gradient emits name(x, dy, dx *float32, n int): dx[i] = f'(x[i]) dy[i].
 func gradient(name, what string, d func(v reg.VecVirtual) reg.VecVirtual) {
 	TEXT(name, NOSPLIT, "func(x, dy, dx *float32, n int)")
-	Doc(fmt.Sprintf("%s sets dx[i] = dy[i] f'(x[i]), f' = %s, for i < n, a multiple of 8.", name, what))
+	Doc(fmt.Sprintf("%s sets dx[i] = dy[i] f'(x[i]), f' = %s, for i < n, a multiple of %d.", name, what, lanes))
 	Pragma("noescape")
 	x := Load(Param("x"), GP64())
 	dy := Load(Param("dy"), GP64())
 	dx := Load(Param("dx"), GP64())
 	n := Load(Param("n"), GP64())
-	SHRQ(U8(3), n)
+	SHRQ(U8(shift()), n)
 	JZ(LabelRef(name + "_done"))
 	Label(name + "_loop")
-	v := YMM()
+	v := vec()
 	VMOVUPS(Mem{Base: x}, v)
 	r := d(v)
 	VMULPS(Mem{Base: dy}, r, r) // dy * d
 	VMOVUPS(r, Mem{Base: dx})
-	ADDQ(U32(32), x)
-	ADDQ(U32(32), dy)
-	ADDQ(U32(32), dx)
+	ADDQ(U32(4*lanes), x)
+	ADDQ(U32(4*lanes), dy)
+	ADDQ(U32(4*lanes), dx)
 	DECQ(n)
 	JNZ(LabelRef(name + "_loop"))
 	Label(name + "_done")
@@ -266,8 +283,16 @@ func gradient(name, what string, d func(v reg.VecVirtual) reg.VecVirtual) {
 	RET()
 }
 
+// shift is log2(lanes).
+func shift() uint8 {
+	if lanes == 16 {
+		return 4
+	}
+	return 3
+}
+
 func neg(v reg.VecVirtual) reg.VecVirtual {
-	t := YMM()
+	t := vec()
 	VXORPS(cSign, v, t)
 	return t
 }
@@ -275,7 +300,7 @@ func neg(v reg.VecVirtual) reg.VecVirtual {
 // clamp returns min(max(v, lo), hi) as Go computes it: a NaN v stays NaN
 // (VMAXPS and VMINPS return their first Go operand when either is NaN).
 func clamp(v reg.VecVirtual, lo, hi Mem) reg.VecVirtual {
-	c, t := YMM(), YMM()
+	c, t := vec(), vec()
 	VMOVUPS(lo, c)
 	VMAXPS(v, c, t)
 	VMOVUPS(hi, c)
@@ -286,16 +311,16 @@ func clamp(v reg.VecVirtual, lo, hi Mem) reg.VecVirtual {
 // expf repeats kernels.expf.
 func expf(x reg.VecVirtual) reg.VecVirtual {
 	x = clamp(x, cExpMin, cExpMax)
-	n := YMM()
+	n := vec()
 	VMULPS(cLog2e, x, n)
 	VADDPS(cMagic, n, n)
 	VSUBPS(cMagic, n, n)
-	r, t := YMM(), YMM()
+	r, t := vec(), vec()
 	VMULPS(cLn2Hi, n, t)
 	VSUBPS(t, x, r)
 	VMULPS(cLn2Lo, n, t)
 	VSUBPS(t, r, r)
-	p := YMM()
+	p := vec()
 	VMULPS(cP0, r, p)
 	VADDPS(cP1, p, p)
 	for _, c := range []Mem{cP2, cP3, cP4, cP5} {
@@ -306,7 +331,7 @@ func expf(x reg.VecVirtual) reg.VecVirtual {
 	VMULPS(r, p, p)
 	VADDPS(r, p, p)
 	VADDPS(cOne, p, p)
-	k := YMM()
+	k := vec()
 	VCVTTPS2DQ(n, k)
 	VPADDD(c127, k, k)
 	VPSLLD(U8(23), k, k)
@@ -318,7 +343,7 @@ func expf(x reg.VecVirtual) reg.VecVirtual {
 func sigm(v reg.VecVirtual) reg.VecVirtual {
 	e := expf(neg(v))
 	VADDPS(cOne, e, e)
-	s := YMM()
+	s := vec()
 	VMOVUPS(cOne, s)
 	VDIVPS(e, s, s)
 	return s
@@ -327,9 +352,9 @@ func sigm(v reg.VecVirtual) reg.VecVirtual {
 // erff repeats kernels.erff.
 func erff(z reg.VecVirtual) reg.VecVirtual {
 	x := clamp(z, cErfMin, cErfMax)
-	x2 := YMM()
+	x2 := vec()
 	VMULPS(x, x, x2)
-	p := YMM()
+	p := vec()
 	VMULPS(cA13, x2, p)
 	VADDPS(cA11, p, p)
 	for _, c := range []Mem{cA9, cA7, cA5, cA3, cA1} {
@@ -337,7 +362,7 @@ func erff(z reg.VecVirtual) reg.VecVirtual {
 		VADDPS(c, p, p)
 	}
 	VMULPS(p, x, p)
-	q := YMM()
+	q := vec()
 	VMULPS(cB8, x2, q)
 	VADDPS(cB6, q, q)
 	for _, c := range []Mem{cB4, cB2, cB0} {
@@ -350,7 +375,7 @@ func erff(z reg.VecVirtual) reg.VecVirtual {
 
 // tanhArg returns 2u = x (B x^2 + A).
 func tanhArg(v reg.VecVirtual) reg.VecVirtual {
-	u := YMM()
+	u := vec()
 	VMULPS(v, v, u)
 	VMULPS(cTanhB, u, u)
 	VADDPS(cTanhA, u, u)
@@ -360,7 +385,7 @@ func tanhArg(v reg.VecVirtual) reg.VecVirtual {
 
 // relu6p3 returns min(max(v + 3, 0), 6) / 6.
 func relu6p3(v reg.VecVirtual) reg.VecVirtual {
-	t := YMM()
+	t := vec()
 	VADDPS(cThree, v, t)
 	t = clamp(t, cZero, cSix)
 	VDIVPS(cSix, t, t)
@@ -369,7 +394,7 @@ func relu6p3(v reg.VecVirtual) reg.VecVirtual {
 
 // band returns val where lo < v < hi, else 0.
 func band(v reg.VecVirtual, lo, hi, val Mem) reg.VecVirtual {
-	a, b := YMM(), YMM()
+	a, b := vec(), vec()
 	VCMPPS(U8(0x0E), lo, v, a) // v > lo
 	VCMPPS(U8(0x01), hi, v, b) // v < hi
 	VANDPS(b, a, a)
