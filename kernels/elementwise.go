@@ -112,7 +112,9 @@ func BiasGrad(dy, dbias []float32) {
 }
 
 // MulRows sets y = x * row for rows of C = len(row) values (a
-// squeeze-and-excitation gate, (H,W,C) * (1,1,C)). y may alias x.
+// squeeze-and-excitation gate, (H,W,C) * (1,1,C)). y may alias x. Where C
+// is a multiple of 8 the vector scale-and-shift loop computes it with a zero
+// shift (the same products; a -0 product becomes +0).
 func MulRows(x, row, y []float32) {
 	raceRead(x, row)
 	raceWrite(y)
@@ -120,6 +122,13 @@ func MulRows(x, row, y []float32) {
 	c := len(row)
 	if c == 0 || n%c != 0 {
 		panic(fmt.Sprintf("kernels: MulRows: %d values are not rows of %d", n, c))
+	}
+	if active.elementwise != nil && c%8 == 0 {
+		var sc scratch
+		sc.init(c, 0)
+		defer sc.free()
+		scaleShiftRows(x, row, sc.f32(c), ActNone, y, c, n/c)
+		return
 	}
 	forChunks(n, func(lo, hi int) {
 		for lo < hi {
@@ -144,6 +153,19 @@ func Rescale(x, scale, offset, y []float32) {
 	c := len(scale)
 	if c == 0 || n%c != 0 || len(offset) != c {
 		panic(fmt.Sprintf("kernels: Rescale: %d values are not rows of %d (%d offsets)", n, c, len(offset)))
+	}
+	if c < 64 && c > 1 {
+		// Few channels (an image's 3): repeat them to a pattern of at least
+		// 64, so the loop below runs over long segments.
+		l := c * ((64 + c - 1) / c)
+		var buf scratch
+		buf.init(2*l, 0)
+		defer buf.free()
+		s2, o2 := buf.f32(l), buf.f32(l)
+		for i := range s2 {
+			s2[i], o2[i] = scale[i%c], offset[i%c]
+		}
+		scale, offset, c = s2, o2, l
 	}
 	forChunks(n, func(lo, hi int) {
 		ys := y[lo:hi]

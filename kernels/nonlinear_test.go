@@ -148,14 +148,14 @@ func TestNonlinearTwins(t *testing.T) {
 // TestMulRowsRescale checks the row-broadcast kernels on threaded lengths.
 func TestMulRowsRescale(t *testing.T) {
 	r := rand.New(rand.NewPCG(63, 64))
-	for _, c := range []int{1, 3, 40, 960} {
+	for _, c := range []int{1, 3, 40, 960, 1001} {
 		rows := 100000/c + 1
 		x, row, off := randSlice(r, rows*c), randSlice(r, c), randSlice(r, c)
 		y, z := make([]float32, rows*c), make([]float32, rows*c)
 		MulRows(x, row, y)
 		Rescale(x, row, off, z)
 		for i, v := range x {
-			require.Equal(t, v*row[i%c], y[i])
+			require.Equal(t, v*row[i%c]+0, y[i]) // +0: a -0 product may come out +0
 			require.Equal(t, float32(v*row[i%c])+off[i%c], z[i])
 		}
 	}
