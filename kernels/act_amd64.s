@@ -4,22 +4,22 @@
 
 #include "textflag.h"
 
-DATA actExpMax<>+0(SB)/4, $0x42b00000
-DATA actExpMax<>+4(SB)/4, $0x42b00000
-DATA actExpMax<>+8(SB)/4, $0x42b00000
-DATA actExpMax<>+12(SB)/4, $0x42b00000
-DATA actExpMax<>+16(SB)/4, $0x42b00000
-DATA actExpMax<>+20(SB)/4, $0x42b00000
-DATA actExpMax<>+24(SB)/4, $0x42b00000
-DATA actExpMax<>+28(SB)/4, $0x42b00000
-DATA actExpMax<>+32(SB)/4, $0x42b00000
-DATA actExpMax<>+36(SB)/4, $0x42b00000
-DATA actExpMax<>+40(SB)/4, $0x42b00000
-DATA actExpMax<>+44(SB)/4, $0x42b00000
-DATA actExpMax<>+48(SB)/4, $0x42b00000
-DATA actExpMax<>+52(SB)/4, $0x42b00000
-DATA actExpMax<>+56(SB)/4, $0x42b00000
-DATA actExpMax<>+60(SB)/4, $0x42b00000
+DATA actExpMax<>+0(SB)/4, $0x42b20000
+DATA actExpMax<>+4(SB)/4, $0x42b20000
+DATA actExpMax<>+8(SB)/4, $0x42b20000
+DATA actExpMax<>+12(SB)/4, $0x42b20000
+DATA actExpMax<>+16(SB)/4, $0x42b20000
+DATA actExpMax<>+20(SB)/4, $0x42b20000
+DATA actExpMax<>+24(SB)/4, $0x42b20000
+DATA actExpMax<>+28(SB)/4, $0x42b20000
+DATA actExpMax<>+32(SB)/4, $0x42b20000
+DATA actExpMax<>+36(SB)/4, $0x42b20000
+DATA actExpMax<>+40(SB)/4, $0x42b20000
+DATA actExpMax<>+44(SB)/4, $0x42b20000
+DATA actExpMax<>+48(SB)/4, $0x42b20000
+DATA actExpMax<>+52(SB)/4, $0x42b20000
+DATA actExpMax<>+56(SB)/4, $0x42b20000
+DATA actExpMax<>+60(SB)/4, $0x42b20000
 GLOBL actExpMax<>(SB), RODATA|NOPTR, $64
 
 DATA actExpMin<>+0(SB)/4, $0xc2aeac50

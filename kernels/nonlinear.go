@@ -15,8 +15,11 @@ import (
 // and the assembly (bit for bit: no fused multiply-adds, the same operation
 // order):
 //   - exp: Cephes' expf, range reduction by ln 2 in two parts and a degree-6
-//     polynomial, the argument clamped to [-87.33, 88] (no overflow, no
-//     denormal scale);
+//     polynomial, the argument clamped to [-87.33, 89]: no denormal scale,
+//     and +Inf from 88.38 on (the true overflow is at 88.72), so that
+//     sigmoid(x) and swish(x) below -88.38 are 0, not denormals (which would
+//     slow every kernel reading them: a squeeze-excite gate of 6e-39
+//     multiplied into a block's activations);
 //   - erf: Eigen's rational approximation x P(x^2) / Q(x^2) on [-4, 4]
 //     (clamped outside);
 //   - gelu's tanh form as x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3).
@@ -103,7 +106,7 @@ var nonlinearTwins = nonlinearKernels{fwd: nonlinearGo, grad: nonlinearGradGo}
 // The constants of the approximations, as float32 (the assembly uses the
 // same bits).
 const (
-	expMax   float32 = 88.0
+	expMax   float32 = 89 // above 88.38 the result is +Inf (2^128)
 	expMin   float32 = -87.33654475 // ln of the smallest normal float32
 	expLog2e float32 = 1.44269504088896341
 	expMagic float32 = 12582912 // 1.5 * 2^23: adding it rounds to an integer

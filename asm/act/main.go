@@ -56,7 +56,7 @@ var (
 )
 
 func consts() {
-	cExpMax = splat("actExpMax", 88.0)
+	cExpMax = splat("actExpMax", 89)
 	cExpMin = splat("actExpMin", -87.33654475)
 	cLog2e = splat("actLog2e", 1.44269504088896341)
 	cMagic = splat("actMagic", 12582912)
