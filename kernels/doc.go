@@ -30,6 +30,12 @@
 //     with few channels (a first layer) read whole filter rows of a padded
 //     copy, with tall tiles.
 //
+// The smooth and hard activations of the Keras 3 applications (swish,
+// sigmoid, gelu, hard_swish, hard_sigmoid) and their gradients are the
+// Nonlinear kernels (ApplyNonlinear, NonlinearBackward): fast float32 exp and
+// erf approximations, AVX2 assembly (../asm/act) with Go twins that give the
+// same bits; nonlinear.go states their errors.
+//
 // Bias, ReLU/ReLU6 and a residual addition (Conv2DPackedAdd) happen in the
 // micro-kernels' epilogue. DepthwisePointwise runs a 3x3 depthwise
 // convolution and the 1x1 convolution after it band by band, in cache. The
@@ -42,8 +48,8 @@
 //
 // # Adding a kernel
 //
-//  1. Write it in the Avo program of its family (../asm/gemm, conv, neon or
-//     winograd), named by what it computes and its tile (sgemmKernel14x32),
+//  1. Write it in the Avo program of its family (../asm/gemm, conv, neon,
+//     winograd or act), named by what it computes and its tile (sgemmKernel14x32),
 //     and run `make generate`; commit the regenerated .s and _stub.go files
 //     (`make check-generate` fails on stale ones). Do not edit them by hand.
 //  2. Give it a field in kernelTable (or in one of its kernel sets), typed by
@@ -61,3 +67,4 @@ package kernels
 //go:generate sh -c "cd ../asm && go run ./conv -out ../kernels/conv_amd64.s -stubs ../kernels/conv_amd64_stub.go -pkg kernels"
 //go:generate sh -c "cd ../asm && go run ./neon -out ../kernels/neon_arm64.s -stubs ../kernels/neon_arm64_stub.go -pkg kernels"
 //go:generate sh -c "cd ../asm && go run ./winograd -out ../kernels/winograd_amd64.s -stubs ../kernels/winograd_amd64_stub.go -pkg kernels"
+//go:generate sh -c "cd ../asm && go run ./act -out ../kernels/act_amd64.s -stubs ../kernels/act_amd64_stub.go -pkg kernels"

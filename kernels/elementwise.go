@@ -110,3 +110,80 @@ func BiasGrad(dy, dbias []float32) {
 		}
 	}
 }
+
+// MulRows sets y = x * row for rows of C = len(row) values (a
+// squeeze-and-excitation gate, (H,W,C) * (1,1,C)). y may alias x. Where C
+// is a multiple of 8 the vector scale-and-shift loop computes it with a zero
+// shift (the same products; a -0 product becomes +0).
+func MulRows(x, row, y []float32) {
+	raceRead(x, row)
+	raceWrite(y)
+	n := checkSameLen("MulRows", x, y)
+	c := len(row)
+	if c == 0 || n%c != 0 {
+		panic(fmt.Sprintf("kernels: MulRows: %d values are not rows of %d", n, c))
+	}
+	if active.elementwise != nil && c%8 == 0 {
+		var sc scratch
+		sc.init(c, 0)
+		defer sc.free()
+		scaleShiftRows(x, row, sc.f32(c), ActNone, y, c, n/c)
+		return
+	}
+	forChunks(n, func(lo, hi int) {
+		for lo < hi {
+			k := lo % c
+			m := min(c-k, hi-lo)
+			r, xs, ys := row[k:k+m], x[lo:lo+m], y[lo:lo+m]
+			for i, v := range xs {
+				ys[i] = v * r[i]
+			}
+			lo += m
+		}
+	})
+}
+
+// Rescale sets y = x * scale + offset for rows of C = len(scale) values
+// (offset as long), rounding the product before the addition (no fused
+// multiply-add), as Keras' Rescaling computes it. y may alias x.
+func Rescale(x, scale, offset, y []float32) {
+	raceRead(x, scale, offset)
+	raceWrite(y)
+	n := checkSameLen("Rescale", x, y)
+	c := len(scale)
+	if c == 0 || n%c != 0 || len(offset) != c {
+		panic(fmt.Sprintf("kernels: Rescale: %d values are not rows of %d (%d offsets)", n, c, len(offset)))
+	}
+	if c < 64 && c > 1 {
+		// Few channels (an image's 3): repeat them to a pattern of at least
+		// 64, so the loop below runs over long segments.
+		l := c * ((64 + c - 1) / c)
+		var buf scratch
+		buf.init(2*l, 0)
+		defer buf.free()
+		s2, o2 := buf.f32(l), buf.f32(l)
+		for i := range s2 {
+			s2[i], o2[i] = scale[i%c], offset[i%c]
+		}
+		scale, offset, c = s2, o2, l
+	}
+	forChunks(n, func(lo, hi int) {
+		ys := y[lo:hi]
+		if c == 1 {
+			s, o := scale[0], offset[0]
+			for i, v := range x[lo:hi] {
+				ys[i] = float32(v*s) + o
+			}
+			return
+		}
+		for lo < hi {
+			k := lo % c
+			m := min(c-k, hi-lo)
+			sc, of, xs, ys := scale[k:k+m], offset[k:k+m], x[lo:lo+m], y[lo:lo+m]
+			for i, v := range xs {
+				ys[i] = float32(v*sc[i]) + of[i]
+			}
+			lo += m
+		}
+	})
+}

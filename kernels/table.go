@@ -34,6 +34,10 @@ type kernelTable struct {
 	depthwise   *depthwiseKernels // nil: the Go loops
 	pool        *poolKernels      // nil: the Go loops
 	elementwise *vecKernels       // nil: the Go loops
+	// nonlinear computes the Nonlinear activations and their gradients, bit
+	// for bit as the Go twins (nonlinearGo, nonlinearGradGo), which every
+	// table without assembly for them holds.
+	nonlinear nonlinearKernels
 
 	// fmaPeak runs n iterations of the widest FMA loop and returns the flops.
 	fmaPeak func(n int) float64
@@ -105,10 +109,11 @@ type vecKernels struct {
 // genericTable is pure Go: the 6x16 GEMM micro-kernel's twin, the conv
 // engine's Go micro-kernel, no Winograd, and the engines' Go loops.
 var genericTable = kernelTable{
-	path:    Generic,
-	sgemm:   microKernelSpec{mr: 6, nr: 16, run: sgemm6x16Go},
-	conv:    convKernelSpec{mr: 6, nr: 16},
-	fmaPeak: goPeakLoop,
+	path:      Generic,
+	nonlinear: nonlinearTwins,
+	sgemm:     microKernelSpec{mr: 6, nr: 16, run: sgemm6x16Go},
+	conv:      convKernelSpec{mr: 6, nr: 16},
+	fmaPeak:   goPeakLoop,
 }
 
 func sgemm6x16Go(kc int, a, b, c []float32, ldc int, acc bool) {

@@ -8,7 +8,8 @@ import "github.com/klauspost/cpuid/v2"
 var asmTables = []*kernelTable{&avx512Table, &avx2Table}
 
 // avx512Table: zmm kernels where they pay (GEMM, GEMV, conv, Winograd,
-// depthwise at 16 channels), the AVX2 ones elsewhere.
+// depthwise at 16 channels, the smooth Nonlinear activations), the AVX2
+// ones elsewhere.
 var avx512Table = kernelTable{
 	path: AVX512,
 	cpu: func() bool {
@@ -27,6 +28,7 @@ var avx512Table = kernelTable{
 	depthwise:   &depthwise16,
 	pool:        &pooling8,
 	elementwise: &elementwise8,
+	nonlinear:   nonlinear16,
 	fmaPeak:     fmaPeak32,
 }
 
@@ -41,6 +43,7 @@ var avx2Table = kernelTable{
 	depthwise:   &depthwise8,
 	pool:        &pooling8,
 	elementwise: &elementwise8,
+	nonlinear:   nonlinear8,
 	fmaPeak:     fmaPeak16,
 }
 

@@ -31,7 +31,8 @@ var neonTable = kernelTable{
 	pool: &poolKernels{maxRows: poolMaxRows, sumRows: poolSumRows, maxGradRows: poolMaxGradRows},
 	elementwise: &vecKernels{addAct: vecAddAct, act: vecAct, actGrad: vecActGrad, biasAct: vecBiasAct, axpy: vecAxpy,
 		colSumSq: vecColSumSq, colDot: vecColDot, colAffine2: vecColAffine2, transpose8x8Tiles: transpose8x8Tiles},
-	fmaPeak: goPeakLoop,
+	nonlinear: nonlinearTwins,
+	fmaPeak:   goPeakLoop,
 }
 
 func sgemm8x12(kc int, a, b, c []float32, ldc int, acc bool) {

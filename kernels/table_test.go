@@ -24,6 +24,9 @@ func TestTablesComplete(t *testing.T) {
 		if tb.fmaPeak == nil {
 			t.Errorf("%s: no FMA peak loop", tb.path)
 		}
+		if tb.nonlinear.fwd == nil || tb.nonlinear.grad == nil {
+			t.Errorf("%s: nonlinear kernels missing", tb.path)
+		}
 		if w := tb.winograd; w.lanes > 0 && (w.input == nil || w.output == nil) {
 			t.Errorf("%s: Winograd transforms incomplete", tb.path)
 		}

@@ -68,10 +68,7 @@ func (a activation) apply(y []float32, cols int) {
 	case actReLU6:
 		kernels.ReLU6(y, y)
 	case actSigmoid:
-		// TODO(kernels): a Sigmoid kernel (vectorised, threaded); plain Go until then.
-		for i, v := range y {
-			y[i] = sigmoid(v)
-		}
+		kernels.ApplyNonlinear(kernels.Sigmoid, y, y)
 	case actTanh:
 		// TODO(kernels): a Tanh kernel; plain Go until then.
 		for i, v := range y {
@@ -82,14 +79,6 @@ func (a activation) apply(y []float32, cols int) {
 	default:
 		applyPreActivation(a, y)
 	}
-}
-
-func sigmoid(v float32) float32 {
-	if v >= 0 {
-		return float32(1 / (1 + math.Exp(-float64(v))))
-	}
-	e := math.Exp(float64(v))
-	return float32(e / (1 + e))
 }
 
 // backward sets dpre = a'(pre) * dy from the activation's output y; the

@@ -18,7 +18,12 @@ type call struct {
 
 	fold    *bnFold            // a BatchNormalization folded into this convolution (inference only)
 	postAct kernels.Activation // an activation layer fused into this one (inference only)
-	pad     *[4]int            // a ZeroPadding2D folded into this convolution: top, bottom, left, right (inference only)
+	// postNonlinear: an activation layer the kernels compute apart (swish,
+	// gelu, hard_swish...: kernels.Nonlinear) fused into this step, which
+	// applies it to y in place right after its kernel, while y is fresh
+	// (inference only; 0: none).
+	postNonlinear kernels.Nonlinear
+	pad           *[4]int // a ZeroPadding2D folded into this convolution: top, bottom, left, right (inference only)
 	// residual: an Add fused into this convolution, whose other input is
 	// x[1]: y = postAct(conv(x[0]) + x[1]) (inference only).
 	residual bool

@@ -54,6 +54,8 @@ func (l *Activation) build(in [][]int) ([]int, error) {
 func (l *Activation) forward(c *call) {
 	if k, ok := l.act.fused(); ok {
 		kernels.Activate(k, c.x[0].Data, c.y.Data)
+	} else if f, ok := l.act.nonlinear(); ok {
+		kernels.ApplyNonlinear(f, c.x[0].Data, c.y.Data)
 	} else {
 		copy(c.y.Data, c.x[0].Data)
 		l.act.apply(c.y.Data, l.cols)

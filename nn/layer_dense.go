@@ -39,6 +39,10 @@ func (l *Dense) Config() map[string]any {
 
 func (l *Dense) activation() activation { return l.act }
 
+// canFuseNonlinear lets inference apply a gelu or swish layer after the
+// GEMM in the same step (ConvNeXt's pwconv1 -> gelu).
+func (l *Dense) canFuseNonlinear() bool { return l.act == actLinear }
+
 func (l *Dense) backwardNeeds(_ *call, wantDW bool) (bool, bool) { return wantDW, l.act != actLinear }
 
 func (l *Dense) build(in [][]int) ([]int, error) {

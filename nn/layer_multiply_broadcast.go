@@ -3,13 +3,17 @@ package nn
 import (
 	"fmt"
 	"slices"
+
+	"github.com/keelml/keel/kernels"
 )
 
 // Multiply broadcasts as Keras 3's merge layers do: inputs of one rank whose
 // dimensions are equal or 1 (squeeze-and-excitation's (N,H,W,C) * (N,1,1,C)).
 // The batch dimension is not broadcast.
 //
-// TODO(kernels): the broadcast product and its reduction are plain Go.
+// The per-channel product (kernels.MulRows) and the full-size one
+// (kernels.Mul) are threaded kernels; the general broadcast and the
+// reductions of backward are plain Go.
 
 // broadcast maps the output's per-sample elements to each input's.
 type broadcast struct {
@@ -123,23 +127,18 @@ func (l *Multiply) gather(st *broadcastState, i int, xn, yn []float32, mul bool)
 	switch {
 	case len(xn) == len(yn):
 		if mul {
-			for f, v := range xn {
-				yn[f] *= v
-			}
+			kernels.Mul(yn, xn, yn)
 		} else {
 			copy(yn, xn)
 		}
 	case l.bc.perChan[i]:
+		if mul {
+			kernels.MulRows(yn, xn, yn)
+			return
+		}
 		c := len(xn)
 		for r := 0; r < len(yn); r += c {
-			row := yn[r : r+c]
-			if mul {
-				for k, v := range xn {
-					row[k] *= v
-				}
-			} else {
-				copy(row, xn)
-			}
+			copy(yn[r:r+c], xn)
 		}
 	default:
 		for f, k := range st.idx[i] {
@@ -158,6 +157,11 @@ func (l *Multiply) forwardBroadcast(c *call) {
 	y := c.y.Data
 	for n := 0; n < c.y.Batch(); n++ {
 		yn := y[n*per : (n+1)*per]
+		if len(c.x) == 2 && l.bc.size[0] == per && l.bc.perChan[1] {
+			// Squeeze-and-excitation: one pass.
+			kernels.MulRows(c.x[0].Data[n*per:(n+1)*per], c.x[1].Data[n*l.bc.size[1]:(n+1)*l.bc.size[1]], yn)
+			continue
+		}
 		for i, x := range c.x {
 			l.gather(st, i, x.Data[n*l.bc.size[i]:(n+1)*l.bc.size[i]], yn, i > 0)
 		}

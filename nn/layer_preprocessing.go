@@ -3,12 +3,13 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/keelml/keel/kernels"
 )
 
 // Rescaling is Keras' Rescaling: y = x * scale + offset, each a scalar or a
-// list broadcast over the last axis (EfficientNet's per-channel 1/sqrt(std)).
-//
-// TODO(kernels): plain Go (memory-bound, single-threaded).
+// list broadcast over the last axis (EfficientNet's per-channel 1/sqrt(std)),
+// computed by kernels.Rescale (threaded).
 type Rescaling struct {
 	base
 	scale, offset []float64 // one value, or one per channel
@@ -89,11 +90,7 @@ func (l *Rescaling) build(in [][]int) ([]int, error) {
 // forward rounds the product before adding the offset (no fused
 // multiply-add), as the references compute x * scale + offset.
 func (l *Rescaling) forward(c *call) {
-	x, y, ch := c.x[0].Data, c.y.Data, l.channels
-	for i, v := range x {
-		k := i % ch
-		y[i] = float32(v*l.s[k]) + l.o[k]
-	}
+	kernels.Rescale(c.x[0].Data, l.s, l.o, c.y.Data)
 	c.forwardKernel(0)
 }
 
@@ -101,10 +98,7 @@ func (l *Rescaling) backward(c *call) {
 	if c.dx[0] == nil {
 		return
 	}
-	dx, ch := c.dx[0].Data, l.channels
-	for i, g := range c.dy.Data {
-		dx[i] = g * l.s[i%ch]
-	}
+	kernels.MulRows(c.dy.Data, l.s, c.dx[0].Data)
 	c.backwardKernel(0)
 }
 

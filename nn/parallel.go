@@ -8,8 +8,8 @@ import (
 
 // forRanges splits [0, n) into up to kernels.Threads() ranges of at least
 // min items and runs fn on each, in parallel; small n run on the caller.
-// TODO(kernels): the elementwise work of gelu and LayerNormalization belongs
-// in kernels (their worker pool); plain goroutines until then.
+// TODO(kernels): LayerNormalization's work belongs in kernels (their worker
+// pool; gelu is there now, kernels.GELU); plain goroutines until then.
 func forRanges(n, min int, fn func(lo, hi int)) {
 	t := kernels.Threads()
 	if t <= 1 || n < 2*min {

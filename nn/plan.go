@@ -494,7 +494,8 @@ func (p *plan) tryResidual(i int, s *step, ni int, next *step) bool {
 	add, ok := next.layer.(summer)
 	r, ok2 := s.layer.(residualer)
 	if !ok || !ok2 || !add.sumsInputs() || len(next.in) != 2 || next.in[0] == next.in[1] || len(s.in) != 1 ||
-		s.c.residual || s.c.postAct != kernels.ActNone || next.c.postAct != kernels.ActNone || !r.canAddResidual() {
+		s.c.residual || s.c.postAct != kernels.ActNone || next.c.postAct != kernels.ActNone ||
+		s.c.postNonlinear != 0 || next.c.postNonlinear != 0 || !r.canAddResidual() {
 		return false
 	}
 	other := next.in[0]
@@ -570,7 +571,7 @@ type pointwiseFuser interface {
 func (p *plan) fuseSeparable() {
 	for i, s := range p.steps {
 		f, ok := s.layer.(pointwiseFuser)
-		if !ok || s.skip || s.backward || len(s.in) != 1 || s.c.sep != nil || s.c.residual {
+		if !ok || s.skip || s.backward || len(s.in) != 1 || s.c.sep != nil || s.c.residual || s.c.postNonlinear != 0 {
 			continue
 		}
 		ni, next, ok := p.soleReader(s)
@@ -578,7 +579,7 @@ func (p *plan) fuseSeparable() {
 			continue
 		}
 		o := p.slots[s.out]
-		if next.in[0] != s.out || next.c.pad != nil || !f.canFusePointwise(&s.c, next) {
+		if next.in[0] != s.out || next.c.pad != nil || next.c.postNonlinear != 0 || !f.canFusePointwise(&s.c, next) {
 			continue
 		}
 		if next.c.residual && !p.moveResidual(i, s, next.in[1], ni) {
@@ -721,7 +722,7 @@ type foldable interface {
 func (p *plan) tryFold(s, next *step) bool {
 	bn, ok := next.layer.(foldable)
 	f, ok2 := s.layer.(folder)
-	if !ok || !ok2 || s.c.fold != nil || s.c.residual || s.c.postAct != kernels.ActNone || !f.canFold() {
+	if !ok || !ok2 || s.c.fold != nil || s.c.residual || s.c.postAct != kernels.ActNone || s.c.postNonlinear != 0 || !f.canFold() {
 		return false
 	}
 	fold, ok := bn.asFold(&next.c)
@@ -738,15 +739,37 @@ type actFuser interface {
 	canFuseAct() bool
 }
 
+// nonlinearFuser is a layer, not an actFuser, after whose forward the
+// step may apply a Nonlinear activation in place (Dense).
+type nonlinearFuser interface {
+	canFuseNonlinear() bool
+}
+
 func (p *plan) tryFuseAct(s, next *step) bool {
-	act, ok := kernelActivation(next.layer)
-	f, ok2 := s.layer.(actFuser)
-	if !ok || !ok2 || s.c.postAct != kernels.ActNone || !f.canFuseAct() {
+	if s.c.postAct != kernels.ActNone || s.c.postNonlinear != 0 {
 		return false
 	}
-	s.c.postAct = act
-	next.mode = ModeFused
-	return true
+	f, ok := s.layer.(actFuser)
+	ok = ok && f.canFuseAct()
+	if act, isAct := kernelActivation(next.layer); isAct && ok {
+		s.c.postAct = act
+		next.mode = ModeFused
+		return true
+	}
+	if nf, isNF := s.layer.(nonlinearFuser); isNF && nf.canFuseNonlinear() {
+		ok = true
+	}
+	// swish, gelu, hard_swish... after a convolution, BatchNormalization or
+	// Dense (EfficientNet's conv -> BN -> swish): the step applies it after
+	// its kernel.
+	if a, isA := next.layer.(*Activation); isA && ok {
+		if fn, ok := a.act.nonlinear(); ok {
+			s.c.postNonlinear = fn
+			next.mode = ModeFused
+			return true
+		}
+	}
+	return false
 }
 
 // kernelActivator is an activation layer that a kernel can apply after its

@@ -151,6 +151,9 @@ func (p *plan) forward(inputs []*Tensor) {
 		c.y = p.slots[s.out].val
 		t0 := time.Now()
 		s.layer.forward(c)
+		if c.postNonlinear != 0 {
+			kernels.ApplyNonlinear(c.postNonlinear, c.y.Data, c.y.Data)
+		}
 		s.stats.ForwardSeconds += time.Since(t0).Seconds()
 	}
 }
