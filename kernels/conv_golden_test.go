@@ -128,6 +128,14 @@ func checkGoldenCase(t *testing.T, name string, g goldenCase) {
 		dx, dg, db := make([]float32, len(x)), make([]float32, c), make([]float32, c)
 		BatchNormInferenceBackward(x, dy, gm, mean, vr, eps, dx, dg, db)
 		g.requireNormGrads(t, name, dx, dg, db, tol)
+	case g.Op == "Activation" && goldenNonlinear[g.Params["activation"].(string)] != 0:
+		f := goldenNonlinear[g.Params["activation"].(string)]
+		x, dy := g.load(t, "x"), g.load(t, "dy")
+		y, dx := make([]float32, len(x)), make([]float32, len(x))
+		ApplyNonlinear(f, x, y)
+		requireGolden(t, name+" y", g.load(t, "y"), y, tol)
+		NonlinearBackward(f, x, dy, dx)
+		requireGolden(t, name+" dx", g.load(t, "dx"), dx, tol)
 	case name == "relu" || name == "relu6":
 		act := ActReLU
 		if name == "relu6" {
@@ -189,14 +197,15 @@ func checkGoldenCase(t *testing.T, name string, g goldenCase) {
 var kernelsLack = map[string]string{
 	"concatenate_2inputs":   "Concatenate is a copy in nn, not a kernel: nn's TestGoldenGradsShared checks it",
 	"concatenate_3inputs":   "Concatenate is a copy in nn, not a kernel: nn's TestGoldenGradsShared checks it",
-	"gelu":                  "gelu is computed in nn (plain Go, float64 erf), not a kernel: nn's TestGoldenGradsShared checks it",
-	"swish":                 "swish (silu) is plain Go in nn (activation_swish.go): nn's TestGoldenGradsShared checks it",
-	"hard_swish":            "hard_swish (hard_silu) is plain Go in nn (activation_swish.go): nn's TestGoldenGradsShared checks it",
 	"layernorm":             "LayerNormalization is computed in nn, not a kernel: nn's TestGoldenGradsShared checks it",
 	"normalization":         "Normalization is computed in nn (layer_preprocessing.go): nn's TestGoldenGradsShared checks it",
 	"layer_scale":           "LayerScale is computed in nn, not a kernel: nn's TestGoldenGradsShared checks it",
 	"multiply_broadcast_se": "the broadcasting Multiply is computed in nn (layer_multiply_broadcast.go): nn's TestGoldenGradsShared checks it",
 }
+
+// goldenNonlinear maps the golden cases' Keras 3 activation names to the
+// Nonlinear kernels.
+var goldenNonlinear = map[string]Nonlinear{"silu": Swish, "hard_silu": HardSwish, "gelu": GELU}
 
 // checkSeparable checks SeparableConv2D as Keel computes it: a depthwise
 // convolution with the layer's padding and strides, then a 1x1 convolution
