@@ -104,6 +104,7 @@ func (b *broadcast) index(i int) []int {
 type broadcastState struct {
 	idx [][]int // per input, its element of every output element; only for the general case (nil for full and per-channel inputs)
 	tmp []float32
+	acc []float64 // backward's per-sample sums, reused
 }
 
 func (l *Multiply) broadcastState(c *call) *broadcastState {
@@ -193,7 +194,11 @@ func (l *Multiply) backwardBroadcast(c *call) {
 				continue
 			}
 			// Sum in float64: an SE gate gathers H*W products.
-			acc := make([]float64, size)
+			if cap(st.acc) < size {
+				st.acc = make([]float64, size)
+			}
+			acc := st.acc[:size]
+			clear(acc)
 			if l.bc.perChan[i] {
 				for f, v := range g {
 					acc[f%size] += float64(v)

@@ -10,7 +10,7 @@ func init() {
 	Register(Spec{
 		Name: "mobilenet", KerasName: "MobileNet", Build: mobilenet,
 		DefaultSize: 224, MinSize: 32, ImagenetSizes: []int{128, 160, 192, 224}, Preprocess: "tf",
-		WeightsFor: mobilenetWeights,
+		WeightsFor: func(o Options, rows int) (WeightsFile, error) { return mobilenetWeights(o.IncludeTop, o.Alpha, rows) },
 		CheckImagenet: func(o Options) error {
 			if o.DepthMultiplier != 1 {
 				return fmt.Errorf("If imagenet weights are being loaded, depth multiplier must be 1")
@@ -25,7 +25,7 @@ func init() {
 	Register(Spec{
 		Name: "mobilenet_v2", KerasName: "MobileNetV2", Build: mobilenetV2,
 		DefaultSize: 224, MinSize: 32, ImagenetSizes: []int{96, 128, 160, 192, 224}, Preprocess: "tf",
-		WeightsFor: mobilenetV2Weights,
+		WeightsFor: func(o Options, rows int) (WeightsFile, error) { return mobilenetV2Weights(o.IncludeTop, o.Alpha, rows) },
 		CheckImagenet: func(o Options) error {
 			if !oneOfF(o.Alpha, 0.35, 0.5, 0.75, 1.0, 1.3, 1.4) {
 				return fmt.Errorf("If imagenet weights are being loaded, alpha can be one of `0.35`, `0.50`, `0.75`, `1.0`, `1.3` or `1.4` only.")

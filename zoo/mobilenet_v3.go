@@ -38,8 +38,8 @@ func init() {
 			Build:       func(o Options, in Shape) (*nn.Model, error) { return mobilenetV3(kind, o, in) },
 			DefaultSize: 224, MinSize: 32, Preprocess: "none",
 			ImagenetSizes: []int{224}, TopAnySize: true,
-			Weights:   [2]WeightsFile{notop, top},
-			WeightsOf: func(o Options) (WeightsFile, error) { return mobilenetV3File(kind, o) },
+			Weights:    [2]WeightsFile{notop, top},
+			WeightsFor: func(o Options, _ int) (WeightsFile, error) { return mobilenetV3File(kind, o) },
 			CheckImagenet: func(o Options) error {
 				if !o.Minimalistic && !oneOfF(o.Alpha, 0.75, 1.0) || o.Minimalistic && o.Alpha != 1 {
 					return fmt.Errorf("If imagenet weights are being loaded, alpha can be one of `0.75`, `1.0` for non minimalistic or `1.0` for minimalistic only.")

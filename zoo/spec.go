@@ -45,13 +45,11 @@ type Spec struct {
 	Preprocess Preprocessing
 	// Weights are the official ImageNet files without and with the top
 	// (Weights[0] notop, Weights[1] top). Where files depend on the options
-	// (MobileNet's alpha and size), WeightsFor picks them instead.
+	// (MobileNet's alpha and size, MobileNetV3's alpha and minimalistic),
+	// WeightsFor picks them from the options and the file's rows instead;
+	// Weights may then hold the files of the default options.
 	Weights    [2]WeightsFile
-	WeightsFor func(includeTop bool, alpha float64, rows int) (WeightsFile, error)
-	// WeightsOf, where set, picks the file from all the options instead
-	// (MobileNetV3: alpha and minimalistic); Weights then holds the files
-	// of the default options.
-	WeightsOf func(o Options) (WeightsFile, error)
+	WeightsFor func(o Options, rows int) (WeightsFile, error)
 	// CheckImagenet checks the options ImageNet weights allow (MobileNet's
 	// alpha), returning Keras' message.
 	CheckImagenet func(o Options) error
@@ -193,11 +191,8 @@ func DefaultSize(model string) int {
 
 // imagenetFile returns the ImageNet weight file for the options.
 func (s Spec) imagenetFile(o Options, rows int) (WeightsFile, error) {
-	if s.WeightsOf != nil {
-		return s.WeightsOf(o)
-	}
 	if s.WeightsFor != nil {
-		return s.WeightsFor(o.IncludeTop, o.Alpha, rows)
+		return s.WeightsFor(o, rows)
 	}
 	top := 0
 	if o.IncludeTop {
