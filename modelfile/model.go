@@ -103,8 +103,6 @@ func loadFile(f *weightsio.File, path string) (*nn.Model, Meta, error) {
 	switch {
 	case strings.HasPrefix(f.KerasVersion, "1."):
 		return nil, Meta{}, fmt.Errorf("%s: a Keras %s model config (Keras 1 layer arguments such as output_dim and nb_filter) cannot be built; build the model in Go and load the file's weights into it with LoadWeights", path, f.KerasVersion)
-	case f.Format == weightsio.FormatArchive || f.Format == weightsio.FormatKeras3:
-		return nil, Meta{}, fmt.Errorf("%s: building models from Keras 3 configs is not supported yet; build the model in Go and load the file's weights into it with LoadWeights", path)
 	}
 	cfg, err := normalizeConfig(f.ModelConfigJSON)
 	if err != nil {
@@ -116,7 +114,7 @@ func loadFile(f *weightsio.File, path string) (*nn.Model, Meta, error) {
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
 	}
-	if _, err := LoadWeightsFrom(m, f, path, false); err != nil {
+	if err := loadWeightsOf(m, f, path); err != nil {
 		return nil, Meta{}, err
 	}
 	meta, err := readMeta(f)
@@ -124,6 +122,16 @@ func loadFile(f *weightsio.File, path string) (*nn.Model, Meta, error) {
 		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, meta, nil
+}
+
+// loadWeightsOf sets the weights of m, built from f's own config: a Keras 3
+// archive's by its object layout, other files' by layer name.
+func loadWeightsOf(m *nn.Model, f *weightsio.File, path string) error {
+	if f.Format == weightsio.FormatArchive {
+		return m.Exclusive(func() error { return loadKeras3Weights(m, f, path) })
+	}
+	_, err := LoadWeightsFrom(m, f, path, false)
+	return err
 }
 
 // fileValues is the number of weight values f holds, at least 1 so that a
