@@ -44,9 +44,11 @@ func (m Meta) attrs() map[string]string {
 	return a
 }
 
-// Save writes m as a Keras full-model .h5 file (Keras 2.3.1's save_model
-// layout: model_config, and the weights under model_weights) with Keel's
-// metadata, atomically as SaveWeights.
+// Save writes m with Keel's metadata, atomically as SaveWeights, in the
+// format path's extension names: a .keras path as Keras 3's model.save
+// writes a .keras archive (config.json, metadata.json, model.weights.h5),
+// any other as a Keras full-model .h5 file (Keras 2.3.1's save_model
+// layout: model_config, and the weights under model_weights).
 func Save(path string, m *nn.Model, meta Meta) error {
 	return SaveWithOptions(path, m, meta, weightsio.SaveOptions{})
 }
@@ -55,6 +57,9 @@ func Save(path string, m *nn.Model, meta Meta) error {
 // beside meta's (these win), a training_config, and a model_config other
 // than m's (empty: m's).
 func SaveWithOptions(path string, m *nn.Model, meta Meta, o weightsio.SaveOptions) error {
+	if isArchivePath(path) {
+		return saveArchive(path, m, meta, o)
+	}
 	return m.Exclusive(func() error {
 		if len(o.ModelConfig) == 0 {
 			cfg, err := json.Marshal(m)

@@ -1,0 +1,249 @@
+package modelfile_test
+
+import (
+	"archive/zip"
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/keelml/keel/internal/testenv"
+	"github.com/keelml/keel/modelfile"
+	"github.com/keelml/keel/nn"
+	"github.com/keelml/keel/weightsio"
+	"github.com/keelml/keel/zoo"
+	"github.com/stretchr/testify/require"
+)
+
+// nestedSequentialModel applies a Sequential head inside a functional model,
+// twice-applied layers included: Keras 3 counts a Sequential's nodes from 0,
+// a Functional's from 1.
+func nestedSequentialModel(t *testing.T) *nn.Model {
+	head, err := nn.Sequential([]int{4, 4, 3}, nn.NewConv2D(2, 1, 1, nn.WithName("head_conv")), nn.NewFlatten(nn.WithName("head_flat")))
+	require.NoError(t, err)
+	in := nn.Input([]int{4, 4, 3}, nn.WithName("img"))
+	shared := nn.NewConv2D(3, 3, 3, nn.WithPadding("same"), nn.WithName("shared"))
+	x := shared.Apply(shared.Apply(in))
+	y := nn.NewDense(2, nn.WithName("out")).Apply(head.Apply(nn.NewAdd(nn.WithName("add")).Apply(x, in)))
+	m, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{y}, nn.WithName("outer"))
+	require.NoError(t, err)
+	return m
+}
+
+func nestedMobileNet(t *testing.T) *nn.Model {
+	base, err := zoo.New("mobilenet", zoo.Options{Alpha: 0.25, InputShape: []int{32, 32, 3}, Notices: io.Discard})
+	require.NoError(t, err)
+	base.SetTrainable(false)
+	in := nn.Input([]int{32, 32, 3}, nn.WithName("image"))
+	x := nn.NewGlobalMaxPooling2D().Apply(base.Apply(in))
+	m, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{nn.NewDense(3).Apply(x)}, nn.WithName("outer"))
+	require.NoError(t, err)
+	return m
+}
+
+// A .keras archive Keel saves loads back in Keel with identical outputs,
+// metadata and frozen flags, for flat, nested and shared-layer models.
+func TestKeras3ArchiveRoundTrip(t *testing.T) {
+	meta := modelfile.Meta{Preprocess: "tf", InputSize: 32, ClassNames: []string{"cat", "dog", "emu", "yak"}}
+	for _, c := range []struct {
+		name  string
+		model func(*testing.T) *nn.Model
+		meta  modelfile.Meta
+		size  int
+	}{
+		{"mobilenet backbone with a frozen flag and a new head", transferModel, meta, 32},
+		{"mobilenet nested as one layer", nestedMobileNet, modelfile.Meta{}, 32},
+		{"nested Sequential and a shared layer", nestedSequentialModel, modelfile.Meta{}, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := c.model(t)
+			x := input(t, 2, c.size)
+			want, err := m.Run(x)
+			require.NoError(t, err)
+			path := filepath.Join(t.TempDir(), "model.keras")
+			require.NoError(t, modelfile.Save(path, m, c.meta))
+
+			back, gotMeta, err := modelfile.Load(path)
+			require.NoError(t, err)
+			require.Equal(t, c.meta, gotMeta)
+			got, err := back.Run(x)
+			require.NoError(t, err)
+			require.Equal(t, want[0].Data, got[0].Data, "identical outputs")
+			total, trainable, _ := m.ParamCounts()
+			gotTotal, gotTrainable, _ := back.ParamCounts()
+			require.Equal(t, []int{total, trainable}, []int{gotTotal, gotTrainable}, "weights and frozen flags")
+
+			f, err := weightsio.Open(path)
+			require.NoError(t, err)
+			defer f.Close()
+			require.Equal(t, weightsio.FormatArchive, f.Format)
+			require.Equal(t, weightsio.Keras3Version, f.KerasVersion)
+		})
+	}
+}
+
+// archiveParts reads a .keras archive's members (name and method, in
+// order), metadata.json's keys in order, config.json, and the vars groups
+// of model.weights.h5 with their name attributes and datasets' shapes.
+type archiveParts struct {
+	members  []string
+	metaKeys []string
+	config   map[string]any
+	objects  map[string]string // object path -> name attribute
+	datasets map[string][]int  // dataset path -> shape
+}
+
+func readArchiveParts(t *testing.T, path string) archiveParts {
+	zr, err := zip.OpenReader(path)
+	require.NoError(t, err)
+	defer zr.Close()
+	var p archiveParts
+	for _, zf := range zr.File {
+		require.Equal(t, zip.Store, zf.Method, "%s is STORED", zf.Name)
+		p.members = append(p.members, zf.Name)
+		rc, err := zf.Open()
+		require.NoError(t, err)
+		b, err := io.ReadAll(rc)
+		require.NoError(t, err)
+		switch zf.Name {
+		case "metadata.json":
+			p.metaKeys = objectKeys(b)
+		case "config.json":
+			require.NoError(t, json.Unmarshal(b, &p.config))
+		}
+	}
+	f, err := weightsio.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	p.objects, p.datasets = map[string]string{}, map[string][]int{}
+	var walk func(cfg map[string]any, prefix string)
+	walk = func(cfg map[string]any, prefix string) {
+		var namer weightsio.Keras3Namer
+		inner, _ := cfg["config"].(map[string]any)
+		layers, _ := inner["layers"].([]any)
+		for _, l := range layers {
+			lm := l.(map[string]any)
+			class := lm["class_name"].(string)
+			if class == "InputLayer" && cfg["class_name"] == "Sequential" {
+				continue
+			}
+			objPath := prefix + "layers/" + namer.Next(class)
+			obj, err := f.Keras3Object(objPath)
+			require.NoError(t, err)
+			require.True(t, obj.Found, objPath)
+			p.objects[objPath] = obj.Name
+			for _, v := range obj.Vars {
+				p.datasets[v.Path] = v.Shape
+			}
+			if class == "Functional" || class == "Sequential" {
+				walk(lm, objPath+"/")
+			}
+		}
+	}
+	walk(p.config, "")
+	root, err := f.Keras3Object("")
+	require.NoError(t, err)
+	p.objects[""] = root.Name
+	return p
+}
+
+// layerKeys lists, per layer of a model config, its entry's keys and its
+// config's keys, in order.
+func layerKeys(raw []byte) [][]string {
+	var out [][]string
+	var ordered struct {
+		Config struct {
+			Layers []json.RawMessage `json:"layers"`
+		} `json:"config"`
+	}
+	_ = json.Unmarshal(raw, &ordered)
+	for _, l := range ordered.Config.Layers {
+		out = append(out, append(objectKeys(l), objectKeys(configOf(l))...))
+	}
+	return out
+}
+
+func configOf(raw json.RawMessage) json.RawMessage {
+	var e struct {
+		Config json.RawMessage `json:"config"`
+	}
+	_ = json.Unmarshal(raw, &e)
+	return e.Config
+}
+
+// objectKeys are the keys of a JSON object, in order.
+func objectKeys(raw []byte) []string {
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		keys = append(keys, tok.(string))
+		var v json.RawMessage
+		if dec.Decode(&v) != nil {
+			return keys
+		}
+	}
+	return keys
+}
+
+// Keel saves the real Keras 3 archives' models laid out as Keras 3 saved
+// them: the same members in the same order, STORED; metadata.json's keys;
+// config.json's keys, model and layer by layer; the same objects with the
+// same name attributes and datasets of the same shapes (the optimizer's
+// aside: Keel saves no training state in .keras archives).
+func TestKeras3ArchiveLayoutMatchesKeras(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		// ragged is InputLayer's key since Keras 3.10; Keel writes 3.10.
+		ragged bool
+	}{
+		{"cnn-fashion-mnist-classifier/model.keras", true},
+		{"helia-edge/model.keras", false},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			src := testenv.Shared(t, "realh5", c.file)
+			m, _, err := modelfile.Load(src)
+			require.NoError(t, err)
+			path := filepath.Join(t.TempDir(), "model.keras")
+			require.NoError(t, modelfile.Save(path, m, modelfile.Meta{}))
+			want, got := readArchiveParts(t, src), readArchiveParts(t, path)
+			require.Equal(t, want.members, got.members)
+			require.Equal(t, []string{"keras_version", "date_saved"}, got.metaKeys)
+			require.Equal(t, want.objects, got.objects)
+			require.Equal(t, want.datasets, got.datasets)
+
+			wantRaw, gotRaw := readMember(t, src, "config.json"), readMember(t, path, "config.json")
+			top := slices.DeleteFunc(objectKeys(wantRaw), func(k string) bool { return k == "compile_config" })
+			require.Equal(t, top, objectKeys(gotRaw), "model keys")
+			require.Equal(t, objectKeys(configOf(wantRaw)), objectKeys(configOf(gotRaw)), "model config keys")
+			wantLayers, gotLayers := layerKeys(wantRaw), layerKeys(gotRaw)
+			require.Len(t, gotLayers, len(wantLayers))
+			for i := range wantLayers {
+				w := wantLayers[i]
+				if !c.ragged && i == 0 {
+					w = slices.Insert(w, slices.Index(w, "sparse")+1, "ragged")
+				}
+				require.Equal(t, w, gotLayers[i], "layer %d", i)
+			}
+		})
+	}
+}
+
+func readMember(t *testing.T, path, name string) []byte {
+	zr, err := zip.OpenReader(path)
+	require.NoError(t, err)
+	defer zr.Close()
+	rc, err := zr.Open(name)
+	require.NoError(t, err)
+	b, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	return b
+}
