@@ -173,9 +173,10 @@ func keras3InputConfig(c Config) Config {
 	return out
 }
 
-// checkDTypePolicy refuses a layer whose Keras 3 dtype policy computes in
-// another type than float32 (mixed_float16, bfloat16, quantized policies):
-// Keel computes in float32 only.
+// checkDTypePolicy refuses a layer whose dtype policy (Keras 3's
+// DTypePolicy, tf.keras 2's Policy, or a dtype name) computes in another
+// type than float32 (mixed_float16, bfloat16, quantized policies): Keel
+// computes in float32 only.
 func checkDTypePolicy(c Config) error {
 	var name string
 	switch d := c["dtype"].(type) {
@@ -186,7 +187,7 @@ func checkDTypePolicy(c Config) error {
 	case map[string]any:
 		cfg, _ := d["config"].(map[string]any)
 		name, _ = cfg["name"].(string)
-		if cls, _ := d["class_name"].(string); cls != "DTypePolicy" && cls != "FloatDTypePolicy" {
+		if cls, _ := d["class_name"].(string); cls != "DTypePolicy" && cls != "FloatDTypePolicy" && cls != "Policy" {
 			return fmt.Errorf("nn: layer %q: dtype policy %s %q is not supported (Keel computes in float32)", c.name(), cls, name)
 		}
 	default:

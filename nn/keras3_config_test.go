@@ -82,6 +82,7 @@ func TestKeras3ConfigsRefused(t *testing.T) {
 	for _, c := range []struct{ name, json, want string }{
 		{"mixed precision", policy("mixed_float16"), `"mixed_float16" is not supported`},
 		{"quantized policy", k3functional(`[["d", 0, 0]]`, k3input, strings.Replace(k3layer("Dense", "d", `, "units": 2`, k3t("x", 0), ""), `"DTypePolicy"`, `"QuantizedDTypePolicy"`, 1)), "QuantizedDTypePolicy"},
+		{"tf.keras 2 mixed precision", `{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Dense", "config": {"name": "d", "units": 2, "batch_input_shape": [null, 3], "dtype": {"class_name": "Policy", "config": {"name": "mixed_float16"}}}}]}}`, `"mixed_float16" is not supported`},
 		{"tensor keyword argument", k3functional(`[["d", 0, 0]]`, k3input, k3layer("Dense", "d", `, "units": 2`, k3t("x", 0), `"mask": `+k3t("x", 0))), `keyword argument "mask"`},
 		{"constant argument", k3functional(`[["d", 0, 0]]`, k3input, k3layer("Dense", "d", `, "units": 2`, k3t("x", 0)+", 3", "")), "is not a tensor"},
 		{"bad keras_history", k3functional(`[["d", 0, 0]]`, k3input, k3layer("Dense", "d", `, "units": 2`, strings.Replace(k3t("x", 0), `"x", 0, 0`, `"x", -1, 0`, 1), "")), "bad node reference"},

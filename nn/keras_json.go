@@ -36,10 +36,12 @@ type layerSpec struct {
 	Module string `json:"module"`
 }
 
-// check refuses what a Keras 3 layer entry may declare that Keel cannot
-// compute.
+// check refuses a dtype policy Keel cannot compute in: any that Keras 3
+// writes (its layer entries have a module), or a policy object from any
+// version (tf.keras 2 writes mixed precision as {"class_name": "Policy"}).
 func (s layerSpec) check() error {
-	if s.Module == "" || s.ClassName == "InputLayer" {
+	_, policy := s.Config["dtype"].(map[string]any)
+	if s.ClassName == "InputLayer" || s.Module == "" && !policy {
 		return nil
 	}
 	return checkDTypePolicy(s.Config)
