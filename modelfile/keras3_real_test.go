@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,30 +15,38 @@ import (
 	"github.com/keelml/keel/internal/testenv"
 	"github.com/keelml/keel/modelfile"
 	"github.com/keelml/keel/nn"
+	"github.com/keelml/keel/weightsio"
 	"github.com/stretchr/testify/require"
 )
 
-// expectedDatasets reads what h5py found in a real file's model.weights.h5:
+// expectedDatasets reads what h5py found in a real Keras 3 weights file (or
+// a .keras archive's model.weights.h5):
 // the sha256 of each dataset's values as little-endian float32, and the
 // layer name each vars group's name attribute gives.
 func expectedDatasets(t *testing.T, rel string) (sums map[string]string, names map[string]string) {
 	b, err := os.ReadFile(testenv.Shared(t, "realh5", "expected", rel+".json"))
 	require.NoError(t, err)
+	type h5Expected struct {
+		Attrs    map[string]map[string]any `json:"attrs"`
+		Datasets []struct {
+			Path string `json:"path"`
+			Sum  string `json:"sha256_f32le"`
+		} `json:"datasets"`
+	}
 	var e struct {
-		H5 struct {
-			Attrs    map[string]map[string]any `json:"attrs"`
-			Datasets []struct {
-				Path string `json:"path"`
-				Sum  string `json:"sha256_f32le"`
-			} `json:"datasets"`
-		} `json:"h5:model.weights.h5"`
+		h5Expected             // a .weights.h5
+		Archive    *h5Expected `json:"h5:model.weights.h5"` // a .keras archive's member
 	}
 	require.NoError(t, json.Unmarshal(b, &e))
+	h5 := e.h5Expected
+	if e.Archive != nil {
+		h5 = *e.Archive
+	}
 	sums, names = map[string]string{}, map[string]string{}
-	for _, d := range e.H5.Datasets {
+	for _, d := range h5.Datasets {
 		sums[d.Path] = d.Sum
 	}
-	for group, attrs := range e.H5.Attrs {
+	for group, attrs := range h5.Attrs {
 		if n, ok := attrs["name"].(string); ok {
 			names[group] = n
 		}
@@ -100,4 +109,37 @@ func TestRealKeras3ArchivesLoadTheirWeights(t *testing.T) {
 			require.Equal(t, []int{2, c.classes}, y[0].Shape)
 		})
 	}
+}
+
+// The Keras 3 .weights.h5 of another copy of the same network (an MNIST
+// CNN saved with save_weights) loads into the model built from the
+// fashion-MNIST archive: the same layout, layer for layer.
+func TestRealKeras3WeightsIntoArchiveModel(t *testing.T) {
+	m, _, err := modelfile.Load(testenv.Shared(t, "realh5", "cnn-fashion-mnist-classifier/model.keras"))
+	require.NoError(t, err)
+	path := testenv.Shared(t, "realh5", "cv-microcontrollers/model.weights.h5")
+	rep, err := modelfile.LoadWeights(m, path, false)
+	require.NoError(t, err)
+	require.Empty(t, rep.Unused)
+	require.False(t, rep.ByOrder, "matched by name")
+	sums, _ := expectedDatasets(t, "cv-microcontrollers/model.weights.h5")
+	require.Equal(t, sums["/layers/dense_1/vars/0"], sha256F32(m.Layer("dense_1").Weights()[0].Value()))
+}
+
+// A Keras 3 config in a legacy full-model .h5 (what Keras 3's
+// model.save("x.h5") writes) builds as the archive's does.
+func TestKeras3ConfigInH5(t *testing.T) {
+	m := nestedSequentialModel(t)
+	cfg, err := m.Keras3JSON()
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "k3.h5")
+	require.NoError(t, modelfile.SaveWithOptions(path, m, modelfile.Meta{}, weightsio.SaveOptions{KerasVersion: "3.10.0", ModelConfig: cfg}))
+	back, _, err := modelfile.Load(path)
+	require.NoError(t, err)
+	x := input(t, 2, 4)
+	want, err := m.Run(x)
+	require.NoError(t, err)
+	got, err := back.Run(x)
+	require.NoError(t, err)
+	require.Equal(t, want[0].Data, got[0].Data)
 }
