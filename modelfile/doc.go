@@ -1,8 +1,10 @@
 // Package modelfile saves Keel models as Keras files and reads Keras files
 // into Keel models: a whole model as a Keras full-model .h5 (model_config
-// JSON plus weights, in Keras 2.3.1's layout, so Keras' load_model reads it),
-// weights alone in Keras' save_weights layout, and weights loaded by layer
-// name into a model built in Go. Keel records its own metadata (the
+// JSON plus weights, in Keras 2.3.1's layout, so Keras' load_model reads it)
+// or as a Keras 3 .keras archive (config.json, metadata.json and
+// model.weights.h5, as Keras 3.10 writes them), weights alone in Keras'
+// save_weights layout, and weights loaded by layer name into a model built
+// in Go. Load builds models from the configs of Keras 1 to 3. Keel records its own metadata (the
 // preprocessing mode, input size and class names) as extra root attributes,
 // which Keras ignores.
 //
