@@ -247,3 +247,67 @@ func readMember(t *testing.T, path, name string) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// LoadWeights reads a Keras 3 file into a model built in Go as Keras 3's
+// load_weights does, by each layer's place, nested models included and
+// whatever the layers are called; a model of another shape is refused.
+func TestLoadWeightsByKeras3Layout(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		model     func(*testing.T) *nn.Model
+		into      func(*testing.T) *nn.Model
+		size      int
+		wantError string
+	}{
+		{"nested mobilenet, fresh names", nestedMobileNet, nestedMobileNet, 32, ""},
+		{"frozen backbone and head", transferModel, transferModel, 32, ""},
+		{"nested Sequential and a shared layer", nestedSequentialModel, nestedSequentialModel, 4, ""},
+		{"another architecture", nestedMobileNet, transferModel, 32, "by Keras 3's layout"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := c.model(t)
+			path := filepath.Join(t.TempDir(), "m.keras")
+			require.NoError(t, modelfile.Save(path, m, modelfile.Meta{}))
+			into := c.into(t)
+			rep, err := modelfile.LoadWeights(into, path, false)
+			if c.wantError != "" {
+				require.ErrorContains(t, err, c.wantError)
+				return
+			}
+			require.NoError(t, err)
+			require.Empty(t, rep.Unused)
+			x := input(t, 2, c.size)
+			want, err := m.Run(x)
+			require.NoError(t, err)
+			got, err := into.Run(x)
+			require.NoError(t, err)
+			require.Equal(t, want[0].Data, got[0].Data)
+		})
+	}
+}
+
+// The real fashion-MNIST archive loads into the same CNN built in Go with
+// other layer names: Keras 3 addresses layers by place.
+func TestRealKeras3ArchiveIntoRenamedModel(t *testing.T) {
+	src := testenv.Shared(t, "realh5", "cnn-fashion-mnist-classifier/model.keras")
+	m, err := nn.Sequential([]int{28, 28, 1},
+		nn.NewConv2D(32, 3, 3, nn.WithName("c1"), nn.WithActivation("relu")), nn.NewMaxPooling2D(2, 2, nn.WithName("p1")),
+		nn.NewConv2D(64, 3, 3, nn.WithName("c2"), nn.WithActivation("relu")), nn.NewMaxPooling2D(2, 2, nn.WithName("p2")),
+		nn.NewFlatten(nn.WithName("f")), nn.NewDropout(0.5, nn.WithName("drop")),
+		nn.NewDense(64, nn.WithName("d1"), nn.WithActivation("relu")), nn.NewDense(10, nn.WithName("d2"), nn.WithActivation("softmax")))
+	require.NoError(t, err)
+	rep, err := modelfile.LoadWeights(m, src, false)
+	require.NoError(t, err)
+	require.Equal(t, []string{"conv2d -> c1", "conv2d_1 -> c2", "dense -> d1", "dense_1 -> d2"}, rep.Renamed)
+	ref, _, err := modelfile.Load(src)
+	require.NoError(t, err)
+	x := nn.NewTensor(2, 28, 28, 1)
+	for i := range x.Data {
+		x.Data[i] = float32(i%13) / 13
+	}
+	want, err := ref.Run(x)
+	require.NoError(t, err)
+	got, err := m.Run(x)
+	require.NoError(t, err)
+	require.Equal(t, want[0].Data, got[0].Data)
+}

@@ -70,3 +70,39 @@ func (n *Keras3Namer) Next(class string) string {
 	n.used[name] = k + 1
 	return name + "_" + strconv.Itoa(k+1)
 }
+
+// Keras3Children maps the name attribute of each object directly under
+// path+"layers" (path "" or ending in "/") to the object's path, for the
+// objects whose vars group has one (Keras 3.8 and later write them); a
+// name given twice maps to its first object.
+func (f *File) Keras3Children(path string) (map[string]string, error) {
+	out := map[string]string{}
+	if f.h5 == nil {
+		return out, nil
+	}
+	root, err := f.h5.Root()
+	if err != nil {
+		return nil, err
+	}
+	g, err := root.Group(path + "layers")
+	if err != nil {
+		return out, nil // no layers: nothing to name
+	}
+	links, err := g.Links()
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		if !l.IsHard() {
+			continue
+		}
+		obj, err := f.Keras3Object(path + "layers/" + l.Name)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := out[obj.Name]; obj.Name != "" && !dup {
+			out[obj.Name] = path + "layers/" + l.Name
+		}
+	}
+	return out, nil
+}
