@@ -311,3 +311,35 @@ func TestRealKeras3ArchiveIntoRenamedModel(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want[0].Data, got[0].Data)
 }
+
+// An archive whose weights do not fit its config is refused, naming the
+// file, the layer and what is wrong.
+func TestKeras3ArchiveWeightsMismatch(t *testing.T) {
+	head, err := nn.Sequential([]int{3}, nn.NewDense(2, nn.WithName("d")))
+	require.NoError(t, err)
+	cfg, err := head.Keras3JSON()
+	require.NoError(t, err)
+	kernel := weightsio.SavedWeight{Shape: []int{3, 2}, Data: make([]float32, 6)}
+	bias := weightsio.SavedWeight{Shape: []int{2}, Data: make([]float32, 2)}
+	// other holds values enough for the model's, so that what the file
+	// holds bounds nothing and the layout is what is checked.
+	other := weightsio.SavedObject{Path: "layers/other", Name: "other", Vars: []weightsio.SavedWeight{{Shape: []int{8}, Data: make([]float32, 8)}}}
+	for _, c := range []struct {
+		name    string
+		objects []weightsio.SavedObject
+		want    string
+	}{
+		{"no object", []weightsio.SavedObject{{Name: "s"}, other}, "d: not in the file (no layers/dense/vars)"},
+		{"a weight short", []weightsio.SavedObject{{Name: "s"}, {Path: "layers/dense", Name: "d", Vars: []weightsio.SavedWeight{kernel}}, other}, "the model has 2 weights, the file's layers/dense 1"},
+		{"another shape", []weightsio.SavedObject{{Name: "s"}, {Path: "layers/dense", Name: "d", Vars: []weightsio.SavedWeight{kernel, {Shape: []int{3}, Data: make([]float32, 3)}}}}, "bias has shape [2] in the model, [3] in the file"},
+		{"another layer's object", []weightsio.SavedObject{{Name: "s"}, {Path: "layers/dense", Name: "e", Vars: []weightsio.SavedWeight{kernel, bias}}}, `the file's layers/dense holds layer "e"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.keras")
+			require.NoError(t, weightsio.SaveArchive(path, cfg, c.objects, weightsio.ArchiveOptions{}))
+			_, _, err := modelfile.Load(path)
+			require.ErrorContains(t, err, path)
+			require.ErrorContains(t, err, c.want)
+		})
+	}
+}
