@@ -44,9 +44,11 @@ func (m Meta) attrs() map[string]string {
 	return a
 }
 
-// Save writes m as a Keras full-model .h5 file (Keras 2.3.1's save_model
-// layout: model_config, and the weights under model_weights) with Keel's
-// metadata, atomically as SaveWeights.
+// Save writes m with Keel's metadata, atomically as SaveWeights, in the
+// format path's extension names: a .keras path as Keras 3's model.save
+// writes a .keras archive (config.json, metadata.json, model.weights.h5),
+// any other as a Keras full-model .h5 file (Keras 2.3.1's save_model
+// layout: model_config, and the weights under model_weights).
 func Save(path string, m *nn.Model, meta Meta) error {
 	return SaveWithOptions(path, m, meta, weightsio.SaveOptions{})
 }
@@ -55,6 +57,9 @@ func Save(path string, m *nn.Model, meta Meta) error {
 // beside meta's (these win), a training_config, and a model_config other
 // than m's (empty: m's).
 func SaveWithOptions(path string, m *nn.Model, meta Meta, o weightsio.SaveOptions) error {
+	if isArchivePath(path) {
+		return saveArchive(path, m, meta, o)
+	}
 	return m.Exclusive(func() error {
 		if len(o.ModelConfig) == 0 {
 			cfg, err := json.Marshal(m)
@@ -103,8 +108,6 @@ func loadFile(f *weightsio.File, path string) (*nn.Model, Meta, error) {
 	switch {
 	case strings.HasPrefix(f.KerasVersion, "1."):
 		return nil, Meta{}, fmt.Errorf("%s: a Keras %s model config (Keras 1 layer arguments such as output_dim and nb_filter) cannot be built; build the model in Go and load the file's weights into it with LoadWeights", path, f.KerasVersion)
-	case f.Format == weightsio.FormatArchive || f.Format == weightsio.FormatKeras3:
-		return nil, Meta{}, fmt.Errorf("%s: building models from Keras 3 configs is not supported yet; build the model in Go and load the file's weights into it with LoadWeights", path)
 	}
 	cfg, err := normalizeConfig(f.ModelConfigJSON)
 	if err != nil {
@@ -116,7 +119,7 @@ func loadFile(f *weightsio.File, path string) (*nn.Model, Meta, error) {
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
 	}
-	if _, err := LoadWeightsFrom(m, f, path, false); err != nil {
+	if err := loadWeightsOf(m, f, path); err != nil {
 		return nil, Meta{}, err
 	}
 	meta, err := readMeta(f)
@@ -124,6 +127,16 @@ func loadFile(f *weightsio.File, path string) (*nn.Model, Meta, error) {
 		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, meta, nil
+}
+
+// loadWeightsOf sets the weights of m, built from f's own config: a Keras 3
+// archive's by its object layout, other files' by layer name.
+func loadWeightsOf(m *nn.Model, f *weightsio.File, path string) error {
+	if f.Format == weightsio.FormatArchive {
+		return m.Exclusive(func() error { return loadKeras3Weights(m, f, path) })
+	}
+	_, err := LoadWeightsFrom(m, f, path, false)
+	return err
 }
 
 // fileValues is the number of weight values f holds, at least 1 so that a

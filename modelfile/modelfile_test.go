@@ -143,7 +143,6 @@ func TestLoadRefusesWithReasons(t *testing.T) {
 	for _, c := range []struct{ file, why string }{
 		{"dl4j-test-resources/simpleconv2d.hdf5", "channels_first"},
 		{"dl4j-test-resources/dense_tensorflow_1.h5", "Keras 1"},
-		{"cnn-fashion-mnist-classifier/model.keras", "Keras 3"},
 		{"dl4j-test-resources/cnn1d_18.h5", "Conv1D"},
 	} {
 		_, _, err := modelfile.Load(testenv.Shared(t, "realh5", c.file))

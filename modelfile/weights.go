@@ -20,7 +20,8 @@ type LoadReport struct {
 	Skipped []string
 	// ByOrder says the names did not match and the weights were loaded by
 	// topological order, every shape checked, as Keras' load_weights does;
-	// Renamed lists the pairs "file name -> model name" that differ.
+	// Renamed lists the pairs "file name -> model name" that differ, by
+	// order or by Keras 3's layout (which addresses layers by place).
 	ByOrder bool
 	Renamed []string
 }
@@ -33,6 +34,9 @@ func (r *LoadReport) Print(w io.Writer) {
 			shown = append(shown[:5:5], fmt.Sprintf("... %d more", len(r.Renamed)-5))
 		}
 		fmt.Fprintf(w, "notice: %s: layer names differ from the model's; loaded by topological order with every shape checked (%d renamed: %s)\n", r.File, len(r.Renamed), strings.Join(shown, ", "))
+	}
+	if !r.ByOrder && len(r.Renamed) > 0 {
+		fmt.Fprintf(w, "notice: %s: loaded by Keras 3's layout, by the place of each layer; %d layer names differ: %s\n", r.File, len(r.Renamed), strings.Join(r.Renamed, ", "))
 	}
 	if len(r.Unused) > 0 {
 		fmt.Fprintf(w, "notice: %s: %d layers with weights not in the model: %s\n", r.File, len(r.Unused), strings.Join(r.Unused, ", "))
@@ -63,6 +67,11 @@ func LoadWeights(m *nn.Model, path string, skipMismatch bool) (*LoadReport, erro
 // as Keras loads them. A nested model matches a file group of its own name,
 // or else its layers are looked up one by one.
 //
+// A Keras 3 file (.keras, .weights.h5) loads first as Keras 3's
+// load_weights loads it, by the place of each layer in the model (see
+// loadByKeras3Layout), nested models included; if the model does not fit
+// that layout, as by name and order below.
+//
 // Where names do not match (Keras versions renamed layers in files they
 // still read, and number automatic names from 0 or 1), the weights load by
 // topological order instead, as Keras' load_weights does: the model's and the
@@ -81,6 +90,24 @@ func LoadWeightsFrom(m *nn.Model, f *weightsio.File, path string, skipMismatch b
 }
 
 func loadWeights(m *nn.Model, f *weightsio.File, path string, skipMismatch bool) (*LoadReport, error) {
+	if !keras3Layout(f) {
+		return loadLegacy(m, f, path, skipMismatch)
+	}
+	rep, err := loadByKeras3Layout(m, f, path)
+	var layoutErr *mismatchError
+	if err == nil || !errors.As(err, &layoutErr) {
+		return rep, err
+	}
+	rep, err = loadLegacy(m, f, path, skipMismatch)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n(nor by Keras 3's layout: %s)", err, strings.TrimPrefix(layoutErr.msg, path+": "))
+	}
+	return rep, nil
+}
+
+// loadLegacy loads by layer name, else by topological order (see
+// LoadWeightsFrom).
+func loadLegacy(m *nn.Model, f *weightsio.File, path string, skipMismatch bool) (*LoadReport, error) {
 	rep, err := loadByName(m, f, path, false)
 	if err == nil {
 		return rep, nil

@@ -27,22 +27,24 @@ func modelFromConfig(class string, cfg Config, b *budget) (*Model, error) {
 }
 
 type layerSpec struct {
-	Name      string  `json:"name"`
-	ClassName string  `json:"class_name"`
-	Config    Config  `json:"config"`
-	Inbound   [][]any `json:"inbound_nodes"`
+	Name      string `json:"name"`
+	ClassName string `json:"class_name"`
+	Config    Config `json:"config"`
+	Inbound   []any  `json:"inbound_nodes"`
+	// Module is set by Keras 3 only ("keras.layers"), as Keras 3 tells its
+	// own serialisation from the legacy one.
+	Module string `json:"module"`
 }
 
-// inferenceCall says whether an inbound node was called with training=False.
-func inferenceCall(node []any) bool {
-	for _, r := range node {
-		if rr, ok := r.([]any); ok && len(rr) > 3 {
-			if kw, ok := rr[3].(map[string]any); ok && kw["training"] == false {
-				return true
-			}
-		}
+// check refuses a dtype policy Keel cannot compute in: any that Keras 3
+// writes (its layer entries have a module), or a policy object from any
+// version (tf.keras 2 writes mixed precision as {"class_name": "Policy"}).
+func (s layerSpec) check() error {
+	_, policy := s.Config["dtype"].(map[string]any)
+	if s.ClassName == "InputLayer" || s.Module == "" && !policy {
+		return nil
 	}
-	return false
+	return checkDTypePolicy(s.Config)
 }
 
 func decodeInto(v any, out any) error {
@@ -84,8 +86,11 @@ func sequentialFromConfig(cfg Config, scope *NameScope, b *budget) (*Model, erro
 		specs = specs[1:]
 	}
 	inCfg := Config{"batch_input_shape": first.Config["batch_input_shape"]}
-	if first.ClassName == "InputLayer" {
-		inCfg["name"] = first.Config["name"]
+	switch {
+	case first.ClassName == "InputLayer":
+		inCfg = keras3InputConfig(Config{"batch_input_shape": first.Config["batch_input_shape"], "batch_shape": first.Config["batch_shape"], "name": first.Config["name"]})
+	case inCfg["batch_input_shape"] == nil:
+		inCfg["batch_input_shape"] = cfg["build_input_shape"] // Keras 3, without an InputLayer
 	}
 	in, err := inputFromConfig(inCfg, scope, b)
 	if err != nil {
@@ -93,6 +98,9 @@ func sequentialFromConfig(cfg Config, scope *NameScope, b *budget) (*Model, erro
 	}
 	x = in
 	for _, s := range specs {
+		if err := s.check(); err != nil {
+			return nil, err
+		}
 		switch s.ClassName {
 		case "Model", "Functional", "Sequential":
 			sub, err := nestedModelFromConfig(s.ClassName, s.Name, s.Config, b)
@@ -130,9 +138,12 @@ func functionalFromConfig(cfg Config, scope *NameScope, b *budget) (*Model, erro
 	layers := map[string]Layer{}
 	nodes := map[string][][]*Node{} // layer name -> node index -> output tensors
 	for _, s := range specs {
+		if err := s.check(); err != nil {
+			return nil, err
+		}
 		switch s.ClassName {
 		case "InputLayer":
-			n, err := inputFromConfig(s.Config, scope, b)
+			n, err := inputFromConfig(keras3InputConfig(s.Config), scope, b)
 			if err != nil {
 				return nil, err
 			}
@@ -144,8 +155,12 @@ func functionalFromConfig(cfg Config, scope *NameScope, b *budget) (*Model, erro
 			}
 			layers[s.Name] = sub
 			// Node 0 of a nested model is its own graph; the config refers to
-			// its applications from 1 on, as Keras counts them.
+			// its applications from 1 on, as Keras counts them. Keras 3 counts
+			// so for Functional only: its Sequential is no Functional.
 			nodes[s.Name] = [][]*Node{nil}
+			if s.Module != "" && s.ClassName == "Sequential" {
+				nodes[s.Name] = nil
+			}
 		default:
 			l, err := LayerFromConfig(s.ClassName, s.Config)
 			if err != nil {
@@ -155,36 +170,43 @@ func functionalFromConfig(cfg Config, scope *NameScope, b *budget) (*Model, erro
 			layers[s.Name] = l
 		}
 	}
-	ref := func(r []any) (*Node, bool, error) {
-		if len(r) < 3 {
-			return nil, false, fmt.Errorf("nn: bad node reference %v", r)
+	ref := func(r tensorRef) (*Node, bool, error) {
+		if _, ok := layers[r.layer]; !ok {
+			return nil, false, fmt.Errorf("nn: reference to unknown layer %q", r.layer)
 		}
-		name, _ := r[0].(string)
-		ni, _ := r[1].(float64)
-		ti, _ := r[2].(float64)
-		if _, ok := layers[name]; !ok {
-			return nil, false, fmt.Errorf("nn: reference to unknown layer %q", name)
-		}
-		if int(ni) >= len(nodes[name]) {
+		if r.node >= len(nodes[r.layer]) {
 			return nil, false, nil
 		}
-		outs := nodes[name][int(ni)]
-		if int(ti) >= len(outs) {
-			return nil, false, fmt.Errorf("nn: layer %q has no output %d", name, int(ti))
+		outs := nodes[r.layer][r.node]
+		if outs == nil {
+			return nil, false, fmt.Errorf("nn: node 0 of nested model %q is its own graph, not an application", r.layer)
 		}
-		return outs[int(ti)], true, nil
+		if r.tensor >= len(outs) {
+			return nil, false, fmt.Errorf("nn: layer %q has no output %d", r.layer, r.tensor)
+		}
+		return outs[r.tensor], true, nil
+	}
+	inbound := make([][]inboundNode, len(specs))
+	for i, s := range specs {
+		for _, raw := range s.Inbound {
+			node, err := parseInbound(raw)
+			if err != nil {
+				return nil, fmt.Errorf("nn: layer %q: %w", s.Name, err)
+			}
+			inbound[i] = append(inbound[i], node)
+		}
 	}
 	// Apply layers whose inputs exist until nothing is left.
 	pending := map[string]int{} // layer name -> next inbound node to apply
 	for progress := true; progress; {
 		progress = false
-		for _, s := range specs {
-			for pending[s.Name] < len(s.Inbound) {
+		for i, s := range specs {
+			for pending[s.Name] < len(inbound[i]) {
+				call := inbound[i][pending[s.Name]]
 				var ins []*Node
 				ready := true
-				for _, r := range s.Inbound[pending[s.Name]] {
-					rr, _ := r.([]any)
-					n, ok, err := ref(rr)
+				for _, r := range call.refs {
+					n, ok, err := ref(r)
 					if err != nil {
 						return nil, err
 					}
@@ -202,7 +224,7 @@ func functionalFromConfig(cfg Config, scope *NameScope, b *budget) (*Model, erro
 					if err := b.activations(s.Name, b.submodels[sub]); err != nil {
 						return nil, err
 					}
-					outs = sub.apply(inferenceCall(s.Inbound[pending[s.Name]]), ins)
+					outs = sub.apply(call.inference, ins)
 				} else {
 					outs = []*Node{layers[s.Name].Apply(ins...)}
 				}
@@ -216,8 +238,8 @@ func functionalFromConfig(cfg Config, scope *NameScope, b *budget) (*Model, erro
 		}
 	}
 	ends := func(key string) ([]*Node, error) {
-		var list [][]any
-		if err := decodeInto(cfg[key], &list); err != nil {
+		list, err := parseEnds(cfg[key])
+		if err != nil {
 			return nil, fmt.Errorf("nn: model config %s: %w", key, err)
 		}
 		var out []*Node

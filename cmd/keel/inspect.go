@@ -25,9 +25,10 @@ func runInspect(args []string) error { return inspect(os.Stdout, args) }
 func inspect(w io.Writer, args []string) error {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print one JSON object for scripts")
+	model := fs.Bool("model", false, "list the layers of the file's model config, each marked supported or not by Keel (always in --json, as model_layers)")
 	checksums := fs.Bool("checksums", false, "add the SHA-256 of every dataset's values (float data as little-endian float32, integers as raw little-endian bytes)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: keel inspect [--json [--checksums]] FILE\n\nFILE is a Keras .h5, .weights.h5 or .keras file.")
+		fmt.Fprintln(fs.Output(), "usage: keel inspect [--json [--checksums]] [--model] FILE\n\nFILE is a Keras .h5, .weights.h5 or .keras file.")
 		fs.PrintDefaults()
 	}
 	files, err := parseFlags(fs, args)
@@ -52,7 +53,13 @@ func inspect(w io.Writer, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(report)
 	}
-	return printReport(w, f, report)
+	if err := printReport(w, f, report); err != nil {
+		return err
+	}
+	if *model {
+		return printModelLayers(w, report.ModelLayers)
+	}
+	return nil
 }
 
 // inspectReport is the --json contract: scripts rely on these field names.
@@ -62,11 +69,17 @@ type inspectReport struct {
 	Backend      string           `json:"backend"`
 	Layers       []layerReport    `json:"layers"`
 	Datasets     []datasetReport  `json:"datasets"`
+	// ModelLayers are the layers of the model config, when the file has one.
+	ModelLayers []modelLayerReport `json:"model_layers,omitempty"`
 }
 
 type layerReport struct {
 	Name    string         `json:"name"`
 	Weights []weightReport `json:"weights"`
+	// ClassName and Supported are the layer's in the model config, when
+	// the file has one that names it.
+	ClassName string `json:"class_name,omitempty"`
+	Supported *bool  `json:"supported,omitempty"`
 }
 
 type weightReport struct {
@@ -96,8 +109,20 @@ func buildReport(f *weightsio.File, checksums bool) (*inspectReport, error) {
 		Layers:       []layerReport{},
 		Datasets:     []datasetReport{},
 	}
+	if f.ModelConfig != nil {
+		r.ModelLayers = modelLayers(f.ModelConfig)
+	}
+	byName := map[string]modelLayerReport{}
+	for _, ml := range r.ModelLayers {
+		if _, dup := byName[ml.Name]; !dup {
+			byName[ml.Name] = ml
+		}
+	}
 	for _, l := range f.Layers() {
 		lr := layerReport{Name: l.Name, Weights: []weightReport{}}
+		if ml, ok := byName[l.Name]; ok {
+			lr.ClassName, lr.Supported = ml.ClassName, &ml.Supported
+		}
 		for _, w := range l.Weights {
 			lr.Weights = append(lr.Weights, weightReport{Name: w.Name, Path: w.Path, Shape: nonNil(w.Shape), Dtype: w.Dtype})
 		}

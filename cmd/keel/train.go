@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/keelml/keel/imagedata"
+	"github.com/keelml/keel/modelfile"
 	"github.com/keelml/keel/transfer"
 	"github.com/keelml/keel/zoo"
 )
@@ -35,7 +37,7 @@ func runTrain(args []string) error {
 	fs.Float64Var(&c.ValidationSplit, "validation-split", 0.2, "fraction of each class held out for validation (the first files, as Keras)")
 	fs.Float64Var(&c.LR, "lr", 1e-3, "Adam learning rate")
 	seed := fs.Uint64("seed", 0, "seed for shuffling, augmentation and initialisation")
-	out := fs.String("out", "", "where to save the trained model (Keras full-model .h5)")
+	out := fs.String("out", "", "where to save the trained model: a Keras full-model .h5 (with the training state --resume continues from), or a Keras 3 .keras archive (the model only)")
 	noCache := fs.Bool("no-cache", false, "recompute a frozen backbone every epoch instead of caching its outputs")
 	fs.StringVar(&c.Resume, "resume", "", "continue the run that saved this model (--out of an earlier or interrupted run): its weights, optimizer state, epoch and batch, up to --epochs in all; give the other flags as before (--weights is not needed)")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -82,8 +84,12 @@ func runTrain(args []string) error {
 		if ctx.Err() == nil || res == nil || res.Optimizer == nil {
 			return err
 		}
-		if err := res.Save(*out); err != nil {
+		if err := saveTrained(res, *out); err != nil {
 			return fmt.Errorf("interrupted; saving %s: %w", *out, err)
+		}
+		if isKerasArchive(*out) {
+			fmt.Printf("\ninterrupted: saved %s, which holds no training state; to resume a run, save it with --out FILE.h5\n", *out)
+			return errInterrupted
 		}
 		if res.Step > 0 {
 			fmt.Printf("\ninterrupted in epoch %d after batch %d: saved %s\n", res.Epoch+1, res.Step, *out)
@@ -96,7 +102,7 @@ func runTrain(args []string) error {
 	if res.Cached {
 		fmt.Printf("backbone features computed once in %.1fs (frozen backbone, no augmentation); head trained in %.1fs\n", res.FeatureSeconds, res.FitSeconds)
 	}
-	if err := res.Save(*out); err != nil {
+	if err := saveTrained(res, *out); err != nil {
 		return err
 	}
 	fmt.Printf("saved %s (%d classes: %s)\n", *out, len(res.Meta.ClassNames), strings.Join(res.Meta.ClassNames, ", "))
@@ -182,6 +188,18 @@ func parseAugment(s string) (*imagedata.Augment, error) {
 	}
 	return a, nil
 }
+
+// saveTrained writes the trained model to out in the format its extension
+// names: a .keras archive holds the model and Keel's metadata, an .h5 file
+// the training state besides.
+func saveTrained(res *transfer.Result, out string) error {
+	if isKerasArchive(out) {
+		return modelfile.Save(out, res.Model, res.Meta)
+	}
+	return res.Save(out)
+}
+
+func isKerasArchive(path string) bool { return strings.EqualFold(filepath.Ext(path), ".keras") }
 
 // errInterrupted is the error of a run stopped by Ctrl-C that saved its
 // model; main exits with 130, as a shell does for SIGINT.

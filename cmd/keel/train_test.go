@@ -91,3 +91,23 @@ func TestParseAugment(t *testing.T) {
 		require.Error(t, err, bad)
 	}
 }
+
+// --out x.keras saves a Keras 3 archive that keel predict reads, class
+// names included.
+func TestTrainSavesKerasArchive(t *testing.T) {
+	data := testimages.ColourFolder(t, 6, 48, 40, 3)
+	weights := testenv.Testdata(t, "h5", "mobilenet_2_5_224_tf_no_top.h5")
+	out := filepath.Join(t.TempDir(), "colours.keras")
+	stdout, stderr, code := runCLI(t, "train", "--model", "mobilenet", "--alpha", "0.25", "--weights", weights, "--data", data,
+		"--input-size", "32", "--epochs", "1", "--batch", "8", "--seed", "3", "--out", out)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "saved "+out)
+	f, err := weightsio.Open(out)
+	require.NoError(t, err)
+	require.Equal(t, weightsio.FormatArchive, f.Format)
+	require.Equal(t, "Functional", f.ModelConfig["class_name"])
+	f.Close()
+	stdout, stderr, code = runCLI(t, "predict", "--model-file", out, filepath.Join(data, "red", "000.png"))
+	require.Equal(t, 0, code, stderr)
+	require.Regexp(t, `  1\. (blue|green|red) `, stdout, "the class names travel in the archive")
+}

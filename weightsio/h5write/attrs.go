@@ -9,6 +9,7 @@ type attr struct {
 	kind  attrKind
 	strs  []string // string values
 	width int      // fixed-length strings: bytes per string
+	utf8  bool     // a vlenString in UTF-8 (h5py's str), not ASCII
 }
 
 type attrKind int
@@ -38,6 +39,12 @@ func setAttr(list []attr, a attr) []attr {
 // Keras' keras_version, backend and model_config.
 func (g *Group) SetString(name, value string) {
 	g.addAttr(attr{name: name, kind: vlenString, strs: []string{value}})
+}
+
+// SetUTF8String sets a scalar variable-length UTF-8 string attribute, what
+// h5py writes for a Python str (Keras 3's vars group names).
+func (g *Group) SetUTF8String(name, value string) {
+	g.addAttr(attr{name: name, kind: vlenString, strs: []string{value}, utf8: true})
 }
 
 // SetStrings sets a 1-D array of fixed-length NUL-padded strings, as wide as

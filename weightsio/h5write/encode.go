@@ -32,7 +32,11 @@ var le = binary.LittleEndian
 // file survives a power loss too (a crash before then leaves the old file
 // or the new one, never a mix). The file gets mode 0644, not the 0600 of a
 // temporary file, so that a saved model is as readable as a created one.
-func (f *File) Save(path string) (err error) {
+func (f *File) Save(path string) error { return WriteFileAtomic(path, f) }
+
+// WriteFileAtomic writes what w writes to path as Save writes an HDF5 file:
+// atomically and durably, mode 0644.
+func WriteFileAtomic(path string, w io.WriterTo) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("h5write: %w", err)
@@ -43,7 +47,7 @@ func (f *File) Save(path string) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err = f.WriteTo(tmp); err != nil {
+	if _, err = w.WriteTo(tmp); err != nil {
 		return err
 	}
 	if err = tmp.Chmod(0o644); err != nil {
@@ -418,6 +422,8 @@ var (
 	float64Type = []byte{0x11, 0x20, 0x3f, 0x00, 8, 0, 0, 0, 0, 0, 64, 0, 52, 11, 0, 52, 0xff, 0x03, 0, 0}
 	// Variable-length ASCII string, NUL-terminated, over unsigned bytes.
 	vlenStringType = []byte{0x19, 0x01, 0x00, 0x00, 16, 0, 0, 0, 0x10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0}
+	// vlenUTF8Type is vlenStringType with the UTF-8 character set (bits 8-11).
+	vlenUTF8Type = []byte{0x19, 0x01, 0x01, 0x00, 16, 0, 0, 0, 0x10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0}
 )
 
 // fixedStringType is a NUL-padded ASCII string of width bytes.
@@ -431,6 +437,9 @@ func (e *encoder) attribute(a *attr) []byte {
 	switch a.kind {
 	case vlenString:
 		dt, ds = vlenStringType, dataspace(nil, false)
+		if a.utf8 {
+			dt = vlenUTF8Type
+		}
 		data = le.AppendUint32(nil, uint32(len(a.strs[0])))
 		data = le.AppendUint64(data, e.heap)
 		data = le.AppendUint32(data, e.strings[a])
