@@ -162,10 +162,18 @@ func (p *plan) expand(m *Model, in []int, frozen, inference bool) ([]int, error)
 			return nil, fmt.Errorf("nn: layer %q (%s) cannot run", n.layer.Name(), n.layer.ClassName())
 		}
 		st := &step{layer: kl, in: ins, frozen: frozen || !kl.Trainable(), mode: ModeInference}
+		if err := p.addMaskInput(m, st, n, local); err != nil {
+			return nil, err
+		}
 		st.out = p.newSlot(n.shape, len(p.steps))
 		st.stats = LayerStats{Layer: kl.Name(), Class: kl.ClassName()}
 		st.c.stats = &st.stats
 		st.c.training, st.c.frozen = p.key.training && !inference, st.frozen
+		if r, ok := kl.(trainingRefuser); ok && st.c.training {
+			if err := r.refusesTraining(); err != nil {
+				return nil, fmt.Errorf("nn: layer %q (%s): %w", kl.Name(), kl.ClassName(), err)
+			}
+		}
 		p.steps = append(p.steps, st)
 		local[n] = st.out
 	}
@@ -214,7 +222,8 @@ func (p *plan) planBackward() {
 		below := s.hasTrainableWeights()
 		s.inGrad = make([]bool, len(s.in))
 		for i, in := range s.in {
-			s.inGrad[i] = p.slots[in].gradBelow
+			// A mask's source (the last input, see addMaskInput) gets no gradient.
+			s.inGrad[i] = p.slots[in].gradBelow && (s.c.mask == nil || i < len(s.in)-1)
 			below = below || s.inGrad[i]
 		}
 		p.slots[s.out].gradBelow = below
