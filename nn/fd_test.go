@@ -43,10 +43,19 @@ func randomTensor(seed string, scale float64, shape ...int) *Tensor {
 // accumulated in float64 over tiny shapes.
 func checkFiniteDifferences(t *testing.T, m *Model, batch int) {
 	t.Helper()
-	var xs, dys []*Tensor
+	var xs []*Tensor
 	for i, in := range m.inputs {
 		xs = append(xs, randomTensor("fd-x"+string(rune('a'+i)), 1, append([]int{batch}, in.shape...)...))
 	}
+	checkFiniteDifferencesAt(t, m, xs)
+}
+
+// checkFiniteDifferencesAt is checkFiniteDifferences at given inputs
+// (integer indices, masked steps).
+func checkFiniteDifferencesAt(t *testing.T, m *Model, xs []*Tensor) {
+	t.Helper()
+	batch := xs[0].Batch()
+	var dys []*Tensor
 	for i, o := range m.outputs {
 		dys = append(dys, randomTensor("fd-dy"+string(rune('a'+i)), 1, append([]int{batch}, o.shape...)...))
 	}
