@@ -15,12 +15,12 @@ import (
 // them.
 type Bidirectional struct {
 	base
-	fwd, bwd   *Recurrent
-	innerName  string // the wrapped layer's own name, which Config returns
-	customBwd  bool   // the backward layer came from backward_layer
-	merge      string
-	seq        bool
-	units      int
+	fwd, bwd  *Recurrent
+	innerName string // the wrapped layer's own name, which Config returns
+	customBwd bool   // the backward layer came from backward_layer
+	merge     string
+	seq       bool
+	units     int
 }
 
 // bidiState is one application's: the two directions' calls, outputs,

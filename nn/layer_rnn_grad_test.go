@@ -1,0 +1,162 @@
+package nn
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// randomBiases gives every bias of m random values (the defaults are
+// constant), so that their gradients are checked away from special points.
+func randomBiases(m *Model) {
+	for _, l := range m.flatLayers() {
+		for _, v := range l.Weights() {
+			if strings.HasSuffix(v.name, "bias") {
+				v.Set(v.shape, specFill(l.Name(), v.name, v.shape, 2))
+			}
+		}
+	}
+}
+
+func chain(t *testing.T, in []int, layers ...Layer) *Model {
+	t.Helper()
+	m := seqModel(t, in, nil, layers...)
+	randomBiases(m)
+	return m
+}
+
+// Backprop through time, checked against finite differences: every cell,
+// both GRU forms, go_backwards, hard_sigmoid, sequences and last outputs,
+// Bidirectional in every merge mode, TimeDistributed, and masked steps.
+func TestFiniteDifferencesRecurrent(t *testing.T) {
+	seq := func(c *RNNConfig) { c.ReturnSequences = true }
+	cases := map[string]func() *Model{
+		"SimpleRNN LSTM GRU": func() *Model {
+			return chain(t, []int{4, 3}, NewSimpleRNN(3, rnnCfg(seq)), NewLSTM(2, rnnCfg(seq)), NewGRU(2, rnnCfg(nil)))
+		},
+		"GRU reset_after go_backwards, LSTM hard_sigmoid": func() *Model {
+			return chain(t, []int{4, 3},
+				NewGRU(3, rnnCfg(func(c *RNNConfig) { c.ReturnSequences, c.ResetAfter, c.GoBackwards = true, true, true })),
+				NewLSTM(2, rnnCfg(func(c *RNNConfig) { c.RecurrentActivation, c.GoBackwards = "hard_sigmoid", true })))
+		},
+		"no bias, relu SimpleRNN": func() *Model {
+			return chain(t, []int{3, 2}, NewSimpleRNN(3, rnnCfg(func(c *RNNConfig) { c.UseBias, c.Activation, c.ReturnSequences = false, "linear", true })),
+				NewGRU(2, rnnCfg(func(c *RNNConfig) { c.UseBias = false })))
+		},
+		"Bidirectional": func() *Model {
+			return chain(t, []int{4, 3},
+				NewBidirectional(NewLSTM(2, rnnCfg(seq)), nil, "concat"),
+				NewBidirectional(NewGRU(2, rnnCfg(seq)), nil, "mul"),
+				NewBidirectional(NewSimpleRNN(2, rnnCfg(seq)), nil, "sum"),
+				NewBidirectional(NewGRU(2, rnnCfg(func(c *RNNConfig) { c.ResetAfter = true })), nil, "ave"))
+		},
+		"TimeDistributed": func() *Model {
+			return chain(t, []int{3, 4}, NewTimeDistributed(NewDense(3, WithActivation("tanh"))), NewLSTM(2, rnnCfg(nil)))
+		},
+	}
+	for name, build := range cases {
+		t.Run(name, func(t *testing.T) { checkFiniteDifferences(t, build(), 2) })
+	}
+	// Masked steps: sample 0's step 1 and sample 1's step 3 are all 0.5.
+	x := randomTensor("fd-mask", 1, 2, 4, 2)
+	for _, i := range []int{2, 3, 14, 15} {
+		x.Data[i] = 0.5
+	}
+	t.Run("masked", func(t *testing.T) {
+		m := chain(t, []int{4, 2}, NewMasking(0.5), NewLSTM(3, rnnCfg(seq)), NewDense(2),
+			NewBidirectional(NewGRU(2, rnnCfg(seq)), nil, "concat"), NewSimpleRNN(2, rnnCfg(nil)))
+		checkFiniteDifferencesAt(t, m, []*Tensor{x}, false)
+		// Masking's input gradient: dy where kept, 0 at the masked steps.
+		dy := randomTensor("fd-mask-dy", 1, 2, 4, 2)
+		r := runLayer(t, NewMasking(0.5), []*Tensor{x}, nil, dy, true, false)
+		for i, g := range r.dx[0].Data {
+			want := dy.Data[i]
+			if i == 2 || i == 3 || i == 14 || i == 15 {
+				want = 0
+			}
+			if g != want {
+				t.Fatalf("Masking dx %v, dy %v", r.dx[0].Data, dy.Data)
+			}
+		}
+	})
+	// Embedding: indices away from integers, so that the differences do
+	// not cross one; index 0 is masked.
+	idx, _ := TensorOf([]float32{1.5, 0.5, 3.5, 2.5, 2.5, 1.5, 0.5, 4.5}, 2, 4)
+	t.Run("Embedding", func(t *testing.T) {
+		m := chain(t, []int{4}, NewEmbedding(5, 3, true), NewGRU(2, rnnCfg(seq)), NewLSTM(2, rnnCfg(nil)))
+		checkFiniteDifferencesAt(t, m, []*Tensor{idx}, true)
+	})
+}
+
+// Config round trips through JSON for every new layer, with the Keras
+// keys; LayerFromConfig reads what Config writes.
+func TestRecurrentConfigs(t *testing.T) {
+	cfg := rnnCfg(func(c *RNNConfig) { c.ReturnSequences, c.GoBackwards, c.Dropout = true, true, 0.25 })
+	for _, l := range []Layer{
+		NewSimpleRNN(3, cfg, WithName("simple_rnn_1")),
+		NewLSTM(3, cfg, WithName("lstm_1")),
+		NewGRU(3, rnnCfg(func(c *RNNConfig) { c.ResetAfter = true }), WithName("gru_1")),
+		NewBidirectional(NewLSTM(2, cfg, WithName("lstm_2")), nil, "ave", WithName("bidirectional_1")),
+		NewTimeDistributed(NewDense(4, WithName("dense_1")), WithName("time_distributed_1")),
+		NewEmbedding(10, 4, true, WithName("embedding_1")),
+		NewMasking(2, WithName("masking_1")),
+	} {
+		raw, err := json.Marshal(l.Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c Config
+		if err := json.Unmarshal(raw, &c); err != nil {
+			t.Fatal(err)
+		}
+		back, err := LayerFromConfig(l.ClassName(), c)
+		if err != nil {
+			t.Fatalf("%s: %v", l.ClassName(), err)
+		}
+		again, _ := json.Marshal(back.Config())
+		if string(again) != string(raw) {
+			t.Errorf("%s: config %s\nread back as %s", l.ClassName(), raw, again)
+		}
+	}
+	lstm, _ := LayerFromConfig("LSTM", Config{"name": "l", "units": 2.0})
+	if c := lstm.Config(); c["recurrent_activation"] != "hard_sigmoid" || c["unit_forget_bias"] != true || c["implementation"] != 1 {
+		t.Errorf("LSTM defaults %v", c)
+	}
+}
+
+// Options Keel lacks are named in the error; a training step of a layer
+// with dropout is refused, inference runs.
+func TestRecurrentErrors(t *testing.T) {
+	for _, c := range []struct {
+		class string
+		cfg   Config
+		want  string
+	}{
+		{"LSTM", Config{"units": 2.0, "return_state": true}, "return_state true is not supported"},
+		{"GRU", Config{"units": 2.0, "stateful": true}, "stateful true is not supported"},
+		{"SimpleRNN", Config{"units": 2.0, "time_major": true}, "time_major"},
+		{"LSTM", Config{"units": 2.0, "recurrent_activation": "softsign"}, `recurrent_activation "softsign" is not supported`},
+		{"LSTM", Config{"units": 0.0}, "units 0 must be positive"},
+		{"Bidirectional", Config{"layer": map[string]any{"class_name": "LSTM", "config": map[string]any{"units": 2.0}}, "merge_mode": nil}, "merge_mode"},
+		{"Bidirectional", Config{"layer": map[string]any{"class_name": "Dense", "config": map[string]any{"units": 2.0}}}, "not Dense"},
+		{"TimeDistributed", Config{"layer": "dense"}, "is not a layer"},
+		{"Embedding", Config{"input_dim": 0.0, "output_dim": 2.0}, "must be positive"},
+	} {
+		_, err := LayerFromConfig(c.class, c.cfg)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %v: error %v, want %q", c.class, c.cfg, err, c.want)
+		}
+	}
+	if out := NewLSTM(2, rnnCfg(nil)).Apply(Input([]int{3}, WithScope(NewNameScope()))); out.Err() == nil || !strings.Contains(out.Err().Error(), "(batch, steps, features)") {
+		t.Errorf("LSTM on 2-D inputs: %v", out.Err())
+	}
+	m := seqModel(t, []int{3, 2}, nil, NewLSTM(2, rnnCfg(func(c *RNNConfig) { c.RecurrentDropout = 0.2 }), WithName("l")))
+	if _, err := m.Run(NewTensor(1, 3, 2)); err != nil {
+		t.Fatal(err)
+	}
+	m.Compile(NewSGD(SGDConfig{}), MeanSquaredError{})
+	_, err := m.TrainStep(NewTensor(1, 3, 2), NewTensor(1, 2))
+	if err == nil || !strings.Contains(err.Error(), `"l" (LSTM): training with dropout 0 or recurrent_dropout 0.2 is not supported`) {
+		t.Fatalf("training with recurrent dropout: %v", err)
+	}
+}
