@@ -118,6 +118,20 @@ func TestRecurrentConfigs(t *testing.T) {
 			t.Errorf("%s: config %s\nread back as %s", l.ClassName(), raw, again)
 		}
 	}
+	// Keras 3 writes both wrapped layers, already named forward_ and backward_.
+	k3 := func(name string, back bool) map[string]any {
+		return map[string]any{"module": "keras.layers", "class_name": "LSTM", "registered_name": nil,
+			"config": map[string]any{"name": name, "units": 2.0, "return_sequences": true, "go_backwards": back, "seed": nil}}
+	}
+	bi, err := LayerFromConfig("Bidirectional", Config{"name": "bidirectional", "merge_mode": "concat",
+		"layer": k3("forward_lstm", false), "backward_layer": k3("backward_lstm", true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bi.Apply(Input([]int{3, 2}, WithScope(NewNameScope())))
+	if w := bi.Weights(); len(w) != 6 || w[0].Path() != "bidirectional/forward_lstm/kernel" || w[5].Path() != "bidirectional/backward_lstm/bias" {
+		t.Errorf("Keras 3 Bidirectional weights %v", w)
+	}
 	lstm, _ := LayerFromConfig("LSTM", Config{"name": "l", "units": 2.0})
 	if c := lstm.Config(); c["recurrent_activation"] != "hard_sigmoid" || c["unit_forget_bias"] != true || c["implementation"] != 1 {
 		t.Errorf("LSTM defaults %v", c)

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Bidirectional is Keras' Bidirectional: a recurrent layer run forward and
@@ -390,6 +391,14 @@ func init() {
 		bwd, err := recurrent("backward_layer")
 		if err != nil {
 			return nil, err
+		}
+		// Keras 3 (its specs carry "module") names the wrapped layers
+		// forward_x and backward_x in the config already, and keeps them.
+		if spec, _ := c["layer"].(map[string]any); spec["module"] != nil {
+			fwd.name = strings.TrimPrefix(fwd.name, "forward_")
+			if bwd != nil {
+				bwd.name = strings.TrimPrefix(bwd.name, "backward_")
+			}
 		}
 		merge := "None"
 		if m, ok := c["merge_mode"].(string); ok {
