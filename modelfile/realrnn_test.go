@@ -2,6 +2,7 @@ package modelfile_test
 
 import (
 	"math"
+	"path/filepath"
 	"testing"
 
 	"github.com/keelml/keel/internal/testenv"
@@ -59,8 +60,8 @@ func TestRealLSTMMatchesKeras(t *testing.T) {
 }
 
 // TestRealSequenceModelsRun loads the real files with recurrent,
-// Bidirectional, Masking and Embedding layers and runs them on a batch of
-// two (valid indices for the Embeddings).
+// Bidirectional, Masking and Embedding layers, runs them on a batch of two
+// (valid indices for the Embeddings), and saves and loads them again.
 func TestRealSequenceModelsRun(t *testing.T) {
 	for _, rel := range []string{
 		"lstm_tensorflow_2.h5", "lstm_theano_2.h5", "lstm_functional_tf_keras_2.h5", "reshape_model.h5",
@@ -80,6 +81,14 @@ func TestRealSequenceModelsRun(t *testing.T) {
 			for _, v := range y[0].Data {
 				require.False(t, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0))
 			}
+			// Saved and loaded again, the model computes the same.
+			path := filepath.Join(t.TempDir(), "m.h5")
+			require.NoError(t, modelfile.Save(path, m, modelfile.Meta{}))
+			m2, _, err := modelfile.Load(path)
+			require.NoError(t, err)
+			y2, err := m2.Run(x)
+			require.NoError(t, err)
+			require.Equal(t, y[0].Data, y2[0].Data)
 		})
 	}
 }

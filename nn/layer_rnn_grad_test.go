@@ -39,7 +39,7 @@ func TestFiniteDifferencesRecurrent(t *testing.T) {
 				NewGRU(3, rnnCfg(func(c *RNNConfig) { c.ReturnSequences, c.ResetAfter, c.GoBackwards = true, true, true })),
 				NewLSTM(2, rnnCfg(func(c *RNNConfig) { c.RecurrentActivation, c.GoBackwards = "hard_sigmoid", true })))
 		},
-		"no bias, relu SimpleRNN": func() *Model {
+		"no bias, linear SimpleRNN": func() *Model {
 			return chain(t, []int{3, 2}, NewSimpleRNN(3, rnnCfg(func(c *RNNConfig) { c.UseBias, c.Activation, c.ReturnSequences = false, "linear", true })),
 				NewGRU(2, rnnCfg(func(c *RNNConfig) { c.UseBias = false })))
 		},
@@ -52,6 +52,10 @@ func TestFiniteDifferencesRecurrent(t *testing.T) {
 		},
 		"TimeDistributed": func() *Model {
 			return chain(t, []int{3, 4}, NewTimeDistributed(NewDense(3, WithActivation("tanh"))), NewLSTM(2, rnnCfg(nil)))
+		},
+		"TimeDistributed Conv2D": func() *Model {
+			return chain(t, []int{2, 4, 4, 2}, NewTimeDistributed(NewConv2D(2, 3, 3, WithPadding("same"), WithActivation("tanh"))),
+				NewTimeDistributed(NewFlatten()), NewSimpleRNN(2, rnnCfg(nil)))
 		},
 	}
 	for name, build := range cases {
