@@ -118,8 +118,8 @@ func checkFiniteDifferencesAt(t *testing.T, m *Model, xs []*Tensor, inputGrads b
 	}
 	// Analytic gradients first: the objective's forwards overwrite nothing
 	// they hold (weights' Grad and the input gradients are separate).
-	for i, in := range p.inputs {
-		if inputGrads {
+	if inputGrads {
+		for i, in := range p.inputs {
 			check("input "+string(rune('0'+i)), xs[i].Data, p.slots[in].grad.Data, func() {})
 		}
 	}

@@ -37,9 +37,10 @@ type maskReader interface {
 // maskOf returns the node whose layer computed n's mask, as Keras' layers'
 // compute_mask propagate it: the producers start one, Dense, Activation,
 // Dropout and the normalisations pass it on (they support masking), the
-// layers here pass it when they say so; any other layer drops it (TF 2
-// Keras' default compute_mask returns None for layers without masking
-// support).
+// layers here pass it when they say so. Any other layer drops it: Keras 2
+// refuses a mask into a layer without masking support and later tf.keras
+// drops it; the merge layers, which combine their inputs' masks in Keras,
+// drop them here.
 func maskOf(n *Node) *Node {
 	if p, ok := n.layer.(masker); ok && p.producesMask() {
 		return n
