@@ -3,7 +3,7 @@ package nn
 import (
 	"fmt"
 
-	"github.com/keelml/keel/kernels"
+	"github.com/keelml/keel/internal/splitmix"
 )
 
 // RNNConfig holds the Keras arguments the recurrent layers share; see
@@ -17,8 +17,8 @@ type RNNConfig struct {
 	UnitForgetBias      bool // LSTM: initialise the forget gate's bias to 1
 	ResetAfter          bool // GRU: apply the reset gate after the recurrent matrix (bias (2, 3*units))
 	Implementation      int  // Keras' implementation: the same math either way, kept for Config
-	// Dropout and RecurrentDropout are Keras' dropout rates; only 0 trains
-	// (Keel refuses training steps otherwise), any rate runs inference.
+	// Dropout and RecurrentDropout are Keras' rates of the inputs' and the
+	// state's dropout in training steps (layer_rnn_dropout.go).
 	Dropout, RecurrentDropout float64
 }
 
@@ -57,12 +57,14 @@ type Recurrent struct {
 	kernel     *Variable
 	recKernel  *Variable
 	bias       *Variable
+	rng        *splitmix.Stream // dropout masks
 }
 
 var rnnClasses = [...]string{kindSimpleRNN: "SimpleRNN", kindLSTM: "LSTM", kindGRU: "GRU"}
 
 // NewSimpleRNN returns Keras' SimpleRNN: h = activation(x kernel + h
-// recurrent_kernel + bias). Options: WithName, WithTrainable.
+// recurrent_kernel + bias). Options: WithName, WithTrainable, WithSeed (of
+// the dropout masks), as for NewLSTM and NewGRU.
 func NewSimpleRNN(units int, cfg RNNConfig, opts ...Option) *Recurrent {
 	return newRecurrent(kindSimpleRNN, units, cfg, opts)
 }
@@ -79,7 +81,7 @@ func NewGRU(units int, cfg RNNConfig, opts ...Option) *Recurrent {
 
 func newRecurrent(kind rnnKind, units int, cfg RNNConfig, opts []Option) *Recurrent {
 	class := rnnClasses[kind]
-	s, err := collect(class, opts)
+	s, err := collect(class, opts, "seed")
 	l := &Recurrent{kind: kind, units: units, cfg: cfg}
 	var err2 error
 	l.act, err2 = parseRNNActivation("activation", cfg.Activation)
@@ -98,6 +100,7 @@ func newRecurrent(kind rnnKind, units int, cfg RNNConfig, opts []Option) *Recurr
 		err = fmt.Errorf("nn: %s: dropout %g and recurrent_dropout %g must be in [0, 1)", class, cfg.Dropout, cfg.RecurrentDropout)
 	}
 	l.init(l, class, s, err)
+	l.rng = splitmix.New(s.seed ^ splitmix.FNV1a64(l.name))
 	return l
 }
 
@@ -136,21 +139,6 @@ func (l *Recurrent) Config() map[string]any {
 
 func (l *Recurrent) passesMask() bool { return l.cfg.ReturnSequences }
 func (l *Recurrent) readsMask() bool  { return true }
-
-// trainingRefuser is a layer that cannot run a training step as
-// configured; the plan reports why.
-type trainingRefuser interface {
-	refusesTraining() error
-}
-
-// refusesTraining: Keel does not draw the recurrent layers' dropout masks.
-func (l *Recurrent) refusesTraining() error {
-	if l.cfg.Dropout > 0 || l.cfg.RecurrentDropout > 0 {
-		return fmt.Errorf("training with dropout %g or recurrent_dropout %g is not supported (set them to 0 to train; inference ignores them, as Keras does)",
-			l.cfg.Dropout, l.cfg.RecurrentDropout)
-	}
-	return nil
-}
 
 func (l *Recurrent) build(in [][]int) ([]int, error) {
 	if err := needOne(in); err != nil {
@@ -220,6 +208,11 @@ type rnnState struct {
 	cs    []float32 // (steps+1, batch, units): an LSTM's cell state likewise
 	keep  []bool    // (batch, steps): the mask; nil: none
 
+	// dp, rdp: a training step's dropout and recurrent_dropout masks, nil
+	// when none (layer_rnn_dropout.go); xm, hm, gx, gh: their scratch.
+	dp, rdp, dpBuf, rdpBuf []float32
+	xm, hm, gx, gh         []float32
+
 	dZx []float32 // (batch, steps, G*units): gradients of the input side's pre-activations
 	dZh []float32 // (batch, G*units): of the recurrent side's, at the current step
 	// dh, dc: gradients of the state after the current step; dhPrev,
@@ -240,8 +233,9 @@ func (l *Recurrent) forward(c *call) {
 	st := l.state(c)
 	B, T, u, gu := c.x[0].Batch(), l.steps, l.units, l.gates()*l.units
 	st.keep = stepMask(c, &st.keep)
+	l.drawMasks(st, c, B)
 	xw := scratch(&st.xw, B*T*gu)
-	kernels.Sgemm(false, false, B*T, gu, l.in, 1, c.x[0].Data, l.in, l.kernel.data, gu, 0, xw, gu)
+	l.projectInput(st, c.x[0].Data, xw, T)
 	if b := l.inputBias(); b != nil {
 		for r := 0; r < B*T; r++ {
 			addTo(xw[r*gu:(r+1)*gu], b)
@@ -334,15 +328,12 @@ func (l *Recurrent) backward(c *call) {
 			addTo(dB[:gu], dZx[r*gu:(r+1)*gu])
 		}
 	}
-	flops := 2 * float64(B*T) * float64(l.in*gu)
-	if dK != nil {
-		kernels.Sgemm(true, false, l.in, gu, B*T, 1, c.x[0].Data, l.in, dZx, gu, 0, dK, gu)
-		c.backwardKernel(flops)
-	}
+	var dx []float32
 	if c.dx[0] != nil {
-		kernels.Sgemm(false, true, B*T, l.in, gu, 1, dZx, gu, l.kernel.data, gu, 0, c.dx[0].Data, l.in)
-		c.backwardKernel(flops)
+		dx = c.dx[0].Data
 	}
+	l.backInput(st, c.x[0].Data, dZx, dK, dx, T)
+	c.backwardKernel(4 * float64(B*T) * float64(l.in*gu))
 }
 
 // masked says whether sample b is masked at input step t of T.

@@ -24,9 +24,9 @@ func (l *Recurrent) cellForward(st *rnnState, B, k, t int) {
 	U, rec := l.recKernel.data, st.rec
 	gruSplit := l.kind == kindGRU && !l.cfg.ResetAfter
 	if gruSplit {
-		kernels.Sgemm(false, false, B, 2*u, u, 1, hPrev, u, U, gu, 0, rec, gu)
+		l.projectRec(st, hPrev, 0, 2*u)
 	} else {
-		kernels.Sgemm(false, false, B, gu, u, 1, hPrev, u, U, gu, 0, rec, gu)
+		l.projectRec(st, hPrev, 0, gu)
 		if rb := l.recurrentBias(); rb != nil {
 			for b := 0; b < B; b++ {
 				addTo(rec[b*gu:(b+1)*gu], rb)
@@ -62,7 +62,7 @@ func (l *Recurrent) cellForward(st *rnnState, B, k, t int) {
 			}
 			if gruSplit {
 				for j, h := range hp {
-					st.rh[b*u+j] = float32(ra(float64(p[u+j]))) * h
+					st.rh[b*u+j] = float32(ra(float64(p[u+j]))) * h * l.recMask(st, 2, b, j)
 				}
 				continue
 			}
@@ -105,7 +105,7 @@ func (l *Recurrent) cellBackward(st *rnnState, B, k, t int, dh, dc, dhPrev, dcPr
 	T, u, gu := l.steps, l.units, l.gates()*l.units
 	hPrev := st.hs[k*B*u : (k+1)*B*u]
 	pre := st.pre[k*B*gu : (k+1)*B*gu]
-	U, dZh := l.recKernel.data, st.dZh
+	dZh := st.dZh
 	a, da, ra, dra := l.act.f, l.act.df, l.recAct.f, l.recAct.df
 	gruSplit := l.kind == kindGRU && !l.cfg.ResetAfter
 	for b := 0; b < B; b++ {
@@ -170,10 +170,7 @@ func (l *Recurrent) cellBackward(st *rnnState, B, k, t int, dh, dc, dhPrev, dcPr
 		l.gruSplitBackward(st, B, k, t, hPrev, dhPrev, dZx, dU)
 		return
 	}
-	kernels.Sgemm(false, true, B, u, gu, 1, dZh, gu, U, gu, 1, dhPrev, u)
-	if dU != nil {
-		kernels.Sgemm(true, false, u, gu, B, 1, hPrev, u, dZh, gu, 1, dU, gu)
-	}
+	l.backRec(st, hPrev, dhPrev, dU, 0, gu)
 	if dB != nil && l.recurrentBias() != nil {
 		for b := 0; b < B; b++ {
 			addTo(dB[gu:], dZh[b*gu:(b+1)*gu])
@@ -196,17 +193,16 @@ func (l *Recurrent) gruSplitBackward(st *rnnState, B, k, t int, hPrev, dhPrev, d
 		}
 		zx, zh := dZx[(b*T+t)*gu:(b*T+t+1)*gu], dZh[b*gu:(b+1)*gu]
 		for j := 0; j < u; j++ {
-			pr, h := float64(pre[b*gu+u+j]), hPrev[b*u+j]
+			pr, h := float64(pre[b*gu+u+j]), hPrev[b*u+j]*l.recMask(st, 2, b, j)
 			r := float32(ra(pr))
-			dhPrev[b*u+j] += g[b*u+j] * r
+			dhPrev[b*u+j] += g[b*u+j] * r * l.recMask(st, 2, b, j)
 			zx[u+j] = g[b*u+j] * h * float32(dra(pr))
 			zh[u+j] = zx[u+j]
 			st.rh[b*u+j] = r * h
 		}
 	}
-	kernels.Sgemm(false, true, B, u, 2*u, 1, dZh, gu, U, gu, 1, dhPrev, u)
+	l.backRec(st, hPrev, dhPrev, dU, 0, 2*u)
 	if dU != nil {
-		kernels.Sgemm(true, false, u, 2*u, B, 1, hPrev, u, dZh, gu, 1, dU, gu)
 		kernels.Sgemm(true, false, u, u, B, 1, st.rh, u, dZh[2*u:], gu, 1, dU[2*u:], gu)
 	}
 }

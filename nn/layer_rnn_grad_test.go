@@ -2,6 +2,7 @@ package nn
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 )
@@ -142,8 +143,8 @@ func TestRecurrentConfigs(t *testing.T) {
 	}
 }
 
-// Options Keel lacks are named in the error; a training step of a layer
-// with dropout is refused, inference runs.
+// Options Keel lacks are named in the error; a layer with recurrent
+// dropout runs inference.
 func TestRecurrentErrors(t *testing.T) {
 	for _, c := range []struct {
 		class string
@@ -172,9 +173,118 @@ func TestRecurrentErrors(t *testing.T) {
 	if _, err := m.Run(NewTensor(1, 3, 2)); err != nil {
 		t.Fatal(err)
 	}
-	m.Compile(NewSGD(SGDConfig{}), MeanSquaredError{})
-	_, err := m.TrainStep(NewTensor(1, 3, 2), NewTensor(1, 2))
-	if err == nil || !strings.Contains(err.Error(), `"l" (LSTM): training with dropout 0 or recurrent_dropout 0.2 is not supported`) {
-		t.Fatalf("training with recurrent dropout: %v", err)
+}
+
+// Dropout in a training step, against Keras' SimpleRNNCell with its two
+// masks (the input's and the state's, drawn once per batch): h = tanh(w x
+// m_x + u h' m_h + b); the identity in inference.
+func TestRecurrentDropoutForward(t *testing.T) {
+	l := NewSimpleRNN(1, rnnCfg(func(c *RNNConfig) { c.ReturnSequences, c.Dropout, c.RecurrentDropout = true, 0.5, 0.5 }), WithSeed(7))
+	x := randomTensor("dropout-x", 1, 8, 3, 1)
+	m := seqModel(t, []int{3, 1}, nil, l)
+	for name, v := range map[string]float32{"kernel": 0.5, "recurrent_kernel": 0.3, "bias": 0.1} {
+		m.Layer(l.name).Weight(name).data[0] = v
+	}
+	r := &call{x: []*Tensor{x}, y: NewTensor(8, 3, 1), training: true, stats: &LayerStats{}}
+	l.forward(r)
+	st := r.state.(*rnnState)
+	dropped := 0
+	for b := 0; b < 8; b++ {
+		mx, mh := float64(st.dp[b]), float64(st.rdp[b])
+		for _, m := range []float64{mx, mh} {
+			if m != 0 && m != 2 {
+				t.Fatalf("mask value %v, want 0 or 1/(1-0.5)", m)
+			}
+			if m == 0 {
+				dropped++
+			}
+		}
+		var h float64
+		for k := 0; k < 3; k++ {
+			h = math.Tanh(0.5*float64(x.Data[b*3+k])*mx + 0.3*h*mh + 0.1)
+			if got := float64(r.y.Data[b*3+k]); math.Abs(got-h) > 1e-6 {
+				t.Fatalf("sample %d step %d: %v, want %v (masks %v, %v)", b, k, got, h, mx, mh)
+			}
+		}
+	}
+	if dropped == 0 || dropped == 16 {
+		t.Fatalf("%d of 16 masks dropped", dropped)
+	}
+	y, err := m.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := math.Tanh(0.5*float64(x.Data[0]) + 0.1); math.Abs(float64(y[0].Data[0])-h) > 1e-6 {
+		t.Fatalf("inference %v, want %v", y[0].Data[0], h)
+	}
+}
+
+// Backprop through the dropout masks of every cell and implementation,
+// by finite differences with the same masks (the layer's stream rewound
+// before each forward).
+func TestRecurrentDropoutGradients(t *testing.T) {
+	drop := func(mod func(*RNNConfig)) RNNConfig {
+		return rnnCfg(func(c *RNNConfig) {
+			c.ReturnSequences, c.Dropout, c.RecurrentDropout = true, 0.3, 0.4
+			mod(c)
+		})
+	}
+	for name, l := range map[string]*Recurrent{
+		"SimpleRNN":              NewSimpleRNN(3, drop(func(*RNNConfig) {})),
+		"LSTM implementation 1":  NewLSTM(2, drop(func(*RNNConfig) {})),
+		"LSTM implementation 2":  NewLSTM(2, drop(func(c *RNNConfig) { c.Implementation = 2 })),
+		"GRU":                    NewGRU(2, drop(func(*RNNConfig) {})),
+		"GRU reset_after":        NewGRU(2, drop(func(c *RNNConfig) { c.ResetAfter = true })),
+		"GRU implementation 2":   NewGRU(2, drop(func(c *RNNConfig) { c.Implementation = 2 })),
+		"GRU go_backwards input": NewGRU(2, drop(func(c *RNNConfig) { c.GoBackwards, c.RecurrentDropout = true, 0 })),
+	} {
+		t.Run(name, func(t *testing.T) {
+			x := randomTensor("dropout-fd-x", 1, 3, 4, 3)
+			if out := l.Apply(Input([]int{4, 3}, WithScope(NewNameScope()))); out.Err() != nil {
+				t.Fatal(out.Err())
+			}
+			if l.bias != nil {
+				l.bias.Set(l.bias.shape, specFill(name, "bias", l.bias.shape, 2))
+			}
+			dy := randomTensor("dropout-fd-dy", 1, 3, 4, l.units)
+			saved := *l.rng
+			run := func() *call {
+				*l.rng = saved
+				c := &call{x: []*Tensor{x}, y: NewTensor(3, 4, l.units), training: true, backward: true, stats: &LayerStats{}}
+				l.forward(c)
+				return c
+			}
+			c := run()
+			c.dy, c.dx = dy, []*Tensor{NewTensor(x.Shape...)}
+			for _, v := range l.weights {
+				c.dw = append(c.dw, make([]float32, len(v.data)))
+			}
+			l.backward(c)
+			objective := func() float64 {
+				var s float64
+				for i, v := range run().y.Data {
+					s += float64(v) * float64(dy.Data[i])
+				}
+				return s
+			}
+			check := func(what string, values, analytic []float32) {
+				const h = 2e-3
+				for i := range values {
+					old := values[i]
+					values[i] = old + h
+					up := objective()
+					values[i] = old - h
+					down := objective()
+					values[i] = old
+					if num := (up - down) / (2 * h); math.Abs(num-float64(analytic[i])) > 2e-3*max(1, math.Abs(num)) {
+						t.Fatalf("%s[%d]: analytic %v, numeric %v", what, i, analytic[i], num)
+					}
+				}
+			}
+			check("x", x.Data, c.dx[0].Data)
+			for i, v := range l.weights {
+				check(v.name, v.data, c.dw[i])
+			}
+		})
 	}
 }

@@ -94,10 +94,6 @@ func (l *Bidirectional) Config() map[string]any {
 func (l *Bidirectional) passesMask() bool { return l.seq }
 func (l *Bidirectional) readsMask() bool  { return true }
 
-func (l *Bidirectional) refusesTraining() error {
-	return firstError(l.fwd.refusesTraining(), l.bwd.refusesTraining())
-}
-
 func (l *Bidirectional) build(in [][]int) ([]int, error) {
 	var outs [2][]int
 	for i, r := range []*Recurrent{l.fwd, l.bwd} {

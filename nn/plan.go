@@ -169,11 +169,6 @@ func (p *plan) expand(m *Model, in []int, frozen, inference bool) ([]int, error)
 		st.stats = LayerStats{Layer: kl.Name(), Class: kl.ClassName()}
 		st.c.stats = &st.stats
 		st.c.training, st.c.frozen = p.key.training && !inference, st.frozen
-		if r, ok := kl.(trainingRefuser); ok && st.c.training {
-			if err := r.refusesTraining(); err != nil {
-				return nil, fmt.Errorf("nn: layer %q (%s): %w", kl.Name(), kl.ClassName(), err)
-			}
-		}
 		p.steps = append(p.steps, st)
 		local[n] = st.out
 	}
