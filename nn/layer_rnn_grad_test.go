@@ -169,9 +169,16 @@ func TestRecurrentErrors(t *testing.T) {
 	if out := NewLSTM(2, rnnCfg(nil)).Apply(Input([]int{3}, WithScope(NewNameScope()))); out.Err() == nil || !strings.Contains(out.Err().Error(), "(batch, steps, features)") {
 		t.Errorf("LSTM on 2-D inputs: %v", out.Err())
 	}
-	m := seqModel(t, []int{3, 2}, nil, NewLSTM(2, rnnCfg(func(c *RNNConfig) { c.RecurrentDropout = 0.2 }), WithName("l")))
-	if _, err := m.Run(NewTensor(1, 3, 2)); err != nil {
+	// A mask must have one entry per step of the layer reading it.
+	x := Input([]int{3, 2, 4}, WithScope(NewNameScope()))
+	y := NewTimeDistributed(NewFlatten()).Apply(NewMasking(0).Apply(x))
+	y = NewLSTM(2, rnnCfg(nil), WithName("l")).Apply(y)
+	m, err := NewModel([]*Node{x}, []*Node{y})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := m.Run(NewTensor(1, 3, 2, 4)); err == nil || !strings.Contains(err.Error(), "has shape [3 2], want one entry per time step ([3])") {
+		t.Fatalf("mask of the wrong shape: %v", err)
 	}
 }
 
@@ -216,6 +223,12 @@ func TestRecurrentDropoutForward(t *testing.T) {
 	}
 	if h := math.Tanh(0.5*float64(x.Data[0]) + 0.1); math.Abs(float64(y[0].Data[0])-h) > 1e-6 {
 		t.Fatalf("inference %v, want %v", y[0].Data[0], h)
+	}
+	// A training step runs through the plan and moves the weights.
+	m.Compile(NewSGD(SGDConfig{OptimizerOptions: OptimizerOptions{LearningRate: 0.1}}), MeanSquaredError{})
+	loss, err := m.TrainStep(x, NewTensor(8, 3, 1))
+	if err != nil || math.IsNaN(loss) || l.kernel.data[0] == 0.5 {
+		t.Fatalf("training step: loss %v, err %v, kernel %v", loss, err, l.kernel.data)
 	}
 }
 
