@@ -6,8 +6,8 @@ import (
 	"github.com/keelml/keel/internal/splitmix"
 )
 
-// RNNConfig holds the Keras arguments the recurrent layers share; see
-// DefaultRNNConfig for Keras 2.3.1's defaults.
+// RNNConfig holds the Keras arguments the recurrent layers share (see
+// DefaultRNNConfig).
 type RNNConfig struct {
 	Activation          string // "tanh"
 	RecurrentActivation string // LSTM and GRU: "hard_sigmoid" (Keras 2's form), "sigmoid", ...
@@ -16,13 +16,16 @@ type RNNConfig struct {
 	GoBackwards         bool // process the steps last to first (the output sequence is in that order)
 	UnitForgetBias      bool // LSTM: initialise the forget gate's bias to 1
 	ResetAfter          bool // GRU: apply the reset gate after the recurrent matrix (bias (2, 3*units))
-	Implementation      int  // Keras' implementation: the same math either way, kept for Config
+	Implementation      int  // Keras' implementation: the same math; 0 and 1 draw a dropout mask per gate, 2 one for all
 	// Dropout and RecurrentDropout are Keras' rates of the inputs' and the
 	// state's dropout in training steps (layer_rnn_dropout.go).
 	Dropout, RecurrentDropout float64
 }
 
-// DefaultRNNConfig returns Keras 2.3.1's defaults.
+// DefaultRNNConfig returns the defaults of Keras 2 up to 2.2 (whose files
+// Keel reads): tanh, hard_sigmoid, implementation 1, bias with the forget
+// gate's set to 1, GRU reset_after false. Later Keras defaults to sigmoid
+// and implementation 2 (tf.keras 2: reset_after true); their configs say so.
 func DefaultRNNConfig() RNNConfig {
 	return RNNConfig{Activation: "tanh", RecurrentActivation: "hard_sigmoid", UseBias: true, UnitForgetBias: true, Implementation: 1}
 }
