@@ -116,9 +116,9 @@ func TestLoadErrors(t *testing.T) {
 	_, _, err := modelfile.Load(testenv.Testdata(t, "h5", "mobilenet_2_5_224_tf_no_top.h5"))
 	require.ErrorContains(t, err, "weights only")
 
-	lstm := testenv.Shared(t, "realh5", "dl4j-test-resources", "simple_lstm_tf_keras_2_model.h5")
-	_, _, err = modelfile.Load(lstm)
-	require.ErrorContains(t, err, "LSTM")
+	convLSTM := testenv.Shared(t, "realh5", "dl4j-test-resources", "convlstm2d_0.h5")
+	_, _, err = modelfile.Load(convLSTM)
+	require.ErrorContains(t, err, "ConvLSTM2D")
 }
 
 func TestSaveWeightsLoadsBack(t *testing.T) {

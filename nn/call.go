@@ -40,6 +40,14 @@ type call struct {
 	inPlace   bool
 	xStride   int
 
+	// mask computes this application's Keras mask from its last input,
+	// which the plan added: the input of the layer that produced the mask
+	// (layer_masking.go). nil: no mask.
+	mask masker
+	// err is what forward could not compute (an Embedding index out of
+	// range); the run stops there and returns it.
+	err error
+
 	pre   []float32 // the input of a swish-like activation applied after the kernel, kept for backward (applyKeep)
 	state any       // what the layer keeps between forward and backward, reused between runs
 	stats *LayerStats

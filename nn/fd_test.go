@@ -43,14 +43,24 @@ func randomTensor(seed string, scale float64, shape ...int) *Tensor {
 // accumulated in float64 over tiny shapes.
 func checkFiniteDifferences(t *testing.T, m *Model, batch int) {
 	t.Helper()
-	var xs, dys []*Tensor
+	var xs []*Tensor
 	for i, in := range m.inputs {
 		xs = append(xs, randomTensor("fd-x"+string(rune('a'+i)), 1, append([]int{batch}, in.shape...)...))
 	}
+	checkFiniteDifferencesAt(t, m, xs, true)
+}
+
+// checkFiniteDifferencesAt is checkFiniteDifferences at given inputs
+// (integer indices, masked steps), of the input gradients too when
+// inputGrads (not where any change of an input jumps: a masked value).
+func checkFiniteDifferencesAt(t *testing.T, m *Model, xs []*Tensor, inputGrads bool) {
+	t.Helper()
+	batch := xs[0].Batch()
+	var dys []*Tensor
 	for i, o := range m.outputs {
 		dys = append(dys, randomTensor("fd-dy"+string(rune('a'+i)), 1, append([]int{batch}, o.shape...)...))
 	}
-	p, err := buildPlan(m, planKey{training: true, batch: batch, inputGrads: true})
+	p, err := buildPlan(m, planKey{training: true, batch: batch, inputGrads: inputGrads})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +118,10 @@ func checkFiniteDifferences(t *testing.T, m *Model, batch int) {
 	}
 	// Analytic gradients first: the objective's forwards overwrite nothing
 	// they hold (weights' Grad and the input gradients are separate).
-	for i, in := range p.inputs {
-		check("input "+string(rune('0'+i)), xs[i].Data, p.slots[in].grad.Data, func() {})
+	if inputGrads {
+		for i, in := range p.inputs {
+			check("input "+string(rune('0'+i)), xs[i].Data, p.slots[in].grad.Data, func() {})
+		}
 	}
 	for _, v := range p.trainVars {
 		check(v.Path(), v.data, v.grad, v.changed)

@@ -174,6 +174,7 @@ func (b *base) Apply(in ...*Node) *Node {
 	}
 	b.built, b.inShapes, b.outShape = true, shapes, out
 	n.shape = out
+	n.mask = maskOf(n)
 	b.nodes = append(b.nodes, n)
 	return n
 }

@@ -15,6 +15,10 @@ type Node struct {
 	err    error
 	index  int        // which output of a nested model
 	call   *modelCall // the application of a nested model this node is an output of
+	// mask is the node whose layer computed this node's Keras mask
+	// (Masking, Embedding with mask_zero), passed on by the layers in
+	// between (layer_masking.go); nil: no mask.
+	mask *Node
 }
 
 // Layer returns the layer that produced the node.

@@ -162,6 +162,9 @@ func (p *plan) expand(m *Model, in []int, frozen, inference bool) ([]int, error)
 			return nil, fmt.Errorf("nn: layer %q (%s) cannot run", n.layer.Name(), n.layer.ClassName())
 		}
 		st := &step{layer: kl, in: ins, frozen: frozen || !kl.Trainable(), mode: ModeInference}
+		if err := p.addMaskInput(m, st, n, local); err != nil {
+			return nil, err
+		}
 		st.out = p.newSlot(n.shape, len(p.steps))
 		st.stats = LayerStats{Layer: kl.Name(), Class: kl.ClassName()}
 		st.c.stats = &st.stats
@@ -214,7 +217,8 @@ func (p *plan) planBackward() {
 		below := s.hasTrainableWeights()
 		s.inGrad = make([]bool, len(s.in))
 		for i, in := range s.in {
-			s.inGrad[i] = p.slots[in].gradBelow
+			// A mask's source (the last input, see addMaskInput) gets no gradient.
+			s.inGrad[i] = p.slots[in].gradBelow && (s.c.mask == nil || i < len(s.in)-1)
 			below = below || s.inGrad[i]
 		}
 		p.slots[s.out].gradBelow = below

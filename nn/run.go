@@ -70,8 +70,11 @@ func (m *Model) Run(inputs ...*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.forward(inputs)
+	err = p.forward(inputs)
 	m.stats = p.collectStats()
+	if err != nil {
+		return nil, err
+	}
 	outs := make([]*Tensor, len(p.outputs))
 	for i, o := range p.outputs {
 		outs[i] = p.slots[o].val.Clone()
@@ -133,8 +136,9 @@ func (p *plan) resetStats() {
 	}
 }
 
-// forward runs every step on the batch inputs.
-func (p *plan) forward(inputs []*Tensor) {
+// forward runs every step on the batch inputs, and stops at the first step
+// that reports an error.
+func (p *plan) forward(inputs []*Tensor) error {
 	p.resetStats()
 	for i, in := range p.inputs {
 		p.slots[in].val = inputs[i]
@@ -151,11 +155,17 @@ func (p *plan) forward(inputs []*Tensor) {
 		c.y = p.slots[s.out].val
 		t0 := time.Now()
 		s.layer.forward(c)
+		if c.err != nil {
+			err := c.err
+			c.err = nil
+			return fmt.Errorf("nn: layer %q (%s): %w", s.layer.Name(), s.layer.ClassName(), err)
+		}
 		if c.postNonlinear != 0 {
 			kernels.ApplyNonlinear(c.postNonlinear, c.y.Data, c.y.Data)
 		}
 		s.stats.ForwardSeconds += time.Since(t0).Seconds()
 	}
+	return nil
 }
 
 // backward runs the steps that need it in reverse order; the gradients of

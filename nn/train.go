@@ -66,7 +66,9 @@ func (m *Model) TrainBatch(xs, ys []*Tensor, sampleWeights []float32) (float64, 
 
 // trainStep is one step of a training plan.
 func (p *plan) trainStep(xs, ys []*Tensor, weights []float32, cc *compiled, done func()) (float64, error) {
-	p.forward(xs)
+	if err := p.forward(xs); err != nil {
+		return 0, err
+	}
 	if p.afterForward != nil {
 		p.afterForward(p)
 	}
@@ -156,8 +158,11 @@ func (m *Model) EvalBatch(xs, ys []*Tensor, sampleWeights []float32) (float64, e
 	if err != nil {
 		return 0, err
 	}
-	p.forward(xs)
+	err = p.forward(xs)
 	m.stats = p.collectStats()
+	if err != nil {
+		return 0, err
+	}
 	total := 0.0
 	for i, o := range p.outputs {
 		pred := p.slots[o].val
