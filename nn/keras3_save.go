@@ -205,7 +205,7 @@ func keras3LayerObject(l Layer, inputShapes []any) object {
 // order with its defaults for what Keel's config leaves out (initializers,
 // regularizers and constraints Keel does not model), then any other keys.
 func keras3LayerConfig(l Layer) object {
-	c := l.Config()
+	c := keras3ActivationNames(l.Config())
 	if in, ok := l.(*InputLayer); ok {
 		return object{{"batch_shape", batchShape(in.shape)}, {"dtype", "float32"}, {"sparse", false}, {"ragged", false}, {"name", in.Name()}}
 	}
@@ -230,6 +230,26 @@ func keras3LayerConfig(l Layer) object {
 		o = append(o, field{k, keras3Value(c[k])})
 	}
 	return o
+}
+
+// keras3ActivationNames gives c's activations their Keras 3 names, the
+// reverse of layerSpec.keras3Activations: Keel's hard_sigmoid_keras3 is
+// Keras 3's "hard_sigmoid"; Keras 2's hard_sigmoid, which Keras 3 lacks,
+// keeps a name of its own ("hard_sigmoid_keras2") that no reader takes
+// for Keras 3's.
+// keras2HardSigmoid is Keras 2's hard_sigmoid in the Keras 3 configs Keel writes.
+const keras2HardSigmoid = "hard_sigmoid_keras2"
+
+func keras3ActivationNames(c map[string]any) map[string]any {
+	for _, key := range []string{"activation", "recurrent_activation"} {
+		switch c[key] {
+		case string(actHardSigmoid3):
+			c[key] = string(actHardSigmoid)
+		case string(actHardSigmoid):
+			c[key] = keras2HardSigmoid
+		}
+	}
+	return c
 }
 
 // keras3Value writes a Keras 2 serialised object ({"class_name", "config"},

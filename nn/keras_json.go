@@ -3,6 +3,7 @@ package nn
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 )
 
 // ModelFromJSON builds a model from Keras' model JSON (model.to_json(), or
@@ -45,6 +46,32 @@ func (s layerSpec) check() error {
 		return nil
 	}
 	return checkDTypePolicy(s.Config)
+}
+
+// keras3Activations returns the config with the activations Keras 3
+// redefined given their Keras 3 names: "hard_sigmoid" is relu6(x + 3) / 6
+// there, clip(0.2x + 0.5, 0, 1) in Keras 2, and a Keras 3 layer entry says
+// which Keras wrote it by its module.
+func (s layerSpec) keras3Activations() Config {
+	if s.Module == "" {
+		return s.Config
+	}
+	var out Config
+	for _, key := range []string{"activation", "recurrent_activation"} {
+		name, _ := s.Config[key].(string)
+		to := map[string]activation{string(actHardSigmoid): actHardSigmoid3, keras2HardSigmoid: actHardSigmoid}[name]
+		if to == "" {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(s.Config)
+		}
+		out[key] = string(to)
+	}
+	if out == nil {
+		return s.Config
+	}
+	return out
 }
 
 func decodeInto(v any, out any) error {
@@ -101,6 +128,7 @@ func sequentialFromConfig(cfg Config, scope *NameScope, b *budget) (*Model, erro
 		if err := s.check(); err != nil {
 			return nil, err
 		}
+		s.Config = s.keras3Activations()
 		switch s.ClassName {
 		case "Model", "Functional", "Sequential":
 			sub, err := nestedModelFromConfig(s.ClassName, s.Name, s.Config, b)
@@ -141,6 +169,7 @@ func functionalFromConfig(cfg Config, scope *NameScope, b *budget) (*Model, erro
 		if err := s.check(); err != nil {
 			return nil, err
 		}
+		s.Config = s.keras3Activations()
 		switch s.ClassName {
 		case "InputLayer":
 			n, err := inputFromConfig(keras3InputConfig(s.Config), scope, b)
