@@ -174,11 +174,28 @@ func newPWOperands(c, oc int, w convWeights, bias []float32, act Activation) pwO
 	case ActReLU6:
 		o.flagsLast |= convReLU6
 	}
-	// Reduction blocks of about convKCTune channels, as even as their count
-	// allows.
-	kb := (c + convKCTune - 1) / convKCTune
-	o.kLen = (c + kb - 1) / kb
+	o.kLen = pwReductionBlock(c, nr)
 	return o
+}
+
+// pwWholeReduction, when false, keeps the reduction in blocks of
+// convKCTune channels whatever their number (tests and tuning).
+var pwWholeReduction = true
+
+// pwReductionBlock returns the input channels per reduction block. The whole
+// reduction runs in one block when its weight sliver (c x nr floats) fills
+// at most an eighth of L2 (2048 channels on 2 MiB, 512 on 512 KiB): each
+// tile of the output is then written once, where blocks of convKCTune
+// channels read and write it again per block, from L3 once the output
+// outgrows L2 (Xception's 37x37x728 layers). The sliver then streams from
+// L2 rather than L1, which the micro-kernel's loads absorb. Otherwise
+// blocks of about convKCTune channels, as even as their count allows.
+func pwReductionBlock(c, nr int) int {
+	if pwWholeReduction && c*nr <= convL2Floats()/8 {
+		return c
+	}
+	kb := (c + convKCTune - 1) / convKCTune
+	return (c + kb - 1) / kb
 }
 
 func (o *pwOperands) free() {

@@ -64,6 +64,14 @@ func foldNet(t *testing.T, h, w, c int) *Model {
 	v = NewConv2D(32, 1, 1, WithName("v_3_conv")).Apply(v)
 	x = NewAdd(WithName("v_out")).Apply(x, v)
 	x = NewActivation("relu", WithName("v_post_relu")).Apply(bn("v_post_bn").Apply(x))
+	// InceptionResNetV2-like: the scaled residual folds into the branch's
+	// 1x1 convolution (and the block's ReLU with it); one whose branch is
+	// also read elsewhere does not.
+	sb := NewConv2D(32, 1, 1, WithName("s_up")).Apply(NewConv2D(8, 1, 1, WithActivation("relu"), WithName("s_branch")).Apply(x))
+	x = NewActivation("relu", WithName("s_ac")).Apply(NewCustomScaleLayer(0.17, WithName("s_scale")).Apply(x, sb))
+	sb2 := NewConv2D(32, 1, 1, WithName("s2_up")).Apply(x)
+	x = NewCustomScaleLayer(0.3, WithName("s2_scale")).Apply(x, sb2)
+	x = NewAdd(WithName("s2_add")).Apply(x, sb2)
 	// A padding read twice, and a `same` convolution after a padding: no fold.
 	p2 := NewZeroPadding2D(1, 1, 1, 1, WithName("twice_pad")).Apply(x)
 	a := NewConv2D(5, 3, 3, WithName("twice_a")).Apply(p2)
@@ -147,4 +155,7 @@ var foldModes = map[string]StepMode{
 	"r_3_bn":     "folded",
 	"v_out":      "fused",
 	"v_post_bn":  "inference",
+	"s_scale":    "fused",
+	"s_ac":       "fused",
+	"s2_scale":   "inference",
 }

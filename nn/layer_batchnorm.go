@@ -145,7 +145,10 @@ func (l *BatchNormalization) backward(c *call) {
 // bnFold is a BatchNormalization folded into the convolution before it for
 // inference: the folded weights are recomputed when any variable changes.
 type bnFold struct {
-	bn       *BatchNormalization
+	bn *BatchNormalization
+	// scale, without bn: a constant factor folded in (InceptionResNetV2's
+	// scaled residual branch, see plan.tryScaledResidual).
+	scale    float32
 	versions [6]uint64
 	w, b     []float32
 	packed   *kernels.PackedConv
@@ -161,6 +164,15 @@ func version(v *Variable) uint64 {
 // refresh recomputes the folded weights if needed and says whether it did.
 func (f *bnFold) refresh(kernel, bias *Variable, outC int) bool {
 	bn := f.bn
+	if bn == nil {
+		vs := [6]uint64{version(kernel), version(bias)}
+		if f.w != nil && vs == f.versions {
+			return false
+		}
+		f.w, f.b = scaleFold(kernel.data, biasOf(bias), outC, f.scale)
+		f.versions = vs
+		return true
+	}
 	vs := [6]uint64{version(kernel), version(bias), version(bn.gamma), version(bn.beta), version(bn.mean), version(bn.vari)}
 	if f.w != nil && vs == f.versions {
 		return false
@@ -168,6 +180,23 @@ func (f *bnFold) refresh(kernel, bias *Variable, outC int) bool {
 	f.w, f.b = kernels.FoldBatchNorm(kernel.data, biasOf(bias), outC, biasOf(bn.gamma), biasOf(bn.beta), bn.mean.data, bn.vari.data, float32(bn.epsilon))
 	f.versions = vs
 	return true
+}
+
+// scaleFold returns the weights and bias of a convolution whose output is
+// multiplied by s: every weight and the bias times s (a bias of zeros
+// where there is none, since the kernel adds one).
+func scaleFold(w, bias []float32, outC int, s float32) (fw, fb []float32) {
+	fw = make([]float32, len(w))
+	for i, v := range w {
+		fw[i] = v * s
+	}
+	fb = make([]float32, outC)
+	for i := range fb {
+		if bias != nil {
+			fb[i] = bias[i] * s
+		}
+	}
+	return fw, fb
 }
 
 func (f *bnFold) conv(p kernels.ConvParams, kernel, bias *Variable) (*kernels.PackedConv, []float32) {

@@ -242,6 +242,10 @@ func NewCustomScaleLayer(scale float64, opts ...Option) *CustomScaleLayer {
 // Scale returns the factor of the residual.
 func (l *CustomScaleLayer) Scale() float64 { return l.scale }
 
+// scaledSum lets inference fold the layer into the convolution that
+// computes its residual branch.
+func (l *CustomScaleLayer) scaledSum() float64 { return l.scale }
+
 // Config is Keras 3's CustomScaleLayer config: the common keys and scale.
 func (l *CustomScaleLayer) Config() map[string]any {
 	return l.withBase(map[string]any{"scale": l.scale})

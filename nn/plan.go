@@ -436,7 +436,7 @@ func (p *plan) fuse() {
 				break
 			}
 			if len(next.in) != 1 {
-				if !p.tryResidual(i, s, ni, next) {
+				if !p.tryResidual(i, s, ni, next) && !p.tryScaledResidual(i, s, ni, next) {
 					break
 				}
 			} else if !p.tryFold(s, next) && !p.tryFuseAct(s, next) {
@@ -509,6 +509,34 @@ func (p *plan) tryResidual(i int, s *step, ni int, next *step) bool {
 	if !p.moveResidual(i, s, other, ni) {
 		return false
 	}
+	next.mode = ModeFused
+	return true
+}
+
+// scaledSummer is a layer whose output is inputs[0] + scale * inputs[1]
+// (InceptionResNetV2's CustomScaleLayer).
+type scaledSummer interface {
+	scaledSum() float64
+}
+
+// tryScaledResidual fuses next (step ni), a scaled residual x0 + scale * y
+// with y s's output, into s (step i), a convolution with a linear
+// activation: scale folds into s's weights and bias, and s adds x0 in its
+// kernel, as for an Add. It saves InceptionResNetV2's three passes over
+// each block's output (a tenth of the network's time at batch 1).
+func (p *plan) tryScaledResidual(i int, s *step, ni int, next *step) bool {
+	sc, ok := next.layer.(scaledSummer)
+	r, ok2 := s.layer.(residualer)
+	f, ok3 := s.layer.(folder)
+	if !ok || !ok2 || !ok3 || len(next.in) != 2 || next.in[1] != s.out || next.in[0] == s.out || len(s.in) != 1 ||
+		s.c.fold != nil || s.c.residual || s.c.postAct != kernels.ActNone || next.c.postAct != kernels.ActNone ||
+		s.c.postNonlinear != 0 || next.c.postNonlinear != 0 || !f.canFold() || !r.canAddResidual() {
+		return false
+	}
+	if !p.moveResidual(i, s, next.in[0], ni) {
+		return false
+	}
+	s.c.fold = &bnFold{scale: float32(sc.scaledSum())}
 	next.mode = ModeFused
 	return true
 }
