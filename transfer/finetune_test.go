@@ -3,6 +3,7 @@ package transfer
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -140,4 +141,30 @@ func TestFitOptionsCallbacks(t *testing.T) {
 	require.NotSame(t, es, b.Callbacks[1])
 	require.Same(t, a.Callbacks[2], b.Callbacks[2])
 	require.True(t, slices.ContainsFunc(b.Callbacks, func(c nn.Callback) bool { _, ok := c.(*bestCheckpoint); return ok }))
+}
+
+// The sparse loss trains on class indices, and binary crossentropy with a
+// one-unit sigmoid head on two classes (flow_from_directory's class_mode
+// "sparse" and "binary"); the test evaluation scores them alike.
+func TestSparseAndBinaryLosses(t *testing.T) {
+	data := testimages.ColourFolder(t, 8, 40, 36, 7)
+	c := smallConfig(t, data)
+	c.Epochs, c.Loss, c.Test = 3, "sparse_categorical_crossentropy", data
+	res, err := Train(context.Background(), c)
+	require.NoError(t, err)
+	require.Equal(t, nn.SparseCategoricalCrossentropy{}, res.Loss)
+	require.Len(t, res.Test.Confusion, 3)
+
+	require.NoError(t, os.RemoveAll(filepath.Join(data, "red")))
+	c = smallConfig(t, data)
+	c.Epochs, c.Loss, c.Head, c.Test = 3, "binary_crossentropy", "gap,dense:8:relu,dense:1:sigmoid", data
+	res, err = Train(context.Background(), c)
+	require.NoError(t, err)
+	require.Equal(t, []int{1}, res.Model.Output().Shape())
+	require.Equal(t, 16, res.Test.Images)
+	require.Len(t, res.Test.Confusion, 2)
+
+	c.Loss = "categorical_crossentropy"
+	_, err = Train(context.Background(), c)
+	require.ErrorContains(t, err, "1 units for 2 classes")
 }
