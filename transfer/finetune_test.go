@@ -168,3 +168,34 @@ func TestSparseAndBinaryLosses(t *testing.T) {
 	_, err = Train(context.Background(), c)
 	require.ErrorContains(t, err, "1 units for 2 classes")
 }
+
+// A run saved after its head phase, resumed with fine-tuning, ends as the
+// run that did both phases at once: the second phase starts with a fresh
+// optimizer either way.
+func TestResumeIntoFineTuning(t *testing.T) {
+	data := testimages.ColourFolder(t, 6, 40, 36, 7)
+	config := func() Config {
+		c := smallConfig(t, data)
+		c.Epochs, c.FineTuneFrom, c.FineTuneEpochs, c.FineTuneLR = 2, "conv_pw_13", 2, 1e-3
+		return c
+	}
+	whole, err := Train(context.Background(), config())
+	require.NoError(t, err)
+
+	c := config()
+	c.FineTuneFrom, c.FineTuneEpochs = "", 0
+	first, err := Train(context.Background(), c)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "phase1.h5")
+	require.NoError(t, first.Save(path))
+	c = config()
+	c.Resume = path
+	resumed, err := Train(context.Background(), c)
+	require.NoError(t, err)
+	require.Equal(t, []int{2, 3}, resumed.History.Epoch)
+	require.Equal(t, 0, resumed.FineTuneStart)
+	a, b := whole.Model.Weights(), resumed.Model.Weights()
+	for i := range a {
+		require.Equal(t, a[i].Value(), b[i].Value(), a[i].Path())
+	}
+}
