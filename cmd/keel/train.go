@@ -30,7 +30,7 @@ func runTrain(args []string) error {
 	fs.Float64Var(&c.Alpha, "alpha", 1, "width multiplier of mobilenet and mobilenet_v2")
 	fs.IntVar(&c.Epochs, "epochs", 5, "epochs")
 	fs.IntVar(&c.BatchSize, "batch", 32, "batch size")
-	fs.StringVar(&c.Head, "head", "", "head spec, e.g. gap,dense:100:relu,dropout:0.5,dense:softmax (default gap,dense:softmax; flatten for VGG)")
+	fs.StringVar(&c.Head, "head", "", "head spec, e.g. gap,dense:100:relu,dropout:0.5,dense:softmax; a dense layer may end with :init=INITIALIZER (Keras kernel_initializer: glorot_uniform, he_normal, random_uniform, ...) (default gap,dense:softmax; flatten for VGG)")
 	freeze := fs.String("freeze", "all", "frozen backbone layers: all, none or until=LAYER (that layer included)")
 	augment := fs.String("augment", "", "ImageDataGenerator arguments, e.g. rotation_range=20,horizontal_flip=true,zoom_range=0.1")
 	fs.Float64Var(&c.ValidationSplit, "validation-split", 0.2, "fraction of each class held out for validation (the first files, as Keras)")
