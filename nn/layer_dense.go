@@ -13,6 +13,7 @@ type Dense struct {
 	units   int
 	act     activation
 	useBias bool
+	kinit   Initializer // "" : glorot_uniform, not written in the config
 	in      int
 	kernel  *Variable
 	bias    *Variable
@@ -20,13 +21,16 @@ type Dense struct {
 }
 
 // NewDense returns a Dense layer of the given units. Options: WithActivation,
-// WithUseBias, WithName, WithTrainable.
+// WithUseBias, WithKernelInitializer, WithName, WithTrainable.
 func NewDense(units int, opts ...Option) *Dense {
-	s, err := collect("Dense", opts, "activation", "use_bias")
+	s, err := collect("Dense", opts, "activation", "use_bias", "kernel_initializer")
 	if err == nil && units < 1 {
 		err = fmt.Errorf("nn: Dense: units %d must be positive", units)
 	}
-	l := &Dense{units: units, useBias: s.useBias}
+	l := &Dense{units: units, useBias: s.useBias, kinit: s.kernelInit}
+	if l.kinit == GlorotUniform {
+		l.kinit = "" // Keras' default, which configs leave out
+	}
 	l.act, _ = parseActivation(s.activation)
 	l.init(l, "Dense", s, err)
 	return l
@@ -34,7 +38,11 @@ func NewDense(units int, opts ...Option) *Dense {
 
 // Config is Keras' Dense config.
 func (l *Dense) Config() map[string]any {
-	return l.withBase(map[string]any{"units": l.units, "activation": string(l.act), "use_bias": l.useBias})
+	c := l.withBase(map[string]any{"units": l.units, "activation": string(l.act), "use_bias": l.useBias})
+	if l.kinit != "" {
+		c["kernel_initializer"] = l.kinit.config()
+	}
+	return c
 }
 
 func (l *Dense) activation() activation { return l.act }
@@ -56,7 +64,11 @@ func (l *Dense) build(in [][]int) ([]int, error) {
 	l.in = out[len(out)-1]
 	out[len(out)-1] = l.units
 	if l.kernel == nil {
-		l.kernel = l.addWeight("kernel", []int{l.in, l.units}, true, glorotUniform{l.in, l.units})
+		var init initializer = glorotUniform{l.in, l.units}
+		if l.kinit != "" {
+			init = kernelInit{l.kinit, l.in, l.units}
+		}
+		l.kernel = l.addWeight("kernel", []int{l.in, l.units}, true, init)
 		if l.useBias {
 			l.bias = l.addWeight("bias", []int{l.units}, true, constant(0))
 		}

@@ -28,8 +28,12 @@ const lossEpsilon = 1e-7
 // CategoricalCrossentropy is Keras' categorical_crossentropy on one-hot (or
 // soft) targets of the prediction's shape. Without FromLogits the
 // predictions are probabilities: each row is divided by its sum and clipped
-// to [1e-7, 1-1e-7] as Keras and TensorFlow.js do.
-type CategoricalCrossentropy struct{ FromLogits bool }
+// to [1e-7, 1-1e-7] as Keras and TensorFlow.js do. LabelSmoothing ls
+// replaces the targets by y*(1-ls) + ls/classes, as Keras' label_smoothing.
+type CategoricalCrossentropy struct {
+	FromLogits     bool
+	LabelSmoothing float64
+}
 
 func (CategoricalCrossentropy) Name() string { return "categorical_crossentropy" }
 
@@ -54,11 +58,11 @@ func rowsCols(pred, target *Tensor, name string, targetCols int) (rows, cols int
 }
 
 func (l CategoricalCrossentropy) Compute(pred, target *Tensor, grad []float32) (float64, error) {
-	return crossentropy(l.Name(), pred, target, grad, l.FromLogits, false, 0)
+	return crossentropy(l.Name(), pred, target, grad, l.FromLogits, false, 0, l.LabelSmoothing)
 }
 
 func (l CategoricalCrossentropy) computeFused(pred, target *Tensor, grad []float32) (float64, error) {
-	return crossentropy(l.Name(), pred, target, grad, false, true, 0)
+	return crossentropy(l.Name(), pred, target, grad, false, true, 0, l.LabelSmoothing)
 }
 
 // SparseCategoricalCrossentropy is Keras' sparse_categorical_crossentropy:
@@ -72,17 +76,18 @@ func (l SparseCategoricalCrossentropy) fusesWith(a activation) bool {
 }
 
 func (l SparseCategoricalCrossentropy) Compute(pred, target *Tensor, grad []float32) (float64, error) {
-	return crossentropy(l.Name(), pred, target, grad, l.FromLogits, false, 1)
+	return crossentropy(l.Name(), pred, target, grad, l.FromLogits, false, 1, 0)
 }
 
 func (l SparseCategoricalCrossentropy) computeFused(pred, target *Tensor, grad []float32) (float64, error) {
-	return crossentropy(l.Name(), pred, target, grad, false, true, 1)
+	return crossentropy(l.Name(), pred, target, grad, false, true, 1, 0)
 }
 
 // crossentropy computes the categorical crossentropy of rows of pred;
 // sparse (targetCols 1) targets hold class indices. fused: pred are softmax
-// outputs and grad is set with respect to the logits.
-func crossentropy(name string, pred, target *Tensor, grad []float32, fromLogits, fused bool, targetCols int) (float64, error) {
+// outputs and grad is set with respect to the logits. smoothing is Keras'
+// label_smoothing of dense targets.
+func crossentropy(name string, pred, target *Tensor, grad []float32, fromLogits, fused bool, targetCols int, smoothing float64) (float64, error) {
 	rows, cols, err := rowsCols(pred, target, name, targetCols)
 	if err != nil {
 		return 0, err
@@ -94,7 +99,7 @@ func crossentropy(name string, pred, target *Tensor, grad []float32, fromLogits,
 			}
 			return 0
 		}
-		return float64(target.Data[r*cols+j])
+		return float64(target.Data[r*cols+j])*(1-smoothing) + smoothing/float64(cols)
 	}
 	if targetCols == 1 {
 		for r := 0; r < rows; r++ {
@@ -154,8 +159,12 @@ func crossentropy(name string, pred, target *Tensor, grad []float32, fromLogits,
 
 // BinaryCrossentropy is Keras' binary_crossentropy: the mean over the last
 // axis of -(y log p + (1-y) log(1-p)), p clipped to [1e-7, 1-1e-7], then
-// over the batch.
-type BinaryCrossentropy struct{ FromLogits bool }
+// over the batch. LabelSmoothing ls replaces the targets by
+// y*(1-ls) + ls/2, as Keras' label_smoothing.
+type BinaryCrossentropy struct {
+	FromLogits     bool
+	LabelSmoothing float64
+}
 
 func (BinaryCrossentropy) Name() string { return "binary_crossentropy" }
 
@@ -176,7 +185,7 @@ func (l BinaryCrossentropy) compute(pred, target *Tensor, grad []float32, fused 
 	inv := 1 / float64(len(pred.Data))
 	total := 0.0
 	for i, v := range pred.Data {
-		y, z := float64(target.Data[i]), float64(v)
+		y, z := float64(target.Data[i])*(1-l.LabelSmoothing)+0.5*l.LabelSmoothing, float64(v)
 		if l.FromLogits {
 			total += max(z, 0) - z*y + math.Log1p(math.Exp(-math.Abs(z)))
 			grad[i] = float32((1/(1+math.Exp(-z)) - y) * inv)

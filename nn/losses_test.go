@@ -34,6 +34,14 @@ func TestLosses(t *testing.T) {
 			-(math.Log(0.8) + math.Log(0.7)) / 2, []float64{(0.8 - 1) / (0.8 * 0.2) / 2, 0.3 / (0.3 * 0.7) / 2}},
 		{"binary from logits", BinaryCrossentropy{FromLogits: true}, []float32{1.5, -0.5}, mustTensor(t, []float32{1, 0}, 2, 1),
 			(math.Log1p(math.Exp(-1.5)) + math.Log1p(math.Exp(-0.5))) / 2, []float64{(1/(1+math.Exp(-1.5)) - 1) / 2, 1 / (1 + math.Exp(0.5)) / 2}},
+		// Keras' label_smoothing 0.3 of 3 classes: targets 0.8 and 0.1.
+		{"categorical label smoothing", CategoricalCrossentropy{LabelSmoothing: 0.3}, probs, mustTensor(t, []float32{1, 0, 0, 0, 0, 1}, 2, 3),
+			-(0.8*math.Log(0.7) + 0.1*math.Log(0.2) + 0.1*math.Log(0.1) + 0.1*math.Log(0.1) + 0.1*math.Log(0.3) + 0.8*math.Log(0.6)) / 2,
+			[]float64{(1 - 0.8/0.7) / 2, (1 - 0.1/0.2) / 2, (1 - 0.1/0.1) / 2, (1 - 0.1/0.1) / 2, (1 - 0.1/0.3) / 2, (1 - 0.8/0.6) / 2}},
+		// Binary smoothing 0.2: targets 0.9 and 0.1.
+		{"binary label smoothing", BinaryCrossentropy{LabelSmoothing: 0.2}, []float32{0.8, 0.3}, mustTensor(t, []float32{1, 0}, 2, 1),
+			-(0.9*math.Log(0.8) + 0.1*math.Log(0.2) + 0.1*math.Log(0.3) + 0.9*math.Log(0.7)) / 2,
+			[]float64{(0.8 - 0.9) / (0.8 * 0.2) / 2, (0.3 - 0.1) / (0.3 * 0.7) / 2}},
 		{"mean squared error", MeanSquaredError{}, []float32{1, 2, 3, 4}, mustTensor(t, []float32{0, 2, 5, 4}, 2, 2),
 			(1 + 0 + 4 + 0) / 4.0, []float64{2 * 1 / 4.0, 0, 2 * -2 / 4.0, 0}},
 	} {

@@ -34,6 +34,7 @@ type settings struct {
 	negSlope      float64
 	threshold     float64
 	seed          uint64
+	kernelInit    Initializer
 }
 
 func (s *settings) mark(key string) {
@@ -150,6 +151,12 @@ func WithThreshold(v float64) Option {
 	return Option{func(s *settings) { s.mark("threshold"); s.threshold = v }}
 }
 
+// WithKernelInitializer sets how Dense draws its initial kernel (Keras'
+// kernel_initializer, default glorot_uniform): see Initializer.
+func WithKernelInitializer(in Initializer) Option {
+	return Option{func(s *settings) { s.mark("kernel_initializer"); s.kernelInit = in }}
+}
+
 // WithSeed seeds Dropout's mask.
 func WithSeed(seed uint64) Option { return Option{func(s *settings) { s.mark("seed"); s.seed = seed }} }
 
@@ -199,6 +206,11 @@ func collect(class string, opts []Option, allowed ...string) (*settings, error) 
 	}
 	if _, err := parseActivation(s.activation); err != nil {
 		return s, fmt.Errorf("nn: %s: %w", class, err)
+	}
+	if s.kernelInit != "" {
+		if _, err := ParseInitializer(string(s.kernelInit)); err != nil {
+			return s, fmt.Errorf("%s: %w", class, err)
+		}
 	}
 	return s, nil
 }

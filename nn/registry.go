@@ -76,6 +76,9 @@ func init() {
 		return NewSeparableConv2D(r.int("filters", 0), k[0], k[1], append(r.convOptions(o), WithDepthMultiplier(r.int("depth_multiplier", 1)))...)
 	})
 	reg("Dense", func(r *reader, o []Option) Layer {
+		if in, ok := initializerFromConfig(r.c["kernel_initializer"]); ok {
+			o = append(o, WithKernelInitializer(in))
+		}
 		return NewDense(r.int("units", 0), append(o, WithActivation(ActivationName(r.str("activation", "linear"))), WithUseBias(r.boolean("use_bias", true)))...)
 	})
 	reg("BatchNormalization", func(r *reader, o []Option) Layer {

@@ -17,14 +17,20 @@ type HeadLayer struct {
 	Units      int               // dense: 0 means the number of classes
 	Activation nn.ActivationName // dense: linear when empty
 	Rate       float64           // dropout
+	// KernelInitializer is a dense layer's kernel_initializer ("" is
+	// Keras' glorot_uniform).
+	KernelInitializer nn.Initializer
 }
 
 // ParseHead parses a head spec: comma-separated layers, each one of
 // "gap" (GlobalAveragePooling2D), "gmp" (GlobalMaxPooling2D), "flatten",
 // "dropout:RATE", "dense:UNITS[:ACTIVATION]" or "dense:ACTIVATION" (units
-// then default to the number of classes, meant for the last layer).
+// then default to the number of classes, meant for the last layer). A dense
+// layer may end with ":init=NAME", its Keras kernel_initializer
+// (nn.Initializer: random_uniform, he_normal, ...).
 //
 //	gap,dense:100:relu,dropout:0.5,dense:softmax
+//	flatten,dense:100:relu,dense:2:softmax:init=random_uniform
 func ParseHead(spec string) ([]HeadLayer, error) {
 	var head []HeadLayer
 	for i, item := range strings.Split(spec, ",") {
@@ -49,6 +55,13 @@ func ParseHead(spec string) ([]HeadLayer, error) {
 			l.Rate = r
 		case "dense":
 			args := parts[1:]
+			if n := len(args); n > 0 && strings.HasPrefix(args[n-1], "init=") {
+				in, err := nn.ParseInitializer(strings.TrimPrefix(args[n-1], "init="))
+				if err != nil {
+					return nil, bad(err.Error())
+				}
+				l.KernelInitializer, args = in, args[:n-1]
+			}
 			if len(args) > 0 {
 				if n, err := strconv.Atoi(args[0]); err == nil {
 					if n < 1 || n > maxHeadUnits {
@@ -58,7 +71,7 @@ func ParseHead(spec string) ([]HeadLayer, error) {
 				}
 			}
 			if len(args) > 1 {
-				return nil, bad("want dense:UNITS[:ACTIVATION]")
+				return nil, bad("want dense:UNITS[:ACTIVATION][:init=INITIALIZER]")
 			}
 			if len(args) == 1 {
 				if err := nn.CheckActivation(args[0]); err != nil {
@@ -146,7 +159,11 @@ func HeadLayers(head []HeadLayer, classes int) []nn.Layer {
 			if act == "" {
 				act = "linear"
 			}
-			layers = append(layers, nn.NewDense(units, name, nn.WithActivation(act)))
+			opts := []nn.Option{name, nn.WithActivation(act)}
+			if l.KernelInitializer != "" {
+				opts = append(opts, nn.WithKernelInitializer(l.KernelInitializer))
+			}
+			layers = append(layers, nn.NewDense(units, opts...))
 		}
 	}
 	return layers

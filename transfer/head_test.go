@@ -58,3 +58,30 @@ func FuzzParseHead(f *testing.F) {
 		})
 	})
 }
+
+// The guide's head: Flatten, Dense(100, relu), Dense(2, softmax,
+// kernel_initializer='random_uniform').
+func TestHeadKernelInitializer(t *testing.T) {
+	head, err := ParseHead("flatten,dense:100:relu,dense:2:softmax:init=random_uniform")
+	require.NoError(t, err)
+	require.Equal(t, HeadLayer{Kind: "dense", Units: 2, Activation: "softmax", KernelInitializer: nn.RandomUniform}, head[2])
+	_, err = ParseHead("dense:he_normal:init=he_normal")
+	require.Error(t, err, "he_normal is not an activation")
+	h, err := ParseHead("dense:init=he_normal")
+	require.NoError(t, err)
+	require.Equal(t, []HeadLayer{{Kind: "dense", KernelInitializer: nn.HeNormal}}, h)
+	_, err = ParseHead("dense:2:init=orthogonal")
+	require.ErrorContains(t, err, `unknown initializer "orthogonal"`)
+
+	in := nn.Input([]int{3, 3, 512})
+	layers := HeadLayers(head, 2)
+	_, err = nn.NewModel([]*nn.Node{in}, []*nn.Node{Apply(layers, in)})
+	require.NoError(t, err)
+	last := layers[2].(*nn.Dense)
+	require.Contains(t, last.Config(), "kernel_initializer")
+	for _, x := range last.Weights()[0].Value() {
+		require.LessOrEqual(t, x, float32(0.05))
+		require.GreaterOrEqual(t, x, float32(-0.05))
+	}
+	require.NotContains(t, layers[1].Config(), "kernel_initializer")
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"time"
@@ -29,19 +30,65 @@ type Config struct {
 	Freeze  Freeze
 	Augment *imagedata.Augment // nil: none
 
-	Epochs    int     // default 5
-	BatchSize int     // default 32
-	LR        float64 // Adam's learning rate, default 1e-3
-	Seed      uint64
+	Epochs    int // default 5
+	BatchSize int // default 32
+	// Optimizer is compile's optimizer (default Adam) at learning rate LR
+	// (0: Keras' default for it); Momentum and Nesterov are SGD's.
+	Optimizer Optimizer
+	LR        float64
+	Momentum  float64
+	Nesterov  bool
+	// Loss is compile's loss by its Keras name (NewLoss; default
+	// categorical_crossentropy), with Keras' label_smoothing.
+	Loss           string
+	LabelSmoothing float64
+	// ClassWeight "balanced" weighs each class's samples by sklearn's
+	// n_samples / (n_classes * count) of the training images (fit's
+	// class_weight); "" weighs them all 1.
+	ClassWeight string
+	Seed        uint64
 	// NoShuffle keeps the files' order every epoch (Keras' shuffle=False).
 	NoShuffle bool
+
+	// EarlyStopping, when positive, stops a phase after that many epochs
+	// without a lower val_loss (Keras' EarlyStopping(patience=...)). As in
+	// Keras the weights are those of the last epoch unless
+	// RestoreBestWeights (restore_best_weights=True, default False) puts
+	// back the best epoch's when it stops the phase. Each phase has its own.
+	EarlyStopping      int
+	RestoreBestWeights bool
+	// Checkpoint, when set, saves the whole model (Keel's model file, as
+	// Save without the training state) after every epoch whose val_loss is
+	// the lowest so far over both phases: Keras' ModelCheckpoint with
+	// save_best_only=True.
+	Checkpoint string
+
+	// FineTuneFrom starts a second phase, the Keras guide's fine-tuning:
+	// after the Epochs of training the head on the frozen backbone, the
+	// backbone layers from FineTuneFrom up are unfrozen (those before stay
+	// frozen) and the model trains FineTuneEpochs more epochs (numbered on
+	// from Epochs) with a fresh optimizer of the same kind at FineTuneLR
+	// (default 1e-5, the guide's). The backbone then runs as
+	// base_model(x, training=False): its BatchNormalization layers keep
+	// normalising with their moving statistics, which do not change, while
+	// their gamma and beta train with the rest.
+	FineTuneFrom   string
+	FineTuneEpochs int
+	FineTuneLR     float64
+
+	// Test is an image folder (one sub-folder per class, the training
+	// classes) evaluated at the end with the validation preprocessing:
+	// Result.Test.
+	Test string
+
 	// Resume continues the run that saved this checkpoint (a file Save
 	// wrote, at the end or when interrupted): its weights, its optimizer's
-	// state, from the epoch and batch it stopped at, up to Epochs in all.
-	// The other fields must be the saved run's (Weights is not read). With
-	// the same Seed the shuffles and augmentations of the resumed epochs are
-	// those of an uninterrupted run, drawn from (seed, epoch, batch), so the
-	// weights end the same; Dropout in the head draws other masks.
+	// state, from the epoch and batch it stopped at, up to Epochs (plus
+	// FineTuneEpochs) in all. The other fields must be the saved run's
+	// (Weights is not read). With the same Seed the shuffles and
+	// augmentations of the resumed epochs are those of an uninterrupted run,
+	// drawn from (seed, epoch, batch), so the weights end the same; Dropout
+	// in the head draws other masks.
 	Resume string
 
 	// NoCache recomputes the frozen backbone every epoch even where its
@@ -54,9 +101,21 @@ type Config struct {
 
 // Result is what Train produced.
 type Result struct {
-	Model   *nn.Model // backbone + head, trained
-	Meta    modelfile.Meta
-	History *nn.History
+	Model *nn.Model // backbone + head, trained
+	Meta  modelfile.Meta
+	// History has one entry per epoch run, both phases: Epoch numbers
+	// them from 0, and History["loss"], ["accuracy"], ["val_loss"],
+	// ["val_accuracy"] (the validation ones with validation data) hold
+	// Keras' epoch logs. FineTuneStart is the index in History.Epoch of
+	// the first fine-tuning epoch, -1 without one.
+	History       *nn.History
+	FineTuneStart int
+	// Test is the evaluation of Config.Test's images (nil without one).
+	Test *Evaluation
+	// Loss is the loss the model trained with.
+	Loss nn.Loss
+	// ClassWeights are the class weights used (nil: none).
+	ClassWeights map[int]float64
 	// Cached says the head was trained on the backbone's outputs computed
 	// once; FeatureSeconds is the time that took, FitSeconds the training.
 	Cached                     bool
@@ -84,8 +143,8 @@ func (c *Config) defaults() {
 	if c.BatchSize == 0 {
 		c.BatchSize = 32
 	}
-	if c.LR == 0 {
-		c.LR = 1e-3
+	if c.FineTuneLR == 0 {
+		c.FineTuneLR = 1e-5
 	}
 	if c.Head == "" {
 		c.Head = DefaultHead(spec, known == nil)
@@ -93,6 +152,26 @@ func (c *Config) defaults() {
 	if c.Output == nil {
 		c.Output = os.Stdout
 	}
+}
+
+// check refuses option combinations that cannot work, before any work.
+func (c *Config) check() error {
+	switch {
+	case c.FineTuneFrom == "" && c.FineTuneEpochs != 0:
+		return errors.New("fine-tune epochs without a layer to fine-tune from")
+	case c.FineTuneFrom != "" && c.FineTuneEpochs <= 0:
+		return fmt.Errorf("fine-tuning from %s needs a positive number of fine-tune epochs", c.FineTuneFrom)
+	case c.ClassWeight != "" && c.ClassWeight != "balanced":
+		return fmt.Errorf("class weight %q: only balanced is known", c.ClassWeight)
+	case (c.EarlyStopping > 0 || c.Checkpoint != "") && c.ValidationSplit <= 0:
+		return errors.New("early stopping and checkpoints watch val_loss: give a validation split")
+	case c.EarlyStopping < 0:
+		return fmt.Errorf("early stopping patience %d is negative", c.EarlyStopping)
+	}
+	if _, err := NewOptimizer(c.Optimizer, c.LR, c.Momentum, c.Nesterov); err != nil {
+		return err
+	}
+	return nil
 }
 
 // DefaultHead is the head Train uses without one: the model's first head
@@ -107,10 +186,18 @@ func DefaultHead(s zoo.Spec, known bool) string {
 
 // Train builds the backbone with its weights, freezes it as asked, puts the
 // head on top and trains on the image folder, as the Keras transfer-learning
-// guide does. The model is not saved; see Save.
+// guide does; then, with FineTuneFrom, fine-tunes the top of the backbone,
+// and with Test evaluates the result. The model is not saved; see Save.
 func Train(ctx context.Context, c Config) (*Result, error) {
 	c.defaults()
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	head, err := ParseHead(c.Head)
+	if err != nil {
+		return nil, err
+	}
+	loss, err := NewLoss(c.Loss, c.LabelSmoothing)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +218,25 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 			return nil, err
 		}
 	}
+	var test *imagedata.Listing
+	if c.Test != "" {
+		if test, err = imagedata.ListDirectory(c.Test, imagedata.ListOptions{Classes: train.ClassNames}); err != nil {
+			return nil, fmt.Errorf("test images: %w", err)
+		}
+	}
 	classes := len(train.ClassNames)
+	units := head[len(head)-1].Units
+	if units == 0 {
+		units = classes
+	}
+	labels, err := labelMode(loss, units, classes)
+	if err != nil {
+		return nil, fmt.Errorf("head %q with %s: %w", c.Head, loss.Name(), err)
+	}
+	totalEpochs := c.Epochs
+	if c.FineTuneFrom != "" {
+		totalEpochs += c.FineTuneEpochs
+	}
 	var resume *modelfile.TrainingState
 	weights := c.Weights
 	if c.Resume != "" {
@@ -141,7 +246,7 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 		if resume == nil {
 			return nil, fmt.Errorf("%s: no training state to resume (a model keel train did not save)", c.Resume)
 		}
-		if resume.Epoch >= c.Epochs {
+		if resume.Epoch >= totalEpochs {
 			return nil, fmt.Errorf("%s: %d epochs are trained already; give more than %d epochs to resume", c.Resume, resume.Epoch, resume.Epoch)
 		}
 		got := resume.Meta
@@ -170,106 +275,214 @@ func Train(ctx context.Context, c Config) (*Result, error) {
 			return nil, err
 		}
 	}
+	if c.FineTuneFrom != "" && base.Layer(c.FineTuneFrom) == nil {
+		return nil, fmt.Errorf("fine-tune from %q: %s has no such layer", c.FineTuneFrom, c.Model)
+	}
 	if resume != nil {
 		if _, err := modelfile.LoadWeights(full, c.Resume, false); err != nil {
 			return nil, fmt.Errorf("resume: %w", err)
 		}
 	}
-	res := &Result{Model: full, TrainImages: train.Len(),
+	res := &Result{Model: full, TrainImages: train.Len(), Loss: loss, FineTuneStart: -1,
 		Meta: modelfile.Meta{Preprocess: string(mode), InputSize: c.InputSize, ClassNames: train.ClassNames}}
 	if val != nil {
 		res.ValImages = val.Len()
 	}
-	preprocess := func(x []float32, h, w int) { zoo.Preprocess(mode, x) }
-	loader := func(l *imagedata.Listing, shuffle bool, aug *imagedata.Augment) (*imagedata.Loader, error) {
-		a := &imagedata.Augment{}
-		if aug != nil {
-			cp := *aug
-			a = &cp
-		}
-		a.Preprocess = preprocess
-		return imagedata.NewLoader(l, imagedata.Options{Height: c.InputSize, Width: c.InputSize, BatchSize: c.BatchSize,
-			Shuffle: shuffle, Seed: uint32(c.Seed), Labels: imagedata.Categorical, Augment: a})
+	if c.ClassWeight == "balanced" {
+		res.ClassWeights = BalancedClassWeights(train.Labels, classes)
 	}
-	tracker := &progressTracker{res: res}
-	fo := nn.FitOptions{Epochs: c.Epochs, Output: c.Output, Verbose: c.Verbose, Callbacks: []nn.Callback{tracker}}
-	// compile sets the optimizer of the model that trains, restored from
-	// the checkpoint when resuming.
-	compile := func(m *nn.Model) error {
-		opt := nn.NewAdam(nn.AdamConfig{OptimizerOptions: nn.OptimizerOptions{LearningRate: c.LR}})
-		m.Compile(opt, nn.CategoricalCrossentropy{}, nn.NewAccuracy())
-		res.Optimizer = opt
-		if resume != nil {
-			if err := resume.Restore(opt, m.Weights()); err != nil {
-				return fmt.Errorf("resume %s: %w", c.Resume, err)
-			}
-			fo.InitialEpoch, fo.InitialStep = resume.Epoch, resume.Step
-			res.Epoch, res.Step = resume.Epoch, resume.Step
-		}
-		return nil
+	r := &run{c: c, ctx: ctx, res: res, base: base, head: headLayers, loss: loss, resume: resume, train: train, val: val,
+		labels: labels, mode: mode}
+	if c.Checkpoint != "" {
+		r.checkpoint = &bestCheckpoint{path: c.Checkpoint, best: math.Inf(1), save: func(path string) error { return modelfile.Save(path, full, res.Meta) }}
 	}
+	if resume == nil || resume.Epoch < c.Epochs {
+		if err := r.headPhase(); err != nil {
+			return res, err
+		}
+	}
+	if c.FineTuneFrom != "" {
+		if err := r.fineTunePhase(); err != nil {
+			return res, err
+		}
+	}
+	if test != nil {
+		if res.Test, err = Evaluate(ctx, full, test, EvalOptions{InputSize: c.InputSize, Preprocess: mode, BatchSize: c.BatchSize, Loss: loss}); err != nil {
+			return res, fmt.Errorf("test images: %w", err)
+		}
+	}
+	return res, nil
+}
 
-	if !c.NoCache && c.Augment == nil && backboneFrozen(base, full) {
+// run is one Train call's state shared by its phases.
+type run struct {
+	c          Config
+	ctx        context.Context
+	res        *Result
+	base       *nn.Model
+	head       []nn.Layer
+	loss       nn.Loss
+	resume     *modelfile.TrainingState
+	train, val *imagedata.Listing
+	labels     imagedata.LabelMode
+	mode       zoo.Preprocessing
+	checkpoint *bestCheckpoint
+
+	trainData, valData nn.Dataset // the image datasets, made once
+}
+
+// loader reads l's images at the input size with the model's
+// preprocessing, augmented by aug (nil: not).
+func (r *run) loader(l *imagedata.Listing, shuffle bool, aug *imagedata.Augment) (*imagedata.Loader, error) {
+	a := &imagedata.Augment{}
+	if aug != nil {
+		cp := *aug
+		a = &cp
+	}
+	mode := r.mode
+	a.Preprocess = func(x []float32, h, w int) { zoo.Preprocess(mode, x) }
+	return imagedata.NewLoader(l, imagedata.Options{Height: r.c.InputSize, Width: r.c.InputSize, BatchSize: r.c.BatchSize,
+		Shuffle: shuffle, Seed: uint32(r.c.Seed), Labels: r.labels, Augment: a})
+}
+
+// imageData makes (once) the training images' dataset, augmented and
+// shuffled, and the validation images' (nil without validation images).
+func (r *run) imageData() (train, val nn.Dataset, err error) {
+	if r.trainData != nil {
+		return r.trainData, r.valData, nil
+	}
+	ld, err := r.loader(r.train, !r.c.NoShuffle, r.c.Augment)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.trainData = &loaderDataset{ctx: r.ctx, ld: ld}
+	if r.val != nil && r.val.Len() > 0 {
+		vld, err := r.loader(r.val, false, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		r.valData = &loaderDataset{ctx: r.ctx, ld: vld}
+	}
+	return r.trainData, r.valData, nil
+}
+
+// fitOptions are a phase's fit arguments: epochs [from, to), its own
+// early stopping, the run's checkpoint and progress.
+func (r *run) fitOptions(from, to int) nn.FitOptions {
+	cbs := []nn.Callback{&progressTracker{res: r.res}}
+	if r.c.EarlyStopping > 0 {
+		cbs = append(cbs, &nn.EarlyStopping{Patience: r.c.EarlyStopping, RestoreBestWeights: r.c.RestoreBestWeights, Verbose: true})
+	}
+	if r.checkpoint != nil {
+		cbs = append(cbs, r.checkpoint)
+	}
+	return nn.FitOptions{InitialEpoch: from, Epochs: to, Output: r.c.Output, Verbose: r.c.Verbose, Callbacks: cbs, ClassWeight: r.res.ClassWeights}
+}
+
+// compile gives m a fresh optimizer at lr, restored from the checkpoint
+// being resumed when it stopped inside the phase's epochs [from, to) (a
+// checkpoint saved at the very start of a phase holds the previous phase's
+// optimizer, which this phase does not continue); it returns the epoch and
+// batch to start from.
+func (r *run) compile(m *nn.Model, lr float64, from, to int) (epoch, step int, err error) {
+	opt, err := NewOptimizer(r.c.Optimizer, lr, r.c.Momentum, r.c.Nesterov)
+	if err != nil {
+		return 0, 0, err
+	}
+	m.Compile(opt, r.loss, nn.NewAccuracy())
+	r.res.Optimizer = opt
+	epoch, step = from, 0
+	if rs := r.resume; rs != nil && (rs.Epoch > from || rs.Epoch == from && rs.Step > 0) && rs.Epoch < to {
+		if err := rs.Restore(opt, m.Weights()); err != nil {
+			return 0, 0, fmt.Errorf("resume %s: %w", r.c.Resume, err)
+		}
+		epoch, step = rs.Epoch, rs.Step
+	}
+	r.res.Epoch, r.res.Step = epoch, step
+	return epoch, step, nil
+}
+
+// headPhase trains with the backbone as Config.Freeze leaves it (frozen,
+// by default) for Config.Epochs, on cached backbone outputs when they
+// cannot change.
+func (r *run) headPhase() error {
+	c, res := r.c, r.res
+	fo := r.fitOptions(0, c.Epochs)
+	if !c.NoCache && c.Augment == nil && backboneFrozen(r.base, res.Model) {
 		// The backbone computes the same features every epoch: once is enough.
 		res.Cached = true
 		start := time.Now()
 		features := func(l *imagedata.Listing) (*nn.Tensor, *nn.Tensor, error) {
-			ld, err := loader(l, false, nil)
+			ld, err := r.loader(l, false, nil)
 			if err != nil {
 				return nil, nil, err
 			}
-			return Features(ctx, base, ld)
+			return Features(r.ctx, r.base, ld)
 		}
-		fx, fy, err := features(train)
+		fx, fy, err := features(r.train)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if val != nil && val.Len() > 0 {
-			vx, vy, err := features(val)
+		if r.val != nil && r.val.Len() > 0 {
+			vx, vy, err := features(r.val)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if fo.ValidationData, err = nn.NewArrayDataset([]*nn.Tensor{vx}, []*nn.Tensor{vy}, c.BatchSize, false, 0); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		res.FeatureSeconds = time.Since(start).Seconds()
-		in := nn.Input(base.Output().Shape(), nn.WithName("features"))
-		headModel, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{Apply(headLayers, in)}, nn.WithName("head"))
+		in := nn.Input(r.base.Output().Shape(), nn.WithName("features"))
+		headModel, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{Apply(r.head, in)}, nn.WithName("head"))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := compile(headModel); err != nil {
-			return nil, err
+		if fo.InitialEpoch, fo.InitialStep, err = r.compile(headModel, c.LR, 0, c.Epochs); err != nil {
+			return err
 		}
 		data, err := nn.NewArrayDataset([]*nn.Tensor{fx}, []*nn.Tensor{fy}, c.BatchSize, !c.NoShuffle, c.Seed)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		start = time.Now()
-		res.History, err = headModel.Fit(ctx, data, fo)
-		res.FitSeconds = time.Since(start).Seconds()
-		return res, err
+		return r.fit(headModel, data, fo)
 	}
-
-	trainLd, err := loader(train, !c.NoShuffle, c.Augment)
+	data, valData, err := r.imageData()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if val != nil && val.Len() > 0 {
-		valLd, err := loader(val, false, nil)
-		if err != nil {
-			return nil, err
-		}
-		fo.ValidationData = &loaderDataset{ctx: ctx, ld: valLd}
+	fo.ValidationData = valData
+	if fo.InitialEpoch, fo.InitialStep, err = r.compile(res.Model, c.LR, 0, c.Epochs); err != nil {
+		return err
 	}
-	if err := compile(full); err != nil {
-		return nil, err
-	}
+	return r.fit(res.Model, data, fo)
+}
+
+// fit runs one phase and appends its epochs to the Result's history.
+func (r *run) fit(m *nn.Model, data nn.Dataset, fo nn.FitOptions) error {
 	start := time.Now()
-	res.History, err = full.Fit(ctx, &loaderDataset{ctx: ctx, ld: trainLd}, fo)
-	res.FitSeconds = time.Since(start).Seconds()
-	return res, err
+	h, err := m.Fit(r.ctx, data, fo)
+	r.res.FitSeconds += time.Since(start).Seconds()
+	r.res.History = appendHistory(r.res.History, h)
+	return err
+}
+
+// appendHistory appends the epochs of h to dst (nil: a new history).
+func appendHistory(dst, h *nn.History) *nn.History {
+	if dst == nil {
+		dst = &nn.History{History: map[string][]float64{}}
+	}
+	if h == nil {
+		return dst
+	}
+	dst.Epoch = append(dst.Epoch, h.Epoch...)
+	for _, k := range h.Keys {
+		if _, ok := dst.History[k]; !ok {
+			dst.Keys = append(dst.Keys, k)
+		}
+		dst.History[k] = append(dst.History[k], h.History[k]...)
+	}
+	return dst
 }
 
 // Save writes the trained model as a Keras full-model file with Keel's

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/keelml/keel/imagedata"
@@ -15,7 +16,7 @@ import (
 )
 
 func init() {
-	register(command{name: "evaluate", summary: "loss and accuracy of a saved model on an image folder", flags: evaluateFlags})
+	register(command{name: "evaluate", summary: "loss, accuracy, per-class figures and confusion matrix of a saved model on an image folder", flags: evaluateFlags})
 }
 
 func evaluateFlags(fs *flag.FlagSet) func([]string) error {
@@ -41,24 +42,44 @@ func evaluateFlags(fs *flag.FlagSet) func([]string) error {
 		if err != nil {
 			return err
 		}
-		if outs := m.Output().Shape(); len(outs) != 1 || outs[0] != len(list.ClassNames) {
+		if outs := m.Output().Shape(); len(outs) != 1 || outs[0] != len(list.ClassNames) && !(outs[0] == 1 && len(list.ClassNames) == 2) {
 			return fmt.Errorf("%s has %v outputs, %s has %d classes", *modelFile, m.Output().Shape(), *data, len(list.ClassNames))
 		}
-		aug := &imagedata.Augment{Preprocess: func(x []float32, h, w int) { zoo.Preprocess(mode, x) }}
-		ld, err := imagedata.NewLoader(list, imagedata.Options{Height: size, Width: size, BatchSize: *batch, Labels: imagedata.Categorical, Augment: aug})
-		if err != nil {
-			return err
-		}
-		m.Compile(nn.NewAdam(nn.AdamConfig{}), nn.CategoricalCrossentropy{}, nn.NewAccuracy())
-		logs, err := m.Evaluate(context.Background(), transfer.NewImageDataset(context.Background(), ld))
+		e, err := transfer.Evaluate(context.Background(), m, list, transfer.EvalOptions{InputSize: size, Preprocess: mode, BatchSize: *batch})
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return json.NewEncoder(os.Stdout).Encode(map[string]any{"loss": logs["loss"], "accuracy": logs["accuracy"], "images": list.Len()})
+			return json.NewEncoder(os.Stdout).Encode(e)
 		}
-		fmt.Printf("%d images - loss: %.4f - accuracy: %.4f\n", list.Len(), logs["loss"], logs["accuracy"])
+		printEvaluation(os.Stdout, e)
 		return nil
+	}
+}
+
+// printEvaluation writes an evaluation as Keras' evaluate line, sklearn's
+// classification_report and the confusion matrix (rows: true classes).
+func printEvaluation(w io.Writer, e *transfer.Evaluation) {
+	fmt.Fprintf(w, "%d images - loss: %.4f - accuracy: %.4f\n", e.Images, e.Loss, e.Accuracy)
+	width := len("class")
+	for _, c := range e.Classes {
+		width = max(width, len(c))
+	}
+	fmt.Fprintf(w, "%-*s  precision  recall  f1-score  support\n", width, "class")
+	for _, s := range e.PerClass {
+		fmt.Fprintf(w, "%-*s  %9.4f  %6.4f  %8.4f  %7d\n", width, s.Class, s.Precision, s.Recall, s.F1, s.Support)
+	}
+	fmt.Fprintf(w, "confusion matrix (rows: true class, columns: predicted):\n%-*s", width, "")
+	for _, c := range e.Classes {
+		fmt.Fprintf(w, "  %*s", max(len(c), 5), c)
+	}
+	fmt.Fprintln(w)
+	for i, row := range e.Confusion {
+		fmt.Fprintf(w, "%-*s", width, e.Classes[i])
+		for j, n := range row {
+			fmt.Fprintf(w, "  %*d", max(len(e.Classes[j]), 5), n)
+		}
+		fmt.Fprintln(w)
 	}
 }
 

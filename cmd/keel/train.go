@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,11 +32,25 @@ func runTrain(args []string) error {
 	fs.Float64Var(&c.Alpha, "alpha", 1, "width multiplier of mobilenet and mobilenet_v2")
 	fs.IntVar(&c.Epochs, "epochs", 5, "epochs")
 	fs.IntVar(&c.BatchSize, "batch", 32, "batch size")
-	fs.StringVar(&c.Head, "head", "", "head spec, e.g. gap,dense:100:relu,dropout:0.5,dense:softmax (default gap,dense:softmax; flatten for VGG)")
+	fs.StringVar(&c.Head, "head", "", "head spec, e.g. gap,dense:100:relu,dropout:0.5,dense:softmax; a dense layer may end with :init=INITIALIZER (Keras kernel_initializer: glorot_uniform, he_normal, random_uniform, ...) (default gap,dense:softmax; flatten for VGG)")
 	freeze := fs.String("freeze", "all", "frozen backbone layers: all, none or until=LAYER (that layer included)")
 	augment := fs.String("augment", "", "ImageDataGenerator arguments, e.g. rotation_range=20,horizontal_flip=true,zoom_range=0.1")
 	fs.Float64Var(&c.ValidationSplit, "validation-split", 0.2, "fraction of each class held out for validation (the first files, as Keras)")
-	fs.Float64Var(&c.LR, "lr", 1e-3, "Adam learning rate")
+	fs.Float64Var(&c.LR, "lr", 0, "learning rate (default: the optimizer's Keras default, 0.001 for adam and rmsprop, 0.01 for sgd)")
+	optimizer := fs.String("optimizer", "adam", "optimizer: adam, sgd or rmsprop, with Keras' defaults")
+	fs.Float64Var(&c.Momentum, "momentum", 0, "SGD's momentum")
+	fs.BoolVar(&c.Nesterov, "nesterov", false, "SGD's Nesterov momentum")
+	fs.StringVar(&c.Loss, "loss", "categorical_crossentropy", "loss: categorical_crossentropy, sparse_categorical_crossentropy or binary_crossentropy (a one-unit sigmoid head, or one unit per class)")
+	fs.Float64Var(&c.LabelSmoothing, "label-smoothing", 0, "Keras' label_smoothing of the crossentropy")
+	fs.StringVar(&c.ClassWeight, "class-weight", "", "balanced: weigh classes by n_samples / (n_classes * count), as sklearn")
+	fs.IntVar(&c.EarlyStopping, "early-stopping", 0, "stop a phase after this many epochs without a lower val_loss (Keras' EarlyStopping patience; 0: off)")
+	fs.BoolVar(&c.RestoreBestWeights, "restore-best-weights", false, "with --early-stopping, put back the best epoch's weights when it stops (Keras' restore_best_weights; default false as Keras)")
+	fs.StringVar(&c.Checkpoint, "checkpoint", "", "save the model of the epoch with the lowest val_loss so far to this file (Keras' ModelCheckpoint save_best_only)")
+	fs.StringVar(&c.FineTuneFrom, "fine-tune-from", "", "after --epochs, unfreeze the backbone from this layer up (BatchNormalization kept in inference mode) and train again")
+	fs.IntVar(&c.FineTuneEpochs, "fine-tune-epochs", 0, "epochs of the fine-tuning phase")
+	fs.Float64Var(&c.FineTuneLR, "fine-tune-lr", 1e-5, "learning rate of the fine-tuning phase (a fresh optimizer of the same kind)")
+	fs.StringVar(&c.Test, "test", "", "image folder evaluated at the end (loss, accuracy, per-class figures, confusion matrix)")
+	asJSON := fs.Bool("json", false, "print the result (history, test evaluation) as one JSON object; progress goes to stderr")
 	seed := fs.Uint64("seed", 0, "seed for shuffling, augmentation and initialisation")
 	out := fs.String("out", "", "where to save the trained model: a Keras full-model .h5 (with the training state --resume continues from), or a Keras 3 .keras archive (the model only)")
 	noCache := fs.Bool("no-cache", false, "recompute a frozen backbone every epoch instead of caching its outputs")
@@ -45,6 +60,13 @@ func runTrain(args []string) error {
 	}
 	c.Seed = *seed
 	c.NoCache = *noCache
+	c.Optimizer = transfer.Optimizer(*optimizer)
+	if *asJSON {
+		c.Output = os.Stderr
+	}
+	if c.FineTuneFrom != "" && c.FineTuneEpochs == 0 {
+		return fmt.Errorf("%w: --fine-tune-from needs --fine-tune-epochs N", errUsage)
+	}
 	switch {
 	case c.Model == "":
 		return fmt.Errorf("%w: --model is required", errUsage)
@@ -105,8 +127,32 @@ func runTrain(args []string) error {
 	if err := saveTrained(res, *out); err != nil {
 		return err
 	}
+	if *asJSON {
+		return json.NewEncoder(os.Stdout).Encode(trainJSON(res, *out))
+	}
+	if res.Test != nil {
+		fmt.Printf("test images (%s):\n", c.Test)
+		printEvaluation(os.Stdout, res.Test)
+	}
 	fmt.Printf("saved %s (%d classes: %s)\n", *out, len(res.Meta.ClassNames), strings.Join(res.Meta.ClassNames, ", "))
 	return nil
+}
+
+// trainJSON is `keel train --json`'s object: the file saved, its classes,
+// the history of every epoch (per key, one value per epoch), where the
+// fine-tuning phase starts (-1: none) and the test evaluation (null
+// without --test).
+func trainJSON(res *transfer.Result, out string) map[string]any {
+	h := map[string]any{}
+	epochs := []int{}
+	if res.History != nil {
+		for k, v := range res.History.History {
+			h[k] = v
+		}
+		epochs = append(epochs, res.History.Epoch...)
+	}
+	return map[string]any{"model": out, "classes": res.Meta.ClassNames, "epochs": epochs, "history": h,
+		"fine_tune_start": res.FineTuneStart, "train_images": res.TrainImages, "val_images": res.ValImages, "test": res.Test}
 }
 
 // parseAugment reads ImageDataGenerator's arguments, KEY=VALUE comma
