@@ -15,9 +15,10 @@ import (
 //	12/40 [======>.......................] - ETA: 3s - loss: 0.4213 - accuracy: 0.8810
 //
 // ending with the epoch's line with its time and the validation values;
-// in Lines mode (output not a terminal, Keras' verbose=2) only that line:
+// in Lines mode (output not a terminal: logs, CI) one line per epoch, Keras'
+// verbose=2 line with the epoch in front, so that each line stands alone:
 //
-//	40/40 - 2s - loss: 0.4213 - accuracy: 0.8810 - val_loss: 0.5012 - val_accuracy: 0.8300
+//	Epoch 1/5 - 40/40 - 2s - loss: 0.4213 - accuracy: 0.8810 - val_loss: 0.5012 - val_accuracy: 0.8300
 //
 // Fit adds one by itself (FitOptions.Verbose); it is exported for custom
 // loops.
@@ -31,6 +32,7 @@ type Progress struct {
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 
+	epoch       string // "Epoch 2/5"
 	start, last time.Time
 	prevWidth   int
 	partial     bool // a bar line is drawn without its newline
@@ -71,7 +73,10 @@ func (p *Progress) now() time.Time {
 }
 
 func (p *Progress) OnEpochBegin(f *Fitting, epoch int) error {
-	fmt.Fprintf(p.Out, "Epoch %d/%d\n", epoch+1, f.Epochs)
+	p.epoch = fmt.Sprintf("Epoch %d/%d", epoch+1, f.Epochs)
+	if !p.Lines {
+		fmt.Fprintln(p.Out, p.epoch)
+	}
 	p.start = p.now()
 	p.last = time.Time{}
 	p.prevWidth, p.lossSum, p.seen, p.keys, p.vals = 0, 0, 0, nil, Logs{}
@@ -134,7 +139,7 @@ func (p *Progress) draw(current, target int, now time.Time, final bool) {
 	}
 	var b strings.Builder
 	if p.Lines {
-		b.WriteString(count)
+		b.WriteString(p.epoch + " - " + count)
 		fmt.Fprintf(&b, " - %.0fs", elapsed)
 		p.writeValues(&b)
 		b.WriteString("\n")
