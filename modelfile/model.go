@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
-	"strings"
 
 	"github.com/keelml/keel/internal/sizes"
 	"github.com/keelml/keel/nn"
@@ -100,13 +99,10 @@ func loadFile(f *weightsio.File, path string) (*nn.Model, Meta, error) {
 	if len(f.ModelConfigJSON) == 0 {
 		return nil, Meta{}, fmt.Errorf("%s: a %s file holds weights only, no model_config: build the model (for example with zoo.New) and load these weights into it", path, f.Format)
 	}
-	switch {
-	case strings.HasPrefix(f.KerasVersion, "1."):
-		return nil, Meta{}, fmt.Errorf("%s: a Keras %s model config (Keras 1 layer arguments such as output_dim and nb_filter) cannot be built; build the model in Go and load the file's weights into it with LoadWeights", path, f.KerasVersion)
-	case f.Format == weightsio.FormatArchive || f.Format == weightsio.FormatKeras3:
+	if f.Format == weightsio.FormatArchive || f.Format == weightsio.FormatKeras3 {
 		return nil, Meta{}, fmt.Errorf("%s: building models from Keras 3 configs is not supported yet; build the model in Go and load the file's weights into it with LoadWeights", path)
 	}
-	cfg, err := normalizeConfig(f.ModelConfigJSON)
+	cfg, err := modernConfig(f)
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%s: model_config: %w", path, err)
 	}
