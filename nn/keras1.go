@@ -59,7 +59,8 @@ func translateKeras1Layers(list []any, sequential bool) ([]any, error) {
 		}
 		class, _ := spec["class_name"].(string)
 		if class == "Merge" && sequential {
-			name, _ := spec["name"].(string)
+			cfg, _ := spec["config"].(map[string]any)
+			name, _ := cfg["name"].(string)
 			return nil, fmt.Errorf("nn: Keras 1 Sequential model with a Merge of branches (layer %d %q): Keel builds Merge only in functional models", i, name)
 		}
 		t, err := translateKeras1Layer(spec)
