@@ -133,20 +133,24 @@ func (lg *legacyLayouts) load(l nn.Layer, vars []*nn.Variable, fl *weightsio.Lay
 		}
 		arrays[i] = array{slices.Clone(w.Shape), data}
 	}
+	want := make([][]int, len(vars))
+	for i, v := range vars {
+		want[i] = v.Shape()
+	}
 	switch class {
 	case "Bidirectional":
-		half := len(arrays) / 2
-		fw, err1 := lg.convert(inner, l.Name(), arrays[:half])
-		bw, err2 := lg.convert(inner, l.Name(), arrays[half:])
+		half, wantHalf := len(arrays)/2, len(want)/2
+		fw, err1 := lg.convert(inner, l.Name(), arrays[:half], want[:wantHalf])
+		bw, err2 := lg.convert(inner, l.Name(), arrays[half:], want[wantHalf:])
 		if err := firstError(err1, err2); err != nil {
 			*problems = append(*problems, fmt.Sprintf("%s: %v", l.Name(), err))
 			return true, nil
 		}
 		arrays = append(fw, bw...)
 	case "TimeDistributed":
-		arrays, err = lg.convert(inner, l.Name(), arrays)
+		arrays, err = lg.convert(inner, l.Name(), arrays, want)
 	default:
-		arrays, err = lg.convert(class, l.Name(), arrays)
+		arrays, err = lg.convert(class, l.Name(), arrays, want)
 	}
 	if err != nil {
 		*problems = append(*problems, fmt.Sprintf("%s: %v", l.Name(), err))
@@ -191,7 +195,9 @@ func (lg *legacyLayouts) applies(class string) bool {
 }
 
 // convert turns one layer's legacy arrays into Keras 2's.
-func (lg *legacyLayouts) convert(class, name string, a []array) ([]array, error) {
+// want are the model's weight shapes, which tell Keras 1.1's Conv1D layout
+// from Keras 1.2's.
+func (lg *legacyLayouts) convert(class, name string, a []array, want [][]int) ([]array, error) {
 	if lg.keras1 {
 		switch class {
 		case "Conv2D":
@@ -200,11 +206,13 @@ func (lg *legacyLayouts) convert(class, name string, a []array) ([]array, error)
 				a[0] = transposeArray(a[0], []int{2, 3, 1, 0})
 			}
 		case "Conv1D":
-			if len(a) == 0 || len(a[0].shape) != 4 {
+			if len(a) == 0 || len(a[0].shape) != 4 || len(want) == 0 || len(want[0]) != 3 {
 				break
 			}
-			if s := a[0].shape; s[1] != 1 && s[3] == 1 {
-				// Keras 1.1: (filters, inputs, length, 1)
+			// Keras 1.2 kept (length, 1, inputs, filters), Keras 1.1
+			// (filters, inputs, length, 1), as Keras 2 tells them apart.
+			length, filters := want[0][0], want[0][2]
+			if s := a[0].shape; s[0] != length || s[1] != 1 || s[3] != filters {
 				a[0] = transposeArray(a[0], []int{2, 3, 1, 0})
 			}
 			if s := a[0].shape; s[1] == 1 {

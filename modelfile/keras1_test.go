@@ -1,0 +1,103 @@
+package modelfile_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/keelml/keel/internal/testenv"
+	"github.com/keelml/keel/modelfile"
+	"github.com/keelml/keel/nn"
+	"github.com/keelml/keel/weightsio"
+	"github.com/stretchr/testify/require"
+)
+
+// Keras 1 full models of the layers Keel has, TensorFlow and Theano, load
+// and run; so do channels_first Keras 2 models.
+var keras1AndChannelsFirst = []string{
+	"dense_tensorflow_1.h5", "dense_theano_1.h5", "conv2d_theano_1.h5", "cnn_tf_model.h5", "model.h5",
+	"batch_to_conv2d_tensorflow_1.h5", "batch_to_conv2d_theano_1.h5",
+	"conv2d_reshape_tensorflow_1.h5", "conv2d_reshape_theano_1.h5",
+	"simpleconv2d.hdf5", "simpleconv2d_model.hdf5",
+}
+
+func TestKeras1AndChannelsFirstFilesLoad(t *testing.T) {
+	for _, name := range keras1AndChannelsFirst {
+		t.Run(name, func(t *testing.T) {
+			m, _, err := modelfile.Load(testenv.Shared(t, "realh5", "dl4j-test-resources", name))
+			require.NoError(t, err)
+			x := nn.NewTensor(append([]int{2}, m.Input().Shape()...)...)
+			for i := range x.Data {
+				x.Data[i] = float32(i%13)/13 - 0.5
+			}
+			y, err := m.Run(x)
+			require.NoError(t, err)
+			require.Equal(t, 2, y[0].Shape[0])
+		})
+	}
+}
+
+func rawWeight(t *testing.T, f *weightsio.File, layer string, i int) ([]float32, []int) {
+	t.Helper()
+	l, ok := f.Layer(layer)
+	require.True(t, ok, layer)
+	data, err := l.Weights[i].Float32()
+	require.NoError(t, err)
+	return data, l.Weights[i].Shape
+}
+
+// A Theano-trained kernel computes a true convolution (kernel reversed in
+// rows and columns); TensorFlow's, a correlation. The reference here is
+// written from the file's raw kernel, NHWC, stride 1, valid.
+func TestTheanoKernelsConvolve(t *testing.T) {
+	for _, c := range []struct {
+		file   string
+		flip   bool
+		kernel string
+	}{
+		{"conv2d_theano_1.h5", true, "convolution2d_1"}, // Keras 1: weight names without ":0"
+		{"conv2d_theano_2.h5", true, "conv2d_1"},        // Keras 2: backend "theano"
+		{"conv2d_tensorflow_2.h5", false, "conv2d_1"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			path := testenv.Shared(t, "realh5", "dl4j-test-resources", c.file)
+			m, _, err := modelfile.Load(path)
+			require.NoError(t, err)
+			f, err := weightsio.Open(path)
+			require.NoError(t, err)
+			defer f.Close()
+			k, ks := rawWeight(t, f, c.kernel, 0)
+			b, _ := rawWeight(t, f, c.kernel, 1)
+			in := m.Input().Shape()
+			h, w, ch := in[0], in[1], in[2]
+			x := nn.NewTensor(1, h, w, ch)
+			for i := range x.Data {
+				x.Data[i] = float32(math.Sin(float64(i) * 0.7))
+			}
+			y, err := m.Run(x)
+			require.NoError(t, err)
+			kh, kw, f0 := ks[0], ks[1], ks[3]
+			oh, ow := h-kh+1, w-kw+1
+			require.Equal(t, []int{1, oh, ow, f0}, y[0].Shape)
+			for i := range oh {
+				for j := range ow {
+					for o := range f0 {
+						s := float64(b[o])
+						for a := range kh {
+							for bb := range kw {
+								ka, kb := a, bb
+								if c.flip {
+									ka, kb = kh-1-a, kw-1-bb
+								}
+								for ci := range ch {
+									s += float64(x.Data[((i+a)*w+j+bb)*ch+ci]) * float64(k[((ka*kw+kb)*ch+ci)*f0+o])
+								}
+							}
+						}
+						got := y[0].Data[(i*ow+j)*f0+o]
+						require.InDelta(t, s, got, 1e-4+1e-6*math.Abs(s), "(%d, %d, %d)", i, j, o)
+					}
+				}
+			}
+		})
+	}
+}
