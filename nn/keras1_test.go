@@ -91,10 +91,10 @@ func TestTranslateKeras1Layers(t *testing.T) {
 // name and inbound nodes.
 func TestTranslateKeras1Merge(t *testing.T) {
 	for mode, want := range map[string]string{
-		`"sum"`:                     `{"name": "m", "trainable": true}`,
+		`"sum"`:                      `{"name": "m", "trainable": true}`,
 		`"concat", "concat_axis": 1`: `{"name": "m", "trainable": true, "axis": 1}`,
-		`"concat"`:                  `{"name": "m", "trainable": true, "axis": -1}`,
-		`"dot", "dot_axes": [1, 1]`: `{"name": "m", "trainable": true, "axes": [1, 1], "normalize": false}`,
+		`"concat"`:                   `{"name": "m", "trainable": true, "axis": -1}`,
+		`"dot", "dot_axes": [1, 1]`:  `{"name": "m", "trainable": true, "axes": [1, 1], "normalize": false}`,
 	} {
 		got := translated(t, `{"class_name": "Model", "config": {"name": "m1", "layers": [
 			{"class_name": "Merge", "name": "m", "config": {"name": "m", "trainable": true, "mode": `+mode+`}, "inbound_nodes": [[["a", 0, 0], ["b", 0, 0]]]}],
