@@ -23,8 +23,8 @@ func isKeras1(f *weightsio.File) bool {
 
 // modernConfig is f's model_config in the form nn builds: Keras 1 layer
 // arguments translated, a bare Sequential list wrapped, channels_first
-// layers run channels-last.
-func modernConfig(f *weightsio.File) ([]byte, error) {
+// layers run channels-last, unknown input dimensions filled from o.
+func modernConfig(f *weightsio.File, o Options) ([]byte, error) {
 	raw := f.ModelConfigJSON
 	if isKeras1(f) {
 		t, err := nn.TranslateKeras1(raw)
@@ -35,6 +35,9 @@ func modernConfig(f *weightsio.File) ([]byte, error) {
 	}
 	cfg, err := normalizeConfig(raw)
 	if err != nil {
+		return nil, err
+	}
+	if cfg, err = withInputShape(cfg, o.InputShape); err != nil {
 		return nil, err
 	}
 	cfg, _, err = nn.ChannelsLastConfig(cfg)

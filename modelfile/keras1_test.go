@@ -1,7 +1,10 @@
 package modelfile_test
 
 import (
+	"encoding/json"
 	"math"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/keelml/keel/internal/testenv"
@@ -100,4 +103,52 @@ func TestTheanoKernelsConvolve(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A fully convolutional model ([null, null, null, 3]) is built at the size
+// it is given, and says what is missing when none is.
+func TestUnknownInputDimensions(t *testing.T) {
+	_, _, err := modelfile.Load(testenv.Shared(t, "realh5", "dl4j-test-resources", "12net.h5"))
+	require.ErrorIs(t, err, modelfile.ErrUnknownInputShape)
+	require.Contains(t, err.Error(), `input "input_2" is (?, ?, 3)`)
+
+	// A Keel model saved with a config that leaves height and width open.
+	m, err := nn.Sequential([]int{4, 4, 3}, nn.NewConv2D(2, 3, 3, nn.WithName("conv"), nn.WithPadding("same")))
+	require.NoError(t, err)
+	cfg, err := json.Marshal(m)
+	require.NoError(t, err)
+	cfg = []byte(strings.Replace(string(cfg), `"batch_input_shape":[null,4,4,3]`, `"batch_input_shape":[null,null,null,3]`, 1))
+	require.Contains(t, string(cfg), `[null,null,null,3]`)
+	path := filepath.Join(t.TempDir(), "fcn.h5")
+	require.NoError(t, modelfile.SaveWithOptions(path, m, modelfile.Meta{}, weightsio.SaveOptions{ModelConfig: cfg}))
+	_, _, err = modelfile.Load(path)
+	require.ErrorIs(t, err, modelfile.ErrUnknownInputShape)
+	for _, size := range [][]int{{4, 4, 3}, {7, 5, 3}} {
+		back, _, err := modelfile.LoadWith(path, modelfile.Options{InputShape: size})
+		require.NoError(t, err)
+		require.Equal(t, size, back.Input().Shape())
+		x := nn.NewTensor(append([]int{1}, size...)...)
+		x.Data[0] = 1 // one pixel: the output is the kernel around it
+		y, err := back.Run(x)
+		require.NoError(t, err)
+		require.Equal(t, []int{1, size[0], size[1], 2}, y[0].Shape)
+		k := m.Layers()[1].Weight("kernel").Value()
+		// y[0][0][f] = k[1][1][0][f] (the centre tap reads pixel (0, 0)).
+		for f := range 2 {
+			require.InDelta(t, k[((1*3+1)*3+0)*2+f], y[0].Data[f], 1e-6)
+		}
+	}
+	for _, bad := range []struct {
+		shape []int
+		want  string
+	}{
+		{[]int{12, 12, 4}, "differs in a known dimension"},
+		{[]int{12, 12}, "another rank"},
+		{[]int{0, 12, 3}, "must be positive"},
+	} {
+		_, _, err := modelfile.LoadWith(path, modelfile.Options{InputShape: bad.shape})
+		require.ErrorContains(t, err, bad.want)
+	}
+	_, _, err = modelfile.LoadWith(testenv.Shared(t, "realh5", "dl4j-test-resources", "dense_tensorflow_1.h5"), modelfile.Options{InputShape: []int{5}})
+	require.ErrorContains(t, err, "differs")
 }

@@ -83,7 +83,7 @@ func Load(path string) (*nn.Model, Meta, error) {
 		return nil, Meta{}, err
 	}
 	defer f.Close()
-	return loadFile(f, path)
+	return loadFile(f, path, Options{})
 }
 
 // LoadBytes is Load of a file's contents; name is used in errors.
@@ -92,17 +92,17 @@ func LoadBytes(b []byte, name string) (*nn.Model, Meta, error) {
 	if err != nil {
 		return nil, Meta{}, err
 	}
-	return loadFile(f, name)
+	return loadFile(f, name, Options{})
 }
 
-func loadFile(f *weightsio.File, path string) (*nn.Model, Meta, error) {
+func loadFile(f *weightsio.File, path string, o Options) (*nn.Model, Meta, error) {
 	if len(f.ModelConfigJSON) == 0 {
 		return nil, Meta{}, fmt.Errorf("%s: a %s file holds weights only, no model_config: build the model (for example with zoo.New) and load these weights into it", path, f.Format)
 	}
 	if f.Format == weightsio.FormatArchive || f.Format == weightsio.FormatKeras3 {
 		return nil, Meta{}, fmt.Errorf("%s: building models from Keras 3 configs is not supported yet; build the model in Go and load the file's weights into it with LoadWeights", path)
 	}
-	cfg, err := modernConfig(f)
+	cfg, err := modernConfig(f, o)
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%s: model_config: %w", path, err)
 	}
