@@ -30,10 +30,15 @@ var (
 // RegisterLambda makes models built from configs run fn for the Lambda
 // layers named name, or whose Python function is named name (a def's name;
 // an anonymous lambda is named "<lambda>", so register those by layer
-// name). A layer name wins over a function name.
+// name). A layer name wins over a function name. A LambdaFunc without
+// Forward removes name's registration.
 func RegisterLambda(name string, fn LambdaFunc) {
 	lambdasMu.Lock()
 	defer lambdasMu.Unlock()
+	if fn.Forward == nil {
+		delete(lambdas, name)
+		return
+	}
 	lambdas[name] = fn
 }
 
@@ -149,9 +154,6 @@ func lambdaFromConfig(c Config) (Layer, error) {
 		fnName = code.Name
 	}
 	if fn, key, ok := lookupLambda(name, fnName); ok {
-		if fn.Forward == nil {
-			return nil, fmt.Errorf("Lambda registered as %q has no Forward", key)
-		}
 		return newLambda(c, opts, nil, fn, key)
 	}
 	if args, ok := c["arguments"].(map[string]any); ok && args["scale"] != nil {

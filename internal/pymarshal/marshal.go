@@ -18,9 +18,9 @@ type Layout int
 
 // The code object layouts.
 const (
-	Py35to37 Layout = iota // argcount, kwonlyargcount, nlocals, stacksize, flags, ...
-	Py38to310              // posonlyargcount added
-	Py311                  // localsplusnames and kinds, qualname, exceptiontable
+	Py35to37  Layout = iota // argcount, kwonlyargcount, nlocals, stacksize, flags, ...
+	Py38to310               // posonlyargcount added
+	Py311                   // localsplusnames and kinds, qualname, exceptiontable
 )
 
 func (l Layout) String() string {
