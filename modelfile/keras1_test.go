@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -151,4 +152,40 @@ func TestUnknownInputDimensions(t *testing.T) {
 	}
 	_, _, err = modelfile.LoadWith(testenv.Shared(t, "realh5", "dl4j-test-resources", "dense_tensorflow_1.h5"), modelfile.Options{InputShape: []int{5}})
 	require.ErrorContains(t, err, "differs")
+}
+
+// Keras 1's 12 LSTM arrays, joined into Keras 2's three, give the outputs
+// Keras 1 recorded beside the model (TensorFlow and Theano backends). It
+// needs the LSTM layer, which another part of Keel provides.
+func TestKeras1LSTMMatchesRecordedOutputs(t *testing.T) {
+	if !slices.Contains(nn.LayerClasses(), "LSTM") {
+		t.Skip("this build has no LSTM layer")
+	}
+	for _, backend := range []string{"tf", "th"} {
+		t.Run(backend, func(t *testing.T) {
+			dir := testenv.Shared(t, "realh5", "dl4j-test-resources")
+			m, _, err := modelfile.Load(filepath.Join(dir, "simple_lstm_"+backend+"_keras_1_model.h5"))
+			require.NoError(t, err)
+			ref, err := weightsio.Open(filepath.Join(dir, "simple_lstm_"+backend+"_keras_1_inputs_and_outputs.h5"))
+			require.NoError(t, err)
+			defer ref.Close()
+			root, err := ref.HDF5().Root()
+			require.NoError(t, err)
+			read := func(path string) ([]float32, []int) {
+				ds, err := root.Dataset(path)
+				require.NoError(t, err)
+				v, err := ds.ReadFloat32()
+				require.NoError(t, err)
+				return v, ds.Shape
+			}
+			x, xs := read("inputs/lstm_input_1")
+			want, _ := read("outputs/dense_1")
+			y, err := m.Run(&nn.Tensor{Shape: xs, Data: x})
+			require.NoError(t, err)
+			require.Len(t, y[0].Data, len(want))
+			for i := range want {
+				require.InDelta(t, want[i], y[0].Data[i], 1e-4, "sample %d", i)
+			}
+		})
+	}
 }

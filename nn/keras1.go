@@ -32,6 +32,9 @@ func translateKeras1Model(m map[string]any) (map[string]any, error) {
 	class, _ := m["class_name"].(string)
 	switch cfg := m["config"].(type) {
 	case []any:
+		if first, _ := firstSpec(cfg); class == "Sequential" && first["class_name"] == "Merge" {
+			return keras1MergedSequential(cfg)
+		}
 		layers, err := translateKeras1Layers(cfg, class == "Sequential")
 		if err != nil {
 			return nil, err
@@ -61,7 +64,7 @@ func translateKeras1Layers(list []any, sequential bool) ([]any, error) {
 		if class == "Merge" && sequential {
 			cfg, _ := spec["config"].(map[string]any)
 			name, _ := cfg["name"].(string)
-			return nil, fmt.Errorf("nn: Keras 1 Sequential model with a Merge of branches (layer %d %q): Keel builds Merge only in functional models", i, name)
+			return nil, fmt.Errorf("nn: Keras 1 Sequential model with a Merge of branches as layer %d (%q): Keras 1 allows it only first", i, name)
 		}
 		t, err := translateKeras1Layer(spec)
 		if err != nil {
@@ -272,4 +275,12 @@ func orDefault(v, def any) any {
 		return def
 	}
 	return v
+}
+
+func firstSpec(list []any) (map[string]any, bool) {
+	if len(list) == 0 {
+		return nil, false
+	}
+	m, ok := list[0].(map[string]any)
+	return m, ok
 }

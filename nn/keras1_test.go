@@ -2,6 +2,7 @@ package nn
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -118,7 +119,8 @@ func TestTranslateKeras1Refuses(t *testing.T) {
 	for _, c := range []struct{ cfg, want string }{
 		{`{"class_name": "Sequential", "config": [{"class_name": "BatchNormalization", "config": {"name": "bn", "mode": 2}}]}`, `BatchNormalization "bn": mode 2`},
 		{`{"class_name": "Model", "config": {"layers": [{"class_name": "Merge", "name": "m", "config": {"name": "m", "mode": "cos"}}]}}`, `Merge "m": merge mode cos`},
-		{`{"class_name": "Sequential", "config": [{"class_name": "Merge", "config": {"name": "m", "mode": "sum", "layers": []}}]}`, `Merge of branches (layer 0 "m")`},
+		{`{"class_name": "Sequential", "config": [{"class_name": "Merge", "config": {"name": "m", "mode": "sum", "layers": []}}]}`, `Merge "m" of 0 branches`},
+		{`{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {"name": "d"}}, {"class_name": "Merge", "config": {"name": "m", "mode": "sum"}}]}}`, `Merge of branches as layer 1 ("m")`},
 		{`{"class_name": "Sequential", "config": [{"class_name": "Embedding", "config": {"name": "e", "dropout": 0.2}}]}`, `Embedding "e": dropout 0.2`},
 		{`{"class_name": "Sequential", "config": 3}`, `without layers`},
 		{`not json`, `Keras 1 model config`},
@@ -127,5 +129,63 @@ func TestTranslateKeras1Refuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.cfg, err, c.want)
 		}
+	}
+}
+
+// Keras 1's Sequential([Merge([left, right], mode="concat"), Dense]) runs as
+// the functional model it is: each branch on its own input.
+func TestTranslateKeras1SequentialMerge(t *testing.T) {
+	out, err := TranslateKeras1([]byte(`{"class_name": "Sequential", "config": [
+		{"class_name": "Merge", "config": {"name": "merge_1", "mode": "concat", "concat_axis": -1, "layers": [
+			{"class_name": "Sequential", "config": [{"class_name": "Dense", "config": {"name": "left", "output_dim": 2, "batch_input_shape": [null, 3], "input_dim": 3}}]},
+			{"class_name": "Sequential", "config": [{"class_name": "Dense", "config": {"name": "right", "output_dim": 1, "batch_input_shape": [null, 2], "input_dim": 2}}]}]}},
+		{"class_name": "Dense", "config": {"name": "top", "output_dim": 1, "bias": false}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ModelFromJSON(out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var left, right, top *Variable
+	var leftB, rightB *Variable
+	for _, l := range m.flatLayers() {
+		switch l.Name() {
+		case "left":
+			left, leftB = l.Weight("kernel"), l.Weight("bias")
+		case "right":
+			right, rightB = l.Weight("kernel"), l.Weight("bias")
+		case "top":
+			top = l.Weight("kernel")
+		}
+	}
+	if left == nil || right == nil || top == nil || top.Shape()[0] != 3 {
+		t.Fatalf("layers left %v right %v top %v", left, right, top)
+	}
+	x1 := &Tensor{Shape: []int{1, 3}, Data: []float32{1, 2, 3}}
+	x2 := &Tensor{Shape: []int{1, 2}, Data: []float32{-1, 4}}
+	y, err := m.Run(x1, x2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var feat []float32
+	for u := range 2 {
+		s := leftB.Value()[u]
+		for i := range 3 {
+			s += x1.Data[i] * left.Value()[i*2+u]
+		}
+		feat = append(feat, s)
+	}
+	s := rightB.Value()[0]
+	for i := range 2 {
+		s += x2.Data[i] * right.Value()[i]
+	}
+	feat = append(feat, s)
+	want := float32(0)
+	for i, f := range feat {
+		want += f * top.Value()[i]
+	}
+	if got := y[0].Data[0]; math.Abs(float64(got-want)) > 1e-5 {
+		t.Errorf("got %g, want %g", got, want)
 	}
 }
