@@ -161,11 +161,11 @@ func lambdaFromConfig(c Config) (Layer, error) {
 		return built(scaledResidualLambda(r, opts), r)
 	}
 	register := fmt.Sprintf("register Go code for it with nn.RegisterLambda(%q, ...)", name)
+	if args, ok := c["arguments"].(map[string]any); ok && len(args) > 0 {
+		return nil, fmt.Errorf("Keel does not run Python code: this Lambda's function takes arguments %v; %s", args, register)
+	}
 	if codeErr != nil {
 		return nil, fmt.Errorf("Keel does not run Python code and cannot read this Lambda's (%v); %s", codeErr, register)
-	}
-	if args, ok := c["arguments"].(map[string]any); ok && len(args) > 0 {
-		return nil, fmt.Errorf("Keel does not run Python code: function %s takes arguments %v; %s", code.Name, args, register)
 	}
 	if fn, _ := c["function"].([]any); len(fn) == 3 && (fn[1] != nil || fn[2] != nil) {
 		return nil, fmt.Errorf("Keel does not run Python code: function %s has defaults or a closure; %s", code.Name, register)
