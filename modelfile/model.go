@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
-	"strings"
 
 	"github.com/keelml/keel/internal/sizes"
 	"github.com/keelml/keel/nn"
@@ -89,7 +88,7 @@ func Load(path string) (*nn.Model, Meta, error) {
 		return nil, Meta{}, err
 	}
 	defer f.Close()
-	return loadFile(f, path)
+	return loadFile(f, path, Options{})
 }
 
 // LoadBytes is Load of a file's contents; name is used in errors.
@@ -98,18 +97,14 @@ func LoadBytes(b []byte, name string) (*nn.Model, Meta, error) {
 	if err != nil {
 		return nil, Meta{}, err
 	}
-	return loadFile(f, name)
+	return loadFile(f, name, Options{})
 }
 
-func loadFile(f *weightsio.File, path string) (*nn.Model, Meta, error) {
+func loadFile(f *weightsio.File, path string, o Options) (*nn.Model, Meta, error) {
 	if len(f.ModelConfigJSON) == 0 {
 		return nil, Meta{}, fmt.Errorf("%s: a %s file holds weights only, no model_config: build the model (for example with zoo.New) and load these weights into it", path, f.Format)
 	}
-	switch {
-	case strings.HasPrefix(f.KerasVersion, "1."):
-		return nil, Meta{}, fmt.Errorf("%s: a Keras %s model config (Keras 1 layer arguments such as output_dim and nb_filter) cannot be built; build the model in Go and load the file's weights into it with LoadWeights", path, f.KerasVersion)
-	}
-	cfg, err := normalizeConfig(f.ModelConfigJSON)
+	cfg, err := modernConfig(f, o)
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%s: model_config: %w", path, err)
 	}

@@ -141,8 +141,8 @@ func TestSaveWeightsLoadsBack(t *testing.T) {
 // What Keel cannot build is refused with the reason.
 func TestLoadRefusesWithReasons(t *testing.T) {
 	for _, c := range []struct{ file, why string }{
-		{"dl4j-test-resources/simpleconv2d.hdf5", "channels_first"},
-		{"dl4j-test-resources/dense_tensorflow_1.h5", "Keras 1"},
+		{"dl4j-test-resources/space_to_depth_simple_tensorflow_2.h5", "RegisterLambda"},
+		{"dl4j-test-resources/12net.h5", "unknown dimensions"},
 		{"dl4j-test-resources/cnn1d_18.h5", "Conv1D"},
 	} {
 		_, _, err := modelfile.Load(testenv.Shared(t, "realh5", c.file))

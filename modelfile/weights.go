@@ -198,6 +198,7 @@ func loadByName(m *nn.Model, f *weightsio.File, path string, skipMismatch bool) 
 	used := map[string]bool{}
 	var problems []string
 	var scratch []float32
+	legacy := newLegacyLayouts(f)
 	var load func(layers []nn.Layer) error
 	load = func(layers []nn.Layer) error {
 		for _, l := range layers {
@@ -222,6 +223,12 @@ func loadByName(m *nn.Model, f *weightsio.File, path string, skipMismatch bool) 
 				continue
 			}
 			used[fl.Name] = true
+			if handled, err := legacy.load(l, vars, fl, &problems); handled || err != nil {
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				continue
+			}
 			pairs, msg := matchWeights(vars, fl.Weights)
 			if msg != "" {
 				problems = append(problems, fmt.Sprintf("%s: %s", l.Name(), msg))

@@ -98,7 +98,7 @@ func TestScaledResidualLambda(t *testing.T) {
 		{"without output_shape", with(func(c map[string]any) { delete(c, "output_shape") }), []string{"input_1", "block35_1_conv"}, ""},
 		{"any image size", with(func(c map[string]any) { c["output_shape"] = []any{nil, nil, 3.0} }), []string{"input_1", "block35_1_conv"}, ""},
 		{"output_shape not a shape", with(func(c map[string]any) { c["output_shape"] = []any{"4wIA", nil, nil} }), []string{"input_1", "block35_1_conv"}, "output_shape"},
-		{"no arguments", with(func(c map[string]any) { delete(c, "arguments") }), []string{"input_1", "block35_1_conv"}, "arguments"},
+		{"no arguments", with(func(c map[string]any) { delete(c, "arguments") }), []string{"input_1", "block35_1_conv"}, "RegisterLambda"},
 		{"other arguments", with(func(c map[string]any) { c["arguments"] = map[string]any{"alpha": 0.5} }), []string{"input_1", "block35_1_conv"}, "arguments"},
 		{"more arguments", with(func(c map[string]any) { c["arguments"] = map[string]any{"scale": 0.1, "bias": 1.0} }), []string{"input_1", "block35_1_conv"}, "arguments"},
 		{"scale not a number", with(func(c map[string]any) { c["arguments"] = map[string]any{"scale": "0.1"} }), []string{"input_1", "block35_1_conv"}, "arguments"},

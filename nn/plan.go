@@ -101,6 +101,9 @@ func buildPlan(m *Model, key planKey) (*plan, error) {
 	}
 	if key.training {
 		p.planBackward()
+		if err := p.gradientsPass(); err != nil {
+			return nil, err
+		}
 	}
 	p.fuse()
 	p.foldPads()

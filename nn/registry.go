@@ -153,7 +153,7 @@ func init() {
 		}
 		return NewCustomScaleLayer(r.float("scale", 1), o...)
 	})
-	reg("Lambda", scaledResidualLambda)
+	RegisterLayer("Lambda", lambdaFromConfig)
 	reg("Rescaling", rescalingFromConfig)
 	reg("Normalization", normalizationFromConfig)
 }

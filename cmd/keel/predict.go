@@ -166,6 +166,9 @@ func runBatched(m *nn.Model, layers []string, shape []int, x []float32, batch in
 // --preprocess says otherwise).
 func predictModelFile(path, pre string, images []string, input, output string, batch int) error {
 	m, meta, err := modelfile.Load(path)
+	if errors.Is(err, modelfile.ErrUnknownInputShape) {
+		m, meta, err = loadForInput(path, err, images, input)
+	}
 	if err != nil {
 		return err
 	}
@@ -177,14 +180,18 @@ func predictModelFile(path, pre string, images []string, input, output string, b
 		if err != nil {
 			return err
 		}
-		x, ok, bad := loadImages(images, size)
+		h, w := size, size
+		if in := m.Input().Shape(); len(in) == 3 {
+			h, w = in[0], in[1]
+		}
+		x, ok, bad := loadImages(images, h, w)
 		if len(ok) == 0 {
 			return errors.Join(bad...)
 		}
 		if err := zoo.Preprocess(mode, x); err != nil {
 			return err
 		}
-		_, y, err := runBatched(m, nil, []int{len(ok), size, size, 3}, x, batch)
+		_, y, err := runBatched(m, nil, []int{len(ok), h, w, 3}, x, batch)
 		if err != nil {
 			return err
 		}
@@ -226,6 +233,33 @@ func predictModelFile(path, pre string, images []string, input, output string, b
 	return npy.Write(output, outShape, out)
 }
 
+// loadForInput loads a model whose file leaves its input size open (a fully
+// convolutional model) at the size of what it will run on: the first
+// image's height and width, or the .npy batch's sample shape.
+func loadForInput(path string, unknown error, images []string, input string) (*nn.Model, modelfile.Meta, error) {
+	var shape []int
+	switch {
+	case len(images) > 0:
+		img, err := imagedata.Load(images[0])
+		if err != nil {
+			return nil, modelfile.Meta{}, fmt.Errorf("%w; reading the first image for the size: %w", unknown, err)
+		}
+		shape = []int{img.H, img.W, 3}
+	case input != "":
+		s, _, err := npy.Read(input)
+		if err != nil {
+			return nil, modelfile.Meta{}, fmt.Errorf("%w; reading %s for the size: %w", unknown, input, err)
+		}
+		if len(s) < 2 {
+			return nil, modelfile.Meta{}, fmt.Errorf("%w; %s has shape %v, no samples", unknown, input, s)
+		}
+		shape = s[1:]
+	default:
+		return nil, modelfile.Meta{}, unknown
+	}
+	return modelfile.LoadWith(path, modelfile.Options{InputShape: shape})
+}
+
 // topK returns the indices of the k largest scores, largest first.
 func topK(scores []float32, k int) []int {
 	idx := make([]int, len(scores))
@@ -238,7 +272,7 @@ func topK(scores []float32, k int) []int {
 
 // loadImages decodes images as Keras' load_img does (PIL, nearest resize)
 // into one NHWC batch of RGB 0..255; unreadable files are reported.
-func loadImages(paths []string, size int) (x []float32, ok []string, bad []error) {
+func loadImages(paths []string, h, w int) (x []float32, ok []string, bad []error) {
 	for _, p := range paths {
 		img, err := imagedata.Load(p)
 		if err != nil {
@@ -246,8 +280,8 @@ func loadImages(paths []string, size int) (x []float32, ok []string, bad []error
 			fmt.Fprintln(os.Stderr, "keel predict:", err)
 			continue
 		}
-		px := make([]float32, size*size*3)
-		imagedata.ResizePIL(img, size, size, imagedata.Nearest).ToFloat32(px)
+		px := make([]float32, h*w*3)
+		imagedata.ResizePIL(img, w, h, imagedata.Nearest).ToFloat32(px)
 		x = append(x, px...)
 		ok = append(ok, p)
 	}
@@ -263,7 +297,7 @@ func predictImages(ctx context.Context, zf *zooFlags, paths []string, noPre bool
 	if err != nil {
 		return err
 	}
-	x, ok, bad := loadImages(paths, size)
+	x, ok, bad := loadImages(paths, size, size)
 	if len(ok) == 0 {
 		return errors.Join(bad...)
 	}
