@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,6 +149,9 @@ func downloadPart(ctx context.Context, o FetchOptions, url, part, name string) e
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
 	}
 	resp, err := o.Client.Do(req)
+	if ue := (*neturl.Error)(nil); errors.As(err, &ue) {
+		return ue.Err // Fetch's message names the URL already
+	}
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,9 @@ func readRunFile(path string) (report.Run, error) {
 			return report.Run{}, err
 		}
 		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return report.Run{}, fmt.Errorf("%s is a folder; --from takes the run's JSON file", path)
+		}
 		r = f
 	}
 	run, err := report.ReadRun(r)
