@@ -9,10 +9,13 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -45,7 +48,10 @@ func DefaultCacheDir() string {
 }
 
 // Fetch returns the path of f in the cache, downloading it first when it is
-// not there. A cached file is trusted once its hash was checked at download
+// not there. A host that cannot be reached (no such name, connection
+// refused) fails at once; cut connections, timeouts and 5xx answers are
+// retried. The error says where to put the file to work offline. A cached
+// file is trusted once its hash was checked at download
 // (it is only renamed into place after that), so Fetch works offline. An
 // interrupted download resumes from where it stopped.
 func Fetch(ctx context.Context, f WeightsFile, o FetchOptions) (string, error) {
@@ -84,12 +90,12 @@ func Fetch(ctx context.Context, f WeightsFile, o FetchOptions) (string, error) {
 			}
 		}
 		err = downloadPart(ctx, o, url, part, f.Name)
-		if err == nil || errors.Is(err, errPermanent) || ctx.Err() != nil {
+		if err == nil || errors.Is(err, errPermanent) || unreachable(err) || ctx.Err() != nil {
 			break
 		}
 	}
 	if err != nil {
-		return "", fmt.Errorf("downloading %s from %s: %w", f.Name, url, err)
+		return "", fmt.Errorf("downloading %s from %s: %w (to work offline, copy that file to %s; the cache is $KEEL_HOME, else ~/.keel/models)", f.Name, url, err, dest)
 	}
 	for _, c := range []struct {
 		algo string
@@ -116,6 +122,18 @@ func Fetch(ctx context.Context, f WeightsFile, o FetchOptions) (string, error) {
 
 var errPermanent = errors.New("not retried")
 
+// unreachable reports a host that cannot be reached at all: its name does not
+// resolve, or nothing listens or no route leads there. Trying again in a few
+// seconds changes none of that (an offline machine would only wait longer),
+// unlike a timeout or a 5xx answer.
+func unreachable(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH)
+}
+
 // downloadPart appends to part what it lacks of url, asking for the rest with
 // a Range request when part already holds a prefix.
 func downloadPart(ctx context.Context, o FetchOptions, url, part, name string) error {
@@ -131,6 +149,9 @@ func downloadPart(ctx context.Context, o FetchOptions, url, part, name string) e
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
 	}
 	resp, err := o.Client.Do(req)
+	if ue := (*neturl.Error)(nil); errors.As(err, &ue) {
+		return ue.Err // Fetch's message names the URL already
+	}
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/keelml/keel/modelfile"
 	"github.com/stretchr/testify/require"
@@ -333,4 +334,52 @@ func TestImagenetOfEveryModel(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A host that cannot be reached fails at the first try, and the error says
+// which file to put where to work offline.
+func TestFetchUnreachableHostFailsAtOnce(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	refusedURL := closed.URL + "/m.h5"
+	closed.Close()
+	for _, tc := range []struct{ name, url, want string }{
+		{"unresolvable name", "http://nonexistent.invalid/m.h5", "nonexistent.invalid"},
+		{"connection refused", refusedURL, "refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var progress bytes.Buffer
+			f := WeightsFile{Name: "sub/m.h5", URL: tc.url}
+			start := time.Now()
+			_, err := Fetch(context.Background(), f, FetchOptions{CacheDir: dir, Retries: 4, Progress: &progress})
+			require.ErrorContains(t, err, tc.want)
+			require.NotContains(t, progress.String(), "retrying")
+			require.Less(t, time.Since(start), 3*time.Second, "four retries would wait 7.5 s")
+			require.ErrorContains(t, err, "to work offline, copy that file to "+filepath.Join(dir, "sub", "m.h5"))
+			require.ErrorContains(t, err, "$KEEL_HOME")
+			require.ErrorContains(t, err, tc.url)
+		})
+	}
+}
+
+// A 5xx answer is still retried, and the retry succeeds.
+func TestFetchRetriesServerErrors(t *testing.T) {
+	content := []byte("weights after a hiccup")
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) == 1 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write(content)
+	}))
+	t.Cleanup(srv.Close)
+	var progress bytes.Buffer
+	path, err := Fetch(context.Background(), testFile(content), FetchOptions{CacheDir: t.TempDir(), RewriteURL: rewriteTo(srv), Progress: &progress})
+	require.NoError(t, err)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, content, got)
+	require.Equal(t, int32(2), requests.Load())
+	require.Contains(t, progress.String(), "503")
 }

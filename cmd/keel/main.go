@@ -64,6 +64,9 @@ func main() {
 }
 
 func runMain(args []string, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args[0] = "version"
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -115,19 +118,64 @@ func usage(w io.Writer) {
 // It returns the positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(os.Stderr)
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, errFlagsReported
+	flags, positional := splitArgs(fs, args)
+	if err := fs.Parse(flags); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
+		return nil, errFlagsReported
 	}
+	return positional, nil
+}
+
+// optionalValue is a boolean flag that can also take a value: `--top` alone,
+// or `--top 3` when the next argument is one it accepts.
+type optionalValue interface {
+	flag.Value
+	IsBoolFlag() bool
+	Accepts(arg string) bool
+}
+
+// splitArgs reorders args for fs.Parse, which stops at the first positional
+// argument: it returns every flag with its value, in order, and the
+// positional arguments apart. "--" ends the flags (what follows is
+// positional even if it starts with "-"); "-" alone is positional (standard
+// input). A flag fs does not define is kept for fs.Parse to report.
+func splitArgs(fs *flag.FlagSet, args []string) (flags, positional []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return flags, append(positional, args[i+1:]...)
+		}
+		if len(a) < 2 || a[0] != '-' {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil || i+1 == len(args) {
+			continue
+		}
+		next := args[i+1]
+		switch v := f.Value.(type) {
+		case optionalValue:
+			if v.Accepts(next) {
+				flags[len(flags)-1] = a + "=" + next
+				i++
+			}
+		case interface{ IsBoolFlag() bool }:
+			if !v.IsBoolFlag() {
+				flags = append(flags, next)
+				i++
+			}
+		default:
+			flags = append(flags, next)
+			i++
+		}
+	}
+	return flags, positional
 }

@@ -21,6 +21,22 @@ func init() {
 	register(command{name: "predict", summary: "run a zoo model on a .npy batch or on images", flags: predictFlags})
 }
 
+const predictHelp = `usage: keel predict --model-file MODEL.h5 DIR|IMAGE... [--top K] [--csv FILE | --json]
+       keel predict --model NAME --weights imagenet|FILE --top [K] DIR|IMAGE...
+       keel predict (--model-file MODEL.h5 | --model NAME --weights W) --input X.npy --output Y.npy
+
+Prints the K best classes of every image named (a folder stands for every
+.jpg, .jpeg, .png, .gif, .bmp and .webp file under it), one row per image:
+a listing by default, CSV with --csv (header path,class,probability, then
+class_2,probability_2 up to K), JSON lines with --json. Flags may come before
+or after the images. A file that cannot be read is named on stderr with the
+reason and left out; the exit status is 0 when at least one image was
+classified, 1 when none could be read, 2 for a misuse of the flags. A progress
+bar shows on stderr when it is a terminal and the images fill more than one
+--batch.
+
+flags:`
+
 // zooFlags are the flags that choose and build a zoo model.
 type zooFlags struct {
 	model     string
@@ -70,9 +86,28 @@ func predictFlags(fs *flag.FlagSet) func([]string) error {
 	batch := fs.Int("batch", 8, "images per forward pass")
 	modelFile := fs.String("model-file", "", "a Keras full-model .h5 (Keel's or Keras') instead of --model/--weights")
 	pre := fs.String("preprocess", "", "with --model-file: caffe, tf, torch or none (images default to what the file records; --input is fed as given)")
+	po := predictOutput{top: 5}
+	top := fs.Lookup("top")
+	top.Value = &topFlag{include: &zf.top, k: &po.top}
+	top.Usage = "`K` best classes per image (default 5); --top alone or with K also includes a zoo model's ImageNet classifier"
+	fs.StringVar(&po.csv, "csv", "", "write the predictions of images to `FILE` (- for stdout) as CSV: path,class,probability,class_2,probability_2,...")
+	fs.BoolVar(&po.json, "json", false, "print one JSON object per image: {path, predictions: [{class, index, probability}]}")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), predictHelp)
+		fs.PrintDefaults()
+	}
 	return func(images []string) error {
+		if po.csv != "" && po.json {
+			return fmt.Errorf("%w: give --csv or --json, not both", errUsage)
+		}
+		if len(images) == 0 && (po.csv != "" || po.json) {
+			return fmt.Errorf("%w: --csv and --json write the predictions of images: name image files or folders", errUsage)
+		}
+		if *batch < 1 {
+			return fmt.Errorf("%w: --batch must be at least 1, got %d", errUsage, *batch)
+		}
 		if *modelFile != "" {
-			return predictModelFile(*modelFile, *pre, images, *input, *output, *batch)
+			return predictModelFile(*modelFile, *pre, images, *input, *output, *batch, po)
 		}
 		if *pre != "" {
 			return fmt.Errorf("%w: --preprocess goes with --model-file (zoo models use their own; --no-preprocess turns it off)", errUsage)
@@ -89,7 +124,7 @@ func predictFlags(fs *flag.FlagSet) func([]string) error {
 			if !zf.top {
 				return fmt.Errorf("%w: naming ImageNet classes needs --top", errUsage)
 			}
-			return predictImages(ctx, zf, images, *noPre)
+			return predictImages(ctx, zf, images, *noPre, *batch, po)
 		case *input == "" || *output == "":
 			return fmt.Errorf("%w: --input X.npy and --output Y.npy (or image files) are required", errUsage)
 		}
@@ -164,7 +199,7 @@ func runBatched(m *nn.Model, layers []string, shape []int, x []float32, batch in
 // predictModelFile runs a saved full model on images (top classes, named as
 // the file records them) or on a .npy batch (fed as given unless
 // --preprocess says otherwise).
-func predictModelFile(path, pre string, images []string, input, output string, batch int) error {
+func predictModelFile(path, pre string, images []string, input, output string, batch int, po predictOutput) error {
 	m, meta, err := modelfile.Load(path)
 	if errors.Is(err, modelfile.ErrUnknownInputShape) {
 		m, meta, err = loadForInput(path, err, images, input)
@@ -180,36 +215,12 @@ func predictModelFile(path, pre string, images []string, input, output string, b
 		if err != nil {
 			return err
 		}
-		h, w := size, size
-		if in := m.Input().Shape(); len(in) == 3 {
-			h, w = in[0], in[1]
-		}
-		x, ok, bad := loadImages(images, h, w)
-		if len(ok) == 0 {
-			return errors.Join(bad...)
-		}
-		if err := zoo.Preprocess(mode, x); err != nil {
-			return err
-		}
-		_, y, err := runBatched(m, nil, []int{len(ok), h, w, 3}, x, batch)
-		if err != nil {
-			return err
-		}
-		classes := len(y) / len(ok)
-		for i, p := range ok {
-			fmt.Println(p)
-			for r, c := range topK(y[i*classes:(i+1)*classes], min(5, classes)) {
-				name := fmt.Sprint(c)
-				if c < len(meta.ClassNames) {
-					name = meta.ClassNames[c]
-				}
-				fmt.Printf("  %d. %-24s %.4f\n", r+1, name, y[i*classes+c])
-			}
-		}
-		if len(bad) > 0 {
-			return fmt.Errorf("%d of %d images could not be read", len(bad), len(images))
-		}
-		return nil
+		c := imageClassifier{model: m, size: size, batch: batch,
+			preprocess: func(x []float32) error { return zoo.Preprocess(mode, x) },
+			decode: func(y []float32, n, k int) ([][]classScore, error) {
+				return namedTopK(y, n, k, meta.ClassNames), nil
+			}}
+		return c.classify(images, po)
 	}
 	if input == "" || output == "" {
 		return fmt.Errorf("%w: --input X.npy and --output Y.npy (or image files) are required", errUsage)
@@ -270,58 +281,51 @@ func topK(scores []float32, k int) []int {
 	return idx[:k]
 }
 
-// loadImages decodes images as Keras' load_img does (PIL, nearest resize)
-// into one NHWC batch of RGB 0..255; unreadable files are reported.
-func loadImages(paths []string, h, w int) (x []float32, ok []string, bad []error) {
-	for _, p := range paths {
-		img, err := imagedata.Load(p)
-		if err != nil {
-			bad = append(bad, err)
-			fmt.Fprintln(os.Stderr, "keel predict:", err)
-			continue
+// namedTopK is the k best classes of each of n rows of y, named by names
+// where it has them (else by index).
+func namedTopK(y []float32, n, k int, names []string) [][]classScore {
+	classes := len(y) / n
+	out := make([][]classScore, n)
+	for i := range out {
+		row := y[i*classes : (i+1)*classes]
+		for _, c := range topK(row, k) {
+			name := fmt.Sprint(c)
+			if c < len(names) {
+				name = names[c]
+			}
+			out[i] = append(out[i], classScore{Class: name, Index: c, Probability: row[c]})
 		}
-		px := make([]float32, h*w*3)
-		imagedata.ResizePIL(img, w, h, imagedata.Nearest).ToFloat32(px)
-		x = append(x, px...)
-		ok = append(ok, p)
 	}
-	return x, ok, bad
+	return out
 }
 
-// predictImages decodes images as Keras' load_img does (PIL, nearest
-// resize to the input size), runs the classifier and prints the top 5 classes
-// of each.
-func predictImages(ctx context.Context, zf *zooFlags, paths []string, noPre bool) error {
+// predictImages runs a zoo classifier on images, decoded as Keras' load_img
+// does (PIL, nearest resize to the input size), and names ImageNet's classes.
+func predictImages(ctx context.Context, zf *zooFlags, paths []string, noPre bool, batch int, po predictOutput) error {
 	size := zf.size()
 	m, err := zf.build(ctx, zf.weights, size)
 	if err != nil {
 		return err
 	}
-	x, ok, bad := loadImages(paths, size, size)
-	if len(ok) == 0 {
-		return errors.Join(bad...)
-	}
-	if !noPre {
-		if err := zoo.PreprocessInput(zf.model, x); err != nil {
-			return err
-		}
-	}
-	_, y, err := runBatched(m, nil, []int{len(ok), size, size, 3}, x, 8)
-	if err != nil {
-		return err
-	}
-	top, err := zoo.DecodePredictions(y, len(ok), 5)
-	if err != nil {
-		return err
-	}
-	for i, p := range ok {
-		fmt.Println(p)
-		for r, c := range top[i] {
-			fmt.Printf("  %d. %-9s %-24s %.4f\n", r+1, c.WordNet, c.Name, c.Score)
-		}
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("%d of %d images could not be read", len(bad), len(paths))
-	}
-	return nil
+	c := imageClassifier{model: m, size: size, batch: batch,
+		preprocess: func(x []float32) error {
+			if noPre {
+				return nil
+			}
+			return zoo.PreprocessInput(zf.model, x)
+		},
+		decode: func(y []float32, n, k int) ([][]classScore, error) {
+			top, err := zoo.DecodePredictions(y, n, k)
+			if err != nil {
+				return nil, err
+			}
+			out := make([][]classScore, n)
+			for i, row := range top {
+				for _, p := range row {
+					out[i] = append(out[i], classScore{Class: p.Name, Index: p.Index, Probability: p.Score, wordNet: p.WordNet})
+				}
+			}
+			return out, nil
+		}}
+	return c.classify(paths, po)
 }
