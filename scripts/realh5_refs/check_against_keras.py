@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interp  # noqa: E402
 from kfile import ModelFile  # noqa: E402
 from layers import T  # noqa: E402
-from make_refs import THEANO_HINTS, weights_lookup  # noqa: E402
+from make_refs import weights_lookup  # noqa: E402
 
 PAIRS = {
     "simple_lstm_tf_keras_1_model.h5": "simple_lstm_tf_keras_1_inputs_and_outputs.h5",
@@ -31,7 +31,7 @@ def main():
     bad = 0
     for model, io in PAIRS.items():
         mf = ModelFile(os.path.join(d, model))
-        theano = mf.backend == "theano" or (mf.major == 1 and any(h in model for h in THEANO_HINTS))
+        theano = mf.backend == "theano"
         m = interp.Model(interp.Ctx(mf.major, theano), mf.config, interp.Weights(weights_lookup(mf)))
         h = h5py.File(os.path.join(d, io), "r")
         x = np.array(list(h["inputs"].values())[0], dtype=np.float64)

@@ -24,6 +24,15 @@ def t(a):
     return torch.as_tensor(np.asarray(a), dtype=T)
 
 
+def set_dtype(dtype):
+    """Switches every layer to dtype: float64 for references, float32 only to
+    measure how far a float32 evaluation of the same math drifts."""
+    global T
+    import rnn
+
+    T = rnn.T = dtype
+
+
 # ---------------------------------------------------------------- activations
 
 

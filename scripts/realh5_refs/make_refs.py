@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import interp  # noqa: E402
 from kfile import ModelFile  # noqa: E402
+import layers  # noqa: E402
 from layers import T, Unsupported  # noqa: E402
 
 BATCH = 2
@@ -27,10 +28,6 @@ UNKNOWN_TIME = 6  # None timesteps
 UNKNOWN_SPATIAL = 16  # None image rows / columns
 FULL_LIMIT = 4096  # outputs up to this size are stored whole
 SAMPLES = 512  # else about this many sampled values
-
-# Keras 1 files carry no backend attribute: these were written with Theano
-# (their names say so, as dl4j-test-resources names every fixture).
-THEANO_HINTS = ("_theano_", "_th_")
 
 # Files whose layers run Python code or custom classes this interpreter
 # cannot reproduce from the config alone.
@@ -48,9 +45,11 @@ SKIP_CLASSES = {
 
 
 def float_input(shape, k):
+    """The recipe's values, rounded to float32 as Keel will see them."""
     n = int(np.prod(shape))
     i = np.arange(n, dtype=np.float64)
-    return (0.5 * np.sin(0.37 * i + 1.3 * k)).reshape(shape)
+    x = 0.5 * np.sin(0.37 * i + 1.3 * k)
+    return x.astype(np.float32).astype(np.float64).reshape(shape)
 
 
 def int_input(shape, k, modulo):
@@ -122,7 +121,9 @@ def reference(shared, rel):
     for c in classes:
         if c in SKIP_CLASSES:
             raise Unsupported("%s: %s" % (c, SKIP_CLASSES[c]))
-    theano = mf.backend == "theano" or (mf.major == 1 and any(h in rel for h in THEANO_HINTS))
+    # Keras' loader flips Theano kernels only when the file says backend
+    # theano; Keras 1 files carry no backend attribute, so none is flipped.
+    theano = mf.backend == "theano"
     ctx = interp.Ctx(mf.major, theano)
     model = interp.Model(ctx, mf.config, interp.Weights(weights_lookup(mf)))
     specs = interp.input_specs(mf.config)
@@ -145,6 +146,15 @@ def reference(shared, rel):
     if used != held:
         raise RuntimeError("the model used %d of the file's %d weight arrays" % (used, held))
     outs = [summarize(y.numpy()) for y in ys]
+    layers.set_dtype(torch.float32)
+    try:
+        with torch.no_grad():
+            ys32 = model([x.to(torch.float32) for x in xs])
+    finally:
+        layers.set_dtype(T)
+    for o, y, y32 in zip(outs, ys, ys32):
+        d = (y32.to(T) - y).abs() / (1 + y.abs())
+        o["f32_drift"] = float(d.max()) if d.numel() else 0.0
     for o in outs:
         if not all(math.isfinite(v) for v in o["values"]):
             raise Unsupported("non-finite output")
@@ -156,6 +166,7 @@ def reference(shared, rel):
         "model_class": mf.config["class_name"],
         "layer_classes": classes,
         "batch": BATCH,
+        "f32_drift": "max |y32 - y64| / (1 + |y64|) of this interpreter run in float32: the rounding a correct float32 implementation may show",
         "recipes": {
             "sin": "x[i] = 0.5*sin(0.37*i + 1.3*k), i the flat C-order index over the whole batch tensor, k the input's position",
             "int": "x[i] = (i*7 + k) % modulo (modulo = the Embedding's input_dim)",
