@@ -32,7 +32,7 @@ def main():
     for model, io in PAIRS.items():
         mf = ModelFile(os.path.join(d, model))
         theano = mf.backend == "theano"
-        m = interp.Model(interp.Ctx(mf.major, theano), mf.config, interp.Weights(weights_lookup(mf)))
+        m = interp.Model(interp.Ctx(mf.version, theano), mf.config, interp.Weights(weights_lookup(mf)))
         h = h5py.File(os.path.join(d, io), "r")
         x = np.array(list(h["inputs"].values())[0], dtype=np.float64)
         want = np.array(list(h["predictions"].values())[0], dtype=np.float64)

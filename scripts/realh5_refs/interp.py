@@ -6,7 +6,10 @@ args), nested models (weights named <sublayer>/<var> inside the nested
 model's group) and shared layers (one layer, several nodes).
 """
 
+import torch
+
 import layers as L
+import pycode
 import rnn as R
 from layers import Unsupported
 
@@ -75,6 +78,7 @@ LAYERS = {
     "Concatenate": L.merge("concat"),
     "Attention": L.attention,
     "TensorFlowOpLayer": L.tf_op_layer,
+    "Lambda": pycode.lambda_layer,
     "SimpleRNN": R.recurrent("SimpleRNN"),
     "LSTM": R.recurrent("LSTM"),
     "GRU": R.recurrent("GRU"),
@@ -89,10 +93,12 @@ MODELS = {"Sequential", "Model", "Functional"}
 class Ctx:
     """Version facts the layer semantics depend on."""
 
-    def __init__(self, major, theano):
-        self.major = major
+    def __init__(self, version, theano):
+        self.version = version  # (major, minor) of keras_version
+        self.major = version[0]
         self.theano = theano
         self.used = {}  # (weights group, layer) -> arrays handed out
+        self.notes = set()  # how layers beyond plain config were read
 
 
 class Weights:
@@ -178,10 +184,16 @@ def first_consumers(model_cfg):
     return cons
 
 
+def nodes_of(lc):
+    """A layer's inbound nodes; tf.keras writes a TF op node that has one
+    inbound tensor as that tensor's [layer, node, tensor, kwargs] alone."""
+    return [[n] if isinstance(n, list) and n and isinstance(n[0], str) else n for n in lc.get("inbound_nodes", [])]
+
+
 def node_sources(lc):
     """Per inbound node, the list of (layer, node_index, tensor_index)."""
     out = []
-    for node in lc.get("inbound_nodes", []):
+    for node in nodes_of(lc):
         if isinstance(node, dict):  # Keras 3
             refs = []
 
@@ -198,13 +210,69 @@ def node_sources(lc):
 
             walk(node["args"])
             out.append(refs)
+        elif lc["class_name"] in TFOPS:
+            refs = []
+            for r in node:
+                if r[0] != CONSTANT:
+                    refs.append((r[0], r[1], r[2]))
+                _kwarg_refs(r[3] if len(r) > 3 else {}, refs)
+            out.append(refs)
         else:
             out.append([(r[0], r[1], r[2]) for r in node])
     return out
 
 
+TFOPS = {"TFOpLambda", "SlicingOpLambda"}
+CONSTANT = "_CONSTANT_VALUE"
+
+
+def _is_ref(v):
+    return isinstance(v, list) and len(v) == 3 and isinstance(v[0], str) and all(isinstance(i, int) for i in v[1:])
+
+
+def _kwarg_refs(v, refs):
+    """Tensors named inside a TF op's kwargs, as [layer, node, tensor] lists."""
+    if _is_ref(v):
+        refs.append(tuple(v))
+    elif isinstance(v, dict):
+        for x in v.values():
+            _kwarg_refs(x, refs)
+    elif isinstance(v, list):
+        for x in v:
+            _kwarg_refs(x, refs)
+
+
+def _kwarg_values(v, value):
+    if _is_ref(v):
+        return value(tuple(v))
+    if isinstance(v, dict):
+        return {k: _kwarg_values(x, value) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_kwarg_values(x, value) for x in v]
+    return v
+
+
+def tf_op_call(lc, node, value):
+    """One TFOpLambda / SlicingOpLambda node: the TensorFlow function the
+    config names, on its inbound tensors, constants and kwargs."""
+    fn = lc["config"]["function"]
+    args, kwargs = [], {}
+    for r in node:
+        args.append(L.t(r[2]) if r[0] == CONSTANT else value((r[0], r[1], r[2])))
+        kwargs.update(_kwarg_values(r[3] if len(r) > 3 else {}, value))
+    kwargs.pop("name", None)
+    if fn == "compat.v1.shape" or fn == "shape":
+        return torch.tensor(list(args[0].shape))
+    if fn == "__operators__.getitem" and isinstance(kwargs.get("slice_spec"), int):
+        return args[0][kwargs["slice_spec"]]
+    if fn == "tile":
+        mult = [int(m) for m in kwargs.get("multiples", args[1] if len(args) > 1 else None)]
+        return torch.tile(args[0], mult)
+    raise Unsupported("%s function %s" % (lc["class_name"], fn))
+
+
 def node_kwargs(lc, i):
-    node = lc.get("inbound_nodes", [])[i]
+    node = nodes_of(lc)[i]
     if isinstance(node, dict):
         return node.get("kwargs", {})
     kws = {}
@@ -277,6 +345,12 @@ class Model:
                     src = [self.resolve(s, vals) for s in src]
                     if not all(s in vals for s in src):
                         done = False
+                        continue
+                    if lc["class_name"] in TFOPS:
+                        node = nodes_of(lc)[ni]
+                        y = tf_op_call(lc, node, lambda r: vals[self.resolve(r, vals)][0])
+                        vals[(name, ni, 0)] = (y, None)
+                        progressed = True
                         continue
                     xs = [vals[s][0] for s in src]
                     ms = [vals[s][1] for s in src]

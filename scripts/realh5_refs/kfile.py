@@ -112,4 +112,10 @@ class ModelFile:
 
     @property
     def major(self):
-        return int(self.keras_version.split(".")[0])
+        return self.version[0]
+
+    @property
+    def version(self):
+        """(major, minor) of keras_version, e.g. (2, 2) for "2.2.4-tf"."""
+        parts = (self.keras_version.split(".") + ["0"])[:2]
+        return tuple(int("".join(ch for ch in p if ch.isdigit()) or 0) for p in parts)

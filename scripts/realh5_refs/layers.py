@@ -438,9 +438,15 @@ def upsampling(nd):
     def f(ctx, cfg, w, xs, ms):
         cf = channels_first(cfg, ctx) if nd > 1 else False
         size = tup(cfg.get("size", cfg.get("length", 2)), nd)
-        if cfg.get("interpolation", "nearest") != "nearest":
-            raise Unsupported("UpSampling interpolation %r" % cfg["interpolation"])
+        interp = cfg.get("interpolation", "nearest")
         y = to_ncx(xs[0], cf)
+        if interp == "bilinear" and nd == 2 and ctx.version >= (2, 4):
+            # tf.image.resize (TF 2; the files of tf.keras 2.4 on): half-pixel
+            # centres, which is torch's align_corners=False
+            out = [n * s for n, s in zip(y.shape[2:], size)]
+            return [from_ncx(F.interpolate(y, size=out, mode="bilinear", align_corners=False), cf)], [None]
+        if interp != "nearest":
+            raise Unsupported("UpSampling interpolation %r" % interp)
         for i, s in enumerate(size):
             y = torch.repeat_interleave(y, s, dim=2 + i)
         return [from_ncx(y, cf)], [None]

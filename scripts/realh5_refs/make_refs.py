@@ -32,9 +32,6 @@ SAMPLES = 512  # else about this many sampled values
 # Files whose layers run Python code or custom classes this interpreter
 # cannot reproduce from the config alone.
 SKIP_CLASSES = {
-    "Lambda": "Lambda runs marshalled Python code",
-    "TFOpLambda": "TFOpLambda calls TensorFlow ops by name",
-    "SlicingOpLambda": "SlicingOpLambda calls TensorFlow slicing",
     "FixedPointQuantizer": "custom HGQ quantizer layer",
     "GarNet": "custom GarNet layer",
     "GarNetStack": "custom GarNet layer",
@@ -124,7 +121,7 @@ def reference(shared, rel):
     # Keras' loader flips Theano kernels only when the file says backend
     # theano; Keras 1 files carry no backend attribute, so none is flipped.
     theano = mf.backend == "theano"
-    ctx = interp.Ctx(mf.major, theano)
+    ctx = interp.Ctx(mf.version, theano)
     model = interp.Model(ctx, mf.config, interp.Weights(weights_lookup(mf)))
     specs = interp.input_specs(mf.config)
     cons = interp.first_consumers(mf.config)
@@ -171,6 +168,7 @@ def reference(shared, rel):
             "sin": "x[i] = 0.5*sin(0.37*i + 1.3*k), i the flat C-order index over the whole batch tensor, k the input's position",
             "int": "x[i] = (i*7 + k) % modulo (modulo = the Embedding's input_dim)",
         },
+        "notes": sorted(ctx.notes),
         "inputs": ins,
         "outputs": outs,
     }
