@@ -133,8 +133,9 @@ def conv_pads(padding, spatial, ks, ss, ds):
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
-def conv_nd(ctx, x, kernel, bias, nd, cfg, groups=1, torch_kernel=False):
-    """Keras ConvND: kernel in Keras layout (spatial..., in, out) unless torch_kernel."""
+def conv_nd(ctx, x, kernel, bias, nd, cfg, groups=1, torch_kernel=False, flip=False):
+    """Keras ConvND: kernel in Keras layout (spatial..., in, out) unless
+    torch_kernel; flip turns a Theano convolution kernel into a correlation one."""
     cf = channels_first(cfg, ctx)
     ks = kernel.shape[2:] if torch_kernel else kernel.shape[:nd]
     ss = tup(cfg.get("strides", cfg.get("subsample", 1)), nd)
@@ -144,7 +145,7 @@ def conv_nd(ctx, x, kernel, bias, nd, cfg, groups=1, torch_kernel=False):
     w = t(kernel)
     if not torch_kernel:
         w = w.permute(nd + 1, nd, *range(nd))
-    if ctx.theano:
+    if flip:
         w = torch.flip(w, dims=list(range(2, 2 + nd)))
     xc = to_ncx(x, cf)
     pads = conv_pads(padding_of(cfg), xc.shape[2:], ks, ss, ds)
@@ -281,7 +282,8 @@ def conv(nd):
             k = keras1_kernel(k, nd, cfg)
         b = w[1] if use_bias(cfg) and len(w) > 1 else None
         groups = cfg.get("groups", 1)
-        y = conv_nd(ctx, xs[0], k, b, nd, cfg, groups=groups)
+        # Keras' loader flips the kernels of Conv1D/2D/3D (only) saved by Theano
+        y = conv_nd(ctx, xs[0], k, b, nd, cfg, groups=groups, flip=ctx.theano)
         return [activation(cfg.get("activation"), y, ctx)], [None]
 
     return f
