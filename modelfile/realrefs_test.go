@@ -28,11 +28,12 @@ type realRef struct {
 }
 
 type realRefInput struct {
-	Name   string `json:"name"`
-	Shape  []int  `json:"shape"`
-	Recipe string `json:"recipe"`
-	K      int    `json:"k"`
-	Modulo int    `json:"modulo"`
+	Name      string  `json:"name"`
+	Shape     []int   `json:"shape"`
+	Recipe    string  `json:"recipe"`
+	K         int     `json:"k"`
+	Modulo    int     `json:"modulo"`
+	MaskValue float64 `json:"mask_value"`
 }
 
 type realRefOut struct {
@@ -124,17 +125,32 @@ func compareWithRef(t *testing.T, m *nn.Model, ref realRef) {
 	}
 }
 
-// recipeInput builds an input from the reference's recipe, in Keras' layout.
+// recipeInput builds an input from the reference's recipe, in Keras' layout
+// (scripts/realh5_refs/README.md defines the recipes).
 func recipeInput(t *testing.T, in realRefInput) *nn.Tensor {
 	x := nn.NewTensor(in.Shape...)
 	for i := range x.Data {
 		switch in.Recipe {
-		case "sin":
+		case "sin", "sin_masked":
 			x.Data[i] = float32(0.5 * math.Sin(0.37*float64(i)+1.3*float64(in.K)))
 		case "int":
 			x.Data[i] = float32((i*7 + in.K) % in.Modulo)
 		default:
 			t.Fatalf("input %q: unknown recipe %q", in.Name, in.Recipe)
+		}
+	}
+	if in.Recipe == "sin_masked" {
+		step := len(x.Data) / (in.Shape[0] * in.Shape[1])
+		for n := 0; n < in.Shape[0]; n++ {
+			for ts := 0; ts < in.Shape[1]; ts++ {
+				if (ts+2*n)%4 != 1 {
+					continue
+				}
+				row := x.Data[(n*in.Shape[1]+ts)*step:][:step]
+				for j := range row {
+					row[j] = float32(in.MaskValue)
+				}
+			}
 		}
 	}
 	return x

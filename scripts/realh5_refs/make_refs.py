@@ -49,6 +49,18 @@ def float_input(shape, k):
     return x.astype(np.float32).astype(np.float64).reshape(shape)
 
 
+def masked_input(shape, k, mask_value):
+    """The sin recipe with whole timesteps set to mask_value where
+    (t + 2*n) % 4 == 1 (n the sample, t the timestep), so a Masking layer
+    has steps to mask, the last one of sample 0 among them."""
+    x = float_input(shape, k)
+    for n in range(shape[0]):
+        for t in range(shape[1]):
+            if (t + 2 * n) % 4 == 1:
+                x[n, t] = mask_value
+    return x
+
+
 def int_input(shape, k, modulo):
     n = int(np.prod(shape))
     i = np.arange(n, dtype=np.int64)
@@ -64,6 +76,13 @@ def concrete(shape, spatial):
             fixed[str(d)] = v
         out.append(v)
     return out, fixed
+
+
+def mask_value(consumers):
+    for c in consumers:
+        if c["class_name"] == "Masking":
+            return float(c["config"].get("mask_value", 0.0))
+    return None
 
 
 def embedding_dim(consumers):
@@ -130,7 +149,11 @@ def reference(shared, rel):
         modulo = embedding_dim(cons.get(name, []))
         spatial = len(shape) >= 4
         cshape, fixed = concrete(shape, spatial)
-        if modulo is not None:
+        mv = mask_value(cons.get(name, []))
+        if mv is not None:
+            x = masked_input(cshape, k, mv)
+            ins.append({"name": name, "shape": cshape, "recipe": "sin_masked", "k": k, "mask_value": mv, "fixed_dims": fixed})
+        elif modulo is not None:
             x = int_input(cshape, k, modulo)
             ins.append({"name": name, "shape": cshape, "recipe": "int", "k": k, "modulo": modulo, "fixed_dims": fixed})
         else:
@@ -167,6 +190,7 @@ def reference(shared, rel):
         "recipes": {
             "sin": "x[i] = 0.5*sin(0.37*i + 1.3*k), i the flat C-order index over the whole batch tensor, k the input's position",
             "int": "x[i] = (i*7 + k) % modulo (modulo = the Embedding's input_dim)",
+            "sin_masked": "sin, then x[n, t, ...] = mask_value for every sample n and timestep t with (t + 2*n) % 4 == 1",
         },
         "notes": sorted(ctx.notes),
         "inputs": ins,
