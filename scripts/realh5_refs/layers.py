@@ -484,8 +484,7 @@ def merge(op):
             if op == "avg":
                 y = y / len(xs)
         m = None
-        if any(mm is not None for mm in ms) and op != "concat":
-            m = None
+        if op != "concat":  # the inputs' masks, joined
             for mm in ms:
                 if mm is not None:
                     m = mm if m is None else (m & mm)

@@ -6,7 +6,6 @@ zero_output_for_mask, which Bidirectional sets with return_sequences)."""
 import numpy as np
 import torch
 
-import layers
 from layers import T, Unsupported, activation, conv_nd, t, tup
 
 
