@@ -110,6 +110,27 @@ class ModelFile:
             self.backend = _text(b) if b is not None else None
             self.weights = LegacyWeights(self.h5)
 
+    def theano_kernels(self):
+        """Whether the file's convolution kernels were trained by Theano.
+
+        Keras 2 files say so in their backend attribute, and Keras' loader
+        flips their kernels. Keras 1 files have no backend attribute; Theano
+        names each variable as given ("dense_1_W") where TensorFlow appends
+        ":0", so a Keras 1 file with weights none of whose names ends in ":0"
+        was written under Theano, and its kernels are flipped so that the
+        model computes what Keras 1 on Theano did (Keras 2's loader, without
+        the attribute, would not flip them).
+        """
+        if self.backend is not None:
+            return self.backend == "theano"
+        if self.major != 1 or not isinstance(self.weights, LegacyWeights):
+            return False
+        names = []
+        w = self.weights
+        for layer in w.root:
+            names.extend(w.names(layer))
+        return bool(names) and not any(n.endswith(":0") for n in names)
+
     @property
     def major(self):
         return self.version[0]

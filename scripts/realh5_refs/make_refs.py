@@ -137,9 +137,9 @@ def reference(shared, rel):
     for c in classes:
         if c in SKIP_CLASSES:
             raise Unsupported("%s: %s" % (c, SKIP_CLASSES[c]))
-    # Keras' loader flips Theano kernels only when the file says backend
-    # theano; Keras 1 files carry no backend attribute, so none is flipped.
-    theano = mf.backend == "theano"
+    # Theano kernels are flipped: by the backend attribute, or for Keras 1
+    # files (which have none) by their weight names (kfile.theano_kernels).
+    theano = mf.theano_kernels()
     ctx = interp.Ctx(mf.version, theano)
     model = interp.Model(ctx, mf.config, interp.Weights(weights_lookup(mf)))
     specs = interp.input_specs(mf.config)
