@@ -11,6 +11,7 @@ import (
 	"github.com/keelml/keel/imagedata"
 	"github.com/keelml/keel/modelfile"
 	"github.com/keelml/keel/nn"
+	"github.com/keelml/keel/report"
 	"github.com/keelml/keel/transfer"
 	"github.com/keelml/keel/zoo"
 )
@@ -25,6 +26,7 @@ func evaluateFlags(fs *flag.FlagSet) func([]string) error {
 	pre := fs.String("preprocess", "", "caffe, tf, torch or none (default: what the file records, else none)")
 	batch := fs.Int("batch", 32, "batch size")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	reportDir := fs.String("report", "", "write confusion.png, errors.png (the most confidently misclassified images) and index.html to this folder")
 	return func([]string) error {
 		if *modelFile == "" || *data == "" {
 			return fmt.Errorf("%w: --model-file and --data are required", errUsage)
@@ -48,6 +50,12 @@ func evaluateFlags(fs *flag.FlagSet) func([]string) error {
 		e, err := transfer.Evaluate(context.Background(), m, list, transfer.EvalOptions{InputSize: size, Preprocess: mode, BatchSize: *batch})
 		if err != nil {
 			return err
+		}
+		if *reportDir != "" {
+			run := report.Run{Settings: flagSettings("evaluate", fs), History: report.History{FineTuneStart: -1}, Evaluation: reportEvaluation(e)}
+			if err := writeReport(*reportDir, run, *asJSON); err != nil {
+				return err
+			}
 		}
 		if *asJSON {
 			return json.NewEncoder(os.Stdout).Encode(e)

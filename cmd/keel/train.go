@@ -14,6 +14,7 @@ import (
 
 	"github.com/keelml/keel/imagedata"
 	"github.com/keelml/keel/modelfile"
+	"github.com/keelml/keel/report"
 	"github.com/keelml/keel/transfer"
 	"github.com/keelml/keel/zoo"
 )
@@ -51,6 +52,7 @@ func runTrain(args []string) error {
 	fs.Float64Var(&c.FineTuneLR, "fine-tune-lr", 1e-5, "learning rate of the fine-tuning phase (a fresh optimizer of the same kind)")
 	fs.StringVar(&c.Test, "test", "", "image folder evaluated at the end (loss, accuracy, per-class figures, confusion matrix)")
 	asJSON := fs.Bool("json", false, "print the result (history, test evaluation) as one JSON object; progress goes to stderr")
+	reportDir := fs.String("report", "", "write curves.png, confusion.png and errors.png (with --test) and index.html of the run to this folder")
 	seed := fs.Uint64("seed", 0, "seed for shuffling, augmentation and initialisation")
 	out := fs.String("out", "", "where to save the trained model: a Keras full-model .h5 (with the training state --resume continues from), or a Keras 3 .keras archive (the model only)")
 	noCache := fs.Bool("no-cache", false, "recompute a frozen backbone every epoch instead of caching its outputs")
@@ -126,6 +128,12 @@ func runTrain(args []string) error {
 	}
 	if err := saveTrained(res, *out); err != nil {
 		return err
+	}
+	if *reportDir != "" {
+		run := report.Run{Settings: flagSettings("train", fs), History: reportHistory(res.History, res.FineTuneStart), Evaluation: reportEvaluation(res.Test)}
+		if err := writeReport(*reportDir, run, *asJSON); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		return json.NewEncoder(os.Stdout).Encode(trainJSON(res, *out))
