@@ -117,7 +117,9 @@ func NewThresholdedReLU(theta float64, opts ...Option) *ThresholdedReLU {
 }
 
 // Config is Keras' ThresholdedReLU config.
-func (l *ThresholdedReLU) Config() map[string]any { return l.withBase(map[string]any{"theta": l.theta}) }
+func (l *ThresholdedReLU) Config() map[string]any {
+	return l.withBase(map[string]any{"theta": l.theta})
+}
 
 // PReLU is Keras' parametric ReLU: x for x > 0, alpha * x otherwise, with
 // a learned alpha of the input's shape, its shared_axes (counted from 1)

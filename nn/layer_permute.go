@@ -28,7 +28,9 @@ func NewPermute(dims []int, opts ...Option) *Permute {
 }
 
 // Config is Keras' Permute config.
-func (l *Permute) Config() map[string]any { return l.withBase(map[string]any{"dims": slices.Clone(l.dims)}) }
+func (l *Permute) Config() map[string]any {
+	return l.withBase(map[string]any{"dims": slices.Clone(l.dims)})
+}
 
 func (l *Permute) build(in [][]int) ([]int, error) {
 	if err := needOne(in); err != nil {
