@@ -51,6 +51,15 @@ func TestFiniteDifferencesMoreLayers(t *testing.T) {
 			x := NewELU(0.7, WithScope(sc)).Apply(in)
 			return []*Node{in}, []*Node{NewDense(2, WithScope(sc)).Apply(x)}
 		}},
+		{"locally connected", func(sc *NameScope) ([]*Node, []*Node) {
+			in := Input([]int{3, 5, 4}, WithScope(sc))
+			a := NewLocallyConnected2D(2, 2, 3, 1, 2, "channels_last", WithActivation("tanh"), WithScope(sc)).Apply(in)
+			b := NewLocallyConnected2D(3, 2, 2, 1, 1, "channels_first", WithScope(sc)).Apply(in)
+			s := Input([]int{6, 2}, WithScope(sc))
+			c := NewLocallyConnected1D(2, 3, 2, "channels_last", WithActivation("sigmoid"), WithScope(sc)).Apply(s)
+			out := NewConcatenate(WithScope(sc)).Apply(NewFlatten(WithScope(sc)).Apply(a), NewFlatten(WithScope(sc)).Apply(b), NewFlatten(WithScope(sc)).Apply(c))
+			return []*Node{in, s}, []*Node{NewDense(2, WithScope(sc)).Apply(out)}
+		}},
 		{"volumes", func(sc *NameScope) ([]*Node, []*Node) {
 			in := Input([]int{4, 3, 4, 2}, WithScope(sc))
 			x := NewConv3D(3, [3]int{2, 2, 3}, [3]int{1, 1, 1}, [3]int{1, 1, 1}, PaddingSame, WithActivation("tanh"), WithScope(sc)).Apply(in)

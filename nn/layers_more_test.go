@@ -105,6 +105,16 @@ func TestMoreLayersForward(t *testing.T) {
 			nil, []int{1, 2}, []float32{2, 3}},
 		{"Cropping3D", NewCropping3D([3][2]int{{1, 0}, {0, 0}, {0, 1}}), []*Tensor{tensorOf(t, []float32{1, 2, 3, 4}, 1, 2, 1, 2, 1)},
 			nil, []int{1, 1, 1, 1, 1}, []float32{3}},
+		// kernel (positions, window, filters): y0 = x0 + 10 x1, y1 = 100 x1 + 1000 x2.
+		{"LocallyConnected1D", NewLocallyConnected1D(1, 2, 1, "channels_last"), []*Tensor{tensorOf(t, []float32{1, 2, 3}, 1, 3, 1)},
+			map[string]*Tensor{"kernel": tensorOf(t, []float32{1, 10, 100, 1000}, 2, 2, 1), "bias": tensorOf(t, []float32{0.5, 0.25}, 2, 1)},
+			[]int{1, 2, 1}, []float32{21.5, 3200.25}},
+		// channels_first (2, 1, 2) input, 1x1 windows: position o, channel
+		// c, filter f; the (1, 2, 2) bias is added reshaped to (2, 1, 2).
+		{"LocallyConnected2D channels_first", NewLocallyConnected2D(2, 1, 1, 1, 1, "channels_first"),
+			[]*Tensor{tensorOf(t, []float32{1, 2, 3, 4}, 1, 2, 1, 2)},
+			map[string]*Tensor{"kernel": tensorOf(t, []float32{1, 0, 0, 1, 1, 1, 1, -1}, 2, 2, 2), "bias": tensorOf(t, []float32{10, 20, 30, 40}, 1, 2, 2)},
+			[]int{1, 2, 1, 2}, []float32{11, 26, 33, 38}},
 		{"ZeroPadding3D", NewZeroPadding3D([3][2]int{{0, 0}, {1, 0}, {0, 1}}), []*Tensor{tensorOf(t, []float32{5}, 1, 1, 1, 1, 1)},
 			nil, []int{1, 1, 2, 2, 1}, []float32{0, 0, 5, 0}},
 	} {
@@ -240,6 +250,8 @@ func TestMoreLayersConfigRoundTrip(t *testing.T) {
 		{NewAveragePooling3D([3]int{2, 2, 2}, [3]int{2, 2, 2}, PaddingSame, WithName("ap3")), []int{3, 3, 3, 1}},
 		{NewGlobalAveragePooling3D(WithName("gap3")), []int{2, 2, 2, 1}},
 		{NewGlobalMaxPooling3D(WithName("gmp3")), []int{2, 2, 2, 1}},
+		{NewLocallyConnected1D(3, 2, 2, "channels_last", WithActivation("relu"), WithName("lc1")), []int{7, 2}},
+		{NewLocallyConnected2D(3, 2, 3, 1, 2, "channels_first", WithUseBias(false), WithName("lc2")), []int{2, 4, 7}},
 		{NewZeroPadding3D([3][2]int{{1, 2}, {0, 1}, {3, 0}}, WithName("zp3")), []int{2, 2, 2, 1}},
 		{NewCropping3D([3][2]int{{1, 0}, {0, 1}, {1, 1}}, WithName("cr3")), []int{3, 3, 3, 1}},
 	} {
