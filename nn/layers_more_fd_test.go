@@ -60,6 +60,14 @@ func TestFiniteDifferencesMoreLayers(t *testing.T) {
 			out := NewConcatenate(WithScope(sc)).Apply(NewFlatten(WithScope(sc)).Apply(a), NewFlatten(WithScope(sc)).Apply(b), NewFlatten(WithScope(sc)).Apply(c))
 			return []*Node{in, s}, []*Node{NewDense(2, WithScope(sc)).Apply(out)}
 		}},
+		{"transposed convolutions", func(sc *NameScope) ([]*Node, []*Node) {
+			in := Input([]int{3, 4, 2}, WithScope(sc))
+			a := NewConv2DTranspose(2, 3, 2, nil, WithStrides(2, 1), WithPadding("same"), WithActivation("tanh"), WithScope(sc)).Apply(in)
+			b := NewConv2DTranspose(3, 3, 3, []int{1, 1}, WithStrides(2), WithScope(sc)).Apply(in)
+			c := NewConv2DTranspose(1, 2, 2, nil, WithUseBias(false), WithScope(sc)).Apply(in)
+			out := NewConcatenate(WithScope(sc)).Apply(NewFlatten(WithScope(sc)).Apply(a), NewFlatten(WithScope(sc)).Apply(b), NewFlatten(WithScope(sc)).Apply(c))
+			return []*Node{in}, []*Node{NewDense(2, WithScope(sc)).Apply(out)}
+		}},
 		{"volumes", func(sc *NameScope) ([]*Node, []*Node) {
 			in := Input([]int{4, 3, 4, 2}, WithScope(sc))
 			x := NewConv3D(3, [3]int{2, 2, 3}, [3]int{1, 1, 1}, [3]int{1, 1, 1}, PaddingSame, WithActivation("tanh"), WithScope(sc)).Apply(in)

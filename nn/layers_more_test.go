@@ -115,6 +115,21 @@ func TestMoreLayersForward(t *testing.T) {
 			[]*Tensor{tensorOf(t, []float32{1, 2, 3, 4}, 1, 2, 1, 2)},
 			map[string]*Tensor{"kernel": tensorOf(t, []float32{1, 0, 0, 1, 1, 1, 1, -1}, 2, 2, 2), "bias": tensorOf(t, []float32{10, 20, 30, 40}, 1, 2, 2)},
 			[]int{1, 2, 1, 2}, []float32{11, 26, 33, 38}},
+		// a transposed convolution spreads each input over its window.
+		{"Conv2DTranspose strided", NewConv2DTranspose(1, 2, 2, nil, WithStrides(2), WithUseBias(false)),
+			[]*Tensor{tensorOf(t, []float32{2}, 1, 1, 1, 1)}, map[string]*Tensor{"kernel": tensorOf(t, []float32{1, 2, 3, 4}, 2, 2, 1, 1)},
+			[]int{1, 2, 2, 1}, []float32{2, 4, 6, 8}},
+		{"Conv2DTranspose overlapping", NewConv2DTranspose(1, 1, 2, nil), []*Tensor{tensorOf(t, []float32{1, 10}, 1, 1, 2, 1)},
+			map[string]*Tensor{"kernel": tensorOf(t, []float32{1, 2}, 1, 2, 1, 1), "bias": tensorOf(t, []float32{0.5}, 1)},
+			[]int{1, 1, 3, 1}, []float32{1.5, 12.5, 20.5}},
+		// same, stride 2, window 3: TensorFlow pads the forward convolution
+		// by 0 before and 1 after, so the last tap of x1 falls off.
+		{"Conv2DTranspose same", NewConv2DTranspose(1, 1, 3, nil, WithStrides(1, 2), WithPadding("same"), WithUseBias(false)),
+			[]*Tensor{tensorOf(t, []float32{1, 10}, 1, 1, 2, 1)}, map[string]*Tensor{"kernel": tensorOf(t, []float32{1, 2, 3}, 1, 3, 1, 1)},
+			[]int{1, 1, 4, 1}, []float32{1, 2, 13, 20}},
+		{"Conv2DTranspose output_padding", NewConv2DTranspose(1, 1, 3, []int{0, 1}, WithStrides(1, 2), WithUseBias(false)),
+			[]*Tensor{tensorOf(t, []float32{2}, 1, 1, 1, 1)}, map[string]*Tensor{"kernel": tensorOf(t, []float32{1, 2, 3}, 1, 3, 1, 1)},
+			[]int{1, 1, 4, 1}, []float32{2, 4, 6, 0}},
 		{"ZeroPadding3D", NewZeroPadding3D([3][2]int{{0, 0}, {1, 0}, {0, 1}}), []*Tensor{tensorOf(t, []float32{5}, 1, 1, 1, 1, 1)},
 			nil, []int{1, 1, 2, 2, 1}, []float32{0, 0, 5, 0}},
 	} {
@@ -252,6 +267,8 @@ func TestMoreLayersConfigRoundTrip(t *testing.T) {
 		{NewGlobalMaxPooling3D(WithName("gmp3")), []int{2, 2, 2, 1}},
 		{NewLocallyConnected1D(3, 2, 2, "channels_last", WithActivation("relu"), WithName("lc1")), []int{7, 2}},
 		{NewLocallyConnected2D(3, 2, 3, 1, 2, "channels_first", WithUseBias(false), WithName("lc2")), []int{2, 4, 7}},
+		{NewConv2DTranspose(3, 3, 2, []int{1, 0}, WithStrides(2, 1), WithPadding("same"), WithName("ct")), []int{3, 4, 2}},
+		{NewConv2DTranspose(3, 3, 3, nil, WithActivation("relu"), WithName("ct2")), []int{3, 4, 2}},
 		{NewZeroPadding3D([3][2]int{{1, 2}, {0, 1}, {3, 0}}, WithName("zp3")), []int{2, 2, 2, 1}},
 		{NewCropping3D([3][2]int{{1, 0}, {0, 1}, {1, 1}}, WithName("cr3")), []int{3, 3, 3, 1}},
 	} {
@@ -324,6 +341,10 @@ func TestMoreLayersKerasConfigs(t *testing.T) {
 		{"UpSampling2D", Config{"size": 2.0, "interpolation": "bicubic"}, "bicubic"},
 		{"Permute", Config{"dims": []any{1.0, 1.0}}, "permutation"},
 		{"Softmax", Config{"axis": []any{1.0, 2.0}}, "one axis"},
+		{"Conv2DTranspose", Config{"filters": 2.0, "kernel_size": 3.0, "strides": 2.0, "output_padding": 2.0}, "output_padding"},
+		{"Conv2DTranspose", Config{"filters": 2.0, "kernel_size": 3.0, "dilation_rate": 2.0}, "dilation_rate"},
+		{"LocallyConnected2D", Config{"filters": 2.0, "kernel_size": 3.0, "implementation": 2.0}, "implementation 2"},
+		{"LocallyConnected2D", Config{"filters": 2.0, "kernel_size": 3.0, "padding": "same"}, "padding"},
 		{"Conv3D", Config{"filters": 2.0, "kernel_size": 0.0}, "kernel_size"},
 		{"ZeroPadding3D", Config{"padding": "x"}, "padding"},
 		{"MaxPooling3D", Config{"pool_size": []any{2.0, 2.0}}, "pool_size"},
