@@ -144,7 +144,7 @@ func TestLoadRefusesWithReasons(t *testing.T) {
 		{"dl4j-test-resources/simpleconv2d.hdf5", "channels_first"},
 		{"dl4j-test-resources/dense_tensorflow_1.h5", "Keras 1"},
 		{"cnn-fashion-mnist-classifier/model.keras", "Keras 3"},
-		{"dl4j-test-resources/cnn1d_18.h5", "Conv1D"},
+		{"hls4ml-example-models/garnet_1layer_weights.h5", "GarNet"},
 	} {
 		_, _, err := modelfile.Load(testenv.Shared(t, "realh5", c.file))
 		require.ErrorContains(t, err, c.why, c.file)
