@@ -14,7 +14,7 @@ func TestFiniteDifferencesMoreLayers(t *testing.T) {
 			in := Input([]int{7, 3}, WithScope(sc))
 			x := NewConv1D(4, 3, WithPadding("same"), WithActivation("tanh"), WithScope(sc)).Apply(in)
 			a := NewConv1D(3, 2, WithPadding(PaddingCausal), WithDilationRate(2), WithActivation("elu"), WithScope(sc)).Apply(x)
-			b := NewConv1D(3, 3, WithStrides(2), WithActivation("selu"), WithScope(sc)).Apply(x)
+			b := NewGroupedConv1D(3, 3, 3, WithStrides(2), WithActivation("selu"), WithScope(sc)).Apply(NewConv1D(6, 1, WithScope(sc)).Apply(x))
 			b = NewUpSampling1D(2, WithScope(sc)).Apply(NewZeroPadding1D(1, 0, WithScope(sc)).Apply(b)) // 3 -> 4 -> 8
 			b = NewCropping1D(0, 1, WithScope(sc)).Apply(b)
 			m := NewMaximum(WithScope(sc)).Apply(a, b)

@@ -45,6 +45,9 @@ func TestMoreLayersForward(t *testing.T) {
 		{"Conv1D strided", NewConv1D(2, 1, WithStrides(2), WithActivation("relu"), WithUseBias(false)),
 			[]*Tensor{tensorOf(t, []float32{1, 2, 3, 4, 5, 6}, 1, 3, 2)}, map[string]*Tensor{"kernel": tensorOf(t, []float32{1, -1, 1, 0}, 1, 2, 2)},
 			[]int{1, 2, 2}, []float32{3, 0, 11, 0}},
+		// groups 2, window 1: filter 0 reads channel 0 (x2), filter 1 channel 1 (x10).
+		{"Conv1D grouped", NewGroupedConv1D(2, 2, 1, WithUseBias(false)), []*Tensor{tensorOf(t, []float32{1, 2, 3, 4}, 1, 2, 2)},
+			map[string]*Tensor{"kernel": tensorOf(t, []float32{2, 10}, 1, 1, 2)}, []int{1, 2, 2}, []float32{2, 20, 6, 40}},
 		{"MaxPooling1D same", NewMaxPooling1D(2, WithPadding("same")), []*Tensor{tensorOf(t, []float32{1, 5, 2, 0, 7}, 1, 5, 1)},
 			nil, []int{1, 3, 1}, []float32{5, 2, 7}},
 		{"AveragePooling1D same", NewAveragePooling1D(2, WithPadding("same")), []*Tensor{tensorOf(t, []float32{1, 5, 2, 0, 7}, 1, 5, 1)},
@@ -240,6 +243,7 @@ func TestMoreLayersConfigRoundTrip(t *testing.T) {
 	}{
 		{NewConv1D(4, 3, WithPadding(PaddingCausal), WithDilationRate(2), WithActivation("selu"), WithName("c1")), []int{8, 2}},
 		{NewConv1D(4, 3, WithStrides(2), WithPadding("same"), WithUseBias(false), WithName("c2")), []int{8, 2}},
+		{NewGroupedConv1D(4, 2, 3, WithName("c3")), []int{8, 6}},
 		{NewMaxPooling1D(3, WithStrides(1), WithName("mp")), []int{8, 2}},
 		{NewAveragePooling1D(2, WithPadding("same"), WithName("ap")), []int{8, 2}},
 		{NewGlobalAveragePooling1D(WithName("gap")), []int{8, 2}},
@@ -335,7 +339,7 @@ func TestMoreLayersKerasConfigs(t *testing.T) {
 		cfg   Config
 		want  string
 	}{
-		{"Conv1D", Config{"filters": 2.0, "kernel_size": 3.0, "groups": 2.0}, "groups 2"},
+		{"Conv1D", Config{"filters": 3.0, "kernel_size": 3.0, "groups": 2.0}, "groups 2"},
 		{"Conv1D", Config{"filters": 2.0, "kernel_size": []any{3.0, 3.0}}, "kernel_size"},
 		{"Conv1D", Config{"filters": 2.0, "kernel_size": 3.0, "padding": "causal", "strides": 2.0}, "causal"},
 		{"UpSampling2D", Config{"size": 2.0, "interpolation": "bicubic"}, "bicubic"},
