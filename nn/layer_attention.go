@@ -163,6 +163,7 @@ func softmaxRow(row []float64) {
 
 type attentionState struct {
 	p, mask []float64 // per group: weights, dropout scale (training)
+	ds      []float64 // backward: one query's score gradients
 }
 
 func (l *Attention) backwardNeeds(*call, bool) (bool, bool) { return true, false }
@@ -223,7 +224,8 @@ func (l *Attention) backward(c *call) {
 	}
 	var sg scoreGrads
 	d, dvw := l.d, l.dv
-	ds := make([]float64, tv)
+	st.ds = scratch64(st.ds, tv)
+	ds := st.ds
 	for g := range n {
 		p, m := st.p[g*tq*tv:], st.mask[g*tq*tv:]
 		qg, vg, kg, dyg := q[g*tq*d:], v[g*tv*dvw:], k[g*tv*d:], dy[g*tq*dvw:]
