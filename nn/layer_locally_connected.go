@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // locallyConnected is what LocallyConnected1D and LocallyConnected2D
@@ -28,20 +27,21 @@ type locallyConnected struct {
 
 func newLocallyConnected(class string, l Layer, lc *locallyConnected, filters int, k, strides []int, dataFormat string, opts []Option) {
 	s, err := collect(class, opts, "activation", "use_bias", "padding")
+	var bad []error
 	if s.padding != "valid" {
-		err = errors.Join(err, fmt.Errorf("padding %q: only valid is supported", s.padding))
+		bad = append(bad, fmt.Errorf("padding %q: only valid is supported", s.padding))
 	}
 	if filters < 1 || slices.ContainsFunc(append(slices.Clone(k), strides...), func(v int) bool { return v < 1 }) {
-		err = errors.Join(err, fmt.Errorf("filters %d, kernel_size %v and strides %v must be positive", filters, k, strides))
+		bad = append(bad, fmt.Errorf("filters %d, kernel_size %v and strides %v must be positive", filters, k, strides))
 	}
 	if dataFormat != "channels_last" && dataFormat != "channels_first" {
-		err = errors.Join(err, fmt.Errorf("data_format %q, want channels_last or channels_first", dataFormat))
+		bad = append(bad, fmt.Errorf("data_format %q, want channels_last or channels_first", dataFormat))
 	}
 	if dataFormat == "channels_first" && s.activation == string(actSoftmax) {
-		err = errors.Join(err, fmt.Errorf("softmax over channels_first outputs is not supported"))
+		bad = append(bad, fmt.Errorf("softmax over channels_first outputs is not supported"))
 	}
-	if err != nil && !strings.HasPrefix(err.Error(), "nn: ") {
-		err = fmt.Errorf("nn: %s: %w", class, err)
+	if err == nil && bad != nil {
+		err = fmt.Errorf("nn: %s: %w", class, errors.Join(bad...))
 	}
 	*lc = locallyConnected{filters: filters, k: k, strides: strides, first: dataFormat == "channels_first", useBias: s.useBias}
 	lc.act, _ = parseActivation(s.activation)
