@@ -143,7 +143,7 @@ func TestLoadRefusesWithReasons(t *testing.T) {
 	for _, c := range []struct{ file, why string }{
 		{"dl4j-test-resources/space_to_depth_simple_tensorflow_2.h5", "RegisterLambda"},
 		{"dl4j-test-resources/12net.h5", "unknown dimensions"},
-		{"dl4j-test-resources/cnn1d_18.h5", "Conv1D"},
+		{"hls4ml-example-models/garnet_1layer_weights.h5", "GarNet"},
 	} {
 		_, _, err := modelfile.Load(testenv.Shared(t, "realh5", c.file))
 		require.ErrorContains(t, err, c.why, c.file)

@@ -32,6 +32,22 @@ var mustLoad = []string{
 	"stm32ai-modelzoo/mobilenet_v2_0.35_128_tl.h5",
 	"stm32ai-modelzoo/squeezenetv1.1_128_tfs.h5",
 	"stm32ai-modelzoo/st_mnist_v1_28_tfs.h5",
+	// 1-D and 3-D convolutions, resampling, advanced activations, Attention (nn's layers2 files).
+	"dl4j-test-resources/GAPError.h5",
+	"dl4j-test-resources/act_0.h5",
+	"dl4j-test-resources/adv_act_2.h5",
+	"dl4j-test-resources/batchNormError2.h5",
+	"dl4j-test-resources/cnn1d_18.h5",
+	"dl4j-test-resources/cnn1d_flatten_tf_keras2.h5",
+	"dl4j-test-resources/cnn2d_100.h5",
+	"dl4j-test-resources/cnn2d_32.h5",
+	"dl4j-test-resources/cnn2d_33.h5",
+	"dl4j-test-resources/cnn2d_76.h5",
+	"dl4j-test-resources/cnn3d_16.h5",
+	"dl4j-test-resources/conv1d_k2_s1_d1_cl_same_model.h5",
+	"dl4j-test-resources/issue_9560.h5",
+	"dl4j-test-resources/keras-attention.h5",
+	"stm32ai-modelzoo/yamnet_256_64x96_tl.h5",
 }
 
 func TestRealFullModelsLoadAndRun(t *testing.T) {

@@ -37,12 +37,13 @@ func CheckActivation(name string) error {
 func parseActivation(name string) (activation, error) {
 	switch a := activation(name); a {
 	case actLinear, actReLU, actReLU6, actSigmoid, actTanh, actSoftmax,
-		actSilu, actSwish, actHardSilu, actHardSwish, actHardSigmoid, actHardSigmoid3, actGELU, actGELUApprox:
+		actSilu, actSwish, actHardSilu, actHardSwish, actHardSigmoid, actHardSigmoid3, actGELU, actGELUApprox,
+		actELU, actSELU, actSoftplus, actSoftsign, actExponential:
 		return a, nil
 	case "":
 		return actLinear, nil
 	}
-	return "", fmt.Errorf("unknown activation %q (have linear, relu, relu6, sigmoid, tanh, softmax, silu, swish, hard_silu, hard_swish, hard_sigmoid, hard_sigmoid_keras3, gelu, gelu_approximate)", name)
+	return "", fmt.Errorf("unknown activation %q (have linear, relu, relu6, sigmoid, tanh, softmax, silu, swish, hard_silu, hard_swish, hard_sigmoid, hard_sigmoid_keras3, gelu, gelu_approximate, elu, selu, softplus, softsign, exponential)", name)
 }
 
 // fused returns the kernel activation that computes a inside a kernel, and
@@ -76,6 +77,8 @@ func (a activation) apply(y []float32, cols int) {
 		}
 	case actSoftmax:
 		kernels.Softmax(y, cols, y)
+	case actELU, actSELU, actSoftplus, actSoftsign, actExponential:
+		applyMore(a, y)
 	default:
 		applyPreActivation(a, y)
 	}
@@ -107,5 +110,7 @@ func (a activation) backward(pre, y, dy, dpre []float32, cols int) {
 		}
 	case actSoftmax:
 		kernels.SoftmaxBackward(y, dy, cols, dpre)
+	case actELU, actSELU, actSoftplus, actSoftsign, actExponential:
+		backwardMore(a, y, dy, dpre)
 	}
 }
