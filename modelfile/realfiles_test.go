@@ -1,6 +1,7 @@
 package modelfile_test
 
 import (
+	"errors"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -87,7 +88,13 @@ func TestRealFullModelsFailClearly(t *testing.T) {
 			return nil
 		}
 		f.Close()
-		if _, _, err := modelfile.Load(p); err != nil {
+		_, _, err = modelfile.Load(p)
+		if errors.Is(err, modelfile.ErrUnknownInputShape) {
+			// A fully convolutional model (12net: (?, ?, 3)) builds
+			// once it is given a size.
+			_, _, err = modelfile.LoadWith(p, modelfile.Options{InputShape: []int{32, 32, 3}})
+		}
+		if err != nil {
 			refused++
 			t.Logf("%s: %v", strings.TrimPrefix(p, root), err)
 			require.Contains(t, err.Error(), p, "the error names the file")
@@ -98,5 +105,9 @@ func TestRealFullModelsFailClearly(t *testing.T) {
 	})
 	require.NoError(t, err)
 	t.Logf("%d full-model files loaded, %d refused", loaded, refused)
-	require.GreaterOrEqual(t, loaded, len(mustLoad))
+	// Of the 117 in ../shared/realh5, the 11 left need Python code in
+	// Lambdas (space_to_depth, deepfm's reductions with closures),
+	// TensorFlow ops (st_ssd's shape and tile), ConvLSTM2D, or custom
+	// layers no Keras ships (GarNet, HGQ's FixedPointQuantizer, larq).
+	require.GreaterOrEqual(t, loaded, 106, "full-model files Keel builds")
 }

@@ -75,9 +75,14 @@ type layout struct {
 var channelsFirst2D = map[string]bool{
 	"Conv2D": true, "DepthwiseConv2D": true, "SeparableConv2D": true, "Conv2DTranspose": true,
 	"MaxPooling2D": true, "AveragePooling2D": true, "ZeroPadding2D": true, "Cropping2D": true,
-	"UpSampling2D": true, "SpatialDropout2D": true, "LocallyConnected2D": true,
+	"UpSampling2D": true, "SpatialDropout2D": true,
 	"GlobalAveragePooling2D": true, "GlobalMaxPooling2D": true,
 }
+
+// LocallyConnected2D is not among them: its weights depend on the layout
+// (a channels_first patch flattens as (C, kh, kw), its bias reshapes from
+// (rows, cols, filters)), so it computes channels_first itself, on the
+// tensor as declared.
 
 // sameLayout are layers that act value by value (or on the axis they name),
 // so a swapped tensor stays swapped through them.
