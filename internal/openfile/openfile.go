@@ -3,6 +3,7 @@
 package openfile
 
 import (
+	"fmt"
 	"io"
 	"os"
 )
@@ -20,6 +21,12 @@ func Open[T any](path string, read func(r io.ReaderAt, size int64, name string) 
 	if err != nil {
 		fh.Close()
 		return zero, err
+	}
+	if st.IsDir() {
+		// Reading would fail with "read PATH: is a directory", which the
+		// callers' "PATH: ..." would then name twice.
+		fh.Close()
+		return zero, fmt.Errorf("%s: is a directory, not a file", path)
 	}
 	v, err := read(fh, st.Size(), path)
 	if err != nil {

@@ -41,3 +41,12 @@ func TestOpen(t *testing.T) {
 		t.Error("no error for a missing file")
 	}
 }
+
+// A folder is refused by name, once.
+func TestOpenDirectory(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Open(dir, func(r io.ReaderAt, size int64, name string) (int, error) { return 0, nil }, func(int, io.Closer) {})
+	if err == nil || err.Error() != dir+": is a directory, not a file" {
+		t.Fatalf("got %v", err)
+	}
+}
