@@ -179,7 +179,7 @@ func TestKeras1LSTMMatchesRecordedOutputs(t *testing.T) {
 				return v, ds.Shape
 			}
 			x, xs := read("inputs/lstm_input_1")
-			want, _ := read("outputs/dense_1")
+			want, _ := read("predictions/dense_1") // outputs/ holds the training targets
 			y, err := m.Run(&nn.Tensor{Shape: xs, Data: x})
 			require.NoError(t, err)
 			require.Len(t, y[0].Data, len(want))
