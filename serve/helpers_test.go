@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -38,6 +39,7 @@ func newTestServer(t testing.TB, o Options) (*Server, *httptest.Server) {
 	t.Helper()
 	m, meta := tinyModel(t)
 	o.Name = "tiny"
+	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	s, err := New(m, meta, o)
 	require.NoError(t, err)
 	hs := httptest.NewServer(s)
@@ -122,3 +124,5 @@ func multipartBody(t testing.TB, files map[string][]byte, order []string) (strin
 	require.NoError(t, w.Close())
 	return w.FormDataContentType(), b.Bytes()
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

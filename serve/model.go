@@ -27,11 +27,6 @@ func load(m *nn.Model, meta modelfile.Meta) (*loaded, error) {
 		return nil, fmt.Errorf("serve: no model")
 	}
 	in := m.Input().Shape()
-	for _, d := range in {
-		if d <= 0 {
-			return nil, fmt.Errorf("serve: the model's input shape %v is not fixed: load it at a size (modelfile.LoadWith)", in)
-		}
-	}
 	out := m.Output().Shape()
 	if len(out) != 1 {
 		return nil, fmt.Errorf("serve: the model's output shape %v is not one vector of scores per input", out)

@@ -28,8 +28,8 @@ type Server struct {
 }
 
 // New serves model, whose file recorded meta (its classes, input size and
-// preprocessing), with opts' limits. The model's input shape must be fixed
-// and its first output one vector of scores per input.
+// preprocessing), with opts' limits. The model's first output must be one
+// vector of scores per input.
 func New(model *nn.Model, meta modelfile.Meta, opts Options) (*Server, error) {
 	l, err := load(model, meta)
 	if err != nil {

@@ -45,8 +45,9 @@ func TestPredictMultipartKeepsOrder(t *testing.T) {
 	for i, r := range a.Results {
 		require.Equal(t, order[i], r.Name)
 		scores := want(t, s.current.Load().model, files[r.Name])
-		require.Equal(t, scores[r.Predictions[0].Index], r.Predictions[0].Probability)
-		require.Equal(t, slices.Max(scores), r.Predictions[0].Probability)
+		// Batched with others, the sums may round differently from a lone pass.
+		require.Equal(t, slices.Index(scores, slices.Max(scores)), r.Predictions[0].Index)
+		require.InDelta(t, slices.Max(scores), r.Predictions[0].Probability, 1e-6)
 	}
 }
 
