@@ -110,15 +110,11 @@ func (b *batcher) drain() {
 // run drops the jobs whose requests have gone, then runs the rest, one
 // forward pass per model (a reload may leave jobs of two in one batch).
 func (b *batcher) run(batch []*job) {
-	defer func() {
-		b.pending.Add(-int64(len(batch)))
-		b.metrics.queueDepth.Set(float64(b.pending.Load()))
-	}()
 	var live []*job
 	for _, j := range batch {
 		if err := j.ctx.Err(); err != nil {
-			j.done <- jobResult{err: err}
 			b.metrics.dropped.Inc()
+			b.answer(j, jobResult{err: err})
 			continue
 		}
 		live = append(live, j)
@@ -149,12 +145,19 @@ func (b *batcher) forward(m *loaded, jobs []*job) {
 	y, err := runSafely(m.model, x, append([]int{len(jobs)}, m.input...))
 	for i, j := range jobs {
 		if err != nil {
-			j.done <- jobResult{err: err}
+			b.answer(j, jobResult{err: err})
 			continue
 		}
 		// A copy: the model may reuse its output's memory on the next pass.
-		j.done <- jobResult{scores: slices.Clone(y[i*m.classes : (i+1)*m.classes])}
+		b.answer(j, jobResult{scores: slices.Clone(y[i*m.classes : (i+1)*m.classes])})
 	}
+}
+
+// answer sends j its result, taking it off the pending count first so that
+// a client answered can queue its next input at once.
+func (b *batcher) answer(j *job, r jobResult) {
+	b.metrics.queueDepth.Set(float64(b.pending.Add(-1)))
+	j.done <- r
 }
 
 // runSafely runs the model, turning a panic into an error so that one bad

@@ -13,10 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// 16 clients for 2 s: every request answered, each answer right, no 5xx,
-// and inputs share forward passes.
+// 16 clients for 2 s: every request answered, each answer right, no 5xx
+// (the queue holds exactly one input per client: a client answered must be
+// able to queue its next at once), and inputs share forward passes.
 func TestConcurrentClientsLoseNothing(t *testing.T) {
-	s, hs := newTestServer(t, Options{MaxBatch: 8, BatchWait: 2 * time.Millisecond})
+	s, hs := newTestServer(t, Options{MaxBatch: 8, BatchWait: 2 * time.Millisecond, QueueSize: 16})
 	m := s.current.Load().model
 	images := make([][]byte, 8)
 	best := make([]float32, len(images))

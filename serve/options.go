@@ -15,7 +15,7 @@ type Options struct {
 	Name      string        // the model's name in answers (default "model")
 	MaxBatch  int           // inputs per forward pass (default 8)
 	BatchWait time.Duration // how long the first input waits for others (default 2ms)
-	QueueSize int           // inputs that may wait; beyond, 503 (default 16 x MaxBatch)
+	QueueSize int           // inputs that may wait; beyond, 503 (default 16 x MaxBatch, at least 64)
 	MaxBody   int64         // bytes of a request body; beyond, 413 (default 16 MiB)
 	MaxPixels int           // width x height of an image, by its header; beyond, 413 (default imagedata.MaxPixels)
 	Timeout   time.Duration // how long a request may take in all; beyond, 503 (default 10s)
@@ -38,7 +38,7 @@ func (o Options) withDefaults() Options {
 		o.BatchWait = 2 * time.Millisecond
 	}
 	if o.QueueSize <= 0 {
-		o.QueueSize = 16 * o.MaxBatch
+		o.QueueSize = max(16*o.MaxBatch, 64)
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 16 << 20
