@@ -13,7 +13,9 @@
 //	GET  /readyz      200 while a model is loaded and the server not closed
 //	GET  /metrics     Prometheus text: requests by code, latency, batch
 //	                  sizes, queue depth
-//	POST /v1/reload   swaps in Options.Reload's model (only when set)
+//	POST /v1/reload   swaps in Options.Reload's model (only when set); a
+//	                  model that fails to load or cannot be served is
+//	                  answered 422 and the old one kept
 //
 // Images are decoded, resized and preprocessed as `keel predict
 // --model-file` does (PIL's nearest resize to the size the model file
@@ -26,7 +28,8 @@
 // "model": ..., "elapsed_ms": ...} in the order sent. Errors answer
 // {"error": reason} with a 4xx for bad input (400, 413 for a body over
 // MaxBody or an image over MaxPixels by its header) and 503 with
-// Retry-After when the queue is full.
+// Retry-After when the queue is full or the request runs out of
+// Options.Timeout (503 alone once the server is closed).
 //
 // Inputs of concurrent requests are batched dynamically: one goroutine
 // runs a forward pass as soon as MaxBatch inputs wait or BatchWait has

@@ -38,6 +38,9 @@ type result struct {
 
 func (s *Server) predict(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
+	if s.closed.Load() {
+		return httpError{http.StatusServiceUnavailable, "the server is closing"}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
 	defer cancel()
 	top := s.opts.Top

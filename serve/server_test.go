@@ -108,6 +108,8 @@ func TestModelHealthReadyMetrics(t *testing.T) {
 	s.Close()
 	code, _ = get("/readyz")
 	require.Equal(t, http.StatusServiceUnavailable, code)
+	code, a := post(t, hs.URL+"/v1/predict", "image/png", pattern(t, 8, 8, 1))
+	require.Equal(t, http.StatusServiceUnavailable, code, "closed: %s", a.Error)
 	code, _ = get("/healthz")
 	require.Equal(t, http.StatusOK, code)
 }
