@@ -153,3 +153,26 @@ func TestGoneClientsWorkIsDropped(t *testing.T) {
 	require.Equal(t, 1, passes)
 	require.Equal(t, 1, inputs)
 }
+
+func TestRequestOutOfTimeAnswers503AndIsDropped(t *testing.T) {
+	s, hs := newTestServer(t, Options{MaxBatch: 1, BatchWait: time.Millisecond, Timeout: 100 * time.Millisecond})
+	release := holdModel(t, s.current.Load().model)
+	img := pattern(t, 10, 10, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() { // in the held pass: out of time, answered 503 (the pass runs on)
+		code, _ := post(t, hs.URL+"/v1/predict", "image/png", img)
+		require.Equal(t, http.StatusServiceUnavailable, code)
+	})
+	require.Eventually(t, func() bool { return s.batcher.pending.Load() == 1 }, 5*time.Second, time.Millisecond)
+	resp, err := http.Post(hs.URL+"/v1/predict", "image/png", bytesReader(img))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	require.Equal(t, "1", resp.Header.Get("Retry-After"))
+	wg.Wait()
+	release()
+	require.Eventually(t, func() bool { return s.batcher.pending.Load() == 0 }, 5*time.Second, time.Millisecond)
+	require.Equal(t, 1.0, counterValue(t, s, "keel_serve_dropped_inputs_total"), "the queued one is dropped")
+	code, a := post(t, hs.URL+"/v1/predict", "image/png", img)
+	require.Equal(t, http.StatusOK, code, a.Error)
+}
