@@ -21,11 +21,12 @@ var benches = []struct {
 	{"data", "image pipeline images/s: JPEG decode, Keras resize, augmentation", benchData},
 	{"gemm", "Sgemm GFLOP/s: square sizes and VGG16's im2col shapes", benchGemm},
 	{"models", "forward latency of the zoo's full classifiers at their default sizes", benchModels},
+	{"serve", "keel serve's throughput and p50/p95/p99 latency under concurrent clients over loopback", benchServe},
 	{"train", "one transfer-learning training step (forward, backward, Adam) at the models' default sizes", benchTrain},
 }
 
 func init() {
-	register(command{name: "bench", summary: "benchmark suites: gemm, conv, data, models, train", run: runBench})
+	register(command{name: "bench", summary: "benchmark suites: gemm, conv, data, models, serve, train", run: runBench})
 }
 
 func runBench(args []string) error {

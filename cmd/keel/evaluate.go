@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/keelml/keel/imagedata"
+	"github.com/keelml/keel/internal/classify"
 	"github.com/keelml/keel/modelfile"
 	"github.com/keelml/keel/nn"
 	"github.com/keelml/keel/report"
@@ -94,19 +95,5 @@ func printEvaluation(w io.Writer, e *transfer.Evaluation) {
 // inputFor is the image size and preprocessing to feed a loaded model: the
 // size it records (else its input's), and --preprocess, else what it records.
 func inputFor(m *nn.Model, meta modelfile.Meta, override string) (int, zoo.Preprocessing, error) {
-	size := meta.InputSize
-	if in := m.Input().Shape(); size == 0 && len(in) == 3 {
-		size = in[0]
-	}
-	mode := zoo.Preprocessing(meta.Preprocess)
-	if override != "" {
-		mode = zoo.Preprocessing(override)
-	}
-	if mode == "" {
-		mode = zoo.PreprocessNone
-	}
-	if err := zoo.Preprocess(mode, nil); err != nil {
-		return 0, "", err
-	}
-	return size, mode, nil
+	return classify.InputOf(m, meta, override)
 }

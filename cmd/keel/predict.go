@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/keelml/keel/imagedata"
+	"github.com/keelml/keel/internal/classify"
 	"github.com/keelml/keel/internal/npy"
 	"github.com/keelml/keel/modelfile"
 	"github.com/keelml/keel/nn"
@@ -271,29 +271,13 @@ func loadForInput(path string, unknown error, images []string, input string) (*n
 	return modelfile.LoadWith(path, modelfile.Options{InputShape: shape})
 }
 
-// topK returns the indices of the k largest scores, largest first.
-func topK(scores []float32, k int) []int {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
-	return idx[:k]
-}
-
 // namedTopK is the k best classes of each of n rows of y, named by names
 // where it has them (else by index).
 func namedTopK(y []float32, n, k int, names []string) [][]classScore {
-	classes := len(y) / n
 	out := make([][]classScore, n)
-	for i := range out {
-		row := y[i*classes : (i+1)*classes]
-		for _, c := range topK(row, k) {
-			name := fmt.Sprint(c)
-			if c < len(names) {
-				name = names[c]
-			}
-			out[i] = append(out[i], classScore{Class: name, Index: c, Probability: row[c]})
+	for i, row := range classify.NamedTopK(y, n, k, names) {
+		for _, s := range row {
+			out[i] = append(out[i], classScore{Score: s})
 		}
 	}
 	return out
@@ -322,7 +306,7 @@ func predictImages(ctx context.Context, zf *zooFlags, paths []string, noPre bool
 			out := make([][]classScore, n)
 			for i, row := range top {
 				for _, p := range row {
-					out[i] = append(out[i], classScore{Class: p.Name, Index: p.Index, Probability: p.Score, wordNet: p.WordNet})
+					out[i] = append(out[i], classScore{Score: classify.Score{Class: p.Name, Index: p.Index, Probability: p.Score}, wordNet: p.WordNet})
 				}
 			}
 			return out, nil

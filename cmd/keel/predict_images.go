@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/keelml/keel/imagedata"
+	"github.com/keelml/keel/internal/classify"
 	"github.com/keelml/keel/nn"
 )
 
@@ -66,10 +67,8 @@ type predictOutput struct {
 
 // classScore is one of an image's best classes.
 type classScore struct {
-	Class       string  `json:"class"`
-	Index       int     `json:"index"`
-	Probability float32 `json:"probability"`
-	wordNet     string  // ImageNet's synset id, shown in the text listing
+	classify.Score
+	wordNet string // ImageNet's synset id, shown in the text listing
 }
 
 // imageClassifier runs a model on image files, a batch at a time.
@@ -148,12 +147,7 @@ func (c imageClassifier) classify(args []string, po predictOutput) error {
 
 // inputSize is the height and width images are resized to: the model's
 // input where it fixes them (a file's model may be any shape), else size.
-func (c *imageClassifier) inputSize() (h, w int) {
-	if in := c.model.Input().Shape(); len(in) == 3 && in[0] > 0 && in[1] > 0 {
-		return in[0], in[1]
-	}
-	return c.size, c.size
-}
+func (c *imageClassifier) inputSize() (h, w int) { return classify.ImageSize(c.model, c.size) }
 
 // load decodes paths as Keras' load_img does (PIL, nearest resize to the
 // input size) into one NHWC batch of RGB 0..255, reporting the files it
@@ -168,7 +162,7 @@ func (c imageClassifier) load(paths []string, bar *progress) (x []float32, ok []
 		}
 		h, w := c.inputSize()
 		px := make([]float32, h*w*3)
-		imagedata.ResizePIL(img, w, h, imagedata.Nearest).ToFloat32(px)
+		classify.Pixels(img, h, w, px)
 		x = append(x, px...)
 		ok = append(ok, p)
 	}
