@@ -40,7 +40,7 @@ test-go:
 # kernels' worker pool. The kernels tell the detector what their assembly
 # reads and writes (kernels/race.go), which it cannot see by itself.
 test-race:
-	$(GO) test -race -short -count=1 ./nn ./imagedata ./transfer
+	$(GO) test -race -short -count=1 ./nn ./imagedata ./transfer ./serve
 	$(GO) test -race -count=1 -run 'Parallel|Pool|Threads|Concurrent' ./kernels
 
 test: vet check-generate test-go test-race test-emulated
