@@ -37,11 +37,9 @@ func tfOpLayerFromConfig(c Config) (Layer, error) {
 		if len(perm) < 2 || perm[0] != 0 {
 			return nil, fmt.Errorf("op Transpose with perm %v moves the batch axis", perm)
 		}
-		dims := make([]int, len(perm)-1)
-		for i, p := range perm[1:] {
-			dims[i] = p - 1
-		}
-		l := newAxisPermute(dims, opts...)
+		// perm counts the batch as axis 0, as Permute's dims count the
+		// sample's axes from 1.
+		l := NewPermute(perm[1:], opts...)
 		return l, l.err
 	case "Reshape":
 		shape, err := operand(1)
@@ -68,7 +66,7 @@ func tfOpLambdaFromConfig(class string) LayerConstructor {
 }
 
 func init() {
-	registerIfAbsent("TensorFlowOpLayer", tfOpLayerFromConfig)
-	registerIfAbsent("TFOpLambda", tfOpLambdaFromConfig("TFOpLambda"))
-	registerIfAbsent("SlicingOpLambda", tfOpLambdaFromConfig("SlicingOpLambda"))
+	RegisterLayer("TensorFlowOpLayer", tfOpLayerFromConfig)
+	RegisterLayer("TFOpLambda", tfOpLambdaFromConfig("TFOpLambda"))
+	RegisterLayer("SlicingOpLambda", tfOpLambdaFromConfig("SlicingOpLambda"))
 }
