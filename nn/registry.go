@@ -53,16 +53,7 @@ func LayerFromConfig(class string, cfg Config) (Layer, error) {
 }
 
 func init() {
-	reg := func(class string, fn func(r *reader, opts []Option) Layer) {
-		RegisterLayer(class, func(c Config) (Layer, error) {
-			opts, err := c.common()
-			if err != nil {
-				return nil, err
-			}
-			r := &reader{c: c}
-			return built(fn(r, opts), r)
-		})
-	}
+	reg := registerConfig
 	reg("Conv2D", func(r *reader, o []Option) Layer {
 		k := r.pair("kernel_size", 1)
 		return NewGroupedConv2D(r.int("filters", 0), r.int("groups", 1), k[0], k[1], r.convOptions(o)...)
