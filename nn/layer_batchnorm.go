@@ -147,7 +147,7 @@ func (l *BatchNormalization) backward(c *call) {
 type bnFold struct {
 	bn *BatchNormalization
 	// scale, without bn: a constant factor folded in (InceptionResNetV2's
-	// scaled residual branch, see plan.tryScaledResidual).
+	// scaled residual branch, see plan.tryResidual).
 	scale    float32
 	versions [6]uint64
 	w, b     []float32

@@ -439,7 +439,7 @@ func (p *plan) fuse() {
 				break
 			}
 			if len(next.in) != 1 {
-				if !p.tryResidual(i, s, ni, next) && !p.tryScaledResidual(i, s, ni, next) {
+				if !p.tryResidual(i, s, ni, next) {
 					break
 				}
 			} else if !p.tryFold(s, next) && !p.tryFuseAct(s, next) {
@@ -495,12 +495,12 @@ type summer interface {
 }
 
 // tryResidual fuses next (step ni), an Add of s's output and another value,
-// into s (step i): s then reads the other value as its second input and adds
-// it before its activation. The other value must be computed before s runs.
+// or a scaled residual x0 + scale * (s's output), into s (step i): s then
+// reads the other value as its second input and adds it before its
+// activation. The other value must be computed before s runs.
 func (p *plan) tryResidual(i int, s *step, ni int, next *step) bool {
-	add, ok := next.layer.(summer)
-	r, ok2 := s.layer.(residualer)
-	if !ok || !ok2 || !add.sumsInputs() || len(next.in) != 2 || next.in[0] == next.in[1] || len(s.in) != 1 ||
+	r, ok := s.layer.(residualer)
+	if !ok || len(next.in) != 2 || next.in[0] == next.in[1] || len(s.in) != 1 ||
 		s.c.residual || s.c.postAct != kernels.ActNone || next.c.postAct != kernels.ActNone ||
 		s.c.postNonlinear != 0 || next.c.postNonlinear != 0 || !r.canAddResidual() {
 		return false
@@ -509,39 +509,39 @@ func (p *plan) tryResidual(i int, s *step, ni int, next *step) bool {
 	if other == s.out {
 		other = next.in[1]
 	}
+	var fold *bnFold
+	switch l := next.layer.(type) {
+	case summer:
+		if !l.sumsInputs() {
+			return false
+		}
+	case scaledSummer:
+		// x0 + scale * y, y s's output: scale folds into s's weights and
+		// bias (InceptionResNetV2's CustomScaleLayer, whose three passes
+		// over each block's output this saves).
+		f, ok := s.layer.(folder)
+		if !ok || next.in[1] != s.out || s.c.fold != nil || !f.canFold() {
+			return false
+		}
+		fold = &bnFold{scale: float32(l.scaledSum())}
+	default:
+		return false
+	}
 	if !p.moveResidual(i, s, other, ni) {
 		return false
+	}
+	if fold != nil {
+		s.c.fold = fold
 	}
 	next.mode = ModeFused
 	return true
 }
 
 // scaledSummer is a layer whose output is inputs[0] + scale * inputs[1]
-// (InceptionResNetV2's CustomScaleLayer).
+// (InceptionResNetV2's CustomScaleLayer), which a residualer computes with
+// the scale folded into its weights.
 type scaledSummer interface {
 	scaledSum() float64
-}
-
-// tryScaledResidual fuses next (step ni), a scaled residual x0 + scale * y
-// with y s's output, into s (step i), a convolution with a linear
-// activation: scale folds into s's weights and bias, and s adds x0 in its
-// kernel, as for an Add. It saves InceptionResNetV2's three passes over
-// each block's output (a tenth of the network's time at batch 1).
-func (p *plan) tryScaledResidual(i int, s *step, ni int, next *step) bool {
-	sc, ok := next.layer.(scaledSummer)
-	r, ok2 := s.layer.(residualer)
-	f, ok3 := s.layer.(folder)
-	if !ok || !ok2 || !ok3 || len(next.in) != 2 || next.in[1] != s.out || next.in[0] == s.out || len(s.in) != 1 ||
-		s.c.fold != nil || s.c.residual || s.c.postAct != kernels.ActNone || next.c.postAct != kernels.ActNone ||
-		s.c.postNonlinear != 0 || next.c.postNonlinear != 0 || !f.canFold() || !r.canAddResidual() {
-		return false
-	}
-	if !p.moveResidual(i, s, next.in[0], ni) {
-		return false
-	}
-	s.c.fold = &bnFold{scale: float32(sc.scaledSum())}
-	next.mode = ModeFused
-	return true
 }
 
 // padFolder is a convolution or pooling that can take a ZeroPadding2D before
