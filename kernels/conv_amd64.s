@@ -4030,6 +4030,511 @@ done:
 	VZEROUPPER
 	RET
 
+// func depthwiseKxK(x *float32, xr int, kh int, w *float32, kw int, bias *float32, out *float32, count int, c int, xs int, xd int, flags int)
+// Requires: AVX, FMA3
+TEXT ·depthwiseKxK(SB), NOSPLIT, $32-96
+	MOVQ  xr+8(FP), AX
+	SHLQ  $0x02, AX
+	MOVQ  AX, 24(SP)
+	MOVQ  xs+72(FP), CX
+	SHLQ  $0x02, CX
+	LEAQ  (CX)(CX*2), DX
+	MOVQ  xd+80(FP), BX
+	SHLQ  $0x02, BX
+	MOVQ  c+64(FP), SI
+	SHLQ  $0x02, SI
+	XORQ  AX, AX
+	MOVQ  AX, (SP)
+	MOVQ  c+64(FP), AX
+	SHRQ  $0x03, AX
+	MOVQ  AX, 8(SP)
+	TESTQ AX, AX
+	JE    yend
+
+yblock:
+	MOVQ  count+56(FP), AX
+	SHRQ  $0x03, AX
+	MOVQ  AX, 16(SP)
+	TESTQ AX, AX
+	JE    yp8end
+	MOVQ  x+0(FP), AX
+	ADDQ  (SP), AX
+	MOVQ  out+48(FP), DI
+	ADDQ  (SP), DI
+
+yp8group:
+	MOVQ    bias+40(FP), R8
+	ADDQ    (SP), R8
+	VMOVUPS (R8), Y0
+	VMOVUPS (R8), Y1
+	VMOVUPS (R8), Y2
+	VMOVUPS (R8), Y3
+	VMOVUPS (R8), Y4
+	VMOVUPS (R8), Y5
+	VMOVUPS (R8), Y6
+	VMOVUPS (R8), Y7
+	MOVQ    AX, R8
+	MOVQ    w+24(FP), R9
+	ADDQ    (SP), R9
+	MOVQ    kh+16(FP), R10
+
+yp8row:
+	MOVQ R8, R11
+	LEAQ (R8)(CX*4), R12
+	MOVQ kw+32(FP), R13
+
+yp8tap:
+	VMOVUPS     (R9), Y8
+	VFMADD231PS (R11), Y8, Y0
+	VFMADD231PS (R11)(CX*1), Y8, Y1
+	VFMADD231PS (R11)(CX*2), Y8, Y2
+	VFMADD231PS (R11)(DX*1), Y8, Y3
+	VFMADD231PS (R12), Y8, Y4
+	VFMADD231PS (R12)(CX*1), Y8, Y5
+	VFMADD231PS (R12)(CX*2), Y8, Y6
+	VFMADD231PS (R12)(DX*1), Y8, Y7
+	ADDQ        BX, R12
+	ADDQ        BX, R11
+	ADDQ        SI, R9
+	DECQ        R13
+	JNE         yp8tap
+	ADDQ        24(SP), R8
+	DECQ        R10
+	JNE         yp8row
+	MOVQ        flags+88(FP), R8
+	TESTQ       $0x0000000c, R8
+	JE          yp8store
+	VMAXPS      zero8x32<>+0(SB), Y0, Y0
+	VMAXPS      zero8x32<>+0(SB), Y1, Y1
+	VMAXPS      zero8x32<>+0(SB), Y2, Y2
+	VMAXPS      zero8x32<>+0(SB), Y3, Y3
+	VMAXPS      zero8x32<>+0(SB), Y4, Y4
+	VMAXPS      zero8x32<>+0(SB), Y5, Y5
+	VMAXPS      zero8x32<>+0(SB), Y6, Y6
+	VMAXPS      zero8x32<>+0(SB), Y7, Y7
+	TESTQ       $0x00000008, R8
+	JE          yp8store
+	VMINPS      six8x32<>+0(SB), Y0, Y0
+	VMINPS      six8x32<>+0(SB), Y1, Y1
+	VMINPS      six8x32<>+0(SB), Y2, Y2
+	VMINPS      six8x32<>+0(SB), Y3, Y3
+	VMINPS      six8x32<>+0(SB), Y4, Y4
+	VMINPS      six8x32<>+0(SB), Y5, Y5
+	VMINPS      six8x32<>+0(SB), Y6, Y6
+	VMINPS      six8x32<>+0(SB), Y7, Y7
+
+yp8store:
+	LEAQ    (SI)(SI*2), R8
+	LEAQ    (DI)(SI*4), R9
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(SI*1)
+	VMOVUPS Y2, (DI)(SI*2)
+	VMOVUPS Y3, (DI)(R8*1)
+	VMOVUPS Y4, (R9)
+	VMOVUPS Y5, (R9)(SI*1)
+	VMOVUPS Y6, (R9)(SI*2)
+	VMOVUPS Y7, (R9)(R8*1)
+	LEAQ    (R9)(SI*4), DI
+	LEAQ    (AX)(CX*8), AX
+	DECQ    16(SP)
+	JNE     yp8group
+
+yp8end:
+	MOVQ  count+56(FP), AX
+	ANDQ  $0x07, AX
+	MOVQ  AX, 16(SP)
+	TESTQ AX, AX
+	JE    yp1end
+	MOVQ  x+0(FP), AX
+	ADDQ  (SP), AX
+	MOVQ  out+48(FP), DI
+	ADDQ  (SP), DI
+	MOVQ  count+56(FP), R8
+	ANDQ  $-8, R8
+	MOVQ  R8, R9
+	IMULQ CX, R9
+	ADDQ  R9, AX
+	IMULQ SI, R8
+	ADDQ  R8, DI
+
+yp1group:
+	MOVQ    bias+40(FP), R8
+	ADDQ    (SP), R8
+	VMOVUPS (R8), Y0
+	MOVQ    AX, R8
+	MOVQ    w+24(FP), R9
+	ADDQ    (SP), R9
+	MOVQ    kh+16(FP), R10
+
+yp1row:
+	MOVQ R8, R11
+	MOVQ kw+32(FP), R12
+
+yp1tap:
+	VMOVUPS     (R9), Y1
+	VFMADD231PS (R11), Y1, Y0
+	ADDQ        BX, R11
+	ADDQ        SI, R9
+	DECQ        R12
+	JNE         yp1tap
+	ADDQ        24(SP), R8
+	DECQ        R10
+	JNE         yp1row
+	MOVQ        flags+88(FP), R8
+	TESTQ       $0x0000000c, R8
+	JE          yp1store
+	VMAXPS      zero8x32<>+0(SB), Y0, Y0
+	TESTQ       $0x00000008, R8
+	JE          yp1store
+	VMINPS      six8x32<>+0(SB), Y0, Y0
+
+yp1store:
+	VMOVUPS Y0, (DI)
+	ADDQ    SI, DI
+	ADDQ    CX, AX
+	DECQ    16(SP)
+	JNE     yp1group
+
+yp1end:
+	ADDQ $0x20, (SP)
+	DECQ 8(SP)
+	JNE  yblock
+
+yend:
+	VZEROUPPER
+	RET
+
+// func depthwiseKxK512(x *float32, xr int, kh int, w *float32, kw int, bias *float32, out *float32, count int, c int, xs int, xd int, flags int)
+// Requires: AVX, AVX512F, FMA3
+TEXT ·depthwiseKxK512(SB), NOSPLIT, $32-96
+	MOVQ  xr+8(FP), AX
+	SHLQ  $0x02, AX
+	MOVQ  AX, 24(SP)
+	MOVQ  xs+72(FP), CX
+	SHLQ  $0x02, CX
+	LEAQ  (CX)(CX*2), DX
+	MOVQ  xd+80(FP), BX
+	SHLQ  $0x02, BX
+	MOVQ  c+64(FP), SI
+	SHLQ  $0x02, SI
+	XORQ  AX, AX
+	MOVQ  AX, (SP)
+	MOVQ  c+64(FP), AX
+	SHRQ  $0x04, AX
+	MOVQ  AX, 8(SP)
+	TESTQ AX, AX
+	JE    zend
+
+zblock:
+	MOVQ  count+56(FP), AX
+	SHRQ  $0x03, AX
+	MOVQ  AX, 16(SP)
+	TESTQ AX, AX
+	JE    zp8end
+	MOVQ  x+0(FP), AX
+	ADDQ  (SP), AX
+	MOVQ  out+48(FP), DI
+	ADDQ  (SP), DI
+
+zp8group:
+	MOVQ    bias+40(FP), R8
+	ADDQ    (SP), R8
+	VMOVUPS (R8), Z0
+	VMOVUPS (R8), Z1
+	VMOVUPS (R8), Z2
+	VMOVUPS (R8), Z3
+	VMOVUPS (R8), Z4
+	VMOVUPS (R8), Z5
+	VMOVUPS (R8), Z6
+	VMOVUPS (R8), Z7
+	MOVQ    AX, R8
+	MOVQ    w+24(FP), R9
+	ADDQ    (SP), R9
+	MOVQ    kh+16(FP), R10
+
+zp8row:
+	MOVQ R8, R11
+	LEAQ (R8)(CX*4), R12
+	MOVQ kw+32(FP), R13
+
+zp8tap:
+	VMOVUPS     (R9), Z8
+	VFMADD231PS (R11), Z8, Z0
+	VFMADD231PS (R11)(CX*1), Z8, Z1
+	VFMADD231PS (R11)(CX*2), Z8, Z2
+	VFMADD231PS (R11)(DX*1), Z8, Z3
+	VFMADD231PS (R12), Z8, Z4
+	VFMADD231PS (R12)(CX*1), Z8, Z5
+	VFMADD231PS (R12)(CX*2), Z8, Z6
+	VFMADD231PS (R12)(DX*1), Z8, Z7
+	ADDQ        BX, R12
+	ADDQ        BX, R11
+	ADDQ        SI, R9
+	DECQ        R13
+	JNE         zp8tap
+	ADDQ        24(SP), R8
+	DECQ        R10
+	JNE         zp8row
+	MOVQ        flags+88(FP), R8
+	TESTQ       $0x0000000c, R8
+	JE          zp8store
+	VMAXPS      zero16x32<>+0(SB), Z0, Z0
+	VMAXPS      zero16x32<>+0(SB), Z1, Z1
+	VMAXPS      zero16x32<>+0(SB), Z2, Z2
+	VMAXPS      zero16x32<>+0(SB), Z3, Z3
+	VMAXPS      zero16x32<>+0(SB), Z4, Z4
+	VMAXPS      zero16x32<>+0(SB), Z5, Z5
+	VMAXPS      zero16x32<>+0(SB), Z6, Z6
+	VMAXPS      zero16x32<>+0(SB), Z7, Z7
+	TESTQ       $0x00000008, R8
+	JE          zp8store
+	VMINPS      six16x32<>+0(SB), Z0, Z0
+	VMINPS      six16x32<>+0(SB), Z1, Z1
+	VMINPS      six16x32<>+0(SB), Z2, Z2
+	VMINPS      six16x32<>+0(SB), Z3, Z3
+	VMINPS      six16x32<>+0(SB), Z4, Z4
+	VMINPS      six16x32<>+0(SB), Z5, Z5
+	VMINPS      six16x32<>+0(SB), Z6, Z6
+	VMINPS      six16x32<>+0(SB), Z7, Z7
+
+zp8store:
+	LEAQ    (SI)(SI*2), R8
+	LEAQ    (DI)(SI*4), R9
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, (DI)(SI*1)
+	VMOVUPS Z2, (DI)(SI*2)
+	VMOVUPS Z3, (DI)(R8*1)
+	VMOVUPS Z4, (R9)
+	VMOVUPS Z5, (R9)(SI*1)
+	VMOVUPS Z6, (R9)(SI*2)
+	VMOVUPS Z7, (R9)(R8*1)
+	LEAQ    (R9)(SI*4), DI
+	LEAQ    (AX)(CX*8), AX
+	DECQ    16(SP)
+	JNE     zp8group
+
+zp8end:
+	MOVQ  count+56(FP), AX
+	ANDQ  $0x07, AX
+	MOVQ  AX, 16(SP)
+	TESTQ AX, AX
+	JE    zp1end
+	MOVQ  x+0(FP), AX
+	ADDQ  (SP), AX
+	MOVQ  out+48(FP), DI
+	ADDQ  (SP), DI
+	MOVQ  count+56(FP), R8
+	ANDQ  $-8, R8
+	MOVQ  R8, R9
+	IMULQ CX, R9
+	ADDQ  R9, AX
+	IMULQ SI, R8
+	ADDQ  R8, DI
+
+zp1group:
+	MOVQ    bias+40(FP), R8
+	ADDQ    (SP), R8
+	VMOVUPS (R8), Z0
+	MOVQ    AX, R8
+	MOVQ    w+24(FP), R9
+	ADDQ    (SP), R9
+	MOVQ    kh+16(FP), R10
+
+zp1row:
+	MOVQ R8, R11
+	MOVQ kw+32(FP), R12
+
+zp1tap:
+	VMOVUPS     (R9), Z1
+	VFMADD231PS (R11), Z1, Z0
+	ADDQ        BX, R11
+	ADDQ        SI, R9
+	DECQ        R12
+	JNE         zp1tap
+	ADDQ        24(SP), R8
+	DECQ        R10
+	JNE         zp1row
+	MOVQ        flags+88(FP), R8
+	TESTQ       $0x0000000c, R8
+	JE          zp1store
+	VMAXPS      zero16x32<>+0(SB), Z0, Z0
+	TESTQ       $0x00000008, R8
+	JE          zp1store
+	VMINPS      six16x32<>+0(SB), Z0, Z0
+
+zp1store:
+	VMOVUPS Z0, (DI)
+	ADDQ    SI, DI
+	ADDQ    CX, AX
+	DECQ    16(SP)
+	JNE     zp1group
+
+zp1end:
+	ADDQ $0x40, (SP)
+	DECQ 8(SP)
+	JNE  zblock
+
+zend:
+	MOVQ  c+64(FP), AX
+	ANDQ  $0x0f, AX
+	SHRQ  $0x03, AX
+	MOVQ  AX, 8(SP)
+	TESTQ AX, AX
+	JE    yend
+
+yblock:
+	MOVQ  count+56(FP), AX
+	SHRQ  $0x03, AX
+	MOVQ  AX, 16(SP)
+	TESTQ AX, AX
+	JE    yp8end
+	MOVQ  x+0(FP), AX
+	ADDQ  (SP), AX
+	MOVQ  out+48(FP), DI
+	ADDQ  (SP), DI
+
+yp8group:
+	MOVQ    bias+40(FP), R8
+	ADDQ    (SP), R8
+	VMOVUPS (R8), Y0
+	VMOVUPS (R8), Y1
+	VMOVUPS (R8), Y2
+	VMOVUPS (R8), Y3
+	VMOVUPS (R8), Y4
+	VMOVUPS (R8), Y5
+	VMOVUPS (R8), Y6
+	VMOVUPS (R8), Y7
+	MOVQ    AX, R8
+	MOVQ    w+24(FP), R9
+	ADDQ    (SP), R9
+	MOVQ    kh+16(FP), R10
+
+yp8row:
+	MOVQ R8, R11
+	LEAQ (R8)(CX*4), R12
+	MOVQ kw+32(FP), R13
+
+yp8tap:
+	VMOVUPS     (R9), Y8
+	VFMADD231PS (R11), Y8, Y0
+	VFMADD231PS (R11)(CX*1), Y8, Y1
+	VFMADD231PS (R11)(CX*2), Y8, Y2
+	VFMADD231PS (R11)(DX*1), Y8, Y3
+	VFMADD231PS (R12), Y8, Y4
+	VFMADD231PS (R12)(CX*1), Y8, Y5
+	VFMADD231PS (R12)(CX*2), Y8, Y6
+	VFMADD231PS (R12)(DX*1), Y8, Y7
+	ADDQ        BX, R12
+	ADDQ        BX, R11
+	ADDQ        SI, R9
+	DECQ        R13
+	JNE         yp8tap
+	ADDQ        24(SP), R8
+	DECQ        R10
+	JNE         yp8row
+	MOVQ        flags+88(FP), R8
+	TESTQ       $0x0000000c, R8
+	JE          yp8store
+	VMAXPS      zero8x32<>+0(SB), Y0, Y0
+	VMAXPS      zero8x32<>+0(SB), Y1, Y1
+	VMAXPS      zero8x32<>+0(SB), Y2, Y2
+	VMAXPS      zero8x32<>+0(SB), Y3, Y3
+	VMAXPS      zero8x32<>+0(SB), Y4, Y4
+	VMAXPS      zero8x32<>+0(SB), Y5, Y5
+	VMAXPS      zero8x32<>+0(SB), Y6, Y6
+	VMAXPS      zero8x32<>+0(SB), Y7, Y7
+	TESTQ       $0x00000008, R8
+	JE          yp8store
+	VMINPS      six8x32<>+0(SB), Y0, Y0
+	VMINPS      six8x32<>+0(SB), Y1, Y1
+	VMINPS      six8x32<>+0(SB), Y2, Y2
+	VMINPS      six8x32<>+0(SB), Y3, Y3
+	VMINPS      six8x32<>+0(SB), Y4, Y4
+	VMINPS      six8x32<>+0(SB), Y5, Y5
+	VMINPS      six8x32<>+0(SB), Y6, Y6
+	VMINPS      six8x32<>+0(SB), Y7, Y7
+
+yp8store:
+	LEAQ    (SI)(SI*2), R8
+	LEAQ    (DI)(SI*4), R9
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(SI*1)
+	VMOVUPS Y2, (DI)(SI*2)
+	VMOVUPS Y3, (DI)(R8*1)
+	VMOVUPS Y4, (R9)
+	VMOVUPS Y5, (R9)(SI*1)
+	VMOVUPS Y6, (R9)(SI*2)
+	VMOVUPS Y7, (R9)(R8*1)
+	LEAQ    (R9)(SI*4), DI
+	LEAQ    (AX)(CX*8), AX
+	DECQ    16(SP)
+	JNE     yp8group
+
+yp8end:
+	MOVQ  count+56(FP), AX
+	ANDQ  $0x07, AX
+	MOVQ  AX, 16(SP)
+	TESTQ AX, AX
+	JE    yp1end
+	MOVQ  x+0(FP), AX
+	ADDQ  (SP), AX
+	MOVQ  out+48(FP), DI
+	ADDQ  (SP), DI
+	MOVQ  count+56(FP), R8
+	ANDQ  $-8, R8
+	MOVQ  R8, R9
+	IMULQ CX, R9
+	ADDQ  R9, AX
+	IMULQ SI, R8
+	ADDQ  R8, DI
+
+yp1group:
+	MOVQ    bias+40(FP), R8
+	ADDQ    (SP), R8
+	VMOVUPS (R8), Y0
+	MOVQ    AX, R8
+	MOVQ    w+24(FP), R9
+	ADDQ    (SP), R9
+	MOVQ    kh+16(FP), R10
+
+yp1row:
+	MOVQ R8, R11
+	MOVQ kw+32(FP), R12
+
+yp1tap:
+	VMOVUPS     (R9), Y1
+	VFMADD231PS (R11), Y1, Y0
+	ADDQ        BX, R11
+	ADDQ        SI, R9
+	DECQ        R12
+	JNE         yp1tap
+	ADDQ        24(SP), R8
+	DECQ        R10
+	JNE         yp1row
+	MOVQ        flags+88(FP), R8
+	TESTQ       $0x0000000c, R8
+	JE          yp1store
+	VMAXPS      zero8x32<>+0(SB), Y0, Y0
+	TESTQ       $0x00000008, R8
+	JE          yp1store
+	VMINPS      six8x32<>+0(SB), Y0, Y0
+
+yp1store:
+	VMOVUPS Y0, (DI)
+	ADDQ    SI, DI
+	ADDQ    CX, AX
+	DECQ    16(SP)
+	JNE     yp1group
+
+yp1end:
+	ADDQ $0x20, (SP)
+	DECQ 8(SP)
+	JNE  yblock
+
+yend:
+	VZEROUPPER
+	RET
+
 // func vecAddAct(a *float32, b *float32, y *float32, n int, flags int)
 // Requires: AVX
 TEXT ·vecAddAct(SB), NOSPLIT, $0-40
@@ -4548,6 +5053,101 @@ next:
 	JMP  row
 
 done:
+	VZEROUPPER
+	RET
+
+// func vecColSum64(x *float32, rows int, c int, acc *float64)
+// Requires: AVX
+TEXT ·vecColSum64(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ acc+24(FP), CX
+	MOVQ rows+8(FP), DX
+	MOVQ c+16(FP), BX
+	SHLQ $0x02, BX
+	XORQ SI, SI
+
+cs8:
+	MOVQ    SI, DI
+	ADDQ    $0x80, DI
+	CMPQ    DI, BX
+	JA      cs8done
+	LEAQ    (CX)(SI*2), DI
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	VMOVUPD 128(DI), Y4
+	VMOVUPD 160(DI), Y5
+	VMOVUPD 192(DI), Y6
+	VMOVUPD 224(DI), Y7
+	LEAQ    (AX)(SI*1), R8
+	MOVQ    DX, R9
+	TESTQ   R9, R9
+	JE      cs8store
+
+cs8row:
+	VCVTPS2PD (R8), Y8
+	VCVTPS2PD 16(R8), Y9
+	VCVTPS2PD 32(R8), Y10
+	VCVTPS2PD 48(R8), Y11
+	VCVTPS2PD 64(R8), Y12
+	VCVTPS2PD 80(R8), Y13
+	VCVTPS2PD 96(R8), Y14
+	VCVTPS2PD 112(R8), Y15
+	VADDPD    Y8, Y0, Y0
+	VADDPD    Y9, Y1, Y1
+	VADDPD    Y10, Y2, Y2
+	VADDPD    Y11, Y3, Y3
+	VADDPD    Y12, Y4, Y4
+	VADDPD    Y13, Y5, Y5
+	VADDPD    Y14, Y6, Y6
+	VADDPD    Y15, Y7, Y7
+	ADDQ      BX, R8
+	DECQ      R9
+	JNE       cs8row
+
+cs8store:
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+	ADDQ    $0x80, SI
+	JMP     cs8
+
+cs8done:
+cs2:
+	MOVQ    SI, DI
+	ADDQ    $0x20, DI
+	CMPQ    DI, BX
+	JA      cs2done
+	LEAQ    (CX)(SI*2), DI
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	LEAQ    (AX)(SI*1), R8
+	MOVQ    DX, R9
+	TESTQ   R9, R9
+	JE      cs2store
+
+cs2row:
+	VCVTPS2PD (R8), Y2
+	VCVTPS2PD 16(R8), Y3
+	VADDPD    Y2, Y0, Y0
+	VADDPD    Y3, Y1, Y1
+	ADDQ      BX, R8
+	DECQ      R9
+	JNE       cs2row
+
+cs2store:
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ    $0x20, SI
+	JMP     cs2
+
+cs2done:
 	VZEROUPPER
 	RET
 

@@ -140,6 +140,20 @@ func depthwiseTapsAct(xs **float32, ws **float32, n int, c int, bias *float32, o
 //go:noescape
 func depthwiseTapsGrad(xs **float32, accs **float32, n int, c int, dy *float32)
 
+// depthwiseKxK sets, for i < count and channels j < c (a multiple of 8),
+// out[i*c+j] = act(bias[j] + sum over a < kh, b < kw of x[a*xr+i*xs+b*xd+j] * w[(a*kw+b)*c+j]);
+// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.
+//
+//go:noescape
+func depthwiseKxK(x *float32, xr int, kh int, w *float32, kw int, bias *float32, out *float32, count int, c int, xs int, xd int, flags int)
+
+// depthwiseKxK512 sets, for i < count and channels j < c (a multiple of 8),
+// out[i*c+j] = act(bias[j] + sum over a < kh, b < kw of x[a*xr+i*xs+b*xd+j] * w[(a*kw+b)*c+j]);
+// act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.
+//
+//go:noescape
+func depthwiseKxK512(x *float32, xr int, kh int, w *float32, kw int, bias *float32, out *float32, count int, c int, xs int, xd int, flags int)
+
 // vecAddAct sets y[i] = act(a[i] + b[i]) for i < n rounded down to a multiple of 8 (act by flags as in the conv kernels).
 //
 //go:noescape
@@ -188,6 +202,11 @@ func vecColDot(x *float32, dy *float32, mean *float32, sdy *float32, sdyx *float
 //
 //go:noescape
 func vecColAffine2(a *float32, b *float32, sa *float32, sb *float32, shift *float32, y *float32, rows int, c int)
+
+// vecColSum64 adds, per channel j < c (a multiple of 8), x[r*c+j] for r < rows to acc[j] in float64, r in order.
+//
+//go:noescape
+func vecColSum64(x *float32, rows int, c int, acc *float64)
 
 // poolMaxRows sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
 //

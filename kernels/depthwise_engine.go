@@ -13,6 +13,113 @@ func depthwiseFast(p DepthwiseParams) bool {
 	return active.depthwise != nil && p.Multiplier == 1 && p.KH == 3 && p.KW == 3 && p.C%8 == 0
 }
 
+// depthwiseTapsFast says whether p, not a 3x3 filter, can take the tap
+// kernel pixel by pixel: multiplier 1, channels a multiple of 8, and at most
+// 64 taps (ConvNeXt's 7x7 has 49).
+func depthwiseTapsFast(p DepthwiseParams) bool {
+	return active.depthwise != nil && p.Multiplier == 1 && p.C%8 == 0 && p.KH*p.KW <= 64
+}
+
+// depthwiseForwardTaps runs any filter size: with the table's kxk kernel
+// where it has one, else with the tap kernel, each output pixel gathering
+// its taps that fall inside the input and summing them over all channels.
+func depthwiseForwardTaps(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
+	if bias == nil {
+		zbuf := floatPool.Get().(*[]float32)
+		defer floatPool.Put(zbuf)
+		*zbuf = grow(*zbuf, p.C)
+		bias = *zbuf
+		clear(bias)
+	}
+	if active.depthwise.kxk != nil {
+		depthwiseForwardKxK(p, x, w, bias, act, y)
+		return
+	}
+	oh, ow := p.OutH(), p.OutW()
+	g := p.geom()
+	flags := act.flags()
+	tapsAct := active.depthwise.tapsAct
+	parallel(p.N*oh, func(t int) {
+		n, r := t/oh, t%oh
+		var xs, ws [64]*float32
+		for c := 0; c < ow; c++ {
+			k := 0
+			for kh := 0; kh < p.KH; kh++ {
+				for kw := 0; kw < p.KW; kw++ {
+					if ih, iw, ok := g.in(r, c, kh, kw); ok {
+						xs[k], ws[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &w[(kh*p.KW+kw)*p.C]
+						k++
+					}
+				}
+			}
+			tapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &y[((n*oh+r)*ow+c)*p.C], flags)
+		}
+	})
+}
+
+// depthwiseForwardKxK runs the kxk kernel on the pixels of each output row
+// whose taps lie inside the input width, over the filter rows inside the
+// input height; the border pixels take the tap kernel.
+func depthwiseForwardKxK(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	lo, hi := dwInteriorK(p)
+	kern, tapsAct, flags := active.depthwise.kxk, active.depthwise.tapsAct, act.flags()
+	g := p.geom()
+	parallel(p.N*oh, func(t int) {
+		n, r := t/oh, t%oh
+		out := y[(n*oh+r)*ow*p.C:][:ow*p.C]
+		// filter rows [a0, a1) lie inside the input
+		// filter row a reads input row a*DilationH - top
+		top := p.PadTop - r*p.StrideH
+		a0, a1 := max(0, (top+p.DilationH-1)/p.DilationH), 0
+		if p.H-1+top >= 0 {
+			a1 = min(p.KH, (p.H-1+top)/p.DilationH+1)
+		}
+		c0, c1 := lo, hi
+		if a1 <= a0 {
+			c0, c1 = 0, 0
+		}
+		var xs, ws [64]*float32
+		border := func(c int) {
+			k := 0
+			for kh := 0; kh < p.KH; kh++ {
+				for kw := 0; kw < p.KW; kw++ {
+					if ih, iw, ok := g.in(r, c, kh, kw); ok {
+						xs[k], ws[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &w[(kh*p.KW+kw)*p.C]
+						k++
+					}
+				}
+			}
+			tapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &out[c*p.C], flags)
+		}
+		for c := 0; c < c0; c++ {
+			border(c)
+		}
+		if c1 > c0 {
+			ih := r*p.StrideH + a0*p.DilationH - p.PadTop
+			in := x[((n*p.H+ih)*p.W+c0*p.StrideW-p.PadLeft)*p.C:]
+			kern(&in[0], p.DilationH*p.W*p.C, a1-a0, &w[a0*p.KW*p.C], p.KW, &bias[0], &out[c0*p.C], c1-c0, p.C,
+				p.StrideW*p.C, p.DilationW*p.C, flags)
+		}
+		for c := max(c0, c1); c < ow; c++ {
+			border(c)
+		}
+	})
+}
+
+// dwInteriorK returns the output columns [lo, hi) whose KW taps lie inside
+// the input width.
+func dwInteriorK(p DepthwiseParams) (lo, hi int) {
+	ow := p.OutW()
+	lo = (p.PadLeft + p.StrideW - 1) / p.StrideW
+	last := p.W - 1 - (p.KW-1)*p.DilationW + p.PadLeft // largest ow*StrideW
+	if last < 0 {
+		return 0, 0
+	}
+	hi = min(ow, last/p.StrideW+1)
+	return min(lo, hi), hi
+}
+
 // packDepthwise3x3 lays out 3x3 weights (9 x c) and bias (c, nil for 0) for
 // depthwise3x3Packed (ymm): per block of 32 channels, then per block of 8, the
 // nine taps' values of the block and then its bias.
@@ -82,6 +189,10 @@ func dwZeroRow(p DepthwiseParams) *[]float32 {
 
 func depthwiseForward(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
 	if !depthwiseFast(p) {
+		if depthwiseTapsFast(p) {
+			depthwiseForwardTaps(p, x, w, bias, act, y)
+			return
+		}
 		depthwiseForwardGeneric(p, x, w, bias, act, y)
 		return
 	}

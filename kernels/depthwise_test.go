@@ -77,6 +77,24 @@ func depthwiseCases() []DepthwiseParams {
 		same(DepthwiseParams{N: 1, H: 9, W: 10, C: 80, KH: 3, KW: 3}), // zmm: a block of 64 and one of 16
 		same(DepthwiseParams{N: 1, H: 9, W: 10, C: 48, KH: 3, KW: 3, StrideH: 2, StrideW: 2}),
 	)
+	// Other filter sizes (MobileNetV3's and EfficientNet's 5x5, ConvNeXt's
+	// 7x7): the kxk kernels' blocks of 16 and 8 channels, runs of output
+	// pixels with and without a remainder of eight, strides and dilation.
+	for _, c := range []int{8, 24, 40, 56} {
+		for _, k := range [][2]int{{5, 5}, {7, 7}, {1, 5}, {3, 1}} {
+			cs = append(cs,
+				same(DepthwiseParams{N: 2, H: 9, W: 19, C: c, KH: k[0], KW: k[1]}),
+				same(DepthwiseParams{N: 1, H: 10, W: 17, C: c, KH: k[0], KW: k[1], StrideH: 2, StrideW: 2}),
+			)
+		}
+	}
+	cs = append(cs,
+		DepthwiseParams{N: 1, H: 11, W: 12, C: 16, KH: 5, KW: 5, StrideH: 1, StrideW: 1},
+		same(DepthwiseParams{N: 1, H: 13, W: 13, C: 32, KH: 5, KW: 5, DilationH: 2, DilationW: 2}),
+		same(DepthwiseParams{N: 1, H: 7, W: 7, C: 8, KH: 7, KW: 7}), // ConvNeXt's last stage: the filter covers the input
+		DepthwiseParams{N: 1, H: 6, W: 9, C: 24, KH: 5, KW: 5, PadTop: 1, PadBottom: 3, PadLeft: 4, PadRight: 0, StrideH: 2, StrideW: 3},
+		DepthwiseParams{N: 1, H: 3, W: 12, C: 16, KH: 5, KW: 5, PadTop: 0, PadBottom: 9, PadLeft: 2, PadRight: 2, DilationH: 2}, // rows past the input
+	)
 	return cs
 }
 

@@ -203,11 +203,20 @@ func GlobalAvgPool(n, hw, c int, x, y []float32) {
 	sc.init(0, n*c)
 	defer sc.free()
 	accs := sc.f64(n * c)
+	var sum64 func(x *float32, rows, c int, acc *float64)
+	if active.elementwise != nil {
+		sum64 = active.elementwise.colSum64
+	}
 	parallel(n, func(b int) {
 		acc := accs[b*c : b*c+c]
+		c0 := 0 // channels [0, c0) summed by the kernel
+		if c8 := c &^ 7; sum64 != nil && c8 > 0 && hw > 0 {
+			sum64(&x[b*hw*c], hw, c, &acc[0])
+			c0 = c8
+		}
 		for s := 0; s < hw; s++ {
-			for i, v := range x[(b*hw+s)*c : (b*hw+s)*c+c] {
-				acc[i] += float64(v)
+			for i, v := range x[(b*hw+s)*c+c0 : (b*hw+s)*c+c] {
+				acc[c0+i] += float64(v)
 			}
 		}
 		out := y[b*c : b*c+c]

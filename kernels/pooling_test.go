@@ -125,3 +125,35 @@ func TestMaxPoolBackwardTwins(t *testing.T) {
 		}
 	}
 }
+
+// TestGlobalAvgPoolBits: every table sums in float64, row after row, so the
+// assembly and the Go loop give the same bits (channel counts with and
+// without a block of 32 and a rest below 8).
+func TestGlobalAvgPoolBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	forVariantsAndThreads(t, func(t *testing.T) {
+		for _, c := range []int{1, 3, 8, 16, 40, 72, 100} {
+			for _, hw := range []int{1, 7, 49} {
+				n := 2
+				x := randSlice(r, n*hw*c)
+				want := make([]float32, n*c)
+				for b := 0; b < n; b++ {
+					for j := 0; j < c; j++ {
+						var s float64
+						for p := 0; p < hw; p++ {
+							s += float64(x[(b*hw+p)*c+j])
+						}
+						want[b*c+j] = float32(s / float64(hw))
+					}
+				}
+				y := make([]float32, n*c)
+				GlobalAvgPool(n, hw, c, x, y)
+				for i := range y {
+					if math.Float32bits(y[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("c=%d hw=%d: y[%d] = %v, want %v", c, hw, i, y[i], want[i])
+					}
+				}
+			}
+		}
+	})
+}

@@ -52,6 +52,9 @@ type depthwiseKernels struct {
 	rows     []depthwiseRowKernels // 3x3 row kernels, widest vectors first
 	tapsAct  func(xs, ws **float32, n, c int, bias, out *float32, flags int)
 	tapsGrad func(xs, accs **float32, n, c int, dy *float32)
+	// kxk runs filters of any size over the interior of an output row
+	// (weights in Keras' layout); nil: the tap kernel pixel by pixel.
+	kxk func(x *float32, xr, kh int, w *float32, kw int, bias, out *float32, count, c, xs, xd, flags int) `kernel:"optional"`
 }
 
 // depthwiseRowKernels run a 3x3 depthwise convolution along an output row, lanes
@@ -101,6 +104,7 @@ type vecKernels struct {
 	biasAct           func(x, scale, shift, y *float32, rows, c, flags int)
 	axpy              func(alpha float32, x, y *float32, n int)
 	colSumSq          func(x, mean, sum, sumsq *float32, rows, c int)
+	colSum64          func(x *float32, rows, c int, acc *float64) `kernel:"optional"` // nil: the Go loop
 	colDot            func(x, dy, mean, sdy, sdyx *float32, rows, c int)
 	colAffine2        func(a, b, sa, sb, shift, y *float32, rows, c int)
 	transpose8x8Tiles func(src *float32, lds int, dst *float32, ldd int, rows, cols int)

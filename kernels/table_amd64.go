@@ -59,15 +59,16 @@ var (
 
 	depthwiseRows8 = depthwiseRowKernels{lanes: 8, linear: depthwise3x3Packed,
 		relu: depthwise3x3PackedReLU, relu6: depthwise3x3PackedReLU6, grad: depthwise3x3RowGrad}
-	depthwise8  = depthwiseKernels{rows: []depthwiseRowKernels{depthwiseRows8}, tapsAct: depthwiseTapsAct, tapsGrad: depthwiseTapsGrad}
+	depthwise8 = depthwiseKernels{rows: []depthwiseRowKernels{depthwiseRows8}, tapsAct: depthwiseTapsAct, tapsGrad: depthwiseTapsGrad,
+		kxk: depthwiseKxK}
 	depthwise16 = depthwiseKernels{
 		rows: []depthwiseRowKernels{{lanes: 16, linear: depthwise3x3Packed512,
 			relu: depthwise3x3Packed512ReLU, relu6: depthwise3x3Packed512ReLU6, grad: depthwise3x3RowGrad512}, depthwiseRows8},
-		tapsAct: depthwiseTapsAct, tapsGrad: depthwiseTapsGrad}
+		tapsAct: depthwiseTapsAct, tapsGrad: depthwiseTapsGrad, kxk: depthwiseKxK512}
 
 	pooling8     = poolKernels{maxRows: poolMaxRows, sumRows: poolSumRows, maxGradRows: poolMaxGradRows}
 	elementwise8 = vecKernels{addAct: vecAddAct, act: vecAct, actGrad: vecActGrad, biasAct: vecBiasAct, axpy: vecAxpy,
-		colSumSq: vecColSumSq, colDot: vecColDot, colAffine2: vecColAffine2, transpose8x8Tiles: transpose8x8Tiles}
+		colSumSq: vecColSumSq, colSum64: vecColSum64, colDot: vecColDot, colAffine2: vecColAffine2, transpose8x8Tiles: transpose8x8Tiles}
 )
 
 // packedOnSlices and directOnSlices adapt the GEMM micro-kernels to slices:

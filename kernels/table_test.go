@@ -41,7 +41,8 @@ func TestTablesComplete(t *testing.T) {
 		for _, set := range sets {
 			v := reflect.ValueOf(set).Elem()
 			for i := 0; i < v.NumField(); i++ {
-				if f := v.Field(i); f.Kind() == reflect.Func && f.IsNil() {
+				optional := v.Type().Field(i).Tag.Get("kernel") == "optional" // the engines check for nil
+				if f := v.Field(i); f.Kind() == reflect.Func && f.IsNil() && !optional {
 					t.Errorf("%s: %s.%s is nil", tb.path, v.Type().Name(), v.Type().Field(i).Name)
 				}
 			}

@@ -78,9 +78,12 @@ func main() {
 	depthwiseWeightGrad("depthwise3x3RowGrad512", 16, ZMM)
 	depthwiseTaps()
 	depthwiseTapsGrad()
+	depthwiseKxK("depthwiseKxK", 8)
+	depthwiseKxK("depthwiseKxK512", 16)
 	elementwise()
 	transpose()
 	columnSums()
+	columnSums64()
 	poolRows("poolMaxRows", true)
 	poolMaxGrad()
 	poolRows("poolSumRows", false)
@@ -1137,6 +1140,248 @@ func poolMaxGrad() {
 	ADDQ(U8(32), cb)
 	JMP(LabelRef("block"))
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// depthwiseKxK emits the depthwise convolution for any filter size over a
+// run of output pixels of one output row, multiplier 1, every tap of the run
+// inside the input (the caller keeps border pixels and filter rows in the
+// padding out). Tap (a, b) of pixel i of channel j is at x[a*xr + i*xs +
+// b*xd + j], its weight at w[(a*kw+b)*c + j] (Keras' layout, from the run's
+// first filter row). Channel blocks (wide lanes, then a block of 8 for the
+// rest) run outermost, so that a block's input rows stay in L1 while the run
+// goes by; each weight vector, loaded once per group of eight pixels, serves
+// eight FMAs whose input operands come straight from memory: one load per
+// FMA where the 3x3 row kernel needs two.
+func depthwiseKxK(name string, wide int) {
+	TEXT(name, NOSPLIT, "func(x *float32, xr, kh int, w *float32, kw int, bias, out *float32, count, c, xs, xd, flags int)")
+	Doc(
+		fmt.Sprintf("%s sets, for i < count and channels j < c (a multiple of 8),", name),
+		"out[i*c+j] = act(bias[j] + sum over a < kh, b < kw of x[a*xr+i*xs+b*xd+j] * w[(a*kw+b)*c+j]);",
+		"act = max(.,0) if flags&4, min(max(.,0),6) if flags&8.",
+	)
+	Pragma("noescape")
+	// Byte strides and counters, kept in the frame where the inner loops do
+	// not need them.
+	locals := AllocLocal(4 * 8)
+	lCB, lBlocks, lGroups, lXR := locals.Offset(0), locals.Offset(8), locals.Offset(16), locals.Offset(24)
+	t := GP64()
+	Load(Param("xr"), t)
+	SHLQ(U8(2), t)
+	MOVQ(t, lXR)
+	xs, xs3, xd, c4 := GP64(), GP64(), GP64(), GP64()
+	Load(Param("xs"), xs)
+	SHLQ(U8(2), xs)
+	LEAQ(Mem{Base: xs, Index: xs, Scale: 2}, xs3)
+	Load(Param("xd"), xd)
+	SHLQ(U8(2), xd)
+	Load(Param("c"), c4)
+	SHLQ(U8(2), c4)
+	XORQ(t, t)
+	MOVQ(t, lCB)
+
+	// blocks emits the loop over nblk channel blocks of lanes channels,
+	// from byte offset lCB on.
+	blocks := func(lanes int, nblk reg.GPVirtual, vec func() reg.VecVirtual, zeroV, sixV Mem, lbl string) {
+		vb := 4 * lanes
+		MOVQ(nblk, lBlocks)
+		TESTQ(nblk, nblk)
+		JE(LabelRef(lbl + "end"))
+		Label(lbl + "block")
+		for _, p := range []int{8, 1} {
+			plbl := fmt.Sprintf("%sp%d", lbl, p)
+			// groups of p pixels: count/8, then count%8
+			g := GP64()
+			Load(Param("count"), g)
+			if p == 8 {
+				SHRQ(U8(3), g)
+			} else {
+				ANDQ(U8(7), g)
+			}
+			MOVQ(g, lGroups)
+			TESTQ(g, g)
+			JE(LabelRef(plbl + "end"))
+			// Pixel 0 of the group: xp (input) and op (output), moved
+			// forward group by group; the block's offset first.
+			xp, op := GP64(), GP64()
+			Load(Param("x"), xp)
+			ADDQ(lCB, xp)
+			Load(Param("out"), op)
+			ADDQ(lCB, op)
+			if p == 1 {
+				// past the groups of eight
+				g8 := GP64()
+				Load(Param("count"), g8)
+				ANDQ(I32(-8), g8)
+				t2 := GP64()
+				MOVQ(g8, t2)
+				IMULQ(xs, t2)
+				ADDQ(t2, xp)
+				IMULQ(c4, g8)
+				ADDQ(g8, op)
+			}
+			Label(plbl + "group")
+			acc := make([]reg.VecVirtual, p)
+			bp := GP64()
+			Load(Param("bias"), bp)
+			ADDQ(lCB, bp)
+			for i := range acc {
+				acc[i] = vec()
+				VMOVUPS(Mem{Base: bp}, acc[i])
+			}
+			rp, wq, a := GP64(), GP64(), GP64()
+			MOVQ(xp, rp)
+			Load(Param("w"), wq)
+			ADDQ(lCB, wq)
+			Load(Param("kh"), a)
+			Label(plbl + "row")
+			r, rq, b := GP64(), GP64(), GP64()
+			MOVQ(rp, r)
+			if p == 8 {
+				LEAQ(Mem{Base: rp, Index: xs, Scale: 4}, rq)
+			}
+			Load(Param("kw"), b)
+			Label(plbl + "tap")
+			wv := vec()
+			VMOVUPS(Mem{Base: wq}, wv)
+			if p == 8 {
+				ms := []Mem{
+					{Base: r}, {Base: r, Index: xs, Scale: 1}, {Base: r, Index: xs, Scale: 2}, {Base: r, Index: xs3, Scale: 1},
+					{Base: rq}, {Base: rq, Index: xs, Scale: 1}, {Base: rq, Index: xs, Scale: 2}, {Base: rq, Index: xs3, Scale: 1},
+				}
+				for i := range acc {
+					VFMADD231PS(ms[i], wv, acc[i])
+				}
+				ADDQ(xd, rq)
+			} else {
+				VFMADD231PS(Mem{Base: r}, wv, acc[0])
+			}
+			ADDQ(xd, r)
+			ADDQ(c4, wq)
+			DECQ(b)
+			JNE(LabelRef(plbl + "tap"))
+			ADDQ(lXR, rp)
+			DECQ(a)
+			JNE(LabelRef(plbl + "row"))
+			// the activation, then the stores
+			fl := GP64()
+			Load(Param("flags"), fl)
+			TESTQ(U32(flagReLU|flagReLU6), fl)
+			JE(LabelRef(plbl + "store"))
+			for i := range acc {
+				VMAXPS(zeroV, acc[i], acc[i])
+			}
+			TESTQ(U32(flagReLU6), fl)
+			JE(LabelRef(plbl + "store"))
+			for i := range acc {
+				VMINPS(sixV, acc[i], acc[i])
+			}
+			Label(plbl + "store")
+			if p == 8 {
+				c12, oq := GP64(), GP64()
+				LEAQ(Mem{Base: c4, Index: c4, Scale: 2}, c12)
+				LEAQ(Mem{Base: op, Index: c4, Scale: 4}, oq)
+				ms := []Mem{
+					{Base: op}, {Base: op, Index: c4, Scale: 1}, {Base: op, Index: c4, Scale: 2}, {Base: op, Index: c12, Scale: 1},
+					{Base: oq}, {Base: oq, Index: c4, Scale: 1}, {Base: oq, Index: c4, Scale: 2}, {Base: oq, Index: c12, Scale: 1},
+				}
+				for i := range acc {
+					VMOVUPS(acc[i], ms[i])
+				}
+				LEAQ(Mem{Base: oq, Index: c4, Scale: 4}, op)
+				LEAQ(Mem{Base: xp, Index: xs, Scale: 8}, xp)
+			} else {
+				VMOVUPS(acc[0], Mem{Base: op})
+				ADDQ(c4, op)
+				ADDQ(xs, xp)
+			}
+			DECQ(lGroups)
+			JNE(LabelRef(plbl + "group"))
+			Label(plbl + "end")
+		}
+		ADDQ(U8(vb), lCB)
+		DECQ(lBlocks)
+		JNE(LabelRef(lbl + "block"))
+		Label(lbl + "end")
+	}
+	n := GP64()
+	Load(Param("c"), n)
+	if wide == 16 {
+		SHRQ(U8(4), n)
+		blocks(16, n, ZMM, zero16, six16, "z")
+		m := GP64()
+		Load(Param("c"), m)
+		ANDQ(U8(15), m)
+		SHRQ(U8(3), m)
+		blocks(8, m, YMM, zero, six8, "y")
+	} else {
+		SHRQ(U8(3), n)
+		blocks(8, n, YMM, zero, six8, "y")
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// columnSums64 emits vecColSum64, global average pooling's sums: float32
+// columns added into float64 accumulators, row after row, exactly the
+// additions of the Go loop (so the two give the same bits). A block of 32
+// channels keeps eight accumulators in registers over all the rows; then
+// blocks of 8.
+func columnSums64() {
+	TEXT("vecColSum64", NOSPLIT, "func(x *float32, rows, c int, acc *float64)")
+	Doc("vecColSum64 adds, per channel j < c (a multiple of 8), x[r*c+j] for r < rows to acc[j] in float64, r in order.")
+	Pragma("noescape")
+	x := Load(Param("x"), GP64())
+	acc := Load(Param("acc"), GP64())
+	rows := Load(Param("rows"), GP64())
+	c4 := Load(Param("c"), GP64())
+	SHLQ(U8(2), c4)
+	cb := GP64() // byte offset of the block in a row of x
+	XORQ(cb, cb)
+	for _, w := range []int{8, 2} { // ymm accumulators per block: 32 channels, then 8
+		lbl := fmt.Sprintf("cs%d", w)
+		a := make([]reg.VecVirtual, w)
+		for i := range a {
+			a[i] = YMM()
+		}
+		Label(lbl)
+		end := GP64()
+		MOVQ(cb, end)
+		ADDQ(U8(16*w), end)
+		CMPQ(end, c4)
+		JA(LabelRef(lbl + "done"))
+		// acc holds 8-byte values: its offset is twice the block's
+		ap := GP64()
+		LEAQ(Mem{Base: acc, Index: cb, Scale: 2}, ap)
+		for i := range a {
+			VMOVUPD(Mem{Base: ap, Disp: 32 * i}, a[i])
+		}
+		p, n := GP64(), GP64()
+		LEAQ(Mem{Base: x, Index: cb, Scale: 1}, p)
+		MOVQ(rows, n)
+		TESTQ(n, n)
+		JE(LabelRef(lbl + "store"))
+		Label(lbl + "row")
+		t := make([]reg.VecVirtual, w)
+		for i := range a {
+			t[i] = YMM()
+			VCVTPS2PD(Mem{Base: p, Disp: 16 * i}, t[i])
+		}
+		for i := range a {
+			VADDPD(t[i], a[i], a[i])
+		}
+		ADDQ(c4, p)
+		DECQ(n)
+		JNE(LabelRef(lbl + "row"))
+		Label(lbl + "store")
+		for i := range a {
+			VMOVUPD(a[i], Mem{Base: ap, Disp: 32 * i})
+		}
+		ADDQ(U8(16*w), cb)
+		JMP(LabelRef(lbl))
+		Label(lbl + "done")
+	}
 	VZEROUPPER()
 	RET()
 }
