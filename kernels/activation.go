@@ -53,6 +53,7 @@ func ReLU6(x, y []float32) { Activate(ActReLU6, x, y) }
 
 // Activate sets y = act(x).
 func Activate(act Activation, x, y []float32) {
+	act.flagsOnly("Activate")
 	raceRead(x)
 	raceWrite(y)
 	n := checkSameLen("Activate", x, y)
@@ -89,6 +90,7 @@ func ReLU6Backward(x, dy, dx []float32) { ActivateBackward(ActReLU6, x, dy, dx) 
 // ActivateBackward sets dx = act'(x) * dy, where x is the forward input or
 // output (both give the same mask for these activations). dx may alias dy.
 func ActivateBackward(act Activation, x, dy, dx []float32) {
+	act.flagsOnly("ActivateBackward")
 	raceRead(x, dy)
 	raceWrite(dx)
 	n := checkSameLen("ActivateBackward", x, dy, dx)

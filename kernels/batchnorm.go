@@ -56,6 +56,7 @@ func bnScaleShift(gamma, beta, mean, variance []float32, eps float32) (scale, sh
 // BatchNormInference sets y = act(gamma * (x - mean) / sqrt(variance + eps) +
 // beta) with the moving statistics. y may alias x.
 func BatchNormInference(x, gamma, beta, mean, variance []float32, eps float32, act Activation, y []float32) {
+	act.flagsOnly("BatchNormInference")
 	raceRead(x, gamma, beta, mean, variance)
 	raceWrite(y)
 	c, rows := bnChannels("BatchNormInference", x, mean, variance, gamma, beta)
@@ -69,6 +70,7 @@ func BatchNormInference(x, gamma, beta, mean, variance []float32, eps float32, a
 // buffer of a DenseNet block's concatenations); y holds the rows
 // contiguously and must not overlap x.
 func BatchNormInferenceStrided(x []float32, ldx, rows int, gamma, beta, mean, variance []float32, eps float32, act Activation, y []float32) {
+	act.flagsOnly("BatchNormInferenceStrided")
 	raceRead(x, gamma, beta, mean, variance)
 	raceWrite(y)
 	c := len(mean)

@@ -15,6 +15,9 @@ const (
 )
 
 func (a Activation) String() string {
+	if _, f := a.split(); f != 0 {
+		return "then " + f.String()
+	}
 	switch a {
 	case ActNone:
 		return "none"
@@ -24,6 +27,36 @@ func (a Activation) String() string {
 		return "relu6"
 	}
 	return fmt.Sprintf("Activation(%d)", int(a))
+}
+
+// actThen is the first Activation that Then returns: actThen + f.
+const actThen Activation = 16
+
+// Then returns the activation that applies the Nonlinear f to the output
+// of Conv2DPacked, Conv2DPackedAdd, Conv2D or DepthwiseConv2D as the kernel
+// writes it: block by block while each block is still in cache, where a
+// pass after the kernel would read the whole output back from memory. The
+// result has the bits ApplyNonlinear gives. Other kernels refuse it.
+func Then(f Nonlinear) Activation {
+	f.check("Then")
+	return actThen + Activation(f)
+}
+
+// split returns the part of a that kernels fuse through their flags and
+// the Nonlinear that Then adds (0: none).
+func (a Activation) split() (Activation, Nonlinear) {
+	if a >= actThen {
+		return ActNone, Nonlinear(a - actThen)
+	}
+	return a, 0
+}
+
+// flagsOnly panics when a carries a Nonlinear, for the kernels that apply
+// only the flag-fused activations.
+func (a Activation) flagsOnly(op string) {
+	if _, f := a.split(); f != 0 {
+		panic(fmt.Sprintf("kernels: %s: activation %v is not fused here", op, a))
+	}
 }
 
 // apply returns the activation of v.
@@ -121,6 +154,15 @@ func Conv2D(p ConvParams, x, w, bias []float32, act Activation, y []float32) {
 	p = p.norm()
 	p.check("Conv2D")
 	checkLen("Conv2D", "w", w, p.KH*p.KW*p.C*p.OutC)
+	if act, f := act.split(); f != 0 {
+		if pointwiseOK(p) && checkConvOperands(p, x, bias, y) {
+			conv2DPointwise(p, x, convWeights{raw: w}, bias, nil, act, f, y)
+			return
+		}
+		Conv2D(p, x, w, bias, act, y)
+		ApplyNonlinear(f, y, y)
+		return
+	}
 	if tr, ok := winogradFor(p); ok && winogradTiles(p) >= winogradRawMinTiles && checkConvOperands(p, x, bias, y) {
 		conv2DWinogradRaw(p, tr, x, w, bias, act, y)
 		return
@@ -173,6 +215,15 @@ func Conv2DPacked(p ConvParams, x []float32, pw *PackedConv, bias []float32, act
 	p.check("Conv2DPacked")
 	if pw == nil || pw.kh != p.KH || pw.kw != p.KW || pw.c != p.C || pw.outC != p.OutC {
 		panic(fmt.Sprintf("kernels: Conv2DPacked: packed weights do not match %+v", p))
+	}
+	if act, f := act.split(); f != 0 {
+		if pointwiseOK(p) && checkConvOperands(p, x, bias, y) {
+			conv2DPointwise(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, nil, act, f, y)
+			return
+		}
+		Conv2DPacked(p, x, pw, bias, act, y)
+		ApplyNonlinear(f, y, y)
+		return
 	}
 	if tr, ok := winogradFor(p); ok && checkConvOperands(p, x, bias, y) {
 		// Weights transformed under another path (a test switching paths)

@@ -18,6 +18,8 @@ const dwpwBandFloats = 32 << 10
 // dwBias, pwBias and res (N, OutH, OutW, OutC) may be nil; y may be res
 // itself but must not overlap x.
 func DepthwisePointwise(dp DepthwiseParams, x, dw, dwBias []float32, dwAct Activation, pw *PackedConv, pwBias, res []float32, act Activation, y []float32) {
+	act.flagsOnly("DepthwisePointwise")
+	dwAct.flagsOnly("DepthwisePointwise")
 	raceRead(x, dw, dwBias, pwBias, res)
 	raceWrite(y)
 	dp = dp.norm("DepthwisePointwise")

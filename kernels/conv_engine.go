@@ -89,7 +89,7 @@ func conv2D(p ConvParams, x []float32, w convWeights, bias []float32, act Activa
 		return
 	}
 	if pointwiseOK(p) {
-		conv2DPointwise(p, x, w, bias, nil, act, y)
+		conv2DPointwise(p, x, w, bias, nil, act, 0, y)
 		return
 	}
 	conv2DIndirect(p, x, w, bias, act, y)

@@ -106,13 +106,17 @@ func Conv2DPackedAdd(p ConvParams, x []float32, pw *PackedConv, bias, res []floa
 	size := p.N * p.OutH() * p.OutW() * p.OutC
 	checkLen("Conv2DPackedAdd", "res", res, size)
 	checkLen("Conv2DPackedAdd", "y", y, size)
+	act, f := act.split()
 	if pointwiseOK(p) {
 		checkLen("Conv2DPackedAdd", "x", x, p.N*p.H*p.W*p.C)
 		if bias != nil {
 			checkLen("Conv2DPackedAdd", "bias", bias, p.OutC)
 		}
-		conv2DPointwise(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, res, act, y)
+		conv2DPointwise(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, res, act, f, y)
 		return
+	}
+	if f != 0 {
+		defer ApplyNonlinear(f, y[:size], y[:size])
 	}
 	if size > 0 && &res[0] == &y[0] {
 		// y holds the residual: the convolution goes through a buffer.
@@ -210,9 +214,10 @@ func (o *pwOperands) block(p ConvParams, x, res []float32, sameRes bool, flagsLa
 	pointwiseBlock(o.ks, p, x, o.wb, o.ldb, o.panelStride, o.bias, res, sameRes, flagsLast, o.kLen, y, m0, m1, q0, q1)
 }
 
-// conv2DPointwise computes y = act(x*w + bias + res) for a pointwise p (res
-// may be nil, or y itself).
-func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float32, act Activation, y []float32) {
+// conv2DPointwise computes y = f(act(x*w + bias + res)) for a pointwise p
+// (res may be nil, or y itself; f 0 for none, else applied to each task's
+// block as soon as it is written).
+func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float32, act Activation, f Nonlinear, y []float32) {
 	m, c, oc := p.N*p.H*p.W, p.C, p.OutC
 	if m == 0 {
 		return
@@ -220,6 +225,9 @@ func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float
 	if m == 1 {
 		if gv := pwGemvKernel(w); gv != nil {
 			pointwiseGemv(gv, c, oc, x, w, bias, res, act, y)
+			if f != 0 {
+				active.nonlinear.fwd(f, y[:oc], y[:oc])
+			}
 			return
 		}
 	}
@@ -242,7 +250,8 @@ func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float
 	// non-temporal stores, as in the indirect path (whole tiles in place).
 	flagsLast := o.flagsLast
 	vb := uintptr(nr * 2)
-	stream := uk.fn != nil && m*oc*4 > convStreamMin() && oc%nr == 0 && uintptr(unsafe.Pointer(&y[0]))%vb == 0
+	// (Not when f reads the block back.)
+	stream := f == 0 && uk.fn != nil && m*oc*4 > convStreamMin() && oc%nr == 0 && uintptr(unsafe.Pointer(&y[0]))%vb == 0
 	if stream {
 		flagsLast |= convStream
 	}
@@ -255,6 +264,15 @@ func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float
 		o.block(p, x, res, sameRes, flagsLast, y, m0, m1, q0, q1)
 		if stream {
 			storeFence()
+		}
+		if f != 0 {
+			if j0, j1 := q0*nr, min(oc, q1*nr); j0 == 0 && j1 == oc {
+				active.nonlinear.fwd(f, y[m0*oc:m1*oc], y[m0*oc:m1*oc])
+			} else {
+				for r := m0; r < m1; r++ {
+					active.nonlinear.fwd(f, y[r*oc+j0:r*oc+j1], y[r*oc+j0:r*oc+j1])
+				}
+			}
 		}
 	})
 }

@@ -92,7 +92,7 @@ func TestConv2DPointwise(t *testing.T) {
 								if resMode == 0 {
 									// Raw weights: in place or packed per call.
 									clear(got)
-									conv2DPointwise(p, x, convWeights{raw: w}, bias, nil, act, got)
+									conv2DPointwise(p, x, convWeights{raw: w}, bias, nil, act, 0, got)
 									checkGuards(t, g)
 									requireClose(t, want, got, p.C+1, "raw weights "+name)
 								}
@@ -160,7 +160,7 @@ func BenchmarkPointwise(b *testing.B) {
 		})
 		b.Run(name+"/pointwise", func(b *testing.B) {
 			for b.Loop() {
-				conv2DPointwise(p.norm(), x, cw, bias, nil, ActReLU6, y)
+				conv2DPointwise(p.norm(), x, cw, bias, nil, ActReLU6, 0, y)
 			}
 			b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
@@ -200,7 +200,7 @@ func BenchmarkPointwiseKernels(b *testing.B) {
 				pwForce = &pwKernel{sk.mr, 32, sk.fn}
 				defer func() { pwForce = nil }()
 				for b.Loop() {
-					conv2DPointwise(p.norm(), x, cw, bias, nil, ActReLU6, y)
+					conv2DPointwise(p.norm(), x, cw, bias, nil, ActReLU6, 0, y)
 				}
 				b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})

@@ -57,7 +57,8 @@ func DepthwiseConv2D(p DepthwiseParams, x, w, bias []float32, act Activation, y 
 	if bias != nil {
 		checkLen("DepthwiseConv2D", "bias", bias, oc)
 	}
-	depthwiseForward(p, x, w, bias, act, y)
+	act, f := act.split()
+	depthwiseForward(p, x, w, bias, act, f, y)
 }
 
 // DepthwiseConv2DBackwardInput sets dx (N, H, W, C), overwritten, from dy (N,

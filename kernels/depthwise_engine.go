@@ -23,7 +23,7 @@ func depthwiseTapsFast(p DepthwiseParams) bool {
 // depthwiseForwardTaps runs any filter size: with the table's kxk kernel
 // where it has one, else with the tap kernel, each output pixel gathering
 // its taps that fall inside the input and summing them over all channels.
-func depthwiseForwardTaps(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
+func depthwiseForwardTaps(p DepthwiseParams, x, w, bias []float32, act Activation, f Nonlinear, y []float32) {
 	if bias == nil {
 		zbuf := floatPool.Get().(*[]float32)
 		defer floatPool.Put(zbuf)
@@ -32,7 +32,7 @@ func depthwiseForwardTaps(p DepthwiseParams, x, w, bias []float32, act Activatio
 		clear(bias)
 	}
 	if active.depthwise.kxk != nil {
-		depthwiseForwardKxK(p, x, w, bias, act, y)
+		depthwiseForwardKxK(p, x, w, bias, act, f, y)
 		return
 	}
 	oh, ow := p.OutH(), p.OutW()
@@ -54,13 +54,17 @@ func depthwiseForwardTaps(p DepthwiseParams, x, w, bias []float32, act Activatio
 			}
 			tapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &y[((n*oh+r)*ow+c)*p.C], flags)
 		}
+		if f != 0 {
+			row := y[(n*oh+r)*ow*p.C:][:ow*p.C]
+			active.nonlinear.fwd(f, row, row)
+		}
 	})
 }
 
 // depthwiseForwardKxK runs the kxk kernel on the pixels of each output row
 // whose taps lie inside the input width, over the filter rows inside the
 // input height; the border pixels take the tap kernel.
-func depthwiseForwardKxK(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
+func depthwiseForwardKxK(p DepthwiseParams, x, w, bias []float32, act Activation, f Nonlinear, y []float32) {
 	oh, ow := p.OutH(), p.OutW()
 	lo, hi := dwInteriorK(p)
 	kern, tapsAct, flags := active.depthwise.kxk, active.depthwise.tapsAct, act.flags()
@@ -103,6 +107,9 @@ func depthwiseForwardKxK(p DepthwiseParams, x, w, bias []float32, act Activation
 		}
 		for c := max(c0, c1); c < ow; c++ {
 			border(c)
+		}
+		if f != 0 {
+			active.nonlinear.fwd(f, out, out)
 		}
 	})
 }
@@ -187,13 +194,18 @@ func dwZeroRow(p DepthwiseParams) *[]float32 {
 	return buf
 }
 
-func depthwiseForward(p DepthwiseParams, x, w, bias []float32, act Activation, y []float32) {
+// depthwiseForward computes y = f(act(depthwise(x, w) + bias)), f 0 for
+// none, else applied to each output row as soon as it is written.
+func depthwiseForward(p DepthwiseParams, x, w, bias []float32, act Activation, f Nonlinear, y []float32) {
 	if !depthwiseFast(p) {
 		if depthwiseTapsFast(p) {
-			depthwiseForwardTaps(p, x, w, bias, act, y)
+			depthwiseForwardTaps(p, x, w, bias, act, f, y)
 			return
 		}
 		depthwiseForwardGeneric(p, x, w, bias, act, y)
+		if f != 0 {
+			ApplyNonlinear(f, y, y)
+		}
 		return
 	}
 	oh, ow := p.OutH(), p.OutW()
@@ -227,6 +239,10 @@ func depthwiseForward(p DepthwiseParams, x, w, bias []float32, act Activation, y
 			kern(&rows[0], &wp[0], &out[0], hi-lo, p.C, p.StrideW*p.C, p.DilationW*p.C)
 		}
 		dwBorderFwd(p, x, w, b, flags, y, n, r, max(lo, hi), ow)
+		if f != 0 {
+			row := y[(n*oh+r)*ow*p.C:][:ow*p.C]
+			active.nonlinear.fwd(f, row, row)
+		}
 	})
 }
 
@@ -277,7 +293,7 @@ func depthwiseBackwardInput(p DepthwiseParams, dy, w, dx []float32) {
 	for t := 0; t < 9; t++ {
 		copy(wf[t*p.C:(t+1)*p.C], w[(8-t)*p.C:(9-t)*p.C])
 	}
-	depthwiseForward(q, dy, wf, nil, ActNone, dx)
+	depthwiseForward(q, dy, wf, nil, ActNone, 0, dx)
 }
 
 func depthwiseBackwardWeights(p DepthwiseParams, x, dy, dw []float32) {

@@ -7,6 +7,7 @@ func Add(a, b, y []float32) { AddAct(a, b, ActNone, y) }
 
 // AddAct sets y = act(a + b), the add-then-ReLU of residual blocks.
 func AddAct(a, b []float32, act Activation, y []float32) {
+	act.flagsOnly("AddAct")
 	raceRead(a, b)
 	raceWrite(y)
 	n := checkSameLen("Add", a, b, y)
@@ -68,6 +69,7 @@ func Mul(a, b, y []float32) {
 // BiasAdd sets y = act(x + bias) for rows of C = len(bias) values: x and y
 // hold len(x)/C rows (NHWC or (batch, units)). y may alias x.
 func BiasAdd(x, bias []float32, act Activation, y []float32) {
+	act.flagsOnly("BiasAdd")
 	raceRead(x, bias)
 	raceWrite(y)
 	c := len(bias)

@@ -23,7 +23,9 @@ type call struct {
 	// applies it to y in place right after its kernel, while y is fresh
 	// (inference only; 0: none).
 	postNonlinear kernels.Nonlinear
-	pad           *[4]int // a ZeroPadding2D folded into this convolution: top, bottom, left, right (inference only)
+	// nonlinearFused: this forward's kernel applied postNonlinear itself.
+	nonlinearFused bool
+	pad            *[4]int // a ZeroPadding2D folded into this convolution: top, bottom, left, right (inference only)
 	// residual: an Add fused into this convolution, whose other input is
 	// x[1]: y = postAct(conv(x[0]) + x[1]) (inference only).
 	residual bool

@@ -94,6 +94,28 @@ func outputAct(a activation, c *call) (kernels.Activation, bool) {
 	return kernels.ActNone, true
 }
 
+// kernelAct is outputAct for the kernels that apply a smooth activation
+// (swish, hard_swish, gelu...) as they write their output (kernels.Then):
+// the layer's own, at inference, where backward needs no copy of the
+// activation's input, or an activation layer fused into the step
+// (c.postNonlinear, which the step then leaves to the kernel). The
+// activation then runs on each block while it is in cache instead of in a
+// pass over the whole output afterwards.
+func kernelAct(a activation, c *call) (kernels.Activation, bool) {
+	act, after := outputAct(a, c)
+	c.nonlinearFused = false
+	switch {
+	case after && !c.backward:
+		if f, ok := a.nonlinear(); ok {
+			return kernels.Then(f), false
+		}
+	case !after && act == kernels.ActNone && c.postNonlinear != 0:
+		c.nonlinearFused = true
+		return kernels.Then(c.postNonlinear), false
+	}
+	return act, after
+}
+
 // Conv2D is Keras' 2-D convolution, NHWC with an HWIO kernel.
 type Conv2D struct {
 	base
@@ -208,7 +230,7 @@ func (l *Conv2D) forward(c *call) {
 	if c.fold != nil {
 		pw, bias = c.fold.conv(p, l.kernel, l.bias)
 	}
-	act, after := outputAct(l.act, c)
+	act, after := kernelAct(l.act, c)
 	if c.residual {
 		kernels.Conv2DPackedAdd(p, c.x[0].Data, pw, bias, c.x[1].Data, act, c.y.Data)
 	} else {
@@ -347,11 +369,12 @@ func (l *DepthwiseConv2D) forward(c *call) {
 	if c.fold != nil {
 		w, bias = c.fold.depthwise(l.kernel, l.bias, p.OutC())
 	}
-	act, after := outputAct(l.act, c)
 	if c.sep != nil {
+		act, _ := outputAct(l.act, c)
 		l.forwardSeparable(c, p, w, bias, act)
 		return
 	}
+	act, after := kernelAct(l.act, c)
 	kernels.DepthwiseConv2D(p, c.x[0].Data, w, bias, act, c.y.Data)
 	c.forwardKernel(p.FLOPs())
 	if after {

@@ -58,7 +58,7 @@ func convStateOf(c *call) *convState {
 func (l *Conv2D) forwardGrouped(c *call) {
 	x := c.x[0]
 	bias := biasOf(l.bias)
-	act, after := outputAct(l.act, c)
+	act, after := kernelAct(l.act, c)
 	if p, ok := l.depthwiseForm(x); ok {
 		c.withPad(&p.PadTop, &p.PadBottom, &p.PadLeft, &p.PadRight)
 		kernels.DepthwiseConv2D(p, x.Data, l.kernel.data, bias, act, c.y.Data)

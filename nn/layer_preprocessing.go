@@ -202,9 +202,12 @@ func (l *Normalization) stats() ([]float32, []float32) {
 func (l *Normalization) forward(c *call) {
 	m, d := l.stats()
 	x, y, ch := c.x[0].Data, c.y.Data, l.channels
-	for i, v := range x {
-		k := i % ch
-		y[i] = (v - m[k]) / d[k]
+	// pixel by pixel: an index modulo ch per value costs an integer division
+	for o := 0; o+ch <= len(x); o += ch {
+		xs, ys := x[o:o+ch], y[o:o+ch]
+		for k, v := range xs {
+			ys[k] = (v - m[k]) / d[k]
+		}
 	}
 	c.forwardKernel(0)
 }
@@ -214,9 +217,12 @@ func (l *Normalization) backward(c *call) {
 		return
 	}
 	_, d := l.stats()
-	dx, ch := c.dx[0].Data, l.channels
-	for i, g := range c.dy.Data {
-		dx[i] = g / d[i%ch]
+	dx, dy, ch := c.dx[0].Data, c.dy.Data, l.channels
+	for o := 0; o+ch <= len(dy); o += ch {
+		gs, ds := dy[o:o+ch], dx[o:o+ch]
+		for k, g := range gs {
+			ds[k] = g / d[k]
+		}
 	}
 	c.backwardKernel(0)
 }

@@ -160,7 +160,7 @@ func (p *plan) forward(inputs []*Tensor) error {
 			c.err = nil
 			return fmt.Errorf("nn: layer %q (%s): %w", s.layer.Name(), s.layer.ClassName(), err)
 		}
-		if c.postNonlinear != 0 {
+		if c.postNonlinear != 0 && !c.nonlinearFused {
 			kernels.ApplyNonlinear(c.postNonlinear, c.y.Data, c.y.Data)
 		}
 		s.stats.ForwardSeconds += time.Since(t0).Seconds()
