@@ -282,9 +282,11 @@ func (pl *convPlan) run(x []float32, w convWeights, bias []float32, act Activati
 		// Strips of mr pixels never straddle an output row when mr divides
 		// OutW (pixel blocks are multiples of mr): the strip's rows are then
 		// at a fixed stride and one pointer per segment is enough. The
-		// tallest strided kernel whose mr divides OutW is used.
+		// tallest strided kernel whose mr divides OutW is used. Where the
+		// output channels are not whole panels (MobileNetV3's first layer
+		// has 16), the tiles go through obuf.
 		for _, sk := range pl.uk.strided {
-			if pl.ow%sk.mr == 0 && pl.oc%pl.nr == 0 {
+			if pl.ow%sk.mr == 0 {
 				pl.strided, pl.stridedFn, pl.mr = true, sk.fn, sk.mr
 				break
 			}
@@ -394,9 +396,10 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 				bOff = k0*ldb + j
 			}
 			s0 := 0
-			if inPlace && pl.uk.asm != nil {
-				// The full strips written in place, straight to the
-				// assembly when the block's segments have one length.
+			if (inPlace || pl.strided) && pl.uk.asm != nil {
+				// The full strips written in place (or, strided, into
+				// obuf), straight to the assembly when the block's
+				// segments have one length.
 				if seglen, ok := pl.uniform(g0, g1); ok && mcount >= mr {
 					full := mcount / mr
 					var bp *float32
@@ -404,15 +407,19 @@ func (pl *convPlan) block(ws *convWorkspace, x, wb []float32, ldb, panelStride i
 						bp = &bias[j]
 					}
 					_ = wb[bOff+((g1-g0)*seglen-1)*ldb+nr-1]
-					_ = y[(m0+full*mr-1)*pl.oc+j+nr-1]
+					out, ldc, f := y[m0*pl.oc+j:], pl.oc, flags
+					if !inPlace {
+						out, ldc, f = ws.obuf[j:], obufLd, flags&^convStream
+					}
+					_ = out[(full*mr-1)*ldc+nr-1]
 					if pl.strided {
 						rs := pl.p.StrideW * pl.aC
 						for ; s0 < full; s0++ {
-							pl.stridedFn(g1-g0, seglen, &tab[s0*pl.nseg+g0], &wb[bOff], ldb, &y[(m0+s0*mr)*pl.oc+j], pl.oc, flags, bp, rs)
+							pl.stridedFn(g1-g0, seglen, &tab[s0*pl.nseg+g0], &wb[bOff], ldb, &out[s0*mr*ldc], ldc, f, bp, rs)
 						}
 					}
 					for ; s0 < full; s0++ {
-						pl.uk.asm(g1-g0, seglen, &tab[(s0*pl.nseg+g0)*mr], &wb[bOff], ldb, &y[(m0+s0*mr)*pl.oc+j], pl.oc, flags, bp)
+						pl.uk.asm(g1-g0, seglen, &tab[(s0*pl.nseg+g0)*mr], &wb[bOff], ldb, &out[s0*mr*ldc], ldc, f, bp)
 					}
 				}
 			}

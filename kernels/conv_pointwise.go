@@ -131,6 +131,29 @@ func Conv2DPackedAdd(p ConvParams, x []float32, pw *PackedConv, bias, res []floa
 	AddAct(y[:size], res[:size], act, y[:size])
 }
 
+// Conv2DAdd is Conv2DPackedAdd with the weights as given (HWIO), for
+// weights that change from call to call (a squeeze-and-excitation gate
+// folded into them).
+func Conv2DAdd(p ConvParams, x, w, bias, res []float32, act Activation, y []float32) {
+	raceRead(x, w, bias, res)
+	raceWrite(y)
+	if res == nil {
+		Conv2D(p, x, w, bias, act, y)
+		return
+	}
+	p = p.norm()
+	p.check("Conv2DAdd")
+	checkLen("Conv2DAdd", "w", w, p.KH*p.KW*p.C*p.OutC)
+	size := p.N * p.OutH() * p.OutW() * p.OutC
+	checkLen("Conv2DAdd", "res", res, size)
+	if pointwiseOK(p) && checkConvOperands(p, x, bias, y) {
+		act, f := act.split()
+		conv2DPointwise(p, x, convWeights{raw: w}, bias, res, act, f, y)
+		return
+	}
+	Conv2DPackedAdd(p, x, PackConvWeights(p, w), bias, res, act, y)
+}
+
 // pwOperands are a pointwise convolution's kernels, weights (panels or in
 // place), bias padded to whole panels and epilogue flags.
 type pwOperands struct {

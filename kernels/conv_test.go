@@ -114,12 +114,15 @@ func convCases() []ConvParams {
 		ConvParams{N: 3, H: 5, W: 5, C: 8, KH: 1, KW: 1, OutC: 40, StrideH: 2, StrideW: 2},
 		ConvParams{N: 1, H: 4, W: 4, C: 2, KH: 3, KW: 3, OutC: 3, PadTop: 2, PadBottom: 1, PadLeft: 0, PadRight: 3},
 		same(ConvParams{N: 1, H: 13, W: 11, C: 12, KH: 5, KW: 5, OutC: 20, DilationH: 1, DilationW: 2}),
-		same(ConvParams{N: 1, H: 40, W: 30, C: 24, KH: 3, KW: 3, OutC: 64}),                       // several pixel blocks
-		same(ConvParams{N: 2, H: 9, W: 10, C: 7, KH: 3, KW: 3, OutC: 32}),                         // weight gradient by rows, two images
-		same(ConvParams{N: 2, H: 5, W: 24, C: 3, KH: 3, KW: 3, OutC: 64}),                         // strided strips (OutW a multiple of mr)
-		same(ConvParams{N: 2, H: 5, W: 28, C: 3, KH: 3, KW: 3, OutC: 64}),                         // tall strided strips (OutW a multiple of 14)
-		same(ConvParams{N: 1, H: 3, W: 14, C: 1, KH: 3, KW: 3, OutC: 32}),                         // one tall strip per row, one channel
-		same(ConvParams{N: 1, H: 9, W: 27, C: 3, KH: 7, KW: 7, OutC: 32, StrideH: 2, StrideW: 2}), // 14 wide at stride 2
+		same(ConvParams{N: 1, H: 40, W: 30, C: 24, KH: 3, KW: 3, OutC: 64}),                        // several pixel blocks
+		same(ConvParams{N: 2, H: 9, W: 10, C: 7, KH: 3, KW: 3, OutC: 32}),                          // weight gradient by rows, two images
+		same(ConvParams{N: 2, H: 5, W: 24, C: 3, KH: 3, KW: 3, OutC: 64}),                          // strided strips (OutW a multiple of mr)
+		same(ConvParams{N: 2, H: 5, W: 28, C: 3, KH: 3, KW: 3, OutC: 64}),                          // tall strided strips (OutW a multiple of 14)
+		same(ConvParams{N: 1, H: 3, W: 14, C: 1, KH: 3, KW: 3, OutC: 32}),                          // one tall strip per row, one channel
+		same(ConvParams{N: 2, H: 28, W: 28, C: 3, KH: 3, KW: 3, OutC: 16, StrideH: 2, StrideW: 2}), // strided strips, partial panel (MobileNetV3's first layer)
+		same(ConvParams{N: 1, H: 6, W: 16, C: 3, KH: 3, KW: 3, OutC: 48}),                          // strided strips, a whole and a partial panel
+		same(ConvParams{N: 1, H: 7, W: 21, C: 3, KH: 3, KW: 3, OutC: 24}),                          // 7-row strips, partial panel
+		same(ConvParams{N: 1, H: 9, W: 27, C: 3, KH: 7, KW: 7, OutC: 32, StrideH: 2, StrideW: 2}),  // 14 wide at stride 2
 		same(ConvParams{N: 2, H: 7, W: 48, C: 5, KH: 3, KW: 3, OutC: 32, StrideH: 2, StrideW: 2}),
 		same(ConvParams{N: 3, H: 20, W: 8, C: 9, KH: 3, KW: 3, OutC: 32, StrideH: 2, StrideW: 1}),
 	)

@@ -33,6 +33,10 @@ type call struct {
 	// which hands it its output band by band (inference only); that step's
 	// call holds its folded BatchNormalization and activation.
 	sep *step
+	// gate: the last input is a per-sample, per-channel gate (N, 1, 1, C)
+	// that this 1x1 convolution multiplies its input by, a
+	// squeeze-and-excitation Multiply fused into it (inference only).
+	gate bool
 	// rowStride: this Concatenate writes into the buffer of a chain of
 	// Concatenates (plan.chainConcats), whose rows are rowStride values
 	// apart; inPlace: x[0], the previous one's output, is already there.

@@ -206,7 +206,9 @@ func (f *bnFold) conv(p kernels.ConvParams, kernel, bias *Variable) (*kernels.Pa
 	return f.packed, f.b
 }
 
-func (f *bnFold) depthwise(kernel, bias *Variable, outC int) ([]float32, []float32) {
+// weights returns the folded weights and bias as the layer lays them out
+// (a depthwise kernel, or a convolution's to scale before packing).
+func (f *bnFold) weights(kernel, bias *Variable, outC int) ([]float32, []float32) {
 	f.refresh(kernel, bias, outC)
 	return f.w, f.b
 }

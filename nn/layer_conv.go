@@ -224,6 +224,10 @@ func (l *Conv2D) forward(c *call) {
 		l.forwardGrouped(c)
 		return
 	}
+	if c.gate {
+		l.forwardGated(c)
+		return
+	}
 	p := l.convParams(c.x[0], l.filters)
 	c.withPad(&p.PadTop, &p.PadBottom, &p.PadLeft, &p.PadRight)
 	pw, bias := l.packed.get(p, l.kernel), biasOf(l.bias)
@@ -242,9 +246,69 @@ func (l *Conv2D) forward(c *call) {
 	}
 }
 
+// canGate says whether a squeeze-and-excitation Multiply before the layer
+// can fuse into it: a 1x1 convolution at stride 1 with no padding folded in.
+func (l *Conv2D) canGate(c *call) bool { return l.pointwise() && c.pad == nil && c.sep == nil }
+
+// forwardGated computes the convolution of x * gate, sample by sample:
+// (x * g) W = x (diag(g) W). Where the image has more pixels than twice the
+// output channels, scaling the weights (C x OutC products) costs less than
+// scaling the input (H x W x C); otherwise the input is scaled into a buffer.
+func (l *Conv2D) forwardGated(c *call) {
+	x, g := c.x[0], c.x[len(c.x)-1]
+	var res []float32
+	if c.residual {
+		res = c.x[1].Data
+	}
+	p := l.convParams(x, l.filters)
+	n, f := p.N, l.filters
+	p.N = 1
+	w, bias := l.kernel.data, biasOf(l.bias)
+	if c.fold != nil {
+		w, bias = c.fold.weights(l.kernel, l.bias, f)
+	}
+	act, after := kernelAct(l.act, c)
+	st := convStateOf(c)
+	pix, opix := p.H*p.W*p.C, p.H*p.W*f
+	scaleWeights := p.H*p.W >= 2*f
+	for b := 0; b < n; b++ {
+		gb, xb, yb := g.Data[b*p.C:(b+1)*p.C], x.Data[b*pix:(b+1)*pix], c.y.Data[b*opix:(b+1)*opix]
+		var rb []float32
+		if res != nil {
+			rb = res[b*opix : (b+1)*opix]
+		}
+		if scaleWeights {
+			ws := scratch(&st.gw, len(w))
+			for k, s := range gb {
+				row, out := w[k*f:(k+1)*f], ws[k*f:(k+1)*f]
+				for o, v := range row {
+					out[o] = v * s
+				}
+			}
+			kernels.Conv2DAdd(p, xb, ws, bias, rb, act, yb)
+			continue
+		}
+		xs := scratch(&st.gw, pix)
+		kernels.MulRows(xb, gb, xs)
+		var pw *kernels.PackedConv
+		if c.fold != nil {
+			pw, _ = c.fold.conv(p, l.kernel, l.bias)
+		} else {
+			pw = l.packed.get(p, l.kernel)
+		}
+		kernels.Conv2DPackedAdd(p, xs, pw, bias, rb, act, yb)
+	}
+	p.N = n
+	c.forwardKernel(p.FLOPs())
+	if after {
+		applyKeep(l.act, c, c.y.Data, f)
+	}
+}
+
 type convState struct {
 	dpre []float32
 	grp  groupedBufs // a grouped convolution's per-group copies
+	gw   []float32   // gated weights or input (forwardGated)
 }
 
 // preActivationGrad returns the gradient before the layer's activation.
@@ -367,7 +431,7 @@ func (l *DepthwiseConv2D) forward(c *call) {
 	c.withPad(&p.PadTop, &p.PadBottom, &p.PadLeft, &p.PadRight)
 	w, bias := l.kernel.data, biasOf(l.bias)
 	if c.fold != nil {
-		w, bias = c.fold.depthwise(l.kernel, l.bias, p.OutC())
+		w, bias = c.fold.weights(l.kernel, l.bias, p.OutC())
 	}
 	if c.sep != nil {
 		act, _ := outputAct(l.act, c)

@@ -106,6 +106,7 @@ func buildPlan(m *Model, key planKey) (*plan, error) {
 		}
 	}
 	p.fuse()
+	p.fuseGates()
 	p.foldPads()
 	p.fuseSeparable()
 	p.chainConcats()
@@ -593,6 +594,61 @@ func (p *plan) foldPads() {
 
 // pointwiseFuser is a depthwise convolution that can compute the 1x1
 // convolution next, which reads its output, in its own kernel (c.sep).
+// gater is a 1x1 convolution that can multiply its input by a per-sample,
+// per-channel gate itself.
+type gater interface {
+	canGate(c *call) bool
+}
+
+// fuseGates merges into a 1x1 convolution (after its own fusions) the
+// broadcasting Multiply, x * gate with gate (1, 1, C), whose output only it
+// reads: squeeze-and-excitation before the projection of MobileNetV3 and
+// EfficientNet, whose pass over the block's widest tensor this saves. The
+// convolution then reads x and, as its last input, the gate.
+func (p *plan) fuseGates() {
+	for i, s := range p.steps {
+		g, ok := s.layer.(gater)
+		if !ok || s.skip || s.backward || s.c.gate || !g.canGate(&s.c) {
+			continue
+		}
+		mi := p.slots[s.in[0]].producer
+		if mi < 0 {
+			continue
+		}
+		ms := p.steps[mi]
+		if _, ok := ms.layer.(*Multiply); !ok || ms.skip || ms.backward || len(ms.in) != 2 ||
+			ms.c.postAct != kernels.ActNone || ms.c.postNonlinear != 0 {
+			continue
+		}
+		o := p.slots[ms.out]
+		if o.output || o.keep || len(o.consumers) != 1 {
+			continue
+		}
+		xi, gi := ms.in[0], ms.in[1]
+		if !isGate(p.slots[xi].shape, p.slots[gi].shape) {
+			xi, gi = gi, xi
+		}
+		if !isGate(p.slots[xi].shape, p.slots[gi].shape) || xi == gi || slices.Contains(s.in, xi) || slices.Contains(s.in, gi) {
+			continue
+		}
+		s.in[0] = xi
+		s.in = append(s.in, gi)
+		s.c.gate = true
+		for _, v := range []int{xi, gi} {
+			cons := p.slots[v].consumers
+			cons[slices.Index(cons, mi)] = i
+		}
+		o.consumers = nil
+		ms.skip = true
+		ms.mode = ModeFused
+	}
+}
+
+// isGate says whether g, a per-sample shape, is (1, 1, C) for x (H, W, C).
+func isGate(x, g []int) bool {
+	return len(x) == 3 && len(g) == 3 && g[0] == 1 && g[1] == 1 && g[2] == x[2] && x[0]*x[1] > 1
+}
+
 type pointwiseFuser interface {
 	canFusePointwise(c *call, next *step) bool
 }
