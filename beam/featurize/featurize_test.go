@@ -26,6 +26,7 @@ import (
 	"github.com/keelml/keel/featureset"
 	"github.com/keelml/keel/imagedata"
 	"github.com/keelml/keel/internal/testenv"
+	"github.com/keelml/keel/nn"
 	"github.com/keelml/keel/transfer"
 	"github.com/keelml/keel/zoo"
 )
@@ -94,7 +95,7 @@ func run(t *testing.T, o Options) {
 
 // reference computes the features of paths as keel train's feature cache
 // does: the Loader (decode, resize, preprocess_input) and transfer.Features.
-func reference(t *testing.T, o Options, paths []string) (shape []int, x []float32) {
+func reference(t *testing.T, o Options, paths []string) (base *nn.Model, shape []int, x []float32) {
 	base, err := zoo.New(o.Model, zoo.Options{Weights: o.Weights, InputShape: []int{o.InputSize, o.InputSize, 3}, Alpha: o.Alpha})
 	require.NoError(t, err)
 	mode, err := zoo.PreprocessMode(o.Model)
@@ -105,7 +106,32 @@ func reference(t *testing.T, o Options, paths []string) (shape []int, x []float3
 	require.NoError(t, err)
 	fx, _, err := transfer.Features(context.Background(), base, ld)
 	require.NoError(t, err)
-	return fx.Shape[1:], fx.Data
+	return base, fx.Shape[1:], fx.Data
+}
+
+// predictLayer computes the features of paths as keel predict --input X.npy
+// --layer LAST does: the raw pixels (load_img at the input size), the
+// model's preprocess_input, RunLayers, a batch at a time.
+func predictLayer(t *testing.T, base *nn.Model, o Options, paths []string) []float32 {
+	last := base.Layers()[len(base.Layers())-1].Name()
+	per := 3 * o.InputSize * o.InputSize
+	var out []float32
+	for lo := 0; lo < len(paths); lo += 8 {
+		batch := paths[lo:min(len(paths), lo+8)]
+		x := make([]float32, len(batch)*per)
+		for i, p := range batch {
+			img, err := imagedata.Load(p)
+			require.NoError(t, err)
+			imagedata.ResizePIL(img, o.InputSize, o.InputSize, imagedata.Nearest).ToFloat32(x[i*per : (i+1)*per])
+		}
+		require.NoError(t, zoo.PreprocessInput(o.Model, x))
+		xt, err := nn.TensorOf(x, len(batch), o.InputSize, o.InputSize, 3)
+		require.NoError(t, err)
+		ys, err := base.RunLayers([]string{last}, xt)
+		require.NoError(t, err)
+		out = append(out, ys[0].Data...)
+	}
+	return out
 }
 
 func readDead(t *testing.T, dir string) map[string]string {
@@ -161,19 +187,24 @@ func TestFeaturizeGlob(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, len(set.Shards), len(good)/o.Batch)
 
-	shape, want := reference(t, o, good)
+	base, shape, train := reference(t, o, good)
 	require.Equal(t, shape, set.FeatureShape)
-	scale := 0.0
-	for _, v := range want {
-		scale = max(scale, math.Abs(float64(v)))
-	}
-	require.Greater(t, scale, 0.0)
-	per := len(want) / len(good)
-	for i, p := range good {
-		for j := range per {
-			a, b := set.X[i*per+j], want[i*per+j]
-			if math.Abs(float64(a-b)) > 1e-6*scale {
-				t.Fatalf("%s: feature %d is %g, keel train's %g (scale %g)", p, j, a, b, scale)
+	for _, ref := range []struct {
+		name string
+		x    []float32
+	}{{"keel train's", train}, {"keel predict --layer's", predictLayer(t, base, o, good)}} {
+		scale := 0.0
+		for _, v := range ref.x {
+			scale = max(scale, math.Abs(float64(v)))
+		}
+		require.Greater(t, scale, 0.0)
+		per := len(ref.x) / len(good)
+		for i, p := range good {
+			for j := range per {
+				a, b := set.X[i*per+j], ref.x[i*per+j]
+				if math.Abs(float64(a-b)) > 1e-6*scale {
+					t.Fatalf("%s: feature %d is %g, %s %g (scale %g)", p, j, a, ref.name, b, scale)
+				}
 			}
 		}
 	}
