@@ -256,6 +256,9 @@ func (f *featurizeFn) pixels(ctx context.Context, file fileio.ReadableFile, dst 
 			err = fmt.Errorf("internal error on this image: %v", r)
 		}
 	}()
+	if featureset.ClassOf(file.Metadata.Path) == "" {
+		return errors.New("in no folder: an image's class is the name of its folder")
+	}
 	data, err := file.Read(ctx)
 	if err != nil {
 		return err

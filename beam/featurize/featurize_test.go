@@ -216,7 +216,8 @@ func TestFeaturizeList(t *testing.T) {
 	good := writeImages(t, data, 6)
 	missing := filepath.Join(data, "red", "gone.png")
 	list := filepath.Join(t.TempDir(), "list.txt")
-	lines := append(slices.Clone(good), good[3], "", missing)
+	// A path in no folder has no class: a dead letter too.
+	lines := append(slices.Clone(good), good[3], "", missing, "loose.png")
 	require.NoError(t, os.WriteFile(list, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
 	out := filepath.Join(t.TempDir(), "features")
 	o := options(t, "@"+list, out)
@@ -224,8 +225,9 @@ func TestFeaturizeList(t *testing.T) {
 	run(t, o)
 
 	dead := readDead(t, out)
-	require.Len(t, dead, 1)
+	require.Len(t, dead, 2)
 	require.Contains(t, dead[missing], "no such file")
+	require.Contains(t, dead["loose.png"], "in no folder")
 	set, err := featureset.Load(out)
 	require.NoError(t, err)
 	require.Equal(t, good, set.Paths())
