@@ -114,6 +114,11 @@ func runTrain(args []string) error {
 	go func() {
 		select {
 		case <-ctx.Done():
+			select {
+			case <-trained: // the stop() after training, not a Ctrl-C (a head on features trains in milliseconds)
+				return
+			default:
+			}
 			stop()
 			fmt.Fprintln(os.Stderr, "\nkeel train: interrupted, stopping after the current batch to save "+*out+" (Ctrl-C again to quit without saving)")
 		case <-trained:
