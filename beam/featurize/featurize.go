@@ -62,6 +62,10 @@ func (o *Options) defaults() error {
 		return errors.New("--output DIR is required")
 	case o.Batch < 0:
 		return fmt.Errorf("--batch must be at least 1, got %d", o.Batch)
+	case o.Pooling != "" && o.Pooling != "avg" && o.Pooling != "max":
+		return fmt.Errorf("--pooling %q: want avg or max", o.Pooling)
+	case o.InputSize < 0 || o.Alpha < 0 || o.Threads < 0:
+		return errors.New("--input-size, --alpha and --threads must not be negative")
 	}
 	if _, err := zoo.PreprocessMode(o.Model); err != nil {
 		return err

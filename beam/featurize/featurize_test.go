@@ -246,6 +246,8 @@ func TestOptions(t *testing.T) {
 		{func(o *Options) { o.Output = "" }, "--output DIR is required"},
 		{func(o *Options) { o.Batch = -1 }, "--batch must be at least 1"},
 		{func(o *Options) { o.Model = "mobilenet_v9" }, "mobilenet_v9"},
+		{func(o *Options) { o.Pooling = "mean" }, `--pooling "mean": want avg or max`},
+		{func(o *Options) { o.InputSize = -3 }, "must not be negative"},
 	} {
 		o := Options{Model: "mobilenet", Weights: "w.h5", Input: "x/*", Output: "out"}
 		c.edit(&o)
