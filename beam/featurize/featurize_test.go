@@ -3,8 +3,10 @@ package featurize
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -134,6 +136,16 @@ func predictLayer(t *testing.T, base *nn.Model, o Options, paths []string) []flo
 	return out
 }
 
+// pngHeader is a PNG signature and an IHDR chunk declaring w x h RGB
+// pixels, and nothing else.
+func pngHeader(w, h uint32) []byte {
+	ihdr := append([]byte("IHDR"), binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, w), h)...)
+	ihdr = append(ihdr, 8, 2, 0, 0, 0)
+	b := append([]byte("\x89PNG\r\n\x1a\n"), binary.BigEndian.AppendUint32(nil, 13)...)
+	b = append(b, ihdr...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(ihdr))
+}
+
 func readDead(t *testing.T, dir string) map[string]string {
 	f, err := os.Open(filepath.Join(dir, DeadLetterName))
 	require.NoError(t, err)
@@ -166,6 +178,9 @@ func TestFeaturizeGlob(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(data, "red", "truncated.jpg"), jpg[:len(jpg)/3], 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(data, "blue", "empty.png"), nil, 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(data, "green", "notes.png"), []byte("not an image"), 0o644))
+	bomb := filepath.Join(data, "green", "bomb.png") // declares 10^10 pixels in 33 bytes
+	require.NoError(t, os.WriteFile(bomb, pngHeader(100000, 100000), 0o644))
+	broken[bomb] = ""
 
 	out := filepath.Join(t.TempDir(), "features")
 	o := options(t, filepath.Join(data, "*", "*"), out)
@@ -176,6 +191,7 @@ func TestFeaturizeGlob(t *testing.T) {
 	for p := range broken {
 		require.NotEmpty(t, dead[p], "%s is a dead letter with a reason", p)
 	}
+	require.Contains(t, dead[bomb], "image too large: 100000x100000 pixels")
 	set, err := featureset.Load(out)
 	require.NoError(t, err)
 	require.Equal(t, "mobilenet", set.Model)
