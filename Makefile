@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build generate check-generate vet test test-go test-race test-emulated bench demo fuzz
+.PHONY: all build generate check-generate vet test test-go test-race test-emulated test-beam bench demo fuzz
 
 all: build
 
@@ -27,6 +27,7 @@ vet:
 	@test -z "$$(gofmt -l . asm)" || { gofmt -l . asm; echo "gofmt: the files above are not formatted"; exit 1; }
 	$(GO) vet ./...
 	cd asm && $(GO) vet ./...
+	cd beam && $(GO) vet ./...
 	$(GO) vet -tags purego ./...
 	GOARCH=arm64 $(GO) vet ./kernels/...
 	GOARCH=arm64 $(GO) vet -tags purego ./kernels/...
@@ -43,7 +44,12 @@ test-race:
 	$(GO) test -race -short -count=1 ./nn ./imagedata ./transfer ./serve
 	$(GO) test -race -count=1 -run 'Parallel|Pool|Threads|Concurrent' ./kernels
 
-test: vet check-generate test-go test-race test-emulated
+test: vet check-generate test-go test-race test-emulated test-beam
+
+# The beam/ module (its own go.mod, Apache Beam's SDK): keel-beam's pipeline
+# on Prism in process over a few hundred generated images, seconds once built.
+test-beam:
+	cd beam && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # The kernels on emulated CPUs (qemu-user-static; .ci/run installs it), each
 # run failing unless start-up chose the expected kernels (TestExpectedPath).

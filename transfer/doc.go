@@ -32,5 +32,8 @@
 //
 // When the backbone is frozen and no augmentation is asked for, its outputs
 // are the same every epoch: Train computes them once and trains the head on
-// them, so the epochs after the first cost only the head.
+// them, so the epochs after the first cost only the head. TrainFeatures runs
+// that same training on features computed before, elsewhere (keel-beam's
+// feature folders, package featureset; `keel train --features`), and
+// EvaluateFeatures scores the head on them.
 package transfer

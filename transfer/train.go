@@ -433,19 +433,11 @@ func (r *run) headPhase() error {
 			}
 		}
 		res.FeatureSeconds = time.Since(start).Seconds()
-		in := nn.Input(r.base.Output().Shape(), nn.WithName("features"))
-		headModel, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{Apply(r.head, in)}, nn.WithName("head"))
+		headModel, err := newHeadModel(r.head, r.base.Output().Shape())
 		if err != nil {
 			return err
 		}
-		if fo.InitialEpoch, fo.InitialStep, err = r.compile(headModel, c.LR, 0, c.Epochs); err != nil {
-			return err
-		}
-		data, err := nn.NewArrayDataset([]*nn.Tensor{fx}, []*nn.Tensor{fy}, c.BatchSize, !c.NoShuffle, c.Seed)
-		if err != nil {
-			return err
-		}
-		return r.fit(headModel, data, fo)
+		return r.fitHead(headModel, fo, fx, fy)
 	}
 	data, valData, err := r.imageData()
 	if err != nil {
@@ -456,6 +448,29 @@ func (r *run) headPhase() error {
 		return err
 	}
 	return r.fit(res.Model, data, fo)
+}
+
+// newHeadModel is the head alone on an input of the backbone's output
+// shape: what trains on features computed once.
+func newHeadModel(head []nn.Layer, features []int) (*nn.Model, error) {
+	in := nn.Input(features, nn.WithName("features"))
+	return nn.NewModel([]*nn.Node{in}, []*nn.Node{Apply(head, in)}, nn.WithName("head"))
+}
+
+// fitHead trains the head model m on features fx with labels fy for the
+// head phase's epochs (fo, its validation data included): the one trainer
+// of cached backbone outputs, computed in this run or by keel-beam.
+func (r *run) fitHead(m *nn.Model, fo nn.FitOptions, fx, fy *nn.Tensor) error {
+	c := r.c
+	var err error
+	if fo.InitialEpoch, fo.InitialStep, err = r.compile(m, c.LR, 0, c.Epochs); err != nil {
+		return err
+	}
+	data, err := nn.NewArrayDataset([]*nn.Tensor{fx}, []*nn.Tensor{fy}, c.BatchSize, !c.NoShuffle, c.Seed)
+	if err != nil {
+		return err
+	}
+	return r.fit(m, data, fo)
 }
 
 // fit runs one phase and appends its epochs to the Result's history.

@@ -12,8 +12,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/keelml/keel/featureset"
 	"github.com/keelml/keel/imagedata"
 	"github.com/keelml/keel/modelfile"
+	"github.com/keelml/keel/nn"
 	"github.com/keelml/keel/report"
 	"github.com/keelml/keel/transfer"
 	"github.com/keelml/keel/zoo"
@@ -29,6 +31,7 @@ func runTrain(args []string) error {
 	fs.StringVar(&c.Model, "model", "", "backbone: "+strings.Join(zoo.Names(), ", "))
 	fs.StringVar(&c.Weights, "weights", "", "backbone weights: a Keras .h5 file, or imagenet")
 	fs.StringVar(&c.Data, "data", "", "image folder with one sub-folder per class")
+	features := fs.String("features", "", "instead of --data: a feature folder keel-beam featurize wrote (manifest.json and .npy shards); trains the head alone on them and saves it")
 	fs.IntVar(&c.InputSize, "input-size", 0, "input height and width (default: the model's, 224 for most, 299 for xception and the inceptions)")
 	fs.Float64Var(&c.Alpha, "alpha", 1, "width multiplier of mobilenet and mobilenet_v2")
 	fs.IntVar(&c.Epochs, "epochs", 5, "epochs")
@@ -69,14 +72,29 @@ func runTrain(args []string) error {
 	if c.FineTuneFrom != "" && c.FineTuneEpochs == 0 {
 		return fmt.Errorf("%w: --fine-tune-from needs --fine-tune-epochs N", errUsage)
 	}
+	var feats *featureset.Set
+	if *features != "" {
+		if c.Data != "" {
+			return fmt.Errorf("%w: give --data or --features, not both", errUsage)
+		}
+		var err error
+		if feats, err = featureset.Load(*features); err != nil {
+			return err
+		}
+		if c.Model == "" {
+			c.Model = feats.Model
+		} else if c.Model != feats.Model {
+			return fmt.Errorf("%w: --model %s, but %s holds features of %s", errUsage, c.Model, *features, feats.Model)
+		}
+	}
 	switch {
 	case c.Model == "":
 		return fmt.Errorf("%w: --model is required", errUsage)
-	case c.Data == "":
-		return fmt.Errorf("%w: --data DIR is required", errUsage)
+	case c.Data == "" && feats == nil:
+		return fmt.Errorf("%w: --data DIR (or --features DIR) is required", errUsage)
 	case *out == "":
 		return fmt.Errorf("%w: --out model.h5 is required", errUsage)
-	case c.Weights == "" && c.Resume == "":
+	case c.Weights == "" && c.Resume == "" && feats == nil: // features need no backbone
 		return fmt.Errorf("%w: --weights FILE|imagenet is required (transfer learning starts from pretrained weights)", errUsage)
 	}
 	var err error
@@ -96,12 +114,25 @@ func runTrain(args []string) error {
 	go func() {
 		select {
 		case <-ctx.Done():
+			select {
+			case <-trained: // the stop() after training, not a Ctrl-C (a head on features trains in milliseconds)
+				return
+			default:
+			}
 			stop()
 			fmt.Fprintln(os.Stderr, "\nkeel train: interrupted, stopping after the current batch to save "+*out+" (Ctrl-C again to quit without saving)")
 		case <-trained:
 		}
 	}()
-	res, err := transfer.Train(ctx, c)
+	var res *transfer.Result
+	if feats != nil {
+		var x *nn.Tensor
+		if x, err = featureTensor(feats); err == nil {
+			res, err = transfer.TrainFeatures(ctx, c, transfer.FeatureData{X: x, Labels: feats.Labels, ClassNames: feats.Classes})
+		}
+	} else {
+		res, err = transfer.Train(ctx, c)
+	}
 	close(trained)
 	stop()
 	if err != nil {
@@ -120,10 +151,14 @@ func runTrain(args []string) error {
 		} else {
 			fmt.Printf("\ninterrupted after epoch %d: saved %s\n", res.Epoch, *out)
 		}
-		fmt.Printf("resume with: keel %s --resume %s\n", resumeCommand(args, *out), *out)
+		if feats == nil { // a head trained on features starts again: it takes seconds
+			fmt.Printf("resume with: keel %s --resume %s\n", resumeCommand(args, *out), *out)
+		}
 		return errInterrupted
 	}
-	if res.Cached {
+	if feats != nil {
+		fmt.Printf("head trained on the features of %d images in %s in %.1fs\n", len(feats.Rows), *features, res.FitSeconds)
+	} else if res.Cached {
 		fmt.Printf("backbone features computed once in %.1fs (frozen backbone, no augmentation); head trained in %.1fs\n", res.FeatureSeconds, res.FitSeconds)
 	}
 	if err := saveTrained(res, *out); err != nil {
@@ -144,6 +179,12 @@ func runTrain(args []string) error {
 	}
 	fmt.Printf("saved %s (%d classes: %s)\n", *out, len(res.Meta.ClassNames), strings.Join(res.Meta.ClassNames, ", "))
 	return nil
+}
+
+// featureTensor is a feature folder's rows as one (N, feature shape...)
+// tensor.
+func featureTensor(s *featureset.Set) (*nn.Tensor, error) {
+	return nn.TensorOf(s.X, append([]int{len(s.Rows)}, s.FeatureShape...)...)
 }
 
 // trainJSON is `keel train --json`'s object: the file saved, its classes,
