@@ -5151,6 +5151,145 @@ cs2done:
 	VZEROUPPER
 	RET
 
+// func vecLayerNormRows(x *float32, rows int, n int, eps float64, gamma *float32, beta *float32, y *float32)
+// Requires: AVX, AVX2, SSE2
+TEXT ·vecLayerNormRows(SB), NOSPLIT, $0-56
+	MOVQ     x+0(FP), AX
+	MOVQ     y+48(FP), CX
+	MOVQ     rows+8(FP), DX
+	MOVQ     n+16(FP), BX
+	MOVQ     BX, SI
+	SHLQ     $0x02, SI
+	CVTSQ2SD BX, X0
+	MOVSD    eps+24(FP), X1
+	MOVQ     $0x3ff0000000000000, BX
+	MOVQ     BX, X2
+
+row:
+	TESTQ  DX, DX
+	JE     done
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	MOVQ   AX, BX
+	XORQ   DI, DI
+
+sum:
+	VCVTPS2PD    (BX), Y7
+	VCVTPS2PD    16(BX), Y8
+	VCVTPS2PD    32(BX), Y9
+	VCVTPS2PD    48(BX), Y10
+	VADDPD       Y7, Y3, Y3
+	VADDPD       Y8, Y4, Y4
+	VADDPD       Y9, Y5, Y5
+	VADDPD       Y10, Y6, Y6
+	ADDQ         $0x40, BX
+	ADDQ         $0x40, DI
+	CMPQ         DI, SI
+	JB           sum
+	VADDPD       Y4, Y3, Y3
+	VADDPD       Y6, Y5, Y5
+	VADDPD       Y5, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPD       X4, X3, X4
+	VUNPCKHPD    X4, X4, X11
+	VADDSD       X11, X4, X11
+	VDIVSD       X0, X11, X11
+	VBROADCASTSD X11, Y11
+	VXORPD       Y3, Y3, Y3
+	VXORPD       Y4, Y4, Y4
+	VXORPD       Y5, Y5, Y5
+	VXORPD       Y6, Y6, Y6
+	MOVQ         AX, BX
+	XORQ         DI, DI
+
+var:
+	VCVTPS2PD    (BX), Y7
+	VSUBPD       Y11, Y7, Y7
+	VMULPD       Y7, Y7, Y7
+	VCVTPS2PD    16(BX), Y8
+	VSUBPD       Y11, Y8, Y8
+	VMULPD       Y8, Y8, Y8
+	VCVTPS2PD    32(BX), Y9
+	VSUBPD       Y11, Y9, Y9
+	VMULPD       Y9, Y9, Y9
+	VCVTPS2PD    48(BX), Y10
+	VSUBPD       Y11, Y10, Y10
+	VMULPD       Y10, Y10, Y10
+	VADDPD       Y7, Y3, Y3
+	VADDPD       Y8, Y4, Y4
+	VADDPD       Y9, Y5, Y5
+	VADDPD       Y10, Y6, Y6
+	ADDQ         $0x40, BX
+	ADDQ         $0x40, DI
+	CMPQ         DI, SI
+	JB           var
+	VADDPD       Y4, Y3, Y3
+	VADDPD       Y6, Y5, Y5
+	VADDPD       Y5, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPD       X4, X3, X4
+	VUNPCKHPD    X4, X4, X3
+	VADDSD       X3, X4, X3
+	VDIVSD       X0, X3, X3
+	VADDSD       X1, X3, X3
+	VSQRTSD      X3, X3, X3
+	VDIVSD       X3, X2, X3
+	VBROADCASTSD X3, Y3
+	MOVQ         gamma+32(FP), BX
+	MOVQ         beta+40(FP), R8
+	XORQ         DI, DI
+
+norm:
+	VCVTPS2PD  (AX)(DI*1), Y7
+	VSUBPD     Y11, Y7, Y7
+	VMULPD     Y3, Y7, Y7
+	VCVTPS2PD  (BX)(DI*1), Y4
+	VMULPD     Y4, Y7, Y7
+	VCVTPS2PD  (R8)(DI*1), Y4
+	VADDPD     Y4, Y7, Y7
+	VCVTPD2PSY Y7, X7
+	VMOVUPS    X7, (CX)(DI*1)
+	VCVTPS2PD  16(AX)(DI*1), Y8
+	VSUBPD     Y11, Y8, Y8
+	VMULPD     Y3, Y8, Y8
+	VCVTPS2PD  16(BX)(DI*1), Y4
+	VMULPD     Y4, Y8, Y8
+	VCVTPS2PD  16(R8)(DI*1), Y4
+	VADDPD     Y4, Y8, Y8
+	VCVTPD2PSY Y8, X8
+	VMOVUPS    X8, 16(CX)(DI*1)
+	VCVTPS2PD  32(AX)(DI*1), Y9
+	VSUBPD     Y11, Y9, Y9
+	VMULPD     Y3, Y9, Y9
+	VCVTPS2PD  32(BX)(DI*1), Y4
+	VMULPD     Y4, Y9, Y9
+	VCVTPS2PD  32(R8)(DI*1), Y4
+	VADDPD     Y4, Y9, Y9
+	VCVTPD2PSY Y9, X9
+	VMOVUPS    X9, 32(CX)(DI*1)
+	VCVTPS2PD  48(AX)(DI*1), Y10
+	VSUBPD     Y11, Y10, Y10
+	VMULPD     Y3, Y10, Y10
+	VCVTPS2PD  48(BX)(DI*1), Y4
+	VMULPD     Y4, Y10, Y10
+	VCVTPS2PD  48(R8)(DI*1), Y4
+	VADDPD     Y4, Y10, Y10
+	VCVTPD2PSY Y10, X10
+	VMOVUPS    X10, 48(CX)(DI*1)
+	ADDQ       $0x40, DI
+	CMPQ       DI, SI
+	JB         norm
+	ADDQ       SI, AX
+	ADDQ       SI, CX
+	DECQ       DX
+	JMP        row
+
+done:
+	VZEROUPPER
+	RET
+
 // func poolMaxRows(rows **float32, n int, c int, out *float32)
 // Requires: AVX
 TEXT ·poolMaxRows(SB), NOSPLIT, $0-32

@@ -208,6 +208,12 @@ func vecColAffine2(a *float32, b *float32, sa *float32, sb *float32, shift *floa
 //go:noescape
 func vecColSum64(x *float32, rows int, c int, acc *float64)
 
+// vecLayerNormRows sets, for rows rows of n floats (n a multiple of 16), y = (x-mean)*inv*gamma + beta
+// with mean and inv = 1/sqrt(var+eps) of each row, all in float64 (layerNormRowGo's order).
+//
+//go:noescape
+func vecLayerNormRows(x *float32, rows int, n int, eps float64, gamma *float32, beta *float32, y *float32)
+
 // poolMaxRows sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
 //
 //go:noescape

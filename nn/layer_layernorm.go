@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/keelml/keel/kernels"
 )
 
 // LayerNormalization is Keras' layer normalisation over the last axis:
@@ -73,30 +75,10 @@ func (l *LayerNormalization) rowStats(x []float32) (mean, inv float64) {
 	return mean, 1 / math.Sqrt(q/float64(len(x))+l.epsilon)
 }
 
-// TODO(kernels): a LayerNorm kernel (vectorised, threaded); plain Go until then.
-
 func (l *LayerNormalization) forward(c *call) {
 	x, y, n := c.x[0].Data, c.y.Data, l.cols
-	forRanges(len(x)/n, 64, func(lo, hi int) { l.forwardRows(x[lo*n:hi*n], y[lo*n:hi*n]) })
+	kernels.LayerNormRows(x, len(x)/n, n, l.epsilon, biasOf(l.gamma), biasOf(l.beta), y)
 	c.forwardKernel(0)
-}
-
-func (l *LayerNormalization) forwardRows(x, y []float32) {
-	n := l.cols
-	for r := 0; r+n <= len(x); r += n {
-		xr, yr := x[r:r+n], y[r:r+n]
-		mean, inv := l.rowStats(xr)
-		for j, v := range xr {
-			h := (float64(v) - mean) * inv
-			if l.gamma != nil {
-				h *= float64(l.gamma.data[j])
-			}
-			if l.beta != nil {
-				h += float64(l.beta.data[j])
-			}
-			yr[j] = float32(h)
-		}
-	}
 }
 
 type layerNormState struct {

@@ -84,6 +84,7 @@ func main() {
 	transpose()
 	columnSums()
 	columnSums64()
+	layerNormRows()
 	poolRows("poolMaxRows", true)
 	poolMaxGrad()
 	poolRows("poolSumRows", false)
@@ -1382,6 +1383,125 @@ func columnSums64() {
 		JMP(LabelRef(lbl))
 		Label(lbl + "done")
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// layerNormRows emits vecLayerNormRows, LayerNormalization over rows of n
+// floats (n a multiple of 16) in float64: the sum, then the sum of squared
+// deviations, each in sixteen partial sums (four ymm of four doubles, lane i
+// mod 16) reduced in a fixed order, then y = (x-mean)*inv*gamma + beta with
+// no fused multiply-add. layerNormRowGo does the same additions in the same
+// order, so the two give the same bits.
+func layerNormRows() {
+	TEXT("vecLayerNormRows", NOSPLIT, "func(x *float32, rows, n int, eps float64, gamma, beta, y *float32)")
+	Doc(
+		"vecLayerNormRows sets, for rows rows of n floats (n a multiple of 16), y = (x-mean)*inv*gamma + beta",
+		"with mean and inv = 1/sqrt(var+eps) of each row, all in float64 (layerNormRowGo's order).",
+	)
+	Pragma("noescape")
+	x, y := Load(Param("x"), GP64()), Load(Param("y"), GP64())
+	rows := Load(Param("rows"), GP64())
+	n := Load(Param("n"), GP64())
+	nb := GP64() // bytes per row
+	MOVQ(n, nb)
+	SHLQ(U8(2), nb)
+	nf := XMM() // n as a double
+	CVTSQ2SD(n, nf)
+	eps := Load(Param("eps"), XMM())
+	one := XMM()
+	MOVQ(U64(0x3ff0000000000000), n) // n is not needed as an integer again
+	MOVQ(n, one)
+	acc := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	t := []reg.VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	// reduce sets s (xmm, low lane) to ((a0+a1)+(a2+a3)) folded as
+	// (l0+l2)+(l1+l3) over its four lanes.
+	reduce := func(s reg.VecVirtual) {
+		VADDPD(acc[1], acc[0], acc[0])
+		VADDPD(acc[3], acc[2], acc[2])
+		VADDPD(acc[2], acc[0], acc[0])
+		hi := XMM()
+		VEXTRACTF128(U8(1), acc[0], hi)
+		VADDPD(hi, acc[0].AsX(), hi) // (l0+l2, l1+l3)
+		VUNPCKHPD(hi, hi, s.AsX())
+		VADDSD(s.AsX(), hi, s.AsX())
+	}
+	p, i := GP64(), GP64()
+	Label("row")
+	TESTQ(rows, rows)
+	JE(LabelRef("done"))
+	// the mean
+	for _, a := range acc {
+		VXORPD(a, a, a)
+	}
+	MOVQ(x, p)
+	XORQ(i, i)
+	Label("sum")
+	for v := range acc {
+		VCVTPS2PD(Mem{Base: p, Disp: 16 * v}, t[v])
+	}
+	for v := range acc {
+		VADDPD(t[v], acc[v], acc[v])
+	}
+	ADDQ(U8(64), p)
+	ADDQ(U8(64), i)
+	CMPQ(i, nb)
+	JB(LabelRef("sum"))
+	mean := YMM()
+	reduce(mean)
+	VDIVSD(nf, mean.AsX(), mean.AsX())
+	VBROADCASTSD(mean.AsX(), mean)
+	// the variance
+	for _, a := range acc {
+		VXORPD(a, a, a)
+	}
+	MOVQ(x, p)
+	XORQ(i, i)
+	Label("var")
+	for v := range acc {
+		VCVTPS2PD(Mem{Base: p, Disp: 16 * v}, t[v])
+		VSUBPD(mean, t[v], t[v])
+		VMULPD(t[v], t[v], t[v])
+	}
+	for v := range acc {
+		VADDPD(t[v], acc[v], acc[v])
+	}
+	ADDQ(U8(64), p)
+	ADDQ(U8(64), i)
+	CMPQ(i, nb)
+	JB(LabelRef("var"))
+	inv := YMM()
+	reduce(inv)
+	VDIVSD(nf, inv.AsX(), inv.AsX())
+	VADDSD(eps, inv.AsX(), inv.AsX())
+	VSQRTSD(inv.AsX(), inv.AsX(), inv.AsX())
+	VDIVSD(inv.AsX(), one, inv.AsX())
+	VBROADCASTSD(inv.AsX(), inv)
+	// y
+	g, b := Load(Param("gamma"), GP64()), Load(Param("beta"), GP64())
+	XORQ(i, i)
+	Label("norm")
+	for v := 0; v < 4; v++ {
+		gv, bv := YMM(), YMM()
+		m := Mem{Base: x, Index: i, Scale: 1, Disp: 16 * v}
+		VCVTPS2PD(m, t[v])
+		VSUBPD(mean, t[v], t[v])
+		VMULPD(inv, t[v], t[v])
+		VCVTPS2PD(Mem{Base: g, Index: i, Scale: 1, Disp: 16 * v}, gv)
+		VMULPD(gv, t[v], t[v])
+		VCVTPS2PD(Mem{Base: b, Index: i, Scale: 1, Disp: 16 * v}, bv)
+		VADDPD(bv, t[v], t[v])
+		VCVTPD2PSY(t[v], t[v].AsX())
+		VMOVUPS(t[v].AsX(), Mem{Base: y, Index: i, Scale: 1, Disp: 16 * v})
+	}
+	ADDQ(U8(64), i)
+	CMPQ(i, nb)
+	JB(LabelRef("norm"))
+	ADDQ(nb, x)
+	ADDQ(nb, y)
+	DECQ(rows)
+	JMP(LabelRef("row"))
+	Label("done")
 	VZEROUPPER()
 	RET()
 }
