@@ -148,7 +148,10 @@ type bnFold struct {
 	bn *BatchNormalization
 	// scale, without bn: a constant factor folded in (InceptionResNetV2's
 	// scaled residual branch, see plan.tryResidual).
-	scale    float32
+	scale float32
+	// chScale, without bn: a factor per output channel folded in
+	// (ConvNeXt's LayerScale after its second Dense).
+	chScale  *Variable
 	versions [6]uint64
 	w, b     []float32
 	packed   *kernels.PackedConv
@@ -165,11 +168,15 @@ func version(v *Variable) uint64 {
 func (f *bnFold) refresh(kernel, bias *Variable, outC int) bool {
 	bn := f.bn
 	if bn == nil {
-		vs := [6]uint64{version(kernel), version(bias)}
+		vs := [6]uint64{version(kernel), version(bias), version(f.chScale)}
 		if f.w != nil && vs == f.versions {
 			return false
 		}
-		f.w, f.b = scaleFold(kernel.data, biasOf(bias), outC, f.scale)
+		if f.chScale != nil {
+			f.w, f.b = channelScaleFold(kernel.data, biasOf(bias), outC, f.chScale.data)
+		} else {
+			f.w, f.b = scaleFold(kernel.data, biasOf(bias), outC, f.scale)
+		}
 		f.versions = vs
 		return true
 	}
@@ -180,6 +187,22 @@ func (f *bnFold) refresh(kernel, bias *Variable, outC int) bool {
 	f.w, f.b = kernels.FoldBatchNorm(kernel.data, biasOf(bias), outC, biasOf(bn.gamma), biasOf(bn.beta), bn.mean.data, bn.vari.data, float32(bn.epsilon))
 	f.versions = vs
 	return true
+}
+
+// channelScaleFold returns the weights and bias of a layer (kernel (...,
+// outC)) whose output channel o is multiplied by s[o].
+func channelScaleFold(w, bias []float32, outC int, s []float32) (fw, fb []float32) {
+	fw = make([]float32, len(w))
+	for i, v := range w {
+		fw[i] = v * s[i%outC]
+	}
+	fb = make([]float32, outC)
+	for i := range fb {
+		if bias != nil {
+			fb[i] = bias[i] * s[i]
+		}
+	}
+	return fw, fb
 }
 
 // scaleFold returns the weights and bias of a convolution whose output is

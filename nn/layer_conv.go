@@ -103,7 +103,6 @@ func outputAct(a activation, c *call) (kernels.Activation, bool) {
 // pass over the whole output afterwards.
 func kernelAct(a activation, c *call) (kernels.Activation, bool) {
 	act, after := outputAct(a, c)
-	c.nonlinearFused = false
 	switch {
 	case after && !c.backward:
 		if f, ok := a.nonlinear(); ok {

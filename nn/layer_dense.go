@@ -18,6 +18,9 @@ type Dense struct {
 	kernel  *Variable
 	bias    *Variable
 	packed  packedB
+	// convPacked: the kernel packed for the convolution kernels
+	// (forwardPointwise).
+	convPacked packedConv
 }
 
 // NewDense returns a Dense layer of the given units. Options: WithActivation,
@@ -53,6 +56,38 @@ func (l *Dense) canFuseNonlinear() bool { return l.act == actLinear }
 
 func (l *Dense) backwardNeeds(_ *call, wantDW bool) (bool, bool) { return wantDW, l.act != actLinear }
 
+// At inference a Dense is a 1x1 convolution over its rows (the kernel (in,
+// units) is the HWIO kernel (1, 1, in, units)): the plan may fold a
+// per-channel scale into it, add a residual in its epilogue, and have it
+// apply gelu as it writes each block (ConvNeXt's pwconv1 -> gelu and
+// pwconv2 -> LayerScale -> + x), all through the convolution's kernels.
+func (l *Dense) canFold() bool        { return l.act == actLinear }
+func (l *Dense) outChannels() int     { return l.units }
+func (l *Dense) canAddResidual() bool { return l.act == actLinear }
+
+// forwardPointwise is forward for a step with such fusions.
+func (l *Dense) forwardPointwise(c *call) {
+	x := c.x[0].Data
+	p := kernels.ConvParams{N: len(x) / l.in, H: 1, W: 1, C: l.in, KH: 1, KW: 1, OutC: l.units}
+	var pw *kernels.PackedConv
+	bias := biasOf(l.bias)
+	if c.fold != nil {
+		pw, bias = c.fold.conv(p, l.kernel, l.bias)
+	} else {
+		pw = l.convPacked.get(p, l.kernel)
+	}
+	var res []float32
+	if c.residual {
+		res = c.x[1].Data
+	}
+	act, after := kernelAct(l.act, c)
+	kernels.Conv2DPackedAdd(p, x, pw, bias, res, act, c.y.Data)
+	c.forwardKernel(p.FLOPs())
+	if after {
+		applyKeep(l.act, c, c.y.Data, l.units)
+	}
+}
+
 func (l *Dense) build(in [][]int) ([]int, error) {
 	if err := needOne(in); err != nil {
 		return nil, err
@@ -84,6 +119,10 @@ func (l *Dense) biasData() []float32 {
 }
 
 func (l *Dense) forward(c *call) {
+	if c.fold != nil || c.residual || (c.postNonlinear != 0 && len(c.x[0].Data) > l.in) {
+		l.forwardPointwise(c)
+		return
+	}
 	x, y := c.x[0].Data, c.y.Data
 	rows := len(x) / l.in
 	pb := l.packed.get(l.kernel, l.in, l.units)

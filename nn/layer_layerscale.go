@@ -49,6 +49,10 @@ func (l *LayerScale) build(in [][]int) ([]int, error) {
 	return slices.Clone(in[0]), nil
 }
 
+// asFold lets the plan fold the scale into the layer before (a Dense or a
+// convolution: inference only, as every fold).
+func (l *LayerScale) asFold(*call) (*bnFold, bool) { return &bnFold{chScale: l.gamma}, true }
+
 func (l *LayerScale) forward(c *call) {
 	x, y, g, n := c.x[0].Data, c.y.Data, l.gamma.data, l.projectionDim
 	for r := 0; r+n <= len(x); r += n {

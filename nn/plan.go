@@ -837,6 +837,12 @@ type nonlinearFuser interface {
 }
 
 func (p *plan) tryFuseAct(s, next *step) bool {
+	if a, isA := next.layer.(*Activation); isA && a.act == actLinear {
+		// an identity (ConvNeXt's stochastic depth at inference): nothing
+		// to compute, so any step absorbs it
+		next.mode = ModeFused
+		return true
+	}
 	if s.c.postAct != kernels.ActNone || s.c.postNonlinear != 0 {
 		return false
 	}

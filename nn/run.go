@@ -154,6 +154,7 @@ func (p *plan) forward(inputs []*Tensor) error {
 		}
 		c.y = p.slots[s.out].val
 		t0 := time.Now()
+		c.nonlinearFused = false
 		s.layer.forward(c)
 		if c.err != nil {
 			err := c.err
