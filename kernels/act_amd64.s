@@ -815,7 +815,7 @@ DATA actNegTwoHalf<>+60(SB)/4, $0xc0200000
 GLOBL actNegTwoHalf<>(SB), RODATA|NOPTR, $64
 
 // func vecSwish(x *float32, y *float32, n int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, FMA3
 TEXT ·vecSwish(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), AX
 	MOVQ y+8(FP), CX
@@ -824,51 +824,50 @@ TEXT ·vecSwish(SB), NOSPLIT, $0-24
 	JZ   vecSwish_done
 
 vecSwish_loop:
-	VMOVUPS    (AX), Y0
-	VXORPS     actSign<>+0(SB), Y0, Y1
-	VMOVUPS    actExpMin<>+0(SB), Y2
-	VMAXPS     Y1, Y2, Y1
-	VMOVUPS    actExpMax<>+0(SB), Y2
-	VMINPS     Y1, Y2, Y1
-	VMULPS     actLog2e<>+0(SB), Y1, Y2
-	VADDPS     actMagic<>+0(SB), Y2, Y2
-	VSUBPS     actMagic<>+0(SB), Y2, Y2
-	VMULPS     actLn2Hi<>+0(SB), Y2, Y3
-	VSUBPS     Y3, Y1, Y1
-	VMULPS     actLn2Lo<>+0(SB), Y2, Y3
-	VSUBPS     Y3, Y1, Y1
-	VMULPS     actP0<>+0(SB), Y1, Y3
-	VADDPS     actP1<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actP2<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actP3<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actP4<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actP5<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     Y1, Y3, Y3
-	VADDPS     actOne<>+0(SB), Y3, Y3
-	VCVTTPS2DQ Y2, Y1
-	VPADDD     act127<>+0(SB), Y1, Y1
-	VPSLLD     $0x17, Y1, Y1
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actOne<>+0(SB), Y3, Y3
-	VDIVPS     Y3, Y0, Y3
-	VMOVUPS    Y3, (CX)
-	ADDQ       $0x00000020, AX
-	ADDQ       $0x00000020, CX
-	DECQ       DX
-	JNZ        vecSwish_loop
+	VMOVUPS      (AX), Y0
+	VXORPS       actSign<>+0(SB), Y0, Y1
+	VMOVUPS      actExpMin<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMOVUPS      actExpMax<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       actLog2e<>+0(SB), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS actLn2Hi<>+0(SB), Y2, Y1
+	VMULPS       actLn2Lo<>+0(SB), Y2, Y3
+	VSUBPS       Y3, Y1, Y1
+	VMULPS       actP0<>+0(SB), Y1, Y3
+	VADDPS       actP1<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actP2<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actP3<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actP4<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actP5<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VADDPS       actOne<>+0(SB), Y3, Y3
+	VCVTTPS2DQ   Y2, Y1
+	VPADDD       act127<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actOne<>+0(SB), Y3, Y3
+	VDIVPS       Y3, Y0, Y3
+	VMOVUPS      Y3, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	DECQ         DX
+	JNZ          vecSwish_loop
 
 vecSwish_done:
 	VZEROUPPER
 	RET
 
 // func vecSigmoid(x *float32, y *float32, n int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, FMA3
 TEXT ·vecSigmoid(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), AX
 	MOVQ y+8(FP), CX
@@ -877,45 +876,44 @@ TEXT ·vecSigmoid(SB), NOSPLIT, $0-24
 	JZ   vecSigmoid_done
 
 vecSigmoid_loop:
-	VMOVUPS    (AX), Y0
-	VXORPS     actSign<>+0(SB), Y0, Y0
-	VMOVUPS    actExpMin<>+0(SB), Y1
-	VMAXPS     Y0, Y1, Y0
-	VMOVUPS    actExpMax<>+0(SB), Y1
-	VMINPS     Y0, Y1, Y0
-	VMULPS     actLog2e<>+0(SB), Y0, Y1
-	VADDPS     actMagic<>+0(SB), Y1, Y1
-	VSUBPS     actMagic<>+0(SB), Y1, Y1
-	VMULPS     actLn2Hi<>+0(SB), Y1, Y2
-	VSUBPS     Y2, Y0, Y0
-	VMULPS     actLn2Lo<>+0(SB), Y1, Y2
-	VSUBPS     Y2, Y0, Y0
-	VMULPS     actP0<>+0(SB), Y0, Y2
-	VADDPS     actP1<>+0(SB), Y2, Y2
-	VMULPS     Y0, Y2, Y2
-	VADDPS     actP2<>+0(SB), Y2, Y2
-	VMULPS     Y0, Y2, Y2
-	VADDPS     actP3<>+0(SB), Y2, Y2
-	VMULPS     Y0, Y2, Y2
-	VADDPS     actP4<>+0(SB), Y2, Y2
-	VMULPS     Y0, Y2, Y2
-	VADDPS     actP5<>+0(SB), Y2, Y2
-	VMULPS     Y0, Y2, Y2
-	VMULPS     Y0, Y2, Y2
-	VADDPS     Y0, Y2, Y2
-	VADDPS     actOne<>+0(SB), Y2, Y2
-	VCVTTPS2DQ Y1, Y0
-	VPADDD     act127<>+0(SB), Y0, Y0
-	VPSLLD     $0x17, Y0, Y0
-	VMULPS     Y0, Y2, Y2
-	VADDPS     actOne<>+0(SB), Y2, Y2
-	VMOVUPS    actOne<>+0(SB), Y0
-	VDIVPS     Y2, Y0, Y0
-	VMOVUPS    Y0, (CX)
-	ADDQ       $0x00000020, AX
-	ADDQ       $0x00000020, CX
-	DECQ       DX
-	JNZ        vecSigmoid_loop
+	VMOVUPS      (AX), Y0
+	VXORPS       actSign<>+0(SB), Y0, Y0
+	VMOVUPS      actExpMin<>+0(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VMOVUPS      actExpMax<>+0(SB), Y1
+	VMINPS       Y0, Y1, Y0
+	VMULPS       actLog2e<>+0(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS actLn2Hi<>+0(SB), Y1, Y0
+	VMULPS       actLn2Lo<>+0(SB), Y1, Y2
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       actP0<>+0(SB), Y0, Y2
+	VADDPS       actP1<>+0(SB), Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VADDPS       actP2<>+0(SB), Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VADDPS       actP3<>+0(SB), Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VADDPS       actP4<>+0(SB), Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VADDPS       actP5<>+0(SB), Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VADDPS       actOne<>+0(SB), Y2, Y2
+	VCVTTPS2DQ   Y1, Y0
+	VPADDD       act127<>+0(SB), Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       actOne<>+0(SB), Y2, Y2
+	VMOVUPS      actOne<>+0(SB), Y0
+	VDIVPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	DECQ         DX
+	JNZ          vecSigmoid_loop
 
 vecSigmoid_done:
 	VZEROUPPER
@@ -974,7 +972,7 @@ vecGELU_done:
 	RET
 
 // func vecGELUTanh(x *float32, y *float32, n int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, FMA3
 TEXT ·vecGELUTanh(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), AX
 	MOVQ y+8(FP), CX
@@ -983,55 +981,54 @@ TEXT ·vecGELUTanh(SB), NOSPLIT, $0-24
 	JZ   vecGELUTanh_done
 
 vecGELUTanh_loop:
-	VMOVUPS    (AX), Y0
-	VMULPS     Y0, Y0, Y1
-	VMULPS     actTanhB<>+0(SB), Y1, Y1
-	VADDPS     actTanhA<>+0(SB), Y1, Y1
-	VMULPS     Y1, Y0, Y1
-	VXORPS     actSign<>+0(SB), Y1, Y1
-	VMOVUPS    actExpMin<>+0(SB), Y2
-	VMAXPS     Y1, Y2, Y1
-	VMOVUPS    actExpMax<>+0(SB), Y2
-	VMINPS     Y1, Y2, Y1
-	VMULPS     actLog2e<>+0(SB), Y1, Y2
-	VADDPS     actMagic<>+0(SB), Y2, Y2
-	VSUBPS     actMagic<>+0(SB), Y2, Y2
-	VMULPS     actLn2Hi<>+0(SB), Y2, Y3
-	VSUBPS     Y3, Y1, Y1
-	VMULPS     actLn2Lo<>+0(SB), Y2, Y3
-	VSUBPS     Y3, Y1, Y1
-	VMULPS     actP0<>+0(SB), Y1, Y3
-	VADDPS     actP1<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actP2<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actP3<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actP4<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actP5<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     Y1, Y3, Y3
-	VADDPS     actOne<>+0(SB), Y3, Y3
-	VCVTTPS2DQ Y2, Y1
-	VPADDD     act127<>+0(SB), Y1, Y1
-	VPSLLD     $0x17, Y1, Y1
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actOne<>+0(SB), Y3, Y3
-	VDIVPS     Y3, Y0, Y3
-	VMOVUPS    Y3, (CX)
-	ADDQ       $0x00000020, AX
-	ADDQ       $0x00000020, CX
-	DECQ       DX
-	JNZ        vecGELUTanh_loop
+	VMOVUPS      (AX), Y0
+	VMULPS       Y0, Y0, Y1
+	VMULPS       actTanhB<>+0(SB), Y1, Y1
+	VADDPS       actTanhA<>+0(SB), Y1, Y1
+	VMULPS       Y1, Y0, Y1
+	VXORPS       actSign<>+0(SB), Y1, Y1
+	VMOVUPS      actExpMin<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMOVUPS      actExpMax<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       actLog2e<>+0(SB), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS actLn2Hi<>+0(SB), Y2, Y1
+	VMULPS       actLn2Lo<>+0(SB), Y2, Y3
+	VSUBPS       Y3, Y1, Y1
+	VMULPS       actP0<>+0(SB), Y1, Y3
+	VADDPS       actP1<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actP2<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actP3<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actP4<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actP5<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VADDPS       actOne<>+0(SB), Y3, Y3
+	VCVTTPS2DQ   Y2, Y1
+	VPADDD       act127<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actOne<>+0(SB), Y3, Y3
+	VDIVPS       Y3, Y0, Y3
+	VMOVUPS      Y3, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	DECQ         DX
+	JNZ          vecGELUTanh_loop
 
 vecGELUTanh_done:
 	VZEROUPPER
 	RET
 
 // func vecSwishGrad(x *float32, dy *float32, dx *float32, n int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, FMA3
 TEXT ·vecSwishGrad(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), AX
 	MOVQ dy+8(FP), CX
@@ -1041,59 +1038,58 @@ TEXT ·vecSwishGrad(SB), NOSPLIT, $0-32
 	JZ   vecSwishGrad_done
 
 vecSwishGrad_loop:
-	VMOVUPS    (AX), Y0
-	VXORPS     actSign<>+0(SB), Y0, Y1
-	VMOVUPS    actExpMin<>+0(SB), Y2
-	VMAXPS     Y1, Y2, Y1
-	VMOVUPS    actExpMax<>+0(SB), Y2
-	VMINPS     Y1, Y2, Y1
-	VMULPS     actLog2e<>+0(SB), Y1, Y2
-	VADDPS     actMagic<>+0(SB), Y2, Y2
-	VSUBPS     actMagic<>+0(SB), Y2, Y2
-	VMULPS     actLn2Hi<>+0(SB), Y2, Y3
-	VSUBPS     Y3, Y1, Y1
-	VMULPS     actLn2Lo<>+0(SB), Y2, Y3
-	VSUBPS     Y3, Y1, Y1
-	VMULPS     actP0<>+0(SB), Y1, Y3
-	VADDPS     actP1<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actP2<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actP3<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actP4<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actP5<>+0(SB), Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VMULPS     Y1, Y3, Y3
-	VADDPS     Y1, Y3, Y3
-	VADDPS     actOne<>+0(SB), Y3, Y3
-	VCVTTPS2DQ Y2, Y1
-	VPADDD     act127<>+0(SB), Y1, Y1
-	VPSLLD     $0x17, Y1, Y1
-	VMULPS     Y1, Y3, Y3
-	VADDPS     actOne<>+0(SB), Y3, Y3
-	VMOVUPS    actOne<>+0(SB), Y1
-	VDIVPS     Y3, Y1, Y1
-	VMOVUPS    actOne<>+0(SB), Y2
-	VSUBPS     Y1, Y2, Y2
-	VMULPS     Y2, Y0, Y2
-	VADDPS     actOne<>+0(SB), Y2, Y2
-	VMULPS     Y2, Y1, Y2
-	VMULPS     (CX), Y2, Y2
-	VMOVUPS    Y2, (DX)
-	ADDQ       $0x00000020, AX
-	ADDQ       $0x00000020, CX
-	ADDQ       $0x00000020, DX
-	DECQ       BX
-	JNZ        vecSwishGrad_loop
+	VMOVUPS      (AX), Y0
+	VXORPS       actSign<>+0(SB), Y0, Y1
+	VMOVUPS      actExpMin<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMOVUPS      actExpMax<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       actLog2e<>+0(SB), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS actLn2Hi<>+0(SB), Y2, Y1
+	VMULPS       actLn2Lo<>+0(SB), Y2, Y3
+	VSUBPS       Y3, Y1, Y1
+	VMULPS       actP0<>+0(SB), Y1, Y3
+	VADDPS       actP1<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actP2<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actP3<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actP4<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actP5<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VADDPS       actOne<>+0(SB), Y3, Y3
+	VCVTTPS2DQ   Y2, Y1
+	VPADDD       act127<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actOne<>+0(SB), Y3, Y3
+	VMOVUPS      actOne<>+0(SB), Y1
+	VDIVPS       Y3, Y1, Y1
+	VMOVUPS      actOne<>+0(SB), Y2
+	VSUBPS       Y1, Y2, Y2
+	VMULPS       Y2, Y0, Y2
+	VADDPS       actOne<>+0(SB), Y2, Y2
+	VMULPS       Y2, Y1, Y2
+	VMULPS       (CX), Y2, Y2
+	VMOVUPS      Y2, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	DECQ         BX
+	JNZ          vecSwishGrad_loop
 
 vecSwishGrad_done:
 	VZEROUPPER
 	RET
 
 // func vecSigmoidGrad(x *float32, dy *float32, dx *float32, n int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, FMA3
 TEXT ·vecSigmoidGrad(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), AX
 	MOVQ dy+8(FP), CX
@@ -1103,57 +1099,56 @@ TEXT ·vecSigmoidGrad(SB), NOSPLIT, $0-32
 	JZ   vecSigmoidGrad_done
 
 vecSigmoidGrad_loop:
-	VMOVUPS    (AX), Y0
-	VXORPS     actSign<>+0(SB), Y0, Y0
-	VMOVUPS    actExpMin<>+0(SB), Y1
-	VMAXPS     Y0, Y1, Y0
-	VMOVUPS    actExpMax<>+0(SB), Y1
-	VMINPS     Y0, Y1, Y0
-	VMULPS     actLog2e<>+0(SB), Y0, Y1
-	VADDPS     actMagic<>+0(SB), Y1, Y1
-	VSUBPS     actMagic<>+0(SB), Y1, Y1
-	VMULPS     actLn2Hi<>+0(SB), Y1, Y2
-	VSUBPS     Y2, Y0, Y0
-	VMULPS     actLn2Lo<>+0(SB), Y1, Y2
-	VSUBPS     Y2, Y0, Y0
-	VMULPS     actP0<>+0(SB), Y0, Y2
-	VADDPS     actP1<>+0(SB), Y2, Y2
-	VMULPS     Y0, Y2, Y2
-	VADDPS     actP2<>+0(SB), Y2, Y2
-	VMULPS     Y0, Y2, Y2
-	VADDPS     actP3<>+0(SB), Y2, Y2
-	VMULPS     Y0, Y2, Y2
-	VADDPS     actP4<>+0(SB), Y2, Y2
-	VMULPS     Y0, Y2, Y2
-	VADDPS     actP5<>+0(SB), Y2, Y2
-	VMULPS     Y0, Y2, Y2
-	VMULPS     Y0, Y2, Y2
-	VADDPS     Y0, Y2, Y2
-	VADDPS     actOne<>+0(SB), Y2, Y2
-	VCVTTPS2DQ Y1, Y0
-	VPADDD     act127<>+0(SB), Y0, Y0
-	VPSLLD     $0x17, Y0, Y0
-	VMULPS     Y0, Y2, Y2
-	VADDPS     actOne<>+0(SB), Y2, Y2
-	VMOVUPS    actOne<>+0(SB), Y0
-	VDIVPS     Y2, Y0, Y0
-	VMOVUPS    actOne<>+0(SB), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     Y1, Y0, Y1
-	VMULPS     (CX), Y1, Y1
-	VMOVUPS    Y1, (DX)
-	ADDQ       $0x00000020, AX
-	ADDQ       $0x00000020, CX
-	ADDQ       $0x00000020, DX
-	DECQ       BX
-	JNZ        vecSigmoidGrad_loop
+	VMOVUPS      (AX), Y0
+	VXORPS       actSign<>+0(SB), Y0, Y0
+	VMOVUPS      actExpMin<>+0(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VMOVUPS      actExpMax<>+0(SB), Y1
+	VMINPS       Y0, Y1, Y0
+	VMULPS       actLog2e<>+0(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS actLn2Hi<>+0(SB), Y1, Y0
+	VMULPS       actLn2Lo<>+0(SB), Y1, Y2
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       actP0<>+0(SB), Y0, Y2
+	VADDPS       actP1<>+0(SB), Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VADDPS       actP2<>+0(SB), Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VADDPS       actP3<>+0(SB), Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VADDPS       actP4<>+0(SB), Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VADDPS       actP5<>+0(SB), Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VADDPS       actOne<>+0(SB), Y2, Y2
+	VCVTTPS2DQ   Y1, Y0
+	VPADDD       act127<>+0(SB), Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       actOne<>+0(SB), Y2, Y2
+	VMOVUPS      actOne<>+0(SB), Y0
+	VDIVPS       Y2, Y0, Y0
+	VMOVUPS      actOne<>+0(SB), Y1
+	VSUBPS       Y0, Y1, Y1
+	VMULPS       Y1, Y0, Y1
+	VMULPS       (CX), Y1, Y1
+	VMOVUPS      Y1, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	DECQ         BX
+	JNZ          vecSigmoidGrad_loop
 
 vecSigmoidGrad_done:
 	VZEROUPPER
 	RET
 
 // func vecGELUGrad(x *float32, dy *float32, dx *float32, n int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, FMA3
 TEXT ·vecGELUGrad(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), AX
 	MOVQ dy+8(FP), CX
@@ -1163,85 +1158,84 @@ TEXT ·vecGELUGrad(SB), NOSPLIT, $0-32
 	JZ   vecGELUGrad_done
 
 vecGELUGrad_loop:
-	VMOVUPS    (AX), Y0
-	VMULPS     actInvSqrt2<>+0(SB), Y0, Y1
-	VMOVUPS    actErfMin<>+0(SB), Y2
-	VMAXPS     Y1, Y2, Y1
-	VMOVUPS    actErfMax<>+0(SB), Y2
-	VMINPS     Y1, Y2, Y1
-	VMULPS     Y1, Y1, Y2
-	VMULPS     actA13<>+0(SB), Y2, Y3
-	VADDPS     actA11<>+0(SB), Y3, Y3
-	VMULPS     Y3, Y2, Y3
-	VADDPS     actA9<>+0(SB), Y3, Y3
-	VMULPS     Y3, Y2, Y3
-	VADDPS     actA7<>+0(SB), Y3, Y3
-	VMULPS     Y3, Y2, Y3
-	VADDPS     actA5<>+0(SB), Y3, Y3
-	VMULPS     Y3, Y2, Y3
-	VADDPS     actA3<>+0(SB), Y3, Y3
-	VMULPS     Y3, Y2, Y3
-	VADDPS     actA1<>+0(SB), Y3, Y3
-	VMULPS     Y3, Y1, Y3
-	VMULPS     actB8<>+0(SB), Y2, Y1
-	VADDPS     actB6<>+0(SB), Y1, Y1
-	VMULPS     Y1, Y2, Y1
-	VADDPS     actB4<>+0(SB), Y1, Y1
-	VMULPS     Y1, Y2, Y1
-	VADDPS     actB2<>+0(SB), Y1, Y1
-	VMULPS     Y1, Y2, Y1
-	VADDPS     actB0<>+0(SB), Y1, Y1
-	VDIVPS     Y1, Y3, Y3
-	VMULPS     actHalf<>+0(SB), Y3, Y3
-	VADDPS     actHalf<>+0(SB), Y3, Y3
-	VMULPS     actNegHalf<>+0(SB), Y0, Y1
-	VMULPS     Y0, Y1, Y1
-	VMOVUPS    actExpMin<>+0(SB), Y2
-	VMAXPS     Y1, Y2, Y1
-	VMOVUPS    actExpMax<>+0(SB), Y2
-	VMINPS     Y1, Y2, Y1
-	VMULPS     actLog2e<>+0(SB), Y1, Y2
-	VADDPS     actMagic<>+0(SB), Y2, Y2
-	VSUBPS     actMagic<>+0(SB), Y2, Y2
-	VMULPS     actLn2Hi<>+0(SB), Y2, Y4
-	VSUBPS     Y4, Y1, Y1
-	VMULPS     actLn2Lo<>+0(SB), Y2, Y4
-	VSUBPS     Y4, Y1, Y1
-	VMULPS     actP0<>+0(SB), Y1, Y4
-	VADDPS     actP1<>+0(SB), Y4, Y4
-	VMULPS     Y1, Y4, Y4
-	VADDPS     actP2<>+0(SB), Y4, Y4
-	VMULPS     Y1, Y4, Y4
-	VADDPS     actP3<>+0(SB), Y4, Y4
-	VMULPS     Y1, Y4, Y4
-	VADDPS     actP4<>+0(SB), Y4, Y4
-	VMULPS     Y1, Y4, Y4
-	VADDPS     actP5<>+0(SB), Y4, Y4
-	VMULPS     Y1, Y4, Y4
-	VMULPS     Y1, Y4, Y4
-	VADDPS     Y1, Y4, Y4
-	VADDPS     actOne<>+0(SB), Y4, Y4
-	VCVTTPS2DQ Y2, Y1
-	VPADDD     act127<>+0(SB), Y1, Y1
-	VPSLLD     $0x17, Y1, Y1
-	VMULPS     Y1, Y4, Y4
-	VMULPS     actInvSqrt2Pi<>+0(SB), Y0, Y0
-	VMULPS     Y4, Y0, Y0
-	VADDPS     Y3, Y0, Y0
-	VMULPS     (CX), Y0, Y0
-	VMOVUPS    Y0, (DX)
-	ADDQ       $0x00000020, AX
-	ADDQ       $0x00000020, CX
-	ADDQ       $0x00000020, DX
-	DECQ       BX
-	JNZ        vecGELUGrad_loop
+	VMOVUPS      (AX), Y0
+	VMULPS       actInvSqrt2<>+0(SB), Y0, Y1
+	VMOVUPS      actErfMin<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMOVUPS      actErfMax<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       Y1, Y1, Y2
+	VMULPS       actA13<>+0(SB), Y2, Y3
+	VADDPS       actA11<>+0(SB), Y3, Y3
+	VMULPS       Y3, Y2, Y3
+	VADDPS       actA9<>+0(SB), Y3, Y3
+	VMULPS       Y3, Y2, Y3
+	VADDPS       actA7<>+0(SB), Y3, Y3
+	VMULPS       Y3, Y2, Y3
+	VADDPS       actA5<>+0(SB), Y3, Y3
+	VMULPS       Y3, Y2, Y3
+	VADDPS       actA3<>+0(SB), Y3, Y3
+	VMULPS       Y3, Y2, Y3
+	VADDPS       actA1<>+0(SB), Y3, Y3
+	VMULPS       Y3, Y1, Y3
+	VMULPS       actB8<>+0(SB), Y2, Y1
+	VADDPS       actB6<>+0(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y1
+	VADDPS       actB4<>+0(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y1
+	VADDPS       actB2<>+0(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y1
+	VADDPS       actB0<>+0(SB), Y1, Y1
+	VDIVPS       Y1, Y3, Y3
+	VMULPS       actHalf<>+0(SB), Y3, Y3
+	VADDPS       actHalf<>+0(SB), Y3, Y3
+	VMULPS       actNegHalf<>+0(SB), Y0, Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      actExpMin<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMOVUPS      actExpMax<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       actLog2e<>+0(SB), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS actLn2Hi<>+0(SB), Y2, Y1
+	VMULPS       actLn2Lo<>+0(SB), Y2, Y4
+	VSUBPS       Y4, Y1, Y1
+	VMULPS       actP0<>+0(SB), Y1, Y4
+	VADDPS       actP1<>+0(SB), Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VADDPS       actP2<>+0(SB), Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VADDPS       actP3<>+0(SB), Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VADDPS       actP4<>+0(SB), Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VADDPS       actP5<>+0(SB), Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       actOne<>+0(SB), Y4, Y4
+	VCVTTPS2DQ   Y2, Y1
+	VPADDD       act127<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VMULPS       actInvSqrt2Pi<>+0(SB), Y0, Y0
+	VMULPS       Y4, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VMULPS       (CX), Y0, Y0
+	VMOVUPS      Y0, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	DECQ         BX
+	JNZ          vecGELUGrad_loop
 
 vecGELUGrad_done:
 	VZEROUPPER
 	RET
 
 // func vecGELUTanhGrad(x *float32, dy *float32, dx *float32, n int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, FMA3
 TEXT ·vecGELUTanhGrad(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), AX
 	MOVQ dy+8(FP), CX
@@ -1251,59 +1245,58 @@ TEXT ·vecGELUTanhGrad(SB), NOSPLIT, $0-32
 	JZ   vecGELUTanhGrad_done
 
 vecGELUTanhGrad_loop:
-	VMOVUPS    (AX), Y0
-	VMULPS     Y0, Y0, Y1
-	VMULPS     actTanhB<>+0(SB), Y1, Y2
-	VADDPS     actTanhA<>+0(SB), Y2, Y2
-	VMULPS     Y2, Y0, Y2
-	VMULPS     actTanhB3<>+0(SB), Y1, Y1
-	VADDPS     actTanhA<>+0(SB), Y1, Y1
-	VXORPS     actSign<>+0(SB), Y2, Y2
-	VMOVUPS    actExpMin<>+0(SB), Y3
-	VMAXPS     Y2, Y3, Y2
-	VMOVUPS    actExpMax<>+0(SB), Y3
-	VMINPS     Y2, Y3, Y2
-	VMULPS     actLog2e<>+0(SB), Y2, Y3
-	VADDPS     actMagic<>+0(SB), Y3, Y3
-	VSUBPS     actMagic<>+0(SB), Y3, Y3
-	VMULPS     actLn2Hi<>+0(SB), Y3, Y4
-	VSUBPS     Y4, Y2, Y2
-	VMULPS     actLn2Lo<>+0(SB), Y3, Y4
-	VSUBPS     Y4, Y2, Y2
-	VMULPS     actP0<>+0(SB), Y2, Y4
-	VADDPS     actP1<>+0(SB), Y4, Y4
-	VMULPS     Y2, Y4, Y4
-	VADDPS     actP2<>+0(SB), Y4, Y4
-	VMULPS     Y2, Y4, Y4
-	VADDPS     actP3<>+0(SB), Y4, Y4
-	VMULPS     Y2, Y4, Y4
-	VADDPS     actP4<>+0(SB), Y4, Y4
-	VMULPS     Y2, Y4, Y4
-	VADDPS     actP5<>+0(SB), Y4, Y4
-	VMULPS     Y2, Y4, Y4
-	VMULPS     Y2, Y4, Y4
-	VADDPS     Y2, Y4, Y4
-	VADDPS     actOne<>+0(SB), Y4, Y4
-	VCVTTPS2DQ Y3, Y2
-	VPADDD     act127<>+0(SB), Y2, Y2
-	VPSLLD     $0x17, Y2, Y2
-	VMULPS     Y2, Y4, Y4
-	VADDPS     actOne<>+0(SB), Y4, Y4
-	VMOVUPS    actOne<>+0(SB), Y2
-	VDIVPS     Y4, Y2, Y2
-	VMULPS     Y2, Y0, Y0
-	VMOVUPS    actOne<>+0(SB), Y3
-	VSUBPS     Y2, Y3, Y3
-	VMULPS     Y3, Y0, Y0
-	VMULPS     Y1, Y0, Y0
-	VADDPS     Y2, Y0, Y0
-	VMULPS     (CX), Y0, Y0
-	VMOVUPS    Y0, (DX)
-	ADDQ       $0x00000020, AX
-	ADDQ       $0x00000020, CX
-	ADDQ       $0x00000020, DX
-	DECQ       BX
-	JNZ        vecGELUTanhGrad_loop
+	VMOVUPS      (AX), Y0
+	VMULPS       Y0, Y0, Y1
+	VMULPS       actTanhB<>+0(SB), Y1, Y2
+	VADDPS       actTanhA<>+0(SB), Y2, Y2
+	VMULPS       Y2, Y0, Y2
+	VMULPS       actTanhB3<>+0(SB), Y1, Y1
+	VADDPS       actTanhA<>+0(SB), Y1, Y1
+	VXORPS       actSign<>+0(SB), Y2, Y2
+	VMOVUPS      actExpMin<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMOVUPS      actExpMax<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMULPS       actLog2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VMOVAPS      Y2, Y2
+	VFNMADD231PS actLn2Hi<>+0(SB), Y3, Y2
+	VMULPS       actLn2Lo<>+0(SB), Y3, Y4
+	VSUBPS       Y4, Y2, Y2
+	VMULPS       actP0<>+0(SB), Y2, Y4
+	VADDPS       actP1<>+0(SB), Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VADDPS       actP2<>+0(SB), Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VADDPS       actP3<>+0(SB), Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VADDPS       actP4<>+0(SB), Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VADDPS       actP5<>+0(SB), Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       actOne<>+0(SB), Y4, Y4
+	VCVTTPS2DQ   Y3, Y2
+	VPADDD       act127<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VADDPS       actOne<>+0(SB), Y4, Y4
+	VMOVUPS      actOne<>+0(SB), Y2
+	VDIVPS       Y4, Y2, Y2
+	VMULPS       Y2, Y0, Y0
+	VMOVUPS      actOne<>+0(SB), Y3
+	VSUBPS       Y2, Y3, Y3
+	VMULPS       Y3, Y0, Y0
+	VMULPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VMULPS       (CX), Y0, Y0
+	VMOVUPS      Y0, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	DECQ         BX
+	JNZ          vecGELUTanhGrad_loop
 
 vecGELUTanhGrad_done:
 	VZEROUPPER
@@ -1488,44 +1481,43 @@ TEXT ·vecSwish512(SB), NOSPLIT, $0-24
 	JZ   vecSwish512_done
 
 vecSwish512_loop:
-	VMOVUPS    (AX), Z0
-	VXORPS     actSign<>+0(SB), Z0, Z1
-	VMOVUPS    actExpMin<>+0(SB), Z2
-	VMAXPS     Z1, Z2, Z1
-	VMOVUPS    actExpMax<>+0(SB), Z2
-	VMINPS     Z1, Z2, Z1
-	VMULPS     actLog2e<>+0(SB), Z1, Z2
-	VADDPS     actMagic<>+0(SB), Z2, Z2
-	VSUBPS     actMagic<>+0(SB), Z2, Z2
-	VMULPS     actLn2Hi<>+0(SB), Z2, Z3
-	VSUBPS     Z3, Z1, Z1
-	VMULPS     actLn2Lo<>+0(SB), Z2, Z3
-	VSUBPS     Z3, Z1, Z1
-	VMULPS     actP0<>+0(SB), Z1, Z3
-	VADDPS     actP1<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actP2<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actP3<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actP4<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actP5<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     Z1, Z3, Z3
-	VADDPS     actOne<>+0(SB), Z3, Z3
-	VCVTTPS2DQ Z2, Z1
-	VPADDD     act127<>+0(SB), Z1, Z1
-	VPSLLD     $0x17, Z1, Z1
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actOne<>+0(SB), Z3, Z3
-	VDIVPS     Z3, Z0, Z3
-	VMOVUPS    Z3, (CX)
-	ADDQ       $0x00000040, AX
-	ADDQ       $0x00000040, CX
-	DECQ       DX
-	JNZ        vecSwish512_loop
+	VMOVUPS      (AX), Z0
+	VXORPS       actSign<>+0(SB), Z0, Z1
+	VMOVUPS      actExpMin<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      actExpMax<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMULPS       actLog2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS actLn2Hi<>+0(SB), Z2, Z1
+	VMULPS       actLn2Lo<>+0(SB), Z2, Z3
+	VSUBPS       Z3, Z1, Z1
+	VMULPS       actP0<>+0(SB), Z1, Z3
+	VADDPS       actP1<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actP2<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actP3<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actP4<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actP5<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       Z1, Z3, Z3
+	VADDPS       actOne<>+0(SB), Z3, Z3
+	VCVTTPS2DQ   Z2, Z1
+	VPADDD       act127<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actOne<>+0(SB), Z3, Z3
+	VDIVPS       Z3, Z0, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	DECQ         DX
+	JNZ          vecSwish512_loop
 
 vecSwish512_done:
 	VZEROUPPER
@@ -1541,45 +1533,44 @@ TEXT ·vecSigmoid512(SB), NOSPLIT, $0-24
 	JZ   vecSigmoid512_done
 
 vecSigmoid512_loop:
-	VMOVUPS    (AX), Z0
-	VXORPS     actSign<>+0(SB), Z0, Z0
-	VMOVUPS    actExpMin<>+0(SB), Z1
-	VMAXPS     Z0, Z1, Z0
-	VMOVUPS    actExpMax<>+0(SB), Z1
-	VMINPS     Z0, Z1, Z0
-	VMULPS     actLog2e<>+0(SB), Z0, Z1
-	VADDPS     actMagic<>+0(SB), Z1, Z1
-	VSUBPS     actMagic<>+0(SB), Z1, Z1
-	VMULPS     actLn2Hi<>+0(SB), Z1, Z2
-	VSUBPS     Z2, Z0, Z0
-	VMULPS     actLn2Lo<>+0(SB), Z1, Z2
-	VSUBPS     Z2, Z0, Z0
-	VMULPS     actP0<>+0(SB), Z0, Z2
-	VADDPS     actP1<>+0(SB), Z2, Z2
-	VMULPS     Z0, Z2, Z2
-	VADDPS     actP2<>+0(SB), Z2, Z2
-	VMULPS     Z0, Z2, Z2
-	VADDPS     actP3<>+0(SB), Z2, Z2
-	VMULPS     Z0, Z2, Z2
-	VADDPS     actP4<>+0(SB), Z2, Z2
-	VMULPS     Z0, Z2, Z2
-	VADDPS     actP5<>+0(SB), Z2, Z2
-	VMULPS     Z0, Z2, Z2
-	VMULPS     Z0, Z2, Z2
-	VADDPS     Z0, Z2, Z2
-	VADDPS     actOne<>+0(SB), Z2, Z2
-	VCVTTPS2DQ Z1, Z0
-	VPADDD     act127<>+0(SB), Z0, Z0
-	VPSLLD     $0x17, Z0, Z0
-	VMULPS     Z0, Z2, Z2
-	VADDPS     actOne<>+0(SB), Z2, Z2
-	VMOVUPS    actOne<>+0(SB), Z0
-	VDIVPS     Z2, Z0, Z0
-	VMOVUPS    Z0, (CX)
-	ADDQ       $0x00000040, AX
-	ADDQ       $0x00000040, CX
-	DECQ       DX
-	JNZ        vecSigmoid512_loop
+	VMOVUPS      (AX), Z0
+	VXORPS       actSign<>+0(SB), Z0, Z0
+	VMOVUPS      actExpMin<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      actExpMax<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VMULPS       actLog2e<>+0(SB), Z0, Z1
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VMOVAPS      Z0, Z0
+	VFNMADD231PS actLn2Hi<>+0(SB), Z1, Z0
+	VMULPS       actLn2Lo<>+0(SB), Z1, Z2
+	VSUBPS       Z2, Z0, Z0
+	VMULPS       actP0<>+0(SB), Z0, Z2
+	VADDPS       actP1<>+0(SB), Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VADDPS       actP2<>+0(SB), Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VADDPS       actP3<>+0(SB), Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VADDPS       actP4<>+0(SB), Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VADDPS       actP5<>+0(SB), Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VADDPS       Z0, Z2, Z2
+	VADDPS       actOne<>+0(SB), Z2, Z2
+	VCVTTPS2DQ   Z1, Z0
+	VPADDD       act127<>+0(SB), Z0, Z0
+	VPSLLD       $0x17, Z0, Z0
+	VMULPS       Z0, Z2, Z2
+	VADDPS       actOne<>+0(SB), Z2, Z2
+	VMOVUPS      actOne<>+0(SB), Z0
+	VDIVPS       Z2, Z0, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	DECQ         DX
+	JNZ          vecSigmoid512_loop
 
 vecSigmoid512_done:
 	VZEROUPPER
@@ -1647,48 +1638,47 @@ TEXT ·vecGELUTanh512(SB), NOSPLIT, $0-24
 	JZ   vecGELUTanh512_done
 
 vecGELUTanh512_loop:
-	VMOVUPS    (AX), Z0
-	VMULPS     Z0, Z0, Z1
-	VMULPS     actTanhB<>+0(SB), Z1, Z1
-	VADDPS     actTanhA<>+0(SB), Z1, Z1
-	VMULPS     Z1, Z0, Z1
-	VXORPS     actSign<>+0(SB), Z1, Z1
-	VMOVUPS    actExpMin<>+0(SB), Z2
-	VMAXPS     Z1, Z2, Z1
-	VMOVUPS    actExpMax<>+0(SB), Z2
-	VMINPS     Z1, Z2, Z1
-	VMULPS     actLog2e<>+0(SB), Z1, Z2
-	VADDPS     actMagic<>+0(SB), Z2, Z2
-	VSUBPS     actMagic<>+0(SB), Z2, Z2
-	VMULPS     actLn2Hi<>+0(SB), Z2, Z3
-	VSUBPS     Z3, Z1, Z1
-	VMULPS     actLn2Lo<>+0(SB), Z2, Z3
-	VSUBPS     Z3, Z1, Z1
-	VMULPS     actP0<>+0(SB), Z1, Z3
-	VADDPS     actP1<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actP2<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actP3<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actP4<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actP5<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     Z1, Z3, Z3
-	VADDPS     actOne<>+0(SB), Z3, Z3
-	VCVTTPS2DQ Z2, Z1
-	VPADDD     act127<>+0(SB), Z1, Z1
-	VPSLLD     $0x17, Z1, Z1
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actOne<>+0(SB), Z3, Z3
-	VDIVPS     Z3, Z0, Z3
-	VMOVUPS    Z3, (CX)
-	ADDQ       $0x00000040, AX
-	ADDQ       $0x00000040, CX
-	DECQ       DX
-	JNZ        vecGELUTanh512_loop
+	VMOVUPS      (AX), Z0
+	VMULPS       Z0, Z0, Z1
+	VMULPS       actTanhB<>+0(SB), Z1, Z1
+	VADDPS       actTanhA<>+0(SB), Z1, Z1
+	VMULPS       Z1, Z0, Z1
+	VXORPS       actSign<>+0(SB), Z1, Z1
+	VMOVUPS      actExpMin<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      actExpMax<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMULPS       actLog2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS actLn2Hi<>+0(SB), Z2, Z1
+	VMULPS       actLn2Lo<>+0(SB), Z2, Z3
+	VSUBPS       Z3, Z1, Z1
+	VMULPS       actP0<>+0(SB), Z1, Z3
+	VADDPS       actP1<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actP2<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actP3<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actP4<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actP5<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       Z1, Z3, Z3
+	VADDPS       actOne<>+0(SB), Z3, Z3
+	VCVTTPS2DQ   Z2, Z1
+	VPADDD       act127<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actOne<>+0(SB), Z3, Z3
+	VDIVPS       Z3, Z0, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	DECQ         DX
+	JNZ          vecGELUTanh512_loop
 
 vecGELUTanh512_done:
 	VZEROUPPER
@@ -1705,52 +1695,51 @@ TEXT ·vecSwishGrad512(SB), NOSPLIT, $0-32
 	JZ   vecSwishGrad512_done
 
 vecSwishGrad512_loop:
-	VMOVUPS    (AX), Z0
-	VXORPS     actSign<>+0(SB), Z0, Z1
-	VMOVUPS    actExpMin<>+0(SB), Z2
-	VMAXPS     Z1, Z2, Z1
-	VMOVUPS    actExpMax<>+0(SB), Z2
-	VMINPS     Z1, Z2, Z1
-	VMULPS     actLog2e<>+0(SB), Z1, Z2
-	VADDPS     actMagic<>+0(SB), Z2, Z2
-	VSUBPS     actMagic<>+0(SB), Z2, Z2
-	VMULPS     actLn2Hi<>+0(SB), Z2, Z3
-	VSUBPS     Z3, Z1, Z1
-	VMULPS     actLn2Lo<>+0(SB), Z2, Z3
-	VSUBPS     Z3, Z1, Z1
-	VMULPS     actP0<>+0(SB), Z1, Z3
-	VADDPS     actP1<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actP2<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actP3<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actP4<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actP5<>+0(SB), Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VMULPS     Z1, Z3, Z3
-	VADDPS     Z1, Z3, Z3
-	VADDPS     actOne<>+0(SB), Z3, Z3
-	VCVTTPS2DQ Z2, Z1
-	VPADDD     act127<>+0(SB), Z1, Z1
-	VPSLLD     $0x17, Z1, Z1
-	VMULPS     Z1, Z3, Z3
-	VADDPS     actOne<>+0(SB), Z3, Z3
-	VMOVUPS    actOne<>+0(SB), Z1
-	VDIVPS     Z3, Z1, Z1
-	VMOVUPS    actOne<>+0(SB), Z2
-	VSUBPS     Z1, Z2, Z2
-	VMULPS     Z2, Z0, Z2
-	VADDPS     actOne<>+0(SB), Z2, Z2
-	VMULPS     Z2, Z1, Z2
-	VMULPS     (CX), Z2, Z2
-	VMOVUPS    Z2, (DX)
-	ADDQ       $0x00000040, AX
-	ADDQ       $0x00000040, CX
-	ADDQ       $0x00000040, DX
-	DECQ       BX
-	JNZ        vecSwishGrad512_loop
+	VMOVUPS      (AX), Z0
+	VXORPS       actSign<>+0(SB), Z0, Z1
+	VMOVUPS      actExpMin<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      actExpMax<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMULPS       actLog2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS actLn2Hi<>+0(SB), Z2, Z1
+	VMULPS       actLn2Lo<>+0(SB), Z2, Z3
+	VSUBPS       Z3, Z1, Z1
+	VMULPS       actP0<>+0(SB), Z1, Z3
+	VADDPS       actP1<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actP2<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actP3<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actP4<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actP5<>+0(SB), Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VMULPS       Z1, Z3, Z3
+	VADDPS       Z1, Z3, Z3
+	VADDPS       actOne<>+0(SB), Z3, Z3
+	VCVTTPS2DQ   Z2, Z1
+	VPADDD       act127<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VADDPS       actOne<>+0(SB), Z3, Z3
+	VMOVUPS      actOne<>+0(SB), Z1
+	VDIVPS       Z3, Z1, Z1
+	VMOVUPS      actOne<>+0(SB), Z2
+	VSUBPS       Z1, Z2, Z2
+	VMULPS       Z2, Z0, Z2
+	VADDPS       actOne<>+0(SB), Z2, Z2
+	VMULPS       Z2, Z1, Z2
+	VMULPS       (CX), Z2, Z2
+	VMOVUPS      Z2, (DX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	DECQ         BX
+	JNZ          vecSwishGrad512_loop
 
 vecSwishGrad512_done:
 	VZEROUPPER
@@ -1767,50 +1756,49 @@ TEXT ·vecSigmoidGrad512(SB), NOSPLIT, $0-32
 	JZ   vecSigmoidGrad512_done
 
 vecSigmoidGrad512_loop:
-	VMOVUPS    (AX), Z0
-	VXORPS     actSign<>+0(SB), Z0, Z0
-	VMOVUPS    actExpMin<>+0(SB), Z1
-	VMAXPS     Z0, Z1, Z0
-	VMOVUPS    actExpMax<>+0(SB), Z1
-	VMINPS     Z0, Z1, Z0
-	VMULPS     actLog2e<>+0(SB), Z0, Z1
-	VADDPS     actMagic<>+0(SB), Z1, Z1
-	VSUBPS     actMagic<>+0(SB), Z1, Z1
-	VMULPS     actLn2Hi<>+0(SB), Z1, Z2
-	VSUBPS     Z2, Z0, Z0
-	VMULPS     actLn2Lo<>+0(SB), Z1, Z2
-	VSUBPS     Z2, Z0, Z0
-	VMULPS     actP0<>+0(SB), Z0, Z2
-	VADDPS     actP1<>+0(SB), Z2, Z2
-	VMULPS     Z0, Z2, Z2
-	VADDPS     actP2<>+0(SB), Z2, Z2
-	VMULPS     Z0, Z2, Z2
-	VADDPS     actP3<>+0(SB), Z2, Z2
-	VMULPS     Z0, Z2, Z2
-	VADDPS     actP4<>+0(SB), Z2, Z2
-	VMULPS     Z0, Z2, Z2
-	VADDPS     actP5<>+0(SB), Z2, Z2
-	VMULPS     Z0, Z2, Z2
-	VMULPS     Z0, Z2, Z2
-	VADDPS     Z0, Z2, Z2
-	VADDPS     actOne<>+0(SB), Z2, Z2
-	VCVTTPS2DQ Z1, Z0
-	VPADDD     act127<>+0(SB), Z0, Z0
-	VPSLLD     $0x17, Z0, Z0
-	VMULPS     Z0, Z2, Z2
-	VADDPS     actOne<>+0(SB), Z2, Z2
-	VMOVUPS    actOne<>+0(SB), Z0
-	VDIVPS     Z2, Z0, Z0
-	VMOVUPS    actOne<>+0(SB), Z1
-	VSUBPS     Z0, Z1, Z1
-	VMULPS     Z1, Z0, Z1
-	VMULPS     (CX), Z1, Z1
-	VMOVUPS    Z1, (DX)
-	ADDQ       $0x00000040, AX
-	ADDQ       $0x00000040, CX
-	ADDQ       $0x00000040, DX
-	DECQ       BX
-	JNZ        vecSigmoidGrad512_loop
+	VMOVUPS      (AX), Z0
+	VXORPS       actSign<>+0(SB), Z0, Z0
+	VMOVUPS      actExpMin<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      actExpMax<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VMULPS       actLog2e<>+0(SB), Z0, Z1
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VMOVAPS      Z0, Z0
+	VFNMADD231PS actLn2Hi<>+0(SB), Z1, Z0
+	VMULPS       actLn2Lo<>+0(SB), Z1, Z2
+	VSUBPS       Z2, Z0, Z0
+	VMULPS       actP0<>+0(SB), Z0, Z2
+	VADDPS       actP1<>+0(SB), Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VADDPS       actP2<>+0(SB), Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VADDPS       actP3<>+0(SB), Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VADDPS       actP4<>+0(SB), Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VADDPS       actP5<>+0(SB), Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VADDPS       Z0, Z2, Z2
+	VADDPS       actOne<>+0(SB), Z2, Z2
+	VCVTTPS2DQ   Z1, Z0
+	VPADDD       act127<>+0(SB), Z0, Z0
+	VPSLLD       $0x17, Z0, Z0
+	VMULPS       Z0, Z2, Z2
+	VADDPS       actOne<>+0(SB), Z2, Z2
+	VMOVUPS      actOne<>+0(SB), Z0
+	VDIVPS       Z2, Z0, Z0
+	VMOVUPS      actOne<>+0(SB), Z1
+	VSUBPS       Z0, Z1, Z1
+	VMULPS       Z1, Z0, Z1
+	VMULPS       (CX), Z1, Z1
+	VMOVUPS      Z1, (DX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	DECQ         BX
+	JNZ          vecSigmoidGrad512_loop
 
 vecSigmoidGrad512_done:
 	VZEROUPPER
@@ -1827,78 +1815,77 @@ TEXT ·vecGELUGrad512(SB), NOSPLIT, $0-32
 	JZ   vecGELUGrad512_done
 
 vecGELUGrad512_loop:
-	VMOVUPS    (AX), Z0
-	VMULPS     actInvSqrt2<>+0(SB), Z0, Z1
-	VMOVUPS    actErfMin<>+0(SB), Z2
-	VMAXPS     Z1, Z2, Z1
-	VMOVUPS    actErfMax<>+0(SB), Z2
-	VMINPS     Z1, Z2, Z1
-	VMULPS     Z1, Z1, Z2
-	VMULPS     actA13<>+0(SB), Z2, Z3
-	VADDPS     actA11<>+0(SB), Z3, Z3
-	VMULPS     Z3, Z2, Z3
-	VADDPS     actA9<>+0(SB), Z3, Z3
-	VMULPS     Z3, Z2, Z3
-	VADDPS     actA7<>+0(SB), Z3, Z3
-	VMULPS     Z3, Z2, Z3
-	VADDPS     actA5<>+0(SB), Z3, Z3
-	VMULPS     Z3, Z2, Z3
-	VADDPS     actA3<>+0(SB), Z3, Z3
-	VMULPS     Z3, Z2, Z3
-	VADDPS     actA1<>+0(SB), Z3, Z3
-	VMULPS     Z3, Z1, Z3
-	VMULPS     actB8<>+0(SB), Z2, Z1
-	VADDPS     actB6<>+0(SB), Z1, Z1
-	VMULPS     Z1, Z2, Z1
-	VADDPS     actB4<>+0(SB), Z1, Z1
-	VMULPS     Z1, Z2, Z1
-	VADDPS     actB2<>+0(SB), Z1, Z1
-	VMULPS     Z1, Z2, Z1
-	VADDPS     actB0<>+0(SB), Z1, Z1
-	VDIVPS     Z1, Z3, Z3
-	VMULPS     actHalf<>+0(SB), Z3, Z3
-	VADDPS     actHalf<>+0(SB), Z3, Z3
-	VMULPS     actNegHalf<>+0(SB), Z0, Z1
-	VMULPS     Z0, Z1, Z1
-	VMOVUPS    actExpMin<>+0(SB), Z2
-	VMAXPS     Z1, Z2, Z1
-	VMOVUPS    actExpMax<>+0(SB), Z2
-	VMINPS     Z1, Z2, Z1
-	VMULPS     actLog2e<>+0(SB), Z1, Z2
-	VADDPS     actMagic<>+0(SB), Z2, Z2
-	VSUBPS     actMagic<>+0(SB), Z2, Z2
-	VMULPS     actLn2Hi<>+0(SB), Z2, Z4
-	VSUBPS     Z4, Z1, Z1
-	VMULPS     actLn2Lo<>+0(SB), Z2, Z4
-	VSUBPS     Z4, Z1, Z1
-	VMULPS     actP0<>+0(SB), Z1, Z4
-	VADDPS     actP1<>+0(SB), Z4, Z4
-	VMULPS     Z1, Z4, Z4
-	VADDPS     actP2<>+0(SB), Z4, Z4
-	VMULPS     Z1, Z4, Z4
-	VADDPS     actP3<>+0(SB), Z4, Z4
-	VMULPS     Z1, Z4, Z4
-	VADDPS     actP4<>+0(SB), Z4, Z4
-	VMULPS     Z1, Z4, Z4
-	VADDPS     actP5<>+0(SB), Z4, Z4
-	VMULPS     Z1, Z4, Z4
-	VMULPS     Z1, Z4, Z4
-	VADDPS     Z1, Z4, Z4
-	VADDPS     actOne<>+0(SB), Z4, Z4
-	VCVTTPS2DQ Z2, Z1
-	VPADDD     act127<>+0(SB), Z1, Z1
-	VPSLLD     $0x17, Z1, Z1
-	VMULPS     Z1, Z4, Z4
-	VMULPS     actInvSqrt2Pi<>+0(SB), Z0, Z0
-	VMULPS     Z4, Z0, Z0
-	VADDPS     Z3, Z0, Z0
-	VMULPS     (CX), Z0, Z0
-	VMOVUPS    Z0, (DX)
-	ADDQ       $0x00000040, AX
-	ADDQ       $0x00000040, CX
-	ADDQ       $0x00000040, DX
-	DECQ       BX
-	JNZ        vecGELUGrad512_loop
+	VMOVUPS      (AX), Z0
+	VMULPS       actInvSqrt2<>+0(SB), Z0, Z1
+	VMOVUPS      actErfMin<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      actErfMax<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMULPS       Z1, Z1, Z2
+	VMULPS       actA13<>+0(SB), Z2, Z3
+	VADDPS       actA11<>+0(SB), Z3, Z3
+	VMULPS       Z3, Z2, Z3
+	VADDPS       actA9<>+0(SB), Z3, Z3
+	VMULPS       Z3, Z2, Z3
+	VADDPS       actA7<>+0(SB), Z3, Z3
+	VMULPS       Z3, Z2, Z3
+	VADDPS       actA5<>+0(SB), Z3, Z3
+	VMULPS       Z3, Z2, Z3
+	VADDPS       actA3<>+0(SB), Z3, Z3
+	VMULPS       Z3, Z2, Z3
+	VADDPS       actA1<>+0(SB), Z3, Z3
+	VMULPS       Z3, Z1, Z3
+	VMULPS       actB8<>+0(SB), Z2, Z1
+	VADDPS       actB6<>+0(SB), Z1, Z1
+	VMULPS       Z1, Z2, Z1
+	VADDPS       actB4<>+0(SB), Z1, Z1
+	VMULPS       Z1, Z2, Z1
+	VADDPS       actB2<>+0(SB), Z1, Z1
+	VMULPS       Z1, Z2, Z1
+	VADDPS       actB0<>+0(SB), Z1, Z1
+	VDIVPS       Z1, Z3, Z3
+	VMULPS       actHalf<>+0(SB), Z3, Z3
+	VADDPS       actHalf<>+0(SB), Z3, Z3
+	VMULPS       actNegHalf<>+0(SB), Z0, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      actExpMin<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      actExpMax<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMULPS       actLog2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS actLn2Hi<>+0(SB), Z2, Z1
+	VMULPS       actLn2Lo<>+0(SB), Z2, Z4
+	VSUBPS       Z4, Z1, Z1
+	VMULPS       actP0<>+0(SB), Z1, Z4
+	VADDPS       actP1<>+0(SB), Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VADDPS       actP2<>+0(SB), Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VADDPS       actP3<>+0(SB), Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VADDPS       actP4<>+0(SB), Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VADDPS       actP5<>+0(SB), Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VADDPS       Z1, Z4, Z4
+	VADDPS       actOne<>+0(SB), Z4, Z4
+	VCVTTPS2DQ   Z2, Z1
+	VPADDD       act127<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z4, Z4
+	VMULPS       actInvSqrt2Pi<>+0(SB), Z0, Z0
+	VMULPS       Z4, Z0, Z0
+	VADDPS       Z3, Z0, Z0
+	VMULPS       (CX), Z0, Z0
+	VMOVUPS      Z0, (DX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	DECQ         BX
+	JNZ          vecGELUGrad512_loop
 
 vecGELUGrad512_done:
 	VZEROUPPER
@@ -1915,59 +1902,58 @@ TEXT ·vecGELUTanhGrad512(SB), NOSPLIT, $0-32
 	JZ   vecGELUTanhGrad512_done
 
 vecGELUTanhGrad512_loop:
-	VMOVUPS    (AX), Z0
-	VMULPS     Z0, Z0, Z1
-	VMULPS     actTanhB<>+0(SB), Z1, Z2
-	VADDPS     actTanhA<>+0(SB), Z2, Z2
-	VMULPS     Z2, Z0, Z2
-	VMULPS     actTanhB3<>+0(SB), Z1, Z1
-	VADDPS     actTanhA<>+0(SB), Z1, Z1
-	VXORPS     actSign<>+0(SB), Z2, Z2
-	VMOVUPS    actExpMin<>+0(SB), Z3
-	VMAXPS     Z2, Z3, Z2
-	VMOVUPS    actExpMax<>+0(SB), Z3
-	VMINPS     Z2, Z3, Z2
-	VMULPS     actLog2e<>+0(SB), Z2, Z3
-	VADDPS     actMagic<>+0(SB), Z3, Z3
-	VSUBPS     actMagic<>+0(SB), Z3, Z3
-	VMULPS     actLn2Hi<>+0(SB), Z3, Z4
-	VSUBPS     Z4, Z2, Z2
-	VMULPS     actLn2Lo<>+0(SB), Z3, Z4
-	VSUBPS     Z4, Z2, Z2
-	VMULPS     actP0<>+0(SB), Z2, Z4
-	VADDPS     actP1<>+0(SB), Z4, Z4
-	VMULPS     Z2, Z4, Z4
-	VADDPS     actP2<>+0(SB), Z4, Z4
-	VMULPS     Z2, Z4, Z4
-	VADDPS     actP3<>+0(SB), Z4, Z4
-	VMULPS     Z2, Z4, Z4
-	VADDPS     actP4<>+0(SB), Z4, Z4
-	VMULPS     Z2, Z4, Z4
-	VADDPS     actP5<>+0(SB), Z4, Z4
-	VMULPS     Z2, Z4, Z4
-	VMULPS     Z2, Z4, Z4
-	VADDPS     Z2, Z4, Z4
-	VADDPS     actOne<>+0(SB), Z4, Z4
-	VCVTTPS2DQ Z3, Z2
-	VPADDD     act127<>+0(SB), Z2, Z2
-	VPSLLD     $0x17, Z2, Z2
-	VMULPS     Z2, Z4, Z4
-	VADDPS     actOne<>+0(SB), Z4, Z4
-	VMOVUPS    actOne<>+0(SB), Z2
-	VDIVPS     Z4, Z2, Z2
-	VMULPS     Z2, Z0, Z0
-	VMOVUPS    actOne<>+0(SB), Z3
-	VSUBPS     Z2, Z3, Z3
-	VMULPS     Z3, Z0, Z0
-	VMULPS     Z1, Z0, Z0
-	VADDPS     Z2, Z0, Z0
-	VMULPS     (CX), Z0, Z0
-	VMOVUPS    Z0, (DX)
-	ADDQ       $0x00000040, AX
-	ADDQ       $0x00000040, CX
-	ADDQ       $0x00000040, DX
-	DECQ       BX
-	JNZ        vecGELUTanhGrad512_loop
+	VMOVUPS      (AX), Z0
+	VMULPS       Z0, Z0, Z1
+	VMULPS       actTanhB<>+0(SB), Z1, Z2
+	VADDPS       actTanhA<>+0(SB), Z2, Z2
+	VMULPS       Z2, Z0, Z2
+	VMULPS       actTanhB3<>+0(SB), Z1, Z1
+	VADDPS       actTanhA<>+0(SB), Z1, Z1
+	VXORPS       actSign<>+0(SB), Z2, Z2
+	VMOVUPS      actExpMin<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMOVUPS      actExpMax<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMULPS       actLog2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VMOVAPS      Z2, Z2
+	VFNMADD231PS actLn2Hi<>+0(SB), Z3, Z2
+	VMULPS       actLn2Lo<>+0(SB), Z3, Z4
+	VSUBPS       Z4, Z2, Z2
+	VMULPS       actP0<>+0(SB), Z2, Z4
+	VADDPS       actP1<>+0(SB), Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VADDPS       actP2<>+0(SB), Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VADDPS       actP3<>+0(SB), Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VADDPS       actP4<>+0(SB), Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VADDPS       actP5<>+0(SB), Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VADDPS       Z2, Z4, Z4
+	VADDPS       actOne<>+0(SB), Z4, Z4
+	VCVTTPS2DQ   Z3, Z2
+	VPADDD       act127<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VADDPS       actOne<>+0(SB), Z4, Z4
+	VMOVUPS      actOne<>+0(SB), Z2
+	VDIVPS       Z4, Z2, Z2
+	VMULPS       Z2, Z0, Z0
+	VMOVUPS      actOne<>+0(SB), Z3
+	VSUBPS       Z2, Z3, Z3
+	VMULPS       Z3, Z0, Z0
+	VMULPS       Z1, Z0, Z0
+	VADDPS       Z2, Z0, Z0
+	VMULPS       (CX), Z0, Z0
+	VMOVUPS      Z0, (DX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	DECQ         BX
+	JNZ          vecGELUTanhGrad512_loop
 
 vecGELUTanhGrad512_done:
 	VZEROUPPER

@@ -313,11 +313,18 @@ func expf(x reg.VecVirtual) reg.VecVirtual {
 	x = clamp(x, cExpMin, cExpMax)
 	n := vec()
 	VMULPS(cLog2e, x, n)
-	VADDPS(cMagic, n, n)
-	VSUBPS(cMagic, n, n)
+	// Go's (n + magic) - magic rounds to the nearest integer, ties to
+	// even, as the rounding instruction does (|n| <= 129 here).
+	if lanes == 16 {
+		VRNDSCALEPS(U8(0), n, n)
+	} else {
+		VROUNDPS(U8(0), n, n)
+	}
+	// x - n*ln2Hi in one fused step: n*ln2Hi (17 significant bits) is
+	// exact, so the single rounding is the subtraction's, as in Go.
 	r, t := vec(), vec()
-	VMULPS(cLn2Hi, n, t)
-	VSUBPS(t, x, r)
+	VMOVAPS(x, r)
+	VFNMADD231PS(cLn2Hi, n, r)
 	VMULPS(cLn2Lo, n, t)
 	VSUBPS(t, r, r)
 	p := vec()
