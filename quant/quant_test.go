@@ -1,0 +1,192 @@
+package quant
+
+import (
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/keelml/keel/modelfile"
+	"github.com/keelml/keel/nn"
+)
+
+// smallNet is a model with every fusion the quantizer does: a padded valid
+// convolution, Conv2D + BN + ReLU, depthwise + BN + ReLU6, a residual Add
+// into a convolution, a standalone Add, pooling, a nested backbone, and a
+// float32 head.
+func smallNet(t testing.TB, r *rand.Rand) *nn.Model {
+	t.Helper()
+	sc := nn.NewNameScope()
+	o := nn.WithScope(sc)
+	x := nn.Input([]int{12, 12, 3}, o)
+	y := nn.NewZeroPadding2D(1, 1, 1, 1, o).Apply(x)
+	y = nn.NewConv2D(8, 3, 3, o, nn.WithStrides(2, 2)).Apply(y)
+	y = nn.NewBatchNormalization(o).Apply(y)
+	y = nn.NewReLU(o).Apply(y)
+	d := nn.NewDepthwiseConv2D(3, 3, o, nn.WithPadding("same"), nn.WithUseBias(false)).Apply(y)
+	d = nn.NewBatchNormalization(o).Apply(d)
+	d = nn.NewReLU(o, nn.WithMaxValue(6)).Apply(d)
+	p := nn.NewConv2D(8, 1, 1, o).Apply(d)
+	p = nn.NewBatchNormalization(o).Apply(p)
+	a := nn.NewAdd(o).Apply(p, y) // fused into the 1x1 convolution
+	a = nn.NewActivation("relu", o).Apply(a)
+	b := nn.NewMaxPooling2D(2, 2, o, nn.WithPadding("same")).Apply(a)
+	c := nn.NewConv2D(8, 3, 3, o, nn.WithPadding("same"), nn.WithActivation("relu")).Apply(b)
+	s := nn.NewAdd(o).Apply(b, c) // c has its own ReLU: a standalone Add
+	backbone, err := nn.NewModel([]*nn.Node{x}, []*nn.Node{s}, nn.WithName("backbone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := nn.Input([]int{12, 12, 3}, o)
+	h := backbone.Apply(in)
+	h = nn.NewGlobalAveragePooling2D(o).Apply(h)
+	h = nn.NewDropout(0.2, o).Apply(h)
+	h = nn.NewDense(5, o, nn.WithActivation("softmax")).Apply(h)
+	m, err := nn.NewModel([]*nn.Node{in}, []*nn.Node{h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range append(backbone.Layers(), m.Layers()...) {
+		for _, w := range l.Weights() {
+			v := w.Value()
+			for i := range v {
+				switch w.Name() {
+				case "moving_variance":
+					v[i] = 0.5 + r.Float32()
+				case "moving_mean", "beta":
+					v[i] = 0.2 * (r.Float32() - 0.5)
+				case "gamma":
+					v[i] = 0.8 + 0.4*r.Float32()
+				default:
+					v[i] = 0.6 * (r.Float32() - 0.5)
+				}
+			}
+			if err := w.Set(w.Shape(), v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return m
+}
+
+func randomImages(r *rand.Rand, n int, shape ...int) *nn.Tensor {
+	t := nn.NewTensor(append([]int{n}, shape...)...)
+	for i := range t.Data {
+		t.Data[i] = 2*r.Float32() - 1
+	}
+	return t
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// agreement compares two batches of scores: top-1 agreement and the
+// largest absolute difference.
+func agreement(a, b *nn.Tensor) (float64, float64) {
+	n := a.Batch()
+	k := a.Len() / n
+	same, dev := 0, 0.0
+	for i := 0; i < n; i++ {
+		x, y := a.Data[i*k:(i+1)*k], b.Data[i*k:(i+1)*k]
+		if argmax(x) == argmax(y) {
+			same++
+		}
+		for j := range x {
+			dev = max(dev, math.Abs(float64(x[j]-y[j])))
+		}
+	}
+	return float64(same) / float64(n), dev
+}
+
+func TestQuantizeSmallNet(t *testing.T) {
+	for _, method := range []string{MinMax, Percentile} {
+		t.Run(method, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(1, 2))
+			m := smallNet(t, r)
+			calib := randomImages(r, 24, 12, 12, 3)
+			qm, rep, err := Quantize(m, calib, Options{Method: method})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sb strings.Builder
+			if err := rep.Print(&sb); err != nil {
+				t.Fatal(err)
+			}
+			t.Log("\n" + sb.String())
+			classes := map[string]int{}
+			for _, l := range qm.Layers() {
+				classes[l.Class]++
+			}
+			// The fusions: conv+BN+ReLU (padding folded), depthwise+BN+ReLU6,
+			// 1x1 conv+BN+Add+ReLU, conv with its own ReLU; one Add left.
+			want := map[string]int{classConv: 3, classDepthwise: 1, classAdd: 1, classMaxPool: 1, classGAP: 1, "Dense": 1, classQuantize: 1, classDequantize: 1}
+			for c, n := range want {
+				if classes[c] != n {
+					t.Errorf("%d %s layers, want %d (layers %v)", classes[c], c, n, classes)
+				}
+			}
+			if len(qm.Layers()) != 10 {
+				t.Errorf("%d layers, want 10: %+v", len(qm.Layers()), qm.Layers())
+			}
+			for _, l := range rep.Layers {
+				if l.Precision == "int8" && !(l.RelRMSE < 0.1) {
+					t.Errorf("layer %s: relative RMS error %v", l.Name, l.RelRMSE)
+				}
+			}
+			test := randomImages(r, 32, 12, 12, 3)
+			want32, err := m.Run(test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := qm.Run(test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			agree, dev := agreement(want32[0], got)
+			t.Logf("%s: top-1 agreement %.3f, largest deviation %.4f", method, agree, dev)
+			if agree < 0.9 || dev > 0.05 {
+				t.Errorf("top-1 agreement %.3f, largest deviation %.4f", agree, dev)
+			}
+
+			// Saved and loaded, through quant and through modelfile (as
+			// keel predict loads it), the model computes the same bytes.
+			path := filepath.Join(t.TempDir(), "m.int8.h5")
+			meta := modelfile.Meta{Preprocess: "tf", InputSize: 12, ClassNames: []string{"a", "b", "c", "d", "e"}}
+			if err := Save(path, qm, meta); err != nil {
+				t.Fatal(err)
+			}
+			back, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := back.Run(test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nm, meta2, err := modelfile.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if meta2.Preprocess != "tf" || meta2.InputSize != 12 || len(meta2.ClassNames) != 5 {
+				t.Errorf("meta %+v", meta2)
+			}
+			viaNN, err := nm.Run(test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range got.Data {
+				if got.Data[i] != again.Data[i] || got.Data[i] != viaNN[0].Data[i] {
+					t.Fatalf("output %d: %v quantized, %v loaded, %v through modelfile.Load", i, got.Data[i], again.Data[i], viaNN[0].Data[i])
+				}
+			}
+		})
+	}
+}
