@@ -10,7 +10,7 @@ import (
 // bias and ReLU in its epilogue, the output dequantized.
 func ExampleQGemm() {
 	x := []float32{0.5, 1, 2, 0} // 1 x 4
-	w := []float32{ // 4 x 2
+	w := []float32{              // 4 x 2
 		1, -1,
 		0.5, 0.25,
 		-0.25, 1,

@@ -238,11 +238,15 @@ func TestQGemmBadArguments(t *testing.T) {
 	qw := PackQWeights(make([]int8, 12), 3, 4)
 	ep := &QEpilogue{Scale: make([]float32, 4)}
 	for name, f := range map[string]func(){
-		"short x":      func() { QGemm(2, make([]uint8, 5), 3, 0, qw, make([]uint8, 8), 4, ep) },
-		"short out":    func() { QGemm(2, make([]uint8, 6), 3, 0, qw, make([]uint8, 7), 4, ep) },
-		"zero point":   func() { QGemm(2, make([]uint8, 6), 3, 256, qw, make([]uint8, 8), 4, ep) },
-		"few scales":   func() { QGemm(2, make([]uint8, 6), 3, 0, qw, make([]uint8, 8), 4, &QEpilogue{Scale: make([]float32, 3)}) },
-		"empty clamp":  func() { QGemm(2, make([]uint8, 6), 3, 0, qw, make([]uint8, 8), 4, &QEpilogue{Scale: ep.Scale, Lo: 9, Hi: 8}) },
+		"short x":    func() { QGemm(2, make([]uint8, 5), 3, 0, qw, make([]uint8, 8), 4, ep) },
+		"short out":  func() { QGemm(2, make([]uint8, 6), 3, 0, qw, make([]uint8, 7), 4, ep) },
+		"zero point": func() { QGemm(2, make([]uint8, 6), 3, 256, qw, make([]uint8, 8), 4, ep) },
+		"few scales": func() {
+			QGemm(2, make([]uint8, 6), 3, 0, qw, make([]uint8, 8), 4, &QEpilogue{Scale: make([]float32, 3)})
+		},
+		"empty clamp": func() {
+			QGemm(2, make([]uint8, 6), 3, 0, qw, make([]uint8, 8), 4, &QEpilogue{Scale: ep.Scale, Lo: 9, Hi: 8})
+		},
 		"nil weights":  func() { QGemm(2, make([]uint8, 6), 3, 0, nil, make([]uint8, 8), 4, ep) },
 		"short weight": func() { PackQWeights(make([]int8, 11), 3, 4) },
 		"short res": func() {
