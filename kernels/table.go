@@ -39,6 +39,10 @@ type kernelTable struct {
 	// table without assembly for them holds.
 	nonlinear nonlinearKernels
 
+	// qgemm is the int8 GEMM (qgemm_engine.go); nil: the Go twin. Its
+	// results equal the twin's bit for bit.
+	qgemm *qgemmKernels
+
 	// fmaPeak runs n iterations of the widest FMA loop and returns the flops.
 	fmaPeak func(n int) float64
 }
@@ -166,6 +170,9 @@ func (t *kernelTable) String() string {
 	}
 	if t.elementwise != nil {
 		b.WriteString(", elementwise")
+	}
+	if t.qgemm != nil {
+		fmt.Fprintf(&b, ", int8 %s %dx%d", t.qgemm.name, t.qgemm.mr, t.qgemm.nr)
 	}
 	return b.String()
 }
