@@ -24,6 +24,32 @@ type stat struct {
 	lo, hi, maxAbs float64
 	hist           []uint64 // |x| in histBins bins over [0, maxAbs]
 	seen           bool
+	// sum and count give the mean of each channel (the last dimension),
+	// which bias correction needs.
+	sum   []float64
+	count float64
+}
+
+func (s *stat) channelSums(x []float32, c int) {
+	if s.sum == nil {
+		s.sum = make([]float64, c)
+	}
+	for i, v := range x {
+		s.sum[i%c] += float64(v)
+	}
+	s.count += float64(len(x) / c)
+}
+
+// mean is the per-channel mean, nil if nothing was seen.
+func (s *stat) mean() []float64 {
+	if s.count == 0 {
+		return nil
+	}
+	m := make([]float64, len(s.sum))
+	for i, v := range s.sum {
+		m[i] = v / s.count
+	}
+	return m
 }
 
 func (s *stat) observe(x []float32) {
@@ -96,35 +122,42 @@ func (s *stat) params(method string, p float64) qparams {
 
 // calibrate runs the flat float model over the calibration images one at a
 // time and returns the quantization parameters of every float value.
-func calibrate(g *fgraph, fm *nn.Model, names []string, x *nn.Tensor, o Options) ([]qparams, error) {
+func calibrate(g *fgraph, fm *nn.Model, names []string, x *nn.Tensor, o Options) ([]qparams, [][]float64, error) {
 	stats := make([]stat, len(g.values))
 	n := x.Batch()
-	pass := func(fn func(s *stat, v []float32)) error {
+	pass := func(fn func(v int, x []float32)) error {
 		for i := 0; i < n; i++ {
 			xi := x.Rows(i, i+1)
 			outs, err := fm.RunLayers(names, xi)
 			if err != nil {
 				return fmt.Errorf("quant: calibration image %d: %w", i, err)
 			}
-			fn(&stats[g.input], xi.Data)
+			fn(g.input, xi.Data)
 			for k, op := range g.ops {
-				fn(&stats[op.out], outs[k].Data)
+				fn(op.out, outs[k].Data)
 			}
 		}
 		return nil
 	}
 	o.logf("calibrating on %d images (%s)", n, o.Method)
-	if err := pass((*stat).observe); err != nil {
-		return nil, err
+	if err := pass(func(v int, x []float32) {
+		stats[v].observe(x)
+		sh := g.values[v].shape
+		stats[v].channelSums(x, sh[len(sh)-1])
+	}); err != nil {
+		return nil, nil, err
 	}
 	if o.Method == Percentile {
-		if err := pass((*stat).histogram); err != nil {
-			return nil, err
+		if err := pass(func(v int, x []float32) { stats[v].histogram(x) }); err != nil {
+			return nil, nil, err
 		}
 	}
 	ranges := make([]qparams, len(g.values))
+	means := make([][]float64, len(g.values))
 	for i := range stats {
 		ranges[i] = stats[i].params(o.Method, o.Percentile)
+		means[i] = stats[i].mean()
 	}
-	return ranges, nil
+	return ranges, means, nil
 }
+

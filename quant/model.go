@@ -147,28 +147,6 @@ func quantParams(lo, hi float64) qparams {
 	return qparams{scale: float32(s), zero: int32(z)}
 }
 
-// quantizeWeights quantizes w (output channel fastest, outC of them)
-// symmetrically per output channel to [-127, 127].
-func quantizeWeights(w []float32, outC int) ([]int8, []float32) {
-	scale := make([]float32, outC)
-	for i, v := range w {
-		scale[i%outC] = max(scale[i%outC], float32(math.Abs(float64(v))))
-	}
-	for i := range scale {
-		if scale[i] == 0 || math.IsNaN(float64(scale[i])) || math.IsInf(float64(scale[i]), 0) {
-			scale[i] = 1
-		} else {
-			scale[i] /= 127
-		}
-	}
-	q := make([]int8, len(w))
-	for i, v := range w {
-		r := math.Round(float64(v / scale[i%outC]))
-		q[i] = int8(min(max(r, -127), 127))
-	}
-	return q, scale
-}
-
 func (m *Model) String() string {
 	return fmt.Sprintf("quant.Model %q (%d layers)", m.name, len(m.ops))
 }

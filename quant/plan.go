@@ -14,6 +14,7 @@ import (
 type planner struct {
 	g      *fgraph
 	ranges []qparams // per float value
+	means  [][]float64 // per float value, the calibrated mean of each channel; nil: no bias correction
 	m      *Model
 	vmap   []int // float value -> the quantized graph's value standing for it
 	twin   map[int]int
@@ -24,8 +25,8 @@ type planner struct {
 	names   map[string]bool
 }
 
-func plan(g *fgraph, ranges []qparams, name string) (*Model, error) {
-	p := &planner{g: g, ranges: ranges, m: &Model{name: name}, vmap: make([]int, len(g.values)),
+func plan(g *fgraph, ranges []qparams, means [][]float64, name string) (*Model, error) {
+	p := &planner{g: g, ranges: ranges, means: means, m: &Model{name: name}, vmap: make([]int, len(g.values)),
 		twin: map[int]int{}, pending: map[int]*op{}, skip: map[int]bool{}, padFold: map[int]int{}, names: map[string]bool{}}
 	for i := range p.vmap {
 		p.vmap[i] = -1
@@ -315,7 +316,10 @@ func (p *planner) conv(i int, act string) error {
 		bias = make([]float32, outC)
 	}
 	// HWIO, or a depthwise (KH, KW, C, 1): the output channel is fastest.
-	f.weights, f.wscale = quantizeWeights(w, outC)
+	f.weights, f.wscale = kernels.QuantizeWeights(w, len(w)/outC, outC)
+	if p.means != nil && p.means[in] != nil {
+		bias = correctBias(f, w, bias, p.means[in], outC)
+	}
 	f.bias = bias
 	qin := p.quantOf(in)
 	if f.residual {
@@ -324,6 +328,27 @@ func (p *planner) conv(i int, act string) error {
 		f.in = []int{qin}
 	}
 	return p.place(i, chain, f)
+}
+
+// correctBias removes the mean error the int8 weights make: for output
+// channel j, sum over the window of (s_j*q - w) * E[x] of the input channel
+// (padding, where x is 0, is neglected).
+func correctBias(f *op, w, bias []float32, mean []float64, outC int) []float32 {
+	c := len(mean)
+	delta := make([]float64, outC)
+	for i, v := range w {
+		j := i % outC
+		ci := (i / outC) % c // HWIO: the input channel is next to the output's
+		if f.class == classDepthwise {
+			ci = j
+		}
+		delta[j] += (float64(f.wscale[j])*float64(f.weights[i]) - float64(v)) * mean[ci]
+	}
+	out := make([]float32, outC)
+	for j := range out {
+		out[j] = float32(float64(bias[j]) - delta[j])
+	}
+	return out
 }
 
 func valueOf(v *nn.Variable) []float32 {

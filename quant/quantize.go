@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 
+	"github.com/keelml/keel/kernels"
 	"github.com/keelml/keel/nn"
 )
 
@@ -23,6 +24,10 @@ type Options struct {
 	ErrorImages int
 	// Progress, if set, gets one line per calibration step.
 	Progress io.Writer
+	// NoBiasCorrection turns off the correction of each convolution's bias
+	// for the mean error its int8 weights make on its calibrated input
+	// (bias -= (W_q - W) . E[x], per output channel).
+	NoBiasCorrection bool
 }
 
 func (o *Options) logf(format string, args ...any) {
@@ -50,8 +55,12 @@ type LayerError struct {
 	// between the two.
 	Precision string `json:"precision"`
 	// RelRMSE is sqrt(sum (q - f)^2 / sum f^2) over the error images, q the
-	// layer's output dequantized, f the float model's value there.
+	// layer's output dequantized, f the float model's value there: the
+	// error accumulated from the input up to this layer.
 	RelRMSE float64 `json:"rel_rms_error"`
+	// LocalRelRMSE is the same error of the layer alone: its inputs are the
+	// float model's values, quantized.
+	LocalRelRMSE float64 `json:"local_rel_rms_error"`
 }
 
 // Quantize quantizes a float model with post-training static quantization,
@@ -92,11 +101,14 @@ func Quantize(m *nn.Model, images *nn.Tensor, o Options) (*Model, *Report, error
 	if err != nil {
 		return nil, nil, err
 	}
-	ranges, err := calibrate(g, fm, names, images, o)
+	ranges, means, err := calibrate(g, fm, names, images, o)
 	if err != nil {
 		return nil, nil, err
 	}
-	qm, err := plan(g, ranges, m.Name())
+	if o.NoBiasCorrection {
+		means = nil
+	}
+	qm, err := plan(g, ranges, means, m.Name())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -125,6 +137,7 @@ func (m *Model) measure(g *fgraph, fm *nn.Model, names []string, images *nn.Tens
 	n = min(n, images.Batch())
 	rep.ErrImages = n
 	num, den := make([]float64, len(m.ops)), make([]float64, len(m.ops))
+	lnum := make([]float64, len(m.ops))
 	ws := m.getWorkspace(1)
 	defer m.putWorkspace(ws)
 	deq := []float32{}
@@ -134,16 +147,19 @@ func (m *Model) measure(g *fgraph, fm *nn.Model, names []string, images *nn.Tens
 		if err != nil {
 			return fmt.Errorf("quant: image %d: %w", i, err)
 		}
-		err = m.run(ws, x.Data, func(k int, ws *workspace) {
+		refOf := func(v *value) []float32 {
+			if op := g.values[v.src].op; op >= 0 {
+				return refs[op].Data
+			}
+			return x.Data
+		}
+		compare := func(k int, ws *workspace, num, den []float64) {
 			o := &m.ops[k]
 			v := &m.values[o.out]
 			if v.src < 0 {
 				return
 			}
-			ref := x.Data
-			if op := g.values[v.src].op; op >= 0 {
-				ref = refs[op].Data
-			}
+			ref := refOf(v)
 			got := ws.f[o.out]
 			if !v.float {
 				deq = deq[:0]
@@ -155,21 +171,46 @@ func (m *Model) measure(g *fgraph, fm *nn.Model, names []string, images *nn.Tens
 			for j := range ref {
 				d := float64(got[j]) - float64(ref[j])
 				num[k] += d * d
-				den[k] += float64(ref[j]) * float64(ref[j])
+				if den != nil {
+					den[k] += float64(ref[j]) * float64(ref[j])
+				}
 			}
-		})
-		if err != nil {
+		}
+		if err := m.run(ws, x.Data, func(k int, ws *workspace) { compare(k, ws, num, den) }); err != nil {
 			return err
 		}
+		// Each layer alone: its inputs set from the float values.
+		for k := range m.ops {
+			o := &m.ops[k]
+			for _, iv := range o.in {
+				v := &m.values[iv]
+				if v.src < 0 {
+					continue
+				}
+				if v.float {
+					copy(ws.f[iv], refOf(v))
+				} else {
+					kernels.QuantizeU8(refOf(v), v.q.scale, v.q.zero, ws.q[iv])
+				}
+			}
+			if err := m.runOp(o, ws, 1); err != nil {
+				return err
+			}
+			compare(k, ws, lnum, nil)
+		}
+	}
+	ratio := func(num, den float64) float64 {
+		switch {
+		case den > 0:
+			return math.Sqrt(num / den)
+		case num > 0:
+			return math.Inf(1)
+		}
+		return 0
 	}
 	for k, op := range m.ops {
-		e := 0.0
-		if den[k] > 0 {
-			e = math.Sqrt(num[k] / den[k])
-		} else if num[k] > 0 {
-			e = math.Inf(1)
-		}
-		rep.Layers = append(rep.Layers, LayerError{Name: op.name, Class: op.class, From: op.from, Precision: precision(op.class), RelRMSE: e})
+		rep.Layers = append(rep.Layers, LayerError{Name: op.name, Class: op.class, From: op.from, Precision: precision(op.class),
+			RelRMSE: ratio(num[k], den[k]), LocalRelRMSE: ratio(lnum[k], den[k])})
 	}
 	return nil
 }
@@ -194,13 +235,13 @@ func (r *Report) Print(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "calibrated on %d images (%s); errors on %d images, relative RMS error of each layer's output against float32\n", r.Images, how, r.ErrImages)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "layer\tclass\tprecision\trel. RMS error\tcomputes")
+	fmt.Fprintln(tw, "layer\tclass\tprecision\trel. RMS error\talone\tcomputes")
 	for _, l := range r.Layers {
 		note := strings.Join(l.From, " + ")
 		if l.Precision == "float32" {
 			note += " (not quantized: runs in float32)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4f\t%s\n", l.Name, l.Class, l.Precision, l.RelRMSE, note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4f\t%.4f\t%s\n", l.Name, l.Class, l.Precision, l.RelRMSE, l.LocalRelRMSE, note)
 	}
 	return tw.Flush()
 }
@@ -212,6 +253,9 @@ func (r *Report) JSON() ([]byte, error) {
 	for i, l := range a.Layers {
 		if math.IsInf(l.RelRMSE, 0) || math.IsNaN(l.RelRMSE) {
 			a.Layers[i].RelRMSE = -1
+		}
+		if math.IsInf(l.LocalRelRMSE, 0) || math.IsNaN(l.LocalRelRMSE) {
+			a.Layers[i].LocalRelRMSE = -1
 		}
 	}
 	return json.Marshal(a)
