@@ -160,4 +160,3 @@ func calibrate(g *fgraph, fm *nn.Model, names []string, x *nn.Tensor, o Options)
 	}
 	return ranges, means, nil
 }
-

@@ -13,7 +13,7 @@ import (
 // values into a quantized Model.
 type planner struct {
 	g      *fgraph
-	ranges []qparams // per float value
+	ranges []qparams   // per float value
 	means  [][]float64 // per float value, the calibrated mean of each channel; nil: no bias correction
 	m      *Model
 	vmap   []int // float value -> the quantized graph's value standing for it
