@@ -91,7 +91,7 @@ func qgemmRun(m int, x []uint8, ldx int, xZero int32, w *QWeights, o qOutput) {
 	if m*w.n*w.k < 1<<16 {
 		t = 1
 	}
-	qk := w.table.qgemm
+	qk := w.qk
 	if qk == nil || active == &genericTable {
 		qgemmGo(t, m, x, ldx, xZero, w, &o)
 		return
