@@ -21,8 +21,8 @@ var (
 			qdotsAVXVNNI[rows-1](kc, a, lda, b, c, ldc, acc)
 		}, requant: qRequantAsm256}
 	// qgemmAVX2: int16 widening and VPMADDWD, exact where VPMADDUBSW would
-	// saturate; up to 4 x 16.
-	qgemmAVX2 = qgemmKernels{name: "avx2", mr: 4, nr: 16, kg: 2, wbytes: 2,
+	// saturate; up to 6 x 16.
+	qgemmAVX2 = qgemmKernels{name: "avx2", mr: 6, nr: 16, kg: 2, wbytes: 2, widen: qWidenU8,
 		dot: func(rows, kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool) {
 			qdotsAVX2[rows-1](kc, a, lda, b, c, ldc, acc)
 		}, requant: qRequantAsm256}
@@ -33,7 +33,7 @@ var (
 	qdotsAVXVNNI = [...]func(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool){
 		qdotAVXVNNI1x16, qdotAVXVNNI2x16, qdotAVXVNNI3x16, qdotAVXVNNI4x16, qdotAVXVNNI5x16, qdotAVXVNNI6x16}
 	qdotsAVX2 = [...]func(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool){
-		qdotAVX21x16, qdotAVX22x16, qdotAVX23x16, qdotAVX24x16}
+		qdotAVX21x16, qdotAVX22x16, qdotAVX23x16, qdotAVX24x16, qdotAVX25x16, qdotAVX26x16}
 )
 
 func qRequantAsm512(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int) {

@@ -136,6 +136,23 @@ func qdotAVX23x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc boo
 //go:noescape
 func qdotAVX24x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
 
+// qdotAVX25x16 sets (or, with acc, adds to) c[r*ldc+j], r < 5, j < 16, the sums over p < kc of
+// a[r*lda+p] times the weight (p, j) of the packed panel b (2 k a group, 2-byte elements).
+//
+//go:noescape
+func qdotAVX25x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+
+// qdotAVX26x16 sets (or, with acc, adds to) c[r*ldc+j], r < 6, j < 16, the sums over p < kc of
+// a[r*lda+p] times the weight (p, j) of the packed panel b (2 k a group, 2-byte elements).
+//
+//go:noescape
+func qdotAVX26x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+
+// qWidenU8 sets dst[i] = src[i], i < n (a multiple of 16).
+//
+//go:noescape
+func qWidenU8(n int, src *uint8, dst *uint16)
+
 // qRequant512 writes out[j] = the requantizing epilogue of acc[j]-corr[j], j < n (a multiple of 16);
 // q points at the qParams; flags: qHasBias (bias read), qHasRes (the residual bytes res read).
 //

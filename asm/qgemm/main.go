@@ -7,9 +7,10 @@
 //   - AVX-VNNI: VPDPBUSD ymm with the VEX encoding (CPUs with AVX-VNNI but no
 //     AVX-512), up to 6 rows x 16 columns, same packing;
 //   - AVX2: VPMADDUBSW would saturate at int16 for u8 x s8 pairs, so the
-//     AVX2 kernel widens instead: weights packed as int16 pairs, activation
-//     pairs broadcast and zero-extended to int16, VPMADDWD into int32 (each
-//     pair sum fits, the accumulation is exact), up to 4 rows x 16 columns.
+//     AVX2 kernel widens instead: weights packed as int16 pairs, activations
+//     widened to uint16 by qWidenU8 (one pass over each block), VPMADDWD
+//     into int32 (each pair sum fits, the accumulation is exact), up to 6
+//     rows x 16 columns.
 //
 // Avo v0.5.0 has no VNNI instructions. The EVEX VPDPBUSD is emitted as text,
 // which Go's assembler encodes; the VEX form (which Go's assembler does not
@@ -37,9 +38,10 @@ func main() {
 	for r := 1; r <= 6; r++ {
 		dotKernel(fmt.Sprintf("qdotAVXVNNI%dx16", r), r, vnni256)
 	}
-	for r := 1; r <= 4; r++ {
+	for r := 1; r <= 6; r++ {
 		dotKernel(fmt.Sprintf("qdotAVX2%dx16", r), r, widen256)
 	}
+	widenU8()
 	requant("qRequant512", 16)
 	requant("qRequant256", 8)
 	Generate()
@@ -84,12 +86,10 @@ var vnni256 = isa{vecs: 2, lanes: 8, kg: 4, wbytes: 1, vec: func(i int) reg.VecP
 
 var widen256 = isa{vecs: 2, lanes: 8, kg: 2, wbytes: 2, vec: func(i int) reg.VecPhysical { return ymm[i] },
 	step: func(acc, w []reg.VecPhysical, b reg.VecPhysical, row Mem, tmp reg.VecPhysical) {
-		// Broadcast the pair (x0, x1) to all 16 bytes, zero-extend to words:
-		// every dword is x0 | x1<<16, the int16 pair VPMADDWD multiplies
-		// with the column's (w0, w1).
-		bx := xmm[ymmIndex(b)]
-		VPBROADCASTW(row, bx)
-		VPMOVZXBW(bx, b)
+		// The activations come widened to uint16 (qWidenU8): the dword
+		// broadcast is the pair x0 | x1<<16 that VPMADDWD multiplies with
+		// the column's (w0, w1).
+		VPBROADCASTD(row, b)
 		for v := range w {
 			VPMADDWD(w[v], b, tmp)
 			VPADDD(tmp, acc[v], acc[v])
@@ -172,15 +172,15 @@ func dotKernel(name string, rows int, is isa) {
 	}
 	// Two broadcast (and, for the widening kernel, two product) registers,
 	// alternating between rows.
+	// (The widening kernel's product register is the second one: the
+	// renamer, not the register file, separates the rows.)
 	spare := []reg.VecPhysical{is.vec(n), is.vec(n + 1)}
 	tmp := spare
 	if is.kg == 2 {
-		tmp = []reg.VecPhysical{is.vec(n + 2), is.vec(n + 3)}
+		spare = []reg.VecPhysical{is.vec(n), is.vec(n)}
+		tmp = []reg.VecPhysical{is.vec(n + 1), is.vec(n + 1)}
 	}
 	need := n + 2
-	if is.kg == 2 {
-		need = n + 4
-	}
 	if need > map[int]int{8: 16, 16: 32}[is.lanes] {
 		panic(name + ": too many registers")
 	}
@@ -203,7 +203,7 @@ func dotKernel(name string, rows int, is isa) {
 		is.step(accs[r], w, spare[r%2], rowMem(r), tmp[r%2])
 	}
 	for _, base := range bases {
-		ADDQ(U32(is.kg), base)
+		ADDQ(U32(4), base) // 4 uint8 or 2 uint16 activations a group
 	}
 	ADDQ(U32(nr*is.kg*is.wbytes), b)
 	DECQ(kc)
@@ -235,6 +235,29 @@ func dotKernel(name string, rows int, is isa) {
 			ADDQ(ldc, c)
 		}
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// widenU8 emits qWidenU8, the zero extension of n bytes (a multiple of 16)
+// to uint16 for the AVX2 kernel.
+func widenU8() {
+	TEXT("qWidenU8", NOSPLIT, "func(n int, src *uint8, dst *uint16)")
+	Doc("qWidenU8 sets dst[i] = src[i], i < n (a multiple of 16).")
+	Pragma("noescape")
+	n := Load(Param("n"), GP64())
+	src := Load(Param("src"), GP64())
+	dst := Load(Param("dst"), GP64())
+	SHRQ(U8(4), n)
+	JZ(LabelRef("widen_done"))
+	Label("widen_loop")
+	VPMOVZXBW(Mem{Base: src}, reg.Y0)
+	VMOVDQU(reg.Y0, Mem{Base: dst})
+	ADDQ(U32(16), src)
+	ADDQ(U32(32), dst)
+	DECQ(n)
+	JNZ(LabelRef("widen_loop"))
+	Label("widen_done")
 	VZEROUPPER()
 	RET()
 }
