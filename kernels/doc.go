@@ -68,3 +68,4 @@ package kernels
 //go:generate sh -c "cd ../asm && go run ./neon -out ../kernels/neon_arm64.s -stubs ../kernels/neon_arm64_stub.go -pkg kernels"
 //go:generate sh -c "cd ../asm && go run ./winograd -out ../kernels/winograd_amd64.s -stubs ../kernels/winograd_amd64_stub.go -pkg kernels"
 //go:generate sh -c "cd ../asm && go run ./act -out ../kernels/act_amd64.s -stubs ../kernels/act_amd64_stub.go -pkg kernels"
+//go:generate sh -c "cd ../asm && go run ./qgemm -out ../kernels/qgemm_amd64.s -stubs ../kernels/qgemm_amd64_stub.go -pkg kernels"

@@ -21,6 +21,7 @@ type QWeights struct {
 	k, n   int
 	colSum []int32 // sum over k of w[:, j]
 	table  *kernelTable
+	qk     *qgemmKernels // the kernels packed for (nil: raw)
 	// Exactly one of raw (row-major k x n, the generic path's layout) and
 	// packed (the layout of table.qgemm) is set; raw is filled from packed
 	// on first use if the generic twin must run on weights packed for
@@ -52,6 +53,7 @@ func packQWeightsFor(t *kernelTable, w []int8, k, n int) *QWeights {
 		}
 	}
 	qk := t.qgemm
+	qw.qk = qk
 	if qk == nil {
 		qw.raw = append([]int8(nil), w[:k*n]...)
 		qw.kp = k
@@ -78,7 +80,7 @@ func (w *QWeights) rawWeights() []int8 {
 	w.rawOnce.Do(func() {
 		if w.raw == nil {
 			w.raw = make([]int8, w.k*w.n)
-			qk := w.table.qgemm
+			qk := w.qk
 			for p := 0; p < w.k; p++ {
 				for j := 0; j < w.n; j++ {
 					w.raw[p*w.n+j] = qk.at(w.packed, w.kp, p, j)

@@ -1,6 +1,9 @@
 package kernels
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // qgemmKernels is one table's int8 GEMM: a micro-kernel computing up to mr
 // rows of raw dot products sum x*w (no zero point) against a panel of nr
@@ -19,6 +22,10 @@ type qgemmKernels struct {
 	// the sums over kc (a multiple of kg) of a[r*lda+p] * b(p, j), b the
 	// panel rows at b.
 	dot func(rows, kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+	// widen, when set, zero-extends n activations to uint16 (n a multiple
+	// of 16); the kernel then reads each block of rows widened, 4 bytes a
+	// k pair.
+	widen func(n int, src *uint8, dst *uint16)
 	// requant writes out[j] = the epilogue of acc[j]-corr[j], j < n (a
 	// multiple of 16); flags: qHasBias, qHasRes.
 	requant func(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int)
@@ -66,8 +73,9 @@ func (qk *qgemmKernels) at(packed []byte, kp, p, j int) int8 {
 }
 
 var (
-	qInt32Pool = sync.Pool{New: func() any { return new([]int32) }}
-	qBytePool  = sync.Pool{New: func() any { return new([]byte) }}
+	qInt32Pool  = sync.Pool{New: func() any { return new([]int32) }}
+	qBytePool   = sync.Pool{New: func() any { return new([]byte) }}
+	qUint16Pool = sync.Pool{New: func() any { return new([]uint16) }}
 )
 
 func growInt32(s []int32, n int) []int32 {
@@ -91,7 +99,7 @@ func qgemmRun(m int, x []uint8, ldx int, xZero int32, w *QWeights, o qOutput) {
 	if m*w.n*w.k < 1<<16 {
 		t = 1
 	}
-	qk := w.table.qgemm
+	qk := w.qk
 	if qk == nil || active == &genericTable {
 		qgemmGo(t, m, x, ldx, xZero, w, &o)
 		return
@@ -142,13 +150,29 @@ func (qk *qgemmKernels) block(x []uint8, ldx int, w *QWeights, corr []int32, o *
 		}
 		a, lda = buf, w.kp
 	}
+	var wide []uint16
+	if qk.widen != nil {
+		wp := qUint16Pool.Get().(*[]uint16)
+		defer qUint16Pool.Put(wp)
+		if cap(*wp) < rows*min(qKC, w.kp) {
+			*wp = make([]uint16, rows*min(qKC, w.kp))
+		}
+		wide = *wp
+	}
 	panelBytes := qk.nr * w.kp * qk.wbytes
 	for pc := 0; pc < w.kp; pc += qKC {
 		kc := min(qKC, w.kp-pc)
+		ablock, ld := unsafe.Pointer(&a[pc]), lda
+		if wide != nil {
+			for r := 0; r < rows; r++ {
+				qWiden(qk, a[r*lda+pc:r*lda+pc+kc], wide[r*kc:(r+1)*kc])
+			}
+			ablock, ld = unsafe.Pointer(&wide[0]), 2*kc
+		}
 		for jr := j0; jr < j1; jr += qk.nr {
 			b := &w.packed[jr/qk.nr*panelBytes+pc*qk.nr*qk.wbytes]
 			for ir := 0; ir < rows; ir += qk.mr {
-				qk.dot(min(qk.mr, rows-ir), kc, &a[ir*lda+pc], lda, b, &acc[ir*cb+jr-j0], cb, pc > 0)
+				qk.dot(min(qk.mr, rows-ir), kc, (*uint8)(unsafe.Add(ablock, ir*ld)), ld, b, &acc[ir*cb+jr-j0], cb, pc > 0)
 			}
 		}
 	}
@@ -178,6 +202,17 @@ func (qk *qgemmKernels) block(x []uint8, ldx int, w *QWeights, corr []int32, o *
 			row[j] -= corr[j0+j]
 		}
 		o.finish(i, j0+start, row[start:])
+	}
+}
+
+// qWiden sets dst = src, zero-extended, in assembly 16 at a time.
+func qWiden(qk *qgemmKernels, src []uint8, dst []uint16) {
+	n := len(src) / 16 * 16
+	if n > 0 {
+		qk.widen(n, &src[0], &dst[0])
+	}
+	for i := n; i < len(src); i++ {
+		dst[i] = uint16(src[i])
 	}
 }
 

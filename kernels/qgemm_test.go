@@ -87,16 +87,44 @@ func randEpilogue(rng *rand.Rand, m, n, k int, bias, res bool, lo, hi uint8) *QE
 }
 
 // forQTables runs fn with the kernels switched to each runnable table, on 1
-// and 2 threads.
+// and 2 threads; the int8 GEMM kernels this CPU has besides the tables' own
+// (AVX-VNNI on a CPU with AVX-512, say) run in the place of the last
+// table's.
 func forQTables(t *testing.T, fn func(t *testing.T, tab *kernelTable)) {
-	for _, tab := range runnableTables() {
+	tabs := runnableTables()
+	type run struct {
+		tab *kernelTable
+		qk  *qgemmKernels
+	}
+	var runs []run
+	for _, tab := range tabs {
+		runs = append(runs, run{tab, tab.qgemm})
+	}
+	last := tabs[len(tabs)-1]
+	for _, qk := range qgemmCandidates() {
+		own := false
+		for _, tab := range tabs {
+			own = own || tab.qgemm == qk
+		}
+		if !own {
+			runs = append(runs, run{last, qk})
+		}
+	}
+	for _, r := range runs {
+		name := string(r.tab.path)
+		if r.qk != nil && r.qk != r.tab.qgemm {
+			name += "+" + r.qk.name
+		}
 		for _, threads := range []int{1, 2} {
-			t.Run(fmt.Sprintf("%s/threads=%d", tab.path, threads), func(t *testing.T) {
-				prev, _ := usePath(tab.path)
+			t.Run(fmt.Sprintf("%s/threads=%d", name, threads), func(t *testing.T) {
+				prev, _ := usePath(r.tab.path)
 				defer usePath(prev)
+				saved := r.tab.qgemm
+				r.tab.qgemm = r.qk
+				defer func() { r.tab.qgemm = saved }()
 				old := SetThreads(threads)
 				defer SetThreads(old)
-				fn(t, tab)
+				fn(t, r.tab)
 			})
 		}
 	}
