@@ -291,7 +291,9 @@ func (p *planner) conv(i int, act string) error {
 				chain, cur = append(chain, r), p.g.ops[r].out
 			}
 		}
-		if r, ok := p.g.soleReader(cur); ok && f.class == classConv && p.g.ops[r].class == "Add" && len(p.g.ops[r].in) == 2 {
+		if r, ok := p.g.soleReader(cur); ok && f.class == classConv && p.g.ops[r].class == "Add" && len(p.g.ops[r].in) == 2 && !p.skip[r] && p.pending[r] == nil {
+			// (an Add whose other input is a convolution too is fused
+			// into the first of the two the planner meets)
 			add := &p.g.ops[r]
 			other := add.in[0]
 			if other == cur {

@@ -34,6 +34,10 @@ func smallNet(t testing.TB, r *rand.Rand) *nn.Model {
 	b := nn.NewMaxPooling2D(2, 2, o, nn.WithPadding("same")).Apply(a)
 	c := nn.NewConv2D(8, 3, 3, o, nn.WithPadding("same"), nn.WithActivation("relu")).Apply(b)
 	s := nn.NewAdd(o).Apply(b, c) // c has its own ReLU: a standalone Add
+	// ResNet's conv block: both inputs of the Add are convolutions + BN.
+	sh := nn.NewBatchNormalization(o).Apply(nn.NewConv2D(8, 1, 1, o).Apply(s))
+	mb := nn.NewBatchNormalization(o).Apply(nn.NewConv2D(8, 1, 1, o).Apply(s))
+	s = nn.NewActivation("relu", o).Apply(nn.NewAdd(o).Apply(sh, mb))
 	backbone, err := nn.NewModel([]*nn.Node{x}, []*nn.Node{s}, nn.WithName("backbone"))
 	if err != nil {
 		t.Fatal(err)
@@ -126,15 +130,16 @@ func TestQuantizeSmallNet(t *testing.T) {
 				classes[l.Class]++
 			}
 			// The fusions: conv+BN+ReLU (padding folded), depthwise+BN+ReLU6,
-			// 1x1 conv+BN+Add+ReLU, conv with its own ReLU; one Add left.
-			want := map[string]int{classConv: 3, classDepthwise: 1, classAdd: 1, classMaxPool: 1, classGAP: 1, "Dense": 1, classQuantize: 1, classDequantize: 1}
+			// 1x1 conv+BN+Add+ReLU, conv with its own ReLU, conv+BN and
+			// conv+BN+Add+ReLU; one Add left.
+			want := map[string]int{classConv: 5, classDepthwise: 1, classAdd: 1, classMaxPool: 1, classGAP: 1, "Dense": 1, classQuantize: 1, classDequantize: 1}
 			for c, n := range want {
 				if classes[c] != n {
 					t.Errorf("%d %s layers, want %d (layers %v)", classes[c], c, n, classes)
 				}
 			}
-			if len(qm.Layers()) != 10 {
-				t.Errorf("%d layers, want 10: %+v", len(qm.Layers()), qm.Layers())
+			if len(qm.Layers()) != 12 {
+				t.Errorf("%d layers, want 12: %+v", len(qm.Layers()), qm.Layers())
 			}
 			for _, l := range rep.Layers {
 				if l.Precision == "int8" && !(l.RelRMSE < 0.1) {
