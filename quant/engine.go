@@ -95,21 +95,21 @@ func (m *Model) prepare() error {
 	for i := range m.values {
 		v := &m.values[i]
 		if len(v.shape) == 0 || len(v.shape) > 4 {
-			return fmt.Errorf("value %d has shape %v", i, v.shape)
+			return fmt.Errorf("layer %q: output shape %v", m.valueName(i), v.shape)
 		}
 		n := 1.0
 		for _, d := range v.shape {
 			if d < 1 {
-				return fmt.Errorf("value %d has shape %v", i, v.shape)
+				return fmt.Errorf("layer %q: output shape %v", m.valueName(i), v.shape)
 			}
 			n *= float64(d)
 		}
 		if n > 1<<28 {
-			return fmt.Errorf("value %d has shape %v: more than 2^28 values per sample", i, v.shape)
+			return fmt.Errorf("layer %q: output shape %v: more than 2^28 values per sample", m.valueName(i), v.shape)
 		}
 		if !v.float {
 			if !(v.q.scale > 0) || math.IsInf(float64(v.q.scale), 0) || v.q.zero < 0 || v.q.zero > 255 {
-				return fmt.Errorf("value %d has scale %v and zero point %d (need a finite positive scale and 0..255)", i, v.q.scale, v.q.zero)
+				return fmt.Errorf("layer %q: output scale %v and zero point %d (need a finite positive scale and 0..255)", m.valueName(i), v.q.scale, v.q.zero)
 			}
 		}
 	}
@@ -368,17 +368,19 @@ func (m *Model) prepareFloat(o *op) error {
 	if !m.values[o.out].float {
 		return errors.New("a float32 layer writes a uint8 value")
 	}
-	var ins []*nn.Node
-	for _, v := range o.in {
-		ins = append(ins, nn.Input(m.values[v].shape))
+	fm := o.fm // built by the reader, within the file's limits
+	if fm == nil {
+		var ins []*nn.Node
+		for _, v := range o.in {
+			ins = append(ins, nn.Input(m.values[v].shape))
+		}
+		var err error
+		if fm, err = nn.NewModel(ins, []*nn.Node{o.layer.Apply(ins...)}); err != nil {
+			return err
+		}
 	}
-	y := o.layer.Apply(ins...)
-	fm, err := nn.NewModel(ins, []*nn.Node{y})
-	if err != nil {
-		return err
-	}
-	if !slices.Equal(y.Shape(), m.values[o.out].shape) {
-		return fmt.Errorf("gives shape %v, the graph says %v", y.Shape(), m.values[o.out].shape)
+	if y := fm.Output().Shape(); !slices.Equal(y, m.values[o.out].shape) {
+		return fmt.Errorf("gives shape %v, the graph says %v", y, m.values[o.out].shape)
 	}
 	have := map[string]bool{}
 	for _, w := range o.fweights {

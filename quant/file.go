@@ -532,11 +532,11 @@ func readLayer(f *weightsio.File, lj layerJSON, name string, byName map[string]i
 				delete(kc, k)
 			}
 		}
-		l, err := nn.LayerFromConfig(o.class, kc)
+		fm, err := floatLayerModel(o.class, kc, o.in, m, fileBytes)
 		if err != nil {
 			return nil, err
 		}
-		o.layer = l
+		o.fm, o.layer = fm, fm.Layer(name)
 		for _, w := range weights {
 			if w.Len() > 0 && float64(w.Len()) > fileBytes {
 				return nil, fmt.Errorf("dataset %q declares %d values, more than the file's %v bytes hold", w.Path, w.Len(), fileBytes)
@@ -553,6 +553,32 @@ func readLayer(f *weightsio.File, lj layerJSON, name string, byName map[string]i
 		}
 	}
 	return o, nil
+}
+
+// floatLayerModel builds a float32 layer of the file alone in a model
+// whose inputs are the layer's, within nn's limits: its weights may not
+// total more values than the file holds.
+func floatLayerModel(class string, cfg nn.Config, in []int, m *Model, fileBytes float64) (*nn.Model, error) {
+	layers := []any{}
+	var inbound, inputs []any
+	for i, v := range in {
+		name := fmt.Sprintf("keel_float_input_%d", i)
+		layers = append(layers, map[string]any{"class_name": "InputLayer", "name": name, "inbound_nodes": []any{},
+			"config": map[string]any{"name": name, "dtype": "float32", "batch_input_shape": append([]any{nil}, anyInts(m.values[v].shape)...)}})
+		inbound = append(inbound, []any{name, 0, 0, map[string]any{}})
+		inputs = append(inputs, []any{name, 0, 0})
+	}
+	name, _ := cfg["name"].(string)
+	layers = append(layers, map[string]any{"class_name": class, "name": name, "config": map[string]any(cfg), "inbound_nodes": []any{inbound}})
+	top := map[string]any{"class_name": "Model", "config": map[string]any{"name": "keel_float_" + name, "layers": layers,
+		"input_layers": inputs, "output_layers": []any{[]any{name, 0, 0}}}}
+	js, err := json.Marshal(top)
+	if err != nil {
+		return nil, err
+	}
+	lim := nn.DefaultLimits
+	lim.MaxWeights, lim.WeightsBound = max(1, min(lim.MaxWeights, int64(fileBytes/4))), "the file holds"
+	return nn.ModelFromJSONWithin(js, lim)
 }
 
 func actOf(c map[string]any) (string, error) {
