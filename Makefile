@@ -76,7 +76,7 @@ else
 endif
 ifneq ($(QEMU_X86),)
 	KEEL_EXPECT_PATH=generic KEEL_EXPECT_FEATURES='sse2 -avx2' GOARCH=amd64 \
-	  $(GO) test -count=1 -run 'Expected|SgemmPacked|ThreadsAgree|BetaZero|Depthwise|Pooling|Golden|Elementwise|BatchNorm' \
+	  $(GO) test -count=1 -run 'Expected|SgemmPacked|ThreadsAgree|BetaZero|Depthwise|Pooling|Golden|Elementwise|BatchNorm|^TestQ' \
 	  -exec 'qemu-x86_64-static -cpu qemu64' ./kernels/
 else
 	@echo "test-emulated: no qemu-x86_64-static, the generic path on a CPU without AVX2 untested"; [ "$(CI)" != true ]
