@@ -36,6 +36,11 @@ var (
 		qdotAVX21x16, qdotAVX22x16, qdotAVX23x16, qdotAVX24x16, qdotAVX25x16, qdotAVX26x16}
 )
 
+var (
+	qdw512 = qdwKernels{lanes: 16, rows: qdwRows512, requant: qRequantAsm512}
+	qdw256 = qdwKernels{lanes: 8, rows: qdwRows256, requant: qRequantAsm256}
+)
+
 func qRequantAsm512(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int) {
 	qRequant512(n, acc, corr, scale, bias, res, (*float32)(unsafe.Pointer(q)), out, flags)
 }
@@ -68,9 +73,12 @@ func init() {
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.AVXVNNI) && !cpuid.CPU.Supports(cpuid.AVX512F) {
 		avx2Table.qgemm = &qgemmAVXVNNI
 	}
+	avx2Table.qdepthwise = &qdw256
 	avx512Table.qgemm = avx2Table.qgemm
+	avx512Table.qdepthwise = &qdw256
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VNNI) {
 		avx512Table.qgemm = &qgemmVNNI512
+		avx512Table.qdepthwise = &qdw512
 	} else if cpuid.CPU.Supports(cpuid.AVX2, cpuid.AVXVNNI) {
 		avx512Table.qgemm = &qgemmAVXVNNI
 	}

@@ -2407,6 +2407,197 @@ widen_done:
 	VZEROUPPER
 	RET
 
+// func qdwRows512(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+// Requires: AVX, AVX512F
+TEXT ·qdwRows512(SB), NOSPLIT, $0-64
+	MOVQ  count+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  c+48(FP), DX
+	MOVQ  acc+56(FP), BX
+	TESTQ AX, AX
+	JZ    qdwRows512_done
+
+qdwRows512_pixel:
+	XORQ SI, SI
+
+qdwRows512_chunk4:
+	MOVQ   DX, DI
+	SUBQ   SI, DI
+	CMPQ   DI, $0x00000040
+	JL     qdwRows512_chunk4_end
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   offs+24(FP), DI
+	MOVQ   taps+32(FP), R8
+	MOVQ   w+40(FP), R9
+	LEAQ   (R9)(SI*4), R9
+	MOVQ   DX, R10
+	SHLQ   $0x02, R10
+
+qdwRows512_chunk4_tap:
+	MOVQ      (DI), R11
+	ADDQ      CX, R11
+	ADDQ      SI, R11
+	VPMOVZXBD (R11), Z4
+	VPMOVZXBD 16(R11), Z5
+	VPMOVZXBD 32(R11), Z6
+	VPMOVZXBD 48(R11), Z7
+	VPDPWSSD  (R9), Z4, Z0
+	VPDPWSSD  64(R9), Z5, Z1
+	VPDPWSSD  128(R9), Z6, Z2
+	VPDPWSSD  192(R9), Z7, Z3
+	ADDQ      $0x00000008, DI
+	ADDQ      R10, R9
+	DECQ      R8
+	JNZ       qdwRows512_chunk4_tap
+	VMOVDQU32 Z0, (BX)(SI*4)
+	VMOVDQU32 Z1, 64(BX)(SI*4)
+	VMOVDQU32 Z2, 128(BX)(SI*4)
+	VMOVDQU32 Z3, 192(BX)(SI*4)
+	ADDQ      $0x00000040, SI
+	JMP       qdwRows512_chunk4
+
+qdwRows512_chunk4_end:
+qdwRows512_chunk1:
+	MOVQ   DX, DI
+	SUBQ   SI, DI
+	CMPQ   DI, $0x00000010
+	JL     qdwRows512_chunk1_end
+	VPXORD Z0, Z0, Z0
+	MOVQ   offs+24(FP), DI
+	MOVQ   taps+32(FP), R8
+	MOVQ   w+40(FP), R9
+	LEAQ   (R9)(SI*4), R9
+	MOVQ   DX, R10
+	SHLQ   $0x02, R10
+
+qdwRows512_chunk1_tap:
+	MOVQ      (DI), R11
+	ADDQ      CX, R11
+	ADDQ      SI, R11
+	VPMOVZXBD (R11), Z4
+	VPDPWSSD  (R9), Z4, Z0
+	ADDQ      $0x00000008, DI
+	ADDQ      R10, R9
+	DECQ      R8
+	JNZ       qdwRows512_chunk1_tap
+	VMOVDQU32 Z0, (BX)(SI*4)
+	ADDQ      $0x00000010, SI
+	JMP       qdwRows512_chunk1
+
+qdwRows512_chunk1_end:
+	MOVQ xstep+16(FP), SI
+	ADDQ SI, CX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	ADDQ SI, BX
+	DECQ AX
+	JNZ  qdwRows512_pixel
+
+qdwRows512_done:
+	VZEROUPPER
+	RET
+
+// func qdwRows256(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+// Requires: AVX, AVX2
+TEXT ·qdwRows256(SB), NOSPLIT, $0-64
+	MOVQ  count+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  c+48(FP), DX
+	MOVQ  acc+56(FP), BX
+	TESTQ AX, AX
+	JZ    qdwRows256_done
+
+qdwRows256_pixel:
+	XORQ SI, SI
+
+qdwRows256_chunk4:
+	MOVQ  DX, DI
+	SUBQ  SI, DI
+	CMPQ  DI, $0x00000020
+	JL    qdwRows256_chunk4_end
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ  offs+24(FP), DI
+	MOVQ  taps+32(FP), R8
+	MOVQ  w+40(FP), R9
+	LEAQ  (R9)(SI*4), R9
+	MOVQ  DX, R10
+	SHLQ  $0x02, R10
+
+qdwRows256_chunk4_tap:
+	MOVQ      (DI), R11
+	ADDQ      CX, R11
+	ADDQ      SI, R11
+	VPMOVZXBD (R11), Y4
+	VPMOVZXBD 8(R11), Y5
+	VPMOVZXBD 16(R11), Y6
+	VPMOVZXBD 24(R11), Y7
+	VPMADDWD  (R9), Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	VPMADDWD  32(R9), Y5, Y5
+	VPADDD    Y5, Y1, Y1
+	VPMADDWD  64(R9), Y6, Y6
+	VPADDD    Y6, Y2, Y2
+	VPMADDWD  96(R9), Y7, Y7
+	VPADDD    Y7, Y3, Y3
+	ADDQ      $0x00000008, DI
+	ADDQ      R10, R9
+	DECQ      R8
+	JNZ       qdwRows256_chunk4_tap
+	VMOVDQU   Y0, (BX)(SI*4)
+	VMOVDQU   Y1, 32(BX)(SI*4)
+	VMOVDQU   Y2, 64(BX)(SI*4)
+	VMOVDQU   Y3, 96(BX)(SI*4)
+	ADDQ      $0x00000020, SI
+	JMP       qdwRows256_chunk4
+
+qdwRows256_chunk4_end:
+qdwRows256_chunk1:
+	MOVQ  DX, DI
+	SUBQ  SI, DI
+	CMPQ  DI, $0x00000008
+	JL    qdwRows256_chunk1_end
+	VPXOR Y0, Y0, Y0
+	MOVQ  offs+24(FP), DI
+	MOVQ  taps+32(FP), R8
+	MOVQ  w+40(FP), R9
+	LEAQ  (R9)(SI*4), R9
+	MOVQ  DX, R10
+	SHLQ  $0x02, R10
+
+qdwRows256_chunk1_tap:
+	MOVQ      (DI), R11
+	ADDQ      CX, R11
+	ADDQ      SI, R11
+	VPMOVZXBD (R11), Y4
+	VPMADDWD  (R9), Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	ADDQ      $0x00000008, DI
+	ADDQ      R10, R9
+	DECQ      R8
+	JNZ       qdwRows256_chunk1_tap
+	VMOVDQU   Y0, (BX)(SI*4)
+	ADDQ      $0x00000008, SI
+	JMP       qdwRows256_chunk1
+
+qdwRows256_chunk1_end:
+	MOVQ xstep+16(FP), SI
+	ADDQ SI, CX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	ADDQ SI, BX
+	DECQ AX
+	JNZ  qdwRows256_pixel
+
+qdwRows256_done:
+	VZEROUPPER
+	RET
+
 // func qRequant512(n int, acc *int32, corr *int32, scale *float32, bias *float32, res *uint8, q *float32, out *uint8, flags int)
 // Requires: AVX, AVX512F
 TEXT ·qRequant512(SB), NOSPLIT, $0-72

@@ -153,6 +153,18 @@ func qdotAVX26x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc boo
 //go:noescape
 func qWidenU8(n int, src *uint8, dst *uint16)
 
+// qdwRows512 sets acc[i*c+ch] = sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch], i < count, ch < c
+// (a multiple of 16).
+//
+//go:noescape
+func qdwRows512(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+
+// qdwRows256 sets acc[i*c+ch] = sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch], i < count, ch < c
+// (a multiple of 8).
+//
+//go:noescape
+func qdwRows256(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+
 // qRequant512 writes out[j] = the requantizing epilogue of acc[j]-corr[j], j < n (a multiple of 16);
 // q points at the qParams; flags: qHasBias (bias read), qHasRes (the residual bytes res read).
 //

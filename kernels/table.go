@@ -42,6 +42,9 @@ type kernelTable struct {
 	// qgemm is the int8 GEMM (qgemm_engine.go); nil: the Go twin. Its
 	// results equal the twin's bit for bit.
 	qgemm *qgemmKernels
+	// qdepthwise is the int8 depthwise row kernel (qconv.go); nil: the Go
+	// twin.
+	qdepthwise *qdwKernels
 
 	// fmaPeak runs n iterations of the widest FMA loop and returns the flops.
 	fmaPeak func(n int) float64
@@ -173,6 +176,9 @@ func (t *kernelTable) String() string {
 	}
 	if t.qgemm != nil {
 		fmt.Fprintf(&b, ", int8 %s %dx%d", t.qgemm.name, t.qgemm.mr, t.qgemm.nr)
+	}
+	if t.qdepthwise != nil {
+		fmt.Fprintf(&b, ", int8 depthwise x%d", t.qdepthwise.lanes)
 	}
 	return b.String()
 }

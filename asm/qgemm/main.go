@@ -42,6 +42,8 @@ func main() {
 		dotKernel(fmt.Sprintf("qdotAVX2%dx16", r), r, widen256)
 	}
 	widenU8()
+	depthwise("qdwRows512", 16)
+	depthwise("qdwRows256", 8)
 	requant("qRequant512", 16)
 	requant("qRequant256", 8)
 	Generate()
@@ -334,6 +336,97 @@ func requant(name string, lanes int) {
 	ADDQ(U32(lanes), out)
 	DECQ(n)
 	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// depthwise emits the int8 depthwise kernel over count output pixels of a
+// row: for each pixel (its window's origin at x + i*xstep) and channel
+// ch < c (a multiple of lanes), acc[i*c+ch] = the sum over the taps t of
+// x[origin + offs[t] + ch] * w[t*c+ch], the input padded beforehand (with
+// the zero point) so that every tap is real. The weights are int32 (sign-
+// extended int8) and the activations zero-extended to int32, so VPMADDWD
+// (or VPDPWSSD on AVX-512 VNNI) multiplies each with a zero high half: the
+// products and sums are exact. Four vectors of channels run at once, then
+// one at a time.
+func depthwise(name string, lanes int) {
+	TEXT(name, NOSPLIT, "func(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)")
+	Doc(fmt.Sprintf("%s sets acc[i*c+ch] = sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch], i < count, ch < c", name),
+		fmt.Sprintf("(a multiple of %d).", lanes))
+	Pragma("noescape")
+	vec := func(i int) reg.VecPhysical { return ymm[i] }
+	if lanes == 16 {
+		vec = func(i int) reg.VecPhysical { return zmm[i] }
+	}
+	count := Load(Param("count"), GP64())
+	x := Load(Param("x"), GP64())
+	c := Load(Param("c"), GP64())
+	out := Load(Param("acc"), GP64())
+	TESTQ(count, count)
+	JZ(LabelRef(name + "_done"))
+	Label(name + "_pixel")
+	chp := GP64() // channel offset in bytes of x
+	XORQ(chp, chp)
+	for _, block := range []int{4, 1} {
+		lbl := fmt.Sprintf("%s_chunk%d", name, block)
+		Label(lbl)
+		// Enough channels left for this block?
+		left := GP64()
+		MOVQ(c, left)
+		SUBQ(chp, left)
+		CMPQ(left, U32(block*lanes))
+		JL(LabelRef(lbl + "_end"))
+		for j := 0; j < block; j++ {
+			if lanes == 16 {
+				VPXORD(vec(j), vec(j), vec(j))
+			} else {
+				VPXOR(vec(j), vec(j), vec(j))
+			}
+		}
+		offs := Load(Param("offs"), GP64())
+		taps := Load(Param("taps"), GP64())
+		wt := Load(Param("w"), GP64())
+		LEAQ(Mem{Base: wt, Index: chp, Scale: 4}, wt)
+		cb := GP64() // c*4: bytes between the taps' weights
+		MOVQ(c, cb)
+		SHLQ(U8(2), cb)
+		Label(lbl + "_tap")
+		b := GP64()
+		MOVQ(Mem{Base: offs}, b)
+		ADDQ(x, b)
+		ADDQ(chp, b)
+		for j := 0; j < block; j++ {
+			VPMOVZXBD(Mem{Base: b, Disp: j * lanes}, vec(4+j))
+		}
+		for j := 0; j < block; j++ {
+			m := Mem{Base: wt, Disp: j * lanes * 4}
+			if lanes == 16 {
+				raw("VPDPWSSD", m, vec(4+j), vec(j)) // acc += x*w + 0*(sign)
+			} else {
+				VPMADDWD(m, vec(4+j), vec(4+j))
+				VPADDD(vec(4+j), vec(j), vec(j))
+			}
+		}
+		ADDQ(U32(8), offs)
+		ADDQ(cb, wt)
+		DECQ(taps)
+		JNZ(LabelRef(lbl + "_tap"))
+		for j := 0; j < block; j++ {
+			vmov(vec(j), Mem{Base: out, Index: chp, Scale: 4, Disp: j * lanes * 4})
+		}
+		ADDQ(U32(block*lanes), chp)
+		JMP(LabelRef(lbl))
+		Label(lbl + "_end")
+	}
+	xstep := Load(Param("xstep"), GP64())
+	ADDQ(xstep, x)
+	cb := GP64()
+	MOVQ(c, cb)
+	SHLQ(U8(2), cb)
+	ADDQ(cb, out)
+	DECQ(count)
+	JNZ(LabelRef(name + "_pixel"))
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
