@@ -105,3 +105,36 @@ func BenchmarkQDepthwise(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBF16Gemm reports GFLOP/s of BF16Gemm on the QGemm shapes.
+func BenchmarkBF16Gemm(b *testing.B) {
+	shapes := []struct {
+		name    string
+		m, k, n int
+	}{
+		{"conv2_3x3_3136x576x64", 3136, 576, 64},
+		{"conv5_3x3_49x4608x512", 49, 4608, 512},
+		{"fc_1x2048x1000", 1, 2048, 1000},
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, p := range paths() {
+		if p == Generic {
+			continue
+		}
+		for _, s := range shapes {
+			b.Run(fmt.Sprintf("%s/%s", p, s.name), func(b *testing.B) {
+				withPath(b, p, func() {
+					SetThreads(0)
+					x, w := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
+					bw := PackBF16Weights(w, s.k, s.n)
+					out := make([]float32, s.m*s.n)
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						BF16Gemm(s.m, x, s.k, bw, out, s.n, nil, ActNone)
+					}
+					b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			})
+		}
+	}
+}

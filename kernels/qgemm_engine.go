@@ -85,6 +85,7 @@ var (
 	qInt32Pool  = sync.Pool{New: func() any { return new([]int32) }}
 	qBytePool   = sync.Pool{New: func() any { return new([]byte) }}
 	qUint16Pool = sync.Pool{New: func() any { return new([]uint16) }}
+	qFloatPool  = sync.Pool{New: func() any { return new([]float32) }}
 )
 
 func growInt32(s []int32, n int) []int32 {
