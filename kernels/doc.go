@@ -69,3 +69,4 @@ package kernels
 //go:generate sh -c "cd ../asm && go run ./winograd -out ../kernels/winograd_amd64.s -stubs ../kernels/winograd_amd64_stub.go -pkg kernels"
 //go:generate sh -c "cd ../asm && go run ./act -out ../kernels/act_amd64.s -stubs ../kernels/act_amd64_stub.go -pkg kernels"
 //go:generate sh -c "cd ../asm && go run ./qgemm -out ../kernels/qgemm_amd64.s -stubs ../kernels/qgemm_amd64_stub.go -pkg kernels"
+//go:generate sh -c "cd ../asm && go run ./qneon -out ../kernels/qgemm_arm64.s -stubs ../kernels/qgemm_arm64_stub.go -pkg kernels"

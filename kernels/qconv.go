@@ -102,7 +102,9 @@ func qIm2col(p ConvParams, x []uint8, zero uint8, buf []uint8, ld, r0, rows int)
 // Keras stores depthwise_kernel, quantized per output channel.
 type QDepthwiseWeights struct {
 	kh, kw, c, mult int
-	w               []int8 // (KH*KW) x (C*Multiplier), the Keras layout
+	w               []int8  // (KH*KW) x (C*Multiplier), the Keras layout
+	w32             []int32 // the same, widened, for the row kernels
+	sum             []int32 // per output channel, the sum over the taps
 }
 
 // PackQDepthwise copies depthwise weights w, (kh, kw, c, mult) in Keras'
@@ -112,7 +114,13 @@ func PackQDepthwise(kh, kw, c, mult int, w []int8) *QDepthwiseWeights {
 	if kh < 1 || kw < 1 || c < 1 || len(w) < kh*kw*c*mult {
 		panic(fmt.Sprintf("kernels: PackQDepthwise: %d weights for %dx%dx%dx%d", len(w), kh, kw, c, mult))
 	}
-	return &QDepthwiseWeights{kh: kh, kw: kw, c: c, mult: mult, w: append([]int8(nil), w[:kh*kw*c*mult]...)}
+	qw := &QDepthwiseWeights{kh: kh, kw: kw, c: c, mult: mult, w: append([]int8(nil), w[:kh*kw*c*mult]...),
+		w32: make([]int32, kh*kw*c*mult), sum: make([]int32, c*mult)}
+	for i, v := range qw.w {
+		qw.w32[i] = int32(v)
+		qw.sum[i%(c*mult)] += int32(v)
+	}
+	return qw
 }
 
 // QDepthwise is DepthwiseConv2D on uint8 activations (zero point xZero,
@@ -142,6 +150,10 @@ func QDepthwise(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwiseWeights,
 		return
 	}
 	o := qOutput{u8: y, ld: oc, ep: ep, q: ep.params(), resLd: oc}
+	if k := active.qdepthwise; k != nil && p.Multiplier == 1 && p.C%k.lanes == 0 {
+		k.run(p, x, xZero, w, &o)
+		return
+	}
 	rows := p.N * oh
 	t := Threads()
 	if m*oc*p.KH*p.KW < 1<<16 {
@@ -159,6 +171,123 @@ func QDepthwise(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwiseWeights,
 			for ox := 0; ox < ow; ox++ {
 				qDepthwisePixelGo(p, x, xZero, w, n, oy, ox, acc)
 				o.finish(r*ow+ox, 0, acc)
+			}
+		}
+	}
+	if parts == 1 {
+		run(0)
+		return
+	}
+	parallelN(parts, t, run)
+}
+
+// qdwKernels is a table's int8 depthwise kernel: rows computes the exact
+// sums of an output row on a padded input (the assembly's signature is in
+// the generated stub: qdwRows512), requant the epilogue of each pixel.
+type qdwKernels struct {
+	lanes   int
+	rows    func(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+	requant func(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int)
+}
+
+// run reads the windows inside the image in place and copies those that
+// overlap the padding into a small patch filled with the zero point, so that
+// every tap is real and the correction is xZero times the full sum of the
+// channel's taps; then the epilogue of each pixel. Output rows are split
+// over the threads.
+func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwiseWeights, o *qOutput) {
+	oh, ow, c := p.OutH(), p.OutW(), p.C
+	taps := p.KH * p.KW
+	offsIn, offsPatch := make([]int, taps), make([]int, taps)
+	for i := 0; i < p.KH; i++ {
+		for j := 0; j < p.KW; j++ {
+			offsIn[i*p.KW+j] = (i*p.DilationH*p.W + j*p.DilationW) * c
+			offsPatch[i*p.KW+j] = (i*p.KW + j) * c
+		}
+	}
+	corr := make([]int32, c)
+	for ch := range corr {
+		corr[ch] = xZero * w.sum[ch]
+	}
+	// Output pixels whose windows lie inside the image: [y0, y1) x [x0, x1).
+	inside := func(pad, in, k, d, s, out int) (lo, hi int) {
+		lo = min(ceilDiv(pad, s), out)
+		last := in - 1 - (k-1)*d + pad // the window's origin, padded, at most this
+		hi = 0
+		if last >= 0 {
+			hi = min(last/s+1, out)
+		}
+		return lo, max(hi, lo)
+	}
+	y0, y1 := inside(p.PadTop, p.H, p.KH, p.DilationH, p.StrideH, oh)
+	x0, x1 := inside(p.PadLeft, p.W, p.KW, p.DilationW, p.StrideW, ow)
+	ep := o.ep
+	flags := 0
+	bias := &ep.Scale[0]
+	if ep.Bias != nil {
+		flags |= qHasBias
+		bias = &ep.Bias[0]
+	}
+	if ep.Residual != nil {
+		flags |= qHasRes
+	}
+	t := Threads()
+	if oh*ow*c*taps < 1<<16 {
+		t = 1
+	}
+	rows := p.N * oh
+	parts := spanCount(rows, t, 1)
+	run := func(part int) {
+		s := spanOf(rows, parts, 1, part)
+		accp := qInt32Pool.Get().(*[]int32)
+		defer qInt32Pool.Put(accp)
+		acc := growInt32(*accp, ow*c)
+		*accp = acc
+		pp := qBytePool.Get().(*[]byte)
+		defer qBytePool.Put(pp)
+		patch := growBytes(*pp, (taps+1)*c)
+		*pp = patch
+		zeros := patch[taps*c:] // c zero points, copied into the patch's padding
+		for q := range zeros {
+			zeros[q] = uint8(xZero)
+		}
+		for r := s.lo; r < s.hi; r++ {
+			n, oy := r/oh, r%oh
+			img := x[n*p.H*p.W*c : (n+1)*p.H*p.W*c]
+			lo, hi := x0, x1
+			if oy < y0 || oy >= y1 {
+				lo, hi = 0, 0
+			}
+			if lo < hi {
+				origin := ((oy*p.StrideH-p.PadTop)*p.W + lo*p.StrideW - p.PadLeft) * c
+				k.rows(hi-lo, &img[origin], p.StrideW*c, &offsIn[0], taps, &w.w32[0], c, &acc[lo*c])
+			}
+			for ox := 0; ox < ow; ox++ {
+				if ox == lo && lo < hi {
+					ox = hi - 1
+					continue
+				}
+				for i := 0; i < p.KH; i++ {
+					iy := oy*p.StrideH - p.PadTop + i*p.DilationH
+					for j := 0; j < p.KW; j++ {
+						ix := ox*p.StrideW - p.PadLeft + j*p.DilationW
+						dst := patch[(i*p.KW+j)*c : (i*p.KW+j+1)*c]
+						if iy < 0 || iy >= p.H || ix < 0 || ix >= p.W {
+							copy(dst, zeros)
+						} else {
+							copy(dst, img[(iy*p.W+ix)*c:])
+						}
+					}
+				}
+				k.rows(1, &patch[0], 0, &offsPatch[0], taps, &w.w32[0], c, &acc[ox*c])
+			}
+			for ox := 0; ox < ow; ox++ {
+				pix := r*ow + ox
+				var res *uint8
+				if ep.Residual != nil {
+					res = &ep.Residual[pix*c]
+				}
+				k.requant(c, &acc[ox*c], &corr[0], &ep.Scale[0], bias, res, &o.q, &o.u8[pix*c], flags)
 			}
 		}
 	}

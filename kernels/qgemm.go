@@ -59,7 +59,7 @@ func packQWeightsFor(t *kernelTable, w []int8, k, n int) *QWeights {
 		qw.kp = k
 		return qw
 	}
-	qw.kp = roundUp(k, qk.kg)
+	qw.kp = roundUp(k, qk.kstep())
 	np := roundUp(n, qk.nr)
 	qw.packed = alignedBytes(np * qw.kp * qk.wbytes)
 	qk.pack(qw.packed, w, k, n)

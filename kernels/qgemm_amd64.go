@@ -36,6 +36,21 @@ var (
 		qdotAVX21x16, qdotAVX22x16, qdotAVX23x16, qdotAVX24x16, qdotAVX25x16, qdotAVX26x16}
 )
 
+// bf16x512: VDPBF16PS zmm, up to 12 rows x 32 columns.
+var bf16x512 = bf16Kernels{mr: 12, convert: bf16Convert,
+	dot: func(rows, kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool) {
+		bf16Dots[rows-1](kc, a, lda, b, c, ldc, acc)
+	}}
+
+var bf16Dots = [...]func(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool){
+	bf16dot1x32, bf16dot2x32, bf16dot3x32, bf16dot4x32, bf16dot5x32, bf16dot6x32,
+	bf16dot7x32, bf16dot8x32, bf16dot9x32, bf16dot10x32, bf16dot11x32, bf16dot12x32}
+
+var (
+	qdw512 = qdwKernels{lanes: 16, rows: qdwRows512, requant: qRequantAsm512}
+	qdw256 = qdwKernels{lanes: 8, rows: qdwRows256, requant: qRequantAsm256}
+)
+
 func qRequantAsm512(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int) {
 	qRequant512(n, acc, corr, scale, bias, res, (*float32)(unsafe.Pointer(q)), out, flags)
 }
@@ -68,9 +83,15 @@ func init() {
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.AVXVNNI) && !cpuid.CPU.Supports(cpuid.AVX512F) {
 		avx2Table.qgemm = &qgemmAVXVNNI
 	}
+	avx2Table.qdepthwise = &qdw256
 	avx512Table.qgemm = avx2Table.qgemm
+	avx512Table.qdepthwise = &qdw256
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VNNI) {
 		avx512Table.qgemm = &qgemmVNNI512
+		avx512Table.qdepthwise = &qdw512
+	}
+	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BF16) {
+		avx512Table.bf16 = &bf16x512
 	} else if cpuid.CPU.Supports(cpuid.AVX2, cpuid.AVXVNNI) {
 		avx512Table.qgemm = &qgemmAVXVNNI
 	}

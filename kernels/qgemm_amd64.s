@@ -2407,6 +2407,2615 @@ widen_done:
 	VZEROUPPER
 	RET
 
+// func bf16dot1x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·bf16dot1x32(SB), NOSPLIT, $0-49
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), DX
+	MOVQ   c+32(FP), BX
+	MOVQ   ldc+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVB   acc+48(FP), SI
+	TESTB  SI, SI
+	JNZ    bf16dot1x32_load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	JMP    bf16dot1x32_start
+
+bf16dot1x32_load:
+	MOVQ    BX, SI
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+
+bf16dot1x32_start:
+	SHRQ $0x01, AX
+	JZ   bf16dot1x32_store
+
+bf16dot1x32_loop:
+	VMOVDQU32    (DX), Z2
+	VMOVDQU32    64(DX), Z3
+	VPBROADCASTD (CX), Z4
+
+	// vdpbf16ps zmm0, zmm4, zmm2
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x5e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xc2
+
+	// vdpbf16ps zmm1, zmm4, zmm3
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x5e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xcb
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000080, DX
+	DECQ AX
+	JNZ  bf16dot1x32_loop
+
+bf16dot1x32_store:
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, 64(BX)
+	VZEROUPPER
+	RET
+
+// func bf16dot2x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·bf16dot2x32(SB), NOSPLIT, $0-49
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   c+32(FP), SI
+	MOVQ   ldc+40(FP), DI
+	SHLQ   $0x02, DI
+	MOVB   acc+48(FP), R8
+	TESTB  R8, R8
+	JNZ    bf16dot2x32_load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	JMP    bf16dot2x32_start
+
+bf16dot2x32_load:
+	MOVQ    SI, R8
+	VMOVUPS (R8), Z0
+	VMOVUPS 64(R8), Z1
+	ADDQ    DI, R8
+	VMOVUPS (R8), Z2
+	VMOVUPS 64(R8), Z3
+
+bf16dot2x32_start:
+	SHRQ $0x01, AX
+	JZ   bf16dot2x32_store
+
+bf16dot2x32_loop:
+	VMOVDQU32    (BX), Z4
+	VMOVDQU32    64(BX), Z5
+	VPBROADCASTD (CX), Z6
+
+	// vdpbf16ps zmm0, zmm6, zmm4
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x4e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xc4
+
+	// vdpbf16ps zmm1, zmm6, zmm5
+	BYTE         $0x62
+	BYTE         $0xf2
+	BYTE         $0x4e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xcd
+	VPBROADCASTD (CX)(DX*1), Z6
+
+	// vdpbf16ps zmm2, zmm6, zmm4
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x4e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xd4
+
+	// vdpbf16ps zmm3, zmm6, zmm5
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x4e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xdd
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  bf16dot2x32_loop
+
+bf16dot2x32_store:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z2, (SI)
+	VMOVUPS Z3, 64(SI)
+	VZEROUPPER
+	RET
+
+// func bf16dot3x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·bf16dot3x32(SB), NOSPLIT, $0-49
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   c+32(FP), SI
+	MOVQ   ldc+40(FP), DI
+	SHLQ   $0x02, DI
+	MOVB   acc+48(FP), R8
+	TESTB  R8, R8
+	JNZ    bf16dot3x32_load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	JMP    bf16dot3x32_start
+
+bf16dot3x32_load:
+	MOVQ    SI, R8
+	VMOVUPS (R8), Z0
+	VMOVUPS 64(R8), Z1
+	ADDQ    DI, R8
+	VMOVUPS (R8), Z2
+	VMOVUPS 64(R8), Z3
+	ADDQ    DI, R8
+	VMOVUPS (R8), Z4
+	VMOVUPS 64(R8), Z5
+
+bf16dot3x32_start:
+	SHRQ $0x01, AX
+	JZ   bf16dot3x32_store
+
+bf16dot3x32_loop:
+	VMOVDQU32    (BX), Z6
+	VMOVDQU32    64(BX), Z7
+	VPBROADCASTD (CX), Z8
+
+	// vdpbf16ps zmm0, zmm8, zmm6
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x3e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xc6
+
+	// vdpbf16ps zmm1, zmm8, zmm7
+	BYTE         $0x62
+	BYTE         $0xf2
+	BYTE         $0x3e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xcf
+	VPBROADCASTD (CX)(DX*1), Z8
+
+	// vdpbf16ps zmm2, zmm8, zmm6
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x3e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xd6
+
+	// vdpbf16ps zmm3, zmm8, zmm7
+	BYTE         $0x62
+	BYTE         $0xf2
+	BYTE         $0x3e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xdf
+	VPBROADCASTD (CX)(DX*2), Z8
+
+	// vdpbf16ps zmm4, zmm8, zmm6
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x3e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xe6
+
+	// vdpbf16ps zmm5, zmm8, zmm7
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x3e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xef
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  bf16dot3x32_loop
+
+bf16dot3x32_store:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z2, (SI)
+	VMOVUPS Z3, 64(SI)
+	ADDQ    DI, SI
+	VMOVUPS Z4, (SI)
+	VMOVUPS Z5, 64(SI)
+	VZEROUPPER
+	RET
+
+// func bf16dot4x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·bf16dot4x32(SB), NOSPLIT, $0-49
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	MOVQ   c+32(FP), DI
+	MOVQ   ldc+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVB   acc+48(FP), R9
+	TESTB  R9, R9
+	JNZ    bf16dot4x32_load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	JMP    bf16dot4x32_start
+
+bf16dot4x32_load:
+	MOVQ    DI, R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z1
+	ADDQ    R8, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z3
+	ADDQ    R8, R9
+	VMOVUPS (R9), Z4
+	VMOVUPS 64(R9), Z5
+	ADDQ    R8, R9
+	VMOVUPS (R9), Z6
+	VMOVUPS 64(R9), Z7
+
+bf16dot4x32_start:
+	SHRQ $0x01, AX
+	JZ   bf16dot4x32_store
+
+bf16dot4x32_loop:
+	VMOVDQU32    (BX), Z8
+	VMOVDQU32    64(BX), Z9
+	VPBROADCASTD (CX), Z10
+
+	// vdpbf16ps zmm0, zmm10, zmm8
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x2e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xc0
+
+	// vdpbf16ps zmm1, zmm10, zmm9
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x2e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z10
+
+	// vdpbf16ps zmm2, zmm10, zmm8
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x2e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xd0
+
+	// vdpbf16ps zmm3, zmm10, zmm9
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x2e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z10
+
+	// vdpbf16ps zmm4, zmm10, zmm8
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x2e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xe0
+
+	// vdpbf16ps zmm5, zmm10, zmm9
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x2e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI), Z10
+
+	// vdpbf16ps zmm6, zmm10, zmm8
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x2e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xf0
+
+	// vdpbf16ps zmm7, zmm10, zmm9
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x2e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  bf16dot4x32_loop
+
+bf16dot4x32_store:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ    R8, DI
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z3, 64(DI)
+	ADDQ    R8, DI
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, 64(DI)
+	ADDQ    R8, DI
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, 64(DI)
+	VZEROUPPER
+	RET
+
+// func bf16dot5x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·bf16dot5x32(SB), NOSPLIT, $0-49
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	MOVQ   c+32(FP), DI
+	MOVQ   ldc+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVB   acc+48(FP), R9
+	TESTB  R9, R9
+	JNZ    bf16dot5x32_load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	JMP    bf16dot5x32_start
+
+bf16dot5x32_load:
+	MOVQ    DI, R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z1
+	ADDQ    R8, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z3
+	ADDQ    R8, R9
+	VMOVUPS (R9), Z4
+	VMOVUPS 64(R9), Z5
+	ADDQ    R8, R9
+	VMOVUPS (R9), Z6
+	VMOVUPS 64(R9), Z7
+	ADDQ    R8, R9
+	VMOVUPS (R9), Z8
+	VMOVUPS 64(R9), Z9
+
+bf16dot5x32_start:
+	SHRQ $0x01, AX
+	JZ   bf16dot5x32_store
+
+bf16dot5x32_loop:
+	VMOVDQU32    (BX), Z10
+	VMOVDQU32    64(BX), Z11
+	VPBROADCASTD (CX), Z12
+
+	// vdpbf16ps zmm0, zmm12, zmm10
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xc2
+
+	// vdpbf16ps zmm1, zmm12, zmm11
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x1e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xcb
+	VPBROADCASTD (CX)(DX*1), Z12
+
+	// vdpbf16ps zmm2, zmm12, zmm10
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xd2
+
+	// vdpbf16ps zmm3, zmm12, zmm11
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x1e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xdb
+	VPBROADCASTD (CX)(DX*2), Z12
+
+	// vdpbf16ps zmm4, zmm12, zmm10
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xe2
+
+	// vdpbf16ps zmm5, zmm12, zmm11
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x1e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xeb
+	VPBROADCASTD (SI), Z12
+
+	// vdpbf16ps zmm6, zmm12, zmm10
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xf2
+
+	// vdpbf16ps zmm7, zmm12, zmm11
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x1e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xfb
+	VPBROADCASTD (SI)(DX*1), Z12
+
+	// vdpbf16ps zmm8, zmm12, zmm10
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xc2
+
+	// vdpbf16ps zmm9, zmm12, zmm11
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xcb
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  bf16dot5x32_loop
+
+bf16dot5x32_store:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ    R8, DI
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z3, 64(DI)
+	ADDQ    R8, DI
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, 64(DI)
+	ADDQ    R8, DI
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, 64(DI)
+	ADDQ    R8, DI
+	VMOVUPS Z8, (DI)
+	VMOVUPS Z9, 64(DI)
+	VZEROUPPER
+	RET
+
+// func bf16dot6x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·bf16dot6x32(SB), NOSPLIT, $0-49
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	MOVQ   c+32(FP), DI
+	MOVQ   ldc+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVB   acc+48(FP), R9
+	TESTB  R9, R9
+	JNZ    bf16dot6x32_load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	JMP    bf16dot6x32_start
+
+bf16dot6x32_load:
+	MOVQ    DI, R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z1
+	ADDQ    R8, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z3
+	ADDQ    R8, R9
+	VMOVUPS (R9), Z4
+	VMOVUPS 64(R9), Z5
+	ADDQ    R8, R9
+	VMOVUPS (R9), Z6
+	VMOVUPS 64(R9), Z7
+	ADDQ    R8, R9
+	VMOVUPS (R9), Z8
+	VMOVUPS 64(R9), Z9
+	ADDQ    R8, R9
+	VMOVUPS (R9), Z10
+	VMOVUPS 64(R9), Z11
+
+bf16dot6x32_start:
+	SHRQ $0x01, AX
+	JZ   bf16dot6x32_store
+
+bf16dot6x32_loop:
+	VMOVDQU32    (BX), Z12
+	VMOVDQU32    64(BX), Z13
+	VPBROADCASTD (CX), Z14
+
+	// vdpbf16ps zmm0, zmm14, zmm12
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x0e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xc4
+
+	// vdpbf16ps zmm1, zmm14, zmm13
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x0e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xcd
+	VPBROADCASTD (CX)(DX*1), Z14
+
+	// vdpbf16ps zmm2, zmm14, zmm12
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x0e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xd4
+
+	// vdpbf16ps zmm3, zmm14, zmm13
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x0e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xdd
+	VPBROADCASTD (CX)(DX*2), Z14
+
+	// vdpbf16ps zmm4, zmm14, zmm12
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x0e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xe4
+
+	// vdpbf16ps zmm5, zmm14, zmm13
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x0e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xed
+	VPBROADCASTD (SI), Z14
+
+	// vdpbf16ps zmm6, zmm14, zmm12
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x0e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xf4
+
+	// vdpbf16ps zmm7, zmm14, zmm13
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x0e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xfd
+	VPBROADCASTD (SI)(DX*1), Z14
+
+	// vdpbf16ps zmm8, zmm14, zmm12
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x0e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xc4
+
+	// vdpbf16ps zmm9, zmm14, zmm13
+	BYTE         $0x62
+	BYTE         $0x52
+	BYTE         $0x0e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(DX*2), Z14
+
+	// vdpbf16ps zmm10, zmm14, zmm12
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x0e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xd4
+
+	// vdpbf16ps zmm11, zmm14, zmm13
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x0e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xdd
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  bf16dot6x32_loop
+
+bf16dot6x32_store:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ    R8, DI
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z3, 64(DI)
+	ADDQ    R8, DI
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, 64(DI)
+	ADDQ    R8, DI
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, 64(DI)
+	ADDQ    R8, DI
+	VMOVUPS Z8, (DI)
+	VMOVUPS Z9, 64(DI)
+	ADDQ    R8, DI
+	VMOVUPS Z10, (DI)
+	VMOVUPS Z11, 64(DI)
+	VZEROUPPER
+	RET
+
+// func bf16dot7x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·bf16dot7x32(SB), NOSPLIT, $0-49
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	LEAQ   (SI)(DX*2), DI
+	ADDQ   DX, DI
+	MOVQ   c+32(FP), R8
+	MOVQ   ldc+40(FP), R9
+	SHLQ   $0x02, R9
+	MOVB   acc+48(FP), R10
+	TESTB  R10, R10
+	JNZ    bf16dot7x32_load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	JMP    bf16dot7x32_start
+
+bf16dot7x32_load:
+	MOVQ    R8, R10
+	VMOVUPS (R10), Z0
+	VMOVUPS 64(R10), Z1
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z2
+	VMOVUPS 64(R10), Z3
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z4
+	VMOVUPS 64(R10), Z5
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z6
+	VMOVUPS 64(R10), Z7
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z8
+	VMOVUPS 64(R10), Z9
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z10
+	VMOVUPS 64(R10), Z11
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z12
+	VMOVUPS 64(R10), Z13
+
+bf16dot7x32_start:
+	SHRQ $0x01, AX
+	JZ   bf16dot7x32_store
+
+bf16dot7x32_loop:
+	VMOVDQU32    (BX), Z14
+	VMOVDQU32    64(BX), Z15
+	VPBROADCASTD (CX), Z16
+
+	// vdpbf16ps zmm0, zmm16, zmm14
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc6
+
+	// vdpbf16ps zmm1, zmm16, zmm15
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x7e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcf
+	VPBROADCASTD (CX)(DX*1), Z16
+
+	// vdpbf16ps zmm2, zmm16, zmm14
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd6
+
+	// vdpbf16ps zmm3, zmm16, zmm15
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x7e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdf
+	VPBROADCASTD (CX)(DX*2), Z16
+
+	// vdpbf16ps zmm4, zmm16, zmm14
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe6
+
+	// vdpbf16ps zmm5, zmm16, zmm15
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x7e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xef
+	VPBROADCASTD (SI), Z16
+
+	// vdpbf16ps zmm6, zmm16, zmm14
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf6
+
+	// vdpbf16ps zmm7, zmm16, zmm15
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x7e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xff
+	VPBROADCASTD (SI)(DX*1), Z16
+
+	// vdpbf16ps zmm8, zmm16, zmm14
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc6
+
+	// vdpbf16ps zmm9, zmm16, zmm15
+	BYTE         $0x62
+	BYTE         $0x52
+	BYTE         $0x7e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcf
+	VPBROADCASTD (SI)(DX*2), Z16
+
+	// vdpbf16ps zmm10, zmm16, zmm14
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd6
+
+	// vdpbf16ps zmm11, zmm16, zmm15
+	BYTE         $0x62
+	BYTE         $0x52
+	BYTE         $0x7e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdf
+	VPBROADCASTD (DI), Z16
+
+	// vdpbf16ps zmm12, zmm16, zmm14
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe6
+
+	// vdpbf16ps zmm13, zmm16, zmm15
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xef
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, DI
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  bf16dot7x32_loop
+
+bf16dot7x32_store:
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z2, (R8)
+	VMOVUPS Z3, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z4, (R8)
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z6, (R8)
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z8, (R8)
+	VMOVUPS Z9, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z10, (R8)
+	VMOVUPS Z11, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z12, (R8)
+	VMOVUPS Z13, 64(R8)
+	VZEROUPPER
+	RET
+
+// func bf16dot8x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·bf16dot8x32(SB), NOSPLIT, $0-49
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	LEAQ   (SI)(DX*2), DI
+	ADDQ   DX, DI
+	MOVQ   c+32(FP), R8
+	MOVQ   ldc+40(FP), R9
+	SHLQ   $0x02, R9
+	MOVB   acc+48(FP), R10
+	TESTB  R10, R10
+	JNZ    bf16dot8x32_load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	JMP    bf16dot8x32_start
+
+bf16dot8x32_load:
+	MOVQ    R8, R10
+	VMOVUPS (R10), Z0
+	VMOVUPS 64(R10), Z1
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z2
+	VMOVUPS 64(R10), Z3
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z4
+	VMOVUPS 64(R10), Z5
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z6
+	VMOVUPS 64(R10), Z7
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z8
+	VMOVUPS 64(R10), Z9
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z10
+	VMOVUPS 64(R10), Z11
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z12
+	VMOVUPS 64(R10), Z13
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z14
+	VMOVUPS 64(R10), Z15
+
+bf16dot8x32_start:
+	SHRQ $0x01, AX
+	JZ   bf16dot8x32_store
+
+bf16dot8x32_loop:
+	VMOVDQU32    (BX), Z16
+	VMOVDQU32    64(BX), Z17
+	VPBROADCASTD (CX), Z18
+
+	// vdpbf16ps zmm0, zmm18, zmm16
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// vdpbf16ps zmm1, zmm18, zmm17
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z18
+
+	// vdpbf16ps zmm2, zmm18, zmm16
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// vdpbf16ps zmm3, zmm18, zmm17
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z18
+
+	// vdpbf16ps zmm4, zmm18, zmm16
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// vdpbf16ps zmm5, zmm18, zmm17
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI), Z18
+
+	// vdpbf16ps zmm6, zmm18, zmm16
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// vdpbf16ps zmm7, zmm18, zmm17
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (SI)(DX*1), Z18
+
+	// vdpbf16ps zmm8, zmm18, zmm16
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// vdpbf16ps zmm9, zmm18, zmm17
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (SI)(DX*2), Z18
+
+	// vdpbf16ps zmm10, zmm18, zmm16
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// vdpbf16ps zmm11, zmm18, zmm17
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (DI), Z18
+
+	// vdpbf16ps zmm12, zmm18, zmm16
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// vdpbf16ps zmm13, zmm18, zmm17
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (DI)(DX*1), Z18
+
+	// vdpbf16ps zmm14, zmm18, zmm16
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// vdpbf16ps zmm15, zmm18, zmm17
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, DI
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  bf16dot8x32_loop
+
+bf16dot8x32_store:
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z2, (R8)
+	VMOVUPS Z3, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z4, (R8)
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z6, (R8)
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z8, (R8)
+	VMOVUPS Z9, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z10, (R8)
+	VMOVUPS Z11, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z12, (R8)
+	VMOVUPS Z13, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z14, (R8)
+	VMOVUPS Z15, 64(R8)
+	VZEROUPPER
+	RET
+
+// func bf16dot9x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·bf16dot9x32(SB), NOSPLIT, $0-49
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	LEAQ   (SI)(DX*2), DI
+	ADDQ   DX, DI
+	MOVQ   c+32(FP), R8
+	MOVQ   ldc+40(FP), R9
+	SHLQ   $0x02, R9
+	MOVB   acc+48(FP), R10
+	TESTB  R10, R10
+	JNZ    bf16dot9x32_load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	JMP    bf16dot9x32_start
+
+bf16dot9x32_load:
+	MOVQ    R8, R10
+	VMOVUPS (R10), Z0
+	VMOVUPS 64(R10), Z1
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z2
+	VMOVUPS 64(R10), Z3
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z4
+	VMOVUPS 64(R10), Z5
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z6
+	VMOVUPS 64(R10), Z7
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z8
+	VMOVUPS 64(R10), Z9
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z10
+	VMOVUPS 64(R10), Z11
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z12
+	VMOVUPS 64(R10), Z13
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z14
+	VMOVUPS 64(R10), Z15
+	ADDQ    R9, R10
+	VMOVUPS (R10), Z16
+	VMOVUPS 64(R10), Z17
+
+bf16dot9x32_start:
+	SHRQ $0x01, AX
+	JZ   bf16dot9x32_store
+
+bf16dot9x32_loop:
+	VMOVDQU32    (BX), Z18
+	VMOVDQU32    64(BX), Z19
+	VPBROADCASTD (CX), Z20
+
+	// vdpbf16ps zmm0, zmm20, zmm18
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc2
+
+	// vdpbf16ps zmm1, zmm20, zmm19
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcb
+	VPBROADCASTD (CX)(DX*1), Z20
+
+	// vdpbf16ps zmm2, zmm20, zmm18
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd2
+
+	// vdpbf16ps zmm3, zmm20, zmm19
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdb
+	VPBROADCASTD (CX)(DX*2), Z20
+
+	// vdpbf16ps zmm4, zmm20, zmm18
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe2
+
+	// vdpbf16ps zmm5, zmm20, zmm19
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xeb
+	VPBROADCASTD (SI), Z20
+
+	// vdpbf16ps zmm6, zmm20, zmm18
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf2
+
+	// vdpbf16ps zmm7, zmm20, zmm19
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xfb
+	VPBROADCASTD (SI)(DX*1), Z20
+
+	// vdpbf16ps zmm8, zmm20, zmm18
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc2
+
+	// vdpbf16ps zmm9, zmm20, zmm19
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcb
+	VPBROADCASTD (SI)(DX*2), Z20
+
+	// vdpbf16ps zmm10, zmm20, zmm18
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd2
+
+	// vdpbf16ps zmm11, zmm20, zmm19
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdb
+	VPBROADCASTD (DI), Z20
+
+	// vdpbf16ps zmm12, zmm20, zmm18
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe2
+
+	// vdpbf16ps zmm13, zmm20, zmm19
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xeb
+	VPBROADCASTD (DI)(DX*1), Z20
+
+	// vdpbf16ps zmm14, zmm20, zmm18
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf2
+
+	// vdpbf16ps zmm15, zmm20, zmm19
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xfb
+	VPBROADCASTD (DI)(DX*2), Z20
+
+	// vdpbf16ps zmm16, zmm20, zmm18
+	BYTE $0x62
+	BYTE $0xa2
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc2
+
+	// vdpbf16ps zmm17, zmm20, zmm19
+	BYTE $0x62
+	BYTE $0xa2
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xcb
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, DI
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  bf16dot9x32_loop
+
+bf16dot9x32_store:
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z2, (R8)
+	VMOVUPS Z3, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z4, (R8)
+	VMOVUPS Z5, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z6, (R8)
+	VMOVUPS Z7, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z8, (R8)
+	VMOVUPS Z9, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z10, (R8)
+	VMOVUPS Z11, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z12, (R8)
+	VMOVUPS Z13, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z14, (R8)
+	VMOVUPS Z15, 64(R8)
+	ADDQ    R9, R8
+	VMOVUPS Z16, (R8)
+	VMOVUPS Z17, 64(R8)
+	VZEROUPPER
+	RET
+
+// func bf16dot10x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·bf16dot10x32(SB), NOSPLIT, $0-49
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	LEAQ   (SI)(DX*2), DI
+	ADDQ   DX, DI
+	LEAQ   (DI)(DX*2), R8
+	ADDQ   DX, R8
+	MOVQ   c+32(FP), R9
+	MOVQ   ldc+40(FP), R10
+	SHLQ   $0x02, R10
+	MOVB   acc+48(FP), R11
+	TESTB  R11, R11
+	JNZ    bf16dot10x32_load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	JMP    bf16dot10x32_start
+
+bf16dot10x32_load:
+	MOVQ    R9, R11
+	VMOVUPS (R11), Z0
+	VMOVUPS 64(R11), Z1
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z2
+	VMOVUPS 64(R11), Z3
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z4
+	VMOVUPS 64(R11), Z5
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z6
+	VMOVUPS 64(R11), Z7
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z8
+	VMOVUPS 64(R11), Z9
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z10
+	VMOVUPS 64(R11), Z11
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z12
+	VMOVUPS 64(R11), Z13
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z14
+	VMOVUPS 64(R11), Z15
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z16
+	VMOVUPS 64(R11), Z17
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z18
+	VMOVUPS 64(R11), Z19
+
+bf16dot10x32_start:
+	SHRQ $0x01, AX
+	JZ   bf16dot10x32_store
+
+bf16dot10x32_loop:
+	VMOVDQU32    (BX), Z20
+	VMOVDQU32    64(BX), Z21
+	VPBROADCASTD (CX), Z22
+
+	// vdpbf16ps zmm0, zmm22, zmm20
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x4e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc4
+
+	// vdpbf16ps zmm1, zmm22, zmm21
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x4e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcd
+	VPBROADCASTD (CX)(DX*1), Z22
+
+	// vdpbf16ps zmm2, zmm22, zmm20
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x4e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd4
+
+	// vdpbf16ps zmm3, zmm22, zmm21
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x4e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdd
+	VPBROADCASTD (CX)(DX*2), Z22
+
+	// vdpbf16ps zmm4, zmm22, zmm20
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x4e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe4
+
+	// vdpbf16ps zmm5, zmm22, zmm21
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x4e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xed
+	VPBROADCASTD (SI), Z22
+
+	// vdpbf16ps zmm6, zmm22, zmm20
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x4e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf4
+
+	// vdpbf16ps zmm7, zmm22, zmm21
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x4e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xfd
+	VPBROADCASTD (SI)(DX*1), Z22
+
+	// vdpbf16ps zmm8, zmm22, zmm20
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x4e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc4
+
+	// vdpbf16ps zmm9, zmm22, zmm21
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x4e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(DX*2), Z22
+
+	// vdpbf16ps zmm10, zmm22, zmm20
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x4e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd4
+
+	// vdpbf16ps zmm11, zmm22, zmm21
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x4e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdd
+	VPBROADCASTD (DI), Z22
+
+	// vdpbf16ps zmm12, zmm22, zmm20
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x4e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe4
+
+	// vdpbf16ps zmm13, zmm22, zmm21
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x4e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xed
+	VPBROADCASTD (DI)(DX*1), Z22
+
+	// vdpbf16ps zmm14, zmm22, zmm20
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x4e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf4
+
+	// vdpbf16ps zmm15, zmm22, zmm21
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x4e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xfd
+	VPBROADCASTD (DI)(DX*2), Z22
+
+	// vdpbf16ps zmm16, zmm22, zmm20
+	BYTE $0x62
+	BYTE $0xa2
+	BYTE $0x4e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc4
+
+	// vdpbf16ps zmm17, zmm22, zmm21
+	BYTE         $0x62
+	BYTE         $0xa2
+	BYTE         $0x4e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcd
+	VPBROADCASTD (R8), Z22
+
+	// vdpbf16ps zmm18, zmm22, zmm20
+	BYTE $0x62
+	BYTE $0xa2
+	BYTE $0x4e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd4
+
+	// vdpbf16ps zmm19, zmm22, zmm21
+	BYTE $0x62
+	BYTE $0xa2
+	BYTE $0x4e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xdd
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, DI
+	ADDQ $0x00000004, R8
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  bf16dot10x32_loop
+
+bf16dot10x32_store:
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z2, (R9)
+	VMOVUPS Z3, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z4, (R9)
+	VMOVUPS Z5, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z8, (R9)
+	VMOVUPS Z9, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z10, (R9)
+	VMOVUPS Z11, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z12, (R9)
+	VMOVUPS Z13, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z14, (R9)
+	VMOVUPS Z15, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z16, (R9)
+	VMOVUPS Z17, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z18, (R9)
+	VMOVUPS Z19, 64(R9)
+	VZEROUPPER
+	RET
+
+// func bf16dot11x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·bf16dot11x32(SB), NOSPLIT, $0-49
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	LEAQ   (SI)(DX*2), DI
+	ADDQ   DX, DI
+	LEAQ   (DI)(DX*2), R8
+	ADDQ   DX, R8
+	MOVQ   c+32(FP), R9
+	MOVQ   ldc+40(FP), R10
+	SHLQ   $0x02, R10
+	MOVB   acc+48(FP), R11
+	TESTB  R11, R11
+	JNZ    bf16dot11x32_load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	JMP    bf16dot11x32_start
+
+bf16dot11x32_load:
+	MOVQ    R9, R11
+	VMOVUPS (R11), Z0
+	VMOVUPS 64(R11), Z1
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z2
+	VMOVUPS 64(R11), Z3
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z4
+	VMOVUPS 64(R11), Z5
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z6
+	VMOVUPS 64(R11), Z7
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z8
+	VMOVUPS 64(R11), Z9
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z10
+	VMOVUPS 64(R11), Z11
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z12
+	VMOVUPS 64(R11), Z13
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z14
+	VMOVUPS 64(R11), Z15
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z16
+	VMOVUPS 64(R11), Z17
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z18
+	VMOVUPS 64(R11), Z19
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z20
+	VMOVUPS 64(R11), Z21
+
+bf16dot11x32_start:
+	SHRQ $0x01, AX
+	JZ   bf16dot11x32_store
+
+bf16dot11x32_loop:
+	VMOVDQU32    (BX), Z22
+	VMOVDQU32    64(BX), Z23
+	VPBROADCASTD (CX), Z24
+
+	// vdpbf16ps zmm0, zmm24, zmm22
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x3e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc6
+
+	// vdpbf16ps zmm1, zmm24, zmm23
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x3e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcf
+	VPBROADCASTD (CX)(DX*1), Z24
+
+	// vdpbf16ps zmm2, zmm24, zmm22
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x3e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd6
+
+	// vdpbf16ps zmm3, zmm24, zmm23
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x3e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdf
+	VPBROADCASTD (CX)(DX*2), Z24
+
+	// vdpbf16ps zmm4, zmm24, zmm22
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x3e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe6
+
+	// vdpbf16ps zmm5, zmm24, zmm23
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x3e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xef
+	VPBROADCASTD (SI), Z24
+
+	// vdpbf16ps zmm6, zmm24, zmm22
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x3e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf6
+
+	// vdpbf16ps zmm7, zmm24, zmm23
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x3e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xff
+	VPBROADCASTD (SI)(DX*1), Z24
+
+	// vdpbf16ps zmm8, zmm24, zmm22
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x3e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc6
+
+	// vdpbf16ps zmm9, zmm24, zmm23
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x3e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcf
+	VPBROADCASTD (SI)(DX*2), Z24
+
+	// vdpbf16ps zmm10, zmm24, zmm22
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x3e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd6
+
+	// vdpbf16ps zmm11, zmm24, zmm23
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x3e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdf
+	VPBROADCASTD (DI), Z24
+
+	// vdpbf16ps zmm12, zmm24, zmm22
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x3e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe6
+
+	// vdpbf16ps zmm13, zmm24, zmm23
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x3e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xef
+	VPBROADCASTD (DI)(DX*1), Z24
+
+	// vdpbf16ps zmm14, zmm24, zmm22
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x3e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf6
+
+	// vdpbf16ps zmm15, zmm24, zmm23
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x3e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xff
+	VPBROADCASTD (DI)(DX*2), Z24
+
+	// vdpbf16ps zmm16, zmm24, zmm22
+	BYTE $0x62
+	BYTE $0xa2
+	BYTE $0x3e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc6
+
+	// vdpbf16ps zmm17, zmm24, zmm23
+	BYTE         $0x62
+	BYTE         $0xa2
+	BYTE         $0x3e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcf
+	VPBROADCASTD (R8), Z24
+
+	// vdpbf16ps zmm18, zmm24, zmm22
+	BYTE $0x62
+	BYTE $0xa2
+	BYTE $0x3e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd6
+
+	// vdpbf16ps zmm19, zmm24, zmm23
+	BYTE         $0x62
+	BYTE         $0xa2
+	BYTE         $0x3e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdf
+	VPBROADCASTD (R8)(DX*1), Z24
+
+	// vdpbf16ps zmm20, zmm24, zmm22
+	BYTE $0x62
+	BYTE $0xa2
+	BYTE $0x3e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe6
+
+	// vdpbf16ps zmm21, zmm24, zmm23
+	BYTE $0x62
+	BYTE $0xa2
+	BYTE $0x3e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xef
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, DI
+	ADDQ $0x00000004, R8
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  bf16dot11x32_loop
+
+bf16dot11x32_store:
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z2, (R9)
+	VMOVUPS Z3, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z4, (R9)
+	VMOVUPS Z5, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z8, (R9)
+	VMOVUPS Z9, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z10, (R9)
+	VMOVUPS Z11, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z12, (R9)
+	VMOVUPS Z13, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z14, (R9)
+	VMOVUPS Z15, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z16, (R9)
+	VMOVUPS Z17, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z18, (R9)
+	VMOVUPS Z19, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z20, (R9)
+	VMOVUPS Z21, 64(R9)
+	VZEROUPPER
+	RET
+
+// func bf16dot12x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·bf16dot12x32(SB), NOSPLIT, $0-49
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	LEAQ   (SI)(DX*2), DI
+	ADDQ   DX, DI
+	LEAQ   (DI)(DX*2), R8
+	ADDQ   DX, R8
+	MOVQ   c+32(FP), R9
+	MOVQ   ldc+40(FP), R10
+	SHLQ   $0x02, R10
+	MOVB   acc+48(FP), R11
+	TESTB  R11, R11
+	JNZ    bf16dot12x32_load
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	JMP    bf16dot12x32_start
+
+bf16dot12x32_load:
+	MOVQ    R9, R11
+	VMOVUPS (R11), Z0
+	VMOVUPS 64(R11), Z1
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z2
+	VMOVUPS 64(R11), Z3
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z4
+	VMOVUPS 64(R11), Z5
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z6
+	VMOVUPS 64(R11), Z7
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z8
+	VMOVUPS 64(R11), Z9
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z10
+	VMOVUPS 64(R11), Z11
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z12
+	VMOVUPS 64(R11), Z13
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z14
+	VMOVUPS 64(R11), Z15
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z16
+	VMOVUPS 64(R11), Z17
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z18
+	VMOVUPS 64(R11), Z19
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z20
+	VMOVUPS 64(R11), Z21
+	ADDQ    R10, R11
+	VMOVUPS (R11), Z22
+	VMOVUPS 64(R11), Z23
+
+bf16dot12x32_start:
+	SHRQ $0x01, AX
+	JZ   bf16dot12x32_store
+
+bf16dot12x32_loop:
+	VMOVDQU32    (BX), Z24
+	VMOVDQU32    64(BX), Z25
+	VPBROADCASTD (CX), Z26
+
+	// vdpbf16ps zmm0, zmm26, zmm24
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// vdpbf16ps zmm1, zmm26, zmm25
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z26
+
+	// vdpbf16ps zmm2, zmm26, zmm24
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// vdpbf16ps zmm3, zmm26, zmm25
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// vdpbf16ps zmm4, zmm26, zmm24
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// vdpbf16ps zmm5, zmm26, zmm25
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI), Z26
+
+	// vdpbf16ps zmm6, zmm26, zmm24
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// vdpbf16ps zmm7, zmm26, zmm25
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (SI)(DX*1), Z26
+
+	// vdpbf16ps zmm8, zmm26, zmm24
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// vdpbf16ps zmm9, zmm26, zmm25
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// vdpbf16ps zmm10, zmm26, zmm24
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// vdpbf16ps zmm11, zmm26, zmm25
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (DI), Z26
+
+	// vdpbf16ps zmm12, zmm26, zmm24
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// vdpbf16ps zmm13, zmm26, zmm25
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (DI)(DX*1), Z26
+
+	// vdpbf16ps zmm14, zmm26, zmm24
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// vdpbf16ps zmm15, zmm26, zmm25
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (DI)(DX*2), Z26
+
+	// vdpbf16ps zmm16, zmm26, zmm24
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// vdpbf16ps zmm17, zmm26, zmm25
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (R8), Z26
+
+	// vdpbf16ps zmm18, zmm26, zmm24
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// vdpbf16ps zmm19, zmm26, zmm25
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (R8)(DX*1), Z26
+
+	// vdpbf16ps zmm20, zmm26, zmm24
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// vdpbf16ps zmm21, zmm26, zmm25
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (R8)(DX*2), Z26
+
+	// vdpbf16ps zmm22, zmm26, zmm24
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// vdpbf16ps zmm23, zmm26, zmm25
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, DI
+	ADDQ $0x00000004, R8
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  bf16dot12x32_loop
+
+bf16dot12x32_store:
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z2, (R9)
+	VMOVUPS Z3, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z4, (R9)
+	VMOVUPS Z5, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z8, (R9)
+	VMOVUPS Z9, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z10, (R9)
+	VMOVUPS Z11, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z12, (R9)
+	VMOVUPS Z13, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z14, (R9)
+	VMOVUPS Z15, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z16, (R9)
+	VMOVUPS Z17, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z18, (R9)
+	VMOVUPS Z19, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z20, (R9)
+	VMOVUPS Z21, 64(R9)
+	ADDQ    R10, R9
+	VMOVUPS Z22, (R9)
+	VMOVUPS Z23, 64(R9)
+	VZEROUPPER
+	RET
+
+// func bf16Convert(n int, src *float32, dst *uint16)
+// Requires: AVX, AVX512F
+TEXT ·bf16Convert(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ dst+16(FP), DX
+	SHRQ $0x05, AX
+	JZ   cvt_done
+
+cvt_loop:
+	VMOVUPS (CX), Z0
+	VMOVUPS 64(CX), Z1
+
+	// vcvtne2ps2bf16 zmm2, zmm1, zmm0
+	BYTE      $0x62
+	BYTE      $0xf2
+	BYTE      $0x77
+	BYTE      $0x48
+	BYTE      $0x72
+	BYTE      $0xd0
+	VMOVDQU32 Z2, (DX)
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000040, DX
+	DECQ      AX
+	JNZ       cvt_loop
+
+cvt_done:
+	VZEROUPPER
+	RET
+
+// func qdwRows512(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+// Requires: AVX, AVX512F
+TEXT ·qdwRows512(SB), NOSPLIT, $0-64
+	MOVQ  count+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  c+48(FP), DX
+	MOVQ  acc+56(FP), BX
+	TESTQ AX, AX
+	JZ    qdwRows512_done
+
+qdwRows512_pixel:
+	XORQ SI, SI
+
+qdwRows512_chunk4:
+	MOVQ   DX, DI
+	SUBQ   SI, DI
+	CMPQ   DI, $0x00000040
+	JL     qdwRows512_chunk4_end
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   offs+24(FP), DI
+	MOVQ   taps+32(FP), R8
+	MOVQ   w+40(FP), R9
+	LEAQ   (R9)(SI*4), R9
+	MOVQ   DX, R10
+	SHLQ   $0x02, R10
+
+qdwRows512_chunk4_tap:
+	MOVQ      (DI), R11
+	ADDQ      CX, R11
+	ADDQ      SI, R11
+	VPMOVZXBD (R11), Z4
+	VPMOVZXBD 16(R11), Z5
+	VPMOVZXBD 32(R11), Z6
+	VPMOVZXBD 48(R11), Z7
+	VPDPWSSD  (R9), Z4, Z0
+	VPDPWSSD  64(R9), Z5, Z1
+	VPDPWSSD  128(R9), Z6, Z2
+	VPDPWSSD  192(R9), Z7, Z3
+	ADDQ      $0x00000008, DI
+	ADDQ      R10, R9
+	DECQ      R8
+	JNZ       qdwRows512_chunk4_tap
+	VMOVDQU32 Z0, (BX)(SI*4)
+	VMOVDQU32 Z1, 64(BX)(SI*4)
+	VMOVDQU32 Z2, 128(BX)(SI*4)
+	VMOVDQU32 Z3, 192(BX)(SI*4)
+	ADDQ      $0x00000040, SI
+	JMP       qdwRows512_chunk4
+
+qdwRows512_chunk4_end:
+qdwRows512_chunk1:
+	MOVQ   DX, DI
+	SUBQ   SI, DI
+	CMPQ   DI, $0x00000010
+	JL     qdwRows512_chunk1_end
+	VPXORD Z0, Z0, Z0
+	MOVQ   offs+24(FP), DI
+	MOVQ   taps+32(FP), R8
+	MOVQ   w+40(FP), R9
+	LEAQ   (R9)(SI*4), R9
+	MOVQ   DX, R10
+	SHLQ   $0x02, R10
+
+qdwRows512_chunk1_tap:
+	MOVQ      (DI), R11
+	ADDQ      CX, R11
+	ADDQ      SI, R11
+	VPMOVZXBD (R11), Z4
+	VPDPWSSD  (R9), Z4, Z0
+	ADDQ      $0x00000008, DI
+	ADDQ      R10, R9
+	DECQ      R8
+	JNZ       qdwRows512_chunk1_tap
+	VMOVDQU32 Z0, (BX)(SI*4)
+	ADDQ      $0x00000010, SI
+	JMP       qdwRows512_chunk1
+
+qdwRows512_chunk1_end:
+	MOVQ xstep+16(FP), SI
+	ADDQ SI, CX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	ADDQ SI, BX
+	DECQ AX
+	JNZ  qdwRows512_pixel
+
+qdwRows512_done:
+	VZEROUPPER
+	RET
+
+// func qdwRows256(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+// Requires: AVX, AVX2
+TEXT ·qdwRows256(SB), NOSPLIT, $0-64
+	MOVQ  count+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  c+48(FP), DX
+	MOVQ  acc+56(FP), BX
+	TESTQ AX, AX
+	JZ    qdwRows256_done
+
+qdwRows256_pixel:
+	XORQ SI, SI
+
+qdwRows256_chunk4:
+	MOVQ  DX, DI
+	SUBQ  SI, DI
+	CMPQ  DI, $0x00000020
+	JL    qdwRows256_chunk4_end
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ  offs+24(FP), DI
+	MOVQ  taps+32(FP), R8
+	MOVQ  w+40(FP), R9
+	LEAQ  (R9)(SI*4), R9
+	MOVQ  DX, R10
+	SHLQ  $0x02, R10
+
+qdwRows256_chunk4_tap:
+	MOVQ      (DI), R11
+	ADDQ      CX, R11
+	ADDQ      SI, R11
+	VPMOVZXBD (R11), Y4
+	VPMOVZXBD 8(R11), Y5
+	VPMOVZXBD 16(R11), Y6
+	VPMOVZXBD 24(R11), Y7
+	VPMADDWD  (R9), Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	VPMADDWD  32(R9), Y5, Y5
+	VPADDD    Y5, Y1, Y1
+	VPMADDWD  64(R9), Y6, Y6
+	VPADDD    Y6, Y2, Y2
+	VPMADDWD  96(R9), Y7, Y7
+	VPADDD    Y7, Y3, Y3
+	ADDQ      $0x00000008, DI
+	ADDQ      R10, R9
+	DECQ      R8
+	JNZ       qdwRows256_chunk4_tap
+	VMOVDQU   Y0, (BX)(SI*4)
+	VMOVDQU   Y1, 32(BX)(SI*4)
+	VMOVDQU   Y2, 64(BX)(SI*4)
+	VMOVDQU   Y3, 96(BX)(SI*4)
+	ADDQ      $0x00000020, SI
+	JMP       qdwRows256_chunk4
+
+qdwRows256_chunk4_end:
+qdwRows256_chunk1:
+	MOVQ  DX, DI
+	SUBQ  SI, DI
+	CMPQ  DI, $0x00000008
+	JL    qdwRows256_chunk1_end
+	VPXOR Y0, Y0, Y0
+	MOVQ  offs+24(FP), DI
+	MOVQ  taps+32(FP), R8
+	MOVQ  w+40(FP), R9
+	LEAQ  (R9)(SI*4), R9
+	MOVQ  DX, R10
+	SHLQ  $0x02, R10
+
+qdwRows256_chunk1_tap:
+	MOVQ      (DI), R11
+	ADDQ      CX, R11
+	ADDQ      SI, R11
+	VPMOVZXBD (R11), Y4
+	VPMADDWD  (R9), Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	ADDQ      $0x00000008, DI
+	ADDQ      R10, R9
+	DECQ      R8
+	JNZ       qdwRows256_chunk1_tap
+	VMOVDQU   Y0, (BX)(SI*4)
+	ADDQ      $0x00000008, SI
+	JMP       qdwRows256_chunk1
+
+qdwRows256_chunk1_end:
+	MOVQ xstep+16(FP), SI
+	ADDQ SI, CX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	ADDQ SI, BX
+	DECQ AX
+	JNZ  qdwRows256_pixel
+
+qdwRows256_done:
+	VZEROUPPER
+	RET
+
 // func qRequant512(n int, acc *int32, corr *int32, scale *float32, bias *float32, res *uint8, q *float32, out *uint8, flags int)
 // Requires: AVX, AVX512F
 TEXT ·qRequant512(SB), NOSPLIT, $0-72

@@ -153,6 +153,95 @@ func qdotAVX26x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc boo
 //go:noescape
 func qWidenU8(n int, src *uint8, dst *uint16)
 
+// bf16dot1x32 sets c[r*ldc+j], r < 1, j < 32, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)
+// over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).
+//
+//go:noescape
+func bf16dot1x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+
+// bf16dot2x32 sets c[r*ldc+j], r < 2, j < 32, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)
+// over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).
+//
+//go:noescape
+func bf16dot2x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+
+// bf16dot3x32 sets c[r*ldc+j], r < 3, j < 32, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)
+// over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).
+//
+//go:noescape
+func bf16dot3x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+
+// bf16dot4x32 sets c[r*ldc+j], r < 4, j < 32, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)
+// over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).
+//
+//go:noescape
+func bf16dot4x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+
+// bf16dot5x32 sets c[r*ldc+j], r < 5, j < 32, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)
+// over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).
+//
+//go:noescape
+func bf16dot5x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+
+// bf16dot6x32 sets c[r*ldc+j], r < 6, j < 32, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)
+// over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).
+//
+//go:noescape
+func bf16dot6x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+
+// bf16dot7x32 sets c[r*ldc+j], r < 7, j < 32, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)
+// over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).
+//
+//go:noescape
+func bf16dot7x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+
+// bf16dot8x32 sets c[r*ldc+j], r < 8, j < 32, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)
+// over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).
+//
+//go:noescape
+func bf16dot8x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+
+// bf16dot9x32 sets c[r*ldc+j], r < 9, j < 32, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)
+// over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).
+//
+//go:noescape
+func bf16dot9x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+
+// bf16dot10x32 sets c[r*ldc+j], r < 10, j < 32, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)
+// over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).
+//
+//go:noescape
+func bf16dot10x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+
+// bf16dot11x32 sets c[r*ldc+j], r < 11, j < 32, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)
+// over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).
+//
+//go:noescape
+func bf16dot11x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+
+// bf16dot12x32 sets c[r*ldc+j], r < 12, j < 32, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)
+// over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).
+//
+//go:noescape
+func bf16dot12x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)
+
+// bf16Convert sets dst[i] = bfloat16(src[i]), i < n (a multiple of 32), as VCVTNE2PS2BF16 rounds.
+//
+//go:noescape
+func bf16Convert(n int, src *float32, dst *uint16)
+
+// qdwRows512 sets acc[i*c+ch] = sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch], i < count, ch < c
+// (a multiple of 16).
+//
+//go:noescape
+func qdwRows512(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+
+// qdwRows256 sets acc[i*c+ch] = sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch], i < count, ch < c
+// (a multiple of 8).
+//
+//go:noescape
+func qdwRows256(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+
 // qRequant512 writes out[j] = the requantizing epilogue of acc[j]-corr[j], j < n (a multiple of 16);
 // q points at the qParams; flags: qHasBias (bias read), qHasRes (the residual bytes res read).
 //

@@ -31,6 +31,7 @@ func BenchmarkQGemm(b *testing.B) {
 			ops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
 			b.Run(fmt.Sprintf("%s/int8/%s", p, s.name), func(b *testing.B) {
 				withPath(b, p, func() {
+					SetThreads(0)
 					x, w := randU8(rng, s.m*s.k), randI8(rng, s.k*s.n)
 					qw := PackQWeights(w, s.k, s.n)
 					ep := randEpilogue(rng, s.m, s.n, s.k, true, false, 0, 0)
@@ -44,6 +45,7 @@ func BenchmarkQGemm(b *testing.B) {
 			})
 			b.Run(fmt.Sprintf("%s/f32/%s", p, s.name), func(b *testing.B) {
 				withPath(b, p, func() {
+					SetThreads(0)
 					x, w := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
 					pb := PackB(false, s.k, s.n, w, s.n)
 					c := make([]float32, s.m*s.n)
@@ -52,6 +54,85 @@ func BenchmarkQGemm(b *testing.B) {
 						SgemmPacked(false, s.m, s.n, s.k, 1, x, s.k, pb, 0, c, s.n)
 					}
 					b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkQDepthwise reports GOP/s of QDepthwise and of the float32
+// DepthwiseConv2D on MobileNetV2-like 3x3 layers, per table.
+func BenchmarkQDepthwise(b *testing.B) {
+	shapes := []struct {
+		name string
+		p    DepthwiseParams
+	}{
+		{"112x112x96_s2", DepthwiseParams{N: 1, H: 112, W: 112, C: 96, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadBottom: 1, PadRight: 1}},
+		{"28x28x192_s1", DepthwiseParams{N: 1, H: 28, W: 28, C: 192, KH: 3, KW: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}},
+		{"7x7x960_s1", DepthwiseParams{N: 1, H: 7, W: 7, C: 960, KH: 3, KW: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}},
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, path := range paths() {
+		for _, s := range shapes {
+			p := s.p
+			m := p.N * p.OutH() * p.OutW()
+			b.Run(fmt.Sprintf("%s/int8/%s", path, s.name), func(b *testing.B) {
+				withPath(b, path, func() {
+					SetThreads(0)
+					x, w := randU8(rng, p.N*p.H*p.W*p.C), randI8(rng, 9*p.C)
+					qw := PackQDepthwise(3, 3, p.C, 1, w)
+					ep := randEpilogue(rng, m, p.C, 9, true, false, 0, 0)
+					y := make([]uint8, m*p.C)
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						QDepthwise(p, x, 3, qw, ep, y)
+					}
+					b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+				})
+			})
+			b.Run(fmt.Sprintf("%s/f32/%s", path, s.name), func(b *testing.B) {
+				withPath(b, path, func() {
+					SetThreads(0)
+					x, w := randSlice(rng, p.N*p.H*p.W*p.C), randSlice(rng, 9*p.C)
+					y := make([]float32, m*p.C)
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						DepthwiseConv2D(p, x, w, nil, ActReLU6, y)
+					}
+					b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkBF16Gemm reports GFLOP/s of BF16Gemm on the QGemm shapes.
+func BenchmarkBF16Gemm(b *testing.B) {
+	shapes := []struct {
+		name    string
+		m, k, n int
+	}{
+		{"conv2_3x3_3136x576x64", 3136, 576, 64},
+		{"conv5_3x3_49x4608x512", 49, 4608, 512},
+		{"fc_1x2048x1000", 1, 2048, 1000},
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, p := range paths() {
+		if p == Generic {
+			continue
+		}
+		for _, s := range shapes {
+			b.Run(fmt.Sprintf("%s/%s", p, s.name), func(b *testing.B) {
+				withPath(b, p, func() {
+					SetThreads(0)
+					x, w := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
+					bw := PackBF16Weights(w, s.k, s.n)
+					out := make([]float32, s.m*s.n)
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						BF16Gemm(s.m, x, s.k, bw, out, s.n, nil, ActNone)
+					}
+					b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				})
 			})
 		}

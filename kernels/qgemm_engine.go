@@ -18,6 +18,12 @@ type qgemmKernels struct {
 	name       string
 	mr, nr     int
 	kg, wbytes int
+	// kpad, when above kg, is what k is padded to a multiple of (the
+	// kernel's k step).
+	kpad int
+	// signedA says the kernel computes sum (x-128)*w (SDOT is signed by
+	// signed): the engine's correction adds 128 times the column sums.
+	signedA bool
 	// dot sets (acc false) or adds to (acc true) c[r*ldc+j], r < rows, j < nr,
 	// the sums over kc (a multiple of kg) of a[r*lda+p] * b(p, j), b the
 	// panel rows at b.
@@ -27,7 +33,7 @@ type qgemmKernels struct {
 	// k pair.
 	widen func(n int, src *uint8, dst *uint16)
 	// requant writes out[j] = the epilogue of acc[j]-corr[j], j < n (a
-	// multiple of 16); flags: qHasBias, qHasRes.
+	// multiple of 16); flags: qHasBias, qHasRes. nil: the Go twin.
 	requant func(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int)
 }
 
@@ -51,9 +57,12 @@ func (qk *qgemmKernels) offset(kp, p, j int) int {
 	return ((panel*kp+g*qk.kg)*qk.nr + c*qk.kg + e) * qk.wbytes
 }
 
+// kstep is what the packed k is rounded up to.
+func (qk *qgemmKernels) kstep() int { return max(qk.kg, qk.kpad) }
+
 // pack lays w (k x n row-major) out for the kernel.
 func (qk *qgemmKernels) pack(dst []byte, w []int8, k, n int) {
-	kp := roundUp(k, qk.kg)
+	kp := roundUp(k, qk.kstep())
 	for p := 0; p < k; p++ {
 		for j, v := range w[p*n : p*n+n] {
 			o := qk.offset(kp, p, j)
@@ -76,6 +85,7 @@ var (
 	qInt32Pool  = sync.Pool{New: func() any { return new([]int32) }}
 	qBytePool   = sync.Pool{New: func() any { return new([]byte) }}
 	qUint16Pool = sync.Pool{New: func() any { return new([]uint16) }}
+	qFloatPool  = sync.Pool{New: func() any { return new([]float32) }}
 )
 
 func growInt32(s []int32, n int) []int32 {
@@ -108,8 +118,12 @@ func qgemmRun(m int, x []uint8, ldx int, xZero int32, w *QWeights, o qOutput) {
 	defer qInt32Pool.Put(corrp)
 	corr := growInt32(*corrp, w.n)
 	*corrp = corr
+	z := xZero
+	if qk.signedA {
+		z -= 128
+	}
 	for j, s := range w.colSum {
-		corr[j] = xZero * s
+		corr[j] = z * s
 	}
 	rowBlocks, colBlocks := ceilDiv(m, qMC), ceilDiv(w.n, qNC)
 	tasks := rowBlocks * colBlocks
@@ -182,7 +196,7 @@ func (qk *qgemmKernels) block(x []uint8, ldx int, w *QWeights, corr []int32, o *
 		i := i0 + r
 		row := acc[r*cb : r*cb+n]
 		start := 0
-		if o.f32 == nil && nv > 0 {
+		if o.f32 == nil && nv > 0 && qk.requant != nil {
 			start = nv
 			ep := o.ep
 			flags := 0

@@ -112,8 +112,8 @@ func forQTables(t *testing.T, fn func(t *testing.T, tab *kernelTable)) {
 	}
 	for _, r := range runs {
 		name := string(r.tab.path)
-		if r.qk != nil && r.qk != r.tab.qgemm {
-			name += "+" + r.qk.name
+		if r.qk != nil {
+			name += "/int8=" + r.qk.name
 		}
 		for _, threads := range []int{1, 2} {
 			t.Run(fmt.Sprintf("%s/threads=%d", name, threads), func(t *testing.T) {

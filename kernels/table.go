@@ -42,6 +42,11 @@ type kernelTable struct {
 	// qgemm is the int8 GEMM (qgemm_engine.go); nil: the Go twin. Its
 	// results equal the twin's bit for bit.
 	qgemm *qgemmKernels
+	// qdepthwise is the int8 depthwise row kernel (qconv.go); nil: the Go
+	// twin.
+	qdepthwise *qdwKernels
+	// bf16 is the bfloat16 GEMM (bf16.go); nil: the Go twin.
+	bf16 *bf16Kernels
 
 	// fmaPeak runs n iterations of the widest FMA loop and returns the flops.
 	fmaPeak func(n int) float64
@@ -173,6 +178,12 @@ func (t *kernelTable) String() string {
 	}
 	if t.qgemm != nil {
 		fmt.Fprintf(&b, ", int8 %s %dx%d", t.qgemm.name, t.qgemm.mr, t.qgemm.nr)
+	}
+	if t.qdepthwise != nil {
+		fmt.Fprintf(&b, ", int8 depthwise x%d", t.qdepthwise.lanes)
+	}
+	if t.bf16 != nil {
+		fmt.Fprintf(&b, ", bf16 %dx%d", t.bf16.mr, bf16NR)
 	}
 	return b.String()
 }

@@ -42,6 +42,12 @@ func main() {
 		dotKernel(fmt.Sprintf("qdotAVX2%dx16", r), r, widen256)
 	}
 	widenU8()
+	for r := 1; r <= 12; r++ {
+		dotKernel(fmt.Sprintf("bf16dot%dx32", r), r, bf16x512)
+	}
+	cvtBF16()
+	depthwise("qdwRows512", 16)
+	depthwise("qdwRows256", 8)
 	requant("qRequant512", 16)
 	requant("qRequant256", 8)
 	Generate()
@@ -54,6 +60,9 @@ type isa struct {
 	kg     int // k a group
 	wbytes int // bytes a weight element
 	vec    func(i int) reg.VecPhysical
+	// float: float32 accumulators, which with acc start from c (so that
+	// k blocks sum in the order of one pass) instead of being added to it.
+	float bool
 	// step emits the k-group's products for one row: acc[v] += bcast x w[v].
 	// bcast is a register to use, row the activations' address.
 	step func(acc []reg.VecPhysical, w []reg.VecPhysical, bcast reg.VecPhysical, row Mem, tmp reg.VecPhysical)
@@ -96,6 +105,24 @@ var widen256 = isa{vecs: 2, lanes: 8, kg: 2, wbytes: 2, vec: func(i int) reg.Vec
 		}
 	}}
 
+var bf16x512 = isa{vecs: 2, lanes: 16, kg: 2, wbytes: 2, float: true, vec: func(i int) reg.VecPhysical { return zmm[i] },
+	step: func(acc, w []reg.VecPhysical, b reg.VecPhysical, row Mem, _ reg.VecPhysical) {
+		VPBROADCASTD(row, b) // the row's bfloat16 pair
+		for v := range w {
+			enc, mn := vdpbf16ps(zmmIndex(acc[v]), zmmIndex(b), zmmIndex(w[v]))
+			emitBytes(enc, mn)
+		}
+	}}
+
+func zmmIndex(r reg.VecPhysical) int {
+	for i, z := range zmm {
+		if z == r {
+			return i
+		}
+	}
+	panic("not a zmm register")
+}
+
 func ymmIndex(r reg.VecPhysical) int {
 	for i, y := range ymm {
 		if y == r {
@@ -134,9 +161,15 @@ func emitBytes(enc []byte, mnemonic string) {
 // panel at b (per k group, nr columns of kg elements).
 func dotKernel(name string, rows int, is isa) {
 	nr := is.vecs * is.lanes
-	TEXT(name, NOSPLIT, "func(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)")
-	Doc(fmt.Sprintf("%s sets (or, with acc, adds to) c[r*ldc+j], r < %d, j < %d, the sums over p < kc of", name, rows, nr),
-		fmt.Sprintf("a[r*lda+p] times the weight (p, j) of the packed panel b (%d k a group, %d-byte elements).", is.kg, is.wbytes))
+	if is.float {
+		TEXT(name, NOSPLIT, "func(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool)")
+		Doc(fmt.Sprintf("%s sets c[r*ldc+j], r < %d, j < %d, to (acc ? c[r*ldc+j] : 0) plus, pair by pair (p, p+1)", name, rows, nr),
+			"over p < kc, VDPBF16PS's sums of the bfloat16 a[r][p+1]*w(p+1, j), then a[r][p]*w(p, j) (a rows lda bytes apart).")
+	} else {
+		TEXT(name, NOSPLIT, "func(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)")
+		Doc(fmt.Sprintf("%s sets (or, with acc, adds to) c[r*ldc+j], r < %d, j < %d, the sums over p < kc of", name, rows, nr),
+			fmt.Sprintf("a[r*lda+p] times the weight (p, j) of the packed panel b (%d k a group, %d-byte elements).", is.kg, is.wbytes))
+	}
 	Pragma("noescape")
 	kc := Load(Param("kc"), GP64())
 	a := Load(Param("a"), GP64())
@@ -184,14 +217,41 @@ func dotKernel(name string, rows int, is isa) {
 	if need > map[int]int{8: 16, 16: 32}[is.lanes] {
 		panic(name + ": too many registers")
 	}
-	for _, r := range accs {
-		for _, v := range r {
-			if is.lanes == 16 {
-				VPXORD(v, v, v)
-			} else {
-				VPXOR(v, v, v)
+	zero := func() {
+		for _, r := range accs {
+			for _, v := range r {
+				if is.lanes == 16 {
+					VPXORD(v, v, v)
+				} else {
+					VPXOR(v, v, v)
+				}
 			}
 		}
+	}
+	var c, ldc reg.Register
+	if is.float {
+		c = Load(Param("c"), GP64())
+		ldc = Load(Param("ldc"), GP64())
+		SHLQ(U8(2), ldc)
+		accumulate := Load(Param("acc"), GP8())
+		TESTB(accumulate, accumulate)
+		JNZ(LabelRef(name + "_load"))
+		zero()
+		JMP(LabelRef(name + "_start"))
+		Label(name + "_load")
+		cp := GP64()
+		MOVQ(c, cp)
+		for r := 0; r < rows; r++ {
+			for v := 0; v < is.vecs; v++ {
+				VMOVUPS(Mem{Base: cp, Disp: v * is.lanes * 4}, accs[r][v])
+			}
+			if r < rows-1 {
+				ADDQ(ldc, cp)
+			}
+		}
+		Label(name + "_start")
+	} else {
+		zero()
 	}
 	SHRQ(U8(map[int]uint8{2: 1, 4: 2}[is.kg]), kc)
 	JZ(LabelRef(name + "_store"))
@@ -210,8 +270,21 @@ func dotKernel(name string, rows int, is isa) {
 	JNZ(LabelRef(name + "_loop"))
 
 	Label(name + "_store")
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
+	if is.float {
+		for r := 0; r < rows; r++ {
+			for v := 0; v < is.vecs; v++ {
+				VMOVUPS(accs[r][v], Mem{Base: c, Disp: v * is.lanes * 4})
+			}
+			if r < rows-1 {
+				ADDQ(ldc, c)
+			}
+		}
+		VZEROUPPER()
+		RET()
+		return
+	}
+	c = Load(Param("c"), GP64())
+	ldc = Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
 	accumulate := Load(Param("acc"), GP8())
 	TESTB(accumulate, accumulate)
@@ -258,6 +331,32 @@ func widenU8() {
 	DECQ(n)
 	JNZ(LabelRef("widen_loop"))
 	Label("widen_done")
+	VZEROUPPER()
+	RET()
+}
+
+// cvtBF16 emits bf16Convert: float32 to bfloat16, rounded to nearest even
+// (VCVTNE2PS2BF16), 32 values a step.
+func cvtBF16() {
+	TEXT("bf16Convert", NOSPLIT, "func(n int, src *float32, dst *uint16)")
+	Doc("bf16Convert sets dst[i] = bfloat16(src[i]), i < n (a multiple of 32), as VCVTNE2PS2BF16 rounds.")
+	Pragma("noescape")
+	n := Load(Param("n"), GP64())
+	src := Load(Param("src"), GP64())
+	dst := Load(Param("dst"), GP64())
+	SHRQ(U8(5), n)
+	JZ(LabelRef("cvt_done"))
+	Label("cvt_loop")
+	VMOVUPS(Mem{Base: src}, reg.Z0)
+	VMOVUPS(Mem{Base: src, Disp: 64}, reg.Z1)
+	enc, mn := vcvtne2ps2bf16(2, 1, 0) // low half from Z0, high from Z1
+	emitBytes(enc, mn)
+	VMOVDQU32(reg.Z2, Mem{Base: dst})
+	ADDQ(U32(128), src)
+	ADDQ(U32(64), dst)
+	DECQ(n)
+	JNZ(LabelRef("cvt_loop"))
+	Label("cvt_done")
 	VZEROUPPER()
 	RET()
 }
@@ -334,6 +433,97 @@ func requant(name string, lanes int) {
 	ADDQ(U32(lanes), out)
 	DECQ(n)
 	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// depthwise emits the int8 depthwise kernel over count output pixels of a
+// row: for each pixel (its window's origin at x + i*xstep) and channel
+// ch < c (a multiple of lanes), acc[i*c+ch] = the sum over the taps t of
+// x[origin + offs[t] + ch] * w[t*c+ch], the input padded beforehand (with
+// the zero point) so that every tap is real. The weights are int32 (sign-
+// extended int8) and the activations zero-extended to int32, so VPMADDWD
+// (or VPDPWSSD on AVX-512 VNNI) multiplies each with a zero high half: the
+// products and sums are exact. Four vectors of channels run at once, then
+// one at a time.
+func depthwise(name string, lanes int) {
+	TEXT(name, NOSPLIT, "func(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)")
+	Doc(fmt.Sprintf("%s sets acc[i*c+ch] = sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch], i < count, ch < c", name),
+		fmt.Sprintf("(a multiple of %d).", lanes))
+	Pragma("noescape")
+	vec := func(i int) reg.VecPhysical { return ymm[i] }
+	if lanes == 16 {
+		vec = func(i int) reg.VecPhysical { return zmm[i] }
+	}
+	count := Load(Param("count"), GP64())
+	x := Load(Param("x"), GP64())
+	c := Load(Param("c"), GP64())
+	out := Load(Param("acc"), GP64())
+	TESTQ(count, count)
+	JZ(LabelRef(name + "_done"))
+	Label(name + "_pixel")
+	chp := GP64() // channel offset in bytes of x
+	XORQ(chp, chp)
+	for _, block := range []int{4, 1} {
+		lbl := fmt.Sprintf("%s_chunk%d", name, block)
+		Label(lbl)
+		// Enough channels left for this block?
+		left := GP64()
+		MOVQ(c, left)
+		SUBQ(chp, left)
+		CMPQ(left, U32(block*lanes))
+		JL(LabelRef(lbl + "_end"))
+		for j := 0; j < block; j++ {
+			if lanes == 16 {
+				VPXORD(vec(j), vec(j), vec(j))
+			} else {
+				VPXOR(vec(j), vec(j), vec(j))
+			}
+		}
+		offs := Load(Param("offs"), GP64())
+		taps := Load(Param("taps"), GP64())
+		wt := Load(Param("w"), GP64())
+		LEAQ(Mem{Base: wt, Index: chp, Scale: 4}, wt)
+		cb := GP64() // c*4: bytes between the taps' weights
+		MOVQ(c, cb)
+		SHLQ(U8(2), cb)
+		Label(lbl + "_tap")
+		b := GP64()
+		MOVQ(Mem{Base: offs}, b)
+		ADDQ(x, b)
+		ADDQ(chp, b)
+		for j := 0; j < block; j++ {
+			VPMOVZXBD(Mem{Base: b, Disp: j * lanes}, vec(4+j))
+		}
+		for j := 0; j < block; j++ {
+			m := Mem{Base: wt, Disp: j * lanes * 4}
+			if lanes == 16 {
+				raw("VPDPWSSD", m, vec(4+j), vec(j)) // acc += x*w + 0*(sign)
+			} else {
+				VPMADDWD(m, vec(4+j), vec(4+j))
+				VPADDD(vec(4+j), vec(j), vec(j))
+			}
+		}
+		ADDQ(U32(8), offs)
+		ADDQ(cb, wt)
+		DECQ(taps)
+		JNZ(LabelRef(lbl + "_tap"))
+		for j := 0; j < block; j++ {
+			vmov(vec(j), Mem{Base: out, Index: chp, Scale: 4, Disp: j * lanes * 4})
+		}
+		ADDQ(U32(block*lanes), chp)
+		JMP(LabelRef(lbl))
+		Label(lbl + "_end")
+	}
+	xstep := Load(Param("xstep"), GP64())
+	ADDQ(xstep, x)
+	cb := GP64()
+	MOVQ(c, cb)
+	SHLQ(U8(2), cb)
+	ADDQ(cb, out)
+	DECQ(count)
+	JNZ(LabelRef(name + "_pixel"))
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()

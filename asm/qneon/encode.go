@@ -1,0 +1,41 @@
+package main
+
+import "fmt"
+
+// sdotElem encodes SDOT Vd.4S, Vn.16B, Vm.4B[lane] (each int32 lane of Vd
+// += the dot product of Vn's four signed bytes there with Vm's group lane)
+// and returns it with its mnemonic.
+func sdotElem(d, n, m, lane int) (uint32, string) {
+	check(d, n, m)
+	if lane < 0 || lane > 3 {
+		panic(fmt.Sprintf("qneon: sdot lane %d", lane))
+	}
+	// 0 Q=1 0 01111 size=10 L M:Rm 1110 H 0 Rn Rd
+	enc := uint32(0x4f80e000) | uint32(lane&1)<<21 | uint32(m)<<16 | uint32(lane>>1)<<11 | uint32(n)<<5 | uint32(d)
+	return enc, fmt.Sprintf("SDOT V%d.4S, V%d.16B, V%d.4B[%d]", d, n, m, lane)
+}
+
+// smlalElem encodes SMLAL Vd.4S, Vn.4H, Vm.H[lane] (or SMLAL2 on Vn.8H's
+// upper half): Vd += the int16 products widened to int32; Vm is V0-V15.
+func smlalElem(upper bool, d, n, m, lane int) (uint32, string) {
+	check(d, n, m)
+	if m > 15 || lane < 0 || lane > 7 {
+		panic(fmt.Sprintf("qneon: smlal V%d.H[%d]", m, lane))
+	}
+	// 0 Q 0 01111 size=01 L M Rm 0010 H 0 Rn Rd, lane = H:L:M
+	enc := uint32(0x0f402000) | uint32(lane>>1&1)<<21 | uint32(lane&1)<<20 | uint32(m)<<16 | uint32(lane>>2)<<11 | uint32(n)<<5 | uint32(d)
+	mn := fmt.Sprintf("SMLAL V%d.4S, V%d.4H, V%d.H[%d]", d, n, m, lane)
+	if upper {
+		enc |= 1 << 30
+		mn = fmt.Sprintf("SMLAL2 V%d.4S, V%d.8H, V%d.H[%d]", d, n, m, lane)
+	}
+	return enc, mn
+}
+
+func check(regs ...int) {
+	for _, r := range regs {
+		if r < 0 || r > 31 {
+			panic(fmt.Sprintf("qneon: no register V%d", r))
+		}
+	}
+}
