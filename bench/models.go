@@ -1,12 +1,12 @@
 package bench
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 
 	"github.com/keelml/keel/internal/specweights"
+	"github.com/keelml/keel/kernels"
 	"github.com/keelml/keel/nn"
 	"github.com/keelml/keel/quant"
 	"github.com/keelml/keel/zoo"
@@ -29,12 +29,10 @@ type ModelsOptions struct {
 	Layers    bool // also print on Progress the time of every layer (its fastest run)
 	// Precision is float32 (the default), int8 (the model quantized with
 	// package quant, calibrated on a few synthetic inputs of the timed
-	// distribution, then timed) or bf16 (not built yet: an error).
+	// distribution, then timed) or bf16 (quant.BF16: convolutions with
+	// bfloat16 weights and float32 sums, the rest float32).
 	Precision string
 }
-
-// ErrBF16NotBuilt is what --precision bf16 answers until Keel has BF16 kernels.
-var ErrBF16NotBuilt = errors.New("bf16 not built yet: Keel has no BF16 kernels (AVX512_BF16 VDPBF16PS or AMX); use --precision float32 or int8")
 
 // calibrationInputs is how many synthetic inputs an int8 model is
 // calibrated on before it is timed.
@@ -53,7 +51,14 @@ func withPrecision(m *nn.Model, precision string, r *rand.Rand, size int, notice
 		}
 		return qm.NN()
 	case "bf16":
-		return nil, ErrBF16NotBuilt
+		bm, err := quant.BF16(m)
+		if err != nil {
+			return nil, err
+		}
+		if !kernels.BF16Available() {
+			fmt.Fprintln(notices, "models: this CPU has no AVX512_BF16: bf16 runs the Go twin of the kernel (same results, slow)")
+		}
+		return bm.NN()
 	}
 	return nil, fmt.Errorf("precision %q: want float32, int8 or bf16", precision)
 }
@@ -71,9 +76,6 @@ func Classifier(name string, size int, notices io.Writer) (*nn.Model, error) {
 // Models times the forward pass of the zoo's full classifiers.
 func Models(o ModelsOptions, out Sink) error {
 	o.Timing = o.Timing.withDefaults()
-	if o.Precision == "bf16" {
-		return ErrBF16NotBuilt
-	}
 	precision := o.Precision
 	if precision == "" {
 		precision = "float32"

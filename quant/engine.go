@@ -14,9 +14,10 @@ import (
 // buffer per quantized value, a float32 one per float value. A run takes a
 // workspace from the model's idle ones, so steady-state runs allocate none.
 type workspace struct {
-	n int
-	q [][]uint8
-	f [][]float32
+	n   int
+	q   [][]uint8
+	f   [][]float32
+	col []float32 // a bf16 convolution's gathered windows
 }
 
 func (m *Model) getWorkspace(n int) *workspace {
@@ -194,6 +195,8 @@ func (m *Model) prepareOp(o *op) error {
 		return sameShape()
 	case classConv, classDepthwise:
 		return m.prepareConv(o)
+	case classBF16Conv:
+		return m.prepareBF16(o)
 	case classAdd:
 		if err := m.kinds(o, false, false, false); err != nil {
 			return err
@@ -355,6 +358,91 @@ func (m *Model) prepareConv(o *op) error {
 	return nil
 }
 
+// bf16RT is a prepared bfloat16 convolution.
+type bf16RT struct {
+	conv kernels.ConvParams
+	w    *kernels.BF16Weights
+	act  kernels.Activation
+	k    int
+}
+
+func (m *Model) prepareBF16(o *op) error {
+	kinds := []bool{true, true}
+	if o.residual {
+		kinds = []bool{true, true, true}
+	}
+	if err := m.kinds(o, kinds...); err != nil {
+		return err
+	}
+	in, out := m.values[o.in[0]].shape, m.values[o.out].shape
+	c, oc := in[2], out[2]
+	p := kernels.ConvParams{N: 1, H: in[0], W: in[1], C: c, KH: o.kh, KW: o.kw, OutC: oc, StrideH: o.sh, StrideW: o.sw,
+		DilationH: o.dh, DilationW: o.dw, PadTop: o.pads[0], PadBottom: o.pads[1], PadLeft: o.pads[2], PadRight: o.pads[3]}
+	if p.OutH() != out[0] || p.OutW() != out[1] || len(o.fkernel) != o.kh*o.kw*c*oc || len(o.bias) != oc {
+		return fmt.Errorf("kernel %d values, bias %d, output %v do not fit the input %v", len(o.fkernel), len(o.bias), out, in)
+	}
+	act := map[string]kernels.Activation{"linear": kernels.ActNone, "relu": kernels.ActReLU, "relu6": kernels.ActReLU6}[o.act]
+	o.rt = &bf16RT{conv: p, w: kernels.PackBF16Weights(o.fkernel, o.kh*o.kw*c, oc), act: act, k: o.kh * o.kw * c}
+	return nil
+}
+
+// runBF16 gathers the windows (a 1x1 stride-1 unpadded layer reads x as
+// it is) and multiplies them by the bfloat16 weights.
+func (m *Model) runBF16(o *op, ws *workspace, n int) {
+	rt := o.rt.(*bf16RT)
+	p := rt.conv
+	p.N = n
+	x, out := ws.f[o.in[0]], ws.f[o.out]
+	rows := n * p.OutH() * p.OutW()
+	col := x
+	if !(p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop+p.PadBottom+p.PadLeft+p.PadRight == 0) {
+		if cap(ws.col) < rows*rt.k {
+			ws.col = make([]float32, rows*rt.k)
+		}
+		col = ws.col[:rows*rt.k]
+		im2colFloat(p, x, col)
+	}
+	act := rt.act
+	if o.residual {
+		act = kernels.ActNone
+	}
+	kernels.BF16Gemm(rows, col, rt.k, rt.w, out, p.OutC, o.bias, act)
+	if o.residual {
+		for i, r := range ws.f[o.in[1]] {
+			out[i] += r
+		}
+		if rt.act != kernels.ActNone {
+			kernels.Activate(rt.act, out, out)
+		}
+	}
+}
+
+// im2colFloat writes each output pixel's window (KH*KW*C values, zero in
+// the padding) as one row of col.
+func im2colFloat(p kernels.ConvParams, x, col []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	k := p.KH * p.KW * p.C
+	for pix := 0; pix < p.N*oh*ow; pix++ {
+		b, rem := pix/(oh*ow), pix%(oh*ow)
+		oy, ox := rem/ow, rem%ow
+		d := col[pix*k : (pix+1)*k]
+		o := 0
+		for i := 0; i < p.KH; i++ {
+			iy := oy*p.StrideH - p.PadTop + i*p.DilationH
+			for j := 0; j < p.KW; j++ {
+				ix := ox*p.StrideW - p.PadLeft + j*p.DilationW
+				dst := d[o : o+p.C]
+				if iy < 0 || iy >= p.H || ix < 0 || ix >= p.W {
+					clear(dst)
+				} else {
+					copy(dst, x[((b*p.H+iy)*p.W+ix)*p.C:])
+				}
+				o += p.C
+			}
+		}
+	}
+}
+
 // prepareFloat builds the one-layer model a float32 layer runs in.
 func (m *Model) prepareFloat(o *op) error {
 	if o.layer == nil {
@@ -498,6 +586,8 @@ func (m *Model) runOp(o *op, ws *workspace, n int) error {
 		}
 	case classReshape:
 		copy(out, in(0))
+	case classBF16Conv:
+		m.runBF16(o, ws, n)
 	default:
 		xs := make([]*nn.Tensor, len(o.in))
 		for k, v := range o.in {

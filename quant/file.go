@@ -61,6 +61,9 @@ const inputName = "input_1"
 // input size and class names keel predict uses). The layout is in the
 // package documentation. The file is written atomically.
 func Save(path string, m *Model, meta modelfile.Meta) error {
+	if m.bf16 {
+		return fmt.Errorf("%s: a bf16 model is not saved (save the float32 model, or quantize it to int8)", path)
+	}
 	f, err := m.encode(meta)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)

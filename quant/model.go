@@ -26,6 +26,9 @@ const (
 	classGMP        = "KeelQuantGlobalMaxPooling2D"
 	classPad        = "KeelQuantZeroPadding2D"
 	classReshape    = "KeelQuantReshape"
+	// classBF16Conv is a Conv2D in bfloat16 (float32 activations, weights
+	// rounded to bfloat16, float32 sums): BF16 models only, never saved.
+	classBF16Conv = "KeelBF16Conv2D"
 )
 
 // qparams is a tensor's 8-bit quantization: real = scale * (q - zero).
@@ -70,6 +73,7 @@ type op struct {
 	weights                []int8 // HWIO (Conv2D) or (KH, KW, C) (depthwise)
 	wscale                 []float32
 	bias                   []float32 // float32, BatchNormalization folded in
+	fkernel                []float32 // a bf16 convolution's float32 HWIO kernel
 
 	// pooling
 	ph, pw   int
@@ -102,6 +106,7 @@ type Model struct {
 	ops    []op
 	input  int
 	output int
+	bf16   bool // a bfloat16 model (BF16): convolutions in bf16, the rest float32
 
 	mu     sync.Mutex
 	spaces map[int][]*workspace // idle workspaces per batch size

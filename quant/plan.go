@@ -23,11 +23,20 @@ type planner struct {
 	skip    map[int]bool
 	padFold map[int]int // conv op -> the ZeroPadding2D op folded into it
 	names   map[string]bool
+	bf16    bool // convolutions in bfloat16, everything else float32
 }
 
 func plan(g *fgraph, ranges []qparams, means [][]float64, name string) (*Model, error) {
-	p := &planner{g: g, ranges: ranges, means: means, m: &Model{name: name}, vmap: make([]int, len(g.values)),
-		twin: map[int]int{}, pending: map[int]*op{}, skip: map[int]bool{}, padFold: map[int]int{}, names: map[string]bool{}}
+	return newPlanner(g, ranges, means, name, false).run()
+}
+
+func newPlanner(g *fgraph, ranges []qparams, means [][]float64, name string, bf16 bool) *planner {
+	return &planner{g: g, ranges: ranges, means: means, m: &Model{name: name, bf16: bf16}, vmap: make([]int, len(g.values)),
+		twin: map[int]int{}, pending: map[int]*op{}, skip: map[int]bool{}, padFold: map[int]int{}, names: map[string]bool{}, bf16: bf16}
+}
+
+func (p *planner) run() (*Model, error) {
+	g := p.g
 	for i := range p.vmap {
 		p.vmap[i] = -1
 	}
@@ -86,6 +95,21 @@ func (p *planner) floatOf(v int) int {
 	p.emit(&op{class: classDequantize, name: "dequantize_" + p.srcName(v), in: []int{qv}, out: t})
 	p.twin[v] = t
 	return t
+}
+
+// inputOf is the value an int8 op (a bf16 op) reads for float value v.
+func (p *planner) inputOf(v int) int {
+	if p.bf16 {
+		return p.floatOf(v)
+	}
+	return p.quantOf(v)
+}
+
+func (p *planner) rangeOf(v int) qparams {
+	if p.bf16 {
+		return qparams{}
+	}
+	return p.ranges[v]
 }
 
 func (p *planner) srcName(v int) string {
@@ -147,17 +171,35 @@ func identity(o *fop) bool {
 func (p *planner) op(i int) error {
 	o := &p.g.ops[i]
 	if f, ok := p.pending[i]; ok {
-		p.vmap[o.out] = p.newValue(o.out, false, p.ranges[o.out])
+		p.vmap[o.out] = p.newValue(o.out, p.bf16, p.rangeOf(o.out))
 		f.out = p.vmap[o.out]
 		if f.residual {
 			// the other input of the Add, now computed
-			f.in[1] = p.quantOf(f.in[1])
+			f.in[1] = p.inputOf(f.in[1])
 		}
 		p.emit(f)
 		return nil
 	}
 	if p.skip[i] {
 		return nil
+	}
+	if p.bf16 {
+		switch {
+		case identity(o):
+			p.vmap[o.out] = p.vmap[o.in[0]]
+			return nil
+		case quantConv(o) && o.class == "Conv2D":
+			act, _ := ownAct(o.cfg.Activation)
+			return p.conv(i, act)
+		case o.class == "ZeroPadding2D" && o.cfg.hasZeroPadding:
+			if r, ok := p.g.soleReader(o.out); ok {
+				if ro := &p.g.ops[r]; quantConv(ro) && ro.class == "Conv2D" && ro.cfg.paddingString == "valid" {
+					p.padFold[r] = i
+					return nil
+				}
+			}
+		}
+		return p.float(i)
 	}
 	switch {
 	case identity(o):
@@ -225,7 +267,7 @@ func (p *planner) place(i int, chain []int, f *op) error {
 	last := chain[len(chain)-1]
 	if last == i {
 		o := &p.g.ops[i]
-		f.out = p.newValue(o.out, false, p.ranges[o.out])
+		f.out = p.newValue(o.out, p.bf16, p.rangeOf(o.out))
 		p.vmap[o.out] = f.out
 		p.emit(f)
 		return nil
@@ -317,13 +359,17 @@ func (p *planner) conv(i int, act string) error {
 	if bias == nil {
 		bias = make([]float32, outC)
 	}
-	// HWIO, or a depthwise (KH, KW, C, 1): the output channel is fastest.
-	f.weights, f.wscale = kernels.QuantizeWeights(w, len(w)/outC, outC)
-	if p.means != nil && p.means[in] != nil {
-		bias = correctBias(f, w, bias, p.means[in], outC)
+	if p.bf16 {
+		f.class, f.fkernel, f.bias = classBF16Conv, w, bias
+	} else {
+		// HWIO, or a depthwise (KH, KW, C, 1): the output channel is fastest.
+		f.weights, f.wscale = kernels.QuantizeWeights(w, len(w)/outC, outC)
+		if p.means != nil && p.means[in] != nil {
+			bias = correctBias(f, w, bias, p.means[in], outC)
+		}
+		f.bias = bias
 	}
-	f.bias = bias
-	qin := p.quantOf(in)
+	qin := p.inputOf(in)
 	if f.residual {
 		f.in[0] = qin // in[1] stays the float value until the op is emitted
 	} else {

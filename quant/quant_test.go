@@ -195,3 +195,41 @@ func TestQuantizeSmallNet(t *testing.T) {
 		})
 	}
 }
+
+func TestBF16SmallNet(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	m := smallNet(t, r)
+	bm, err := BF16(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	convs := 0
+	for _, l := range bm.Layers() {
+		if l.Class == classBF16Conv {
+			convs++
+		}
+		if l.Int8 {
+			t.Errorf("layer %s (%s) in int8 in a bf16 model", l.Name, l.Class)
+		}
+	}
+	if convs != 5 {
+		t.Errorf("%d bf16 convolutions, want 5: %+v", convs, bm.Layers())
+	}
+	x := randomImages(r, 16, 12, 12, 3)
+	want, err := m.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := bm.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree, dev := agreement(want[0], got)
+	t.Logf("bf16: top-1 agreement %.3f, largest deviation %.5f", agree, dev)
+	if agree < 0.99 || dev > 0.01 || dev == 0 {
+		t.Errorf("top-1 agreement %.3f, largest deviation %.5f", agree, dev)
+	}
+	if err := Save(filepath.Join(t.TempDir(), "x.h5"), bm, modelfile.Meta{}); err == nil || !strings.Contains(err.Error(), "bf16") {
+		t.Errorf("saving a bf16 model: %v", err)
+	}
+}

@@ -127,6 +127,28 @@ func Quantize(m *nn.Model, images *nn.Tensor, o Options) (*Model, *Report, error
 
 func equalInts(a, b []int) bool { return slicesEqual(a, b) }
 
+// BF16 converts a float model for bfloat16 inference: every Conv2D (groups
+// 1), with the BatchNormalization, residual Add and ReLU after it folded in
+// as for int8, multiplies float32 activations by weights rounded to
+// bfloat16 with float32 sums (kernels.BF16Gemm: AVX512_BF16 where the CPU
+// has it, kernels.BF16Available; else a Go twin giving the same results,
+// slowly); every other layer runs in float32. No calibration is needed.
+// A BF16 model runs (Run, NN) but is not saved.
+func BF16(m *nn.Model) (*Model, error) {
+	g, err := flatten(m)
+	if err != nil {
+		return nil, err
+	}
+	qm, err := newPlanner(g, nil, nil, m.Name(), true).run()
+	if err != nil {
+		return nil, err
+	}
+	if err := qm.prepare(); err != nil {
+		return nil, fmt.Errorf("quant: %w", err)
+	}
+	return qm, nil
+}
+
 // measure fills the error table: every layer's output against the float
 // model's value it stands for.
 func (m *Model) measure(g *fgraph, fm *nn.Model, names []string, images *nn.Tensor, o Options, rep *Report) error {
@@ -217,6 +239,8 @@ func (m *Model) measure(g *fgraph, fm *nn.Model, names []string, images *nn.Tens
 
 func precision(class string) string {
 	switch {
+	case class == classBF16Conv:
+		return "bf16"
 	case class == classQuantize:
 		return "quantize"
 	case class == classDequantize:

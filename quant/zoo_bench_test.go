@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/keelml/keel/bench"
+	"github.com/keelml/keel/kernels"
 	"github.com/keelml/keel/quant"
 )
 
@@ -26,10 +27,23 @@ func BenchmarkZooInt8(b *testing.B) {
 		b.Fatal(err)
 	}
 	x := bench.RandomTensor(r, -120, 130, 1, 224, 224, 3)
-	b.ResetTimer()
-	for range b.N {
-		if _, err := qm.Run(x); err != nil {
-			b.Fatal(err)
-		}
+	defer kernels.SetThreads(kernels.SetThreads(1))
+	nm, err := qm.NN()
+	if err != nil {
+		b.Fatal(err)
 	}
+	b.Run("direct", func(b *testing.B) {
+		for range b.N {
+			if _, err := qm.Run(x); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("nn", func(b *testing.B) {
+		for range b.N {
+			if _, err := nm.Run(x); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

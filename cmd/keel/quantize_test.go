@@ -165,3 +165,40 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// keel bench models --precision: the float32 record's fields plus
+// precision, for int8 and bf16; an unknown precision is a usage error.
+func TestBenchModelsPrecision(t *testing.T) {
+	var fields []string
+	for _, p := range []string{"float32", "int8", "bf16"} {
+		stdout, stderr, code := runCLI(t, "bench", "models", "--model", "mobilenet", "--input-size", "32", "--precision", p,
+			"--threads", "1", "--samples", "1", "--json")
+		require.Equal(t, 0, code, stderr)
+		recs := jsonLines(t, stdout)
+		require.Len(t, recs, 1)
+		require.Equal(t, p, recs[0]["precision"])
+		var keys []string
+		for k := range recs[0] {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if fields == nil {
+			fields = keys
+		}
+		require.Equal(t, fields, keys, p)
+		require.Greater(t, recs[0]["seconds"], 0.0)
+	}
+	_, stderr, code := runCLI(t, "bench", "models", "--model", "mobilenet", "--precision", "fp8")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "--precision must be float32, int8 or bf16")
+}
+
+// keel quantize's usage errors and an unreadable calibration folder.
+func TestQuantizeUsage(t *testing.T) {
+	_, stderr, code := runCLI(t, "quantize", "--model-file", "m.h5")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "--model-file, --calibrate and --out are required")
+	_, stderr, code = runCLI(t, "quantize", "--model-file", "m.h5", "--calibrate", t.TempDir(), "--out", "x.h5", "--method", "kl")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "--method must be percentile or minmax")
+}
