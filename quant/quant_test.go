@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -231,5 +232,46 @@ func TestBF16SmallNet(t *testing.T) {
 	}
 	if err := Save(filepath.Join(t.TempDir(), "x.h5"), bm, modelfile.Meta{}); err == nil || !strings.Contains(err.Error(), "bf16") {
 		t.Errorf("saving a bf16 model: %v", err)
+	}
+}
+
+// Steady-state runs allocate no activations: what a run allocates (the
+// float32 head's nn call, the output) does not grow with the batch as the
+// activations do.
+func TestRunAllocations(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	m := smallNet(t, r)
+	qm, _, err := Quantize(m, randomImages(r, 4, 12, 12, 3), Options{ErrorImages: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perRun := func(n int) float64 {
+		x := randomImages(r, n, 12, 12, 3)
+		if _, err := qm.Run(x); err != nil { // the batch size's workspace
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		const runs = 20
+		for range runs {
+			if _, err := qm.Run(x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		return float64(after.TotalAlloc-before.TotalAlloc) / runs
+	}
+	activations := 0 // per sample
+	for _, v := range qm.values {
+		if v.float {
+			activations += 4 * v.size()
+		} else {
+			activations += v.size()
+		}
+	}
+	small, large := perRun(2), perRun(64)
+	t.Logf("bytes allocated per run: %.0f at batch 2, %.0f at batch 64; activations %d bytes per sample", small, large, activations)
+	if large-small > float64(62*activations)/10 {
+		t.Errorf("62 more samples allocate %.0f more bytes: activations are allocated per run (%d bytes per sample)", large-small, activations)
 	}
 }
