@@ -2,6 +2,7 @@ package quant
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -175,4 +176,25 @@ func FuzzReadQuantized(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Sizes, offsets and counts set to huge values anywhere in a valid file
+// give an error (or a model), never a panic or a hang.
+func TestReadHugeFields(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a sweep over the file's fields")
+	}
+	_, build := validFile(t)
+	good := build(nil)
+	for _, val := range []uint64{0xFFFFFFFF, 1 << 40} {
+		for pos := 0; pos+8 <= len(good); pos += 5 {
+			b := append([]byte(nil), good...)
+			binary.LittleEndian.PutUint64(b[pos:], val)
+			if m, err := readBytes(b); err == nil {
+				if _, err := m.NN(); err != nil {
+					t.Errorf("byte %d = %#x: read, then NN: %v", pos, val, err)
+				}
+			}
+		}
+	}
 }
