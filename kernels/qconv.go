@@ -75,6 +75,13 @@ func qIm2col(p ConvParams, x []uint8, zero uint8, buf []uint8, ld, r0, rows int)
 			o := 0
 			for i := 0; i < p.KH; i++ {
 				iy := oy*p.StrideH - p.PadTop + i*p.DilationH
+				// A kernel row inside the image, undilated, is one run of
+				// KW*C bytes (a first layer's 3 channels copy 7 at once).
+				if ix0 := ox*p.StrideW - p.PadLeft; p.DilationW == 1 && iy >= 0 && iy < p.H && ix0 >= 0 && ix0+p.KW <= p.W {
+					copy(d[o:o+p.KW*p.C], x[((n*p.H+iy)*p.W+ix0)*p.C:])
+					o += p.KW * p.C
+					continue
+				}
 				for j := 0; j < p.KW; j++ {
 					ix := ox*p.StrideW - p.PadLeft + j*p.DilationW
 					dst := d[o : o+p.C]
@@ -338,8 +345,22 @@ func QMaxPool2D(p PoolParams, x []uint8, xZero int32, y []uint8) {
 	raceReadBytes(x)
 	raceWriteBytes(y)
 	oh, ow := p.OutH(), p.OutW()
-	for n := 0; n < p.N; n++ {
-		for r := 0; r < oh; r++ {
+	vec := active.qmaxRows
+	cv := 0
+	if vec != nil {
+		cv = p.C / 16 * 16
+	}
+	rows := p.N * oh
+	t := Threads()
+	if rows*ow*p.C*p.KH*p.KW < 1<<16 {
+		t = 1
+	}
+	parts := spanCount(rows, t, 1)
+	run := func(part int) {
+		s := spanOf(rows, parts, 1, part)
+		var ptrs [64]*uint8
+		for rr := s.lo; rr < s.hi; rr++ {
+			n, r := rr/oh, rr%oh
 			for c := 0; c < ow; c++ {
 				out := y[((n*oh+r)*ow+c)*p.C:][:p.C]
 				h0, h1, w0, w1 := p.window(r, c)
@@ -349,17 +370,37 @@ func QMaxPool2D(p PoolParams, x []uint8, xZero int32, y []uint8) {
 					}
 					continue
 				}
-				copy(out, x[((n*p.H+h0)*p.W+w0)*p.C:][:p.C])
+				start := 0
+				if cells := (h1 - h0) * (w1 - w0); cv > 0 && cells <= len(ptrs) {
+					k := 0
+					for ih := h0; ih < h1; ih++ {
+						for iw := w0; iw < w1; iw++ {
+							ptrs[k] = &x[((n*p.H+ih)*p.W+iw)*p.C]
+							k++
+						}
+					}
+					vec(&ptrs[0], k, cv, &out[0])
+					start = cv
+				}
+				if start == p.C {
+					continue
+				}
+				copy(out[start:], x[((n*p.H+h0)*p.W+w0)*p.C+start:][:p.C-start])
 				for ih := h0; ih < h1; ih++ {
 					for iw := w0; iw < w1; iw++ {
-						for i, v := range x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C] {
-							out[i] = max(out[i], v)
+						for i, v := range x[((n*p.H+ih)*p.W+iw)*p.C+start:][:p.C-start] {
+							out[start+i] = max(out[start+i], v)
 						}
 					}
 				}
 			}
 		}
 	}
+	if parts == 1 {
+		run(0)
+		return
+	}
+	parallelN(parts, t, run)
 }
 
 // QAvgPool2D is AvgPool2D on uint8 values: for each window, with sum the

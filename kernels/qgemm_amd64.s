@@ -4825,6 +4825,64 @@ cvt_done:
 	VZEROUPPER
 	RET
 
+// func qMaxRows(rows **uint8, n int, c int, out *uint8)
+// Requires: AVX, AVX2
+TEXT ·qMaxRows(SB), NOSPLIT, $0-32
+	MOVQ rows+0(FP), AX
+	MOVQ n+8(FP), CX
+	MOVQ c+16(FP), DX
+	MOVQ out+24(FP), BX
+	XORQ SI, SI
+
+max32:
+	MOVQ    DX, DI
+	SUBQ    SI, DI
+	CMPQ    DI, $0x00000020
+	JL      max32_end
+	MOVQ    (AX), DI
+	VMOVDQU (DI)(SI*1), Y0
+	MOVQ    $0x0000000000000001, R8
+
+max32_row:
+	CMPQ    R8, CX
+	JGE     max32_store
+	MOVQ    (AX)(R8*8), DI
+	VPMAXUB (DI)(SI*1), Y0, Y0
+	INCQ    R8
+	JMP     max32_row
+
+max32_store:
+	VMOVDQU Y0, (BX)(SI*1)
+	ADDQ    $0x00000020, SI
+	JMP     max32
+
+max32_end:
+max16:
+	MOVQ    DX, DI
+	SUBQ    SI, DI
+	CMPQ    DI, $0x00000010
+	JL      max16_end
+	MOVQ    (AX), DI
+	VMOVDQU (DI)(SI*1), X0
+	MOVQ    $0x0000000000000001, R8
+
+max16_row:
+	CMPQ    R8, CX
+	JGE     max16_store
+	MOVQ    (AX)(R8*8), DI
+	VPMAXUB (DI)(SI*1), X0, X0
+	INCQ    R8
+	JMP     max16_row
+
+max16_store:
+	VMOVDQU X0, (BX)(SI*1)
+	ADDQ    $0x00000010, SI
+	JMP     max16
+
+max16_end:
+	VZEROUPPER
+	RET
+
 // func qdwRows512(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
 // Requires: AVX, AVX512F
 TEXT ·qdwRows512(SB), NOSPLIT, $0-64

@@ -46,6 +46,7 @@ func main() {
 		dotKernel(fmt.Sprintf("bf16dot%dx32", r), r, bf16x512)
 	}
 	cvtBF16()
+	maxRows()
 	depthwise("qdwRows512", 16)
 	depthwise("qdwRows256", 8)
 	requant("qRequant512", 16)
@@ -357,6 +358,52 @@ func cvtBF16() {
 	DECQ(n)
 	JNZ(LabelRef("cvt_loop"))
 	Label("cvt_done")
+	VZEROUPPER()
+	RET()
+}
+
+// maxRows emits qMaxRows: out[ch] = the largest of rows[i][ch], i < n (at
+// least 1), ch < c (a multiple of 16): VPMAXUB on 32 bytes, then 16.
+func maxRows() {
+	TEXT("qMaxRows", NOSPLIT, "func(rows **uint8, n, c int, out *uint8)")
+	Doc("qMaxRows sets out[ch] = max over i < n of rows[i][ch], ch < c (a multiple of 16), n >= 1.")
+	Pragma("noescape")
+	rows := Load(Param("rows"), GP64())
+	n := Load(Param("n"), GP64())
+	c := Load(Param("c"), GP64())
+	out := Load(Param("out"), GP64())
+	ch := GP64()
+	XORQ(ch, ch)
+	for _, w := range []int{32, 16} {
+		lbl := fmt.Sprintf("max%d", w)
+		v := ymm[0]
+		if w == 16 {
+			v = xmm[0]
+		}
+		Label(lbl)
+		left := GP64()
+		MOVQ(c, left)
+		SUBQ(ch, left)
+		CMPQ(left, U32(w))
+		JL(LabelRef(lbl + "_end"))
+		p := GP64()
+		MOVQ(Mem{Base: rows}, p)
+		VMOVDQU(Mem{Base: p, Index: ch, Scale: 1}, v)
+		i := GP64()
+		MOVQ(U64(1), i)
+		Label(lbl + "_row")
+		CMPQ(i, n)
+		JGE(LabelRef(lbl + "_store"))
+		MOVQ(Mem{Base: rows, Index: i, Scale: 8}, p)
+		VPMAXUB(Mem{Base: p, Index: ch, Scale: 1}, v, v)
+		INCQ(i)
+		JMP(LabelRef(lbl + "_row"))
+		Label(lbl + "_store")
+		VMOVDQU(v, Mem{Base: out, Index: ch, Scale: 1})
+		ADDQ(U32(w), ch)
+		JMP(LabelRef(lbl))
+		Label(lbl + "_end")
+	}
 	VZEROUPPER()
 	RET()
 }
