@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // QConv2D is Conv2D on uint8 activations (zero point xZero) and int8 weights
@@ -205,16 +206,39 @@ type qdwKernels struct {
 func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwiseWeights, o *qOutput) {
 	oh, ow, c := p.OutH(), p.OutW(), p.C
 	taps := p.KH * p.KW
-	offsIn, offsPatch := make([]int, taps), make([]int, taps)
+	offsIn := make([]int, taps)
 	for i := 0; i < p.KH; i++ {
 		for j := 0; j < p.KW; j++ {
 			offsIn[i*p.KW+j] = (i*p.DilationH*p.W + j*p.DilationW) * c
-			offsPatch[i*p.KW+j] = (i*p.KW + j) * c
 		}
 	}
-	corr := make([]int32, c)
-	for ch := range corr {
+	// The epilogue runs over whole output rows: the per-channel scales,
+	// biases and corrections repeated for each pixel of a row.
+	cp, fp := qInt32Pool.Get().(*[]int32), qFloatPool.Get().(*[]float32)
+	defer qInt32Pool.Put(cp)
+	defer qFloatPool.Put(fp)
+	corr := growInt32(*cp, ow*c)
+	*cp = corr
+	rep := grow(*fp, 2*ow*c)
+	*fp = rep
+	scale := rep[:ow*c]
+	var biasRow []float32
+	if o.ep.Bias != nil {
+		biasRow = rep[ow*c:]
+	}
+	for ch := range c {
 		corr[ch] = xZero * w.sum[ch]
+	}
+	copy(scale, o.ep.Scale[:c])
+	if biasRow != nil {
+		copy(biasRow, o.ep.Bias[:c])
+	}
+	for px := 1; px < ow; px++ {
+		copy(corr[px*c:(px+1)*c], corr[:c])
+		copy(scale[px*c:(px+1)*c], scale[:c])
+		if biasRow != nil {
+			copy(biasRow[px*c:(px+1)*c], biasRow[:c])
+		}
 	}
 	// Output pixels whose windows lie inside the image: [y0, y1) x [x0, x1).
 	inside := func(pad, in, k, d, s, out int) (lo, hi int) {
@@ -230,10 +254,10 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 	x0, x1 := inside(p.PadLeft, p.W, p.KW, p.DilationW, p.StrideW, ow)
 	ep := o.ep
 	flags := 0
-	bias := &ep.Scale[0]
-	if ep.Bias != nil {
+	bias := &scale[0]
+	if biasRow != nil {
 		flags |= qHasBias
-		bias = &ep.Bias[0]
+		bias = &biasRow[0]
 	}
 	if ep.Residual != nil {
 		flags |= qHasRes
@@ -252,12 +276,12 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 		*accp = acc
 		pp := qBytePool.Get().(*[]byte)
 		defer qBytePool.Put(pp)
-		patch := growBytes(*pp, (taps+1)*c)
-		*pp = patch
-		zeros := patch[taps*c:] // c zero points, copied into the patch's padding
+		zeros := growBytes(*pp, c) // c zero points: the padding taps read these
+		*pp = zeros
 		for q := range zeros {
 			zeros[q] = uint8(xZero)
 		}
+		var offsB [64]int
 		for r := s.lo; r < s.hi; r++ {
 			n, oy := r/oh, r%oh
 			img := x[n*p.H*p.W*c : (n+1)*p.H*p.W*c]
@@ -269,33 +293,43 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 				origin := ((oy*p.StrideH-p.PadTop)*p.W + lo*p.StrideW - p.PadLeft) * c
 				k.rows(hi-lo, &img[origin], p.StrideW*c, &offsIn[0], taps, &w.w32[0], c, &acc[lo*c])
 			}
+			// A window overlapping the padding: its taps' offsets from the
+			// image, those in the padding pointing at the zero points
+			// instead. (Both are live Go objects, and no call comes
+			// between taking the addresses and the kernel reading them: a
+			// heap object never moves, a stack only at a call.)
 			for ox := 0; ox < ow; ox++ {
 				if ox == lo && lo < hi {
 					ox = hi - 1
 					continue
 				}
+				if taps > len(offsB) {
+					qDepthwisePixelGo(p, x, xZero, w, n, oy, ox, acc[ox*c:(ox+1)*c])
+					for ch := range c {
+						acc[ox*c+ch] += xZero * w.sum[ch] // the kernels' sums leave the correction to the epilogue
+					}
+					continue
+				}
+				base := uintptr(unsafe.Pointer(&img[0]))
+				zoff := int(uintptr(unsafe.Pointer(&zeros[0])) - base)
 				for i := 0; i < p.KH; i++ {
 					iy := oy*p.StrideH - p.PadTop + i*p.DilationH
 					for j := 0; j < p.KW; j++ {
 						ix := ox*p.StrideW - p.PadLeft + j*p.DilationW
-						dst := patch[(i*p.KW+j)*c : (i*p.KW+j+1)*c]
 						if iy < 0 || iy >= p.H || ix < 0 || ix >= p.W {
-							copy(dst, zeros)
+							offsB[i*p.KW+j] = zoff
 						} else {
-							copy(dst, img[(iy*p.W+ix)*c:])
+							offsB[i*p.KW+j] = (iy*p.W + ix) * c
 						}
 					}
 				}
-				k.rows(1, &patch[0], 0, &offsPatch[0], taps, &w.w32[0], c, &acc[ox*c])
+				k.rows(1, &img[0], 0, &offsB[0], taps, &w.w32[0], c, &acc[ox*c])
 			}
-			for ox := 0; ox < ow; ox++ {
-				pix := r*ow + ox
-				var res *uint8
-				if ep.Residual != nil {
-					res = &ep.Residual[pix*c]
-				}
-				k.requant(c, &acc[ox*c], &corr[0], &ep.Scale[0], bias, res, &o.q, &o.u8[pix*c], flags)
+			var res *uint8
+			if ep.Residual != nil {
+				res = &ep.Residual[r*ow*c]
 			}
+			k.requant(ow*c, &acc[0], &corr[0], &scale[0], bias, res, &o.q, &o.u8[r*ow*c], flags)
 		}
 	}
 	if parts == 1 {

@@ -89,6 +89,7 @@ func TestQDepthwiseMatchesReference(t *testing.T) {
 		{N: 1, H: 1, W: 1, C: 17, KH: 3, KW: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 		{N: 2, H: 28, W: 28, C: 144, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 0, PadBottom: 1, PadLeft: 0, PadRight: 1},
 		{N: 1, H: 14, W: 14, C: 96, KH: 5, KW: 5, PadTop: 2, PadBottom: 2, PadLeft: 2, PadRight: 2},
+		{N: 1, H: 10, W: 10, C: 16, KH: 9, KW: 8, PadTop: 4, PadBottom: 4, PadLeft: 3, PadRight: 4},
 	}
 	forQTables(t, func(t *testing.T, _ *kernelTable) {
 		rng := rand.New(rand.NewPCG(13, 14))

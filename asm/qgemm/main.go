@@ -512,7 +512,7 @@ func depthwise(name string, lanes int) {
 	Label(name + "_pixel")
 	chp := GP64() // channel offset in bytes of x
 	XORQ(chp, chp)
-	for _, block := range []int{4, 1} {
+	for _, block := range blocksFor(lanes) {
 		lbl := fmt.Sprintf("%s_chunk%d", name, block)
 		Label(lbl)
 		// Enough channels left for this block?
@@ -541,15 +541,15 @@ func depthwise(name string, lanes int) {
 		ADDQ(x, b)
 		ADDQ(chp, b)
 		for j := 0; j < block; j++ {
-			VPMOVZXBD(Mem{Base: b, Disp: j * lanes}, vec(4+j))
+			VPMOVZXBD(Mem{Base: b, Disp: j * lanes}, vec(8+j))
 		}
 		for j := 0; j < block; j++ {
 			m := Mem{Base: wt, Disp: j * lanes * 4}
 			if lanes == 16 {
-				raw("VPDPWSSD", m, vec(4+j), vec(j)) // acc += x*w + 0*(sign)
+				raw("VPDPWSSD", m, vec(8+j), vec(j)) // acc += x*w + 0*(sign)
 			} else {
-				VPMADDWD(m, vec(4+j), vec(4+j))
-				VPADDD(vec(4+j), vec(j), vec(j))
+				VPMADDWD(m, vec(8+j), vec(8+j))
+				VPADDD(vec(8+j), vec(j), vec(j))
 			}
 		}
 		ADDQ(U32(8), offs)
@@ -574,4 +574,13 @@ func depthwise(name string, lanes int) {
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
+}
+
+// blocksFor lists the depthwise kernel's channel blocks, in vectors, widest
+// first: eight or four chains of accumulators hide VPDPWSSD's latency.
+func blocksFor(lanes int) []int {
+	if lanes == 16 {
+		return []int{8, 4, 1}
+	}
+	return []int{4, 1} // AVX2: 16 ymm registers, two per vector
 }
