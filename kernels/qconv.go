@@ -111,7 +111,8 @@ func qIm2col(p ConvParams, x []uint8, zero uint8, buf []uint8, ld, r0, rows int)
 type QDepthwiseWeights struct {
 	kh, kw, c, mult int
 	w               []int8  // (KH*KW) x (C*Multiplier), the Keras layout
-	w32             []int32 // the same, widened, for the row kernels
+	w32             []int32 // the same, widened, for the row kernels (amd64)
+	w16             []int16 // and to int16 (arm64)
 	sum             []int32 // per output channel, the sum over the taps
 }
 
@@ -123,9 +124,9 @@ func PackQDepthwise(kh, kw, c, mult int, w []int8) *QDepthwiseWeights {
 		panic(fmt.Sprintf("kernels: PackQDepthwise: %d weights for %dx%dx%dx%d", len(w), kh, kw, c, mult))
 	}
 	qw := &QDepthwiseWeights{kh: kh, kw: kw, c: c, mult: mult, w: append([]int8(nil), w[:kh*kw*c*mult]...),
-		w32: make([]int32, kh*kw*c*mult), sum: make([]int32, c*mult)}
+		w32: make([]int32, kh*kw*c*mult), w16: make([]int16, kh*kw*c*mult), sum: make([]int32, c*mult)}
 	for i, v := range qw.w {
-		qw.w32[i] = int32(v)
+		qw.w32[i], qw.w16[i] = int32(v), int16(v)
 		qw.sum[i%(c*mult)] += int32(v)
 	}
 	return qw
@@ -193,9 +194,19 @@ func QDepthwise(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwiseWeights,
 // sums of an output row on a padded input (the assembly's signature is in
 // the generated stub: qdwRows512), requant the epilogue of each pixel.
 type qdwKernels struct {
-	lanes   int
+	lanes int
+	// rows reads the weights w32 or, with rows16 set instead, w16.
 	rows    func(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+	rows16  func(count int, x *uint8, xstep int, offs *int, taps int, w *int16, c int, acc *int32)
 	requant func(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int)
+}
+
+func (k *qdwKernels) run1(count int, x *uint8, xstep int, offs *int, taps int, w *QDepthwiseWeights, c int, acc *int32) {
+	if k.rows16 != nil {
+		k.rows16(count, x, xstep, offs, taps, &w.w16[0], c, acc)
+		return
+	}
+	k.rows(count, x, xstep, offs, taps, &w.w32[0], c, acc)
 }
 
 // run reads the windows inside the image in place and copies those that
@@ -291,7 +302,7 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 			}
 			if lo < hi {
 				origin := ((oy*p.StrideH-p.PadTop)*p.W + lo*p.StrideW - p.PadLeft) * c
-				k.rows(hi-lo, &img[origin], p.StrideW*c, &offsIn[0], taps, &w.w32[0], c, &acc[lo*c])
+				k.run1(hi-lo, &img[origin], p.StrideW*c, &offsIn[0], taps, w, c, &acc[lo*c])
 			}
 			// A window overlapping the padding: its taps' offsets from the
 			// image, those in the padding pointing at the zero points
@@ -323,7 +334,7 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 						}
 					}
 				}
-				k.rows(1, &img[0], 0, &offsB[0], taps, &w.w32[0], c, &acc[ox*c])
+				k.run1(1, &img[0], 0, &offsB[0], taps, w, c, &acc[ox*c])
 			}
 			var res *uint8
 			if ep.Residual != nil {

@@ -40,4 +40,9 @@ func qgemmCandidates() []*qgemmKernels {
 	return []*qgemmKernels{&qgemmNEON}
 }
 
-func init() { neonTable.qgemm = qgemmCandidates()[0] }
+var qdwNEON = qdwKernels{lanes: 16, rows16: qdwRowsNEON, requant: qRequantAsmNEON}
+
+func init() {
+	neonTable.qgemm = qgemmCandidates()[0]
+	neonTable.qdepthwise = &qdwNEON
+}

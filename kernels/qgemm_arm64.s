@@ -1059,3 +1059,51 @@ rq_nores:
 	BNE rq_loop
 rq_done:
 	RET
+
+// func qdwRowsNEON(count int, x *uint8, xstep int, offs *int, taps int, w *int16, c int, acc *int32)
+TEXT ·qdwRowsNEON(SB), NOSPLIT, $0-64
+	MOVD count+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD c+48(FP), R6
+	MOVD acc+56(FP), R7
+	CBZ R0, dw_done
+dw_pixel:
+	MOVD $0, R8
+dw_chunk:
+	CMP R6, R8
+	BGE dw_next
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD offs+24(FP), R2
+	MOVD taps+32(FP), R3
+	MOVD w+40(FP), R4
+	ADD R8<<1, R4, R4
+dw_tap:
+	MOVD.P 8(R2), R9
+	ADD R1, R9, R9
+	ADD R8, R9, R9
+	VLD1 (R9), [V4.B16]
+	VUXTL V4.B8, V5.H8
+	VUXTL2 V4.B16, V6.H8
+	VLD1 (R4), [V16.H8, V17.H8]
+	ADD R6<<1, R4, R4
+	WORD $0x0e7080a0 // SMLAL V0.4S, V5.4H, V16.4H
+	WORD $0x4e7080a1 // SMLAL2 V1.4S, V5.8H, V16.8H
+	WORD $0x0e7180c2 // SMLAL V2.4S, V6.4H, V17.4H
+	WORD $0x4e7180c3 // SMLAL2 V3.4S, V6.8H, V17.8H
+	SUBS $1, R3, R3
+	BNE dw_tap
+	ADD R8<<2, R7, R10
+	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R10)
+	ADD $16, R8, R8
+	B dw_chunk
+dw_next:
+	MOVD xstep+16(FP), R9
+	ADD R9, R1, R1
+	ADD R6<<2, R7, R7
+	SUBS $1, R0, R0
+	BNE dw_pixel
+dw_done:
+	RET

@@ -79,3 +79,17 @@ func float3(op string, d, n, m int) (uint32, string) {
 	}
 	return base | uint32(m)<<16 | uint32(n)<<5 | uint32(d), fmt.Sprintf("%s V%d.4S, V%d.4S, V%d.4S", strings.ToUpper(op), d, n, m)
 }
+
+// smlalVec encodes SMLAL Vd.4S, Vn.4H, Vm.4H (or SMLAL2 on the upper
+// halves of Vn.8H and Vm.8H): Vd += the int16 lane products, widened.
+func smlalVec(upper bool, d, n, m int) (uint32, string) {
+	check(d, n, m)
+	// 0 Q 0 01110 size=01 1 Rm 1000 00 Rn Rd
+	enc := uint32(0x0e608000) | uint32(m)<<16 | uint32(n)<<5 | uint32(d)
+	mn := fmt.Sprintf("SMLAL V%d.4S, V%d.4H, V%d.4H", d, n, m)
+	if upper {
+		enc |= 1 << 30
+		mn = fmt.Sprintf("SMLAL2 V%d.4S, V%d.8H, V%d.8H", d, n, m)
+	}
+	return enc, mn
+}

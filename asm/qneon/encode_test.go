@@ -15,6 +15,7 @@ func TestEncodings(t *testing.T) {
 	smlal := func(up bool, d, n, m, lane int) uint32 { e, _ := smlalElem(up, d, n, m, lane); return e }
 	v2 := func(op string, d, n int) uint32 { e, _ := vec2(op, d, n); return e }
 	f3 := func(op string, d, n, m int) uint32 { e, _ := float3(op, d, n, m); return e }
+	sv := func(up bool, d, n, m int) uint32 { e, _ := smlalVec(up, d, n, m); return e }
 	for _, tc := range []struct {
 		asm       string
 		got, want uint32
@@ -36,6 +37,8 @@ func TestEncodings(t *testing.T) {
 		{"fminnm v2.4s, v3.4s, v21.4s", f3("fminnm", 2, 3, 21), 0x4eb5c462},
 		{"fmul v0.4s, v1.4s, v2.4s", f3("fmul", 0, 1, 2), 0x6e22dc20},
 		{"fadd v0.4s, v1.4s, v2.4s", f3("fadd", 0, 1, 2), 0x4e22d420},
+		{"smlal v0.4s, v1.4h, v2.4h", sv(false, 0, 1, 2), 0x0e628020},
+		{"smlal2 v3.4s, v17.8h, v30.8h", sv(true, 3, 17, 30), 0x4e7e8223},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %#08x, want %#08x", tc.asm, tc.got, tc.want)
@@ -73,6 +76,8 @@ func TestEncodingsLLVM(t *testing.T) {
 		for _, op := range []string{"fadd", "fmul", "fmaxnm", "fminnm"} {
 			add(float3(op, d, (d+3)%32, (d+19)%32))
 		}
+		add(smlalVec(false, d, (d+5)%32, (d+21)%32))
+		add(smlalVec(true, d, (d+6)%32, (d+22)%32))
 	}
 	cmd := exec.Command("llvm-mc", "-triple=aarch64", "-mattr=+dotprod", "-show-encoding")
 	cmd.Stdin = strings.NewReader(src.String())
