@@ -36,8 +36,9 @@ func QConv2D(p ConvParams, x []uint8, xZero int32, w *QWeights, ep *QEpilogue, y
 		return
 	}
 	// Bands of about 256 KiB of gathered windows, whole GEMM row blocks;
-	// each row padded to k rounded up to 4 so the kernels read it in place.
-	ld := roundUp(k, 4)
+	// each row padded to k rounded up to 16 (the widest kernel k step) so
+	// the kernels read it in place.
+	ld := roundUp(k, 16)
 	band := max(qMC, (1<<18)/ld/qMC*qMC)
 	bp := qBytePool.Get().(*[]byte)
 	defer qBytePool.Put(bp)
