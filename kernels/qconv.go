@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // QConv2D is Conv2D on uint8 activations (zero point xZero) and int8 weights
@@ -35,8 +36,9 @@ func QConv2D(p ConvParams, x []uint8, xZero int32, w *QWeights, ep *QEpilogue, y
 		return
 	}
 	// Bands of about 256 KiB of gathered windows, whole GEMM row blocks;
-	// each row padded to k rounded up to 4 so the kernels read it in place.
-	ld := roundUp(k, 4)
+	// each row padded to k rounded up to 16 (the widest kernel k step) so
+	// the kernels read it in place.
+	ld := roundUp(k, 16)
 	band := max(qMC, (1<<18)/ld/qMC*qMC)
 	bp := qBytePool.Get().(*[]byte)
 	defer qBytePool.Put(bp)
@@ -75,6 +77,13 @@ func qIm2col(p ConvParams, x []uint8, zero uint8, buf []uint8, ld, r0, rows int)
 			o := 0
 			for i := 0; i < p.KH; i++ {
 				iy := oy*p.StrideH - p.PadTop + i*p.DilationH
+				// A kernel row inside the image, undilated, is one run of
+				// KW*C bytes (a first layer's 3 channels copy 7 at once).
+				if ix0 := ox*p.StrideW - p.PadLeft; p.DilationW == 1 && iy >= 0 && iy < p.H && ix0 >= 0 && ix0+p.KW <= p.W {
+					copy(d[o:o+p.KW*p.C], x[((n*p.H+iy)*p.W+ix0)*p.C:])
+					o += p.KW * p.C
+					continue
+				}
 				for j := 0; j < p.KW; j++ {
 					ix := ox*p.StrideW - p.PadLeft + j*p.DilationW
 					dst := d[o : o+p.C]
@@ -103,7 +112,8 @@ func qIm2col(p ConvParams, x []uint8, zero uint8, buf []uint8, ld, r0, rows int)
 type QDepthwiseWeights struct {
 	kh, kw, c, mult int
 	w               []int8  // (KH*KW) x (C*Multiplier), the Keras layout
-	w32             []int32 // the same, widened, for the row kernels
+	w32             []int32 // the same, widened, for the row kernels (amd64)
+	w16             []int16 // and to int16 (arm64)
 	sum             []int32 // per output channel, the sum over the taps
 }
 
@@ -115,9 +125,9 @@ func PackQDepthwise(kh, kw, c, mult int, w []int8) *QDepthwiseWeights {
 		panic(fmt.Sprintf("kernels: PackQDepthwise: %d weights for %dx%dx%dx%d", len(w), kh, kw, c, mult))
 	}
 	qw := &QDepthwiseWeights{kh: kh, kw: kw, c: c, mult: mult, w: append([]int8(nil), w[:kh*kw*c*mult]...),
-		w32: make([]int32, kh*kw*c*mult), sum: make([]int32, c*mult)}
+		w32: make([]int32, kh*kw*c*mult), w16: make([]int16, kh*kw*c*mult), sum: make([]int32, c*mult)}
 	for i, v := range qw.w {
-		qw.w32[i] = int32(v)
+		qw.w32[i], qw.w16[i] = int32(v), int16(v)
 		qw.sum[i%(c*mult)] += int32(v)
 	}
 	return qw
@@ -185,9 +195,19 @@ func QDepthwise(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwiseWeights,
 // sums of an output row on a padded input (the assembly's signature is in
 // the generated stub: qdwRows512), requant the epilogue of each pixel.
 type qdwKernels struct {
-	lanes   int
+	lanes int
+	// rows reads the weights w32 or, with rows16 set instead, w16.
 	rows    func(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+	rows16  func(count int, x *uint8, xstep int, offs *int, taps int, w *int16, c int, acc *int32)
 	requant func(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int)
+}
+
+func (k *qdwKernels) run1(count int, x *uint8, xstep int, offs *int, taps int, w *QDepthwiseWeights, c int, acc *int32) {
+	if k.rows16 != nil {
+		k.rows16(count, x, xstep, offs, taps, &w.w16[0], c, acc)
+		return
+	}
+	k.rows(count, x, xstep, offs, taps, &w.w32[0], c, acc)
 }
 
 // run reads the windows inside the image in place and copies those that
@@ -198,16 +218,39 @@ type qdwKernels struct {
 func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwiseWeights, o *qOutput) {
 	oh, ow, c := p.OutH(), p.OutW(), p.C
 	taps := p.KH * p.KW
-	offsIn, offsPatch := make([]int, taps), make([]int, taps)
+	offsIn := make([]int, taps)
 	for i := 0; i < p.KH; i++ {
 		for j := 0; j < p.KW; j++ {
 			offsIn[i*p.KW+j] = (i*p.DilationH*p.W + j*p.DilationW) * c
-			offsPatch[i*p.KW+j] = (i*p.KW + j) * c
 		}
 	}
-	corr := make([]int32, c)
-	for ch := range corr {
+	// The epilogue runs over whole output rows: the per-channel scales,
+	// biases and corrections repeated for each pixel of a row.
+	cp, fp := qInt32Pool.Get().(*[]int32), qFloatPool.Get().(*[]float32)
+	defer qInt32Pool.Put(cp)
+	defer qFloatPool.Put(fp)
+	corr := growInt32(*cp, ow*c)
+	*cp = corr
+	rep := grow(*fp, 2*ow*c)
+	*fp = rep
+	scale := rep[:ow*c]
+	var biasRow []float32
+	if o.ep.Bias != nil {
+		biasRow = rep[ow*c:]
+	}
+	for ch := range c {
 		corr[ch] = xZero * w.sum[ch]
+	}
+	copy(scale, o.ep.Scale[:c])
+	if biasRow != nil {
+		copy(biasRow, o.ep.Bias[:c])
+	}
+	for px := 1; px < ow; px++ {
+		copy(corr[px*c:(px+1)*c], corr[:c])
+		copy(scale[px*c:(px+1)*c], scale[:c])
+		if biasRow != nil {
+			copy(biasRow[px*c:(px+1)*c], biasRow[:c])
+		}
 	}
 	// Output pixels whose windows lie inside the image: [y0, y1) x [x0, x1).
 	inside := func(pad, in, k, d, s, out int) (lo, hi int) {
@@ -223,10 +266,10 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 	x0, x1 := inside(p.PadLeft, p.W, p.KW, p.DilationW, p.StrideW, ow)
 	ep := o.ep
 	flags := 0
-	bias := &ep.Scale[0]
-	if ep.Bias != nil {
+	bias := &scale[0]
+	if biasRow != nil {
 		flags |= qHasBias
-		bias = &ep.Bias[0]
+		bias = &biasRow[0]
 	}
 	if ep.Residual != nil {
 		flags |= qHasRes
@@ -245,12 +288,12 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 		*accp = acc
 		pp := qBytePool.Get().(*[]byte)
 		defer qBytePool.Put(pp)
-		patch := growBytes(*pp, (taps+1)*c)
-		*pp = patch
-		zeros := patch[taps*c:] // c zero points, copied into the patch's padding
+		zeros := growBytes(*pp, c) // c zero points: the padding taps read these
+		*pp = zeros
 		for q := range zeros {
 			zeros[q] = uint8(xZero)
 		}
+		var offsB [64]int
 		for r := s.lo; r < s.hi; r++ {
 			n, oy := r/oh, r%oh
 			img := x[n*p.H*p.W*c : (n+1)*p.H*p.W*c]
@@ -260,35 +303,45 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 			}
 			if lo < hi {
 				origin := ((oy*p.StrideH-p.PadTop)*p.W + lo*p.StrideW - p.PadLeft) * c
-				k.rows(hi-lo, &img[origin], p.StrideW*c, &offsIn[0], taps, &w.w32[0], c, &acc[lo*c])
+				k.run1(hi-lo, &img[origin], p.StrideW*c, &offsIn[0], taps, w, c, &acc[lo*c])
 			}
+			// A window overlapping the padding: its taps' offsets from the
+			// image, those in the padding pointing at the zero points
+			// instead. (Both are live Go objects, and no call comes
+			// between taking the addresses and the kernel reading them: a
+			// heap object never moves, a stack only at a call.)
 			for ox := 0; ox < ow; ox++ {
 				if ox == lo && lo < hi {
 					ox = hi - 1
 					continue
 				}
+				if taps > len(offsB) {
+					qDepthwisePixelGo(p, x, xZero, w, n, oy, ox, acc[ox*c:(ox+1)*c])
+					for ch := range c {
+						acc[ox*c+ch] += xZero * w.sum[ch] // the kernels' sums leave the correction to the epilogue
+					}
+					continue
+				}
+				base := uintptr(unsafe.Pointer(&img[0]))
+				zoff := int(uintptr(unsafe.Pointer(&zeros[0])) - base)
 				for i := 0; i < p.KH; i++ {
 					iy := oy*p.StrideH - p.PadTop + i*p.DilationH
 					for j := 0; j < p.KW; j++ {
 						ix := ox*p.StrideW - p.PadLeft + j*p.DilationW
-						dst := patch[(i*p.KW+j)*c : (i*p.KW+j+1)*c]
 						if iy < 0 || iy >= p.H || ix < 0 || ix >= p.W {
-							copy(dst, zeros)
+							offsB[i*p.KW+j] = zoff
 						} else {
-							copy(dst, img[(iy*p.W+ix)*c:])
+							offsB[i*p.KW+j] = (iy*p.W + ix) * c
 						}
 					}
 				}
-				k.rows(1, &patch[0], 0, &offsPatch[0], taps, &w.w32[0], c, &acc[ox*c])
+				k.run1(1, &img[0], 0, &offsB[0], taps, w, c, &acc[ox*c])
 			}
-			for ox := 0; ox < ow; ox++ {
-				pix := r*ow + ox
-				var res *uint8
-				if ep.Residual != nil {
-					res = &ep.Residual[pix*c]
-				}
-				k.requant(c, &acc[ox*c], &corr[0], &ep.Scale[0], bias, res, &o.q, &o.u8[pix*c], flags)
+			var res *uint8
+			if ep.Residual != nil {
+				res = &ep.Residual[r*ow*c]
 			}
+			k.requant(ow*c, &acc[0], &corr[0], &scale[0], bias, res, &o.q, &o.u8[r*ow*c], flags)
 		}
 	}
 	if parts == 1 {
@@ -338,8 +391,22 @@ func QMaxPool2D(p PoolParams, x []uint8, xZero int32, y []uint8) {
 	raceReadBytes(x)
 	raceWriteBytes(y)
 	oh, ow := p.OutH(), p.OutW()
-	for n := 0; n < p.N; n++ {
-		for r := 0; r < oh; r++ {
+	vec := active.qmaxRows
+	cv := 0
+	if vec != nil {
+		cv = p.C / 16 * 16
+	}
+	rows := p.N * oh
+	t := Threads()
+	if rows*ow*p.C*p.KH*p.KW < 1<<16 {
+		t = 1
+	}
+	parts := spanCount(rows, t, 1)
+	run := func(part int) {
+		s := spanOf(rows, parts, 1, part)
+		var ptrs [64]*uint8
+		for rr := s.lo; rr < s.hi; rr++ {
+			n, r := rr/oh, rr%oh
 			for c := 0; c < ow; c++ {
 				out := y[((n*oh+r)*ow+c)*p.C:][:p.C]
 				h0, h1, w0, w1 := p.window(r, c)
@@ -349,17 +416,37 @@ func QMaxPool2D(p PoolParams, x []uint8, xZero int32, y []uint8) {
 					}
 					continue
 				}
-				copy(out, x[((n*p.H+h0)*p.W+w0)*p.C:][:p.C])
+				start := 0
+				if cells := (h1 - h0) * (w1 - w0); cv > 0 && cells <= len(ptrs) {
+					k := 0
+					for ih := h0; ih < h1; ih++ {
+						for iw := w0; iw < w1; iw++ {
+							ptrs[k] = &x[((n*p.H+ih)*p.W+iw)*p.C]
+							k++
+						}
+					}
+					vec(&ptrs[0], k, cv, &out[0])
+					start = cv
+				}
+				if start == p.C {
+					continue
+				}
+				copy(out[start:], x[((n*p.H+h0)*p.W+w0)*p.C+start:][:p.C-start])
 				for ih := h0; ih < h1; ih++ {
 					for iw := w0; iw < w1; iw++ {
-						for i, v := range x[((n*p.H+ih)*p.W+iw)*p.C:][:p.C] {
-							out[i] = max(out[i], v)
+						for i, v := range x[((n*p.H+ih)*p.W+iw)*p.C+start:][:p.C-start] {
+							out[start+i] = max(out[start+i], v)
 						}
 					}
 				}
 			}
 		}
 	}
+	if parts == 1 {
+		run(0)
+		return
+	}
+	parallelN(parts, t, run)
 }
 
 // QAvgPool2D is AvgPool2D on uint8 values: for each window, with sum the

@@ -89,6 +89,7 @@ func TestQDepthwiseMatchesReference(t *testing.T) {
 		{N: 1, H: 1, W: 1, C: 17, KH: 3, KW: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 		{N: 2, H: 28, W: 28, C: 144, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 0, PadBottom: 1, PadLeft: 0, PadRight: 1},
 		{N: 1, H: 14, W: 14, C: 96, KH: 5, KW: 5, PadTop: 2, PadBottom: 2, PadLeft: 2, PadRight: 2},
+		{N: 1, H: 10, W: 10, C: 16, KH: 9, KW: 8, PadTop: 4, PadBottom: 4, PadLeft: 3, PadRight: 4},
 	}
 	forQTables(t, func(t *testing.T, _ *kernelTable) {
 		rng := rand.New(rand.NewPCG(13, 14))
@@ -142,6 +143,8 @@ func TestQPoolingMatchesReference(t *testing.T) {
 		{N: 1, H: 7, W: 7, C: 16, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 		{N: 2, H: 6, W: 5, C: 35, KH: 2, KW: 2, StrideH: 2, StrideW: 2, PadBottom: 0, PadRight: 1},
 		{N: 1, H: 5, W: 5, C: 8, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+		{N: 1, H: 112, W: 112, C: 64, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadBottom: 1, PadRight: 1},
+		{N: 1, H: 9, W: 9, C: 20, KH: 9, KW: 8, StrideH: 1, StrideW: 1},
 	}
 	forQTables(t, func(t *testing.T, _ *kernelTable) {
 		rng := rand.New(rand.NewPCG(15, 16))

@@ -322,3 +322,26 @@ func (o *qOutput) finishRow(dst []uint8, acc []int32, scale, bias []float32, j0 
 		dst[j] = o.q.requant(a, scale[j], b, res != nil, r)
 	}
 }
+
+// Int8Kernels names the int8 kernels of the active table, as `keel env`
+// reports them: the GEMM micro-kernel and its tile, and the depthwise
+// kernel's width ("Go" for the twins).
+func Int8Kernels() string {
+	g, d := "Go", "Go"
+	if k := active.qgemm; k != nil {
+		g = fmt.Sprintf("%s %dx%d", k.name, k.mr, k.nr)
+	}
+	if k := active.qdepthwise; k != nil {
+		d = fmt.Sprintf("x%d", k.lanes)
+	}
+	return "gemm " + g + ", depthwise " + d
+}
+
+// BF16Kernels names the bfloat16 GEMM kernel of the active table ("Go"
+// for the twin: tables other than avx512 on a CPU with AVX512_BF16).
+func BF16Kernels() string {
+	if k := active.bf16; k != nil {
+		return fmt.Sprintf("avx512_bf16 %dx%d", k.mr, bf16NR)
+	}
+	return fmt.Sprintf("Go (no AVX512_BF16 kernel in the %s table)", active.path)
+}

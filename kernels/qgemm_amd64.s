@@ -4825,6 +4825,64 @@ cvt_done:
 	VZEROUPPER
 	RET
 
+// func qMaxRows(rows **uint8, n int, c int, out *uint8)
+// Requires: AVX, AVX2
+TEXT ·qMaxRows(SB), NOSPLIT, $0-32
+	MOVQ rows+0(FP), AX
+	MOVQ n+8(FP), CX
+	MOVQ c+16(FP), DX
+	MOVQ out+24(FP), BX
+	XORQ SI, SI
+
+max32:
+	MOVQ    DX, DI
+	SUBQ    SI, DI
+	CMPQ    DI, $0x00000020
+	JL      max32_end
+	MOVQ    (AX), DI
+	VMOVDQU (DI)(SI*1), Y0
+	MOVQ    $0x0000000000000001, R8
+
+max32_row:
+	CMPQ    R8, CX
+	JGE     max32_store
+	MOVQ    (AX)(R8*8), DI
+	VPMAXUB (DI)(SI*1), Y0, Y0
+	INCQ    R8
+	JMP     max32_row
+
+max32_store:
+	VMOVDQU Y0, (BX)(SI*1)
+	ADDQ    $0x00000020, SI
+	JMP     max32
+
+max32_end:
+max16:
+	MOVQ    DX, DI
+	SUBQ    SI, DI
+	CMPQ    DI, $0x00000010
+	JL      max16_end
+	MOVQ    (AX), DI
+	VMOVDQU (DI)(SI*1), X0
+	MOVQ    $0x0000000000000001, R8
+
+max16_row:
+	CMPQ    R8, CX
+	JGE     max16_store
+	MOVQ    (AX)(R8*8), DI
+	VPMAXUB (DI)(SI*1), X0, X0
+	INCQ    R8
+	JMP     max16_row
+
+max16_store:
+	VMOVDQU X0, (BX)(SI*1)
+	ADDQ    $0x00000010, SI
+	JMP     max16
+
+max16_end:
+	VZEROUPPER
+	RET
+
 // func qdwRows512(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
 // Requires: AVX, AVX512F
 TEXT ·qdwRows512(SB), NOSPLIT, $0-64
@@ -4838,6 +4896,62 @@ TEXT ·qdwRows512(SB), NOSPLIT, $0-64
 qdwRows512_pixel:
 	XORQ SI, SI
 
+qdwRows512_chunk8:
+	MOVQ   DX, DI
+	SUBQ   SI, DI
+	CMPQ   DI, $0x00000080
+	JL     qdwRows512_chunk8_end
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   offs+24(FP), DI
+	MOVQ   taps+32(FP), R8
+	MOVQ   w+40(FP), R9
+	LEAQ   (R9)(SI*4), R9
+	MOVQ   DX, R10
+	SHLQ   $0x02, R10
+
+qdwRows512_chunk8_tap:
+	MOVQ      (DI), R11
+	ADDQ      CX, R11
+	ADDQ      SI, R11
+	VPMOVZXBD (R11), Z8
+	VPMOVZXBD 16(R11), Z9
+	VPMOVZXBD 32(R11), Z10
+	VPMOVZXBD 48(R11), Z11
+	VPMOVZXBD 64(R11), Z12
+	VPMOVZXBD 80(R11), Z13
+	VPMOVZXBD 96(R11), Z14
+	VPMOVZXBD 112(R11), Z15
+	VPDPWSSD  (R9), Z8, Z0
+	VPDPWSSD  64(R9), Z9, Z1
+	VPDPWSSD  128(R9), Z10, Z2
+	VPDPWSSD  192(R9), Z11, Z3
+	VPDPWSSD  256(R9), Z12, Z4
+	VPDPWSSD  320(R9), Z13, Z5
+	VPDPWSSD  384(R9), Z14, Z6
+	VPDPWSSD  448(R9), Z15, Z7
+	ADDQ      $0x00000008, DI
+	ADDQ      R10, R9
+	DECQ      R8
+	JNZ       qdwRows512_chunk8_tap
+	VMOVDQU32 Z0, (BX)(SI*4)
+	VMOVDQU32 Z1, 64(BX)(SI*4)
+	VMOVDQU32 Z2, 128(BX)(SI*4)
+	VMOVDQU32 Z3, 192(BX)(SI*4)
+	VMOVDQU32 Z4, 256(BX)(SI*4)
+	VMOVDQU32 Z5, 320(BX)(SI*4)
+	VMOVDQU32 Z6, 384(BX)(SI*4)
+	VMOVDQU32 Z7, 448(BX)(SI*4)
+	ADDQ      $0x00000080, SI
+	JMP       qdwRows512_chunk8
+
+qdwRows512_chunk8_end:
 qdwRows512_chunk4:
 	MOVQ   DX, DI
 	SUBQ   SI, DI
@@ -4858,14 +4972,14 @@ qdwRows512_chunk4_tap:
 	MOVQ      (DI), R11
 	ADDQ      CX, R11
 	ADDQ      SI, R11
-	VPMOVZXBD (R11), Z4
-	VPMOVZXBD 16(R11), Z5
-	VPMOVZXBD 32(R11), Z6
-	VPMOVZXBD 48(R11), Z7
-	VPDPWSSD  (R9), Z4, Z0
-	VPDPWSSD  64(R9), Z5, Z1
-	VPDPWSSD  128(R9), Z6, Z2
-	VPDPWSSD  192(R9), Z7, Z3
+	VPMOVZXBD (R11), Z8
+	VPMOVZXBD 16(R11), Z9
+	VPMOVZXBD 32(R11), Z10
+	VPMOVZXBD 48(R11), Z11
+	VPDPWSSD  (R9), Z8, Z0
+	VPDPWSSD  64(R9), Z9, Z1
+	VPDPWSSD  128(R9), Z10, Z2
+	VPDPWSSD  192(R9), Z11, Z3
 	ADDQ      $0x00000008, DI
 	ADDQ      R10, R9
 	DECQ      R8
@@ -4895,8 +5009,8 @@ qdwRows512_chunk1_tap:
 	MOVQ      (DI), R11
 	ADDQ      CX, R11
 	ADDQ      SI, R11
-	VPMOVZXBD (R11), Z4
-	VPDPWSSD  (R9), Z4, Z0
+	VPMOVZXBD (R11), Z8
+	VPDPWSSD  (R9), Z8, Z0
 	ADDQ      $0x00000008, DI
 	ADDQ      R10, R9
 	DECQ      R8
@@ -4951,18 +5065,18 @@ qdwRows256_chunk4_tap:
 	MOVQ      (DI), R11
 	ADDQ      CX, R11
 	ADDQ      SI, R11
-	VPMOVZXBD (R11), Y4
-	VPMOVZXBD 8(R11), Y5
-	VPMOVZXBD 16(R11), Y6
-	VPMOVZXBD 24(R11), Y7
-	VPMADDWD  (R9), Y4, Y4
-	VPADDD    Y4, Y0, Y0
-	VPMADDWD  32(R9), Y5, Y5
-	VPADDD    Y5, Y1, Y1
-	VPMADDWD  64(R9), Y6, Y6
-	VPADDD    Y6, Y2, Y2
-	VPMADDWD  96(R9), Y7, Y7
-	VPADDD    Y7, Y3, Y3
+	VPMOVZXBD (R11), Y8
+	VPMOVZXBD 8(R11), Y9
+	VPMOVZXBD 16(R11), Y10
+	VPMOVZXBD 24(R11), Y11
+	VPMADDWD  (R9), Y8, Y8
+	VPADDD    Y8, Y0, Y0
+	VPMADDWD  32(R9), Y9, Y9
+	VPADDD    Y9, Y1, Y1
+	VPMADDWD  64(R9), Y10, Y10
+	VPADDD    Y10, Y2, Y2
+	VPMADDWD  96(R9), Y11, Y11
+	VPADDD    Y11, Y3, Y3
 	ADDQ      $0x00000008, DI
 	ADDQ      R10, R9
 	DECQ      R8
@@ -4992,9 +5106,9 @@ qdwRows256_chunk1_tap:
 	MOVQ      (DI), R11
 	ADDQ      CX, R11
 	ADDQ      SI, R11
-	VPMOVZXBD (R11), Y4
-	VPMADDWD  (R9), Y4, Y4
-	VPADDD    Y4, Y0, Y0
+	VPMOVZXBD (R11), Y8
+	VPMADDWD  (R9), Y8, Y8
+	VPADDD    Y8, Y0, Y0
 	ADDQ      $0x00000008, DI
 	ADDQ      R10, R9
 	DECQ      R8

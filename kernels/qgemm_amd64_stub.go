@@ -230,6 +230,11 @@ func bf16dot12x32(kc int, a *uint16, lda int, b *uint16, c *float32, ldc int, ac
 //go:noescape
 func bf16Convert(n int, src *float32, dst *uint16)
 
+// qMaxRows sets out[ch] = max over i < n of rows[i][ch], ch < c (a multiple of 16), n >= 1.
+//
+//go:noescape
+func qMaxRows(rows **uint8, n int, c int, out *uint8)
+
 // qdwRows512 sets acc[i*c+ch] = sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch], i < count, ch < c
 // (a multiple of 16).
 //

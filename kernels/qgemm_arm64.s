@@ -995,3 +995,115 @@ qdotNEON4x16_write:
 	VST1 [V16.S4, V17.S4, V18.S4, V19.S4], (R3)
 	ADD R4, R3, R3
 	RET
+
+// func qRequantNEON(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *float32, out *uint8, flags int)
+TEXT ·qRequantNEON(SB), NOSPLIT, $0-72
+	MOVD n+0(FP), R0
+	MOVD acc+8(FP), R1
+	MOVD corr+16(FP), R2
+	MOVD scale+24(FP), R3
+	MOVD bias+32(FP), R4
+	MOVD res+40(FP), R5
+	MOVD q+48(FP), R6
+	MOVD out+56(FP), R7
+	MOVD flags+64(FP), R8
+	VLD1R.P 4(R6), [V20.S4]
+	VLD1R.P 4(R6), [V21.S4]
+	VLD1R.P 4(R6), [V22.S4]
+	VLD1R.P 4(R6), [V23.S4]
+	VLD1R.P 4(R6), [V24.S4]
+	LSR $3, R0, R0
+	CBZ R0, rq_done
+rq_loop:
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	VLD1.P 32(R2), [V2.S4, V3.S4]
+	VSUB V2.S4, V0.S4, V0.S4
+	VSUB V3.S4, V1.S4, V1.S4
+	WORD $0x4e21d800 // SCVTF V0.4S, V0.4S
+	WORD $0x4e21d821 // SCVTF V1.4S, V1.4S
+	VLD1.P 32(R3), [V4.S4, V5.S4]
+	WORD $0x6e24dc00 // FMUL V0.4S, V0.4S, V4.4S
+	WORD $0x6e25dc21 // FMUL V1.4S, V1.4S, V5.4S
+	TBZ $0, R8, rq_nobias
+	VLD1.P 32(R4), [V6.S4, V7.S4]
+	WORD $0x4e26d400 // FADD V0.4S, V0.4S, V6.4S
+	WORD $0x4e27d421 // FADD V1.4S, V1.4S, V7.4S
+rq_nobias:
+	TBZ $1, R8, rq_nores
+	FMOVD.P 8(R5), F8
+	VUXTL V8.B8, V8.H8
+	VUXTL V8.H4, V9.S4
+	VUXTL2 V8.H8, V10.S4
+	VSUB V24.S4, V9.S4, V9.S4
+	VSUB V24.S4, V10.S4, V10.S4
+	WORD $0x4e21d929 // SCVTF V9.4S, V9.4S
+	WORD $0x4e21d94a // SCVTF V10.4S, V10.4S
+	WORD $0x6e37dd29 // FMUL V9.4S, V9.4S, V23.4S
+	WORD $0x6e37dd4a // FMUL V10.4S, V10.4S, V23.4S
+	WORD $0x4e29d400 // FADD V0.4S, V0.4S, V9.4S
+	WORD $0x4e2ad421 // FADD V1.4S, V1.4S, V10.4S
+rq_nores:
+	WORD $0x4e34c400 // FMAXNM V0.4S, V0.4S, V20.4S
+	WORD $0x4eb5c400 // FMINNM V0.4S, V0.4S, V21.4S
+	WORD $0x4e21a800 // FCVTNS V0.4S, V0.4S
+	VADD V22.S4, V0.S4, V0.S4
+	WORD $0x4e34c421 // FMAXNM V1.4S, V1.4S, V20.4S
+	WORD $0x4eb5c421 // FMINNM V1.4S, V1.4S, V21.4S
+	WORD $0x4e21a821 // FCVTNS V1.4S, V1.4S
+	VADD V22.S4, V1.S4, V1.S4
+	WORD $0x0e612800 // XTN V0.4H, V0.4S
+	WORD $0x4e612820 // XTN2 V0.8H, V1.4S
+	WORD $0x0e212800 // XTN V0.8B, V0.8H
+	FMOVD.P F0, 8(R7)
+	SUBS $1, R0, R0
+	BNE rq_loop
+rq_done:
+	RET
+
+// func qdwRowsNEON(count int, x *uint8, xstep int, offs *int, taps int, w *int16, c int, acc *int32)
+TEXT ·qdwRowsNEON(SB), NOSPLIT, $0-64
+	MOVD count+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD c+48(FP), R6
+	MOVD acc+56(FP), R7
+	CBZ R0, dw_done
+dw_pixel:
+	MOVD $0, R8
+dw_chunk:
+	CMP R6, R8
+	BGE dw_next
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD offs+24(FP), R2
+	MOVD taps+32(FP), R3
+	MOVD w+40(FP), R4
+	ADD R8<<1, R4, R4
+dw_tap:
+	MOVD.P 8(R2), R9
+	ADD R1, R9, R9
+	ADD R8, R9, R9
+	VLD1 (R9), [V4.B16]
+	VUXTL V4.B8, V5.H8
+	VUXTL2 V4.B16, V6.H8
+	VLD1 (R4), [V16.H8, V17.H8]
+	ADD R6<<1, R4, R4
+	WORD $0x0e7080a0 // SMLAL V0.4S, V5.4H, V16.4H
+	WORD $0x4e7080a1 // SMLAL2 V1.4S, V5.8H, V16.8H
+	WORD $0x0e7180c2 // SMLAL V2.4S, V6.4H, V17.4H
+	WORD $0x4e7180c3 // SMLAL2 V3.4S, V6.8H, V17.8H
+	SUBS $1, R3, R3
+	BNE dw_tap
+	ADD R8<<2, R7, R10
+	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R10)
+	ADD $16, R8, R8
+	B dw_chunk
+dw_next:
+	MOVD xstep+16(FP), R9
+	ADD R9, R1, R1
+	ADD R6<<2, R7, R7
+	SUBS $1, R0, R0
+	BNE dw_pixel
+dw_done:
+	RET

@@ -51,3 +51,15 @@ func qdotNEON3x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc boo
 //
 //go:noescape
 func qdotNEON4x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+
+// qRequantNEON writes out[j] = the requantizing epilogue of acc[j]-corr[j], j < n (a multiple of 8); q points
+// at the qParams; flags: qHasBias (bias read), qHasRes (the residual bytes res read).
+//
+//go:noescape
+func qRequantNEON(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *float32, out *uint8, flags int)
+
+// qdwRowsNEON sets acc[i*c+ch] = sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch], i < count, ch < c
+// (a multiple of 16).
+//
+//go:noescape
+func qdwRowsNEON(count int, x *uint8, xstep int, offs *int, taps int, w *int16, c int, acc *int32)

@@ -138,3 +138,52 @@ func BenchmarkBF16Gemm(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQConv2D reports GOP/s of QConv2D and of the float32 Conv2DPacked
+// on ResNet50's stem and a 3x3 layer of its first stage, at batch 1.
+func BenchmarkQConv2D(b *testing.B) {
+	shapes := []struct {
+		name string
+		p    ConvParams
+	}{
+		{"stem_224x224x3_7x7s2_64", ConvParams{N: 1, H: 224, W: 224, C: 3, KH: 7, KW: 7, OutC: 64, StrideH: 2, StrideW: 2, PadTop: 2, PadBottom: 3, PadLeft: 2, PadRight: 3}},
+		{"conv2_56x56x64_3x3_64", ConvParams{N: 1, H: 56, W: 56, C: 64, KH: 3, KW: 3, OutC: 64, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}},
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, path := range paths() {
+		if path == Generic {
+			continue
+		}
+		for _, s := range shapes {
+			p := s.p
+			k, m := p.KH*p.KW*p.C, p.N*p.OutH()*p.OutW()
+			b.Run(fmt.Sprintf("%s/int8/%s", path, s.name), func(b *testing.B) {
+				withPath(b, path, func() {
+					SetThreads(0)
+					x, w := randU8(rng, p.N*p.H*p.W*p.C), randI8(rng, k*p.OutC)
+					qw := PackQWeights(w, k, p.OutC)
+					ep := randEpilogue(rng, m, p.OutC, k, true, false, 0, 0)
+					y := make([]uint8, m*p.OutC)
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						QConv2D(p, x, 3, qw, ep, y)
+					}
+					b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+				})
+			})
+			b.Run(fmt.Sprintf("%s/f32/%s", path, s.name), func(b *testing.B) {
+				withPath(b, path, func() {
+					SetThreads(0)
+					x, w := randSlice(rng, p.N*p.H*p.W*p.C), randSlice(rng, k*p.OutC)
+					pw := PackConvWeights(p, w)
+					y := make([]float32, m*p.OutC)
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						Conv2DPacked(p, x, pw, nil, ActReLU, y)
+					}
+					b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+				})
+			})
+		}
+	}
+}

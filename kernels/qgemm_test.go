@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -289,5 +290,27 @@ func TestQGemmBadArguments(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+func TestInt8KernelsNamed(t *testing.T) {
+	for _, tab := range runnableTables() {
+		prev, _ := usePath(tab.path)
+		got, bf := Int8Kernels(), BF16Kernels()
+		usePath(prev)
+		g, d := "Go", "Go"
+		if tab.qgemm != nil {
+			g = fmt.Sprintf("%s %dx%d", tab.qgemm.name, tab.qgemm.mr, tab.qgemm.nr)
+		}
+		if tab.qdepthwise != nil {
+			d = fmt.Sprintf("x%d", tab.qdepthwise.lanes)
+		}
+		want := "gemm " + g + ", depthwise " + d
+		if got != want {
+			t.Errorf("%s: Int8Kernels() = %q, want %q", tab.path, got, want)
+		}
+		if (tab.bf16 != nil) != strings.HasPrefix(bf, "avx512_bf16") {
+			t.Errorf("%s: BF16Kernels() = %q", tab.path, bf)
+		}
 	}
 }

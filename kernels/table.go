@@ -45,6 +45,9 @@ type kernelTable struct {
 	// qdepthwise is the int8 depthwise row kernel (qconv.go); nil: the Go
 	// twin.
 	qdepthwise *qdwKernels
+	// qmaxRows is the uint8 max over window rows (QMaxPool2D): out[ch] =
+	// max over i < n of rows[i][ch], ch < c (a multiple of 16); nil: Go.
+	qmaxRows func(rows **uint8, n, c int, out *uint8)
 	// bf16 is the bfloat16 GEMM (bf16.go); nil: the Go twin.
 	bf16 *bf16Kernels
 

@@ -46,6 +46,7 @@ func main() {
 		dotKernel(fmt.Sprintf("bf16dot%dx32", r), r, bf16x512)
 	}
 	cvtBF16()
+	maxRows()
 	depthwise("qdwRows512", 16)
 	depthwise("qdwRows256", 8)
 	requant("qRequant512", 16)
@@ -361,6 +362,52 @@ func cvtBF16() {
 	RET()
 }
 
+// maxRows emits qMaxRows: out[ch] = the largest of rows[i][ch], i < n (at
+// least 1), ch < c (a multiple of 16): VPMAXUB on 32 bytes, then 16.
+func maxRows() {
+	TEXT("qMaxRows", NOSPLIT, "func(rows **uint8, n, c int, out *uint8)")
+	Doc("qMaxRows sets out[ch] = max over i < n of rows[i][ch], ch < c (a multiple of 16), n >= 1.")
+	Pragma("noescape")
+	rows := Load(Param("rows"), GP64())
+	n := Load(Param("n"), GP64())
+	c := Load(Param("c"), GP64())
+	out := Load(Param("out"), GP64())
+	ch := GP64()
+	XORQ(ch, ch)
+	for _, w := range []int{32, 16} {
+		lbl := fmt.Sprintf("max%d", w)
+		v := ymm[0]
+		if w == 16 {
+			v = xmm[0]
+		}
+		Label(lbl)
+		left := GP64()
+		MOVQ(c, left)
+		SUBQ(ch, left)
+		CMPQ(left, U32(w))
+		JL(LabelRef(lbl + "_end"))
+		p := GP64()
+		MOVQ(Mem{Base: rows}, p)
+		VMOVDQU(Mem{Base: p, Index: ch, Scale: 1}, v)
+		i := GP64()
+		MOVQ(U64(1), i)
+		Label(lbl + "_row")
+		CMPQ(i, n)
+		JGE(LabelRef(lbl + "_store"))
+		MOVQ(Mem{Base: rows, Index: i, Scale: 8}, p)
+		VPMAXUB(Mem{Base: p, Index: ch, Scale: 1}, v, v)
+		INCQ(i)
+		JMP(LabelRef(lbl + "_row"))
+		Label(lbl + "_store")
+		VMOVDQU(v, Mem{Base: out, Index: ch, Scale: 1})
+		ADDQ(U32(w), ch)
+		JMP(LabelRef(lbl))
+		Label(lbl + "_end")
+	}
+	VZEROUPPER()
+	RET()
+}
+
 // requant emits the requantizing epilogue over n values (a multiple of
 // lanes): out[j] = the QEpilogue of acc[j] - corr[j] (kernels/qgemm.go). The
 // operation order is the Go twin's: convert, multiply by the scale, add the
@@ -465,7 +512,7 @@ func depthwise(name string, lanes int) {
 	Label(name + "_pixel")
 	chp := GP64() // channel offset in bytes of x
 	XORQ(chp, chp)
-	for _, block := range []int{4, 1} {
+	for _, block := range blocksFor(lanes) {
 		lbl := fmt.Sprintf("%s_chunk%d", name, block)
 		Label(lbl)
 		// Enough channels left for this block?
@@ -494,15 +541,15 @@ func depthwise(name string, lanes int) {
 		ADDQ(x, b)
 		ADDQ(chp, b)
 		for j := 0; j < block; j++ {
-			VPMOVZXBD(Mem{Base: b, Disp: j * lanes}, vec(4+j))
+			VPMOVZXBD(Mem{Base: b, Disp: j * lanes}, vec(8+j))
 		}
 		for j := 0; j < block; j++ {
 			m := Mem{Base: wt, Disp: j * lanes * 4}
 			if lanes == 16 {
-				raw("VPDPWSSD", m, vec(4+j), vec(j)) // acc += x*w + 0*(sign)
+				raw("VPDPWSSD", m, vec(8+j), vec(j)) // acc += x*w + 0*(sign)
 			} else {
-				VPMADDWD(m, vec(4+j), vec(4+j))
-				VPADDD(vec(4+j), vec(j), vec(j))
+				VPMADDWD(m, vec(8+j), vec(8+j))
+				VPADDD(vec(8+j), vec(j), vec(j))
 			}
 		}
 		ADDQ(U32(8), offs)
@@ -527,4 +574,13 @@ func depthwise(name string, lanes int) {
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
+}
+
+// blocksFor lists the depthwise kernel's channel blocks, in vectors, widest
+// first: eight or four chains of accumulators hide VPDPWSSD's latency.
+func blocksFor(lanes int) []int {
+	if lanes == 16 {
+		return []int{8, 4, 1}
+	}
+	return []int{4, 1} // AVX2: 16 ymm registers, two per vector
 }
