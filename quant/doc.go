@@ -40,8 +40,10 @@
 // that runs models runs it; modelfile.Load returns that model for a
 // quantized file once this package is imported (it registers a
 // modelfile.Loader), which is how keel predict, keel evaluate and keel
-// serve read int8 files. The model is for inference only: a training step
-// on it is an error (gradients cannot pass through its Lambda). Each batch
+// serve read int8 files. The model is for inference only: it has no
+// trainable weights (a training step leaves it as it is, as a frozen
+// backbone), and a trainable layer before it makes a training step an
+// error naming it (gradients cannot pass through its Lambda). Each batch
 // size gets workspaces allocated once (a uint8 buffer per activation), so
 // steady-state runs allocate no activations.
 //

@@ -275,3 +275,37 @@ func TestRunAllocations(t *testing.T) {
 		t.Errorf("62 more samples allocate %.0f more bytes: activations are allocated per run (%d bytes per sample)", large-small, activations)
 	}
 }
+
+// The model NN gives has no trainable weights (a training step leaves it
+// as it is, a frozen backbone), and gradients cannot pass through it: a
+// trainable layer before it makes the training step an error naming it.
+func TestNNRefusesTraining(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	m := smallNet(t, r)
+	qm, _, err := Quantize(m, randomImages(r, 4, 12, 12, 3), Options{ErrorImages: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nm, err := qm.NN()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nm.Weights()) != 0 {
+		t.Errorf("the int8 model has %d float weights", len(nm.Weights()))
+	}
+	x := nn.Input([]int{12, 12, 3})
+	y := nm.Apply(nn.NewConv2D(3, 1, 1).Apply(x))
+	outer, err := nn.NewModel([]*nn.Node{x}, []*nn.Node{y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer.Compile(nn.NewAdam(nn.AdamConfig{}), nn.CategoricalCrossentropy{})
+	in := randomImages(r, 2, 12, 12, 3)
+	labels := nn.NewTensor(2, 5)
+	labels.Data[0], labels.Data[6] = 1, 1
+	_, err = outer.TrainStep(in, labels)
+	if err == nil || !strings.Contains(err.Error(), "inference only") {
+		t.Fatalf("training a layer before the int8 graph: %v", err)
+	}
+	t.Log(err)
+}

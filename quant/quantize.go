@@ -289,9 +289,9 @@ var lambdaSeq atomic.Uint64
 
 // NN returns the model as an nn.Model, runnable by Model.Run like any
 // other: an input layer and one Lambda layer ("<name>_int8") that runs the
-// quantized graph. It is for inference only: training it is an error
-// (gradients cannot pass through it), and it is saved with quant.Save, not
-// modelfile.Save.
+// quantized graph. It is for inference only: it has no trainable weights,
+// gradients cannot pass through it (training a layer before it is an
+// error), and it is saved with quant.Save, not modelfile.Save.
 func (m *Model) NN() (*nn.Model, error) {
 	key := fmt.Sprintf("keel int8 graph %d (inference only)", lambdaSeq.Add(1))
 	outShape := m.OutputShape()
