@@ -181,6 +181,12 @@ func TestQuantizeSmallNet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if p := PrecisionOf(nm); p != "int8" {
+				t.Errorf("PrecisionOf the loaded model: %q", p)
+			}
+			if p := PrecisionOf(m); p != "float32" {
+				t.Errorf("PrecisionOf the float model: %q", p)
+			}
 			if meta2.Preprocess != "tf" || meta2.InputSize != 12 || len(meta2.ClassNames) != 5 {
 				t.Errorf("meta %+v", meta2)
 			}
@@ -229,6 +235,9 @@ func TestBF16SmallNet(t *testing.T) {
 	t.Logf("bf16: top-1 agreement %.3f, largest deviation %.5f", agree, dev)
 	if agree < 0.99 || dev > 0.01 || dev == 0 {
 		t.Errorf("top-1 agreement %.3f, largest deviation %.5f", agree, dev)
+	}
+	if nm, err := bm.NN(); err != nil || PrecisionOf(nm) != "bf16" {
+		t.Errorf("NN of a bf16 model: %v", err)
 	}
 	if err := Save(filepath.Join(t.TempDir(), "x.h5"), bm, modelfile.Meta{}); err == nil || !strings.Contains(err.Error(), "bf16") {
 		t.Errorf("saving a bf16 model: %v", err)

@@ -287,13 +287,37 @@ func (r *Report) JSON() ([]byte, error) {
 
 var lambdaSeq atomic.Uint64
 
+// lambdaPrefix starts the Go function name of the Lambda NN builds.
+const lambdaPrefix = "keel "
+
+// PrecisionOf says what a model computes in: "int8" or "bf16" for one
+// NN made (modelfile.Load of a quantized file), else "float32".
+func PrecisionOf(m *nn.Model) string {
+	for _, l := range m.Layers() {
+		if l.ClassName() != "Lambda" {
+			continue
+		}
+		fn, _ := l.Config()["function"].(string)
+		for _, kind := range []string{"int8", "bf16"} {
+			if strings.HasPrefix(fn, lambdaPrefix+kind+" graph ") {
+				return kind
+			}
+		}
+	}
+	return "float32"
+}
+
 // NN returns the model as an nn.Model, runnable by Model.Run like any
-// other: an input layer and one Lambda layer ("<name>_int8") that runs the
-// quantized graph. It is for inference only: it has no trainable weights,
+// other: an input layer and one Lambda layer ("<name>_int8", or _bf16)
+// that runs the quantized graph (PrecisionOf recognises it). It is for inference only: it has no trainable weights,
 // gradients cannot pass through it (training a layer before it is an
 // error), and it is saved with quant.Save, not modelfile.Save.
 func (m *Model) NN() (*nn.Model, error) {
-	key := fmt.Sprintf("keel int8 graph %d (inference only)", lambdaSeq.Add(1))
+	kind := "int8"
+	if m.bf16 {
+		kind = "bf16"
+	}
+	key := fmt.Sprintf("%s%s graph %d (inference only)", lambdaPrefix, kind, lambdaSeq.Add(1))
 	outShape := m.OutputShape()
 	nn.RegisterLambda(key, nn.LambdaFunc{
 		OutputShape: func(in [][]int) ([]int, error) {
@@ -305,7 +329,7 @@ func (m *Model) NN() (*nn.Model, error) {
 		Forward: m.forward,
 	})
 	defer nn.RegisterLambda(key, nn.LambdaFunc{})
-	l, err := nn.LayerFromConfig("Lambda", nn.Config{"name": m.name + "_int8", "function_type": "function", "function": key})
+	l, err := nn.LayerFromConfig("Lambda", nn.Config{"name": m.name + "_" + kind, "function_type": "function", "function": key})
 	if err != nil {
 		return nil, err
 	}
