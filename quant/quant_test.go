@@ -1,10 +1,12 @@
 package quant
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -317,4 +319,45 @@ func TestNNRefusesTraining(t *testing.T) {
 		t.Fatalf("training a layer before the int8 graph: %v", err)
 	}
 	t.Log(err)
+}
+
+// Concurrent runs (keel serve's batches) each take their own workspace and
+// give the bytes a lone run gives.
+func TestConcurrentRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	m := smallNet(t, r)
+	qm, _, err := Quantize(m, randomImages(r, 4, 12, 12, 3), Options{ErrorImages: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nm, err := qm.NN()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomImages(r, 3, 12, 12, 3)
+	want, err := nm.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 10 {
+				got, err := nm.Run(x)
+				if err == nil && !slices.Equal(got[0].Data, want[0].Data) {
+					err = fmt.Errorf("a concurrent run differs")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
