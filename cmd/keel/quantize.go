@@ -27,6 +27,7 @@ func quantizeFlags(fs *flag.FlagSet) func([]string) error {
 	errImages := fs.Int("error-images", 16, "calibration images the per-layer error table is measured on")
 	pre := fs.String("preprocess", "", "caffe, tf, torch or none (default: what the file records, else none)")
 	asJSON := fs.Bool("json", false, "print the per-layer error table as one JSON object")
+	noBias := fs.Bool("no-bias-correction", false, "keep each convolution's bias as folded (no correction for the mean error of its int8 weights)")
 	return func([]string) error {
 		if *modelFile == "" || *calib == "" || *out == "" {
 			return fmt.Errorf("%w: --model-file, --calibrate and --out are required", errUsage)
@@ -49,7 +50,8 @@ func quantizeFlags(fs *flag.FlagSet) func([]string) error {
 		if err != nil {
 			return err
 		}
-		qm, rep, err := quant.Quantize(m, x, quant.Options{Method: *method, Percentile: *pct, ErrorImages: *errImages, Progress: os.Stderr})
+		qm, rep, err := quant.Quantize(m, x, quant.Options{Method: *method, Percentile: *pct, ErrorImages: *errImages,
+			NoBiasCorrection: *noBias, Progress: os.Stderr})
 		if err != nil {
 			return fmt.Errorf("%s: %w", *modelFile, err)
 		}
