@@ -35,13 +35,11 @@ type fop struct {
 // layerConfig is the part of a layer's Keras config the quantizer reads.
 type layerConfig struct {
 	Name           string   `json:"name"`
-	Filters        int      `json:"filters"`
 	KernelSize     []int    `json:"kernel_size"`
 	Strides        []int    `json:"strides"`
 	Padding        any      `json:"padding"` // "same"/"valid", or ZeroPadding2D's [[t, b], [l, r]]
 	DilationRate   []int    `json:"dilation_rate"`
 	Activation     string   `json:"activation"`
-	UseBias        *bool    `json:"use_bias"`
 	Groups         int      `json:"groups"`
 	DepthMult      int      `json:"depth_multiplier"`
 	PoolSize       []int    `json:"pool_size"`
@@ -50,9 +48,6 @@ type layerConfig struct {
 	NegativeSlope  float64  `json:"negative_slope"`
 	Threshold      float64  `json:"threshold"`
 	Epsilon        float64  `json:"epsilon"`
-	Axis           any      `json:"axis"`
-	TargetShape    []int    `json:"target_shape"`
-	raw            map[string]any
 	paddingString  string
 	pads           [4]int // ZeroPadding2D: top, bottom, left, right
 	hasZeroPadding bool
@@ -68,7 +63,6 @@ func readConfig(l nn.Layer) (layerConfig, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return layerConfig{}, fmt.Errorf("layer %q (%s): config: %w", l.Name(), l.ClassName(), err)
 	}
-	c.raw = raw
 	switch p := c.Padding.(type) {
 	case string:
 		c.paddingString = p

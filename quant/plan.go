@@ -3,7 +3,6 @@ package quant
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/keelml/keel/kernels"
 	"github.com/keelml/keel/nn"
@@ -437,8 +436,4 @@ func (p *planner) float(i int) error {
 	p.vmap[o.out] = out
 	p.emit(&op{class: o.class, name: o.layer.Name(), in: ins, out: out, layer: l, fweights: ws, from: []string{o.layer.Name()}})
 	return nil
-}
-
-func describe(o *op) string {
-	return strings.Join(o.from, " + ")
 }
