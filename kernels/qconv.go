@@ -576,8 +576,16 @@ func QuantizeU8(x []float32, scale float32, zero int32, y []uint8) {
 		panic(fmt.Sprintf("kernels: QuantizeU8: y has %d elements, needs %d", len(y), len(x)))
 	}
 	q := qParams{lo: float32(-zero), hi: float32(255 - zero), outZero: zero}
-	for i, v := range x {
-		y[i] = q.round(float32(v / scale))
+	raceRead(x)
+	raceWriteBytes(y)
+	nv := 0
+	if k := active.qquantize; k != nil {
+		if nv = len(x) / 16 * 16; nv > 0 {
+			k(nv, &x[0], (*float32)(unsafe.Pointer(&q)), scale, &y[0])
+		}
+	}
+	for i, v := range x[nv:] {
+		y[nv+i] = q.round(float32(v / scale))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // qPad returns x (n, h, w, c) padded with zero on every side, and its size.
@@ -229,5 +230,44 @@ func TestQuantizeRoundTrip(t *testing.T) {
 	q, s := QuantizeWeights([]float32{1, 0, -0.5, 0, 0.25, 0}, 3, 2)
 	if fmt.Sprint(q) != "[127 0 -64 0 32 0]" || s[0] != float32(1)/127 || s[1] != 1 {
 		t.Fatalf("QuantizeWeights = %v %v", q, s)
+	}
+}
+
+// QuantizeU8's assembly equals its Go loop on random bit patterns, ties,
+// NaNs and out-of-range values included.
+func TestQuantizeU8MatchesTwin(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	x := make([]float32, 1003)
+	for i := range x {
+		switch i % 4 {
+		case 0:
+			x[i] = math.Float32frombits(rng.Uint32())
+		case 1:
+			x[i] = float32(rng.IntN(600)-300) * 0.05 // halfway cases at scale 0.1
+		default:
+			x[i] = float32(rng.NormFloat64() * 10)
+		}
+	}
+	forQTables(t, func(t *testing.T, _ *kernelTable) {
+		for _, zero := range []int32{0, 7, 128, 255} {
+			y := make([]uint8, len(x))
+			QuantizeU8(x, 0.1, zero, y)
+			q := qParams{lo: float32(-zero), hi: float32(255 - zero), outZero: zero}
+			for i, v := range x {
+				if want := q.round(float32(v / 0.1)); y[i] != want {
+					t.Fatalf("zero %d: QuantizeU8(%v) = %d, want %d", zero, v, y[i], want)
+				}
+			}
+		}
+	})
+}
+
+// The assembly reads qParams by offset: lo 0, hi 4, outZero 8, resScale
+// 12, resZero 16.
+func TestQParamsLayout(t *testing.T) {
+	var q qParams
+	got := []uintptr{unsafe.Offsetof(q.lo), unsafe.Offsetof(q.hi), unsafe.Offsetof(q.outZero), unsafe.Offsetof(q.resScale), unsafe.Offsetof(q.resZero)}
+	if fmt.Sprint(got) != "[0 4 8 12 16]" {
+		t.Fatalf("qParams offsets %v", got)
 	}
 }

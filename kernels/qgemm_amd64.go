@@ -85,6 +85,7 @@ func init() {
 	}
 	avx2Table.qdepthwise = &qdw256
 	avx2Table.qmaxRows, avx512Table.qmaxRows = qMaxRows, qMaxRows
+	avx512Table.qquantize = qQuantize512
 	avx512Table.qgemm = avx2Table.qgemm
 	avx512Table.qdepthwise = &qdw256
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VNNI) {

@@ -4883,6 +4883,37 @@ max16_end:
 	VZEROUPPER
 	RET
 
+// func qQuantize512(n int, x *float32, q *float32, scale float32, y *uint8)
+// Requires: AVX, AVX512F
+TEXT ·qQuantize512(SB), NOSPLIT, $0-40
+	MOVQ         n+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         q+16(FP), DX
+	MOVQ         y+32(FP), BX
+	VBROADCASTSS scale+24(FP), Z1
+	VBROADCASTSS (DX), Z2
+	VBROADCASTSS 4(DX), Z3
+	VPBROADCASTD 8(DX), Z4
+	SHRQ         $0x04, AX
+	JZ           quant_done
+
+quant_loop:
+	VMOVUPS   (CX), Z0
+	VDIVPS    Z1, Z0, Z0
+	VMAXPS    Z2, Z0, Z0
+	VMINPS    Z3, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z4, Z0, Z0
+	VPMOVDB   Z0, (BX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000010, BX
+	DECQ      AX
+	JNZ       quant_loop
+
+quant_done:
+	VZEROUPPER
+	RET
+
 // func qdwRows512(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
 // Requires: AVX, AVX512F
 TEXT ·qdwRows512(SB), NOSPLIT, $0-64

@@ -235,6 +235,12 @@ func bf16Convert(n int, src *float32, dst *uint16)
 //go:noescape
 func qMaxRows(rows **uint8, n int, c int, out *uint8)
 
+// qQuantize512 sets y[i] = RoundToEven(x[i]/scale) + zero clamped to 0..255, i < n (a multiple of 16); q points at
+// the qParams whose lo, hi and outZero give the clamp and the zero point.
+//
+//go:noescape
+func qQuantize512(n int, x *float32, q *float32, scale float32, y *uint8)
+
 // qdwRows512 sets acc[i*c+ch] = sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch], i < count, ch < c
 // (a multiple of 16).
 //

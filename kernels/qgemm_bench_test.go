@@ -187,3 +187,31 @@ func BenchmarkQConv2D(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQGemmKernels reports GOP/s of every int8 GEMM kernel this CPU
+// runs (AVX-VNNI included, which no table takes on a CPU with AVX-512), on
+// the 3x3 conv2 shape, in place of the avx512 table's own.
+func BenchmarkQGemmKernels(b *testing.B) {
+	m, k, n := 3136, 576, 64
+	rng := rand.New(rand.NewPCG(5, 5))
+	x, w := randU8(rng, m*k), randI8(rng, k*n)
+	ep := randEpilogue(rng, m, n, k, true, false, 0, 0)
+	out := make([]uint8, m*n)
+	tab := runnableTables()[len(runnableTables())-1]
+	for _, qk := range qgemmCandidates() {
+		b.Run(qk.name, func(b *testing.B) {
+			withPath(b, tab.path, func() {
+				SetThreads(0)
+				saved := tab.qgemm
+				tab.qgemm = qk
+				defer func() { tab.qgemm = saved }()
+				qw := PackQWeights(w, k, n)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					QGemm(m, x, k, 3, qw, out, n, ep)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+			})
+		})
+	}
+}

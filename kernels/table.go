@@ -48,6 +48,9 @@ type kernelTable struct {
 	// qmaxRows is the uint8 max over window rows (QMaxPool2D): out[ch] =
 	// max over i < n of rows[i][ch], ch < c (a multiple of 16); nil: Go.
 	qmaxRows func(rows **uint8, n, c int, out *uint8)
+	// qquantize is QuantizeU8's loop, 16 values a step (q the qParams of
+	// the clamp and zero point); nil: Go.
+	qquantize func(n int, x *float32, q *float32, scale float32, y *uint8)
 	// bf16 is the bfloat16 GEMM (bf16.go); nil: the Go twin.
 	bf16 *bf16Kernels
 

@@ -47,6 +47,7 @@ func main() {
 	}
 	cvtBF16()
 	maxRows()
+	quantize()
 	depthwise("qdwRows512", 16)
 	depthwise("qdwRows256", 8)
 	requant("qRequant512", 16)
@@ -404,6 +405,42 @@ func maxRows() {
 		JMP(LabelRef(lbl))
 		Label(lbl + "_end")
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// quantize emits qQuantize512: y[i] = RoundToEven(x[i] / scale) + zero,
+// clamped (VMAXPS then VMINPS on the quotient, NaN giving the lower bound)
+// to 0..255, 16 values a step; the Go twin is QuantizeU8's loop.
+func quantize() {
+	TEXT("qQuantize512", NOSPLIT, "func(n int, x *float32, q *float32, scale float32, y *uint8)")
+	Doc("qQuantize512 sets y[i] = RoundToEven(x[i]/scale) + zero clamped to 0..255, i < n (a multiple of 16); q points at",
+		"the qParams whose lo, hi and outZero give the clamp and the zero point.")
+	Pragma("noescape")
+	n := Load(Param("n"), GP64())
+	x := Load(Param("x"), GP64())
+	q := Load(Param("q"), GP64())
+	y := Load(Param("y"), GP64())
+	sc, lo, hi, oz, t := zmm[1], zmm[2], zmm[3], zmm[4], zmm[0]
+	VBROADCASTSS(NewParamAddr("scale", 24), sc)
+	VBROADCASTSS(Mem{Base: q, Disp: 0}, lo)
+	VBROADCASTSS(Mem{Base: q, Disp: 4}, hi)
+	VPBROADCASTD(Mem{Base: q, Disp: 8}, oz)
+	SHRQ(U8(4), n)
+	JZ(LabelRef("quant_done"))
+	Label("quant_loop")
+	VMOVUPS(Mem{Base: x}, t)
+	VDIVPS(sc, t, t)
+	VMAXPS(lo, t, t)
+	VMINPS(hi, t, t)
+	VCVTPS2DQ(t, t)
+	VPADDD(oz, t, t)
+	VPMOVDB(t, Mem{Base: y})
+	ADDQ(U32(64), x)
+	ADDQ(U32(16), y)
+	DECQ(n)
+	JNZ(LabelRef("quant_loop"))
+	Label("quant_done")
 	VZEROUPPER()
 	RET()
 }
