@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 
 	"github.com/keelml/keel/internal/specweights"
+	"github.com/keelml/keel/kernels"
 	"github.com/keelml/keel/nn"
+	"github.com/keelml/keel/quant"
 	"github.com/keelml/keel/zoo"
 )
 
@@ -25,6 +27,40 @@ type ModelsOptions struct {
 	InputSize int      // input height and width (0: each model's default)
 	Timing    Options
 	Layers    bool // also print on Progress the time of every layer (its fastest run)
+	// Precision is float32 (the default), int8 (the model quantized with
+	// package quant, calibrated on a few synthetic inputs of the timed
+	// distribution, then timed) or bf16 (quant.BF16: convolutions with
+	// bfloat16 weights and float32 sums, the rest float32).
+	Precision string
+}
+
+// calibrationInputs is how many synthetic inputs an int8 model is
+// calibrated on before it is timed.
+const calibrationInputs = 4
+
+// withPrecision returns m at the precision asked for.
+func withPrecision(m *nn.Model, precision string, r *rand.Rand, size int, notices io.Writer) (*nn.Model, error) {
+	switch precision {
+	case "", "float32":
+		return m, nil
+	case "int8":
+		calib := RandomTensor(r, -120, 130, calibrationInputs, size, size, 3)
+		qm, _, err := quant.Quantize(m, calib, quant.Options{ErrorImages: 1, Progress: notices})
+		if err != nil {
+			return nil, err
+		}
+		return qm.NN()
+	case "bf16":
+		bm, err := quant.BF16(m)
+		if err != nil {
+			return nil, err
+		}
+		if !kernels.BF16Available() {
+			fmt.Fprintln(notices, "models: this CPU has no AVX512_BF16: bf16 runs the Go twin of the kernel (same results, slow)")
+		}
+		return bm.NN()
+	}
+	return nil, fmt.Errorf("precision %q: want float32, int8 or bf16", precision)
 }
 
 // Classifier is zoo model name with its top at size x size, with the spec's
@@ -40,14 +76,22 @@ func Classifier(name string, size int, notices io.Writer) (*nn.Model, error) {
 // Models times the forward pass of the zoo's full classifiers.
 func Models(o ModelsOptions, out Sink) error {
 	o.Timing = o.Timing.withDefaults()
+	precision := o.Precision
+	if precision == "" {
+		precision = "float32"
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, name := range o.Models {
 		size := sizeFor(name, o.InputSize)
-		m, err := Classifier(name, size, o.progress())
+		fm, err := Classifier(name, size, o.progress())
 		if err != nil {
 			return err
 		}
-		flops := 2 * float64(zoo.MACs(m)) * float64(o.Batch)
+		flops := 2 * float64(zoo.MACs(fm)) * float64(o.Batch)
+		m, err := withPrecision(fm, precision, rand.New(rand.NewPCG(3, 4)), size, o.progress())
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 		// Preprocessed inputs are centred values of a few tens.
 		x := RandomTensor(r, -120, 130, o.Batch, size, size, 3)
 		for _, t := range o.threads() {
@@ -72,7 +116,7 @@ func Models(o ModelsOptions, out Sink) error {
 			if o.Layers {
 				printLayerProfile(o.progress(), fastest)
 			}
-			extra := map[string]any{"model": name, "input_size": size}
+			extra := map[string]any{"model": name, "input_size": size, "precision": precision}
 			o.Timing.tag(extra)
 			rec := Record{Bench: "models", Name: name, Threads: t, Batch: o.Batch, Seconds: secs,
 				GFLOPS: flops / secs / 1e9, PeakGFLOPS: peak, Extra: extra}

@@ -42,6 +42,16 @@
 // backward kernels (input and weight gradients, each alone) reuse the same
 // engines.
 //
+// Quantized inference: QGemm, QConv2D, QDepthwise and the int8 pooling
+// kernels take uint8 activations (one zero point a tensor) and int8 weights
+// (symmetric, one scale an output channel), sum in int32 exactly and
+// requantize in a fused epilogue (QEpilogue: scale, bias, residual, clamp,
+// round half to even), with the same bytes on every table: AVX-512 VNNI,
+// AVX-VNNI, an exact widening AVX2 kernel (VPMADDUBSW would saturate), NEON
+// SDOT and plain NEON, and the Go twins (../asm/qgemm, ../asm/qneon).
+// BF16Gemm is the bfloat16 GEMM (VDPBF16PS, float32 sums) with a twin of
+// the same bits.
+//
 // Work is split across a persistent pool of goroutines; SetThreads sets its size
 // (default GOMAXPROCS). Kernels allocate nothing in steady state: their
 // scratch comes from pools.
@@ -68,3 +78,5 @@ package kernels
 //go:generate sh -c "cd ../asm && go run ./neon -out ../kernels/neon_arm64.s -stubs ../kernels/neon_arm64_stub.go -pkg kernels"
 //go:generate sh -c "cd ../asm && go run ./winograd -out ../kernels/winograd_amd64.s -stubs ../kernels/winograd_amd64_stub.go -pkg kernels"
 //go:generate sh -c "cd ../asm && go run ./act -out ../kernels/act_amd64.s -stubs ../kernels/act_amd64_stub.go -pkg kernels"
+//go:generate sh -c "cd ../asm && go run ./qgemm -out ../kernels/qgemm_amd64.s -stubs ../kernels/qgemm_amd64_stub.go -pkg kernels"
+//go:generate sh -c "cd ../asm && go run ./qneon -out ../kernels/qgemm_arm64.s -stubs ../kernels/qgemm_arm64_stub.go -pkg kernels"

@@ -39,6 +39,21 @@ type kernelTable struct {
 	// table without assembly for them holds.
 	nonlinear nonlinearKernels
 
+	// qgemm is the int8 GEMM (qgemm_engine.go); nil: the Go twin. Its
+	// results equal the twin's bit for bit.
+	qgemm *qgemmKernels
+	// qdepthwise is the int8 depthwise row kernel (qconv.go); nil: the Go
+	// twin.
+	qdepthwise *qdwKernels
+	// qmaxRows is the uint8 max over window rows (QMaxPool2D): out[ch] =
+	// max over i < n of rows[i][ch], ch < c (a multiple of 16); nil: Go.
+	qmaxRows func(rows **uint8, n, c int, out *uint8)
+	// qquantize is QuantizeU8's loop, 16 values a step (q the qParams of
+	// the clamp and zero point); nil: Go.
+	qquantize func(n int, x *float32, q *float32, scale float32, y *uint8)
+	// bf16 is the bfloat16 GEMM (bf16.go); nil: the Go twin.
+	bf16 *bf16Kernels
+
 	// fmaPeak runs n iterations of the widest FMA loop and returns the flops.
 	fmaPeak func(n int) float64
 }
@@ -172,6 +187,15 @@ func (t *kernelTable) String() string {
 	}
 	if t.elementwise != nil {
 		b.WriteString(", elementwise")
+	}
+	if t.qgemm != nil {
+		fmt.Fprintf(&b, ", int8 %s %dx%d", t.qgemm.name, t.qgemm.mr, t.qgemm.nr)
+	}
+	if t.qdepthwise != nil {
+		fmt.Fprintf(&b, ", int8 depthwise x%d", t.qdepthwise.lanes)
+	}
+	if t.bf16 != nil {
+		fmt.Fprintf(&b, ", bf16 %dx%d", t.bf16.mr, bf16NR)
 	}
 	return b.String()
 }

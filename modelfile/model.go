@@ -101,6 +101,16 @@ func LoadBytes(b []byte, name string) (*nn.Model, Meta, error) {
 }
 
 func loadFile(f *weightsio.File, path string, o Options) (*nn.Model, Meta, error) {
+	if m, ok, err := claimed(f, path); ok {
+		if err != nil {
+			return nil, Meta{}, err
+		}
+		meta, err := readMeta(f)
+		if err != nil {
+			return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
+		}
+		return m, meta, nil
+	}
 	if len(f.ModelConfigJSON) == 0 {
 		return nil, Meta{}, fmt.Errorf("%s: a %s file holds weights only, no model_config: build the model (for example with zoo.New) and load these weights into it", path, f.Format)
 	}

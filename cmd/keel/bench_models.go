@@ -14,18 +14,24 @@ func benchModels(fs *flag.FlagSet, bf *benchFlags) func() error {
 	samples := fs.Int("samples", 5, "timed samples (the median is reported)")
 	layers := fs.Bool("layers", false, "also print, on stderr, the time of every layer (its fastest run)")
 	inputSize := fs.Int("input-size", 0, "input height and width (default: each model's own, 224 for most)")
+	precision := fs.String("precision", "float32", "float32, int8 (quantized on a few synthetic inputs, then timed) or bf16 (convolutions with bfloat16 weights, float32 sums)")
 	tf := addTimingFlags(fs)
 	return func() error {
 		timing, err := tf.options(*samples, 0, bf.threads)
 		if err != nil {
 			return err
 		}
+		switch *precision {
+		case "float32", "int8", "bf16":
+		default:
+			return fmt.Errorf("%w: --precision must be float32, int8 or bf16, not %q", errUsage, *precision)
+		}
 		names, err := modelList(*modelFlag, bench.DefaultModels)
 		if err != nil {
 			return err
 		}
 		return bench.Models(bench.ModelsOptions{Common: bf.common(), Models: names, Batch: *batch, InputSize: *inputSize,
-			Timing: timing, Layers: *layers}, bf.writer())
+			Timing: timing, Layers: *layers, Precision: *precision}, bf.writer())
 	}
 }
 

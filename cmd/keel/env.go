@@ -20,6 +20,7 @@ func init() {
 func envFlags(fs *flag.FlagSet) func([]string) error {
 	return func([]string) error {
 		fmt.Print(kernels.Describe())
+		fmt.Printf("int8:      %s\nbf16:      %s\n", kernels.Int8Kernels(), kernels.BF16Kernels())
 		return nil
 	}
 }

@@ -91,7 +91,7 @@ func (f *File) WriteTo(w io.Writer) (int64, error) {
 	next := uint64(superblockSize)
 	f.root.walk(func(d *Dataset) {
 		d.addr = next
-		next += pad8(uint64(4 * len(d.data)))
+		next += pad8(d.byteLen())
 		datasets = append(datasets, d)
 	})
 	e := &encoder{base: next}
@@ -110,6 +110,18 @@ func (f *File) WriteTo(w io.Writer) (int64, error) {
 	var buf [4096]byte
 	for _, d := range datasets {
 		written := 0
+		for i := 0; i < len(d.i8); {
+			k := 0
+			for ; k < len(buf) && i < len(d.i8); i, k = i+1, k+1 {
+				buf[k] = byte(d.i8[i])
+			}
+			m, err := bw.Write(buf[:k])
+			n += int64(m)
+			written += m
+			if err != nil {
+				return n, err
+			}
+		}
 		for i := 0; i < len(d.data); {
 			k := 0
 			for ; k+4 <= len(buf) && i < len(d.data); i++ {
@@ -351,7 +363,7 @@ func (e *encoder) btree(level int, children, lastKey []uint64) uint64 {
 func (e *encoder) dataset(d *Dataset) uint64 {
 	msgs := [][]byte{
 		message(0x0001, 0, dataspace(d.shape, true)),
-		message(0x0003, 1, float32Type),
+		message(0x0003, 1, d.datatype()),
 		message(0x0005, 1, []byte{2, 2, 2, 1, 0, 0, 0, 0}), // fill: alloc late, write if set, default value
 		message(0x0008, 0, contiguousLayout(d)),
 	}
@@ -363,7 +375,7 @@ func (e *encoder) dataset(d *Dataset) uint64 {
 
 func contiguousLayout(d *Dataset) []byte {
 	b := []byte{3, 1}
-	size := uint64(4 * len(d.data))
+	size := d.byteLen()
 	if size == 0 {
 		b = le.AppendUint64(b, undefinedAddr)
 	} else {
@@ -420,11 +432,22 @@ var (
 	// IEEE little-endian float32 and float64 (class 1, version 1).
 	float32Type = []byte{0x11, 0x20, 0x1f, 0x00, 4, 0, 0, 0, 0, 0, 32, 0, 23, 8, 0, 23, 0x7f, 0, 0, 0}
 	float64Type = []byte{0x11, 0x20, 0x3f, 0x00, 8, 0, 0, 0, 0, 0, 64, 0, 52, 11, 0, 52, 0xff, 0x03, 0, 0}
+	// Signed 8-bit little-endian integer (class 0, version 1, bit 3: signed),
+	// offset 0, precision 8.
+	int8Type = []byte{0x10, 0x08, 0x00, 0x00, 1, 0, 0, 0, 0, 0, 8, 0}
 	// Variable-length ASCII string, NUL-terminated, over unsigned bytes.
 	vlenStringType = []byte{0x19, 0x01, 0x00, 0x00, 16, 0, 0, 0, 0x10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0}
 	// vlenUTF8Type is vlenStringType with the UTF-8 character set (bits 8-11).
 	vlenUTF8Type = []byte{0x19, 0x01, 0x01, 0x00, 16, 0, 0, 0, 0x10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0}
 )
+
+// datatype is the dataset's element type message.
+func (d *Dataset) datatype() []byte {
+	if d.i8 != nil {
+		return int8Type
+	}
+	return float32Type
+}
 
 // fixedStringType is a NUL-padded ASCII string of width bytes.
 func fixedStringType(width int) []byte {

@@ -22,10 +22,11 @@ type Group struct {
 	datasets map[string]*Dataset
 }
 
-// Dataset is a contiguous float32 dataset.
+// Dataset is a contiguous float32 (or, made by DatasetInt8, int8) dataset.
 type Dataset struct {
 	shape []int
 	data  []float32
+	i8    []int8 // the values of an int8 dataset (then data is nil)
 	attrs []attr
 	addr  uint64 // where its data goes, assigned when the file is laid out
 }
@@ -55,6 +56,16 @@ func (g *Group) Group(name string) *Group {
 // scalar) holding data, which is not copied and must not change until the
 // file is saved. A name with "/" creates the groups on its path.
 func (g *Group) Dataset(name string, shape []int, data []float32) (*Dataset, error) {
+	return g.dataset(name, shape, len(data), &Dataset{data: data})
+}
+
+// DatasetInt8 adds a signed 8-bit integer dataset (numpy's int8), as
+// Dataset does a float32 one: quantized weights are stored so.
+func (g *Group) DatasetInt8(name string, shape []int, data []int8) (*Dataset, error) {
+	return g.dataset(name, shape, len(data), &Dataset{i8: data})
+}
+
+func (g *Group) dataset(name string, shape []int, values int, d *Dataset) (*Dataset, error) {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
@@ -62,8 +73,8 @@ func (g *Group) Dataset(name string, shape []int, data []float32) (*Dataset, err
 		}
 		n *= d
 	}
-	if n != len(data) {
-		return nil, fmt.Errorf("h5write: dataset %q: %d values for shape %v", name, len(data), shape)
+	if n != values {
+		return nil, fmt.Errorf("h5write: dataset %q: %d values for shape %v", name, values, shape)
 	}
 	dir, base := "", name
 	if i := strings.LastIndex(name, "/"); i >= 0 {
@@ -79,9 +90,17 @@ func (g *Group) Dataset(name string, shape []int, data []float32) (*Dataset, err
 	if _, dup := parent.groups[base]; dup {
 		return nil, fmt.Errorf("h5write: %q is already a group", name)
 	}
-	d := &Dataset{shape: append([]int(nil), shape...), data: data}
+	d.shape = append([]int(nil), shape...)
 	parent.datasets[base] = d
 	return d, nil
+}
+
+// byteLen is the size of the dataset's raw data.
+func (d *Dataset) byteLen() uint64 {
+	if d.i8 != nil {
+		return uint64(len(d.i8))
+	}
+	return uint64(4 * len(d.data))
 }
 
 // members lists the member names in HDF5's order (byte order of the names),
