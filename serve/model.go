@@ -7,6 +7,7 @@ import (
 	"github.com/keelml/keel/internal/classify"
 	"github.com/keelml/keel/modelfile"
 	"github.com/keelml/keel/nn"
+	"github.com/keelml/keel/quant" // also lets modelfile.Load read int8 files
 	"github.com/keelml/keel/zoo"
 )
 
@@ -69,7 +70,7 @@ func (l *loaded) info(name string) modelInfo {
 			classes[i] = l.meta.ClassNames[i]
 		}
 	}
-	mi := modelInfo{Name: name, InputShape: l.input, Classes: classes, Preprocess: string(l.preprocess), Precision: "float32"}
+	mi := modelInfo{Name: name, InputShape: l.input, Classes: classes, Preprocess: string(l.preprocess), Precision: quant.PrecisionOf(l.model)}
 	if l.imageH > 0 {
 		mi.InputSize = []int{l.imageH, l.imageW}
 	}
