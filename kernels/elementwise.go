@@ -145,6 +145,13 @@ func MulRows(x, row, y []float32) {
 	})
 }
 
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
 // Rescale sets y = x * scale + offset for rows of C = len(scale) values
 // (offset as long), rounding the product before the addition (no fused
 // multiply-add), as Keras' Rescaling computes it. y may alias x.
@@ -156,10 +163,12 @@ func Rescale(x, scale, offset, y []float32) {
 	if c == 0 || n%c != 0 || len(offset) != c {
 		panic(fmt.Sprintf("kernels: Rescale: %d values are not rows of %d (%d offsets)", n, c, len(offset)))
 	}
-	if c < 64 && c > 1 {
+	if c < 64 {
 		// Few channels (an image's 3): repeat them to a pattern of at least
-		// 64, so the loop below runs over long segments.
-		l := c * ((64 + c - 1) / c)
+		// 64 values and a multiple of 8, so that rows of it take the
+		// vector scale-and-shift loop (the same product, then the sum).
+		l := c * 8 / gcd(c, 8)
+		l *= (64 + l - 1) / l
 		var buf scratch
 		buf.init(2*l, 0)
 		defer buf.free()
@@ -168,6 +177,10 @@ func Rescale(x, scale, offset, y []float32) {
 			s2[i], o2[i] = scale[i%c], offset[i%c]
 		}
 		scale, offset, c = s2, o2, l
+	}
+	if rows := n / c; active.elementwise != nil && c%8 == 0 && rows > 0 {
+		scaleShiftRows(x[:rows*c], scale, offset, ActNone, y[:rows*c], c, rows)
+		x, y, n = x[rows*c:], y[rows*c:], n-rows*c // the rest starts a pattern
 	}
 	forChunks(n, func(lo, hi int) {
 		ys := y[lo:hi]
