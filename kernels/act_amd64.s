@@ -22,22 +22,22 @@ DATA actExpMax<>+56(SB)/4, $0x42b20000
 DATA actExpMax<>+60(SB)/4, $0x42b20000
 GLOBL actExpMax<>(SB), RODATA|NOPTR, $64
 
-DATA actExpMin<>+0(SB)/4, $0xc2aeac50
-DATA actExpMin<>+4(SB)/4, $0xc2aeac50
-DATA actExpMin<>+8(SB)/4, $0xc2aeac50
-DATA actExpMin<>+12(SB)/4, $0xc2aeac50
-DATA actExpMin<>+16(SB)/4, $0xc2aeac50
-DATA actExpMin<>+20(SB)/4, $0xc2aeac50
-DATA actExpMin<>+24(SB)/4, $0xc2aeac50
-DATA actExpMin<>+28(SB)/4, $0xc2aeac50
-DATA actExpMin<>+32(SB)/4, $0xc2aeac50
-DATA actExpMin<>+36(SB)/4, $0xc2aeac50
-DATA actExpMin<>+40(SB)/4, $0xc2aeac50
-DATA actExpMin<>+44(SB)/4, $0xc2aeac50
-DATA actExpMin<>+48(SB)/4, $0xc2aeac50
-DATA actExpMin<>+52(SB)/4, $0xc2aeac50
-DATA actExpMin<>+56(SB)/4, $0xc2aeac50
-DATA actExpMin<>+60(SB)/4, $0xc2aeac50
+DATA actExpMin<>+0(SB)/4, $0xc2ae0000
+DATA actExpMin<>+4(SB)/4, $0xc2ae0000
+DATA actExpMin<>+8(SB)/4, $0xc2ae0000
+DATA actExpMin<>+12(SB)/4, $0xc2ae0000
+DATA actExpMin<>+16(SB)/4, $0xc2ae0000
+DATA actExpMin<>+20(SB)/4, $0xc2ae0000
+DATA actExpMin<>+24(SB)/4, $0xc2ae0000
+DATA actExpMin<>+28(SB)/4, $0xc2ae0000
+DATA actExpMin<>+32(SB)/4, $0xc2ae0000
+DATA actExpMin<>+36(SB)/4, $0xc2ae0000
+DATA actExpMin<>+40(SB)/4, $0xc2ae0000
+DATA actExpMin<>+44(SB)/4, $0xc2ae0000
+DATA actExpMin<>+48(SB)/4, $0xc2ae0000
+DATA actExpMin<>+52(SB)/4, $0xc2ae0000
+DATA actExpMin<>+56(SB)/4, $0xc2ae0000
+DATA actExpMin<>+60(SB)/4, $0xc2ae0000
 GLOBL actExpMin<>(SB), RODATA|NOPTR, $64
 
 DATA actLog2e<>+0(SB)/4, $0x3fb8aa3b

@@ -57,7 +57,7 @@ var (
 
 func consts() {
 	cExpMax = splat("actExpMax", 89)
-	cExpMin = splat("actExpMin", -87.33654475)
+	cExpMin = splat("actExpMin", -87)
 	cLog2e = splat("actLog2e", 1.44269504088896341)
 	cMagic = splat("actMagic", 12582912)
 	cLn2Hi = splat("actLn2Hi", 0.693359375)
