@@ -19,38 +19,6 @@ func TestFuseDenseBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range m.Layers() {
-		for _, v := range l.Weights() {
-			fan := 0
-			if v.name == "kernel" {
-				fan = numElements(v.shape[:len(v.shape)-1])
-			}
-			v.Set(v.shape, specFill(l.Name(), v.name, v.shape, fan))
-		}
-	}
-	xin := foldInput(2, 5, 6, 32)
-	var names []string
-	for _, l := range m.Layers()[1:] {
-		names = append(names, l.Name())
-	}
-	ref, err := m.RunLayers(names, xin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := m.Run(xin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e := relErr(got[0].Data, ref[len(ref)-1].Data); e > 1e-5 {
-		t.Errorf("fused output: relative error %.3g", e)
-	}
-	modes := map[string]StepMode{}
-	for _, s := range m.StepStats() {
-		modes[s.Layer] = s.Mode
-	}
-	for l, w := range map[string]StepMode{"gelu": ModeFused, "ls": ModeFolded, "identity": ModeFused, "add": ModeFused} {
-		if modes[l] != w {
-			t.Errorf("%s: mode %q, want %q", l, modes[l], w)
-		}
-	}
+	checkFused(t, "ConvNeXt block", m, foldInput(2, 5, 6, 32),
+		map[string]StepMode{"gelu": ModeFused, "ls": ModeFolded, "identity": ModeFused, "add": ModeFused})
 }

@@ -1,6 +1,9 @@
 package nn
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // TestFuseGate checks that inference folds a squeeze-and-excitation
 // Multiply into the 1x1 convolution after it, on both of its paths (the
@@ -30,39 +33,6 @@ func TestFuseGate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, l := range m.Layers() {
-			for _, v := range l.Weights() {
-				fan := 0
-				if v.name == "kernel" || v.name == "depthwise_kernel" {
-					fan = numElements(v.shape[:len(v.shape)-1])
-				}
-				v.Set(v.shape, specFill(l.Name(), v.name, v.shape, fan))
-			}
-		}
-		xin := foldInput(2, size[0], size[1], 24)
-		var names []string
-		for _, l := range m.Layers()[1:] {
-			names = append(names, l.Name())
-		}
-		ref, err := m.RunLayers(names, xin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := m.Run(xin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e := relErr(got[0].Data, ref[len(ref)-1].Data); e > 1e-5 {
-			t.Errorf("%v: fused output: relative error %.3g", size, e)
-		}
-		modes := map[string]StepMode{}
-		for _, s := range m.StepStats() {
-			modes[s.Layer] = s.Mode
-		}
-		for l, w := range map[string]StepMode{"excite": ModeFused, "excite2": "inference"} {
-			if modes[l] != w {
-				t.Errorf("%v: %s: mode %q, want %q", size, l, modes[l], w)
-			}
-		}
+		checkFused(t, fmt.Sprint(size), m, foldInput(2, size[0], size[1], 24), map[string]StepMode{"excite": ModeFused, "excite2": "inference"})
 	}
 }
