@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Add sets y = a + b (residual connections). y may alias a or b.
 func Add(a, b, y []float32) { AddAct(a, b, ActNone, y) }
@@ -201,4 +204,19 @@ func Rescale(x, scale, offset, y []float32) {
 			lo += m
 		}
 	})
+}
+
+// FlushDenormals sets the denormal values of x to zero (keeping the sign),
+// as TensorFlow's CPU kernels see them (they run with flush-to-zero and
+// denormals-are-zero). A denormal operand costs the FMA that reads it a
+// microcode assist of about a hundred cycles: a squeeze-and-excitation gate
+// of 1e-35 folded into a layer's input or weights made EfficientNet's
+// projections four times slower.
+func FlushDenormals(x []float32) {
+	raceWrite(x)
+	for i, v := range x {
+		if b := math.Float32bits(v); b&0x7fffffff < 0x00800000 && b&0x7fffffff != 0 {
+			x[i] = math.Float32frombits(b & 0x80000000)
+		}
+	}
 }

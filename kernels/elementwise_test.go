@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -151,5 +152,20 @@ func TestBatchNormInferenceStrided(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestFlushDenormals(t *testing.T) {
+	tiny := math.Float32frombits(1) // the smallest denormal
+	x := []float32{1, -2, 0, float32(math.Copysign(0, -1)), tiny, -tiny, math.SmallestNonzeroFloat32 * (1 << 23), float32(math.Inf(-1)), 1e-39, -1e-39}
+	FlushDenormals(x)
+	want := []float32{1, -2, 0, 0, 0, 0, math.SmallestNonzeroFloat32 * (1 << 23), float32(math.Inf(-1)), 0, 0}
+	for i := range want {
+		if x[i] != want[i] {
+			t.Errorf("x[%d] = %v, want %v", i, x[i], want[i])
+		}
+	}
+	if !math.Signbit(float64(x[5])) || !math.Signbit(float64(x[9])) {
+		t.Error("a negative denormal lost its sign")
 	}
 }

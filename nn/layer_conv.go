@@ -253,6 +253,8 @@ func (l *Conv2D) canGate(c *call) bool { return l.pointwise() && c.pad == nil &&
 // (x * g) W = x (diag(g) W). Where the image has more pixels than twice the
 // output channels, scaling the weights (C x OutC products) costs less than
 // scaling the input (H x W x C); otherwise the input is scaled into a buffer.
+// The products of tiny gates that fall below the smallest normal float32
+// become zeros, as TensorFlow computes them (kernels.FlushDenormals).
 func (l *Conv2D) forwardGated(c *call) {
 	x, g := c.x[0], c.x[len(c.x)-1]
 	var res []float32
@@ -284,11 +286,13 @@ func (l *Conv2D) forwardGated(c *call) {
 					out[o] = v * s
 				}
 			}
+			kernels.FlushDenormals(ws)
 			kernels.Conv2DAdd(p, xb, ws, bias, rb, act, yb)
 			continue
 		}
 		xs := scratch(&st.gw, pix)
 		kernels.MulRows(xb, gb, xs)
+		kernels.FlushDenormals(xs)
 		var pw *kernels.PackedConv
 		if c.fold != nil {
 			pw, _ = c.fold.conv(p, l.kernel, l.bias)
