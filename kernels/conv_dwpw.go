@@ -135,10 +135,15 @@ func dwpwBandRows(dp DepthwiseParams, oc int) int {
 // dwBorderRow computes output pixels [c0, c1) of row r of image n with the
 // tap kernel (3x3, multiplier 1) into out, that output row (OutW x C).
 func dwBorderRow(p DepthwiseParams, x, w, bias []float32, flags int, out []float32, n, r, c0, c1 int) {
+	if c1 <= c0 {
+		return
+	}
 	g := p.geom()
-	var xs, ws [9]*float32
+	tb := getTapBuf()
+	defer putTapBuf(tb)
+	xs, ws := (*[9]*float32)(tb[0][:9]), (*[9]*float32)(tb[1][:9])
 	for c := c0; c < c1; c++ {
-		k := dwTaps3x3(p, g, x, w, n, r, c, &xs, &ws)
+		k := dwTaps3x3(p, g, x, w, n, r, c, xs, ws)
 		active.depthwise.tapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &out[c*p.C], flags)
 	}
 }

@@ -1,5 +1,7 @@
 package kernels
 
+import "sync"
+
 // The depthwise fast path: 3x3, multiplier 1, channels a multiple of 8. Each
 // task is one output row; its interior pixels (all three taps of every filter
 // row inside the input width) run in the assembly row kernels, with a filter
@@ -38,21 +40,13 @@ func depthwiseForwardTaps(p DepthwiseParams, x, w, bias []float32, act Activatio
 	oh, ow := p.OutH(), p.OutW()
 	g := p.geom()
 	flags := act.flags()
-	tapsAct := active.depthwise.tapsAct
 	parallel(p.N*oh, func(t int) {
 		n, r := t/oh, t%oh
-		var xs, ws [64]*float32
+		out := y[(n*oh+r)*ow*p.C:][:ow*p.C]
+		tb := getTapBuf()
+		defer putTapBuf(tb)
 		for c := 0; c < ow; c++ {
-			k := 0
-			for kh := 0; kh < p.KH; kh++ {
-				for kw := 0; kw < p.KW; kw++ {
-					if ih, iw, ok := g.in(r, c, kh, kw); ok {
-						xs[k], ws[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &w[(kh*p.KW+kw)*p.C]
-						k++
-					}
-				}
-			}
-			tapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &y[((n*oh+r)*ow+c)*p.C], flags)
+			dwTapsPixel(p, g, x, w, bias, flags, out, n, r, c, tb)
 		}
 		if f != 0 {
 			row := y[(n*oh+r)*ow*p.C:][:ow*p.C]
@@ -67,7 +61,7 @@ func depthwiseForwardTaps(p DepthwiseParams, x, w, bias []float32, act Activatio
 func depthwiseForwardKxK(p DepthwiseParams, x, w, bias []float32, act Activation, f Nonlinear, y []float32) {
 	oh, ow := p.OutH(), p.OutW()
 	lo, hi := dwInteriorK(p)
-	kern, tapsAct, flags := active.depthwise.kxk, active.depthwise.tapsAct, act.flags()
+	kern, flags := active.depthwise.kxk, act.flags()
 	g := p.geom()
 	parallel(p.N*oh, func(t int) {
 		n, r := t/oh, t%oh
@@ -83,21 +77,10 @@ func depthwiseForwardKxK(p DepthwiseParams, x, w, bias []float32, act Activation
 		if a1 <= a0 {
 			c0, c1 = 0, 0
 		}
-		var xs, ws [64]*float32
-		border := func(c int) {
-			k := 0
-			for kh := 0; kh < p.KH; kh++ {
-				for kw := 0; kw < p.KW; kw++ {
-					if ih, iw, ok := g.in(r, c, kh, kw); ok {
-						xs[k], ws[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &w[(kh*p.KW+kw)*p.C]
-						k++
-					}
-				}
-			}
-			tapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &out[c*p.C], flags)
-		}
+		tb := getTapBuf()
+		defer putTapBuf(tb)
 		for c := 0; c < c0; c++ {
-			border(c)
+			dwTapsPixel(p, g, x, w, bias, flags, out, n, r, c, tb)
 		}
 		if c1 > c0 {
 			ih := r*p.StrideH + a0*p.DilationH - p.PadTop
@@ -106,12 +89,44 @@ func depthwiseForwardKxK(p DepthwiseParams, x, w, bias []float32, act Activation
 				p.StrideW*p.C, p.DilationW*p.C, flags)
 		}
 		for c := max(c0, c1); c < ow; c++ {
-			border(c)
+			dwTapsPixel(p, g, x, w, bias, flags, out, n, r, c, tb)
 		}
 		if f != 0 {
 			active.nonlinear.fwd(f, out, out)
 		}
 	})
+}
+
+// tapBuf holds a pixel's tap pointers: input pixels and filter taps. Tasks
+// take one from tapBufs, since arrays handed to a kernel through the table
+// escape to the heap (the compiler cannot see the assembly keeps nothing).
+type tapBuf [2][64]*float32
+
+var tapBufs = sync.Pool{New: func() any { return new(tapBuf) }}
+
+// getTapBuf and putTapBuf take and return a tapBuf, cleared so that the
+// pool holds no pointer into a tensor.
+func getTapBuf() *tapBuf { return tapBufs.Get().(*tapBuf) }
+func putTapBuf(tb *tapBuf) {
+	*tb = tapBuf{}
+	tapBufs.Put(tb)
+}
+
+// dwTapsPixel computes output pixel c of row r of image n into out (that
+// row) with the tap kernel: the taps inside the input, then their sum over
+// every channel (multiplier 1, at most 64 taps).
+func dwTapsPixel(p DepthwiseParams, g windowGeom, x, w, bias []float32, flags int, out []float32, n, r, c int, tb *tapBuf) {
+	xs, ws := &tb[0], &tb[1]
+	k := 0
+	for kh := 0; kh < p.KH; kh++ {
+		for kw := 0; kw < p.KW; kw++ {
+			if ih, iw, ok := g.in(r, c, kh, kw); ok {
+				xs[k], ws[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &w[(kh*p.KW+kw)*p.C]
+				k++
+			}
+		}
+	}
+	active.depthwise.tapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &out[c*p.C], flags)
 }
 
 // dwInteriorK returns the output columns [lo, hi) whose KW taps lie inside

@@ -108,7 +108,7 @@ var nonlinearTwins = nonlinearKernels{fwd: nonlinearGo, grad: nonlinearGradGo}
 // The constants of the approximations, as float32 (the assembly uses the
 // same bits).
 const (
-	expMax   float32 = 89           // above 88.38 the result is +Inf (2^128)
+	expMax   float32 = 89  // above 88.38 the result is +Inf (2^128)
 	expMin   float32 = -87 // above ln of the smallest normal float32 (-87.34): exp's last product stays normal
 	expLog2e float32 = 1.44269504088896341
 	expMagic float32 = 12582912 // 1.5 * 2^23: adding it rounds to an integer
