@@ -116,15 +116,8 @@ func qgemmRun(m int, x []uint8, ldx int, xZero int32, w *QWeights, o qOutput) {
 	}
 	corrp := qInt32Pool.Get().(*[]int32)
 	defer qInt32Pool.Put(corrp)
-	corr := growInt32(*corrp, w.n)
+	corr := qk.corrections(*corrp, xZero, w)
 	*corrp = corr
-	z := xZero
-	if qk.signedA {
-		z -= 128
-	}
-	for j, s := range w.colSum {
-		corr[j] = z * s
-	}
 	rowBlocks, colBlocks := ceilDiv(m, qMC), ceilDiv(w.n, qNC)
 	tasks := rowBlocks * colBlocks
 	run := func(task int) {
@@ -138,6 +131,21 @@ func qgemmRun(m int, x []uint8, ldx int, xZero int32, w *QWeights, o qOutput) {
 		return
 	}
 	parallelN(tasks, t, run)
+}
+
+// corrections returns (in buf, grown) what the epilogue subtracts from the
+// kernel's sums of column j: xZero (less 128 for a kernel on signed
+// activations) times the column's weight sum.
+func (qk *qgemmKernels) corrections(buf []int32, xZero int32, w *QWeights) []int32 {
+	corr := growInt32(buf, w.n)
+	z := xZero
+	if qk.signedA {
+		z -= 128
+	}
+	for j, s := range w.colSum {
+		corr[j] = z * s
+	}
+	return corr
 }
 
 // block computes rows i0..i1 by columns j0..j1 (j0 a multiple of nr).
@@ -190,6 +198,13 @@ func (qk *qgemmKernels) block(x []uint8, ldx int, w *QWeights, corr []int32, o *
 			}
 		}
 	}
+	qk.finishBlock(acc, rows, cb, i0, j0, j1, corr, o)
+}
+
+// finishBlock writes rows i0..i0+rows-1, columns j0..j1 of the output from
+// the raw sums acc (row stride cb): the vectorised epilogue on whole
+// vectors, the Go twin on the rest.
+func (qk *qgemmKernels) finishBlock(acc []int32, rows, cb, i0, j0, j1 int, corr []int32, o *qOutput) {
 	n := j1 - j0
 	nv := n / 16 * 16
 	for r := 0; r < rows; r++ {
