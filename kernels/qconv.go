@@ -36,7 +36,7 @@ func QConv2D(p ConvParams, x []uint8, xZero int32, w *QWeights, ep *QEpilogue, y
 		QGemm(m, x, p.C, xZero, w, y, p.OutC, ep)
 		return
 	}
-	if qk := w.qk; qk != nil && active != &genericTable && qk.widen == nil && p.C%qk.kstep() == 0 && w.kp == k {
+	if qk := w.qk; qk != nil && active != &genericTable && p.C%qk.kstep() == 0 && w.kp == k {
 		raceReadBytes(x, ep.Residual)
 		raceWriteBytes(y)
 		qconvImplicit(p, x, xZero, w, ep, y)
@@ -68,7 +68,8 @@ func QConv2D(p ConvParams, x []uint8, xZero int32, w *QWeights, ep *QEpilogue, y
 // output row are rows of a matrix with stride StrideW*C for each tap (whose
 // C channels are contiguous), so the micro-kernel reads them in place, one
 // tap (k block of C) after the other. For kernels reading activations as
-// they are (not widened) and C a multiple of their k step.
+// they are and C a multiple of their k step; for a kernel on widened
+// activations (AVX2) the padded copy is widened once.
 func qconvImplicit(p ConvParams, x []uint8, xZero int32, w *QWeights, ep *QEpilogue, y []uint8) {
 	qk := w.qk
 	oh, ow, c, n := p.OutH(), p.OutW(), p.C, p.OutC
@@ -96,6 +97,18 @@ func qconvImplicit(p ConvParams, x []uint8, xZero int32, w *QWeights, ep *QEpilo
 				copy(row[(p.PadLeft+p.W)*c:], zrow)
 			}
 		}
+	}
+	// The kernels read activations at abase, esz bytes each.
+	abase, esz := unsafe.Pointer(&pad[0]), 1
+	if qk.widen != nil {
+		wp16 := qUint16Pool.Get().(*[]uint16)
+		defer qUint16Pool.Put(wp16)
+		if cap(*wp16) < len(pad) {
+			*wp16 = make([]uint16, len(pad))
+		}
+		wide := (*wp16)[:len(pad)]
+		qWiden(qk, pad, wide)
+		abase, esz = unsafe.Pointer(&wide[0]), 2
 	}
 	taps := p.KH * p.KW
 	toff := make([]int, taps)
@@ -134,7 +147,7 @@ func qconvImplicit(p ConvParams, x []uint8, xZero int32, w *QWeights, ep *QEpilo
 				for jr := j0; jr < j1; jr += qk.nr {
 					wb := &w.packed[jr/qk.nr*panelBytes+(t*c+pc)*qk.nr*qk.wbytes]
 					for ir := 0; ir < rows; ir += qk.mr {
-						qk.dot(min(qk.mr, rows-ir), kc, &pad[a+ir*lda], lda, wb, &acc[ir*cb+jr-j0], cb, t > 0 || pc > 0)
+						qk.dot(min(qk.mr, rows-ir), kc, (*uint8)(unsafe.Add(abase, (a+ir*lda)*esz)), lda*esz, wb, &acc[ir*cb+jr-j0], cb, t > 0 || pc > 0)
 					}
 				}
 			}
