@@ -14,7 +14,7 @@ var (
 	qgemmVNNI512 = qgemmKernels{name: "vnni512", mr: 12, nr: 32, kg: 4, wbytes: 1,
 		dot: func(rows, kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool) {
 			qdotsVNNI512[rows-1](kc, a, lda, b, c, ldc, acc)
-		}, requant: qRequantAsm512}
+		}, requant: qRequantAsm512, requantRows: qRequantRowsAsm512}
 	// qgemmAVXVNNI: VEX VPDPBUSD ymm (AVX-VNNI without AVX-512), up to 6 x 16.
 	qgemmAVXVNNI = qgemmKernels{name: "avxvnni", mr: 6, nr: 16, kg: 4, wbytes: 1,
 		dot: func(rows, kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool) {
@@ -53,6 +53,10 @@ var (
 
 func qRequantAsm512(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int) {
 	qRequant512(n, acc, corr, scale, bias, res, (*float32)(unsafe.Pointer(q)), out, flags)
+}
+
+func qRequantRowsAsm512(rows, n int, acc *int32, lda int, corr *int32, scale, bias *float32, res *uint8, ldr int, q *qParams, out *uint8, ldo int, flags int) {
+	qRequantRows512(rows, n, acc, lda, corr, scale, bias, res, ldr, (*float32)(unsafe.Pointer(q)), out, ldo, flags)
 }
 
 func qRequantAsm256(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int) {

@@ -35,6 +35,9 @@ type qgemmKernels struct {
 	// requant writes out[j] = the epilogue of acc[j]-corr[j], j < n (a
 	// multiple of 16); flags: qHasBias, qHasRes. nil: the Go twin.
 	requant func(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int)
+	// requantRows, when set, is requant over rows at once (acc rows lda
+	// apart, residual rows ldr and output rows ldo bytes apart) and any n.
+	requantRows func(rows, n int, acc *int32, lda int, corr *int32, scale, bias *float32, res *uint8, ldr int, q *qParams, out *uint8, ldo int, flags int)
 }
 
 const (
@@ -206,6 +209,23 @@ func (qk *qgemmKernels) block(x []uint8, ldx int, w *QWeights, corr []int32, o *
 // vectors, the Go twin on the rest.
 func (qk *qgemmKernels) finishBlock(acc []int32, rows, cb, i0, j0, j1 int, corr []int32, o *qOutput) {
 	n := j1 - j0
+	if qk.requantRows != nil && o.f32 == nil {
+		ep := o.ep
+		flags := 0
+		bias := &ep.Scale[j0]
+		if ep.Bias != nil {
+			flags |= qHasBias
+			bias = &ep.Bias[j0]
+		}
+		var res *uint8
+		ldr := 0
+		if ep.Residual != nil {
+			flags |= qHasRes
+			res, ldr = &ep.Residual[i0*o.resLd+j0], o.resLd
+		}
+		qk.requantRows(rows, n, &acc[0], cb, &corr[j0], &ep.Scale[j0], bias, res, ldr, &o.q, &o.u8[i0*o.ld+j0], o.ld, flags)
+		return
+	}
 	nv := n / 16 * 16
 	for r := 0; r < rows; r++ {
 		i := i0 + r
