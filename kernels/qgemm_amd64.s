@@ -5319,6 +5319,79 @@ qRequantRows512_done:
 	VZEROUPPER
 	RET
 
+// func qRequantRows256(rows int, n int, acc *int32, lda int, corr *int32, scale *float32, bias *float32, res *uint8, ldr int, q *float32, out *uint8, ldo int, flags int)
+// Requires: AVX, AVX2, SSE2
+TEXT ·qRequantRows256(SB), NOSPLIT, $0-104
+	MOVQ         q+72(FP), AX
+	VBROADCASTSS (AX), Y10
+	VBROADCASTSS 4(AX), Y11
+	VPBROADCASTD 8(AX), Y12
+	VBROADCASTSS 12(AX), Y13
+	VPBROADCASTD 16(AX), Y14
+	MOVQ         n+8(FP), AX
+	XORL         CX, CX
+	ANDQ         $-8, AX
+	MOVQ         rows+0(FP), CX
+	MOVQ         acc+16(FP), DX
+	MOVQ         res+56(FP), BX
+	MOVQ         out+80(FP), SI
+	MOVQ         corr+32(FP), DI
+	MOVQ         scale+40(FP), R8
+	MOVQ         bias+48(FP), R9
+	MOVQ         flags+96(FP), R10
+	TESTQ        CX, CX
+	JZ           qRequantRows256_done
+
+qRequantRows256_row:
+	XORQ R11, R11
+
+qRequantRows256_vec:
+	CMPQ      R11, AX
+	JGE       qRequantRows256_tailcheck
+	VMOVDQU   (DX)(R11*4), Y0
+	VPSUBD    (DI)(R11*4), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS    (R8)(R11*4), Y0, Y0
+	TESTQ     $0x00000001, R10
+	JZ        qRequantRows256_vec_nobias
+	VADDPS    (R9)(R11*4), Y0, Y0
+
+qRequantRows256_vec_nobias:
+	TESTQ     $0x00000002, R10
+	JZ        qRequantRows256_vec_nores
+	VPMOVZXBD (BX)(R11*1), Y1
+	VPSUBD    Y14, Y1, Y1
+	VCVTDQ2PS Y1, Y1
+	VMULPS    Y13, Y1, Y1
+	VADDPS    Y1, Y0, Y0
+
+qRequantRows256_vec_nores:
+	VMAXPS       Y10, Y0, Y0
+	VMINPS       Y11, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X0
+	VPACKUSWB    X0, X0, X0
+	MOVQ         X0, (SI)(R11*1)
+	ADDQ         $0x00000008, R11
+	JMP          qRequantRows256_vec
+
+qRequantRows256_tailcheck:
+	MOVQ lda+24(FP), R11
+	SHLQ $0x02, R11
+	ADDQ R11, DX
+	MOVQ ldr+64(FP), R11
+	ADDQ R11, BX
+	MOVQ ldo+88(FP), R11
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  qRequantRows256_row
+
+qRequantRows256_done:
+	VZEROUPPER
+	RET
+
 // func qRequant256(n int, acc *int32, corr *int32, scale *float32, bias *float32, res *uint8, q *float32, out *uint8, flags int)
 // Requires: AVX, AVX2, SSE2
 TEXT ·qRequant256(SB), NOSPLIT, $0-72

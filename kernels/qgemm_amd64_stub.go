@@ -265,6 +265,11 @@ func qRequant512(n int, acc *int32, corr *int32, scale *float32, bias *float32, 
 //go:noescape
 func qRequantRows512(rows int, n int, acc *int32, lda int, corr *int32, scale *float32, bias *float32, res *uint8, ldr int, q *float32, out *uint8, ldo int, flags int)
 
+// qRequantRows256 is qRequantRows512 on ymm, n a multiple of 8.
+//
+//go:noescape
+func qRequantRows256(rows int, n int, acc *int32, lda int, corr *int32, scale *float32, bias *float32, res *uint8, ldr int, q *float32, out *uint8, ldo int, flags int)
+
 // qRequant256 writes out[j] = the requantizing epilogue of acc[j]-corr[j], j < n (a multiple of 8);
 // q points at the qParams; flags: qHasBias (bias read), qHasRes (the residual bytes res read).
 //

@@ -33,10 +33,12 @@ type qgemmKernels struct {
 	// k pair.
 	widen func(n int, src *uint8, dst *uint16)
 	// requant writes out[j] = the epilogue of acc[j]-corr[j], j < n (a
-	// multiple of 16); flags: qHasBias, qHasRes. nil: the Go twin.
+	// multiple of 8); flags: qHasBias, qHasRes. nil: the Go twin.
 	requant func(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int)
 	// requantRows, when set, is requant over rows at once (acc rows lda
-	// apart, residual rows ldr and output rows ldo bytes apart) and any n.
+	// apart, residual rows ldr and output rows ldo bytes apart), for any n
+	// with rowsAnyN, else n a multiple of 8.
+	rowsAnyN    bool
 	requantRows func(rows, n int, acc *int32, lda int, corr *int32, scale, bias *float32, res *uint8, ldr int, q *qParams, out *uint8, ldo int, flags int)
 }
 
@@ -209,7 +211,10 @@ func (qk *qgemmKernels) block(x []uint8, ldx int, w *QWeights, corr []int32, o *
 // vectors, the Go twin on the rest.
 func (qk *qgemmKernels) finishBlock(acc []int32, rows, cb, i0, j0, j1 int, corr []int32, o *qOutput) {
 	n := j1 - j0
-	if qk.requantRows != nil && o.f32 == nil {
+	if nr := n / 8 * 8; qk.requantRows != nil && o.f32 == nil && (qk.rowsAnyN || nr > 0) {
+		if qk.rowsAnyN {
+			nr = n
+		}
 		ep := o.ep
 		flags := 0
 		bias := &ep.Scale[j0]
@@ -223,10 +228,20 @@ func (qk *qgemmKernels) finishBlock(acc []int32, rows, cb, i0, j0, j1 int, corr 
 			flags |= qHasRes
 			res, ldr = &ep.Residual[i0*o.resLd+j0], o.resLd
 		}
-		qk.requantRows(rows, n, &acc[0], cb, &corr[j0], &ep.Scale[j0], bias, res, ldr, &o.q, &o.u8[i0*o.ld+j0], o.ld, flags)
+		qk.requantRows(rows, nr, &acc[0], cb, &corr[j0], &ep.Scale[j0], bias, res, ldr, &o.q, &o.u8[i0*o.ld+j0], o.ld, flags)
+		if nr == n {
+			return
+		}
+		for r := 0; r < rows; r++ {
+			row := acc[r*cb+nr : r*cb+n]
+			for j := range row {
+				row[j] -= corr[j0+nr+j]
+			}
+			o.finish(i0+r, j0+nr, row)
+		}
 		return
 	}
-	nv := n / 16 * 16
+	nv := n / 8 * 8 // requant takes multiples of 8
 	for r := 0; r < rows; r++ {
 		i := i0 + r
 		row := acc[r*cb : r*cb+n]

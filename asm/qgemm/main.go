@@ -51,7 +51,8 @@ func main() {
 	depthwise("qdwRows512", 16)
 	depthwise("qdwRows256", 8)
 	requant("qRequant512", 16)
-	requantRows()
+	requantRows("qRequantRows512", 16)
+	requantRows("qRequantRows256", 8)
 	requant("qRequant256", 8)
 	Generate()
 }
@@ -410,33 +411,46 @@ func maxRows() {
 	RET()
 }
 
-// requantRows emits qRequantRows512, qRequant512 over rows of a block at
-// once (acc rows lda int32 apart, residual rows ldr and output rows ldo
-// bytes apart) and any n: the last n%16 columns through the mask K1, so
-// nothing past n is read or written.
-func requantRows() {
-	name := "qRequantRows512"
+// requantRows emits the requantizing epilogue over rows of a block at once
+// (acc rows lda int32 apart, residual rows ldr and output rows ldo bytes
+// apart). With 16 lanes (AVX-512) any n: the last n%16 columns go through
+// the mask K1, so nothing past n is read or written; with 8 (AVX2), n a
+// multiple of 8.
+func requantRows(name string, lanes int) {
 	TEXT(name, NOSPLIT, "func(rows, n int, acc *int32, lda int, corr *int32, scale, bias *float32, res *uint8, ldr int, q *float32, out *uint8, ldo int, flags int)")
-	Doc(name+" writes out[r*ldo+j] = the requantizing epilogue of acc[r*lda+j]-corr[j], r < rows, j < n, reading the residual",
-		"res[r*ldr+j] with qHasRes and bias[j] with qHasBias; q points at the qParams.")
+	if lanes == 16 {
+		Doc(name+" writes out[r*ldo+j] = the requantizing epilogue of acc[r*lda+j]-corr[j], r < rows, j < n, reading the residual",
+			"res[r*ldr+j] with qHasRes and bias[j] with qHasBias; q points at the qParams.")
+	} else {
+		Doc(name+" is qRequantRows512 on ymm, n a multiple of 8.")
+	}
 	Pragma("noescape")
+	vec := func(i int) reg.VecPhysical { return zmm[i] }
+	if lanes == 8 {
+		vec = func(i int) reg.VecPhysical { return ymm[i] }
+	}
 	q := Load(Param("q"), GP64())
-	lo, hi, oz, rs, rz := zmm[10], zmm[11], zmm[12], zmm[13], zmm[14]
+	lo, hi, oz, rs, rz := vec(10), vec(11), vec(12), vec(13), vec(14)
 	VBROADCASTSS(Mem{Base: q, Disp: 0}, lo)
 	VBROADCASTSS(Mem{Base: q, Disp: 4}, hi)
 	VPBROADCASTD(Mem{Base: q, Disp: 8}, oz)
 	VBROADCASTSS(Mem{Base: q, Disp: 12}, rs)
 	VPBROADCASTD(Mem{Base: q, Disp: 16}, rz)
 	n := Load(Param("n"), GP64())
-	tail, ones, mask := GP32(), GP32(), GP32()
-	MOVL(n.(reg.GPVirtual).As32(), tail)
-	ANDL(U32(15), tail)
-	MOVL(U32(0xffff), ones)
-	BZHIL(tail, ones, mask)
-	KMOVW(mask, reg.K1)
+	tail := GP32()
+	if lanes == 16 {
+		ones, mask := GP32(), GP32()
+		MOVL(n.(reg.GPVirtual).As32(), tail)
+		ANDL(U32(15), tail)
+		MOVL(U32(0xffff), ones)
+		BZHIL(tail, ones, mask)
+		KMOVW(mask, reg.K1)
+	} else {
+		XORL(tail, tail)
+	}
 	nv := GP64()
 	MOVQ(n, nv)
-	ANDQ(I32(-16), nv)
+	ANDQ(I32(-int32(lanes)), nv)
 	rows := Load(Param("rows"), GP64())
 	accRow := Load(Param("acc"), GP64())
 	resRow := Load(Param("res"), GP64())
@@ -450,9 +464,13 @@ func requantRows() {
 	Label(name + "_row")
 	j := GP64()
 	XORQ(j, j)
-	t, r := zmm[0], zmm[1]
+	t, r := vec(0), vec(1)
 	k := reg.K1
 	for _, masked := range []bool{false, true} {
+		if masked && lanes == 8 {
+			Label(name + "_tailcheck")
+			break
+		}
 		lbl := name + "_vec"
 		if masked {
 			lbl = name + "_tail"
@@ -468,7 +486,7 @@ func requantRows() {
 			VMOVDQU32_Z(Mem{Base: accRow, Index: j, Scale: 4}, k, t)
 			VPSUBD_Z(Mem{Base: corr, Index: j, Scale: 4}, t, k, t)
 		} else {
-			VMOVDQU32(Mem{Base: accRow, Index: j, Scale: 4}, t)
+			vmov(Mem{Base: accRow, Index: j, Scale: 4}, t)
 			VPSUBD(Mem{Base: corr, Index: j, Scale: 4}, t, t)
 		}
 		VCVTDQ2PS(t, t)
@@ -501,11 +519,20 @@ func requantRows() {
 		VMINPS(hi, t, t)
 		VCVTPS2DQ(t, t)
 		VPADDD(oz, t, t)
-		if masked {
+		switch {
+		case masked:
 			VPMOVDB(t, k, Mem{Base: outRow, Index: j, Scale: 1})
-		} else {
+		case lanes == 16:
 			VPMOVDB(t, Mem{Base: outRow, Index: j, Scale: 1})
-			ADDQ(U32(16), j)
+		default:
+			x, x1 := xmm[0], xmm[1]
+			VEXTRACTI128(U8(1), t, x1)
+			VPACKUSDW(x1, x, x)
+			VPACKUSWB(x, x, x)
+			MOVQ(x, Mem{Base: outRow, Index: j, Scale: 1})
+		}
+		if !masked {
+			ADDQ(U32(lanes), j)
 			JMP(LabelRef(lbl))
 		}
 	}
