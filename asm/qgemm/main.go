@@ -422,7 +422,7 @@ func requantRows(name string, lanes int) {
 		Doc(name+" writes out[r*ldo+j] = the requantizing epilogue of acc[r*lda+j]-corr[j], r < rows, j < n, reading the residual",
 			"res[r*ldr+j] with qHasRes and bias[j] with qHasBias; q points at the qParams.")
 	} else {
-		Doc(name+" is qRequantRows512 on ymm, n a multiple of 8.")
+		Doc(name + " is qRequantRows512 on ymm, n a multiple of 8.")
 	}
 	Pragma("noescape")
 	vec := func(i int) reg.VecPhysical { return zmm[i] }
