@@ -36,7 +36,9 @@ func QConv2D(p ConvParams, x []uint8, xZero int32, w *QWeights, ep *QEpilogue, y
 		QGemm(m, x, p.C, xZero, w, y, p.OutC, ep)
 		return
 	}
-	if qk := w.qk; qk != nil && active != &genericTable && p.C%qk.kstep() == 0 && w.kp == k {
+	// (Each tap is a k block of C; below 32 channels the kernel calls cost
+	// more than gathering the windows.)
+	if qk := w.qk; qk != nil && active != &genericTable && p.C >= 32 && p.C%qk.kstep() == 0 && w.kp == k {
 		raceReadBytes(x, ep.Residual)
 		raceWriteBytes(y)
 		qconvImplicit(p, x, xZero, w, ep, y)
