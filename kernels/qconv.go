@@ -28,11 +28,20 @@ func QConv2D(p ConvParams, x []uint8, xZero int32, w *QWeights, ep *QEpilogue, y
 	if ep.ResStride != 0 && ep.ResStride != p.OutC {
 		panic(fmt.Sprintf("kernels: QConv2D: residual stride %d, want OutC %d", ep.ResStride, p.OutC))
 	}
+	qZeros("QConv2D", xZero)
 	if m == 0 {
 		return
 	}
 	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop+p.PadBottom+p.PadLeft+p.PadRight == 0 {
 		QGemm(m, x, p.C, xZero, w, y, p.OutC, ep)
+		return
+	}
+	// (Each tap is a k block of C; below 32 channels the kernel calls cost
+	// more than gathering the windows.)
+	if qk := w.qk; qk != nil && active != &genericTable && p.C >= 32 && p.C%qk.kstep() == 0 && w.kp == k {
+		raceReadBytes(x, ep.Residual)
+		raceWriteBytes(y)
+		qconvImplicit(p, x, xZero, w, ep, y)
 		return
 	}
 	// Bands of about 256 KiB of gathered windows, whole GEMM row blocks;
@@ -54,6 +63,110 @@ func QConv2D(p ConvParams, x []uint8, xZero int32, w *QWeights, ep *QEpilogue, y
 		}
 		QGemm(rows, buf, ld, xZero, w, y[r0*p.OutC:], p.OutC, &bep)
 	}
+}
+
+// qconvImplicit runs the convolution as a GEMM without gathering the
+// windows: on a copy of x padded with the zero point, the pixels of an
+// output row are rows of a matrix with stride StrideW*C for each tap (whose
+// C channels are contiguous), so the micro-kernel reads them in place, one
+// tap (k block of C) after the other. For kernels reading activations as
+// they are and C a multiple of their k step; for a kernel on widened
+// activations (AVX2) the padded copy is widened once.
+func qconvImplicit(p ConvParams, x []uint8, xZero int32, w *QWeights, ep *QEpilogue, y []uint8) {
+	qk := w.qk
+	oh, ow, c, n := p.OutH(), p.OutW(), p.C, p.OutC
+	hp, wp := p.H+p.PadTop+p.PadBottom, p.W+p.PadLeft+p.PadRight
+	pad := x
+	if hp != p.H || wp != p.W {
+		bp := qBytePool.Get().(*[]byte)
+		defer qBytePool.Put(bp)
+		pad = growBytes(*bp, p.N*hp*wp*c+wp*c)
+		*bp = pad
+		zrow := pad[p.N*hp*wp*c:]
+		for i := range zrow {
+			zrow[i] = uint8(xZero)
+		}
+		for b := 0; b < p.N; b++ {
+			for r := 0; r < hp; r++ {
+				row := pad[(b*hp+r)*wp*c : (b*hp+r+1)*wp*c]
+				if r < p.PadTop || r >= p.PadTop+p.H {
+					copy(row, zrow)
+					continue
+				}
+				copy(row[:p.PadLeft*c], zrow)
+				src := ((b*p.H + r - p.PadTop) * p.W) * c
+				copy(row[p.PadLeft*c:], x[src:src+p.W*c])
+				copy(row[(p.PadLeft+p.W)*c:], zrow)
+			}
+		}
+	}
+	// The kernels read activations at abase, esz bytes each.
+	abase, esz := unsafe.Pointer(&pad[0]), 1
+	if qk.widen != nil {
+		wp16 := qUint16Pool.Get().(*[]uint16)
+		defer qUint16Pool.Put(wp16)
+		if cap(*wp16) < len(pad) {
+			*wp16 = make([]uint16, len(pad))
+		}
+		wide := (*wp16)[:len(pad)]
+		qWiden(qk, pad, wide)
+		abase, esz = unsafe.Pointer(&wide[0]), 2
+	}
+	taps := p.KH * p.KW
+	toff := make([]int, taps)
+	for i := 0; i < p.KH; i++ {
+		for j := 0; j < p.KW; j++ {
+			toff[i*p.KW+j] = (i*p.DilationH*wp + j*p.DilationW) * c
+		}
+	}
+	corrp := qInt32Pool.Get().(*[]int32)
+	defer qInt32Pool.Put(corrp)
+	corr := qk.corrections(*corrp, xZero, w)
+	*corrp = corr
+	o := qOutput{u8: y, ld: n, ep: ep, q: ep.params(), resLd: n}
+	segs, colBlocks := ceilDiv(ow, qMC), ceilDiv(n, qNC)
+	tasks := p.N * oh * segs * colBlocks
+	panelBytes := qk.nr * w.kp * qk.wbytes
+	lda := p.StrideW * c
+	run := func(task int) {
+		cblk, rest := task%colBlocks, task/colBlocks
+		seg, r := rest%segs, rest/segs
+		b, oy := r/oh, r%oh
+		x0 := seg * qMC
+		rows := min(qMC, ow-x0)
+		j0 := cblk * qNC
+		j1 := min(j0+qNC, n)
+		cb := roundUp(j1-j0, qk.nr)
+		accp := qInt32Pool.Get().(*[]int32)
+		defer qInt32Pool.Put(accp)
+		acc := growInt32(*accp, rows*cb)
+		*accp = acc
+		base := ((b*hp+oy*p.StrideH)*wp + x0*p.StrideW) * c
+		for t := 0; t < taps; t++ {
+			for pc := 0; pc < c; pc += qKC {
+				kc := min(qKC, c-pc)
+				a := base + toff[t] + pc
+				for jr := j0; jr < j1; jr += qk.nr {
+					wb := &w.packed[jr/qk.nr*panelBytes+(t*c+pc)*qk.nr*qk.wbytes]
+					for ir := 0; ir < rows; ir += qk.mr {
+						qk.dot(min(qk.mr, rows-ir), kc, (*uint8)(unsafe.Add(abase, (a+ir*lda)*esz)), lda*esz, wb, &acc[ir*cb+jr-j0], cb, t > 0 || pc > 0)
+					}
+				}
+			}
+		}
+		qk.finishBlock(acc, rows, cb, r*ow+x0, j0, j1, corr, &o)
+	}
+	t := Threads()
+	if m := p.N * oh * ow; m*n*taps*c < 1<<16 {
+		t = 1
+	}
+	if t == 1 {
+		for i := 0; i < tasks; i++ {
+			run(i)
+		}
+		return
+	}
+	parallelN(tasks, t, run)
 }
 
 // qIm2col writes the windows of output pixels r0..r0+rows-1 to buf, one row

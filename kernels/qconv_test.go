@@ -32,6 +32,11 @@ func TestQConv2DMatchesReference(t *testing.T) {
 		{N: 1, H: 6, W: 6, C: 8, KH: 1, KW: 1, OutC: 16, StrideH: 2, StrideW: 2},
 		{N: 1, H: 8, W: 8, C: 4, KH: 3, KW: 3, OutC: 16, DilationH: 2, DilationW: 2, PadTop: 2, PadBottom: 2, PadLeft: 2, PadRight: 2},
 		{N: 1, H: 30, W: 30, C: 32, KH: 3, KW: 3, OutC: 32, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+		// Output rows wider than a task, more columns than a task, C above a k block:
+		{N: 2, H: 3, W: 100, C: 32, KH: 3, KW: 3, OutC: 300, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+		{N: 1, H: 3, W: 3, C: 1040, KH: 2, KW: 2, OutC: 20},
+		{N: 1, H: 9, W: 9, C: 48, KH: 1, KW: 1, OutC: 48, StrideH: 2, StrideW: 2},
+		{N: 1, H: 6, W: 7, C: 64, KH: 3, KW: 3, OutC: 40, StrideH: 2, StrideW: 2, DilationH: 1, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 	}
 	forQTables(t, func(t *testing.T, _ *kernelTable) {
 		rng := rand.New(rand.NewPCG(11, 12))

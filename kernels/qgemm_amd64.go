@@ -14,18 +14,18 @@ var (
 	qgemmVNNI512 = qgemmKernels{name: "vnni512", mr: 12, nr: 32, kg: 4, wbytes: 1,
 		dot: func(rows, kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool) {
 			qdotsVNNI512[rows-1](kc, a, lda, b, c, ldc, acc)
-		}, requant: qRequantAsm512}
+		}, requant: qRequantAsm256, requantRows: qRequantRowsAsm512, rowsAnyN: true}
 	// qgemmAVXVNNI: VEX VPDPBUSD ymm (AVX-VNNI without AVX-512), up to 6 x 16.
 	qgemmAVXVNNI = qgemmKernels{name: "avxvnni", mr: 6, nr: 16, kg: 4, wbytes: 1,
 		dot: func(rows, kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool) {
 			qdotsAVXVNNI[rows-1](kc, a, lda, b, c, ldc, acc)
-		}, requant: qRequantAsm256}
+		}, requant: qRequantAsm256, requantRows: qRequantRowsAsm256}
 	// qgemmAVX2: int16 widening and VPMADDWD, exact where VPMADDUBSW would
 	// saturate; up to 6 x 16.
 	qgemmAVX2 = qgemmKernels{name: "avx2", mr: 6, nr: 16, kg: 2, wbytes: 2, widen: qWidenU8,
 		dot: func(rows, kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool) {
 			qdotsAVX2[rows-1](kc, a, lda, b, c, ldc, acc)
-		}, requant: qRequantAsm256}
+		}, requant: qRequantAsm256, requantRows: qRequantRowsAsm256}
 
 	qdotsVNNI512 = [...]func(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool){
 		qdotVNNI1x32, qdotVNNI2x32, qdotVNNI3x32, qdotVNNI4x32, qdotVNNI5x32, qdotVNNI6x32,
@@ -53,6 +53,14 @@ var (
 
 func qRequantAsm512(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int) {
 	qRequant512(n, acc, corr, scale, bias, res, (*float32)(unsafe.Pointer(q)), out, flags)
+}
+
+func qRequantRowsAsm512(rows, n int, acc *int32, lda int, corr *int32, scale, bias *float32, res *uint8, ldr int, q *qParams, out *uint8, ldo int, flags int) {
+	qRequantRows512(rows, n, acc, lda, corr, scale, bias, res, ldr, (*float32)(unsafe.Pointer(q)), out, ldo, flags)
+}
+
+func qRequantRowsAsm256(rows, n int, acc *int32, lda int, corr *int32, scale, bias *float32, res *uint8, ldr int, q *qParams, out *uint8, ldo int, flags int) {
+	qRequantRows256(rows, n, acc, lda, corr, scale, bias, res, ldr, (*float32)(unsafe.Pointer(q)), out, ldo, flags)
 }
 
 func qRequantAsm256(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int) {

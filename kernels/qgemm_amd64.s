@@ -5218,6 +5218,180 @@ qRequant512_done:
 	VZEROUPPER
 	RET
 
+// func qRequantRows512(rows int, n int, acc *int32, lda int, corr *int32, scale *float32, bias *float32, res *uint8, ldr int, q *float32, out *uint8, ldo int, flags int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·qRequantRows512(SB), NOSPLIT, $0-104
+	MOVQ         q+72(FP), AX
+	VBROADCASTSS (AX), Z10
+	VBROADCASTSS 4(AX), Z11
+	VPBROADCASTD 8(AX), Z12
+	VBROADCASTSS 12(AX), Z13
+	VPBROADCASTD 16(AX), Z14
+	MOVQ         n+8(FP), AX
+	MOVL         AX, CX
+	ANDL         $0x0000000f, CX
+	MOVL         $0x0000ffff, DX
+	BZHIL        CX, DX, DX
+	KMOVW        DX, K1
+	ANDQ         $-16, AX
+	MOVQ         rows+0(FP), DX
+	MOVQ         acc+16(FP), BX
+	MOVQ         res+56(FP), SI
+	MOVQ         out+80(FP), DI
+	MOVQ         corr+32(FP), R8
+	MOVQ         scale+40(FP), R9
+	MOVQ         bias+48(FP), R10
+	MOVQ         flags+96(FP), R11
+	TESTQ        DX, DX
+	JZ           qRequantRows512_done
+
+qRequantRows512_row:
+	XORQ R12, R12
+
+qRequantRows512_vec:
+	CMPQ      R12, AX
+	JGE       qRequantRows512_tailcheck
+	VMOVDQU32 (BX)(R12*4), Z0
+	VPSUBD    (R8)(R12*4), Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	VMULPS    (R9)(R12*4), Z0, Z0
+	TESTQ     $0x00000001, R11
+	JZ        qRequantRows512_vec_nobias
+	VADDPS    (R10)(R12*4), Z0, Z0
+
+qRequantRows512_vec_nobias:
+	TESTQ     $0x00000002, R11
+	JZ        qRequantRows512_vec_nores
+	VPMOVZXBD (SI)(R12*1), Z1
+	VPSUBD    Z14, Z1, Z1
+	VCVTDQ2PS Z1, Z1
+	VMULPS    Z13, Z1, Z1
+	VADDPS    Z1, Z0, Z0
+
+qRequantRows512_vec_nores:
+	VMAXPS    Z10, Z0, Z0
+	VMINPS    Z11, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z12, Z0, Z0
+	VPMOVDB   Z0, (DI)(R12*1)
+	ADDQ      $0x00000010, R12
+	JMP       qRequantRows512_vec
+
+qRequantRows512_tailcheck:
+	TESTL       CX, CX
+	JZ          qRequantRows512_next
+	VMOVDQU32.Z (BX)(R12*4), K1, Z0
+	VPSUBD.Z    (R8)(R12*4), Z0, K1, Z0
+	VCVTDQ2PS   Z0, Z0
+	VMULPS.Z    (R9)(R12*4), Z0, K1, Z0
+	TESTQ       $0x00000001, R11
+	JZ          qRequantRows512_tail_nobias
+	VADDPS.Z    (R10)(R12*4), Z0, K1, Z0
+
+qRequantRows512_tail_nobias:
+	TESTQ       $0x00000002, R11
+	JZ          qRequantRows512_tail_nores
+	VPMOVZXBD.Z (SI)(R12*1), K1, Z1
+	VPSUBD      Z14, Z1, Z1
+	VCVTDQ2PS   Z1, Z1
+	VMULPS      Z13, Z1, Z1
+	VADDPS      Z1, Z0, Z0
+
+qRequantRows512_tail_nores:
+	VMAXPS    Z10, Z0, Z0
+	VMINPS    Z11, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z12, Z0, Z0
+	VPMOVDB   Z0, K1, (DI)(R12*1)
+
+qRequantRows512_next:
+	MOVQ lda+24(FP), R12
+	SHLQ $0x02, R12
+	ADDQ R12, BX
+	MOVQ ldr+64(FP), R12
+	ADDQ R12, SI
+	MOVQ ldo+88(FP), R12
+	ADDQ R12, DI
+	DECQ DX
+	JNZ  qRequantRows512_row
+
+qRequantRows512_done:
+	VZEROUPPER
+	RET
+
+// func qRequantRows256(rows int, n int, acc *int32, lda int, corr *int32, scale *float32, bias *float32, res *uint8, ldr int, q *float32, out *uint8, ldo int, flags int)
+// Requires: AVX, AVX2, SSE2
+TEXT ·qRequantRows256(SB), NOSPLIT, $0-104
+	MOVQ         q+72(FP), AX
+	VBROADCASTSS (AX), Y10
+	VBROADCASTSS 4(AX), Y11
+	VPBROADCASTD 8(AX), Y12
+	VBROADCASTSS 12(AX), Y13
+	VPBROADCASTD 16(AX), Y14
+	MOVQ         n+8(FP), AX
+	XORL         CX, CX
+	ANDQ         $-8, AX
+	MOVQ         rows+0(FP), CX
+	MOVQ         acc+16(FP), DX
+	MOVQ         res+56(FP), BX
+	MOVQ         out+80(FP), SI
+	MOVQ         corr+32(FP), DI
+	MOVQ         scale+40(FP), R8
+	MOVQ         bias+48(FP), R9
+	MOVQ         flags+96(FP), R10
+	TESTQ        CX, CX
+	JZ           qRequantRows256_done
+
+qRequantRows256_row:
+	XORQ R11, R11
+
+qRequantRows256_vec:
+	CMPQ      R11, AX
+	JGE       qRequantRows256_tailcheck
+	VMOVDQU   (DX)(R11*4), Y0
+	VPSUBD    (DI)(R11*4), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS    (R8)(R11*4), Y0, Y0
+	TESTQ     $0x00000001, R10
+	JZ        qRequantRows256_vec_nobias
+	VADDPS    (R9)(R11*4), Y0, Y0
+
+qRequantRows256_vec_nobias:
+	TESTQ     $0x00000002, R10
+	JZ        qRequantRows256_vec_nores
+	VPMOVZXBD (BX)(R11*1), Y1
+	VPSUBD    Y14, Y1, Y1
+	VCVTDQ2PS Y1, Y1
+	VMULPS    Y13, Y1, Y1
+	VADDPS    Y1, Y0, Y0
+
+qRequantRows256_vec_nores:
+	VMAXPS       Y10, Y0, Y0
+	VMINPS       Y11, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X0
+	VPACKUSWB    X0, X0, X0
+	MOVQ         X0, (SI)(R11*1)
+	ADDQ         $0x00000008, R11
+	JMP          qRequantRows256_vec
+
+qRequantRows256_tailcheck:
+	MOVQ lda+24(FP), R11
+	SHLQ $0x02, R11
+	ADDQ R11, DX
+	MOVQ ldr+64(FP), R11
+	ADDQ R11, BX
+	MOVQ ldo+88(FP), R11
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  qRequantRows256_row
+
+qRequantRows256_done:
+	VZEROUPPER
+	RET
+
 // func qRequant256(n int, acc *int32, corr *int32, scale *float32, bias *float32, res *uint8, q *float32, out *uint8, flags int)
 // Requires: AVX, AVX2, SSE2
 TEXT ·qRequant256(SB), NOSPLIT, $0-72

@@ -259,6 +259,17 @@ func qdwRows256(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c
 //go:noescape
 func qRequant512(n int, acc *int32, corr *int32, scale *float32, bias *float32, res *uint8, q *float32, out *uint8, flags int)
 
+// qRequantRows512 writes out[r*ldo+j] = the requantizing epilogue of acc[r*lda+j]-corr[j], r < rows, j < n, reading the residual
+// res[r*ldr+j] with qHasRes and bias[j] with qHasBias; q points at the qParams.
+//
+//go:noescape
+func qRequantRows512(rows int, n int, acc *int32, lda int, corr *int32, scale *float32, bias *float32, res *uint8, ldr int, q *float32, out *uint8, ldo int, flags int)
+
+// qRequantRows256 is qRequantRows512 on ymm, n a multiple of 8.
+//
+//go:noescape
+func qRequantRows256(rows int, n int, acc *int32, lda int, corr *int32, scale *float32, bias *float32, res *uint8, ldr int, q *float32, out *uint8, ldo int, flags int)
+
 // qRequant256 writes out[j] = the requantizing epilogue of acc[j]-corr[j], j < n (a multiple of 8);
 // q points at the qParams; flags: qHasBias (bias read), qHasRes (the residual bytes res read).
 //

@@ -8,8 +8,8 @@ import (
 
 // BenchmarkQGemm reports GOP/s (2*m*n*k per call) of QGemm (requantized
 // output, bias, no residual) and, for comparison, of SgemmPacked on the same
-// shapes, per table: ResNet50-like im2col shapes and the classifier at batch
-// 1. Threads: the default (set with -cpu).
+// shapes, per table: ResNet50-like im2col shapes, the classifier at batch
+// 1, and two MobileNetV2 pointwise layers (small k, n not a multiple of 16). Threads: the default (set with -cpu).
 //
 //	go test -bench 'QGemm' -run '^$' ./kernels/
 func BenchmarkQGemm(b *testing.B) {
@@ -21,6 +21,8 @@ func BenchmarkQGemm(b *testing.B) {
 		{"conv2_1x1_3136x64x256", 3136, 64, 256},
 		{"conv5_3x3_49x4608x512", 49, 4608, 512},
 		{"fc_1x2048x1000", 1, 2048, 1000},
+		{"mbv2_expand_12544x16x96", 12544, 16, 96},
+		{"mbv2_project_3136x144x24", 3136, 144, 24},
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, p := range paths() {

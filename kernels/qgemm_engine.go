@@ -33,8 +33,13 @@ type qgemmKernels struct {
 	// k pair.
 	widen func(n int, src *uint8, dst *uint16)
 	// requant writes out[j] = the epilogue of acc[j]-corr[j], j < n (a
-	// multiple of 16); flags: qHasBias, qHasRes. nil: the Go twin.
+	// multiple of 8); flags: qHasBias, qHasRes. nil: the Go twin.
 	requant func(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int)
+	// requantRows, when set, is requant over rows at once (acc rows lda
+	// apart, residual rows ldr and output rows ldo bytes apart), for any n
+	// with rowsAnyN, else n a multiple of 8.
+	rowsAnyN    bool
+	requantRows func(rows, n int, acc *int32, lda int, corr *int32, scale, bias *float32, res *uint8, ldr int, q *qParams, out *uint8, ldo int, flags int)
 }
 
 const (
@@ -116,15 +121,8 @@ func qgemmRun(m int, x []uint8, ldx int, xZero int32, w *QWeights, o qOutput) {
 	}
 	corrp := qInt32Pool.Get().(*[]int32)
 	defer qInt32Pool.Put(corrp)
-	corr := growInt32(*corrp, w.n)
+	corr := qk.corrections(*corrp, xZero, w)
 	*corrp = corr
-	z := xZero
-	if qk.signedA {
-		z -= 128
-	}
-	for j, s := range w.colSum {
-		corr[j] = z * s
-	}
 	rowBlocks, colBlocks := ceilDiv(m, qMC), ceilDiv(w.n, qNC)
 	tasks := rowBlocks * colBlocks
 	run := func(task int) {
@@ -138,6 +136,21 @@ func qgemmRun(m int, x []uint8, ldx int, xZero int32, w *QWeights, o qOutput) {
 		return
 	}
 	parallelN(tasks, t, run)
+}
+
+// corrections returns (in buf, grown) what the epilogue subtracts from the
+// kernel's sums of column j: xZero (less 128 for a kernel on signed
+// activations) times the column's weight sum.
+func (qk *qgemmKernels) corrections(buf []int32, xZero int32, w *QWeights) []int32 {
+	corr := growInt32(buf, w.n)
+	z := xZero
+	if qk.signedA {
+		z -= 128
+	}
+	for j, s := range w.colSum {
+		corr[j] = z * s
+	}
+	return corr
 }
 
 // block computes rows i0..i1 by columns j0..j1 (j0 a multiple of nr).
@@ -190,8 +203,45 @@ func (qk *qgemmKernels) block(x []uint8, ldx int, w *QWeights, corr []int32, o *
 			}
 		}
 	}
+	qk.finishBlock(acc, rows, cb, i0, j0, j1, corr, o)
+}
+
+// finishBlock writes rows i0..i0+rows-1, columns j0..j1 of the output from
+// the raw sums acc (row stride cb): the vectorised epilogue on whole
+// vectors, the Go twin on the rest.
+func (qk *qgemmKernels) finishBlock(acc []int32, rows, cb, i0, j0, j1 int, corr []int32, o *qOutput) {
 	n := j1 - j0
-	nv := n / 16 * 16
+	if nr := n / 8 * 8; qk.requantRows != nil && o.f32 == nil && (qk.rowsAnyN || nr > 0) {
+		if qk.rowsAnyN {
+			nr = n
+		}
+		ep := o.ep
+		flags := 0
+		bias := &ep.Scale[j0]
+		if ep.Bias != nil {
+			flags |= qHasBias
+			bias = &ep.Bias[j0]
+		}
+		var res *uint8
+		ldr := 0
+		if ep.Residual != nil {
+			flags |= qHasRes
+			res, ldr = &ep.Residual[i0*o.resLd+j0], o.resLd
+		}
+		qk.requantRows(rows, nr, &acc[0], cb, &corr[j0], &ep.Scale[j0], bias, res, ldr, &o.q, &o.u8[i0*o.ld+j0], o.ld, flags)
+		if nr == n {
+			return
+		}
+		for r := 0; r < rows; r++ {
+			row := acc[r*cb+nr : r*cb+n]
+			for j := range row {
+				row[j] -= corr[j0+nr+j]
+			}
+			o.finish(i0+r, j0+nr, row)
+		}
+		return
+	}
+	nv := n / 8 * 8 // requant takes multiples of 8
 	for r := 0; r < rows; r++ {
 		i := i0 + r
 		row := acc[r*cb : r*cb+n]

@@ -314,3 +314,43 @@ func TestInt8KernelsNamed(t *testing.T) {
 		}
 	}
 }
+
+// Out-of-range and non-finite epilogues (infinite, NaN and huge scales and
+// biases) give the same bytes on every table as on the generic one: the
+// clamp on t is defined for every float.
+func TestQGemmExtremeEpilogueAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	m, k, n := 13, 40, 53
+	x, w := randU8(rng, m*k), randI8(rng, k*n)
+	specials := []float32{float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 0, -0.0, 1e30, -1e30, 3e9, 1e-30}
+	ep := &QEpilogue{Scale: make([]float32, n), Bias: make([]float32, n), OutZero: 100, Lo: 20, Hi: 230,
+		Residual: randU8(rng, m*n), ResScale: float32(math.Inf(1)), ResZero: 128}
+	for j := range ep.Scale {
+		ep.Scale[j] = specials[rng.IntN(len(specials))]
+		ep.Bias[j] = specials[rng.IntN(len(specials))]
+	}
+	want := map[bool][]uint8{}
+	forQTables(t, func(t *testing.T, tab *kernelTable) {
+		for _, res := range []bool{false, true} {
+			e := *ep
+			if !res {
+				e.Residual = nil
+			}
+			out := make([]uint8, m*n)
+			QGemm(m, x, k, 9, PackQWeights(w, k, n), out, n, &e)
+			if tab == &genericTable && want[res] == nil {
+				want[res] = out
+			}
+			for i := range out {
+				if out[i] != want[res][i] {
+					t.Fatalf("residual %v: out[%d] = %d, generic %d (scale %v bias %v)", res, i, out[i], want[res][i], ep.Scale[i%n], ep.Bias[i%n])
+				}
+			}
+			for i, v := range out {
+				if v < e.Lo || v > e.Hi {
+					t.Fatalf("out[%d] = %d outside the clamp", i, v)
+				}
+			}
+		}
+	})
+}

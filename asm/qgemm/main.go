@@ -51,6 +51,8 @@ func main() {
 	depthwise("qdwRows512", 16)
 	depthwise("qdwRows256", 8)
 	requant("qRequant512", 16)
+	requantRows("qRequantRows512", 16)
+	requantRows("qRequantRows256", 8)
 	requant("qRequant256", 8)
 	Generate()
 }
@@ -405,6 +407,146 @@ func maxRows() {
 		JMP(LabelRef(lbl))
 		Label(lbl + "_end")
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// requantRows emits the requantizing epilogue over rows of a block at once
+// (acc rows lda int32 apart, residual rows ldr and output rows ldo bytes
+// apart). With 16 lanes (AVX-512) any n: the last n%16 columns go through
+// the mask K1, so nothing past n is read or written; with 8 (AVX2), n a
+// multiple of 8.
+func requantRows(name string, lanes int) {
+	TEXT(name, NOSPLIT, "func(rows, n int, acc *int32, lda int, corr *int32, scale, bias *float32, res *uint8, ldr int, q *float32, out *uint8, ldo int, flags int)")
+	if lanes == 16 {
+		Doc(name+" writes out[r*ldo+j] = the requantizing epilogue of acc[r*lda+j]-corr[j], r < rows, j < n, reading the residual",
+			"res[r*ldr+j] with qHasRes and bias[j] with qHasBias; q points at the qParams.")
+	} else {
+		Doc(name + " is qRequantRows512 on ymm, n a multiple of 8.")
+	}
+	Pragma("noescape")
+	vec := func(i int) reg.VecPhysical { return zmm[i] }
+	if lanes == 8 {
+		vec = func(i int) reg.VecPhysical { return ymm[i] }
+	}
+	q := Load(Param("q"), GP64())
+	lo, hi, oz, rs, rz := vec(10), vec(11), vec(12), vec(13), vec(14)
+	VBROADCASTSS(Mem{Base: q, Disp: 0}, lo)
+	VBROADCASTSS(Mem{Base: q, Disp: 4}, hi)
+	VPBROADCASTD(Mem{Base: q, Disp: 8}, oz)
+	VBROADCASTSS(Mem{Base: q, Disp: 12}, rs)
+	VPBROADCASTD(Mem{Base: q, Disp: 16}, rz)
+	n := Load(Param("n"), GP64())
+	tail := GP32()
+	if lanes == 16 {
+		ones, mask := GP32(), GP32()
+		MOVL(n.(reg.GPVirtual).As32(), tail)
+		ANDL(U32(15), tail)
+		MOVL(U32(0xffff), ones)
+		BZHIL(tail, ones, mask)
+		KMOVW(mask, reg.K1)
+	} else {
+		XORL(tail, tail)
+	}
+	nv := GP64()
+	MOVQ(n, nv)
+	ANDQ(I32(-int32(lanes)), nv)
+	rows := Load(Param("rows"), GP64())
+	accRow := Load(Param("acc"), GP64())
+	resRow := Load(Param("res"), GP64())
+	outRow := Load(Param("out"), GP64())
+	corr := Load(Param("corr"), GP64())
+	scale := Load(Param("scale"), GP64())
+	bias := Load(Param("bias"), GP64())
+	flags := Load(Param("flags"), GP64())
+	TESTQ(rows, rows)
+	JZ(LabelRef(name + "_done"))
+	Label(name + "_row")
+	j := GP64()
+	XORQ(j, j)
+	t, r := vec(0), vec(1)
+	k := reg.K1
+	for _, masked := range []bool{false, true} {
+		if masked && lanes == 8 {
+			Label(name + "_tailcheck")
+			break
+		}
+		lbl := name + "_vec"
+		if masked {
+			lbl = name + "_tail"
+			Label(name + "_tailcheck")
+			TESTL(tail, tail)
+			JZ(LabelRef(name + "_next"))
+		} else {
+			Label(lbl)
+			CMPQ(j, nv)
+			JGE(LabelRef(name + "_tailcheck"))
+		}
+		if masked {
+			VMOVDQU32_Z(Mem{Base: accRow, Index: j, Scale: 4}, k, t)
+			VPSUBD_Z(Mem{Base: corr, Index: j, Scale: 4}, t, k, t)
+		} else {
+			vmov(Mem{Base: accRow, Index: j, Scale: 4}, t)
+			VPSUBD(Mem{Base: corr, Index: j, Scale: 4}, t, t)
+		}
+		VCVTDQ2PS(t, t)
+		if masked {
+			VMULPS_Z(Mem{Base: scale, Index: j, Scale: 4}, t, k, t)
+		} else {
+			VMULPS(Mem{Base: scale, Index: j, Scale: 4}, t, t)
+		}
+		TESTQ(U32(1), flags)
+		JZ(LabelRef(lbl + "_nobias"))
+		if masked {
+			VADDPS_Z(Mem{Base: bias, Index: j, Scale: 4}, t, k, t)
+		} else {
+			VADDPS(Mem{Base: bias, Index: j, Scale: 4}, t, t)
+		}
+		Label(lbl + "_nobias")
+		TESTQ(U32(2), flags)
+		JZ(LabelRef(lbl + "_nores"))
+		if masked {
+			VPMOVZXBD_Z(Mem{Base: resRow, Index: j, Scale: 1}, k, r)
+		} else {
+			VPMOVZXBD(Mem{Base: resRow, Index: j, Scale: 1}, r)
+		}
+		VPSUBD(rz, r, r)
+		VCVTDQ2PS(r, r)
+		VMULPS(rs, r, r)
+		VADDPS(r, t, t)
+		Label(lbl + "_nores")
+		VMAXPS(lo, t, t)
+		VMINPS(hi, t, t)
+		VCVTPS2DQ(t, t)
+		VPADDD(oz, t, t)
+		switch {
+		case masked:
+			VPMOVDB(t, k, Mem{Base: outRow, Index: j, Scale: 1})
+		case lanes == 16:
+			VPMOVDB(t, Mem{Base: outRow, Index: j, Scale: 1})
+		default:
+			x, x1 := xmm[0], xmm[1]
+			VEXTRACTI128(U8(1), t, x1)
+			VPACKUSDW(x1, x, x)
+			VPACKUSWB(x, x, x)
+			MOVQ(x, Mem{Base: outRow, Index: j, Scale: 1})
+		}
+		if !masked {
+			ADDQ(U32(lanes), j)
+			JMP(LabelRef(lbl))
+		}
+	}
+	Label(name + "_next")
+	lda := Load(Param("lda"), GP64())
+	SHLQ(U8(2), lda)
+	ADDQ(lda, accRow)
+	ldr := Load(Param("ldr"), GP64())
+	ADDQ(ldr, resRow)
+	ldo := Load(Param("ldo"), GP64())
+	ADDQ(ldo, outRow)
+	DECQ(rows)
+	JNZ(LabelRef(name + "_row"))
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
