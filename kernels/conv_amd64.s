@@ -5290,6 +5290,36 @@ done:
 	VZEROUPPER
 	RET
 
+// func vecFlushDenormals(x *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·vecFlushDenormals(SB), NOSPLIT, $0-16
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	SHRQ         $0x03, CX
+	JZ           fdone
+	MOVL         $0x7fffffff, DX
+	VMOVD        DX, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x00800000, DX
+	VMOVD        DX, X1
+	VPBROADCASTD X1, Y1
+
+floop:
+	VMOVUPS  (AX), Y2
+	VANDPS   Y0, Y2, Y3
+	VPCMPGTD Y3, Y1, Y4
+	VANDNPS  Y2, Y4, Y4
+	VANDNPS  Y2, Y0, Y3
+	VORPS    Y3, Y4, Y4
+	VMOVUPS  Y4, (AX)
+	ADDQ     $0x20, AX
+	DECQ     CX
+	JNZ      floop
+
+fdone:
+	VZEROUPPER
+	RET
+
 // func poolMaxRows(rows **float32, n int, c int, out *float32)
 // Requires: AVX
 TEXT ·poolMaxRows(SB), NOSPLIT, $0-32

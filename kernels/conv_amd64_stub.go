@@ -214,6 +214,11 @@ func vecColSum64(x *float32, rows int, c int, acc *float64)
 //go:noescape
 func vecLayerNormRows(x *float32, rows int, n int, eps float64, gamma *float32, beta *float32, y *float32)
 
+// vecFlushDenormals sets the denormal values of x[:n] (n a multiple of 8) to a zero of their sign.
+//
+//go:noescape
+func vecFlushDenormals(x *float32, n int)
+
 // poolMaxRows sets out[j] = max over i < n (n >= 1) of rows[i][j], for j < c (a multiple of 8).
 //
 //go:noescape

@@ -214,6 +214,10 @@ func Rescale(x, scale, offset, y []float32) {
 // projections four times slower.
 func FlushDenormals(x []float32) {
 	raceWrite(x)
+	if n8 := len(x) &^ 7; n8 > 0 && active.elementwise != nil && active.elementwise.flushDenormals != nil {
+		active.elementwise.flushDenormals(&x[0], n8)
+		x = x[n8:]
+	}
 	for i, v := range x {
 		if b := math.Float32bits(v); b&0x7fffffff < 0x00800000 && b&0x7fffffff != 0 {
 			x[i] = math.Float32frombits(b & 0x80000000)

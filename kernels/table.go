@@ -113,13 +113,14 @@ type poolKernels struct {
 // vecKernels are the elementwise vector loops, 8 floats a step (n, or c, a
 // multiple of 8), and the 8x8 tile transpose.
 type vecKernels struct {
-	addAct   func(a, b, y *float32, n, flags int)
-	act      func(x, y *float32, n, flags int)
-	actGrad  func(x, dy, dx *float32, n, flags int)
-	biasAct  func(x, scale, shift, y *float32, rows, c, flags int)
-	axpy     func(alpha float32, x, y *float32, n int)
-	colSumSq func(x, mean, sum, sumsq *float32, rows, c int)
-	colSum64 func(x *float32, rows, c int, acc *float64) `kernel:"optional"` // nil: the Go loop
+	addAct         func(a, b, y *float32, n, flags int)
+	act            func(x, y *float32, n, flags int)
+	actGrad        func(x, dy, dx *float32, n, flags int)
+	biasAct        func(x, scale, shift, y *float32, rows, c, flags int)
+	axpy           func(alpha float32, x, y *float32, n int)
+	colSumSq       func(x, mean, sum, sumsq *float32, rows, c int)
+	colSum64       func(x *float32, rows, c int, acc *float64) `kernel:"optional"` // nil: the Go loop
+	flushDenormals func(x *float32, n int)                     `kernel:"optional"` // n a multiple of 8; nil: the Go loop
 	// layerNorm: rows of n floats, n a multiple of 16; nil: layerNormRowGo.
 	layerNorm         func(x *float32, rows, n int, eps float64, gamma, beta, y *float32) `kernel:"optional"`
 	colDot            func(x, dy, mean, sdy, sdyx *float32, rows, c int)

@@ -68,7 +68,7 @@ var (
 
 	pooling8     = poolKernels{maxRows: poolMaxRows, sumRows: poolSumRows, maxGradRows: poolMaxGradRows}
 	elementwise8 = vecKernels{addAct: vecAddAct, act: vecAct, actGrad: vecActGrad, biasAct: vecBiasAct, axpy: vecAxpy,
-		colSumSq: vecColSumSq, colSum64: vecColSum64, layerNorm: vecLayerNormRows, colDot: vecColDot, colAffine2: vecColAffine2, transpose8x8Tiles: transpose8x8Tiles}
+		colSumSq: vecColSumSq, colSum64: vecColSum64, layerNorm: vecLayerNormRows, flushDenormals: vecFlushDenormals, colDot: vecColDot, colAffine2: vecColAffine2, transpose8x8Tiles: transpose8x8Tiles}
 )
 
 // packedOnSlices and directOnSlices adapt the GEMM micro-kernels to slices:

@@ -85,6 +85,7 @@ func main() {
 	columnSums()
 	columnSums64()
 	layerNormRows()
+	flushDenormals()
 	poolRows("poolMaxRows", true)
 	poolMaxGrad()
 	poolRows("poolSumRows", false)
@@ -1502,6 +1503,41 @@ func layerNormRows() {
 	DECQ(rows)
 	JMP(LabelRef("row"))
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// flushDenormals emits vecFlushDenormals: x[i] = 0 (keeping the sign) where
+// |x[i]| is below the smallest normal float32, eight at a time.
+func flushDenormals() {
+	TEXT("vecFlushDenormals", NOSPLIT, "func(x *float32, n int)")
+	Doc("vecFlushDenormals sets the denormal values of x[:n] (n a multiple of 8) to a zero of their sign.")
+	Pragma("noescape")
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	SHRQ(U8(3), n)
+	JZ(LabelRef("fdone"))
+	absMask, minNormal := YMM(), YMM()
+	t := GP32()
+	MOVL(U32(0x7fffffff), t)
+	VMOVD(t, absMask.AsX())
+	VPBROADCASTD(absMask.AsX(), absMask)
+	MOVL(U32(0x00800000), t)
+	VMOVD(t, minNormal.AsX())
+	VPBROADCASTD(minNormal.AsX(), minNormal)
+	Label("floop")
+	v, a, m := YMM(), YMM(), YMM()
+	VMOVUPS(Mem{Base: x}, v)
+	VANDPS(absMask, v, a)
+	VPCMPGTD(a, minNormal, m) // minNormal > |x| as integers: denormal or zero
+	VANDNPS(v, m, m)          // v where not flushed
+	VANDNPS(v, absMask, a)    // the sign bit of v
+	VORPS(a, m, m)
+	VMOVUPS(m, Mem{Base: x})
+	ADDQ(U8(32), x)
+	DECQ(n)
+	JNZ(LabelRef("floop"))
+	Label("fdone")
 	VZEROUPPER()
 	RET()
 }
