@@ -34,13 +34,19 @@
 // sigmoid, gelu, hard_swish, hard_sigmoid) and their gradients are the
 // Nonlinear kernels (ApplyNonlinear, NonlinearBackward): fast float32 exp and
 // erf approximations, AVX2 assembly (../asm/act) with Go twins that give the
-// same bits; nonlinear.go states their errors.
+// same bits; nonlinear.go states their errors. Then(f) hands one of them to
+// Conv2DPacked(Add), Conv2D or DepthwiseConv2D, which apply it to each block
+// of output as they write it, while it is in cache.
 //
 // Bias, ReLU/ReLU6 and a residual addition (Conv2DPackedAdd) happen in the
 // micro-kernels' epilogue. DepthwisePointwise runs a 3x3 depthwise
-// convolution and the 1x1 convolution after it band by band, in cache. The
-// backward kernels (input and weight gradients, each alone) reuse the same
-// engines.
+// convolution and the 1x1 convolution after it band by band, in cache.
+// Depthwise filters of other sizes (5x5, 7x7) run on a kxk row kernel over
+// the interior of each output row and the tap kernel on its borders.
+// LayerNormRows (float64 on vectors, a fixed order of sums) and
+// FlushDenormals (TensorFlow's flush-to-zero, for products of tiny gates)
+// serve the Keras 3 families too. The backward kernels (input and weight
+// gradients, each alone) reuse the same engines.
 //
 // Quantized inference: QGemm, QConv2D, QDepthwise and the int8 pooling
 // kernels take uint8 activations (one zero point a tensor) and int8 weights
