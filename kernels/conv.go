@@ -51,6 +51,14 @@ func (a Activation) split() (Activation, Nonlinear) {
 	return a, 0
 }
 
+// applyAfter applies f (0: none) to the whole output of a kernel that does
+// not fuse it.
+func applyAfter(f Nonlinear, y []float32) {
+	if f != 0 {
+		ApplyNonlinear(f, y, y)
+	}
+}
+
 // flagsOnly panics when a carries a Nonlinear, for the kernels that apply
 // only the flag-fused activations.
 func (a Activation) flagsOnly(op string) {
@@ -154,20 +162,13 @@ func Conv2D(p ConvParams, x, w, bias []float32, act Activation, y []float32) {
 	p = p.norm()
 	p.check("Conv2D")
 	checkLen("Conv2D", "w", w, p.KH*p.KW*p.C*p.OutC)
-	if act, f := act.split(); f != 0 {
-		if pointwiseOK(p) && checkConvOperands(p, x, bias, y) {
-			conv2DPointwise(p, x, convWeights{raw: w}, bias, nil, act, f, y)
-			return
-		}
-		Conv2D(p, x, w, bias, act, y)
-		ApplyNonlinear(f, y, y)
-		return
-	}
+	act, f := act.split()
 	if tr, ok := winogradFor(p); ok && winogradTiles(p) >= winogradRawMinTiles && checkConvOperands(p, x, bias, y) {
 		conv2DWinogradRaw(p, tr, x, w, bias, act, y)
+		applyAfter(f, y)
 		return
 	}
-	conv2D(p, x, convWeights{raw: w}, bias, act, y)
+	conv2D(p, x, convWeights{raw: w}, bias, act, f, y)
 }
 
 // PackedConv holds a convolution's weights packed once for Conv2DPacked.
@@ -216,24 +217,17 @@ func Conv2DPacked(p ConvParams, x []float32, pw *PackedConv, bias []float32, act
 	if pw == nil || pw.kh != p.KH || pw.kw != p.KW || pw.c != p.C || pw.outC != p.OutC {
 		panic(fmt.Sprintf("kernels: Conv2DPacked: packed weights do not match %+v", p))
 	}
-	if act, f := act.split(); f != 0 {
-		if pointwiseOK(p) && checkConvOperands(p, x, bias, y) {
-			conv2DPointwise(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, nil, act, f, y)
-			return
-		}
-		Conv2DPacked(p, x, pw, bias, act, y)
-		ApplyNonlinear(f, y, y)
-		return
-	}
+	act, f := act.split()
 	if tr, ok := winogradFor(p); ok && checkConvOperands(p, x, bias, y) {
 		// Weights transformed under another path (a test switching paths)
 		// are laid out for another micro-kernel: direct then.
 		if u := pw.winogradWeights(p); u.nr == active.sgemm.nr {
 			conv2DWinograd(p, tr, x, u, bias, act, y)
+			applyAfter(f, y)
 			return
 		}
 	}
-	conv2D(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, act, y)
+	conv2D(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, act, f, y)
 }
 
 // checkConvOperands checks the lengths of a forward convolution's operands

@@ -141,22 +141,21 @@ func dwBorderRow(p DepthwiseParams, x, w, bias []float32, flags int, out []float
 	g := p.geom()
 	tb := getTapBuf()
 	defer putTapBuf(tb)
-	xs, ws := (*[9]*float32)(tb[0][:9]), (*[9]*float32)(tb[1][:9])
 	for c := c0; c < c1; c++ {
-		k := dwTaps3x3(p, g, x, w, n, r, c, xs, ws)
-		active.depthwise.tapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &out[c*p.C], flags)
+		k := dwTaps(p, g, x, w, n, r, c, tb[0][:], tb[1][:])
+		active.depthwise.tapsAct(&tb[0][0], &tb[1][0], k, p.C, &bias[0], &out[c*p.C], flags)
 	}
 }
 
-// dwTaps3x3 sets, for each tap of a 3x3 window on output pixel (r, c) of
+// dwTaps sets, for each tap of the KH x KW window on output pixel (r, c) of
 // image n that falls inside the input, xs[k] to the input pixel and ts[k] to
 // the tap's C values in t (the weights, or their gradient), and returns k.
-func dwTaps3x3(p DepthwiseParams, g windowGeom, x, t []float32, n, r, c int, xs, ts *[9]*float32) int {
+func dwTaps(p DepthwiseParams, g windowGeom, x, t []float32, n, r, c int, xs, ts []*float32) int {
 	k := 0
-	for kh := 0; kh < 3; kh++ {
-		for kw := 0; kw < 3; kw++ {
+	for kh := 0; kh < p.KH; kh++ {
+		for kw := 0; kw < p.KW; kw++ {
 			if ih, iw, ok := g.in(r, c, kh, kw); ok {
-				xs[k], ts[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &t[(kh*3+kw)*p.C]
+				xs[k], ts[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &t[(kh*p.KW+kw)*p.C]
 				k++
 			}
 		}

@@ -79,7 +79,9 @@ func convL2Floats() int { return max(machineCaches.L2, 256<<10) / 4 }
 var convKCTune = convKC // tests and tuning vary it
 
 // conv2D dispatches the forward convolution.
-func conv2D(p ConvParams, x []float32, w convWeights, bias []float32, act Activation, y []float32) {
+// conv2D computes y = f(act(conv(x, w) + bias)); the pointwise path applies
+// f (0: none) block by block, the indirect one after it.
+func conv2D(p ConvParams, x []float32, w convWeights, bias []float32, act Activation, f Nonlinear, y []float32) {
 	checkLen("Conv2D", "x", x, p.N*p.H*p.W*p.C)
 	checkLen("Conv2D", "y", y, p.N*p.OutH()*p.OutW()*p.OutC)
 	if bias != nil {
@@ -89,10 +91,11 @@ func conv2D(p ConvParams, x []float32, w convWeights, bias []float32, act Activa
 		return
 	}
 	if pointwiseOK(p) {
-		conv2DPointwise(p, x, w, bias, nil, act, 0, y)
+		conv2DPointwise(p, x, w, bias, nil, act, f, y)
 		return
 	}
 	conv2DIndirect(p, x, w, bias, act, y)
+	applyAfter(f, y[:p.N*p.OutH()*p.OutW()*p.OutC])
 }
 
 // convWorkspace is one task's scratch, pooled across calls.

@@ -115,9 +115,7 @@ func Conv2DPackedAdd(p ConvParams, x []float32, pw *PackedConv, bias, res []floa
 		conv2DPointwise(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, res, act, f, y)
 		return
 	}
-	if f != 0 {
-		defer ApplyNonlinear(f, y[:size], y[:size])
-	}
+	defer applyAfter(f, y[:size])
 	if size > 0 && &res[0] == &y[0] {
 		// y holds the residual: the convolution goes through a buffer.
 		buf := floatPool.Get().(*[]float32)

@@ -60,7 +60,7 @@ func depthwiseForwardTaps(p DepthwiseParams, x, w, bias []float32, act Activatio
 // input height; the border pixels take the tap kernel.
 func depthwiseForwardKxK(p DepthwiseParams, x, w, bias []float32, act Activation, f Nonlinear, y []float32) {
 	oh, ow := p.OutH(), p.OutW()
-	lo, hi := dwInteriorK(p)
+	lo, hi := dwInterior(p)
 	kern, flags := active.depthwise.kxk, act.flags()
 	g := p.geom()
 	parallel(p.N*oh, func(t int) {
@@ -116,30 +116,8 @@ func putTapBuf(tb *tapBuf) {
 // row) with the tap kernel: the taps inside the input, then their sum over
 // every channel (multiplier 1, at most 64 taps).
 func dwTapsPixel(p DepthwiseParams, g windowGeom, x, w, bias []float32, flags int, out []float32, n, r, c int, tb *tapBuf) {
-	xs, ws := &tb[0], &tb[1]
-	k := 0
-	for kh := 0; kh < p.KH; kh++ {
-		for kw := 0; kw < p.KW; kw++ {
-			if ih, iw, ok := g.in(r, c, kh, kw); ok {
-				xs[k], ws[k] = &x[((n*p.H+ih)*p.W+iw)*p.C], &w[(kh*p.KW+kw)*p.C]
-				k++
-			}
-		}
-	}
-	active.depthwise.tapsAct(&xs[0], &ws[0], k, p.C, &bias[0], &out[c*p.C], flags)
-}
-
-// dwInteriorK returns the output columns [lo, hi) whose KW taps lie inside
-// the input width.
-func dwInteriorK(p DepthwiseParams) (lo, hi int) {
-	ow := p.OutW()
-	lo = (p.PadLeft + p.StrideW - 1) / p.StrideW
-	last := p.W - 1 - (p.KW-1)*p.DilationW + p.PadLeft // largest ow*StrideW
-	if last < 0 {
-		return 0, 0
-	}
-	hi = min(ow, last/p.StrideW+1)
-	return min(lo, hi), hi
+	k := dwTaps(p, g, x, w, n, r, c, tb[0][:], tb[1][:])
+	active.depthwise.tapsAct(&tb[0][0], &tb[1][0], k, p.C, &bias[0], &out[c*p.C], flags)
 }
 
 // packDepthwise3x3 lays out 3x3 weights (9 x c) and bias (c, nil for 0) for
@@ -174,12 +152,12 @@ func packDepthwise3x3Lanes(w, bias []float32, c, lanes int, dst []float32) []flo
 	return dst
 }
 
-// dwInterior returns the output columns [lo, hi) whose three taps lie inside
+// dwInterior returns the output columns [lo, hi) whose KW taps lie inside
 // the input width.
 func dwInterior(p DepthwiseParams) (lo, hi int) {
 	ow := p.OutW()
 	lo = (p.PadLeft + p.StrideW - 1) / p.StrideW
-	last := p.W - 1 - 2*p.DilationW + p.PadLeft // largest ow*StrideW
+	last := p.W - 1 - (p.KW-1)*p.DilationW + p.PadLeft // largest ow*StrideW
 	if last < 0 {
 		return 0, 0
 	}
@@ -218,9 +196,7 @@ func depthwiseForward(p DepthwiseParams, x, w, bias []float32, act Activation, f
 			return
 		}
 		depthwiseForwardGeneric(p, x, w, bias, act, y)
-		if f != 0 {
-			ApplyNonlinear(f, y, y)
-		}
+		applyAfter(f, y)
 		return
 	}
 	oh, ow := p.OutH(), p.OutW()
@@ -272,11 +248,15 @@ func dwBorderFwd(p DepthwiseParams, x, w, bias []float32, flags int, y []float32
 // image n into acc with the tap kernel (3x3, multiplier 1).
 func dwBorderGrad(p DepthwiseParams, x, dy, acc []float32, n, r, c0, c1 int) {
 	oh, ow := p.OutH(), p.OutW()
+	if c1 <= c0 {
+		return
+	}
 	g := p.geom()
-	var xs, as [9]*float32
+	tb := getTapBuf()
+	defer putTapBuf(tb)
 	for c := c0; c < c1; c++ {
-		if k := dwTaps3x3(p, g, x, acc, n, r, c, &xs, &as); k > 0 {
-			active.depthwise.tapsGrad(&xs[0], &as[0], k, p.C, &dy[((n*oh+r)*ow+c)*p.C])
+		if k := dwTaps(p, g, x, acc, n, r, c, tb[0][:], tb[1][:]); k > 0 {
+			active.depthwise.tapsGrad(&tb[0][0], &tb[1][0], k, p.C, &dy[((n*oh+r)*ow+c)*p.C])
 		}
 	}
 }

@@ -40,7 +40,7 @@ func BenchmarkWinograd(b *testing.B) {
 		name := fmt.Sprintf("%dx%dx%d-%d", l.hw, l.hw, l.c, l.oc)
 		b.Run(name+"/direct", func(b *testing.B) {
 			for b.Loop() {
-				conv2D(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, ActReLU, y)
+				conv2D(p, x, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, ActReLU, 0, y)
 			}
 			report(b)
 		})

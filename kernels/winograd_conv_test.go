@@ -250,7 +250,7 @@ func TestWinogradErrorNearDirect(t *testing.T) {
 			withPath(t, path, func() {
 				tr, _ := winogradAsm()
 				direct, wino := make([]float32, len(want)), make([]float32, len(want))
-				conv2D(p, x, convWeights{raw: w}, nil, ActNone, direct)
+				conv2D(p, x, convWeights{raw: w}, nil, ActNone, 0, direct)
 				conv2DWinogradRaw(p, tr, x, w, nil, ActNone, wino)
 				worst := func(y []float32) float64 {
 					e := 0.0

@@ -70,7 +70,7 @@ func TestWinogradGenericPathUnchanged(t *testing.T) {
 	bias := randSlice(r, p.OutC)
 	withPath(t, Generic, func() {
 		want := make([]float32, p.N*p.OutH()*p.OutW()*p.OutC)
-		conv2D(p, x, convWeights{raw: w}, bias, ActReLU, want)
+		conv2D(p, x, convWeights{raw: w}, bias, ActReLU, 0, want)
 		for _, packed := range []bool{false, true} {
 			t.Run(fmt.Sprintf("packed=%v", packed), func(t *testing.T) {
 				got := make([]float32, len(want))

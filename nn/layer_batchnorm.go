@@ -172,11 +172,14 @@ func (f *bnFold) refresh(kernel, bias *Variable, outC int) bool {
 		if f.w != nil && vs == f.versions {
 			return false
 		}
-		if f.chScale != nil {
-			f.w, f.b = channelScaleFold(kernel.data, biasOf(bias), outC, f.chScale.data)
-		} else {
-			f.w, f.b = scaleFold(kernel.data, biasOf(bias), outC, f.scale)
+		s := biasOf(f.chScale)
+		if s == nil { // one factor for every channel
+			s = make([]float32, outC)
+			for i := range s {
+				s[i] = f.scale
+			}
 		}
+		f.w, f.b = scaleFold(kernel.data, biasOf(bias), outC, s)
 		f.versions = vs
 		return true
 	}
@@ -189,9 +192,11 @@ func (f *bnFold) refresh(kernel, bias *Variable, outC int) bool {
 	return true
 }
 
-// channelScaleFold returns the weights and bias of a layer (kernel (...,
-// outC)) whose output channel o is multiplied by s[o].
-func channelScaleFold(w, bias []float32, outC int, s []float32) (fw, fb []float32) {
+// scaleFold returns the weights and bias of a layer (kernel (..., outC))
+// whose output channel o is multiplied by s[o]: every weight and the bias
+// times its channel's factor (a bias of zeros where there is none, since the
+// kernel adds one).
+func scaleFold(w, bias []float32, outC int, s []float32) (fw, fb []float32) {
 	fw = make([]float32, len(w))
 	for i, v := range w {
 		fw[i] = v * s[i%outC]
@@ -200,23 +205,6 @@ func channelScaleFold(w, bias []float32, outC int, s []float32) (fw, fb []float3
 	for i := range fb {
 		if bias != nil {
 			fb[i] = bias[i] * s[i]
-		}
-	}
-	return fw, fb
-}
-
-// scaleFold returns the weights and bias of a convolution whose output is
-// multiplied by s: every weight and the bias times s (a bias of zeros
-// where there is none, since the kernel adds one).
-func scaleFold(w, bias []float32, outC int, s float32) (fw, fb []float32) {
-	fw = make([]float32, len(w))
-	for i, v := range w {
-		fw[i] = v * s
-	}
-	fb = make([]float32, outC)
-	for i := range fb {
-		if bias != nil {
-			fb[i] = bias[i] * s
 		}
 	}
 	return fw, fb
