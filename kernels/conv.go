@@ -177,16 +177,17 @@ type PackedConv struct {
 	w               []float32 // the HWIO weights as given (not copied)
 	nr              int       // panel width: the micro-kernel's at packing time
 	panels          []float32 // packed: per nr output channels, K x nr, zero-padded
-	// The weights transformed for Winograd's F(2x2,3x3), made once, when
+	// The weights transformed for Winograd (F(2x2,3x3) or F(4x4,3x3), as
+	// winogradPackedFor chooses), made once, when
 	// first wanted (at packing, or by the first call whose size it pays for).
 	winogradOnce sync.Once
 	winograd     *winogradWeights
 }
 
-// winogradWeights returns the weights transformed for F(2x2,3x3), making
-// them on the first call.
-func (pc *PackedConv) winogradWeights(p ConvParams) *winogradWeights {
-	pc.winogradOnce.Do(func() { pc.winograd = packWinogradWeights(p, pc.w) })
+// winogradWeights returns the weights transformed for Winograd with output
+// tiles of side tile (2 or 4), making them on the first call.
+func (pc *PackedConv) winogradWeights(p ConvParams, tile int) *winogradWeights {
+	pc.winogradOnce.Do(func() { pc.winograd = packWinogradWeights(p, pc.w, tile) })
 	return pc.winograd
 }
 
@@ -201,8 +202,8 @@ func PackConvWeights(p ConvParams, w []float32) *PackedConv {
 	pc := &PackedConv{kh: p.KH, kw: p.KW, c: p.C, outC: p.OutC, w: w[:k*p.OutC]}
 	pc.nr = active.conv.nr
 	pc.panels = packPanels(w, k, p.OutC, pc.nr, nil)
-	if _, ok := winogradFor(p.norm()); ok {
-		pc.winogradWeights(p.norm())
+	if tr, ok := winogradPackedFor(p.norm()); ok {
+		pc.winogradWeights(p.norm(), tr.tile)
 	}
 	return pc
 }
@@ -218,10 +219,10 @@ func Conv2DPacked(p ConvParams, x []float32, pw *PackedConv, bias []float32, act
 		panic(fmt.Sprintf("kernels: Conv2DPacked: packed weights do not match %+v", p))
 	}
 	act, f := act.split()
-	if tr, ok := winogradFor(p); ok && checkConvOperands(p, x, bias, y) {
+	if tr, ok := winogradPackedFor(p); ok && checkConvOperands(p, x, bias, y) {
 		// Weights transformed under another path (a test switching paths)
-		// are laid out for another micro-kernel: direct then.
-		if u := pw.winogradWeights(p); u.nr == active.sgemm.nr {
+		// are laid out for another micro-kernel or tile: direct then.
+		if u := pw.winogradWeights(p, tr.tile); u.nr == active.sgemm.nr && u.tile == tr.tile {
 			conv2DWinograd(p, tr, x, u, bias, act, y)
 			applyAfter(f, y)
 			return

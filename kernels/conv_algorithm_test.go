@@ -11,7 +11,8 @@ func TestConvAlgorithm(t *testing.T) {
 	}
 	pointwise := ConvParams{N: 1, H: 28, W: 28, C: 64, KH: 1, KW: 1, OutC: 64}
 	firstLayer := same3x3(224, 3, 64)
-	deep := same3x3(56, 256, 256)
+	deep := same3x3(14, 256, 256)
+	large := same3x3(56, 64, 64)
 	for _, p := range paths() {
 		withPath(t, p, func() {
 			if got := ConvAlgorithm(firstLayer); got != "direct" {
@@ -22,7 +23,13 @@ func TestConvAlgorithm(t *testing.T) {
 				want = "winograd"
 			}
 			if got := ConvAlgorithm(deep); got != want {
-				t.Errorf("%s: 3x3 256 channels at 56x56: %s, want %s", p, got, want)
+				t.Errorf("%s: 3x3 256 channels at 14x14: %s, want %s", p, got, want)
+			}
+			if p != Generic && machineCaches.L3 >= 36*4*64*64 {
+				want = "winograd4x4"
+			}
+			if got := ConvAlgorithm(large); got != want {
+				t.Errorf("%s: 3x3 64 channels at 56x56: %s, want %s", p, got, want)
 			}
 			if got, ok := ConvAlgorithm(pointwise), pointwiseOK(pointwise.norm()); (got == "pointwise") != ok {
 				t.Errorf("%s: 1x1: %s, pointwiseOK %v", p, got, ok)

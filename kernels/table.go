@@ -28,8 +28,9 @@ type kernelTable struct {
 	conv convKernelSpec // indirect conv micro-kernel
 	// conv16, on a table whose conv kernel is 32 wide, is the 16-wide one the
 	// pointwise path takes for 16 or 48 output channels.
-	conv16   *convKernelSpec
-	winograd winogradTransforms // F(2x2,3x3) transforms; lanes 0: none
+	conv16    *convKernelSpec
+	winograd  winogradTransforms // F(2x2,3x3) transforms; lanes 0: none
+	winograd4 winogradTransforms // F(4x4,3x3) transforms; lanes 0: none
 
 	depthwise   *depthwiseKernels // nil: the Go loops
 	pool        *poolKernels      // nil: the Go loops

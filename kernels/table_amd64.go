@@ -23,7 +23,9 @@ var avx512Table = kernelTable{
 	// The last strip of a block, when it has 8 rows or fewer, goes to the
 	// 8x32 conv kernel (B row-major as a packed panel is), not the 14-row
 	// GEMM micro-kernel.
-	winograd: winogradTransforms{lanes: 16, input: winogradInput4x4x16, output: winogradOutput2x2x16,
+	winograd: winogradTransforms{lanes: 16, tile: 2, input: winogradInput4x4x16, output: winogradOutput2x2x16,
+		short: conv8x32.asm, shortMR: conv8x32.mr},
+	winograd4: winogradTransforms{lanes: 16, tile: 4, input: winogradInput6x6x16, output: winogradOutput4x4x16,
 		short: conv8x32.asm, shortMR: conv8x32.mr},
 	depthwise:   &depthwise16,
 	pool:        &pooling8,
@@ -39,7 +41,8 @@ var avx2Table = kernelTable{
 		direct: directOnSlices(6, 16, sgemmKernel6x16Direct)},
 	sgemv:       gemvPanel16,
 	conv:        conv6x16,
-	winograd:    winogradTransforms{lanes: 8, input: winogradInput4x4x8, output: winogradOutput2x2x8},
+	winograd:    winogradTransforms{lanes: 8, tile: 2, input: winogradInput4x4x8, output: winogradOutput2x2x8},
+	winograd4:   winogradTransforms{lanes: 8, tile: 4, input: winogradInput6x6x8, output: winogradOutput4x4x8},
 	depthwise:   &depthwise8,
 	pool:        &pooling8,
 	elementwise: &elementwise8,

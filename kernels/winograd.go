@@ -14,11 +14,20 @@ import (
 // stays at the direct algorithm's level) are assembly vectorised over
 // channels (winograd_amd64.s), with Go twins (winograd_transform.go). Tiles
 // are processed in blocks so that a block's V and M stay in L2.
+//
+// F(4x4,3x3) is the same plan on 4x4 output tiles and 6x6 input tiles: 36
+// GEMMs per tile, 2.25 multiplies per output where F(2x2,3x3) does 4 and
+// the direct algorithm 9. Its transforms multiply by 2, 4, 5 and 8, and its
+// weights by fractions down to 1/24, so its rounding error is larger
+// (bounded in the tests as F(2x2,3x3)'s is); winograd_rule.go says where
+// it runs.
 
-// winogradTransforms are one path's transform kernels, lanes channels a step;
-// the channels past the last full vector go to the Go twins.
+// winogradTransforms are one path's transform kernels for one tile size,
+// lanes channels a step; the channels past the last full vector go to the Go
+// twins.
 type winogradTransforms struct {
 	lanes  int
+	tile   int // output tile side: 2 for F(2x2,3x3), 4 for F(4x4,3x3)
 	input  func(rows **float32, n int, v *float32, vs int)
 	output func(m *float32, ms int, n int, bias *float32, lo, hi float32, out **float32)
 	// short, where not nil, computes shortMR rows (fewer than the GEMM
@@ -28,16 +37,16 @@ type winogradTransforms struct {
 	shortMR int
 }
 
-// newWinogradWeights returns empty transformed weights laid out for the
-// active GEMM micro-kernel.
-func newWinogradWeights(c, outC int) *winogradWeights {
+// newWinogradWeights returns empty transformed weights for output tiles of
+// side tile, laid out for the active GEMM micro-kernel.
+func newWinogradWeights(c, outC, tile int) *winogradWeights {
 	bl := gemmBlocks()
-	return &winogradWeights{c: c, outC: outC, kc: bl.KC, nr: bl.NR}
+	return &winogradWeights{c: c, outC: outC, kc: bl.KC, nr: bl.NR, tile: tile}
 }
 
 // packWinogradWeights transforms HWIO weights once, for PackConvWeights.
-func packWinogradWeights(p ConvParams, w []float32) *winogradWeights {
-	u := newWinogradWeights(p.C, p.OutC)
+func packWinogradWeights(p ConvParams, w []float32, tile int) *winogradWeights {
+	u := newWinogradWeights(p.C, p.OutC, tile)
 	transformWinogradWeights(u, w)
 	return u
 }
@@ -51,18 +60,22 @@ var winogradScratch = sync.Pool{New: func() any { return new([]float32) }}
 func conv2DWinogradRaw(p ConvParams, tr winogradTransforms, x, w, bias []float32, act Activation, y []float32) {
 	buf := winogradScratch.Get().(*[]float32)
 	defer winogradScratch.Put(buf)
-	u := newWinogradWeights(p.C, p.OutC)
+	u := newWinogradWeights(p.C, p.OutC, tr.tile)
 	u.data = *buf
 	transformWinogradWeights(u, w)
 	*buf = u.data
 	conv2DWinograd(p, tr, x, u, bias, act, y)
 }
 
-// winogradPlan is one F(2x2,3x3) convolution cut into blocks of tiles.
+// winogradPlan is one F(2x2,3x3) or F(4x4,3x3) convolution cut into blocks
+// of tiles.
 type winogradPlan struct {
 	p      ConvParams
 	tr     winogradTransforms
 	uk     microKernelSpec
+	f      int // output tile side (tr.tile)
+	alpha  int // input tile side, f+2
+	pts    int // points of the input tile, alpha^2
 	oh, ow int
 	th, tw int // tiles down and across one image
 	tiles  int // over the batch
@@ -77,8 +90,8 @@ type winogradWorkspace struct {
 	v, m  []float32
 	zero  []float32 // zeros: the input outside the image, a missing bias
 	sink  []float32 // where outputs past the image's edge go
-	rows  [16]*float32
-	out   [4]*float32 // kept here: the assembly's tables would escape from the stack
+	rows  [36]*float32
+	out   [16]*float32 // kept here: the assembly's tables would escape from the stack
 	short [maxConvMR]*float32
 }
 
@@ -87,14 +100,16 @@ var winogradWorkspaces = sync.Pool{New: func() any { return new(winogradWorkspac
 // conv2DWinograd computes y = act(conv(x, w) + bias) from the transformed
 // weights u (laid out for the active micro-kernel).
 func conv2DWinograd(p ConvParams, tr winogradTransforms, x []float32, u *winogradWeights, bias []float32, act Activation, y []float32) {
-	pl := winogradPlan{p: p, tr: tr, uk: active.sgemm, oh: p.OutH(), ow: p.OutW(), bias: bias}
-	if u.nr != pl.uk.nr || u.c != p.C || u.outC != p.OutC {
-		panic("kernels: winograd weights packed for another micro-kernel or shape")
+	f := tr.tile
+	pl := winogradPlan{p: p, tr: tr, uk: active.sgemm, f: f, alpha: f + 2, pts: (f + 2) * (f + 2),
+		oh: p.OutH(), ow: p.OutW(), bias: bias}
+	if u.nr != pl.uk.nr || u.c != p.C || u.outC != p.OutC || u.tile != f {
+		panic("kernels: winograd weights packed for another micro-kernel, shape or tile")
 	}
-	pl.th, pl.tw = ceilDiv(pl.oh, 2), ceilDiv(pl.ow, 2)
+	pl.th, pl.tw = ceilDiv(pl.oh, f), ceilDiv(pl.ow, f)
 	pl.tiles = p.N * pl.th * pl.tw
 	pl.ldm = roundUp(p.OutC, pl.uk.nr)
-	pl.block = winogradBlockTiles(p.C, pl.ldm, pl.tiles, pl.uk.mr, Threads())
+	pl.block = winogradBlockTiles(p.C, pl.ldm, pl.tiles, pl.uk.mr, Threads(), pl.pts)
 	pl.lo, pl.hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	switch act {
 	case ActReLU:
@@ -109,25 +124,25 @@ func conv2DWinograd(p ConvParams, tr winogradTransforms, x []float32, u *winogra
 	})
 }
 
-// run computes tiles t0..t1-1: input transform into V, the 16 GEMMs into M,
-// output transform into y.
+// run computes tiles t0..t1-1: input transform into V, the pts GEMMs into
+// M, output transform into y.
 func (pl *winogradPlan) run(ws *winogradWorkspace, x []float32, u *winogradWeights, y []float32, t0, t1 int) {
-	p, mr := pl.p, pl.uk.mr
+	p, mr, pts := pl.p, pl.uk.mr, pl.pts
 	rowsPad := roundUp(t1-t0, mr)
 	vs, ms := winogradStride(rowsPad*p.C), winogradStride(rowsPad*pl.ldm)
-	ws.v = grow(ws.v, 16*vs)
-	ws.m = grow(ws.m, 16*ms)
+	ws.v = grow(ws.v, pts*vs)
+	ws.m = grow(ws.m, pts*ms)
 	if n := max(p.C, p.OutC); len(ws.zero) < n {
 		ws.zero = make([]float32, n)
 		ws.sink = make([]float32, n)
 	}
-	pl.inputs(ws, x, t0, t1, ws.v[:16*vs], vs)
-	pl.products(ws, u, ws.v[:16*vs], vs, ws.m[:16*ms], ms, t1-t0)
-	pl.outputs(ws, ws.m[:16*ms], ms, y, t0, t1)
+	pl.inputs(ws, x, t0, t1, ws.v[:pts*vs], vs)
+	pl.products(ws, u, ws.v[:pts*vs], vs, ws.m[:pts*ms], ms, t1-t0)
+	pl.outputs(ws, ws.m[:pts*ms], ms, y, t0, t1)
 }
 
-// winogradStride is the distance in floats between the 16 matrices of V or
-// M, at least n: a multiple of 4 KiB plus one cache line, so that the 16
+// winogradStride is the distance in floats between the 16 (or 36) matrices
+// of V or M, at least n: a multiple of 4 KiB plus one cache line, so that the 16
 // streams the transforms read or write fall in different L1 sets (at a
 // multiple of 4 KiB, or of 2 KiB as 56 tiles of 64 channels are, they
 // share one or two sets and evict each other).
@@ -143,18 +158,21 @@ func (pl *winogradPlan) tile(t int) (n, ti, tj int) {
 // inputs writes V: tile t's point e at v[e*vs + (t-t0)*C].
 func (pl *winogradPlan) inputs(ws *winogradWorkspace, x []float32, t0, t1 int, v []float32, vs int) {
 	p := pl.p
-	full := p.C / pl.tr.lanes * pl.tr.lanes
-	rows := &ws.rows
+	full := 0
+	if l := pl.tr.lanes; l > 0 {
+		full = p.C / l * l
+	}
+	rows, f, a := &ws.rows, pl.f, pl.alpha
 	for t := t0; t < t1; t++ {
 		n, ti, tj := pl.tile(t)
-		for i := 0; i < 4; i++ {
-			ih := 2*ti - p.PadTop + i
-			for j := 0; j < 4; j++ {
-				iw := 2*tj - p.PadLeft + j
+		for i := 0; i < a; i++ {
+			ih := f*ti - p.PadTop + i
+			for j := 0; j < a; j++ {
+				iw := f*tj - p.PadLeft + j
 				if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
-					rows[4*i+j] = &x[((n*p.H+ih)*p.W+iw)*p.C]
+					rows[a*i+j] = &x[((n*p.H+ih)*p.W+iw)*p.C]
 				} else {
-					rows[4*i+j] = &ws.zero[0]
+					rows[a*i+j] = &ws.zero[0]
 				}
 			}
 		}
@@ -162,11 +180,15 @@ func (pl *winogradPlan) inputs(ws *winogradWorkspace, x []float32, t0, t1 int, v
 		if full > 0 {
 			pl.tr.input(&rows[0], full, &vt[0], vs)
 		}
-		winogradInputGo(rows, full, p.C, vt, vs)
+		if f == 4 {
+			winogradInput6Go(rows, full, p.C, vt, vs)
+		} else {
+			winogradInputGo((*[16]*float32)(rows[:16]), full, p.C, vt, vs)
+		}
 	}
 }
 
-// products computes the 16 GEMMs M_e = V_e U_e for the block's rows (its
+// products computes the pts GEMMs M_e = V_e U_e for the block's rows (its
 // tiles); V and M have rows up to a multiple of mr. A last strip of few rows
 // goes to the short kernel where there is one.
 func (pl *winogradPlan) products(ws *winogradWorkspace, u *winogradWeights, v []float32, vs int, m []float32, ms, rows int) {
@@ -176,7 +198,7 @@ func (pl *winogradPlan) products(ws *winogradWorkspace, u *winogradWeights, v []
 		full = roundUp(rows, mr)
 	}
 	tab := &ws.short
-	for e := 0; e < 16; e++ {
+	for e := 0; e < pl.pts; e++ {
 		for pc := 0; pc < c; pc += u.kc {
 			kb := min(u.kc, c-pc)
 			if full < rows {
@@ -205,22 +227,25 @@ func (pl *winogradPlan) products(ws *winogradWorkspace, u *winogradWeights, v []
 // of M (tile t's point e at m[e*ms + (t-t0)*ldm]) and writes them into y.
 func (pl *winogradPlan) outputs(ws *winogradWorkspace, m []float32, ms int, y []float32, t0, t1 int) {
 	p := pl.p
-	full := p.OutC / pl.tr.lanes * pl.tr.lanes
+	full := 0
+	if l := pl.tr.lanes; l > 0 {
+		full = p.OutC / l * l
+	}
 	bias := pl.bias
 	if bias == nil {
 		bias = ws.zero[:p.OutC]
 	}
-	out := &ws.out
+	out, f := &ws.out, pl.f
 	for t := t0; t < t1; t++ {
 		n, ti, tj := pl.tile(t)
-		for a := 0; a < 2; a++ {
-			oh := 2*ti + a
-			for b := 0; b < 2; b++ {
-				ow := 2*tj + b
+		for a := 0; a < f; a++ {
+			oh := f*ti + a
+			for b := 0; b < f; b++ {
+				ow := f*tj + b
 				if oh < pl.oh && ow < pl.ow {
-					out[2*a+b] = &y[((n*pl.oh+oh)*pl.ow+ow)*p.OutC]
+					out[f*a+b] = &y[((n*pl.oh+oh)*pl.ow+ow)*p.OutC]
 				} else {
-					out[2*a+b] = &ws.sink[0]
+					out[f*a+b] = &ws.sink[0]
 				}
 			}
 		}
@@ -228,6 +253,10 @@ func (pl *winogradPlan) outputs(ws *winogradWorkspace, m []float32, ms int, y []
 		if full > 0 {
 			pl.tr.output(&mt[0], ms, full, &bias[0], pl.lo, pl.hi, &out[0])
 		}
-		winogradOutputGo(mt, ms, full, p.OutC, bias, pl.lo, pl.hi, out)
+		if f == 4 {
+			winogradOutput4Go(mt, ms, full, p.OutC, bias, pl.lo, pl.hi, out)
+		} else {
+			winogradOutputGo(mt, ms, full, p.OutC, bias, pl.lo, pl.hi, (*[4]*float32)(out[:4]))
+		}
 	}
 }

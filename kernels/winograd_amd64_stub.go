@@ -29,3 +29,29 @@ func winogradOutput2x2x8(m *float32, ms int, n int, bias *float32, lo float32, h
 //
 //go:noescape
 func winogradOutput2x2x16(m *float32, ms int, n int, bias *float32, lo float32, hi float32, out **float32)
+
+// winogradInput6x6x8 computes the F(4x4,3x3) input transform of n channels (a multiple of 8):
+// V = B^T d B of the 6x6 tile whose point k (row-major) starts at rows[k], point e of V stored at v + e*vs floats.
+//
+//go:noescape
+func winogradInput6x6x8(rows **float32, n int, v *float32, vs int)
+
+// winogradInput6x6x16 computes the F(4x4,3x3) input transform of n channels (a multiple of 16):
+// V = B^T d B of the 6x6 tile whose point k (row-major) starts at rows[k], point e of V stored at v + e*vs floats.
+//
+//go:noescape
+func winogradInput6x6x16(rows **float32, n int, v *float32, vs int)
+
+// winogradOutput4x4x8 computes the F(4x4,3x3) output transform of n channels (a multiple of 8):
+// y = min(max(A^T M A + bias, lo), hi) for the 6x6 tile M whose point e is at m + e*ms floats;
+// output k of the 4x4 tile (row-major) is stored at out[k].
+//
+//go:noescape
+func winogradOutput4x4x8(m *float32, ms int, n int, bias *float32, lo float32, hi float32, out **float32)
+
+// winogradOutput4x4x16 computes the F(4x4,3x3) output transform of n channels (a multiple of 16):
+// y = min(max(A^T M A + bias, lo), hi) for the 6x6 tile M whose point e is at m + e*ms floats;
+// output k of the 4x4 tile (row-major) is stored at out[k].
+//
+//go:noescape
+func winogradOutput4x4x16(m *float32, ms int, n int, bias *float32, lo float32, hi float32, out **float32)

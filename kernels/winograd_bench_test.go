@@ -13,10 +13,12 @@ var winogradBenchLayers = []struct{ hw, c, oc int }{
 	{28, 256, 512}, {28, 512, 512}, {14, 512, 512},
 	{56, 64, 64}, {28, 128, 128}, {14, 256, 256}, {7, 512, 512},
 	{56, 16, 16}, {56, 32, 32}, {56, 8, 64}, {112, 16, 32},
+	// DenseNet121's 3x3 layers (128 -> 32).
+	{56, 128, 32}, {28, 128, 32}, {14, 128, 32}, {7, 128, 32},
 }
 
-// BenchmarkWinograd compares the direct convolution and F(2x2,3x3) at one
-// thread (GFLOP/s count the direct algorithm's FLOPs), whether or not the
+// BenchmarkWinograd compares the direct convolution, F(2x2,3x3) and
+// F(4x4,3x3) at one thread (GFLOP/s count the direct algorithm's FLOPs), whether or not the
 // rules would choose it.
 func BenchmarkWinograd(b *testing.B) {
 	tr, ok := winogradAsm()
@@ -33,7 +35,8 @@ func BenchmarkWinograd(b *testing.B) {
 		bias := randSlice(r, p.OutC)
 		y := make([]float32, p.N*p.OutH()*p.OutW()*p.OutC)
 		pw := PackConvWeights(p, w)
-		u := packWinogradWeights(p, w)
+		u := packWinogradWeights(p, w, 2)
+		u4 := packWinogradWeights(p, w, 4)
 		report := func(b *testing.B) {
 			b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		}
@@ -50,5 +53,13 @@ func BenchmarkWinograd(b *testing.B) {
 			}
 			report(b)
 		})
+		if active.winograd4.lanes > 0 {
+			b.Run(name+"/winograd4", func(b *testing.B) {
+				for b.Loop() {
+					conv2DWinograd(p, active.winograd4, x, u4, bias, ActReLU, y)
+				}
+				report(b)
+			})
+		}
 	}
 }

@@ -175,10 +175,12 @@ func winogradRunners(p ConvParams, tr winogradTransforms) []winogradRunner {
 	rs := []winogradRunner{{"direct call", func(x, w, bias []float32, act Activation, y []float32) {
 		conv2DWinogradRaw(p, tr, x, w, bias, act, y)
 	}}}
-	if _, ok := winogradFor(p); ok {
+	if ptr, ok := winogradPackedFor(p); ok && ptr.tile == 2 {
 		rs = append(rs, winogradRunner{"Conv2DPacked", func(x, w, bias []float32, act Activation, y []float32) {
 			Conv2DPacked(p, x, PackConvWeights(p, w), bias, act, y)
 		}})
+	}
+	if _, ok := winogradFor(p); ok {
 		if winogradTiles(p) >= winogradRawMinTiles {
 			rs = append(rs, winogradRunner{"Conv2D", func(x, w, bias []float32, act Activation, y []float32) { Conv2D(p, x, w, bias, act, y) }})
 		}

@@ -26,7 +26,12 @@ func winogradShape(p ConvParams) bool {
 const winogradRawMinTiles = 256
 
 // winogradTiles is the number of 2x2 output tiles of p.
-func winogradTiles(p ConvParams) int { return p.N * ceilDiv(p.OutH(), 2) * ceilDiv(p.OutW(), 2) }
+func winogradTiles(p ConvParams) int { return winogradTilesOf(p, 2) }
+
+// winogradTilesOf is the number of f x f output tiles of p.
+func winogradTilesOf(p ConvParams, f int) int {
+	return p.N * ceilDiv(p.OutH(), f) * ceilDiv(p.OutW(), f)
+}
 
 // winogradPays says whether F(2x2,3x3) does enough fewer multiplies than the
 // direct convolution for p's output size: the GEMMs' rows (16 per tile, the
@@ -53,21 +58,54 @@ func winogradFor(p ConvParams) (winogradTransforms, bool) {
 	return tr, ok && winogradPays(p, active.sgemm.mr)
 }
 
+// winogradPackedFor returns the transforms Conv2DPacked runs p with: those
+// of F(4x4,3x3) where the active table has them and they pay
+// (winograd4Pays), else winogradFor's. Conv2D without packing, which
+// transforms the weights on every call (36 points a channel pair rather
+// than 16), and the backward pass keep F(2x2,3x3).
+func winogradPackedFor(p ConvParams) (winogradTransforms, bool) {
+	if !winogradShape(p) {
+		return winogradTransforms{}, false
+	}
+	if tr := active.winograd4; tr.lanes > 0 && winograd4Pays(p, active.sgemm.mr) {
+		return tr, true
+	}
+	return winogradFor(p)
+}
+
+// winograd4Pays says whether F(4x4,3x3) is worth it for p: its GEMMs' rows
+// (36 per 4x4 tile, rounded up to mr) must be at most 3/4 of F(2x2,3x3)'s
+// (16 per 2x2 tile), since its transforms cost more per row, and at most a
+// third of the direct algorithm's (9 per output pixel); and its U (36 x C
+// x OutC, 36/16 the size of F(2x2,3x3)'s) must fit in the last-level cache,
+// since the block's GEMMs stream it once more for every block. Measured on
+// Zen 4 (1 MiB L2, 32 MiB L3), 1 thread, ms F(2x2) against F(4x4):
+// 56x56x64 2.10 / 1.54, 28x28x128 1.84 / 1.19, 56x56x128->32 1.58 / 1.18;
+// 14x14x256 (16 tiles, 28 rows against 56 of 14) 2.25 / 2.15 and 14x14x128->32
+// 0.096 / 0.106, both left to F(2x2,3x3); 28x28x512 (U 38 MB) 22.1 / 23.0, but
+// 28x28x256->512 (19 MB) 11.4 / 8.6.
+func winograd4Pays(p ConvParams, mr int) bool {
+	rows4 := 36 * roundUp(winogradTilesOf(p, 4), mr)
+	rows2 := 16 * roundUp(winogradTilesOf(p, 2), mr)
+	u4 := 36 * 4 * p.C * p.OutC
+	return 4*rows4 <= 3*rows2 && 3*rows4 <= 9*p.N*p.OutH()*p.OutW() && u4 <= machineCaches.L3
+}
+
 // winogradAsm returns the active table's transforms, false where it has none.
 func winogradAsm() (winogradTransforms, bool) { return active.winograd, active.winograd.lanes > 0 }
 
 // winogradBlockTiles picks the tiles per block (a multiple of mr): as many
-// as keep a block's V (16 x tiles x C) and M (16 x tiles x ldm) within half
-// of L2, but no fewer than amortise reading U (16 x C x OutC, streamed
+// as keep a block's V (pts x tiles x C) and M (pts x tiles x ldm) within
+// half of L2, but no fewer than amortise reading U (pts x C x OutC, streamed
 // from L3 or memory once per block when it does not stay in L2 beside them)
 // over twice as many bytes of V and M, and at least 4 strips of the
 // micro-kernel; no more than gives each thread a block. (Measured on Zen 5,
 // 1 MiB L2: blocks of 56 tiles for 512 channels in and out ran 28x28 at
 // 15 ms, one block of 196 at 9.5; 64 channels were as fast from 28 to 448.)
-func winogradBlockTiles(c, ldm, tiles, mr, threads int) int {
-	perTile := 16 * 4 * (c + ldm)
+func winogradBlockTiles(c, ldm, tiles, mr, threads, pts int) int {
+	perTile := pts * 4 * (c + ldm)
 	b := machineCaches.L2 / 2 / perTile
-	if u := 16 * 4 * c * ldm; u > machineCaches.L2/2 {
+	if u := pts * 4 * c * ldm; u > machineCaches.L2/2 {
 		b = max(b, 2*u/perTile)
 	}
 	// A block's V and M are at most 4 x L3 (16 MiB here: 256 tiles of 512

@@ -59,6 +59,50 @@ func TestWinogradRule(t *testing.T) {
 	}
 }
 
+// TestWinograd4Rule checks which shapes Conv2DPacked sends to F(4x4,3x3)
+// on the assembly paths, with Zen 4's caches (32 MiB L3): large outputs whose
+// U fits in L3; 14x14 and smaller keep F(2x2,3x3) or the direct algorithm.
+func TestWinograd4Rule(t *testing.T) {
+	prevCaches := machineCaches
+	defer func() { machineCaches = prevCaches }()
+	machineCaches = Caches{L1: 32 << 10, L2: 1 << 20, L3: 32 << 20}
+	shape := func(hw, c, oc int) ConvParams {
+		return ConvParams{N: 1, H: hw, W: hw, C: c, KH: 3, KW: 3, OutC: oc, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}.norm()
+	}
+	cases := []struct {
+		name string
+		p    ConvParams
+		want int // tile side, 0: no Winograd
+	}{
+		{"resnet conv2 56x56x64", shape(56, 64, 64), 4},
+		{"resnet conv3 28x28x128", shape(28, 128, 128), 4},
+		{"densenet conv2 56x56x128->32", shape(56, 128, 32), 4},
+		{"vgg block1 224x224x64", shape(224, 64, 64), 4},
+		{"vgg block4 28x28x256->512 (U 19 MB)", shape(28, 256, 512), 4},
+		{"vgg block4 28x28x512 (U 38 MB)", shape(28, 512, 512), 2},
+		{"resnet conv4 14x14x256", shape(14, 256, 256), 2},
+		{"densenet conv4 14x14x128->32", shape(14, 128, 32), 2},
+		{"8 channels in", shape(56, 8, 64), 0},
+	}
+	for _, path := range []Path{AVX2, AVX512} {
+		prev, ok := usePath(path)
+		if !ok {
+			continue
+		}
+		for _, c := range cases {
+			want := c.want
+			got := 0
+			if tr, ok := winogradPackedFor(c.p); ok {
+				got = tr.tile
+			}
+			if got != want {
+				t.Errorf("%s: %s: tile %d, want %d", path, c.name, got, want)
+			}
+		}
+		usePath(prev)
+	}
+}
+
 // TestWinogradGenericPathUnchanged: with KEEL_KERNELS=generic (here: the
 // generic path switched on) Conv2D and Conv2DPacked give the direct
 // algorithm's bits on a shape the assembly paths run with Winograd.
@@ -106,7 +150,7 @@ func TestWinogradBlockTiles(t *testing.T) {
 		{"few tiles: one strip", 64, 64, 3, 14, 1, 14},
 		{"AVX2 rows", 64, 64, 12544, 6, 1, 60},
 	} {
-		if got := winogradBlockTiles(c.c, c.ldm, c.tiles, c.mr, c.thread); got != c.want {
+		if got := winogradBlockTiles(c.c, c.ldm, c.tiles, c.mr, c.thread, 16); got != c.want {
 			t.Errorf("%s: %d tiles per block, want %d", c.name, got, c.want)
 		}
 	}

@@ -129,7 +129,7 @@ func TestWinogradOutputTwins(t *testing.T) {
 // rounding).
 func TestWinogradWeightTransform(t *testing.T) {
 	r := rand.New(rand.NewPCG(45, 46))
-	u := &winogradWeights{c: 5, outC: 7, kc: 2, nr: 4}
+	u := &winogradWeights{c: 5, outC: 7, kc: 2, nr: 4, tile: 2}
 	k := u.c * u.outC
 	w := randSlice(r, 9*k)
 	transformWinogradWeights(u, w)

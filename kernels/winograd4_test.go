@@ -1,0 +1,387 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The F(4x4,3x3) tests: the assembly transforms against their Go twins bit
+// for bit, the weight transform against its definition, the convolution
+// against the float64 oracle within a forward error bound, its error beside
+// the direct algorithm's, and the rule.
+
+// winograd4AsmPaths returns the paths with F(4x4,3x3) assembly transforms.
+func winograd4AsmPaths(t *testing.T) []Path {
+	var ps []Path
+	for _, p := range []Path{AVX2, AVX512} {
+		prev, ok := usePath(p)
+		if !ok {
+			continue
+		}
+		if active.winograd4.lanes > 0 {
+			ps = append(ps, p)
+		}
+		usePath(prev)
+	}
+	if len(ps) == 0 {
+		t.Skip("no F(4x4,3x3) assembly in this build or on this CPU")
+	}
+	return ps
+}
+
+func TestWinograd4InputTwins(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	for _, path := range winograd4AsmPaths(t) {
+		for _, c := range transformChannels {
+			for _, edge := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/c%d/edge=%v", path, c, edge), func(t *testing.T) {
+					withPath(t, path, func() {
+						tr := active.winograd4
+						x := randSlice(r, 36*c)
+						for i := range x {
+							x[i] *= float32(1 + r.IntN(1000)) // magnitudes that round differently
+						}
+						x[r.IntN(len(x))] = float32(math.NaN())
+						zero := make([]float32, c)
+						var rows [36]*float32
+						for k := range rows {
+							rows[k] = &x[k*c]
+							if edge && (k%6 >= 4 || k < 6) { // top row and two right columns padded
+								rows[k] = &zero[0]
+							}
+						}
+						vs := c + 3
+						want := make([]float32, 36*vs)
+						got := make([]float32, 36*vs)
+						winogradInput6Go(&rows, 0, c, want, vs)
+						full := c / tr.lanes * tr.lanes
+						if full > 0 {
+							tr.input(&rows[0], full, &got[0], vs)
+						}
+						winogradInput6Go(&rows, full, c, got, vs)
+						for i := range want {
+							if !sameBits(want[i], got[i]) {
+								t.Fatalf("V[%d][%d] = %v, Go twin %v", i/vs, i%vs, got[i], want[i])
+							}
+						}
+					})
+				})
+			}
+		}
+	}
+}
+
+func TestWinograd4OutputTwins(t *testing.T) {
+	r := rand.New(rand.NewPCG(63, 64))
+	inf := float32(math.Inf(1))
+	clamps := []struct {
+		name   string
+		lo, hi float32
+	}{{"none", -inf, inf}, {"relu", 0, inf}, {"relu6", 0, 6}}
+	for _, path := range winograd4AsmPaths(t) {
+		for _, c := range transformChannels {
+			for _, cl := range clamps {
+				t.Run(fmt.Sprintf("%s/c%d/%s", path, c, cl.name), func(t *testing.T) {
+					withPath(t, path, func() {
+						tr := active.winograd4
+						ms := c + 5
+						m := randSlice(r, 36*ms)
+						m[r.IntN(len(m))] = float32(math.NaN())
+						bias := randSlice(r, c)
+						want, got := make([]float32, 16*c), make([]float32, 16*c)
+						var wo, go_ [16]*float32
+						for k := range wo {
+							wo[k], go_[k] = &want[k*c], &got[k*c]
+						}
+						winogradOutput4Go(m, ms, 0, c, bias, cl.lo, cl.hi, &wo)
+						full := c / tr.lanes * tr.lanes
+						if full > 0 {
+							tr.output(&m[0], ms, full, &bias[0], cl.lo, cl.hi, &go_[0])
+						}
+						winogradOutput4Go(m, ms, full, c, bias, cl.lo, cl.hi, &go_)
+						for i := range want {
+							if !sameBits(want[i], got[i]) {
+								t.Fatalf("y[%d][%d] = %v, Go twin %v", i/c, i%c, got[i], want[i])
+							}
+						}
+					})
+				})
+			}
+		}
+	}
+}
+
+// The F(4x4,3x3) matrices B^T, G and A^T, in float64.
+var (
+	winogradBT4 = [6][6]float64{
+		{4, 0, -5, 0, 1, 0},
+		{0, -4, -4, 1, 1, 0},
+		{0, 4, -4, -1, 1, 0},
+		{0, -2, -1, 2, 1, 0},
+		{0, 2, -1, -2, 1, 0},
+		{0, 4, 0, -5, 0, 1},
+	}
+	winogradAT4 = [4][6]float64{
+		{1, 1, 1, 1, 1, 0},
+		{0, 1, -1, 2, -2, 0},
+		{0, 1, 1, 4, 4, 0},
+		{0, 1, -1, 8, -8, 1},
+	}
+)
+
+// TestWinograd4Transforms checks the Go transforms against the matrices
+// (so that the assembly, equal to them bit for bit, computes B^T d B and
+// A^T M A).
+func TestWinograd4Transforms(t *testing.T) {
+	r := rand.New(rand.NewPCG(65, 66))
+	d := randSlice(r, 36)
+	var rows [36]*float32
+	for k := range rows {
+		rows[k] = &d[k]
+	}
+	v := make([]float32, 36)
+	winogradInput6Go(&rows, 0, 1, v, 1)
+	for i := 0; i < 6; i++ {
+		for j := 0; j < 6; j++ {
+			var want, abs float64
+			for a := 0; a < 6; a++ {
+				for b := 0; b < 6; b++ {
+					term := winogradBT4[i][a] * float64(d[6*a+b]) * winogradBT4[j][b]
+					want += term
+					abs += math.Abs(term)
+				}
+			}
+			if got := float64(v[6*i+j]); math.Abs(got-want) > 8*float32Eps*abs {
+				t.Errorf("V[%d][%d] = %v, want %v", i, j, got, want)
+			}
+		}
+	}
+	m := randSlice(r, 36)
+	bias := []float32{0.25}
+	y := make([]float32, 16)
+	var out [16]*float32
+	for k := range out {
+		out[k] = &y[k]
+	}
+	inf := float32(math.Inf(1))
+	winogradOutput4Go(m, 1, 0, 1, bias, -inf, inf, &out)
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 4; j++ {
+			want, abs := 0.25, 0.25
+			for a := 0; a < 6; a++ {
+				for b := 0; b < 6; b++ {
+					term := winogradAT4[i][a] * float64(m[6*a+b]) * winogradAT4[j][b]
+					want += term
+					abs += math.Abs(term)
+				}
+			}
+			if got := float64(y[4*i+j]); math.Abs(got-want) > 8*float32Eps*abs {
+				t.Errorf("Y[%d][%d] = %v, want %v", i, j, got, want)
+			}
+		}
+	}
+}
+
+// TestWinograd4WeightTransform checks U = G g G^T read back from the packed
+// panels (several kc blocks and panels, the last partial) against the
+// float64 definition: one rounding each.
+func TestWinograd4WeightTransform(t *testing.T) {
+	r := rand.New(rand.NewPCG(67, 68))
+	u := &winogradWeights{c: 5, outC: 7, kc: 2, nr: 4, tile: 4}
+	k := u.c * u.outC
+	w := randSlice(r, 9*k)
+	transformWinogradWeights(u, w)
+	for ci := 0; ci < u.c; ci++ {
+		pc := ci / u.kc * u.kc
+		for o := 0; o < u.outC; o++ {
+			jc := o / u.nr * u.nr
+			for i := 0; i < 6; i++ {
+				for j := 0; j < 6; j++ {
+					var s float64
+					for a := 0; a < 3; a++ {
+						for b := 0; b < 3; b++ {
+							s += winogradG4[i][a] * float64(w[(3*a+b)*k+ci*u.outC+o]) * winogradG4[j][b]
+						}
+					}
+					got := u.panel(6*i+j, pc, jc)[(ci-pc)*u.nr+o-jc]
+					if math.Abs(float64(got)-s) > float32Eps*math.Abs(s) { // one rounding
+						t.Errorf("U[%d][%d] of channels %d->%d = %v, want %v", i, j, ci, o, got, float32(s))
+					}
+				}
+			}
+		}
+	}
+	for e := 0; e < 36; e++ {
+		for ci := 0; ci < u.c; ci++ {
+			pc := ci / u.kc * u.kc
+			if v := u.panel(e, pc, 4)[(ci-pc)*u.nr+3]; v != 0 {
+				t.Errorf("U_%d padding of channel %d = %v", e, ci, v)
+			}
+		}
+	}
+}
+
+// winograd4Scale is winogradScale for F(4x4,3x3): for each output, the
+// float64 |A|^T [ (|G| |g| |G|^T) .* (|B|^T |d| |B|) ] |A| summed over the
+// input channels, plus |bias|, the scale of its forward error bound.
+func winograd4Scale(p ConvParams, x, w, bias []float32) []float64 {
+	oh, ow := p.OutH(), p.OutW()
+	s := make([]float64, p.N*oh*ow*p.OutC)
+	u := make([][36]float64, p.C*p.OutC)
+	for q := range u {
+		for i := 0; i < 6; i++ {
+			for j := 0; j < 6; j++ {
+				for a := 0; a < 3; a++ {
+					for b := 0; b < 3; b++ {
+						u[q][6*i+j] += math.Abs(winogradG4[i][a]*winogradG4[j][b]) * math.Abs(float64(w[(3*a+b)*p.C*p.OutC+q]))
+					}
+				}
+			}
+		}
+	}
+	for n := 0; n < p.N; n++ {
+		for ti := 0; ti < ceilDiv(oh, 4); ti++ {
+			for tj := 0; tj < ceilDiv(ow, 4); tj++ {
+				for c := 0; c < p.C; c++ {
+					var d, v [6][6]float64
+					for i := range d {
+						for j := range d[i] {
+							ih, iw := 4*ti+i-p.PadTop, 4*tj+j-p.PadLeft
+							if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
+								d[i][j] = math.Abs(float64(x[((n*p.H+ih)*p.W+iw)*p.C+c]))
+							}
+						}
+					}
+					for i := range v {
+						for j := range v[i] {
+							for a := 0; a < 6; a++ {
+								for b := 0; b < 6; b++ {
+									v[i][j] += math.Abs(winogradBT4[i][a]*winogradBT4[j][b]) * d[a][b]
+								}
+							}
+						}
+					}
+					for a := 0; a < 4; a++ {
+						for b := 0; b < 4; b++ {
+							row, col := 4*ti+a, 4*tj+b
+							if row >= oh || col >= ow {
+								continue
+							}
+							out := s[((n*oh+row)*ow+col)*p.OutC:]
+							for o := 0; o < p.OutC; o++ {
+								var t float64
+								for i := 0; i < 6; i++ {
+									for j := 0; j < 6; j++ {
+										t += math.Abs(winogradAT4[a][i]*winogradAT4[b][j]) * u[c*p.OutC+o][6*i+j] * v[i][j]
+									}
+								}
+								out[o] += t
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if bias != nil {
+		for i := range s {
+			s[i] += math.Abs(float64(bias[i%p.OutC]))
+		}
+	}
+	return s
+}
+
+// TestWinograd4ConvMatchesNaive runs F(4x4,3x3) on each assembly path, with
+// and without bias, each activation, 1 and 2 threads, directly and through
+// Conv2DPacked where the rule takes it, against the float64 oracle.
+func TestWinograd4ConvMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(69, 70))
+	worst := 0.0
+	for _, path := range winograd4AsmPaths(t) {
+		for _, p := range winogradConvCases() {
+			x := randSlice(r, p.N*p.H*p.W*p.C)
+			w := randSlice(r, 9*p.C*p.OutC)
+			bias := randSlice(r, p.OutC)
+			scaleB, scale0 := winograd4Scale(p, x, w, bias), winograd4Scale(p, x, w, nil)
+			for _, act := range []Activation{ActNone, ActReLU, ActReLU6} {
+				for _, b := range [][]float32{nil, bias} {
+					want := naiveConv(p, x, w, b, act)
+					scale := scale0
+					if b != nil {
+						scale = scaleB
+					}
+					for _, threads := range []int{1, 2} {
+						name := fmt.Sprintf("%s/%+v/%s/bias=%v/threads=%d", path, p, act, b != nil, threads)
+						withPath(t, path, func() {
+							prev := SetThreads(threads)
+							defer SetThreads(prev)
+							runs := []winogradRunner{{"direct call", func(x, w, bias []float32, act Activation, y []float32) {
+								conv2DWinogradRaw(p, active.winograd4, x, w, bias, act, y)
+							}}}
+							if tr, ok := winogradPackedFor(p); ok && tr.tile == 4 {
+								runs = append(runs, winogradRunner{"Conv2DPacked", func(x, w, bias []float32, act Activation, y []float32) {
+									Conv2DPacked(p, x, PackConvWeights(p, w), bias, act, y)
+								}})
+							}
+							for _, run := range runs {
+								y := make([]float32, len(want))
+								for i := range y {
+									y[i] = float32(math.NaN())
+								}
+								run.fn(x, w, b, act, y)
+								worst = max(worst, checkWinograd(t, name+"/"+run.name, want, y, scale))
+							}
+						})
+					}
+				}
+			}
+		}
+	}
+	t.Logf("worst error: %.2f x eps x winograd4Scale", worst)
+}
+
+// TestWinograd4ErrorNearDirect compares F(4x4,3x3)'s error with the direct
+// convolution's and F(2x2,3x3)'s, in units of eps times the sum of |terms|,
+// on layers like the networks' (non-negative inputs, weights of both signs).
+// Its transforms' larger constants cost it about 15 times F(2x2,3x3)'s
+// error (measured: 38 units against 2.6 at 16x16x64): it must stay within
+// 64 units (4e-6 of the sum of |terms|), far inside the golden models' 1e-4
+// of each tensor's largest value.
+func TestWinograd4ErrorNearDirect(t *testing.T) {
+	r := rand.New(rand.NewPCG(71, 72))
+	for _, path := range winograd4AsmPaths(t) {
+		for _, p := range []ConvParams{
+			{N: 1, H: 16, W: 16, C: 64, KH: 3, KW: 3, OutC: 64, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+			{N: 1, H: 7, W: 7, C: 256, KH: 3, KW: 3, OutC: 32, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+		} {
+			p = p.norm()
+			x := randSlice(r, p.N*p.H*p.W*p.C)
+			for i := range x {
+				x[i] = max(x[i], 0)
+			}
+			w := randSlice(r, 9*p.C*p.OutC)
+			want := naiveConv(p, x, w, nil, ActNone)
+			scale := naiveConvAbs(p, x, w, nil)
+			withPath(t, path, func() {
+				direct, wino2, wino4 := make([]float32, len(want)), make([]float32, len(want)), make([]float32, len(want))
+				conv2D(p, x, convWeights{raw: w}, nil, ActNone, 0, direct)
+				conv2DWinogradRaw(p, active.winograd, x, w, nil, ActNone, wino2)
+				conv2DWinogradRaw(p, active.winograd4, x, w, nil, ActNone, wino4)
+				worst := func(y []float32) float64 {
+					e := 0.0
+					for i := range y {
+						e = max(e, math.Abs(float64(y[i])-float64(want[i]))/(float32Eps*scale[i]))
+					}
+					return e
+				}
+				d, w2, w4 := worst(direct), worst(wino2), worst(wino4)
+				t.Logf("%s %dx%dx%d->%d: worst error x eps x sum|terms|: direct %.2f, F(2x2) %.2f, F(4x4) %.2f", path, p.H, p.W, p.C, p.OutC, d, w2, w4)
+				if w4 > 64 {
+					t.Errorf("%s %+v: F(4x4,3x3) error %.2f units (direct %.2f, F(2x2) %.2f)", path, p, w4, d, w2)
+				}
+			})
+		}
+	}
+}
