@@ -65,6 +65,29 @@ func BatchNormInference(x, gamma, beta, mean, variance []float32, eps float32, a
 	scaleShiftRows(x, scale, shift, act, y, c, rows)
 }
 
+// PreAffine is a per-channel affine map and activation that a pointwise
+// convolution applies to its input as it reads it (Conv2DPackedPre):
+// pre(x)[c] = Act(x[c]*Scale[c] + Shift[c]). Scale nil means 1; Act is
+// ActNone, ActReLU or ActReLU6.
+type PreAffine struct {
+	Scale, Shift []float32
+	Act          Activation
+}
+
+// BatchNormAffine returns BatchNormInference (with activation act) as a
+// PreAffine: the per-channel scale gamma/sqrt(variance+eps) and shift
+// beta - mean*scale that BatchNormInference computes on every call, for a
+// caller to compute once and keep while the statistics do not change.
+func BatchNormAffine(gamma, beta, mean, variance []float32, eps float32, act Activation) PreAffine {
+	act.flagsOnly("BatchNormAffine")
+	c := len(mean)
+	if c == 0 || len(variance) < c || (gamma != nil && len(gamma) < c) || (beta != nil && len(beta) < c) {
+		panic(fmt.Sprintf("kernels: BatchNormAffine: %d means, %d variances, %d gammas, %d betas", c, len(variance), len(gamma), len(beta)))
+	}
+	scale, shift := bnScaleShift(gamma, beta, mean, variance, eps)
+	return PreAffine{Scale: scale, Shift: shift, Act: act}
+}
+
 // BatchNormInferenceStrided is BatchNormInference on rows of x that start
 // ldx >= C values apart (the leading channels of a wider buffer: the shared
 // buffer of a DenseNet block's concatenations); y holds the rows
@@ -94,37 +117,48 @@ func scaleShiftRows(x, scale, shift []float32, act Activation, y []float32, c, r
 // scaleShiftRowsStrided is scaleShiftRows with x's rows ldx values apart.
 func scaleShiftRowsStrided(x []float32, ldx int, scale, shift []float32, act Activation, y []float32, c, rows int) {
 	per := max(1, elemChunk/c)
+	parallel((rows+per-1)/per, func(t int) {
+		scaleShiftSpan(x, ldx, scale, shift, act, y, c, t*per, min(rows, (t+1)*per))
+	})
+}
+
+// scaleShiftSpan sets rows [r0, r1) of y (c values apart) to act(x*scale +
+// shift), x's rows ldx apart, on the calling goroutine: one task of
+// scaleShiftRowsStrided, and the input transform of Conv2DPackedPre, which
+// thereby computes the same bits.
+func scaleShiftSpan(x []float32, ldx int, scale, shift []float32, act Activation, y []float32, c, r0, r1 int) {
+	if r0 >= r1 {
+		return
+	}
 	vec := active.elementwise
-	asm := vec != nil && c%8 == 0
 	var sp *float32
 	if scale != nil {
 		sp = &scale[0]
 	}
-	parallel((rows+per-1)/per, func(t int) {
-		r0, r1 := t*per, min(rows, (t+1)*per)
-		if asm && ldx == c {
+	if vec != nil && c%8 == 0 {
+		// Bounds: the last row read and written.
+		_, _ = x[(r1-1)*ldx+c-1], y[(r1-1)*c+c-1]
+		if ldx == c {
 			vec.biasAct(&x[r0*c], sp, &shift[0], &y[r0*c], r1-r0, c, act.flags())
 			return
 		}
-		if asm {
-			for r := r0; r < r1; r++ {
-				vec.biasAct(&x[r*ldx], sp, &shift[0], &y[r*c], 1, c, act.flags())
-			}
-			return
-		}
 		for r := r0; r < r1; r++ {
-			xs, ys := x[r*ldx:r*ldx+c], y[r*c:r*c+c]
-			if scale == nil {
-				for i, v := range xs {
-					ys[i] = act.apply(v + shift[i])
-				}
-				continue
-			}
-			for i, v := range xs {
-				ys[i] = act.apply(v*scale[i] + shift[i])
-			}
+			vec.biasAct(&x[r*ldx], sp, &shift[0], &y[r*c], 1, c, act.flags())
 		}
-	})
+		return
+	}
+	for r := r0; r < r1; r++ {
+		xs, ys := x[r*ldx:r*ldx+c], y[r*c:r*c+c]
+		if scale == nil {
+			for i, v := range xs {
+				ys[i] = act.apply(v + shift[i])
+			}
+			continue
+		}
+		for i, v := range xs {
+			ys[i] = act.apply(v*scale[i] + shift[i])
+		}
+	}
 }
 
 // BatchNormInferenceBackward computes the gradients of BatchNormInference

@@ -235,17 +235,82 @@ func (o *pwOperands) block(p ConvParams, x, res []float32, sameRes bool, flagsLa
 	pointwiseBlock(o.ks, p, x, o.wb, o.ldb, o.panelStride, o.bias, res, sameRes, flagsLast, o.kLen, y, m0, m1, q0, q1)
 }
 
+// Conv2DPackedPre is Conv2DPackedAdd for a 1x1 convolution at stride 1
+// without padding whose input is pre(x): y = act(conv(pre(x), w) + bias +
+// res) with pre(x)[r, c] = pre.Act(x[r*ldx+c]*pre.Scale[c] + pre.Shift[c])
+// for the N*H*W pixels r, their rows ldx >= C values apart (the leading
+// channels of a wider buffer: the shared buffer of a DenseNet block's
+// concatenations). It computes an inference batch normalisation
+// (BatchNormAffine) and the convolution that alone reads it without
+// storing the normalised tensor: each task transforms just its block of
+// pixels into a buffer in cache and convolves that, with the same bits as
+// BatchNormInferenceStrided followed by Conv2DPackedAdd. bias and res may
+// be nil; y may be res itself, but must not overlap x.
+func Conv2DPackedPre(p ConvParams, x []float32, ldx int, pre PreAffine, pw *PackedConv, bias, res []float32, act Activation, y []float32) {
+	raceRead(x, pre.Scale, pre.Shift, bias, res)
+	raceWrite(y)
+	p = p.norm()
+	p.check("Conv2DPackedPre")
+	pre.Act.flagsOnly("Conv2DPackedPre")
+	if !pointwiseOK(p) {
+		panic(fmt.Sprintf("kernels: Conv2DPackedPre: not a 1x1 convolution at stride 1 without padding: %+v", p))
+	}
+	if pw == nil || pw.kh != p.KH || pw.kw != p.KW || pw.c != p.C || pw.outC != p.OutC {
+		panic(fmt.Sprintf("kernels: Conv2DPackedPre: packed weights do not match %+v", p))
+	}
+	if ldx < p.C {
+		panic(fmt.Sprintf("kernels: Conv2DPackedPre: rows %d apart, fewer than %d channels", ldx, p.C))
+	}
+	checkLen("Conv2DPackedPre", "pre.Shift", pre.Shift, p.C)
+	if pre.Scale != nil {
+		checkLen("Conv2DPackedPre", "pre.Scale", pre.Scale, p.C)
+	}
+	m := p.N * p.H * p.W
+	size := m * p.OutC
+	checkLen("Conv2DPackedPre", "y", y, size)
+	if res != nil {
+		checkLen("Conv2DPackedPre", "res", res, size)
+	}
+	if bias != nil {
+		checkLen("Conv2DPackedPre", "bias", bias, p.OutC)
+	}
+	if m == 0 {
+		return
+	}
+	checkLen("Conv2DPackedPre", "x", x, (m-1)*ldx+p.C)
+	act, f := act.split()
+	conv2DPointwisePre(p, x, ldx, pre, convWeights{raw: pw.w, packed: pw.panels, nr: pw.nr}, bias, res, act, f, y)
+}
+
 // conv2DPointwise computes y = f(act(x*w + bias + res)) for a pointwise p
 // (res may be nil, or y itself; f 0 for none, else applied to each task's
 // block as soon as it is written).
 func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float32, act Activation, f Nonlinear, y []float32) {
+	conv2DPointwisePre(p, x, p.C, PreAffine{}, w, bias, res, act, f, y)
+}
+
+// conv2DPointwisePre is conv2DPointwise on pre(x), x's rows ldx apart (pre
+// without Shift: x itself, ldx p.C). Each task transforms the rows of its pixel block
+// into a pooled buffer and runs the block on it; the tasks that split one
+// pixel block's channel panels between them (nParts > 1: few pixels) each
+// transform the block, which costs a sliver of the block's multiply-adds
+// and needs no synchronisation.
+func conv2DPointwisePre(p ConvParams, x []float32, ldx int, pre PreAffine, w convWeights, bias, res []float32, act Activation, f Nonlinear, y []float32) {
 	m, c, oc := p.N*p.H*p.W, p.C, p.OutC
 	if m == 0 {
 		return
 	}
 	if m == 1 {
 		if gv := pwGemvKernel(w); gv != nil {
-			pointwiseGemv(gv, c, oc, x, w, bias, res, act, y)
+			xv := x
+			if pre.Shift != nil {
+				buf := floatPool.Get().(*[]float32)
+				defer floatPool.Put(buf)
+				*buf = grow(*buf, c)
+				xv = (*buf)[:c]
+				scaleShiftSpan(x, ldx, pre.Scale, pre.Shift, pre.Act, xv, c, 0, 1)
+			}
+			pointwiseGemv(gv, c, oc, xv, w, bias, res, act, y)
 			if f != 0 {
 				active.nonlinear.fwd(f, y[:oc], y[:oc])
 			}
@@ -282,7 +347,22 @@ func conv2DPointwise(p ConvParams, x []float32, w convWeights, bias, res []float
 		q0, q1 := panels*nt/nParts, panels*(nt+1)/nParts
 		m0 := mt * mc
 		m1 := min(m, m0+mc)
-		o.block(p, x, res, sameRes, flagsLast, y, m0, m1, q0, q1)
+		if pre.Shift == nil {
+			o.block(p, x, res, sameRes, flagsLast, y, m0, m1, q0, q1)
+		} else {
+			// The block's rows, transformed and contiguous; y and res
+			// shifted so that the block indexes them from 0.
+			buf := floatPool.Get().(*[]float32)
+			*buf = grow(*buf, (m1-m0)*c)
+			xt := (*buf)[:(m1-m0)*c]
+			scaleShiftSpan(x[m0*ldx:], ldx, pre.Scale, pre.Shift, pre.Act, xt, c, 0, m1-m0)
+			var rt []float32
+			if res != nil {
+				rt = res[m0*oc:]
+			}
+			o.block(p, xt, rt, sameRes, flagsLast, y[m0*oc:], 0, m1-m0, q0, q1)
+			floatPool.Put(buf)
+		}
 		if stream {
 			storeFence()
 		}

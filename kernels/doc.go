@@ -45,6 +45,10 @@
 // Bias, ReLU/ReLU6 and a residual addition (Conv2DPackedAdd) happen in the
 // micro-kernels' epilogue. DepthwisePointwise runs a 3x3 depthwise
 // convolution and the 1x1 convolution after it band by band, in cache.
+// Conv2DPackedPre runs a 1x1 convolution on a per-channel affine map and
+// ReLU of its input (an inference batch normalisation, BatchNormAffine,
+// reading rows with a stride), which each task applies to its pixel block
+// in cache (DenseNet's BN-ReLU-1x1 blocks).
 // Depthwise filters of other sizes (5x5, 7x7) run on a kxk row kernel over
 // the interior of each output row and the tap kernel on its borders.
 // LayerNormRows (float64 on vectors, a fixed order of sums) and

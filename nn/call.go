@@ -37,11 +37,16 @@ type call struct {
 	// that this 1x1 convolution multiplies its input by, a
 	// squeeze-and-excitation Multiply fused into it (inference only).
 	gate bool
+	// preNorm: an inference BatchNormalization (with its fused activation)
+	// that this 1x1 convolution applies to x[0], the BatchNormalization's
+	// input, as it reads it (plan.fusePreNorms; inference only).
+	preNorm *bnPre
 	// rowStride: this Concatenate writes into the buffer of a chain of
 	// Concatenates (plan.chainConcats), whose rows are rowStride values
 	// apart; inPlace: x[0], the previous one's output, is already there.
 	// xStride: x[0] is such an output, its rows xStride values apart
-	// (BatchNormalization). Inference only; 0 means contiguous.
+	// (BatchNormalization, or a Conv2D with preNorm). Inference only; 0
+	// means contiguous.
 	rowStride int
 	inPlace   bool
 	xStride   int

@@ -49,6 +49,20 @@ func (l *BatchNormalization) asFold(c *call) (*bnFold, bool) {
 	return &bnFold{bn: l}, !c.batchNormMode()
 }
 
+// asPreNorm: an inference BatchNormalization, with at most a ReLU or ReLU6
+// fused into it, can be applied by the 1x1 convolution that alone reads it
+// to its own input (plan.fusePreNorms).
+func (l *BatchNormalization) asPreNorm(c *call) (*bnPre, bool) {
+	if c.batchNormMode() || c.postNonlinear != 0 || c.mask != nil {
+		return nil, false
+	}
+	switch c.postAct {
+	case kernels.ActNone, kernels.ActReLU, kernels.ActReLU6:
+		return &bnPre{bn: l, act: c.postAct}, true
+	}
+	return nil, false
+}
+
 // backwardNeeds: the input, except for an input gradient through moving
 // statistics (a constant scale).
 func (l *BatchNormalization) backwardNeeds(c *call, wantDW bool) (bool, bool) {
@@ -222,4 +236,25 @@ func (f *bnFold) conv(p kernels.ConvParams, kernel, bias *Variable) (*kernels.Pa
 func (f *bnFold) weights(kernel, bias *Variable, outC int) ([]float32, []float32) {
 	f.refresh(kernel, bias, outC)
 	return f.w, f.b
+}
+
+// bnPre is an inference BatchNormalization and its fused activation that a
+// 1x1 convolution applies to its input (call.preNorm): the per-channel scale
+// and shift are computed once and again only when a weight changes.
+type bnPre struct {
+	bn       *BatchNormalization
+	act      kernels.Activation
+	versions [4]uint64
+	aff      kernels.PreAffine
+}
+
+// affine returns the transform, recomputed if a weight changed.
+func (b *bnPre) affine() kernels.PreAffine {
+	bn := b.bn
+	vs := [4]uint64{version(bn.gamma), version(bn.beta), version(bn.mean), version(bn.vari)}
+	if b.aff.Shift == nil || vs != b.versions {
+		b.aff = kernels.BatchNormAffine(biasOf(bn.gamma), biasOf(bn.beta), bn.mean.data, bn.vari.data, float32(bn.epsilon), b.act)
+		b.versions = vs
+	}
+	return b.aff
 }

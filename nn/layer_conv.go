@@ -234,9 +234,20 @@ func (l *Conv2D) forward(c *call) {
 		pw, bias = c.fold.conv(p, l.kernel, l.bias)
 	}
 	act, after := kernelAct(l.act, c)
-	if c.residual {
+	switch {
+	case c.preNorm != nil:
+		var res []float32
+		if c.residual {
+			res = c.x[1].Data
+		}
+		ldx := c.xStride
+		if ldx == 0 {
+			ldx = p.C
+		}
+		kernels.Conv2DPackedPre(p, c.x[0].Data, ldx, c.preNorm.affine(), pw, bias, res, act, c.y.Data)
+	case c.residual:
 		kernels.Conv2DPackedAdd(p, c.x[0].Data, pw, bias, c.x[1].Data, act, c.y.Data)
-	} else {
+	default:
 		kernels.Conv2DPacked(p, c.x[0].Data, pw, bias, act, c.y.Data)
 	}
 	c.forwardKernel(p.FLOPs())
@@ -244,6 +255,18 @@ func (l *Conv2D) forward(c *call) {
 		applyKeep(l.act, c, c.y.Data, l.filters)
 	}
 }
+
+// canPreNorm says whether an inference BatchNormalization before the layer
+// can fuse into it (call.preNorm): a 1x1 convolution at stride 1 with no
+// padding or gate folded in.
+func (l *Conv2D) canPreNorm(c *call) bool {
+	return l.pointwise() && c.pad == nil && !c.gate && c.sep == nil && c.preNorm == nil
+}
+
+// readsStrided: with a BatchNormalization fused into it, the layer reads
+// its input's rows with a stride (call.xStride), as the BatchNormalization
+// did.
+func (l *Conv2D) readsStrided(c *call) bool { return c.preNorm != nil }
 
 // canGate says whether a squeeze-and-excitation Multiply before the layer
 // can fuse into it: a 1x1 convolution at stride 1 with no padding folded in.

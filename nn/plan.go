@@ -109,6 +109,7 @@ func buildPlan(m *Model, key planKey) (*plan, error) {
 	p.fuseGates()
 	p.foldPads()
 	p.fuseSeparable()
+	p.fusePreNorms()
 	p.chainConcats()
 	p.assignBuffers()
 	return p, nil
@@ -685,15 +686,67 @@ func (p *plan) fuseSeparable() {
 	}
 }
 
+// preNormer is a 1x1 convolution that can apply an inference
+// BatchNormalization to its input as it reads it (call.preNorm).
+type preNormer interface {
+	canPreNorm(c *call) bool
+}
+
+// preNormable is a layer that a preNormer can apply in the given call (an
+// inference BatchNormalization with at most a ReLU fused into it).
+type preNormable interface {
+	asPreNorm(c *call) (*bnPre, bool)
+}
+
+// fusePreNorms merges, in steps that run no backward, an inference
+// BatchNormalization (and the ReLU fused into it) into the 1x1 convolution
+// that alone reads its output, as its first input: the convolution reads
+// the BatchNormalization's input and normalises each block of pixels in
+// cache, so the normalised tensor is never stored (DenseNet's pre-activation
+// conv blocks and transitions, BN-ReLU-1x1). It runs after the other
+// fusions, which fold the convolution's own BatchNormalization, activation
+// and residual first, and before chainConcats, so that the convolution
+// then reads a chained Concatenate's output with a stride, as the
+// BatchNormalization would have.
+func (p *plan) fusePreNorms() {
+	for i, s := range p.steps {
+		bn, ok := s.layer.(preNormable)
+		if !ok || s.skip || s.backward || len(s.in) != 1 {
+			continue
+		}
+		ci, next, ok := p.soleReader(s)
+		if !ok {
+			continue
+		}
+		f, ok := next.layer.(preNormer)
+		// Its residual must be another value: a step reads each slot once.
+		if !ok || next.in[0] != s.out || slices.Contains(next.in[1:], s.out) || slices.Contains(next.in[1:], s.in[0]) ||
+			!f.canPreNorm(&next.c) {
+			continue
+		}
+		pre, ok := bn.asPreNorm(&s.c)
+		if !ok {
+			continue
+		}
+		next.c.preNorm = pre
+		next.in[0] = s.in[0]
+		in := p.slots[s.in[0]]
+		in.consumers[slices.Index(in.consumers, i)] = ci
+		p.slots[s.out].consumers = nil
+		s.skip = true
+		s.mode = ModeFused
+	}
+}
+
 // chainConcats lets a run of Concatenates along the last axis, each
 // extending the output of the one before (DenseNet's dense blocks), share
 // the buffer of the last: each then copies only its new channels, where
 // copying the grown prefix every time moves a number of values quadratic in
 // the block's length. The earlier outputs are the leading channels of that
 // buffer, their rows its width apart, so only the next Concatenate and
-// inference BatchNormalizations (which read rows with a stride) may read
-// them. Inference steps only; never a value that is an output of the run or
-// kept.
+// steps that read rows with a stride (inference BatchNormalizations, and
+// the 1x1 convolutions they are fused into) may read them. Inference steps
+// only; never a value that is an output of the run or kept.
 func (p *plan) chainConcats() {
 	next := map[int]int{} // step -> the Concatenate step that extends its output in place
 	for i, s := range p.steps {
@@ -774,7 +827,8 @@ func (p *plan) chainable(s *step) bool {
 }
 
 // stridedReader says whether step s reads slot v only, and can read it
-// with a stride (an inference BatchNormalization).
+// with a stride (an inference BatchNormalization, or a 1x1 convolution
+// with one fused into it).
 func (p *plan) stridedReader(s *step, v int) bool {
 	r, ok := s.layer.(stridedReader)
 	return ok && !s.skip && !s.backward && r.readsStrided(&s.c) && len(s.in) == 1 && s.in[0] == v
