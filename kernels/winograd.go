@@ -189,38 +189,60 @@ func (pl *winogradPlan) inputs(ws *winogradWorkspace, x []float32, t0, t1 int, v
 }
 
 // products computes the pts GEMMs M_e = V_e U_e for the block's rows (its
-// tiles); V and M have rows up to a multiple of mr. A last strip of few rows
-// goes to the short kernel where there is one.
+// tiles); V and M have rows up to a multiple of mr. The rows go in strips
+// of the GEMM micro-kernel and of the short kernel, as winogradStrips
+// splits them.
 func (pl *winogradPlan) products(ws *winogradWorkspace, u *winogradWeights, v []float32, vs int, m []float32, ms, rows int) {
 	c, mr, nr := pl.p.C, pl.uk.mr, pl.uk.nr
-	full := rows / mr * mr
-	if rows == full || pl.tr.short == nil || rows-full > pl.tr.shortMR || nr != 32 {
-		full = roundUp(rows, mr)
+	smr := 0
+	if pl.tr.short != nil && nr == 32 {
+		smr = pl.tr.shortMR
 	}
+	full, shorts := winogradStrips(rows, mr, smr)
 	tab := &ws.short
 	for e := 0; e < pl.pts; e++ {
 		for pc := 0; pc < c; pc += u.kc {
 			kb := min(u.kc, c-pc)
-			if full < rows {
-				for i := range pl.tr.shortMR {
-					tab[i] = &v[e*vs+(full+i)*c+pc]
-				}
+			flags := 0
+			if pc > 0 {
+				flags = convAccumulate
 			}
 			for jc := 0; jc < pl.p.OutC; jc += nr {
 				b := u.panel(e, pc, jc)
 				for r := 0; r < full; r += mr {
 					pl.uk.direct(kb, v[e*vs+r*c+pc:], c, b, m[e*ms+r*pl.ldm+jc:], pl.ldm, pc > 0)
 				}
-				if full < rows {
-					flags := 0
-					if pc > 0 {
-						flags = convAccumulate
+				for s := 0; s < shorts; s++ {
+					r := full + s*smr
+					for i := range smr {
+						tab[i] = &v[e*vs+(r+i)*c+pc]
 					}
-					pl.tr.short(1, kb, &tab[0], &b[0], nr, &m[e*ms+full*pl.ldm+jc], pl.ldm, flags, nil)
+					pl.tr.short(1, kb, &tab[0], &b[0], nr, &m[e*ms+r*pl.ldm+jc], pl.ldm, flags, nil)
 				}
 			}
 		}
 	}
+}
+
+// winogradStrips splits rows GEMM rows into full/mr strips of the
+// micro-kernel followed by shorts strips of the short kernel (smr rows; 0:
+// none), computing the fewest rows (ties: the fewest short strips, whose
+// kernel uses each weight load for fewer rows): 16 tiles of 4x4 take two
+// strips of 8 rather than 14 and 8; 49 tiles of 2x2, three of 14 and one of
+// 8. The rows computed never exceed roundUp(rows, mr), V's and M's padding.
+func winogradStrips(rows, mr, smr int) (full, shorts int) {
+	full = roundUp(rows, mr)
+	if smr == 0 || smr >= mr {
+		return full, 0
+	}
+	best := full
+	for f := rows / mr * mr; f >= 0; f -= mr {
+		n := ceilDiv(rows-f, smr)
+		if f+n*smr < best {
+			best, full, shorts = f+n*smr, f, n
+		}
+	}
+	return full, shorts
 }
 
 // outputs applies the output transform, bias and activation to tiles t0..t1-1

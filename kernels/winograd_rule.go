@@ -67,28 +67,40 @@ func winogradPackedFor(p ConvParams) (winogradTransforms, bool) {
 	if !winogradShape(p) {
 		return winogradTransforms{}, false
 	}
-	if tr := active.winograd4; tr.lanes > 0 && winograd4Pays(p, active.sgemm.mr) {
+	if tr := active.winograd4; tr.lanes > 0 && winograd4Pays(p, tr, active.winograd, active.sgemm.mr) {
 		return tr, true
 	}
 	return winogradFor(p)
 }
 
 // winograd4Pays says whether F(4x4,3x3) is worth it for p: its GEMMs' rows
-// (36 per 4x4 tile, rounded up to mr) must be at most 3/4 of F(2x2,3x3)'s
-// (16 per 2x2 tile), since its transforms cost more per row, and at most a
-// third of the direct algorithm's (9 per output pixel); and its U (36 x C
-// x OutC, 36/16 the size of F(2x2,3x3)'s) must fit in the last-level cache,
-// since the block's GEMMs stream it once more for every block. Measured on
-// Zen 4 (1 MiB L2, 32 MiB L3), 1 thread, ms F(2x2) against F(4x4):
-// 56x56x64 2.10 / 1.54, 28x28x128 1.84 / 1.19, 56x56x128->32 1.58 / 1.18;
-// 14x14x256 (16 tiles, 28 rows against 56 of 14) 2.25 / 2.15 and 14x14x128->32
-// 0.096 / 0.106, both left to F(2x2,3x3); 28x28x512 (U 38 MB) 22.1 / 23.0, but
-// 28x28x256->512 (19 MB) 11.4 / 8.6.
-func winograd4Pays(p ConvParams, mr int) bool {
-	rows4 := 36 * roundUp(winogradTilesOf(p, 4), mr)
-	rows2 := 16 * roundUp(winogradTilesOf(p, 2), mr)
+// (36 per 4x4 tile, in strips as winogradStrips cuts them) must be at most
+// 3/4 of F(2x2,3x3)'s (16 per 2x2 tile), since its transforms cost more per
+// row, and at most a third of the direct algorithm's (9 per output pixel);
+// and its U (36 x C x OutC, 36/16 the size of F(2x2,3x3)'s) must fit in the
+// last-level cache, since the block's GEMMs stream it once more for every
+// block. Measured on Zen 4 (1 MiB L2, 32 MiB L3), 1 thread, ms F(2x2)
+// against F(4x4): 56x56x64 2.10 / 1.54, 28x28x128 1.84 / 1.19,
+// 56x56x128->32 1.58 / 1.18; 28x28x512 (U 38 MB) 22.1 / 23.0, but
+// 28x28x256->512 (19 MB) 11.4 / 8.6. At 14x14 (16 tiles of 4x4 in two
+// strips of 8, 49 of 2x2 in 3 x 14 + 8) ResNet101's 23 conv4 3x3 layers
+// took 26.8-30.7 ms in all against 32.3-32.4 with F(2x2,3x3).
+func winograd4Pays(p ConvParams, tr4, tr2 winogradTransforms, mr int) bool {
+	rows4 := 36 * winogradGEMMRows(winogradTilesOf(p, 4), mr, tr4)
+	rows2 := 16 * winogradGEMMRows(winogradTilesOf(p, 2), mr, tr2)
 	u4 := 36 * 4 * p.C * p.OutC
 	return 4*rows4 <= 3*rows2 && 3*rows4 <= 9*p.N*p.OutH()*p.OutW() && u4 <= machineCaches.L3
+}
+
+// winogradGEMMRows is the number of GEMM rows products computes for tiles
+// tiles with tr's short kernel (winogradStrips).
+func winogradGEMMRows(tiles, mr int, tr winogradTransforms) int {
+	smr := 0
+	if tr.short != nil && active.sgemm.nr == 32 {
+		smr = tr.shortMR
+	}
+	full, shorts := winogradStrips(tiles, mr, smr)
+	return full + shorts*smr
 }
 
 // winogradAsm returns the active table's transforms, false where it has none.
