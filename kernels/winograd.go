@@ -109,7 +109,11 @@ func conv2DWinograd(p ConvParams, tr winogradTransforms, x []float32, u *winogra
 	pl.th, pl.tw = ceilDiv(pl.oh, f), ceilDiv(pl.ow, f)
 	pl.tiles = p.N * pl.th * pl.tw
 	pl.ldm = roundUp(p.OutC, pl.uk.nr)
-	pl.block = winogradBlockTiles(p.C, pl.ldm, pl.tiles, pl.uk.mr, Threads(), pl.pts)
+	smr := 0
+	if tr.short != nil && pl.uk.nr == 32 {
+		smr = tr.shortMR
+	}
+	pl.block = winogradBlockTiles(p.C, pl.ldm, pl.tiles, pl.uk.mr, Threads(), pl.pts, smr)
 	pl.lo, pl.hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	switch act {
 	case ActReLU:

@@ -114,7 +114,14 @@ func winogradAsm() (winogradTransforms, bool) { return active.winograd, active.w
 // micro-kernel; no more than gives each thread a block. (Measured on Zen 5,
 // 1 MiB L2: blocks of 56 tiles for 512 channels in and out ran 28x28 at
 // 15 ms, one block of 196 at 9.5; 64 channels were as fast from 28 to 448.)
-func winogradBlockTiles(c, ldm, tiles, mr, threads, pts int) int {
+//
+// With a short kernel (smr rows) and a share per thread that one strip of
+// it holds, the share is the block: 16 tiles of 4x4 (14x14) on 2 threads
+// take 8 each, not 14 and 2.
+func winogradBlockTiles(c, ldm, tiles, mr, threads, pts, smr int) int {
+	if share := ceilDiv(tiles, threads); threads > 1 && share <= smr && share < mr {
+		return share
+	}
 	perTile := pts * 4 * (c + ldm)
 	b := machineCaches.L2 / 2 / perTile
 	if u := pts * 4 * c * ldm; u > machineCaches.L2/2 {

@@ -169,16 +169,21 @@ func TestWinogradBlockTiles(t *testing.T) {
 	for _, c := range []struct {
 		name                      string
 		c, ldm, tiles, mr, thread int
+		pts, smr                  int
 		want                      int
 	}{
-		{"64 channels: V and M in half of L2", 64, 64, 12544, 14, 1, 56},
-		{"512 channels: one block amortises U", 512, 512, 196, 14, 1, 196},
-		{"512 channels, 2 threads: a block each", 512, 512, 196, 14, 2, 98},
-		{"2048 channels: at most 4 x L3 of V and M", 2048, 2048, 10000, 14, 1, 56},
-		{"few tiles: one strip", 64, 64, 3, 14, 1, 14},
-		{"AVX2 rows", 64, 64, 12544, 6, 1, 60},
+		{"64 channels: V and M in half of L2", 64, 64, 12544, 14, 1, 16, 8, 56},
+		{"512 channels: one block amortises U", 512, 512, 196, 14, 1, 16, 8, 196},
+		{"512 channels, 2 threads: a block each", 512, 512, 196, 14, 2, 16, 8, 98},
+		{"2048 channels: at most 4 x L3 of V and M", 2048, 2048, 10000, 14, 1, 16, 8, 56},
+		{"few tiles: one strip", 64, 64, 3, 14, 1, 16, 8, 14},
+		{"AVX2 rows", 64, 64, 12544, 6, 1, 16, 0, 60},
+		{"16 tiles of 4x4, 2 threads: a short strip each", 256, 256, 16, 14, 2, 36, 8, 8},
+		{"16 tiles of 4x4, 2 threads, no short kernel", 256, 256, 16, 6, 2, 36, 0, 12},
+		{"49 tiles of 2x2, 2 threads: 28 and 21", 256, 256, 49, 14, 2, 16, 8, 28},
+		{"F(4x4,3x3) points: V and M in half of L2", 64, 64, 3136, 14, 1, 36, 8, 56},
 	} {
-		if got := winogradBlockTiles(c.c, c.ldm, c.tiles, c.mr, c.thread, 16); got != c.want {
+		if got := winogradBlockTiles(c.c, c.ldm, c.tiles, c.mr, c.thread, c.pts, c.smr); got != c.want {
 			t.Errorf("%s: %d tiles per block, want %d", c.name, got, c.want)
 		}
 	}
