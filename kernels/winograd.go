@@ -113,7 +113,19 @@ func conv2DWinograd(p ConvParams, tr winogradTransforms, x []float32, u *winogra
 	if tr.short != nil && pl.uk.nr == 32 {
 		smr = tr.shortMR
 	}
-	pl.block = winogradBlockTiles(p.C, pl.ldm, pl.tiles, pl.uk.mr, Threads(), pl.pts, smr)
+	t := Threads()
+	pl.block = winogradBlockTiles(p.C, pl.ldm, pl.tiles, pl.uk.mr, t, pl.pts, smr)
+	// Few tiles for the threads (a 14x14 layer at batch 1: 49 of 2x2, 16 of
+	// 4x4): when blocks for one thread would be fewer than the threads,
+	// they split each block's output channels instead of its tiles. Each
+	// transforms the block's input (a small share of the work) and reads
+	// only its part of U, where splitting 16 tiles into 8 and 8 has both
+	// threads stream all of U for 8 rows each.
+	panels, parts := pl.ldm/pl.uk.nr, 1
+	if bl1 := winogradBlockTiles(p.C, pl.ldm, pl.tiles, pl.uk.mr, 1, pl.pts, smr); t > 1 && !winogradNoChannelSplit &&
+		ceilDiv(pl.tiles, bl1) < t && panels >= t {
+		pl.block, parts = bl1, t
+	}
 	pl.lo, pl.hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	switch act {
 	case ActReLU:
@@ -121,16 +133,24 @@ func conv2DWinograd(p ConvParams, tr winogradTransforms, x []float32, u *winogra
 	case ActReLU6:
 		pl.lo, pl.hi = 0, 6
 	}
-	parallel(ceilDiv(pl.tiles, pl.block), func(b int) {
+	nr := pl.uk.nr
+	parallel(ceilDiv(pl.tiles, pl.block)*parts, func(k int) {
+		b, part := k/parts, k%parts
 		ws := winogradWorkspaces.Get().(*winogradWorkspace)
 		defer winogradWorkspaces.Put(ws)
-		pl.run(ws, x, u, y, b*pl.block, min((b+1)*pl.block, pl.tiles))
+		j0, j1 := panels*part/parts*nr, min(panels*(part+1)/parts*nr, p.OutC)
+		pl.run(ws, x, u, y, b*pl.block, min((b+1)*pl.block, pl.tiles), j0, j1)
 	})
 }
 
-// run computes tiles t0..t1-1: input transform into V, the pts GEMMs into
-// M, output transform into y.
-func (pl *winogradPlan) run(ws *winogradWorkspace, x []float32, u *winogradWeights, y []float32, t0, t1 int) {
+// winogradNoChannelSplit, when set, keeps the threads on blocks of tiles
+// (tests and benchmarks).
+var winogradNoChannelSplit bool
+
+// run computes output channels j0..j1-1 (j0 a multiple of the
+// micro-kernel's width) of tiles t0..t1-1: input transform into V, the pts
+// GEMMs into M, output transform into y.
+func (pl *winogradPlan) run(ws *winogradWorkspace, x []float32, u *winogradWeights, y []float32, t0, t1, j0, j1 int) {
 	p, mr, pts := pl.p, pl.uk.mr, pl.pts
 	rowsPad := roundUp(t1-t0, mr)
 	vs, ms := winogradStride(rowsPad*p.C), winogradStride(rowsPad*pl.ldm)
@@ -141,8 +161,8 @@ func (pl *winogradPlan) run(ws *winogradWorkspace, x []float32, u *winogradWeigh
 		ws.sink = make([]float32, n)
 	}
 	pl.inputs(ws, x, t0, t1, ws.v[:pts*vs], vs)
-	pl.products(ws, u, ws.v[:pts*vs], vs, ws.m[:pts*ms], ms, t1-t0)
-	pl.outputs(ws, ws.m[:pts*ms], ms, y, t0, t1)
+	pl.products(ws, u, ws.v[:pts*vs], vs, ws.m[:pts*ms], ms, t1-t0, j0, j1)
+	pl.outputs(ws, ws.m[:pts*ms], ms, y, t0, t1, j0, j1)
 }
 
 // winogradStride is the distance in floats between the 16 (or 36) matrices
@@ -196,7 +216,7 @@ func (pl *winogradPlan) inputs(ws *winogradWorkspace, x []float32, t0, t1 int, v
 // tiles); V and M have rows up to a multiple of mr. The rows go in strips
 // of the GEMM micro-kernel and of the short kernel, as winogradStrips
 // splits them.
-func (pl *winogradPlan) products(ws *winogradWorkspace, u *winogradWeights, v []float32, vs int, m []float32, ms, rows int) {
+func (pl *winogradPlan) products(ws *winogradWorkspace, u *winogradWeights, v []float32, vs int, m []float32, ms, rows, j0, j1 int) {
 	c, mr, nr := pl.p.C, pl.uk.mr, pl.uk.nr
 	smr := 0
 	if pl.tr.short != nil && nr == 32 {
@@ -211,7 +231,7 @@ func (pl *winogradPlan) products(ws *winogradWorkspace, u *winogradWeights, v []
 			if pc > 0 {
 				flags = convAccumulate
 			}
-			for jc := 0; jc < pl.p.OutC; jc += nr {
+			for jc := j0; jc < j1; jc += nr {
 				b := u.panel(e, pc, jc)
 				for r := 0; r < full; r += mr {
 					pl.uk.direct(kb, v[e*vs+r*c+pc:], c, b, m[e*ms+r*pl.ldm+jc:], pl.ldm, pc > 0)
@@ -249,40 +269,43 @@ func winogradStrips(rows, mr, smr int) (full, shorts int) {
 	return full, shorts
 }
 
-// outputs applies the output transform, bias and activation to tiles t0..t1-1
-// of M (tile t's point e at m[e*ms + (t-t0)*ldm]) and writes them into y.
-func (pl *winogradPlan) outputs(ws *winogradWorkspace, m []float32, ms int, y []float32, t0, t1 int) {
+// outputs applies the output transform, bias and activation to channels
+// j0..j1-1 (j0 a multiple of the vector width) of tiles t0..t1-1 of M (tile
+// t's point e at m[e*ms + (t-t0)*ldm]) and writes them into y.
+func (pl *winogradPlan) outputs(ws *winogradWorkspace, m []float32, ms int, y []float32, t0, t1, j0, j1 int) {
 	p := pl.p
+	n := j1 - j0 // channels, from j0 on
 	full := 0
 	if l := pl.tr.lanes; l > 0 {
-		full = p.OutC / l * l
+		full = n / l * l
 	}
 	bias := pl.bias
 	if bias == nil {
 		bias = ws.zero[:p.OutC]
 	}
+	bias = bias[j0:j1]
 	out, f := &ws.out, pl.f
 	for t := t0; t < t1; t++ {
-		n, ti, tj := pl.tile(t)
+		img, ti, tj := pl.tile(t)
 		for a := 0; a < f; a++ {
 			oh := f*ti + a
 			for b := 0; b < f; b++ {
 				ow := f*tj + b
 				if oh < pl.oh && ow < pl.ow {
-					out[f*a+b] = &y[((n*pl.oh+oh)*pl.ow+ow)*p.OutC]
+					out[f*a+b] = &y[((img*pl.oh+oh)*pl.ow+ow)*p.OutC+j0]
 				} else {
-					out[f*a+b] = &ws.sink[0]
+					out[f*a+b] = &ws.sink[j0]
 				}
 			}
 		}
-		mt := m[(t-t0)*pl.ldm:]
+		mt := m[(t-t0)*pl.ldm+j0:]
 		if full > 0 {
 			pl.tr.output(&mt[0], ms, full, &bias[0], pl.lo, pl.hi, &out[0])
 		}
 		if f == 4 {
-			winogradOutput4Go(mt, ms, full, p.OutC, bias, pl.lo, pl.hi, out)
+			winogradOutput4Go(mt, ms, full, n, bias, pl.lo, pl.hi, out)
 		} else {
-			winogradOutputGo(mt, ms, full, p.OutC, bias, pl.lo, pl.hi, (*[4]*float32)(out[:4]))
+			winogradOutputGo(mt, ms, full, n, bias, pl.lo, pl.hi, (*[4]*float32)(out[:4]))
 		}
 	}
 }
