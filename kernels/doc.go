@@ -25,8 +25,9 @@
 //     convolution (winograd_rule.go; on the amd64 assembly paths only);
 //     with packed weights, F(4x4,3x3) (36 GEMMs per 4x4 tile, 2.25 multiplies
 //     per output) where its rows are at most 3/4 of F(2x2,3x3)'s and its
-//     transformed weights fit in the last-level cache (56x56 and 28x28
-//     layers at 224 px);
+//     transformed weights fit in the last-level cache (56x56, 28x28 and,
+//     with AVX-512's 8-row short kernel, 14x14 layers at 224 px); threads
+//     split the tiles, or a block's output channels when tiles are few;
 //   - the pointwise path for 1x1 stride-1 unpadded layers: the micro-kernel
 //     reads the input in place;
 //   - else an indirect convolution: a GEMM-like micro-kernel reading each
