@@ -74,6 +74,13 @@ func Classifier(name string, size int, notices io.Writer) (*nn.Model, error) {
 }
 
 // Models times the forward pass of the zoo's full classifiers.
+//
+// Each record has, on Linux, peak_rss_bytes: the process's peak resident set
+// size (VmHWM) from just before the model was built to the end of its timed
+// runs at the record's thread count. The mark is reset before each model
+// (clear_refs, after returning the heap's garbage to the system), so that
+// with several models each record has its own; where the kernel refuses the
+// reset the figure is the process's peak so far. Elsewhere it is omitted.
 func Models(o ModelsOptions, out Sink) error {
 	o.Timing = o.Timing.withDefaults()
 	precision := o.Precision
@@ -82,6 +89,7 @@ func Models(o ModelsOptions, out Sink) error {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, name := range o.Models {
+		resetPeakRSS() // a refusal leaves the process's peak
 		size := sizeFor(name, o.InputSize)
 		fm, err := Classifier(name, size, o.progress())
 		if err != nil {
@@ -119,7 +127,7 @@ func Models(o ModelsOptions, out Sink) error {
 			extra := map[string]any{"model": name, "input_size": size, "precision": precision}
 			o.Timing.tag(extra)
 			rec := Record{Bench: "models", Name: name, Threads: t, Batch: o.Batch, Seconds: secs,
-				GFLOPS: flops / secs / 1e9, PeakGFLOPS: peak, Extra: extra}
+				GFLOPS: flops / secs / 1e9, PeakGFLOPS: peak, PeakRSSBytes: peakRSS(), Extra: extra}
 			if err := out.Write(rec); err != nil {
 				return err
 			}

@@ -19,7 +19,10 @@ type Record struct {
 	GFLOPS     float64 // 2 x multiply-adds of the direct algorithm / Seconds (0: omitted)
 	PeakGFLOPS float64 // measured FMA peak at Threads
 	GBytesPerS float64 // for memory-bound results (0: omitted)
-	Extra      map[string]any
+	// PeakRSSBytes is the process's peak resident set size while the figure
+	// was measured (0: unknown, omitted; see Models).
+	PeakRSSBytes int64
+	Extra        map[string]any
 
 	// The table's own presentation, never in JSON.
 	Label     string // the table's name when it says more than Name (the table has no direction column)
@@ -47,6 +50,9 @@ func (r Record) MarshalJSON() ([]byte, error) {
 	}
 	if r.GBytesPerS > 0 {
 		m["gbytes_per_s"] = r.GBytesPerS
+	}
+	if r.PeakRSSBytes > 0 {
+		m["peak_rss_bytes"] = r.PeakRSSBytes
 	}
 	maps.Copy(m, r.Extra)
 	return json.Marshal(m)
@@ -102,6 +108,9 @@ func (w *Writer) Write(r Record) error {
 	line := fmt.Sprintf("%-8s %-42s %7d %5s %12.3f %9s %7s", r.Bench, name, r.Threads, batch, r.Seconds*1e3, gf, pk)
 	if r.GBytesPerS > 0 {
 		line += fmt.Sprintf("  %.1f GB/s", r.GBytesPerS)
+	}
+	if r.PeakRSSBytes > 0 {
+		line += fmt.Sprintf("  peak RSS %.0f MB", float64(r.PeakRSSBytes)/1e6)
 	}
 	if r.Note != "" {
 		line += "\n" + r.Note

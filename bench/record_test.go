@@ -53,3 +53,24 @@ func TestConvSuite(t *testing.T) {
 	err := Conv(ConvOptions{Models: []string{"alexnet"}}, &recs)
 	require.EqualError(t, err, `--models: unknown model "alexnet" (have vgg16, mobilenet, resnet50)`)
 }
+
+// peak_rss_bytes is in the JSON and on the table's line when known, and
+// omitted when not.
+func TestWriterPeakRSS(t *testing.T) {
+	var table, js bytes.Buffer
+	tw, jw := &Writer{Out: &table}, &Writer{Out: &js, JSON: true}
+	for _, r := range []Record{
+		{Bench: "models", Name: "vgg16", Threads: 1, Batch: 1, Seconds: 0.5, PeakRSSBytes: 600e6},
+		{Bench: "models", Name: "resnet50", Threads: 1, Batch: 1, Seconds: 0.2},
+	} {
+		require.NoError(t, tw.Write(r))
+		require.NoError(t, jw.Write(r))
+	}
+	lines := strings.Split(strings.TrimSpace(table.String()), "\n")
+	require.Len(t, lines, 3, table.String())
+	require.Regexp(t, `^models\s+vgg16\s+1\s+1\s+500\.000\s+-\s+-  peak RSS 600 MB$`, lines[1])
+	require.NotContains(t, lines[2], "RSS")
+	require.Equal(t, `{"batch":1,"bench":"models","name":"vgg16","peak_gflops":0,"peak_rss_bytes":600000000,"seconds":0.5,"threads":1}
+{"batch":1,"bench":"models","name":"resnet50","peak_gflops":0,"seconds":0.2,"threads":1}
+`, js.String())
+}

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package bench
+
+// resetPeakRSS: no resettable high-water mark here.
+func resetPeakRSS() bool { return false }
+
+// peakRSS: unknown here, so records omit peak_rss_bytes.
+func peakRSS() int64 { return 0 }
