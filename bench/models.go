@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"runtime/debug"
 
 	"github.com/keelml/keel/internal/specweights"
 	"github.com/keelml/keel/kernels"
@@ -32,6 +34,9 @@ type ModelsOptions struct {
 	// distribution, then timed) or bf16 (quant.BF16: convolutions with
 	// bfloat16 weights and float32 sums, the rest float32).
 	Precision string
+	// Cold, if set, also times cold starts (see coldStarts) with the
+	// children it makes; float32 only.
+	Cold ColdCommand
 }
 
 // calibrationInputs is how many synthetic inputs an int8 model is
@@ -87,6 +92,9 @@ func Models(o ModelsOptions, out Sink) error {
 	if precision == "" {
 		precision = "float32"
 	}
+	if o.Cold != nil && precision != "float32" {
+		return fmt.Errorf("cold starts load a saved float32 model: precision %s has no model file", precision)
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, name := range o.Models {
 		resetPeakRSS() // a refusal leaves the process's peak
@@ -102,6 +110,7 @@ func Models(o ModelsOptions, out Sink) error {
 		}
 		// Preprocessed inputs are centred values of a few tens.
 		x := RandomTensor(r, -120, 130, o.Batch, size, size, 3)
+		var recs []Record // written once the cold starts, if any, are timed
 		for _, t := range o.threads() {
 			peak := PeakGFLOPS(o.Timing.Clock, t)
 			o.logf("models: %s batch %d, %d threads", name, o.Batch, t)
@@ -128,9 +137,52 @@ func Models(o ModelsOptions, out Sink) error {
 			o.Timing.tag(extra)
 			rec := Record{Bench: "models", Name: name, Threads: t, Batch: o.Batch, Seconds: secs,
 				GFLOPS: flops / secs / 1e9, PeakGFLOPS: peak, PeakRSSBytes: peakRSS(), Extra: extra}
+			recs = append(recs, rec)
+		}
+		if o.Cold != nil {
+			if err := o.coldStarts(name, fm, size, recs); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		for _, rec := range recs {
 			if err := out.Write(rec); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// coldStarts saves fm, the model recs measured, to a model file and adds
+// to each record the cold-start figures at its thread count: load_seconds
+// (from starting a fresh process to its first prediction's end, the median
+// of the samples), read_seconds (the median time to read the file's bytes,
+// with the same warm page cache), load_ratio (the first over the second)
+// and, where known, load_peak_rss_bytes (the children's peak RSS).
+func (o ModelsOptions) coldStarts(name string, fm *nn.Model, size int, recs []Record) error {
+	dir, err := os.MkdirTemp("", "keel-cold-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path, err := saveCold(dir, name, fm, size)
+	if err != nil {
+		return err
+	}
+	debug.FreeOSMemory() // the children run beside a parent without the model (dead from here)
+	for i, rec := range recs {
+		o.logf("models: %s cold start, %d threads", name, rec.Threads)
+		f, err := timeCold(o.Cold, path, rec.Threads, o.Timing.Samples)
+		if err != nil {
+			return err
+		}
+		recs[i].Extra["load_seconds"] = f.load
+		recs[i].Extra["read_seconds"] = f.read
+		recs[i].Extra["load_ratio"] = f.load / f.read
+		recs[i].Note = fmt.Sprintf("  cold start %.3f s: %.2fx the %.3f s read of its file", f.load, f.load/f.read, f.read)
+		if f.peakRSS > 0 {
+			recs[i].Extra["load_peak_rss_bytes"] = f.peakRSS
+			recs[i].Note += fmt.Sprintf(", peak RSS %.0f MB", float64(f.peakRSS)/1e6)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ package bench
 import (
 	"os"
 	"runtime/debug"
+	"syscall"
 )
 
 // resetPeakRSS returns the heap's garbage to the system and resets the
@@ -30,4 +31,13 @@ func peakRSS() int64 {
 		return 0
 	}
 	return n
+}
+
+// childPeakRSS is an exited child's peak resident set size, in bytes (0:
+// unknown).
+func childPeakRSS(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss << 10 // kB on Linux
+	}
+	return 0
 }

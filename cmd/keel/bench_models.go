@@ -15,6 +15,8 @@ func benchModels(fs *flag.FlagSet, bf *benchFlags) func() error {
 	layers := fs.Bool("layers", false, "also print, on stderr, the time of every layer (its fastest run)")
 	inputSize := fs.Int("input-size", 0, "input height and width (default: each model's own, 224 for most)")
 	precision := fs.String("precision", "float32", "float32, int8 (quantized on a few synthetic inputs, then timed) or bf16 (convolutions with bfloat16 weights, float32 sums)")
+	cold := fs.Bool("cold", false, "also time cold starts: each model saved to a model file, then per sample a fresh keel process loads it and predicts one input; "+
+		"adds load_seconds (process start to that prediction's end, median), read_seconds (reading the file's bytes, warm cache, median) and load_ratio; float32 only")
 	tf := addTimingFlags(fs)
 	return func() error {
 		timing, err := tf.options(*samples, 0, bf.threads)
@@ -26,12 +28,19 @@ func benchModels(fs *flag.FlagSet, bf *benchFlags) func() error {
 		default:
 			return fmt.Errorf("%w: --precision must be float32, int8 or bf16, not %q", errUsage, *precision)
 		}
+		var coldCmd bench.ColdCommand
+		if *cold {
+			if *precision != "float32" {
+				return fmt.Errorf("%w: --cold loads a saved float32 model: it takes no --precision %s", errUsage, *precision)
+			}
+			coldCmd = coldCommand
+		}
 		names, err := modelList(*modelFlag, bench.DefaultModels)
 		if err != nil {
 			return err
 		}
 		return bench.Models(bench.ModelsOptions{Common: bf.common(), Models: names, Batch: *batch, InputSize: *inputSize,
-			Timing: timing, Layers: *layers, Precision: *precision}, bf.writer())
+			Timing: timing, Layers: *layers, Precision: *precision, Cold: coldCmd}, bf.writer())
 	}
 }
 

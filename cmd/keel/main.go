@@ -60,6 +60,9 @@ var (
 )
 
 func main() {
+	if code, ok := coldChild(); ok {
+		os.Exit(code)
+	}
 	os.Exit(runMain(os.Args[1:], os.Stderr))
 }
 
