@@ -1,6 +1,7 @@
 package specweights
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/keelml/keel/nn"
@@ -27,4 +28,19 @@ func TestApply(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2+4+2, n, "conv kernel and bias, BatchNormalization's four, dense kernel and bias")
+}
+
+// Apply fills the weights in place: it allocates nothing near their size
+// (a copy of a large kernel would stay as garbage beside the model).
+func TestApplyInPlace(t *testing.T) {
+	m, err := nn.Sequential([]int{1024}, nn.NewDense(1024, nn.WithName("dense")))
+	require.NoError(t, err)
+	kernel := m.Layer("dense").Weights()[0].Value()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	require.NoError(t, Apply(m))
+	runtime.ReadMemStats(&after)
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(len(kernel)), "bytes allocated for a 4 MB kernel: under a quarter of it")
+	want, _ := Variable("dense", "kernel", []int{1024, 1024}, 1024)
+	require.Equal(t, want, kernel, "filled where the model keeps it")
 }

@@ -27,6 +27,15 @@ func NewStream(s string) *Stream { return splitmix.FromString(s) }
 // pointwise kernel, in for Dense); other variables ignore
 // it. Unknown variable names give false.
 func Variable(layer, v string, shape []int, fanIn int) ([]float32, bool) {
+	out := make([]float32, elements(shape))
+	if !fill(out, layer, v, fanIn) {
+		return nil, false
+	}
+	return out, true
+}
+
+// fill writes Variable's values into out, which has the variable's size.
+func fill(out []float32, layer, v string, fanIn int) bool {
 	var value func(u float64) float64
 	switch v {
 	case "kernel", "depthwise_kernel", "pointwise_kernel":
@@ -47,14 +56,13 @@ func Variable(layer, v string, shape []int, fanIn int) ([]float32, bool) {
 	case "count": // the draw is made and ignored
 		value = func(float64) float64 { return 0 }
 	default:
-		return nil, false
+		return false
 	}
 	r := NewStream(layer + "/" + v)
-	out := make([]float32, elements(shape))
 	for i := range out {
 		out[i] = float32(value(r.U()))
 	}
-	return out, true
+	return true
 }
 
 // Apply gives every weight of m, nested models included, its value from the
@@ -72,11 +80,13 @@ func Apply(m *nn.Model) error {
 			continue
 		}
 		for _, v := range l.Weights() {
-			vals, ok := Variable(l.Name(), v.Name(), v.Shape(), FanIn(v.Name(), v.Shape()))
-			if !ok {
+			// In place: a model's weights are its memory, and a copy of its
+			// largest (VGG16's fc1: 400 MB) would stay as garbage.
+			vals := v.Value()
+			if !fill(vals, l.Name(), v.Name(), FanIn(v.Name(), v.Shape())) {
 				return fmt.Errorf("no spec for weight %s", v.Path())
 			}
-			if err := v.Set(v.Shape(), vals); err != nil {
+			if err := v.Set(v.Shape(), vals); err != nil { // says the values changed
 				return err
 			}
 		}
