@@ -229,10 +229,7 @@ func (l *Conv2D) forward(c *call) {
 	}
 	p := l.convParams(c.x[0], l.filters)
 	c.withPad(&p.PadTop, &p.PadBottom, &p.PadLeft, &p.PadRight)
-	pw, bias := l.packed.get(p, l.kernel), biasOf(l.bias)
-	if c.fold != nil {
-		pw, bias = c.fold.conv(p, l.kernel, l.bias)
-	}
+	pw, bias := l.packedFor(c, p)
 	act, after := kernelAct(l.act, c)
 	switch {
 	case c.preNorm != nil:
@@ -366,6 +363,17 @@ func (l *Conv2D) backward(c *call) {
 	}
 }
 
+// packedFor is the packed kernel and the bias a step of the layer runs
+// with: the folded ones if a BatchNormalization (or a scale) folds into it,
+// else its own. Only those are packed: packing the unfolded kernel beside
+// the folded one would keep a second packed copy of the layer's weights.
+func (l *Conv2D) packedFor(c *call, p kernels.ConvParams) (*kernels.PackedConv, []float32) {
+	if c.fold != nil {
+		return c.fold.conv(p, l.kernel, l.bias)
+	}
+	return l.packed.get(p, l.kernel), biasOf(l.bias)
+}
+
 // packedConv caches a Conv2D kernel packed for Conv2DPacked.
 type packedConv struct {
 	pc      *kernels.PackedConv
@@ -477,10 +485,7 @@ func (l *DepthwiseConv2D) forward(c *call) {
 func (l *DepthwiseConv2D) forwardSeparable(c *call, p kernels.DepthwiseParams, w, bias []float32, act kernels.Activation) {
 	cl, cc := c.sep.layer.(*Conv2D), &c.sep.c
 	pp := kernels.ConvParams{N: p.N, H: p.OutH(), W: p.OutW(), C: p.OutC(), KH: 1, KW: 1, OutC: cl.filters}
-	pw, pb := cl.packed.get(pp, cl.kernel), biasOf(cl.bias)
-	if cc.fold != nil {
-		pw, pb = cc.fold.conv(pp, cl.kernel, cl.bias)
-	}
+	pw, pb := cl.packedFor(cc, pp)
 	pact, _ := outputAct(cl.act, cc)
 	var res []float32
 	if c.residual {
@@ -592,9 +597,14 @@ func (l *SeparableConv2D) params(x *Tensor, c *call) (kernels.DepthwiseParams, k
 
 func (l *SeparableConv2D) forward(c *call) {
 	dp, pp := l.params(c.x[0], c)
-	pw, bias := l.packed.get(pp, l.pointwise), biasOf(l.bias)
+	// Only the weights the step reads are packed: with a folded
+	// BatchNormalization, not the unfolded ones beside them.
+	var pw *kernels.PackedConv
+	bias := biasOf(l.bias)
 	if c.fold != nil {
 		pw, bias = c.fold.conv(pp, l.pointwise, l.bias)
+	} else {
+		pw = l.packed.get(pp, l.pointwise)
 	}
 	act, after := outputAct(l.act, c)
 	c.forwardKernel(dp.FLOPs())
