@@ -253,6 +253,15 @@ func (l *Conv2D) forward(c *call) {
 	}
 }
 
+// isLinearPointwise says whether the layer maps each pixel alone through
+// one affine map in this call (plan.poolFirst): a 1x1 convolution at stride
+// 1 with no activation of its own or fused, and nothing folded in but a
+// BatchNormalization after it.
+func (l *Conv2D) isLinearPointwise(c *call) bool {
+	return l.pointwise() && l.act == actLinear && c.postAct == kernels.ActNone && c.postNonlinear == 0 &&
+		!c.residual && !c.gate && c.pad == nil && c.sep == nil && c.preNorm == nil && c.mask == nil
+}
+
 // canPreNorm says whether an inference BatchNormalization before the layer
 // can fuse into it (call.preNorm): a 1x1 convolution at stride 1 with no
 // padding or gate folded in.

@@ -98,6 +98,10 @@ func NewAveragePooling2D(ph, pw int, opts ...Option) *AveragePooling2D {
 
 func (l *AveragePooling2D) backwardNeeds(*call, bool) (bool, bool) { return false, false }
 
+// averagesPixels: each output is an average of input pixels, with `same`
+// padding over the window's real pixels only (plan.poolFirst).
+func (l *AveragePooling2D) averagesPixels() bool { return true }
+
 func (l *AveragePooling2D) forward(c *call) {
 	kernels.AvgPool2D(l.params(c.x[0]), c.x[0].Data, c.y.Data)
 	c.forwardKernel(0)

@@ -109,6 +109,7 @@ func buildPlan(m *Model, key planKey) (*plan, error) {
 	p.fuseGates()
 	p.foldPads()
 	p.fuseSeparable()
+	p.poolFirst()
 	p.fusePreNorms()
 	p.chainConcats()
 	p.assignBuffers()
@@ -683,6 +684,55 @@ func (p *plan) fuseSeparable() {
 		o.consumers = nil
 		next.skip = true
 		next.mode = ModeFused
+	}
+}
+
+// linearPointwise is a 1x1 convolution at stride 1 whose output, in the
+// given call, is an affine function of each input pixel alone (no
+// activation, residual, gate, padding or fused BatchNormalization before it).
+type linearPointwise interface {
+	isLinearPointwise(c *call) bool
+}
+
+// averagePooler is an average pooling (AveragePooling2D), whose windows
+// average pixels with weights that sum to 1.
+type averagePooler interface {
+	averagesPixels() bool
+}
+
+// poolFirst swaps, in steps that run no backward, a linear 1x1 convolution
+// and the average pooling that alone reads its output: pool(conv(x)) =
+// conv(pool(x)), since the convolution maps each pixel alone through the
+// same affine map and each window's weights sum to 1. The convolution then
+// runs on the pooled pixels: a quarter of them for DenseNet's transitions
+// (1x1 convolution, 2x2 average pooling), whose multiply-adds fall to a
+// quarter for a pooling of the wider input. It runs after fuse (the
+// convolution's folded BatchNormalization is affine too, a fused ReLU is
+// refused) and before fusePreNorms, so that a BatchNormalization and ReLU
+// before the convolution stay before the pooling.
+func (p *plan) poolFirst() {
+	for _, s := range p.steps {
+		lp, ok := s.layer.(linearPointwise)
+		if !ok || s.skip || s.backward || len(s.in) != 1 || !lp.isLinearPointwise(&s.c) {
+			continue
+		}
+		_, next, ok := p.soleReader(s)
+		if !ok || len(next.in) != 1 || next.c.postAct != kernels.ActNone || next.c.postNonlinear != 0 || next.c.pad != nil {
+			continue
+		}
+		if ap, ok := next.layer.(averagePooler); !ok || !ap.averagesPixels() {
+			continue
+		}
+		pooled, err := next.layer.build([][]int{p.slots[s.in[0]].shape})
+		if err != nil {
+			continue
+		}
+		// Step i pools x into the slot that held the convolution's output,
+		// now of the pooled shape; the next step convolves it.
+		s.layer, next.layer = next.layer, s.layer
+		s.c, next.c = next.c, s.c
+		s.mode, next.mode = next.mode, s.mode
+		p.slots[s.out].shape = pooled
 	}
 }
 
