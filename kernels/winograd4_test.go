@@ -7,10 +7,11 @@ import (
 	"testing"
 )
 
-// The F(4x4,3x3) tests: the assembly transforms against their Go twins bit
-// for bit, the weight transform against its definition, the convolution
-// against the float64 oracle within a forward error bound, its error beside
-// the direct algorithm's, and the rule.
+// The F(4x4,3x3) tests (its twins share TestWinogradInputTwins and
+// TestWinogradOutputTwins): the transforms against the matrices, the weight
+// transform against its definition, the convolution against the float64
+// oracle within a forward error bound, and its error beside the direct
+// algorithm's.
 
 // winograd4AsmPaths returns the paths with F(4x4,3x3) assembly transforms.
 func winograd4AsmPaths(t *testing.T) []Path {
@@ -29,88 +30,6 @@ func winograd4AsmPaths(t *testing.T) []Path {
 		t.Skip("no F(4x4,3x3) assembly in this build or on this CPU")
 	}
 	return ps
-}
-
-func TestWinograd4InputTwins(t *testing.T) {
-	r := rand.New(rand.NewPCG(61, 62))
-	for _, path := range winograd4AsmPaths(t) {
-		for _, c := range transformChannels {
-			for _, edge := range []bool{false, true} {
-				t.Run(fmt.Sprintf("%s/c%d/edge=%v", path, c, edge), func(t *testing.T) {
-					withPath(t, path, func() {
-						tr := active.winograd4
-						x := randSlice(r, 36*c)
-						for i := range x {
-							x[i] *= float32(1 + r.IntN(1000)) // magnitudes that round differently
-						}
-						x[r.IntN(len(x))] = float32(math.NaN())
-						zero := make([]float32, c)
-						var rows [36]*float32
-						for k := range rows {
-							rows[k] = &x[k*c]
-							if edge && (k%6 >= 4 || k < 6) { // top row and two right columns padded
-								rows[k] = &zero[0]
-							}
-						}
-						vs := c + 3
-						want := make([]float32, 36*vs)
-						got := make([]float32, 36*vs)
-						winogradInput6Go(&rows, 0, c, want, vs)
-						full := c / tr.lanes * tr.lanes
-						if full > 0 {
-							tr.input(&rows[0], full, &got[0], vs)
-						}
-						winogradInput6Go(&rows, full, c, got, vs)
-						for i := range want {
-							if !sameBits(want[i], got[i]) {
-								t.Fatalf("V[%d][%d] = %v, Go twin %v", i/vs, i%vs, got[i], want[i])
-							}
-						}
-					})
-				})
-			}
-		}
-	}
-}
-
-func TestWinograd4OutputTwins(t *testing.T) {
-	r := rand.New(rand.NewPCG(63, 64))
-	inf := float32(math.Inf(1))
-	clamps := []struct {
-		name   string
-		lo, hi float32
-	}{{"none", -inf, inf}, {"relu", 0, inf}, {"relu6", 0, 6}}
-	for _, path := range winograd4AsmPaths(t) {
-		for _, c := range transformChannels {
-			for _, cl := range clamps {
-				t.Run(fmt.Sprintf("%s/c%d/%s", path, c, cl.name), func(t *testing.T) {
-					withPath(t, path, func() {
-						tr := active.winograd4
-						ms := c + 5
-						m := randSlice(r, 36*ms)
-						m[r.IntN(len(m))] = float32(math.NaN())
-						bias := randSlice(r, c)
-						want, got := make([]float32, 16*c), make([]float32, 16*c)
-						var wo, go_ [16]*float32
-						for k := range wo {
-							wo[k], go_[k] = &want[k*c], &got[k*c]
-						}
-						winogradOutput4Go(m, ms, 0, c, bias, cl.lo, cl.hi, &wo)
-						full := c / tr.lanes * tr.lanes
-						if full > 0 {
-							tr.output(&m[0], ms, full, &bias[0], cl.lo, cl.hi, &go_[0])
-						}
-						winogradOutput4Go(m, ms, full, c, bias, cl.lo, cl.hi, &go_)
-						for i := range want {
-							if !sameBits(want[i], got[i]) {
-								t.Fatalf("y[%d][%d] = %v, Go twin %v", i/c, i%c, got[i], want[i])
-							}
-						}
-					})
-				})
-			}
-		}
-	}
 }
 
 // The F(4x4,3x3) matrices B^T, G and A^T, in float64.
