@@ -177,18 +177,22 @@ type PackedConv struct {
 	w               []float32 // the HWIO weights as given (not copied)
 	nr              int       // panel width: the micro-kernel's at packing time
 	panels          []float32 // packed: per nr output channels, K x nr, zero-padded
-	// The weights transformed for Winograd (F(2x2,3x3) or F(4x4,3x3), as
-	// winogradPackedFor chooses), made once, when
-	// first wanted (at packing, or by the first call whose size it pays for).
-	winogradOnce sync.Once
-	winograd     *winogradWeights
+	// The weights transformed for Winograd, F(2x2,3x3) at [0] and
+	// F(4x4,3x3) at [1], each made once, when first wanted (at packing, or
+	// by the first call whose size it pays for: another batch or image size
+	// may choose the other tile).
+	winograd [2]struct {
+		once sync.Once
+		u    *winogradWeights
+	}
 }
 
 // winogradWeights returns the weights transformed for Winograd with output
 // tiles of side tile (2 or 4), making them on the first call.
 func (pc *PackedConv) winogradWeights(p ConvParams, tile int) *winogradWeights {
-	pc.winogradOnce.Do(func() { pc.winograd = packWinogradWeights(p, pc.w, tile) })
-	return pc.winograd
+	w := &pc.winograd[tile/2-1]
+	w.once.Do(func() { w.u = packWinogradWeights(p, pc.w, tile) })
+	return w.u
 }
 
 // PackConvWeights packs HWIO weights (KH, KW, C, OutC) for repeated
@@ -221,8 +225,8 @@ func Conv2DPacked(p ConvParams, x []float32, pw *PackedConv, bias []float32, act
 	act, f := act.split()
 	if tr, ok := winogradPackedFor(p); ok && checkConvOperands(p, x, bias, y) {
 		// Weights transformed under another path (a test switching paths)
-		// are laid out for another micro-kernel or tile: direct then.
-		if u := pw.winogradWeights(p, tr.tile); u.nr == active.sgemm.nr && u.tile == tr.tile {
+		// are laid out for another micro-kernel: direct then.
+		if u := pw.winogradWeights(p, tr.tile); u.nr == active.sgemm.nr {
 			conv2DWinograd(p, tr, x, u, bias, act, y)
 			applyAfter(f, y)
 			return

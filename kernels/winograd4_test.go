@@ -260,3 +260,54 @@ func TestWinograd4ConvMatchesNaive(t *testing.T) {
 	}
 	t.Logf("worst error: %.2f x eps x winograd4Scale", worst)
 }
+
+// TestWinogradPackedBothTiles runs one PackedConv at two image sizes whose
+// rule picks different tiles: each size gets its own transformed weights
+// (not the direct algorithm for lack of them), and both results are right.
+func TestWinogradPackedBothTiles(t *testing.T) {
+	prevCaches := machineCaches
+	defer func() { machineCaches = prevCaches }()
+	machineCaches = Caches{L1: 32 << 10, L2: 1 << 20, L3: 32 << 20}
+	r := rand.New(rand.NewPCG(73, 74))
+	shape := func(hw int) ConvParams {
+		return ConvParams{N: 1, H: hw, W: hw, C: 64, KH: 3, KW: 3, OutC: 64, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}.norm()
+	}
+	w := randSlice(r, 9*64*64)
+	for _, path := range winograd4AsmPaths(t) {
+		withPath(t, path, func() {
+			pw := PackConvWeights(shape(56), w)
+			tiles := map[int]bool{}
+			for _, hw := range []int{56, 12, 10} {
+				p := shape(hw)
+				tr, ok := winogradPackedFor(p)
+				if !ok {
+					continue
+				}
+				tiles[tr.tile] = true
+				x := randSlice(r, p.H*p.W*p.C)
+				want := naiveConv(p, x, w, nil, ActNone)
+				got := make([]float32, len(want))
+				Conv2DPacked(p, x, pw, nil, ActNone, got)
+				if e := maxRelErr(got, want); e > 1e-5 {
+					t.Errorf("%s %dx%d (F%d): relative error %.3g", path, hw, hw, tr.tile, e)
+				}
+				if pw.winograd[tr.tile/2-1].u == nil {
+					t.Errorf("%s %dx%d: no F(%dx%d,3x3) weights made", path, hw, hw, tr.tile, tr.tile)
+				}
+			}
+			if len(tiles) < 2 {
+				t.Errorf("%s: the sizes took tiles %v, want both", path, tiles)
+			}
+		})
+	}
+}
+
+// maxRelErr is max|got-want| / max|want|.
+func maxRelErr(got, want []float32) float64 {
+	d, m := 0.0, 0.0
+	for i := range want {
+		d = max(d, math.Abs(float64(got[i])-float64(want[i])))
+		m = max(m, math.Abs(float64(want[i])))
+	}
+	return d / max(m, 1e-30)
+}
