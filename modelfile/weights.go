@@ -173,23 +173,31 @@ func orderPairs(m *nn.Model, f *weightsio.File) ([]orderPair, string) {
 // loadPairs sets each model layer's weights from its file layer, in order.
 func loadPairs(pairs []orderPair, path string) (*LoadReport, error) {
 	rep := &LoadReport{File: path, ByOrder: true}
-	var scratch []float32
 	for _, p := range pairs {
 		if p.file.Name != p.model.Name() {
 			rep.Renamed = append(rep.Renamed, p.file.Name+" -> "+p.model.Name())
 		}
 		for j, v := range savedVars(p.model) {
-			w := p.file.Weights[j]
-			scratch = slices.Grow(scratch[:0], w.Len())[:w.Len()]
-			if err := w.ReadFloat32Into(scratch); err != nil {
-				return nil, fmt.Errorf("%s: layer %s: %w", path, p.file.Name, err)
-			}
-			if err := v.Set(w.Shape, scratch); err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
+			if err := readInto(v, &p.file.Weights[j], path, p.file.Name); err != nil {
+				return nil, err
 			}
 		}
 	}
 	return rep, nil
+}
+
+// readInto reads w, the file's weight for v in layer (for messages), into
+// v's own storage once its shape is checked: through a buffer instead, the
+// buffer grown to the largest weight (VGG16's fc1, 411 MB) stays as
+// garbage at the peak of the load.
+func readInto(v *nn.Variable, w *weightsio.Weight, path, layer string) error {
+	if !slices.Equal(w.Shape, v.Shape()) {
+		return fmt.Errorf("%s: nn: %s: shape %v, want %v", path, v.Path(), w.Shape, v.Shape())
+	}
+	if err := w.ReadFloat32Into(v.Value()); err != nil {
+		return fmt.Errorf("%s: layer %s: %w", path, layer, err)
+	}
+	return v.Set(w.Shape, v.Value()) // says the values changed
 }
 
 // loadByName loads weights by layer name (see LoadWeightsFrom).
@@ -197,7 +205,6 @@ func loadByName(m *nn.Model, f *weightsio.File, path string, skipMismatch bool) 
 	rep := &LoadReport{File: path}
 	used := map[string]bool{}
 	var problems []string
-	var scratch []float32
 	legacy := newLegacyLayouts(f)
 	var load func(layers []nn.Layer) error
 	load = func(layers []nn.Layer) error {
@@ -235,13 +242,8 @@ func loadByName(m *nn.Model, f *weightsio.File, path string, skipMismatch bool) 
 				continue
 			}
 			for i, v := range vars {
-				w := pairs[i]
-				scratch = slices.Grow(scratch[:0], w.Len())[:w.Len()]
-				if err := w.ReadFloat32Into(scratch); err != nil {
-					return fmt.Errorf("%s: layer %s: %w", path, l.Name(), err)
-				}
-				if err := v.Set(w.Shape, scratch); err != nil {
-					return fmt.Errorf("%s: %w", path, err)
+				if err := readInto(v, pairs[i], path, l.Name()); err != nil {
+					return err
 				}
 			}
 		}
