@@ -142,74 +142,20 @@ func TestWinograd4WeightTransform(t *testing.T) {
 	}
 }
 
-// winograd4Scale is winogradScale for F(4x4,3x3): for each output, the
-// float64 |A|^T [ (|G| |g| |G|^T) .* (|B|^T |d| |B|) ] |A| summed over the
-// input channels, plus |bias|, the scale of its forward error bound.
+// winograd4Scale is winogradScale for F(4x4,3x3).
 func winograd4Scale(p ConvParams, x, w, bias []float32) []float64 {
-	oh, ow := p.OutH(), p.OutW()
-	s := make([]float64, p.N*oh*ow*p.OutC)
-	u := make([][36]float64, p.C*p.OutC)
-	for q := range u {
-		for i := 0; i < 6; i++ {
-			for j := 0; j < 6; j++ {
-				for a := 0; a < 3; a++ {
-					for b := 0; b < 3; b++ {
-						u[q][6*i+j] += math.Abs(winogradG4[i][a]*winogradG4[j][b]) * math.Abs(float64(w[(3*a+b)*p.C*p.OutC+q]))
-					}
-				}
-			}
+	rows := func(m [][6]float64) [][]float64 {
+		r := make([][]float64, len(m))
+		for i := range m {
+			r[i] = m[i][:]
 		}
+		return r
 	}
-	for n := 0; n < p.N; n++ {
-		for ti := 0; ti < ceilDiv(oh, 4); ti++ {
-			for tj := 0; tj < ceilDiv(ow, 4); tj++ {
-				for c := 0; c < p.C; c++ {
-					var d, v [6][6]float64
-					for i := range d {
-						for j := range d[i] {
-							ih, iw := 4*ti+i-p.PadTop, 4*tj+j-p.PadLeft
-							if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
-								d[i][j] = math.Abs(float64(x[((n*p.H+ih)*p.W+iw)*p.C+c]))
-							}
-						}
-					}
-					for i := range v {
-						for j := range v[i] {
-							for a := 0; a < 6; a++ {
-								for b := 0; b < 6; b++ {
-									v[i][j] += math.Abs(winogradBT4[i][a]*winogradBT4[j][b]) * d[a][b]
-								}
-							}
-						}
-					}
-					for a := 0; a < 4; a++ {
-						for b := 0; b < 4; b++ {
-							row, col := 4*ti+a, 4*tj+b
-							if row >= oh || col >= ow {
-								continue
-							}
-							out := s[((n*oh+row)*ow+col)*p.OutC:]
-							for o := 0; o < p.OutC; o++ {
-								var t float64
-								for i := 0; i < 6; i++ {
-									for j := 0; j < 6; j++ {
-										t += math.Abs(winogradAT4[a][i]*winogradAT4[b][j]) * u[c*p.OutC+o][6*i+j] * v[i][j]
-									}
-								}
-								out[o] += t
-							}
-						}
-					}
-				}
-			}
-		}
+	g := make([][]float64, 6)
+	for i := range g {
+		g[i] = winogradG4[i][:]
 	}
-	if bias != nil {
-		for i := range s {
-			s[i] += math.Abs(float64(bias[i%p.OutC]))
-		}
-	}
-	return s
+	return winogradScaleOf(p, x, w, bias, rows(winogradBT4[:]), g, rows(winogradAT4[:]))
 }
 
 // TestWinograd4ConvMatchesNaive runs F(4x4,3x3) on each assembly path, with

@@ -17,58 +17,69 @@ import (
 // algorithm's sum of |terms|, and a few times more only where the tile's
 // other inputs are large: the transforms add and then cancel them.
 func winogradScale(p ConvParams, x, w, bias []float32) []float64 {
+	bt := [][]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
+	g := [][]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+	at := [][]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
+	return winogradScaleOf(p, x, w, bias, bt, g, at)
+}
+
+// winogradScaleOf is winogradScale for the transform matrices B^T (alpha x
+// alpha), G (alpha x 3) and A^T (f x alpha) of F(f x f, 3x3), their entries
+// taken in absolute value.
+func winogradScaleOf(p ConvParams, x, w, bias []float32, bt, g, at [][]float64) []float64 {
+	alpha, f := len(bt), len(at)
 	oh, ow := p.OutH(), p.OutW()
 	s := make([]float64, p.N*oh*ow*p.OutC)
-	absB := [4][4]float64{{1, 0, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 0, 1}} // |B^T|
-	absG := [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, 0.5, 0.5}, {0, 0, 1}}
-	absA := [2][4]float64{{1, 1, 1, 0}, {0, 1, 1, 1}} // |A^T|
-	// u[c][o][e] = (|G| |g| |G|^T)[e]
-	u := make([][16]float64, p.C*p.OutC)
+	// u[c*OutC+o][alpha*i+j] = (|G| |g| |G|^T)[i][j]
+	u := make([][]float64, p.C*p.OutC)
 	for q := range u {
-		for i := 0; i < 4; i++ {
-			for j := 0; j < 4; j++ {
+		u[q] = make([]float64, alpha*alpha)
+		for i := 0; i < alpha; i++ {
+			for j := 0; j < alpha; j++ {
 				for a := 0; a < 3; a++ {
 					for b := 0; b < 3; b++ {
-						u[q][4*i+j] += absG[i][a] * absG[j][b] * math.Abs(float64(w[(3*a+b)*p.C*p.OutC+q]))
+						u[q][alpha*i+j] += math.Abs(g[i][a]*g[j][b]) * math.Abs(float64(w[(3*a+b)*p.C*p.OutC+q]))
 					}
 				}
 			}
 		}
 	}
+	d, v := make([]float64, alpha*alpha), make([]float64, alpha*alpha)
 	for n := 0; n < p.N; n++ {
-		for ti := 0; ti < (oh+1)/2; ti++ {
-			for tj := 0; tj < (ow+1)/2; tj++ {
+		for ti := 0; ti < ceilDiv(oh, f); ti++ {
+			for tj := 0; tj < ceilDiv(ow, f); tj++ {
 				for c := 0; c < p.C; c++ {
-					var d, v [4][4]float64
-					for i := range d {
-						for j := range d[i] {
-							ih, iw := 2*ti+i-p.PadTop, 2*tj+j-p.PadLeft
+					for i := 0; i < alpha; i++ {
+						for j := 0; j < alpha; j++ {
+							d[alpha*i+j] = 0
+							ih, iw := f*ti+i-p.PadTop, f*tj+j-p.PadLeft
 							if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
-								d[i][j] = math.Abs(float64(x[((n*p.H+ih)*p.W+iw)*p.C+c]))
+								d[alpha*i+j] = math.Abs(float64(x[((n*p.H+ih)*p.W+iw)*p.C+c]))
 							}
 						}
 					}
-					for i := range v {
-						for j := range v[i] {
-							for a := 0; a < 4; a++ {
-								for b := 0; b < 4; b++ {
-									v[i][j] += absB[i][a] * absB[j][b] * d[a][b]
+					for i := 0; i < alpha; i++ {
+						for j := 0; j < alpha; j++ {
+							v[alpha*i+j] = 0
+							for a := 0; a < alpha; a++ {
+								for b := 0; b < alpha; b++ {
+									v[alpha*i+j] += math.Abs(bt[i][a]*bt[j][b]) * d[alpha*a+b]
 								}
 							}
 						}
 					}
-					for a := 0; a < 2; a++ {
-						for b := 0; b < 2; b++ {
-							r, col := 2*ti+a, 2*tj+b
-							if r >= oh || col >= ow {
+					for a := 0; a < f; a++ {
+						for b := 0; b < f; b++ {
+							row, col := f*ti+a, f*tj+b
+							if row >= oh || col >= ow {
 								continue
 							}
-							out := s[((n*oh+r)*ow+col)*p.OutC:]
+							out := s[((n*oh+row)*ow+col)*p.OutC:]
 							for o := 0; o < p.OutC; o++ {
 								var t float64
-								for i := 0; i < 4; i++ {
-									for j := 0; j < 4; j++ {
-										t += absA[a][i] * absA[b][j] * u[c*p.OutC+o][4*i+j] * v[i][j]
+								for i := 0; i < alpha; i++ {
+									for j := 0; j < alpha; j++ {
+										t += math.Abs(at[a][i]*at[b][j]) * u[c*p.OutC+o][alpha*i+j] * v[alpha*i+j]
 									}
 								}
 								out[o] += t
