@@ -42,12 +42,18 @@
 // ReLU into the layer before it; a ZeroPadding2D into the valid convolution
 // (or max pooling of ReLU outputs) that alone reads it; a residual Add into
 // the convolution that computes one of its inputs, whose kernel adds the
-// other; and a 1x1 convolution into the depthwise convolution before it,
+// other; a 1x1 convolution into the depthwise convolution before it,
 // computed together in bands of rows (a SeparableConv2D is a convolution
 // here: its BatchNormalization folds into the pointwise weights, and its two
-// halves always run as that one kernel). It never folds across a layer whose
-// output was requested: a requested output is exactly what its layer
-// computes (up to rounding where the layer itself absorbed the next one).
+// halves always run as that one kernel); an inference BatchNormalization
+// (and its ReLU) into the 1x1 convolution that alone reads it, which
+// normalises each block of pixels as it reads them (DenseNet's
+// pre-activations); and a linear 1x1 convolution whose output only an
+// average pooling reads is swapped with that pooling, since they commute
+// (DenseNet's transitions then convolve a quarter of the pixels). It never
+// folds across a layer whose output was requested: a requested output is
+// exactly what its layer computes (up to rounding where the layer itself
+// absorbed the next one).
 //
 // # Freezing
 //
