@@ -34,17 +34,18 @@ func winogradTilesOf(p ConvParams, f int) int {
 }
 
 // winogradPays says whether F(2x2,3x3) does enough fewer multiplies than the
-// direct convolution for p's output size: the GEMMs' rows (16 per tile, the
-// tiles rounded up to the micro-kernel's mr, partial tiles computed whole)
-// must be at most 2/3 of the direct algorithm's (9 per output pixel), since
-// U is 16/9 the size of the weights to stream. A 7x7 output at batch 1 (16
-// tiles, 28 rows of 14) does as many as the direct convolution, and was
-// measured slower (2.3 ms against 1.65 for 512 channels in and out); 14x14
-// (49 tiles) does half, and ran 0.7 ms against 1.36 for 256 channels. With
-// AVX2's 6-row micro-kernel 7x7 takes 18 rows, just under, and ran 2.4 ms
-// against 2.7.
+// direct convolution for p's output size: the GEMMs' rows (16 per tile, in
+// the strips products runs: winogradGEMMRows) must be at most 2/3 of the
+// direct algorithm's (9 per output pixel), since U is 16/9 the size of the
+// weights to stream. A 7x7 output at batch 1 (16 tiles) took 28 rows of 14
+// when every strip was the micro-kernel's, as many as the direct
+// convolution, and was measured slower (2.3 ms against 1.65 for 512
+// channels in and out); in two strips of AVX-512's 8-row short kernel it
+// takes 16. 14x14 (49 tiles) does half, and ran 0.7 ms against 1.36 for 256
+// channels. With AVX2's 6-row micro-kernel 7x7 takes 18 rows, just under,
+// and ran 2.4 ms against 2.7.
 func winogradPays(p ConvParams, mr int) bool {
-	return 3*16*roundUp(winogradTiles(p), mr) <= 2*9*p.N*p.OutH()*p.OutW()
+	return 3*16*winogradGEMMRows(winogradTiles(p), mr, active.winograd) <= 2*9*p.N*p.OutH()*p.OutW()
 }
 
 // winogradFor returns the transforms when the F(2x2,3x3) path is taken for p
