@@ -187,6 +187,14 @@ type PackedConv struct {
 	}
 }
 
+// check panics unless pc holds the weights of p (its filter size and
+// channels), naming the caller.
+func (pc *PackedConv) check(name string, p ConvParams) {
+	if pc == nil || pc.kh != p.KH || pc.kw != p.KW || pc.c != p.C || pc.outC != p.OutC {
+		panic(fmt.Sprintf("kernels: %s: packed weights do not match %+v", name, p))
+	}
+}
+
 // winogradWeights returns the weights transformed for Winograd with output
 // tiles of side tile (2 or 4), making them on the first call.
 func (pc *PackedConv) winogradWeights(p ConvParams, tile int) *winogradWeights {
@@ -219,9 +227,7 @@ func Conv2DPacked(p ConvParams, x []float32, pw *PackedConv, bias []float32, act
 	raceWrite(y)
 	p = p.norm()
 	p.check("Conv2DPacked")
-	if pw == nil || pw.kh != p.KH || pw.kw != p.KW || pw.c != p.C || pw.outC != p.OutC {
-		panic(fmt.Sprintf("kernels: Conv2DPacked: packed weights do not match %+v", p))
-	}
+	pw.check("Conv2DPacked", p)
 	act, f := act.split()
 	if tr, ok := winogradPackedFor(p); ok && checkConvOperands(p, x, bias, y) {
 		// Weights transformed under another path (a test switching paths)

@@ -100,9 +100,7 @@ func Conv2DPackedAdd(p ConvParams, x []float32, pw *PackedConv, bias, res []floa
 	}
 	p = p.norm()
 	p.check("Conv2DPackedAdd")
-	if pw == nil || pw.kh != p.KH || pw.kw != p.KW || pw.c != p.C || pw.outC != p.OutC {
-		panic(fmt.Sprintf("kernels: Conv2DPackedAdd: packed weights do not match %+v", p))
-	}
+	pw.check("Conv2DPackedAdd", p)
 	size := p.N * p.OutH() * p.OutW() * p.OutC
 	checkLen("Conv2DPackedAdd", "res", res, size)
 	checkLen("Conv2DPackedAdd", "y", y, size)
@@ -255,9 +253,7 @@ func Conv2DPackedPre(p ConvParams, x []float32, ldx int, pre PreAffine, pw *Pack
 	if !pointwiseOK(p) {
 		panic(fmt.Sprintf("kernels: Conv2DPackedPre: not a 1x1 convolution at stride 1 without padding: %+v", p))
 	}
-	if pw == nil || pw.kh != p.KH || pw.kw != p.KW || pw.c != p.C || pw.outC != p.OutC {
-		panic(fmt.Sprintf("kernels: Conv2DPackedPre: packed weights do not match %+v", p))
-	}
+	pw.check("Conv2DPackedPre", p)
 	if ldx < p.C {
 		panic(fmt.Sprintf("kernels: Conv2DPackedPre: rows %d apart, fewer than %d channels", ldx, p.C))
 	}

@@ -37,6 +37,15 @@ type winogradTransforms struct {
 	shortMR int
 }
 
+// shortRows is the rows of the short kernel that products may use with
+// micro-kernel panels nr wide (it computes 32 channels): 0 for none.
+func (tr winogradTransforms) shortRows(nr int) int {
+	if tr.short == nil || nr != 32 {
+		return 0
+	}
+	return tr.shortMR
+}
+
 // newWinogradWeights returns empty transformed weights for output tiles of
 // side tile, laid out for the active GEMM micro-kernel.
 func newWinogradWeights(c, outC, tile int) *winogradWeights {
@@ -109,10 +118,7 @@ func conv2DWinograd(p ConvParams, tr winogradTransforms, x []float32, u *winogra
 	pl.th, pl.tw = ceilDiv(pl.oh, f), ceilDiv(pl.ow, f)
 	pl.tiles = p.N * pl.th * pl.tw
 	pl.ldm = roundUp(p.OutC, pl.uk.nr)
-	smr := 0
-	if tr.short != nil && pl.uk.nr == 32 {
-		smr = tr.shortMR
-	}
+	smr := tr.shortRows(pl.uk.nr)
 	t := Threads()
 	pl.block = winogradBlockTiles(p.C, pl.ldm, pl.tiles, pl.uk.mr, t, pl.pts, smr)
 	// Few tiles for the threads (a 14x14 layer at batch 1: 49 of 2x2, 16 of
@@ -218,10 +224,7 @@ func (pl *winogradPlan) inputs(ws *winogradWorkspace, x []float32, t0, t1 int, v
 // splits them.
 func (pl *winogradPlan) products(ws *winogradWorkspace, u *winogradWeights, v []float32, vs int, m []float32, ms, rows, j0, j1 int) {
 	c, mr, nr := pl.p.C, pl.uk.mr, pl.uk.nr
-	smr := 0
-	if pl.tr.short != nil && nr == 32 {
-		smr = pl.tr.shortMR
-	}
+	smr := pl.tr.shortRows(nr)
 	full, shorts := winogradStrips(rows, mr, smr)
 	tab := &ws.short
 	for e := 0; e < pl.pts; e++ {

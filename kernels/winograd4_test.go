@@ -1,35 +1,19 @@
 package kernels
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 )
 
-// The F(4x4,3x3) tests (its twins share TestWinogradInputTwins and
-// TestWinogradOutputTwins): the transforms against the matrices, the weight
-// transform against its definition, the convolution against the float64
-// oracle within a forward error bound, and its error beside the direct
-// algorithm's.
+// The F(4x4,3x3) tests of its own (the twins, the convolution against the
+// oracle and the error beside the direct algorithm's share F(2x2,3x3)'s
+// tests): the transforms against the matrices, the weight transform against
+// its definition, and a PackedConv at both tile sizes.
 
 // winograd4AsmPaths returns the paths with F(4x4,3x3) assembly transforms.
 func winograd4AsmPaths(t *testing.T) []Path {
-	var ps []Path
-	for _, p := range []Path{AVX2, AVX512} {
-		prev, ok := usePath(p)
-		if !ok {
-			continue
-		}
-		if active.winograd4.lanes > 0 {
-			ps = append(ps, p)
-		}
-		usePath(prev)
-	}
-	if len(ps) == 0 {
-		t.Skip("no F(4x4,3x3) assembly in this build or on this CPU")
-	}
-	return ps
+	return winogradPathsWith(t, func() winogradTransforms { return active.winograd4 })
 }
 
 // The F(4x4,3x3) matrices B^T, G and A^T, in float64.
@@ -156,55 +140,6 @@ func winograd4Scale(p ConvParams, x, w, bias []float32) []float64 {
 		g[i] = winogradG4[i][:]
 	}
 	return winogradScaleOf(p, x, w, bias, rows(winogradBT4[:]), g, rows(winogradAT4[:]))
-}
-
-// TestWinograd4ConvMatchesNaive runs F(4x4,3x3) on each assembly path, with
-// and without bias, each activation, 1 and 2 threads, directly and through
-// Conv2DPacked where the rule takes it, against the float64 oracle.
-func TestWinograd4ConvMatchesNaive(t *testing.T) {
-	r := rand.New(rand.NewPCG(69, 70))
-	worst := 0.0
-	for _, path := range winograd4AsmPaths(t) {
-		for _, p := range winogradConvCases() {
-			x := randSlice(r, p.N*p.H*p.W*p.C)
-			w := randSlice(r, 9*p.C*p.OutC)
-			bias := randSlice(r, p.OutC)
-			scaleB, scale0 := winograd4Scale(p, x, w, bias), winograd4Scale(p, x, w, nil)
-			for _, act := range []Activation{ActNone, ActReLU, ActReLU6} {
-				for _, b := range [][]float32{nil, bias} {
-					want := naiveConv(p, x, w, b, act)
-					scale := scale0
-					if b != nil {
-						scale = scaleB
-					}
-					for _, threads := range []int{1, 2} {
-						name := fmt.Sprintf("%s/%+v/%s/bias=%v/threads=%d", path, p, act, b != nil, threads)
-						withPath(t, path, func() {
-							prev := SetThreads(threads)
-							defer SetThreads(prev)
-							runs := []winogradRunner{{"direct call", func(x, w, bias []float32, act Activation, y []float32) {
-								conv2DWinogradRaw(p, active.winograd4, x, w, bias, act, y)
-							}}}
-							if tr, ok := winogradPackedFor(p); ok && tr.tile == 4 {
-								runs = append(runs, winogradRunner{"Conv2DPacked", func(x, w, bias []float32, act Activation, y []float32) {
-									Conv2DPacked(p, x, PackConvWeights(p, w), bias, act, y)
-								}})
-							}
-							for _, run := range runs {
-								y := make([]float32, len(want))
-								for i := range y {
-									y[i] = float32(math.NaN())
-								}
-								run.fn(x, w, b, act, y)
-								worst = max(worst, checkWinograd(t, name+"/"+run.name, want, y, scale))
-							}
-						})
-					}
-				}
-			}
-		}
-	}
-	t.Logf("worst error: %.2f x eps x winograd4Scale", worst)
 }
 
 // TestWinogradPackedBothTiles runs one PackedConv at two image sizes whose

@@ -136,43 +136,52 @@ func winogradConvCases() []ConvParams {
 	return cs
 }
 
-// TestWinogradConvMatchesNaive runs the F(2x2,3x3) convolution on each
+// TestWinogradConvMatchesNaive runs F(2x2,3x3) and F(4x4,3x3) on each
 // assembly path, with and without bias, each activation, 1 and 2 threads,
-// against the float64 oracle; the shapes that Conv2D itself routes to it go
-// through Conv2D and Conv2DPacked too.
+// against the float64 oracle within each one's forward error bound; the
+// shapes that Conv2D and Conv2DPacked themselves route to the tile size go
+// through them too.
 func TestWinogradConvMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(47, 48))
-	worst := 0.0
-	for _, path := range winogradAsmPaths(t) {
-		for _, p := range winogradConvCases() {
-			x := randSlice(r, p.N*p.H*p.W*p.C)
-			w := randSlice(r, 9*p.C*p.OutC)
-			bias := randSlice(r, p.OutC)
-			for _, act := range []Activation{ActNone, ActReLU, ActReLU6} {
-				for _, b := range [][]float32{nil, bias} {
-					want := naiveConv(p, x, w, b, act)
-					scale := winogradScale(p, x, w, b)
-					for _, threads := range []int{1, 2} {
-						name := fmt.Sprintf("%s/%+v/%s/bias=%v/threads=%d", path, p, act, b != nil, threads)
-						withPath(t, path, func() {
-							prev := SetThreads(threads)
-							defer SetThreads(prev)
-							tr, _ := winogradAsm()
-							for _, run := range winogradRunners(p, tr) {
-								y := make([]float32, len(want))
-								for i := range y {
-									y[i] = float32(math.NaN()) // every output must be written
+	for _, tc := range []struct {
+		name  string
+		tr    func() winogradTransforms
+		scale func(p ConvParams, x, w, bias []float32) []float64
+	}{
+		{"F2", func() winogradTransforms { return active.winograd }, winogradScale},
+		{"F4", func() winogradTransforms { return active.winograd4 }, winograd4Scale},
+	} {
+		worst := 0.0
+		for _, path := range winogradPathsWith(t, tc.tr) {
+			for _, p := range winogradConvCases() {
+				x := randSlice(r, p.N*p.H*p.W*p.C)
+				w := randSlice(r, 9*p.C*p.OutC)
+				bias := randSlice(r, p.OutC)
+				for _, act := range []Activation{ActNone, ActReLU, ActReLU6} {
+					for _, b := range [][]float32{nil, bias} {
+						want := naiveConv(p, x, w, b, act)
+						scale := tc.scale(p, x, w, b)
+						for _, threads := range []int{1, 2} {
+							name := fmt.Sprintf("%s/%s/%+v/%s/bias=%v/threads=%d", tc.name, path, p, act, b != nil, threads)
+							withPath(t, path, func() {
+								prev := SetThreads(threads)
+								defer SetThreads(prev)
+								for _, run := range winogradRunners(p, tc.tr()) {
+									y := make([]float32, len(want))
+									for i := range y {
+										y[i] = float32(math.NaN()) // every output must be written
+									}
+									run.fn(x, w, b, act, y)
+									worst = max(worst, checkWinograd(t, name+"/"+run.name, want, y, scale))
 								}
-								run.fn(x, w, b, act, y)
-								worst = max(worst, checkWinograd(t, name+"/"+run.name, want, y, scale))
-							}
-						})
+							})
+						}
 					}
 				}
 			}
 		}
+		t.Logf("%s: worst error: %.2f x eps x its scale", tc.name, worst)
 	}
-	t.Logf("worst error: %.2f x eps x winogradScale", worst)
 }
 
 type winogradRunner struct {
@@ -180,21 +189,19 @@ type winogradRunner struct {
 	fn   func(x, w, bias []float32, act Activation, y []float32)
 }
 
-// winogradRunners are the ways to reach the F(2x2,3x3) path for p: directly,
-// and through Conv2D and Conv2DPacked where they take it.
+// winogradRunners are the ways to reach tr's path for p: directly, and
+// through Conv2DPacked and (F(2x2,3x3) only) Conv2D where they take it.
 func winogradRunners(p ConvParams, tr winogradTransforms) []winogradRunner {
 	rs := []winogradRunner{{"direct call", func(x, w, bias []float32, act Activation, y []float32) {
 		conv2DWinogradRaw(p, tr, x, w, bias, act, y)
 	}}}
-	if ptr, ok := winogradPackedFor(p); ok && ptr.tile == 2 {
+	if ptr, ok := winogradPackedFor(p); ok && ptr.tile == tr.tile {
 		rs = append(rs, winogradRunner{"Conv2DPacked", func(x, w, bias []float32, act Activation, y []float32) {
 			Conv2DPacked(p, x, PackConvWeights(p, w), bias, act, y)
 		}})
 	}
-	if _, ok := winogradFor(p); ok {
-		if winogradTiles(p) >= winogradRawMinTiles {
-			rs = append(rs, winogradRunner{"Conv2D", func(x, w, bias []float32, act Activation, y []float32) { Conv2D(p, x, w, bias, act, y) }})
-		}
+	if _, ok := winogradFor(p); ok && tr.tile == 2 && winogradTiles(p) >= winogradRawMinTiles {
+		rs = append(rs, winogradRunner{"Conv2D", func(x, w, bias []float32, act Activation, y []float32) { Conv2D(p, x, w, bias, act, y) }})
 	}
 	return rs
 }

@@ -96,10 +96,7 @@ func winograd4Pays(p ConvParams, tr4, tr2 winogradTransforms, mr int) bool {
 // winogradGEMMRows is the number of GEMM rows products computes for tiles
 // tiles with tr's short kernel (winogradStrips).
 func winogradGEMMRows(tiles, mr int, tr winogradTransforms) int {
-	smr := 0
-	if tr.short != nil && active.sgemm.nr == 32 {
-		smr = tr.shortMR
-	}
+	smr := tr.shortRows(active.sgemm.nr)
 	full, shorts := winogradStrips(tiles, mr, smr)
 	return full + shorts*smr
 }

@@ -10,13 +10,19 @@ import (
 // winogradAsmPaths returns the paths whose Winograd transforms are assembly
 // on this machine (none on arm64 or with purego).
 func winogradAsmPaths(t *testing.T) []Path {
+	return winogradPathsWith(t, func() winogradTransforms { return active.winograd })
+}
+
+// winogradPathsWith returns the paths on which the transforms that tr picks
+// from the active table are assembly; the test skips where there are none.
+func winogradPathsWith(t *testing.T, tr func() winogradTransforms) []Path {
 	var ps []Path
 	for _, p := range []Path{AVX2, AVX512} {
 		prev, ok := usePath(p)
 		if !ok {
 			continue
 		}
-		if _, asm := winogradAsm(); asm {
+		if tr().lanes > 0 {
 			ps = append(ps, p)
 		}
 		usePath(prev)

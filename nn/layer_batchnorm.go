@@ -171,6 +171,12 @@ type bnFold struct {
 	packed   *kernels.PackedConv
 }
 
+// versions are those of the layer's gamma, beta, moving mean and moving
+// variance: what a computation from them (a fold, a pre-affine) follows.
+func (l *BatchNormalization) versions() [4]uint64 {
+	return [4]uint64{version(l.gamma), version(l.beta), version(l.mean), version(l.vari)}
+}
+
 func version(v *Variable) uint64 {
 	if v == nil {
 		return 0
@@ -197,7 +203,8 @@ func (f *bnFold) refresh(kernel, bias *Variable, outC int) bool {
 		f.versions = vs
 		return true
 	}
-	vs := [6]uint64{version(kernel), version(bias), version(bn.gamma), version(bn.beta), version(bn.mean), version(bn.vari)}
+	st := bn.versions()
+	vs := [6]uint64{version(kernel), version(bias), st[0], st[1], st[2], st[3]}
 	if f.w != nil && vs == f.versions {
 		return false
 	}
@@ -251,7 +258,7 @@ type bnPre struct {
 // affine returns the transform, recomputed if a weight changed.
 func (b *bnPre) affine() kernels.PreAffine {
 	bn := b.bn
-	vs := [4]uint64{version(bn.gamma), version(bn.beta), version(bn.mean), version(bn.vari)}
+	vs := bn.versions()
 	if b.aff.Shift == nil || vs != b.versions {
 		b.aff = kernels.BatchNormAffine(biasOf(bn.gamma), biasOf(bn.beta), bn.mean.data, bn.vari.data, float32(bn.epsilon), b.act)
 		b.versions = vs

@@ -322,12 +322,7 @@ func (l *Conv2D) forwardGated(c *call) {
 		xs := scratch(&st.gw, pix)
 		kernels.MulRows(xb, gb, xs)
 		kernels.FlushDenormals(xs)
-		var pw *kernels.PackedConv
-		if c.fold != nil {
-			pw, _ = c.fold.conv(p, l.kernel, l.bias)
-		} else {
-			pw = l.packed.get(p, l.kernel)
-		}
+		pw, _ := l.packedFor(c, p)
 		kernels.Conv2DPackedAdd(p, xs, pw, bias, rb, act, yb)
 	}
 	p.N = n
@@ -377,10 +372,16 @@ func (l *Conv2D) backward(c *call) {
 // else its own. Only those are packed: packing the unfolded kernel beside
 // the folded one would keep a second packed copy of the layer's weights.
 func (l *Conv2D) packedFor(c *call, p kernels.ConvParams) (*kernels.PackedConv, []float32) {
+	return l.packed.forCall(c, p, l.kernel, l.bias)
+}
+
+// forCall is packedFor for the cache of any convolution whose (pointwise)
+// kernel and bias are kernel and bias.
+func (p *packedConv) forCall(c *call, cp kernels.ConvParams, kernel, bias *Variable) (*kernels.PackedConv, []float32) {
 	if c.fold != nil {
-		return c.fold.conv(p, l.kernel, l.bias)
+		return c.fold.conv(cp, kernel, bias)
 	}
-	return l.packed.get(p, l.kernel), biasOf(l.bias)
+	return p.get(cp, kernel), biasOf(bias)
 }
 
 // packedConv caches a Conv2D kernel packed for Conv2DPacked.
@@ -606,15 +607,7 @@ func (l *SeparableConv2D) params(x *Tensor, c *call) (kernels.DepthwiseParams, k
 
 func (l *SeparableConv2D) forward(c *call) {
 	dp, pp := l.params(c.x[0], c)
-	// Only the weights the step reads are packed: with a folded
-	// BatchNormalization, not the unfolded ones beside them.
-	var pw *kernels.PackedConv
-	bias := biasOf(l.bias)
-	if c.fold != nil {
-		pw, bias = c.fold.conv(pp, l.pointwise, l.bias)
-	} else {
-		pw = l.packed.get(pp, l.pointwise)
-	}
+	pw, bias := l.packed.forCall(c, pp, l.pointwise, l.bias)
 	act, after := outputAct(l.act, c)
 	c.forwardKernel(dp.FLOPs())
 	c.forwardKernel(pp.FLOPs())

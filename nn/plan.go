@@ -727,8 +727,8 @@ func (p *plan) poolFirst() {
 		if err != nil {
 			continue
 		}
-		// Step i pools x into the slot that held the convolution's output,
-		// now of the pooled shape; the next step convolves it.
+		// The convolution's step now pools x into the slot that held its
+		// output, of the pooled shape; the pooling's step convolves that.
 		s.layer, next.layer = next.layer, s.layer
 		s.c, next.c = next.c, s.c
 		s.mode, next.mode = next.mode, s.mode
