@@ -304,11 +304,14 @@ func QDepthwise(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwiseWeights,
 	parallelN(parts, t, run)
 }
 
-// qdwKernels is a table's int8 depthwise kernel: rows computes the exact
-// sums of an output row on a padded input (the assembly's signature is in
-// the generated stub: qdwRows512), requant the epilogue of each pixel.
+// qdwKernels is a table's int8 depthwise kernel. fused computes the
+// pixels of an output row on a padded input and writes them requantized
+// (the assembly's signature is in the generated stub: qdwRows512);
+// without it, rows (or rows16) computes the exact sums of a row and
+// requant the epilogue of each pixel.
 type qdwKernels struct {
 	lanes int
+	fused func(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, corr *int32, scale, bias *float32, res *uint8, q *float32, out *uint8, flags int)
 	// rows reads the weights w32 or, with rows16 set instead, w16.
 	rows    func(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
 	rows16  func(count int, x *uint8, xstep int, offs *int, taps int, w *int16, c int, acc *int32)
@@ -321,6 +324,55 @@ func (k *qdwKernels) run1(count int, x *uint8, xstep int, offs *int, taps int, w
 		return
 	}
 	k.rows(count, x, xstep, offs, taps, &w.w32[0], c, acc)
+}
+
+// qdwRow is one output row's work for a qdwKernels: its sums, and where
+// the epilogue's per-channel values are.
+type qdwRow struct {
+	k     *qdwKernels
+	w     *QDepthwiseWeights
+	c     int
+	corr  []int32   // per channel (fused) or repeated per pixel of a row
+	scale []float32 // likewise
+	bias  []float32 // likewise; nil: none
+	q     *qParams
+	flags int
+}
+
+// pixels computes count pixels (windows at x, xstep bytes apart; the taps
+// at offs) into output pixel px0 of row out (residual row res, or nil):
+// fused, at once; else their sums into acc, requantized with the row.
+func (d *qdwRow) pixels(count int, x *uint8, xstep int, offs []int, px0 int, acc []int32, out, res []uint8) {
+	if d.k.fused == nil {
+		d.k.run1(count, x, xstep, &offs[0], len(offs), d.w, d.c, &acc[px0*d.c])
+		return
+	}
+	bias := &d.scale[0] // any valid pointer when there is no bias
+	if d.bias != nil {
+		bias = &d.bias[0]
+	}
+	var r *uint8
+	if res != nil {
+		r = &res[px0*d.c]
+	}
+	d.k.fused(count, x, xstep, &offs[0], len(offs), &d.w.w32[0], d.c, &d.corr[0], &d.scale[0], bias, r,
+		(*float32)(unsafe.Pointer(d.q)), &out[px0*d.c], d.flags)
+}
+
+// finish requantizes a row's sums, unless the kernel did.
+func (d *qdwRow) finish(acc []int32, out, res []uint8) {
+	if d.k.fused != nil {
+		return
+	}
+	var r *uint8
+	if res != nil {
+		r = &res[0]
+	}
+	bias := &d.scale[0]
+	if d.bias != nil {
+		bias = &d.bias[0]
+	}
+	d.k.requant(len(out), &acc[0], &d.corr[0], &d.scale[0], bias, r, d.q, &out[0], d.flags)
 }
 
 // run reads the windows inside the image in place and copies those that
@@ -337,32 +389,39 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 			offsIn[i*p.KW+j] = (i*p.DilationH*p.W + j*p.DilationW) * c
 		}
 	}
-	// The epilogue runs over whole output rows: the per-channel scales,
-	// biases and corrections repeated for each pixel of a row.
+	// The epilogue's per-channel values: once for the fused kernel, else
+	// repeated for each pixel of a row (requant runs over whole rows).
+	reps := ow
+	if k.fused != nil {
+		reps = 1
+	}
 	cp, fp := qInt32Pool.Get().(*[]int32), qFloatPool.Get().(*[]float32)
 	defer qInt32Pool.Put(cp)
 	defer qFloatPool.Put(fp)
-	corr := growInt32(*cp, ow*c)
+	corr := growInt32(*cp, reps*c)
 	*cp = corr
-	rep := grow(*fp, 2*ow*c)
+	rep := grow(*fp, 2*reps*c)
 	*fp = rep
-	scale := rep[:ow*c]
-	var biasRow []float32
+	d := qdwRow{k: k, w: w, c: c, corr: corr, scale: rep[:reps*c], q: &o.q}
 	if o.ep.Bias != nil {
-		biasRow = rep[ow*c:]
+		d.bias = rep[reps*c:]
+		d.flags |= qHasBias
+	}
+	if o.ep.Residual != nil {
+		d.flags |= qHasRes
 	}
 	for ch := range c {
 		corr[ch] = xZero * w.sum[ch]
 	}
-	copy(scale, o.ep.Scale[:c])
-	if biasRow != nil {
-		copy(biasRow, o.ep.Bias[:c])
+	copy(d.scale, o.ep.Scale[:c])
+	if d.bias != nil {
+		copy(d.bias, o.ep.Bias[:c])
 	}
-	for px := 1; px < ow; px++ {
+	for px := 1; px < reps; px++ {
 		copy(corr[px*c:(px+1)*c], corr[:c])
-		copy(scale[px*c:(px+1)*c], scale[:c])
-		if biasRow != nil {
-			copy(biasRow[px*c:(px+1)*c], biasRow[:c])
+		copy(d.scale[px*c:(px+1)*c], d.scale[:c])
+		if d.bias != nil {
+			copy(d.bias[px*c:(px+1)*c], d.bias[:c])
 		}
 	}
 	// Output pixels whose windows lie inside the image: [y0, y1) x [x0, x1).
@@ -378,15 +437,6 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 	y0, y1 := inside(p.PadTop, p.H, p.KH, p.DilationH, p.StrideH, oh)
 	x0, x1 := inside(p.PadLeft, p.W, p.KW, p.DilationW, p.StrideW, ow)
 	ep := o.ep
-	flags := 0
-	bias := &scale[0]
-	if biasRow != nil {
-		flags |= qHasBias
-		bias = &biasRow[0]
-	}
-	if ep.Residual != nil {
-		flags |= qHasRes
-	}
 	t := Threads()
 	if oh*ow*c*taps < 1<<16 {
 		t = 1
@@ -395,7 +445,7 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 	parts := spanCount(rows, t, 1)
 	run := func(part int) {
 		s := spanOf(rows, parts, 1, part)
-		accp := qInt32Pool.Get().(*[]int32)
+		accp := qInt32Pool.Get().(*[]int32) // the row's sums, unless fused
 		defer qInt32Pool.Put(accp)
 		acc := growInt32(*accp, ow*c)
 		*accp = acc
@@ -410,13 +460,18 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 		for r := s.lo; r < s.hi; r++ {
 			n, oy := r/oh, r%oh
 			img := x[n*p.H*p.W*c : (n+1)*p.H*p.W*c]
+			out := o.u8[r*ow*c : (r+1)*ow*c]
+			var res []uint8
+			if ep.Residual != nil {
+				res = ep.Residual[r*ow*c : (r+1)*ow*c]
+			}
 			lo, hi := x0, x1
 			if oy < y0 || oy >= y1 {
 				lo, hi = 0, 0
 			}
 			if lo < hi {
 				origin := ((oy*p.StrideH-p.PadTop)*p.W + lo*p.StrideW - p.PadLeft) * c
-				k.run1(hi-lo, &img[origin], p.StrideW*c, &offsIn[0], taps, w, c, &acc[lo*c])
+				d.pixels(hi-lo, &img[origin], p.StrideW*c, offsIn, lo, acc, out, res)
 			}
 			// A window overlapping the padding: its taps' offsets from the
 			// image, those in the padding pointing at the zero points
@@ -430,6 +485,10 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 				}
 				if taps > len(offsB) {
 					qDepthwisePixelGo(p, x, xZero, w, n, oy, ox, acc[ox*c:(ox+1)*c])
+					if k.fused != nil {
+						o.finish(r*ow+ox, 0, acc[ox*c:(ox+1)*c])
+						continue
+					}
 					for ch := range c {
 						acc[ox*c+ch] += xZero * w.sum[ch] // the kernels' sums leave the correction to the epilogue
 					}
@@ -448,13 +507,9 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 						}
 					}
 				}
-				k.run1(1, &img[0], 0, &offsB[0], taps, w, c, &acc[ox*c])
+				d.pixels(1, &img[0], 0, offsB[:taps], ox, acc, out, res)
 			}
-			var res *uint8
-			if ep.Residual != nil {
-				res = &ep.Residual[r*ow*c]
-			}
-			k.requant(ow*c, &acc[0], &corr[0], &scale[0], bias, res, &o.q, &o.u8[r*ow*c], flags)
+			d.finish(acc, out, res)
 		}
 	}
 	if parts == 1 {

@@ -102,12 +102,13 @@ func TestQDepthwiseMatchesReference(t *testing.T) {
 		for _, p := range shapes {
 			for _, res := range []bool{false, true} {
 				q := p.norm("test")
+				bias := !res || p.C%2 == 0 // with and without a bias, fused or not
 				oc, oh, ow := q.OutC(), q.OutH(), q.OutW()
 				x := randU8(rng, p.N*p.H*p.W*p.C)
 				w := randI8(rng, p.KH*p.KW*oc)
 				xZero := int32(rng.IntN(256))
 				m := p.N * oh * ow
-				ep := randEpilogue(rng, m, oc, p.KH*p.KW, true, false, 10, 240)
+				ep := randEpilogue(rng, m, oc, p.KH*p.KW, bias, false, 10, 240)
 				if res {
 					ep.Residual, ep.ResScale, ep.ResZero = randU8(rng, m*oc), 1.3, 3
 				}
@@ -131,7 +132,11 @@ func TestQDepthwiseMatchesReference(t *testing.T) {
 								if res {
 									r = ep.Residual[pix*oc+c]
 								}
-								want := qRefRequant(acc, ep.Scale[c], ep.Bias[c], res, r, ep.ResScale, ep.ResZero, ep.Lo, hi, ep.OutZero)
+								var b float32
+								if ep.Bias != nil {
+									b = ep.Bias[c]
+								}
+								want := qRefRequant(acc, ep.Scale[c], b, res, r, ep.ResScale, ep.ResZero, ep.Lo, hi, ep.OutZero)
 								if got := y[pix*oc+c]; got != want {
 									t.Fatalf("%+v res %v: y[%d,%d] = %d, want %d", p, res, pix, c, got, want)
 								}

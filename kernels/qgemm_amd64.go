@@ -47,8 +47,8 @@ var bf16Dots = [...]func(kc int, a *uint16, lda int, b *uint16, c *float32, ldc 
 	bf16dot7x32, bf16dot8x32, bf16dot9x32, bf16dot10x32, bf16dot11x32, bf16dot12x32}
 
 var (
-	qdw512 = qdwKernels{lanes: 16, rows: qdwRows512, requant: qRequantAsm512}
-	qdw256 = qdwKernels{lanes: 8, rows: qdwRows256, requant: qRequantAsm256}
+	qdw512 = qdwKernels{lanes: 16, fused: qdwRows512}
+	qdw256 = qdwKernels{lanes: 8, fused: qdwRows256}
 )
 
 func qRequantAsm512(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int) {

@@ -4914,24 +4914,27 @@ quant_done:
 	VZEROUPPER
 	RET
 
-// func qdwRows512(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+// func qdwRows512(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, corr *int32, scale *float32, bias *float32, res *uint8, q *float32, out *uint8, flags int)
 // Requires: AVX, AVX512F
-TEXT ·qdwRows512(SB), NOSPLIT, $0-64
-	MOVQ  count+0(FP), AX
-	MOVQ  x+8(FP), CX
-	MOVQ  c+48(FP), DX
-	MOVQ  acc+56(FP), BX
-	TESTQ AX, AX
-	JZ    qdwRows512_done
+TEXT ·qdwRows512(SB), NOSPLIT, $0-112
+	MOVQ count+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ c+48(FP), DX
+	MOVQ out+96(FP), BX
+	MOVQ xstep+16(FP), SI
+	LEAQ (SI)(SI*2), DI
+	LEAQ (DX)(DX*2), R8
 
-qdwRows512_pixel:
-	XORQ SI, SI
+qdwRows512_group:
+	CMPQ AX, $0x04
+	JL   qdwRows512_single
+	XORQ R9, R9
 
-qdwRows512_chunk8:
-	MOVQ   DX, DI
-	SUBQ   SI, DI
-	CMPQ   DI, $0x00000080
-	JL     qdwRows512_chunk8_end
+qdwRows512_g_chunk4:
+	MOVQ   DX, R10
+	SUBQ   R9, R10
+	CMPQ   R10, $0x00000040
+	JL     qdwRows512_g_chunk4_end
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -4940,122 +4943,1007 @@ qdwRows512_chunk8:
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
-	MOVQ   offs+24(FP), DI
-	MOVQ   taps+32(FP), R8
-	MOVQ   w+40(FP), R9
-	LEAQ   (R9)(SI*4), R9
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ   offs+24(FP), R10
+	MOVQ   taps+32(FP), R11
+	MOVQ   w+40(FP), R12
+	LEAQ   (R12)(R9*4), R12
+	MOVQ   DX, R13
+	SHLQ   $0x02, R13
+
+qdwRows512_g_chunk4_tap:
+	MOVQ         (R10), R14
+	ADDQ         CX, R14
+	ADDQ         R9, R14
+	VMOVDQU32    (R12), Z16
+	VMOVDQU32    64(R12), Z17
+	VMOVDQU32    128(R12), Z18
+	VMOVDQU32    192(R12), Z19
+	VPMOVZXBD    (R14), Z20
+	VPDPWSSD     Z16, Z20, Z0
+	VPMOVZXBD    16(R14), Z21
+	VPDPWSSD     Z17, Z21, Z1
+	VPMOVZXBD    32(R14), Z22
+	VPDPWSSD     Z18, Z22, Z2
+	VPMOVZXBD    48(R14), Z23
+	VPDPWSSD     Z19, Z23, Z3
+	VPMOVZXBD    (R14)(SI*1), Z24
+	VPDPWSSD     Z16, Z24, Z4
+	VPMOVZXBD    16(R14)(SI*1), Z25
+	VPDPWSSD     Z17, Z25, Z5
+	VPMOVZXBD    32(R14)(SI*1), Z26
+	VPDPWSSD     Z18, Z26, Z6
+	VPMOVZXBD    48(R14)(SI*1), Z27
+	VPDPWSSD     Z19, Z27, Z7
+	VPMOVZXBD    (R14)(SI*2), Z28
+	VPDPWSSD     Z16, Z28, Z8
+	VPMOVZXBD    16(R14)(SI*2), Z29
+	VPDPWSSD     Z17, Z29, Z9
+	VPMOVZXBD    32(R14)(SI*2), Z30
+	VPDPWSSD     Z18, Z30, Z10
+	VPMOVZXBD    48(R14)(SI*2), Z31
+	VPDPWSSD     Z19, Z31, Z11
+	VPMOVZXBD    (R14)(DI*1), Z20
+	VPDPWSSD     Z16, Z20, Z12
+	VPMOVZXBD    16(R14)(DI*1), Z21
+	VPDPWSSD     Z17, Z21, Z13
+	VPMOVZXBD    32(R14)(DI*1), Z22
+	VPDPWSSD     Z18, Z22, Z14
+	VPMOVZXBD    48(R14)(DI*1), Z23
+	VPDPWSSD     Z19, Z23, Z15
+	ADDQ         $0x00000008, R10
+	ADDQ         R13, R12
+	DECQ         R11
+	JNZ          qdwRows512_g_chunk4_tap
+	MOVQ         q+88(FP), R10
+	VBROADCASTSS (R10), Z16
+	VBROADCASTSS 4(R10), Z17
+	VPBROADCASTD 8(R10), Z18
+	VBROADCASTSS 12(R10), Z19
+	VPBROADCASTD 16(R10), Z20
+	MOVQ         corr+56(FP), R10
+	MOVQ         scale+64(FP), R11
+	LEAQ         (R10)(R9*4), R10
+	LEAQ         (R11)(R9*4), R11
+	VPSUBD       (R10), Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (R11), Z0, Z0
+	VPSUBD       (R10), Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       (R11), Z4, Z4
+	VPSUBD       (R10), Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       (R11), Z8, Z8
+	VPSUBD       (R10), Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       (R11), Z12, Z12
+	VPSUBD       64(R10), Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(R11), Z1, Z1
+	VPSUBD       64(R10), Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       64(R11), Z5, Z5
+	VPSUBD       64(R10), Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       64(R11), Z9, Z9
+	VPSUBD       64(R10), Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       64(R11), Z13, Z13
+	VPSUBD       128(R10), Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(R11), Z2, Z2
+	VPSUBD       128(R10), Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(R11), Z6, Z6
+	VPSUBD       128(R10), Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(R11), Z10, Z10
+	VPSUBD       128(R10), Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(R11), Z14, Z14
+	VPSUBD       192(R10), Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       192(R11), Z3, Z3
+	VPSUBD       192(R10), Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       192(R11), Z7, Z7
+	VPSUBD       192(R10), Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       192(R11), Z11, Z11
+	VPSUBD       192(R10), Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       192(R11), Z15, Z15
+	MOVQ         flags+104(FP), R10
+	TESTQ        $0x00000001, R10
+	JZ           qdwRows512_g_chunk4_nobias
+	MOVQ         bias+72(FP), R11
+	LEAQ         (R11)(R9*4), R11
+	VADDPS       (R11), Z0, Z0
+	VADDPS       (R11), Z4, Z4
+	VADDPS       (R11), Z8, Z8
+	VADDPS       (R11), Z12, Z12
+	VADDPS       64(R11), Z1, Z1
+	VADDPS       64(R11), Z5, Z5
+	VADDPS       64(R11), Z9, Z9
+	VADDPS       64(R11), Z13, Z13
+	VADDPS       128(R11), Z2, Z2
+	VADDPS       128(R11), Z6, Z6
+	VADDPS       128(R11), Z10, Z10
+	VADDPS       128(R11), Z14, Z14
+	VADDPS       192(R11), Z3, Z3
+	VADDPS       192(R11), Z7, Z7
+	VADDPS       192(R11), Z11, Z11
+	VADDPS       192(R11), Z15, Z15
+
+qdwRows512_g_chunk4_nobias:
+	TESTQ     $0x00000002, R10
+	JZ        qdwRows512_g_chunk4_nores
+	MOVQ      res+80(FP), R10
+	ADDQ      R9, R10
+	VPMOVZXBD (R10), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z0, Z0
+	VPMOVZXBD (R10)(DX*1), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z4, Z4
+	VPMOVZXBD (R10)(DX*2), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z8, Z8
+	VPMOVZXBD (R10)(R8*1), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z12, Z12
+	VPMOVZXBD 16(R10), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z1, Z1
+	VPMOVZXBD 16(R10)(DX*1), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z5, Z5
+	VPMOVZXBD 16(R10)(DX*2), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z9, Z9
+	VPMOVZXBD 16(R10)(R8*1), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z13, Z13
+	VPMOVZXBD 32(R10), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z2, Z2
+	VPMOVZXBD 32(R10)(DX*1), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z6, Z6
+	VPMOVZXBD 32(R10)(DX*2), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z10, Z10
+	VPMOVZXBD 32(R10)(R8*1), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z14, Z14
+	VPMOVZXBD 48(R10), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z3, Z3
+	VPMOVZXBD 48(R10)(DX*1), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z7, Z7
+	VPMOVZXBD 48(R10)(DX*2), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z11, Z11
+	VPMOVZXBD 48(R10)(R8*1), Z21
+	VPSUBD    Z20, Z21, Z21
+	VCVTDQ2PS Z21, Z21
+	VMULPS    Z19, Z21, Z21
+	VADDPS    Z21, Z15, Z15
+
+qdwRows512_g_chunk4_nores:
+	LEAQ      (BX)(R9*1), R10
+	VMAXPS    Z16, Z0, Z0
+	VMINPS    Z17, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z18, Z0, Z0
+	VPMOVDB   Z0, (R10)
+	VMAXPS    Z16, Z4, Z4
+	VMINPS    Z17, Z4, Z4
+	VCVTPS2DQ Z4, Z4
+	VPADDD    Z18, Z4, Z4
+	VPMOVDB   Z4, (R10)(DX*1)
+	VMAXPS    Z16, Z8, Z8
+	VMINPS    Z17, Z8, Z8
+	VCVTPS2DQ Z8, Z8
+	VPADDD    Z18, Z8, Z8
+	VPMOVDB   Z8, (R10)(DX*2)
+	VMAXPS    Z16, Z12, Z12
+	VMINPS    Z17, Z12, Z12
+	VCVTPS2DQ Z12, Z12
+	VPADDD    Z18, Z12, Z12
+	VPMOVDB   Z12, (R10)(R8*1)
+	VMAXPS    Z16, Z1, Z1
+	VMINPS    Z17, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z18, Z1, Z1
+	VPMOVDB   Z1, 16(R10)
+	VMAXPS    Z16, Z5, Z5
+	VMINPS    Z17, Z5, Z5
+	VCVTPS2DQ Z5, Z5
+	VPADDD    Z18, Z5, Z5
+	VPMOVDB   Z5, 16(R10)(DX*1)
+	VMAXPS    Z16, Z9, Z9
+	VMINPS    Z17, Z9, Z9
+	VCVTPS2DQ Z9, Z9
+	VPADDD    Z18, Z9, Z9
+	VPMOVDB   Z9, 16(R10)(DX*2)
+	VMAXPS    Z16, Z13, Z13
+	VMINPS    Z17, Z13, Z13
+	VCVTPS2DQ Z13, Z13
+	VPADDD    Z18, Z13, Z13
+	VPMOVDB   Z13, 16(R10)(R8*1)
+	VMAXPS    Z16, Z2, Z2
+	VMINPS    Z17, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPADDD    Z18, Z2, Z2
+	VPMOVDB   Z2, 32(R10)
+	VMAXPS    Z16, Z6, Z6
+	VMINPS    Z17, Z6, Z6
+	VCVTPS2DQ Z6, Z6
+	VPADDD    Z18, Z6, Z6
+	VPMOVDB   Z6, 32(R10)(DX*1)
+	VMAXPS    Z16, Z10, Z10
+	VMINPS    Z17, Z10, Z10
+	VCVTPS2DQ Z10, Z10
+	VPADDD    Z18, Z10, Z10
+	VPMOVDB   Z10, 32(R10)(DX*2)
+	VMAXPS    Z16, Z14, Z14
+	VMINPS    Z17, Z14, Z14
+	VCVTPS2DQ Z14, Z14
+	VPADDD    Z18, Z14, Z14
+	VPMOVDB   Z14, 32(R10)(R8*1)
+	VMAXPS    Z16, Z3, Z3
+	VMINPS    Z17, Z3, Z3
+	VCVTPS2DQ Z3, Z3
+	VPADDD    Z18, Z3, Z3
+	VPMOVDB   Z3, 48(R10)
+	VMAXPS    Z16, Z7, Z7
+	VMINPS    Z17, Z7, Z7
+	VCVTPS2DQ Z7, Z7
+	VPADDD    Z18, Z7, Z7
+	VPMOVDB   Z7, 48(R10)(DX*1)
+	VMAXPS    Z16, Z11, Z11
+	VMINPS    Z17, Z11, Z11
+	VCVTPS2DQ Z11, Z11
+	VPADDD    Z18, Z11, Z11
+	VPMOVDB   Z11, 48(R10)(DX*2)
+	VMAXPS    Z16, Z15, Z15
+	VMINPS    Z17, Z15, Z15
+	VCVTPS2DQ Z15, Z15
+	VPADDD    Z18, Z15, Z15
+	VPMOVDB   Z15, 48(R10)(R8*1)
+	ADDQ      $0x00000040, R9
+	JMP       qdwRows512_g_chunk4
+
+qdwRows512_g_chunk4_end:
+qdwRows512_g_chunk2:
 	MOVQ   DX, R10
-	SHLQ   $0x02, R10
-
-qdwRows512_chunk8_tap:
-	MOVQ      (DI), R11
-	ADDQ      CX, R11
-	ADDQ      SI, R11
-	VPMOVZXBD (R11), Z8
-	VPMOVZXBD 16(R11), Z9
-	VPMOVZXBD 32(R11), Z10
-	VPMOVZXBD 48(R11), Z11
-	VPMOVZXBD 64(R11), Z12
-	VPMOVZXBD 80(R11), Z13
-	VPMOVZXBD 96(R11), Z14
-	VPMOVZXBD 112(R11), Z15
-	VPDPWSSD  (R9), Z8, Z0
-	VPDPWSSD  64(R9), Z9, Z1
-	VPDPWSSD  128(R9), Z10, Z2
-	VPDPWSSD  192(R9), Z11, Z3
-	VPDPWSSD  256(R9), Z12, Z4
-	VPDPWSSD  320(R9), Z13, Z5
-	VPDPWSSD  384(R9), Z14, Z6
-	VPDPWSSD  448(R9), Z15, Z7
-	ADDQ      $0x00000008, DI
-	ADDQ      R10, R9
-	DECQ      R8
-	JNZ       qdwRows512_chunk8_tap
-	VMOVDQU32 Z0, (BX)(SI*4)
-	VMOVDQU32 Z1, 64(BX)(SI*4)
-	VMOVDQU32 Z2, 128(BX)(SI*4)
-	VMOVDQU32 Z3, 192(BX)(SI*4)
-	VMOVDQU32 Z4, 256(BX)(SI*4)
-	VMOVDQU32 Z5, 320(BX)(SI*4)
-	VMOVDQU32 Z6, 384(BX)(SI*4)
-	VMOVDQU32 Z7, 448(BX)(SI*4)
-	ADDQ      $0x00000080, SI
-	JMP       qdwRows512_chunk8
-
-qdwRows512_chunk8_end:
-qdwRows512_chunk4:
-	MOVQ   DX, DI
-	SUBQ   SI, DI
-	CMPQ   DI, $0x00000040
-	JL     qdwRows512_chunk4_end
+	SUBQ   R9, R10
+	CMPQ   R10, $0x00000020
+	JL     qdwRows512_g_chunk2_end
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
-	MOVQ   offs+24(FP), DI
-	MOVQ   taps+32(FP), R8
-	MOVQ   w+40(FP), R9
-	LEAQ   (R9)(SI*4), R9
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   offs+24(FP), R10
+	MOVQ   taps+32(FP), R11
+	MOVQ   w+40(FP), R12
+	LEAQ   (R12)(R9*4), R12
+	MOVQ   DX, R13
+	SHLQ   $0x02, R13
+
+qdwRows512_g_chunk2_tap:
+	MOVQ         (R10), R14
+	ADDQ         CX, R14
+	ADDQ         R9, R14
+	VMOVDQU32    (R12), Z8
+	VMOVDQU32    64(R12), Z9
+	VPMOVZXBD    (R14), Z10
+	VPDPWSSD     Z8, Z10, Z0
+	VPMOVZXBD    16(R14), Z11
+	VPDPWSSD     Z9, Z11, Z1
+	VPMOVZXBD    (R14)(SI*1), Z12
+	VPDPWSSD     Z8, Z12, Z2
+	VPMOVZXBD    16(R14)(SI*1), Z13
+	VPDPWSSD     Z9, Z13, Z3
+	VPMOVZXBD    (R14)(SI*2), Z14
+	VPDPWSSD     Z8, Z14, Z4
+	VPMOVZXBD    16(R14)(SI*2), Z15
+	VPDPWSSD     Z9, Z15, Z5
+	VPMOVZXBD    (R14)(DI*1), Z16
+	VPDPWSSD     Z8, Z16, Z6
+	VPMOVZXBD    16(R14)(DI*1), Z17
+	VPDPWSSD     Z9, Z17, Z7
+	ADDQ         $0x00000008, R10
+	ADDQ         R13, R12
+	DECQ         R11
+	JNZ          qdwRows512_g_chunk2_tap
+	MOVQ         q+88(FP), R10
+	VBROADCASTSS (R10), Z8
+	VBROADCASTSS 4(R10), Z9
+	VPBROADCASTD 8(R10), Z10
+	VBROADCASTSS 12(R10), Z11
+	VPBROADCASTD 16(R10), Z12
+	MOVQ         corr+56(FP), R10
+	MOVQ         scale+64(FP), R11
+	LEAQ         (R10)(R9*4), R10
+	LEAQ         (R11)(R9*4), R11
+	VPSUBD       (R10), Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (R11), Z0, Z0
+	VPSUBD       (R10), Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       (R11), Z2, Z2
+	VPSUBD       (R10), Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       (R11), Z4, Z4
+	VPSUBD       (R10), Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       (R11), Z6, Z6
+	VPSUBD       64(R10), Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(R11), Z1, Z1
+	VPSUBD       64(R10), Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       64(R11), Z3, Z3
+	VPSUBD       64(R10), Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       64(R11), Z5, Z5
+	VPSUBD       64(R10), Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       64(R11), Z7, Z7
+	MOVQ         flags+104(FP), R10
+	TESTQ        $0x00000001, R10
+	JZ           qdwRows512_g_chunk2_nobias
+	MOVQ         bias+72(FP), R11
+	LEAQ         (R11)(R9*4), R11
+	VADDPS       (R11), Z0, Z0
+	VADDPS       (R11), Z2, Z2
+	VADDPS       (R11), Z4, Z4
+	VADDPS       (R11), Z6, Z6
+	VADDPS       64(R11), Z1, Z1
+	VADDPS       64(R11), Z3, Z3
+	VADDPS       64(R11), Z5, Z5
+	VADDPS       64(R11), Z7, Z7
+
+qdwRows512_g_chunk2_nobias:
+	TESTQ     $0x00000002, R10
+	JZ        qdwRows512_g_chunk2_nores
+	MOVQ      res+80(FP), R10
+	ADDQ      R9, R10
+	VPMOVZXBD (R10), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z0, Z0
+	VPMOVZXBD (R10)(DX*1), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z2, Z2
+	VPMOVZXBD (R10)(DX*2), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z4, Z4
+	VPMOVZXBD (R10)(R8*1), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z6, Z6
+	VPMOVZXBD 16(R10), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z1, Z1
+	VPMOVZXBD 16(R10)(DX*1), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z3, Z3
+	VPMOVZXBD 16(R10)(DX*2), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z5, Z5
+	VPMOVZXBD 16(R10)(R8*1), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z7, Z7
+
+qdwRows512_g_chunk2_nores:
+	LEAQ      (BX)(R9*1), R10
+	VMAXPS    Z8, Z0, Z0
+	VMINPS    Z9, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z10, Z0, Z0
+	VPMOVDB   Z0, (R10)
+	VMAXPS    Z8, Z2, Z2
+	VMINPS    Z9, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPADDD    Z10, Z2, Z2
+	VPMOVDB   Z2, (R10)(DX*1)
+	VMAXPS    Z8, Z4, Z4
+	VMINPS    Z9, Z4, Z4
+	VCVTPS2DQ Z4, Z4
+	VPADDD    Z10, Z4, Z4
+	VPMOVDB   Z4, (R10)(DX*2)
+	VMAXPS    Z8, Z6, Z6
+	VMINPS    Z9, Z6, Z6
+	VCVTPS2DQ Z6, Z6
+	VPADDD    Z10, Z6, Z6
+	VPMOVDB   Z6, (R10)(R8*1)
+	VMAXPS    Z8, Z1, Z1
+	VMINPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z10, Z1, Z1
+	VPMOVDB   Z1, 16(R10)
+	VMAXPS    Z8, Z3, Z3
+	VMINPS    Z9, Z3, Z3
+	VCVTPS2DQ Z3, Z3
+	VPADDD    Z10, Z3, Z3
+	VPMOVDB   Z3, 16(R10)(DX*1)
+	VMAXPS    Z8, Z5, Z5
+	VMINPS    Z9, Z5, Z5
+	VCVTPS2DQ Z5, Z5
+	VPADDD    Z10, Z5, Z5
+	VPMOVDB   Z5, 16(R10)(DX*2)
+	VMAXPS    Z8, Z7, Z7
+	VMINPS    Z9, Z7, Z7
+	VCVTPS2DQ Z7, Z7
+	VPADDD    Z10, Z7, Z7
+	VPMOVDB   Z7, 16(R10)(R8*1)
+	ADDQ      $0x00000020, R9
+	JMP       qdwRows512_g_chunk2
+
+qdwRows512_g_chunk2_end:
+qdwRows512_g_chunk1:
 	MOVQ   DX, R10
-	SHLQ   $0x02, R10
-
-qdwRows512_chunk4_tap:
-	MOVQ      (DI), R11
-	ADDQ      CX, R11
-	ADDQ      SI, R11
-	VPMOVZXBD (R11), Z8
-	VPMOVZXBD 16(R11), Z9
-	VPMOVZXBD 32(R11), Z10
-	VPMOVZXBD 48(R11), Z11
-	VPDPWSSD  (R9), Z8, Z0
-	VPDPWSSD  64(R9), Z9, Z1
-	VPDPWSSD  128(R9), Z10, Z2
-	VPDPWSSD  192(R9), Z11, Z3
-	ADDQ      $0x00000008, DI
-	ADDQ      R10, R9
-	DECQ      R8
-	JNZ       qdwRows512_chunk4_tap
-	VMOVDQU32 Z0, (BX)(SI*4)
-	VMOVDQU32 Z1, 64(BX)(SI*4)
-	VMOVDQU32 Z2, 128(BX)(SI*4)
-	VMOVDQU32 Z3, 192(BX)(SI*4)
-	ADDQ      $0x00000040, SI
-	JMP       qdwRows512_chunk4
-
-qdwRows512_chunk4_end:
-qdwRows512_chunk1:
-	MOVQ   DX, DI
-	SUBQ   SI, DI
-	CMPQ   DI, $0x00000010
-	JL     qdwRows512_chunk1_end
+	SUBQ   R9, R10
+	CMPQ   R10, $0x00000010
+	JL     qdwRows512_g_chunk1_end
 	VPXORD Z0, Z0, Z0
-	MOVQ   offs+24(FP), DI
-	MOVQ   taps+32(FP), R8
-	MOVQ   w+40(FP), R9
-	LEAQ   (R9)(SI*4), R9
-	MOVQ   DX, R10
-	SHLQ   $0x02, R10
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   offs+24(FP), R10
+	MOVQ   taps+32(FP), R11
+	MOVQ   w+40(FP), R12
+	LEAQ   (R12)(R9*4), R12
+	MOVQ   DX, R13
+	SHLQ   $0x02, R13
 
-qdwRows512_chunk1_tap:
-	MOVQ      (DI), R11
-	ADDQ      CX, R11
-	ADDQ      SI, R11
-	VPMOVZXBD (R11), Z8
-	VPDPWSSD  (R9), Z8, Z0
-	ADDQ      $0x00000008, DI
-	ADDQ      R10, R9
-	DECQ      R8
-	JNZ       qdwRows512_chunk1_tap
-	VMOVDQU32 Z0, (BX)(SI*4)
-	ADDQ      $0x00000010, SI
-	JMP       qdwRows512_chunk1
+qdwRows512_g_chunk1_tap:
+	MOVQ         (R10), R14
+	ADDQ         CX, R14
+	ADDQ         R9, R14
+	VMOVDQU32    (R12), Z4
+	VPMOVZXBD    (R14), Z5
+	VPDPWSSD     Z4, Z5, Z0
+	VPMOVZXBD    (R14)(SI*1), Z6
+	VPDPWSSD     Z4, Z6, Z1
+	VPMOVZXBD    (R14)(SI*2), Z7
+	VPDPWSSD     Z4, Z7, Z2
+	VPMOVZXBD    (R14)(DI*1), Z8
+	VPDPWSSD     Z4, Z8, Z3
+	ADDQ         $0x00000008, R10
+	ADDQ         R13, R12
+	DECQ         R11
+	JNZ          qdwRows512_g_chunk1_tap
+	MOVQ         q+88(FP), R10
+	VBROADCASTSS (R10), Z4
+	VBROADCASTSS 4(R10), Z5
+	VPBROADCASTD 8(R10), Z6
+	VBROADCASTSS 12(R10), Z7
+	VPBROADCASTD 16(R10), Z8
+	MOVQ         corr+56(FP), R10
+	MOVQ         scale+64(FP), R11
+	LEAQ         (R10)(R9*4), R10
+	LEAQ         (R11)(R9*4), R11
+	VPSUBD       (R10), Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (R11), Z0, Z0
+	VPSUBD       (R10), Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       (R11), Z1, Z1
+	VPSUBD       (R10), Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       (R11), Z2, Z2
+	VPSUBD       (R10), Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       (R11), Z3, Z3
+	MOVQ         flags+104(FP), R10
+	TESTQ        $0x00000001, R10
+	JZ           qdwRows512_g_chunk1_nobias
+	MOVQ         bias+72(FP), R11
+	LEAQ         (R11)(R9*4), R11
+	VADDPS       (R11), Z0, Z0
+	VADDPS       (R11), Z1, Z1
+	VADDPS       (R11), Z2, Z2
+	VADDPS       (R11), Z3, Z3
 
-qdwRows512_chunk1_end:
-	MOVQ xstep+16(FP), SI
+qdwRows512_g_chunk1_nobias:
+	TESTQ     $0x00000002, R10
+	JZ        qdwRows512_g_chunk1_nores
+	MOVQ      res+80(FP), R10
+	ADDQ      R9, R10
+	VPMOVZXBD (R10), Z9
+	VPSUBD    Z8, Z9, Z9
+	VCVTDQ2PS Z9, Z9
+	VMULPS    Z7, Z9, Z9
+	VADDPS    Z9, Z0, Z0
+	VPMOVZXBD (R10)(DX*1), Z9
+	VPSUBD    Z8, Z9, Z9
+	VCVTDQ2PS Z9, Z9
+	VMULPS    Z7, Z9, Z9
+	VADDPS    Z9, Z1, Z1
+	VPMOVZXBD (R10)(DX*2), Z9
+	VPSUBD    Z8, Z9, Z9
+	VCVTDQ2PS Z9, Z9
+	VMULPS    Z7, Z9, Z9
+	VADDPS    Z9, Z2, Z2
+	VPMOVZXBD (R10)(R8*1), Z9
+	VPSUBD    Z8, Z9, Z9
+	VCVTDQ2PS Z9, Z9
+	VMULPS    Z7, Z9, Z9
+	VADDPS    Z9, Z3, Z3
+
+qdwRows512_g_chunk1_nores:
+	LEAQ      (BX)(R9*1), R10
+	VMAXPS    Z4, Z0, Z0
+	VMINPS    Z5, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z6, Z0, Z0
+	VPMOVDB   Z0, (R10)
+	VMAXPS    Z4, Z1, Z1
+	VMINPS    Z5, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z6, Z1, Z1
+	VPMOVDB   Z1, (R10)(DX*1)
+	VMAXPS    Z4, Z2, Z2
+	VMINPS    Z5, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPADDD    Z6, Z2, Z2
+	VPMOVDB   Z2, (R10)(DX*2)
+	VMAXPS    Z4, Z3, Z3
+	VMINPS    Z5, Z3, Z3
+	VCVTPS2DQ Z3, Z3
+	VPADDD    Z6, Z3, Z3
+	VPMOVDB   Z3, (R10)(R8*1)
+	ADDQ      $0x00000010, R9
+	JMP       qdwRows512_g_chunk1
+
+qdwRows512_g_chunk1_end:
+	LEAQ (CX)(SI*4), CX
+	LEAQ (BX)(DX*4), BX
+	MOVQ res+80(FP), R9
+	MOVQ c+48(FP), R10
+	LEAQ (R9)(R10*4), R9
+	MOVQ R9, res+80(FP)
+	SUBQ $0x04, AX
+	JMP  qdwRows512_group
+
+qdwRows512_single:
+	TESTQ AX, AX
+	JZ    qdwRows512_done
+
+qdwRows512_pixel:
+	XORQ DI, DI
+
+qdwRows512_s_chunk8:
+	MOVQ   DX, R8
+	SUBQ   DI, R8
+	CMPQ   R8, $0x00000080
+	JL     qdwRows512_s_chunk8_end
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   offs+24(FP), R8
+	MOVQ   taps+32(FP), R9
+	MOVQ   w+40(FP), R10
+	LEAQ   (R10)(DI*4), R10
+	MOVQ   DX, R11
+	SHLQ   $0x02, R11
+
+qdwRows512_s_chunk8_tap:
+	MOVQ         (R8), R12
+	ADDQ         CX, R12
+	ADDQ         DI, R12
+	VPMOVZXBD    (R12), Z16
+	VPDPWSSD     (R10), Z16, Z0
+	VPMOVZXBD    16(R12), Z17
+	VPDPWSSD     64(R10), Z17, Z1
+	VPMOVZXBD    32(R12), Z18
+	VPDPWSSD     128(R10), Z18, Z2
+	VPMOVZXBD    48(R12), Z19
+	VPDPWSSD     192(R10), Z19, Z3
+	VPMOVZXBD    64(R12), Z20
+	VPDPWSSD     256(R10), Z20, Z4
+	VPMOVZXBD    80(R12), Z21
+	VPDPWSSD     320(R10), Z21, Z5
+	VPMOVZXBD    96(R12), Z22
+	VPDPWSSD     384(R10), Z22, Z6
+	VPMOVZXBD    112(R12), Z23
+	VPDPWSSD     448(R10), Z23, Z7
+	ADDQ         $0x00000008, R8
+	ADDQ         R11, R10
+	DECQ         R9
+	JNZ          qdwRows512_s_chunk8_tap
+	MOVQ         q+88(FP), R8
+	VBROADCASTSS (R8), Z8
+	VBROADCASTSS 4(R8), Z9
+	VPBROADCASTD 8(R8), Z10
+	VBROADCASTSS 12(R8), Z11
+	VPBROADCASTD 16(R8), Z12
+	MOVQ         corr+56(FP), R8
+	MOVQ         scale+64(FP), R9
+	LEAQ         (R8)(DI*4), R8
+	LEAQ         (R9)(DI*4), R9
+	VPSUBD       (R8), Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (R9), Z0, Z0
+	VPSUBD       64(R8), Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(R9), Z1, Z1
+	VPSUBD       128(R8), Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(R9), Z2, Z2
+	VPSUBD       192(R8), Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       192(R9), Z3, Z3
+	VPSUBD       256(R8), Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       256(R9), Z4, Z4
+	VPSUBD       320(R8), Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       320(R9), Z5, Z5
+	VPSUBD       384(R8), Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       384(R9), Z6, Z6
+	VPSUBD       448(R8), Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       448(R9), Z7, Z7
+	MOVQ         flags+104(FP), R8
+	TESTQ        $0x00000001, R8
+	JZ           qdwRows512_s_chunk8_nobias
+	MOVQ         bias+72(FP), R9
+	LEAQ         (R9)(DI*4), R9
+	VADDPS       (R9), Z0, Z0
+	VADDPS       64(R9), Z1, Z1
+	VADDPS       128(R9), Z2, Z2
+	VADDPS       192(R9), Z3, Z3
+	VADDPS       256(R9), Z4, Z4
+	VADDPS       320(R9), Z5, Z5
+	VADDPS       384(R9), Z6, Z6
+	VADDPS       448(R9), Z7, Z7
+
+qdwRows512_s_chunk8_nobias:
+	TESTQ     $0x00000002, R8
+	JZ        qdwRows512_s_chunk8_nores
+	MOVQ      res+80(FP), R8
+	ADDQ      DI, R8
+	VPMOVZXBD (R8), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z0, Z0
+	VPMOVZXBD 16(R8), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z1, Z1
+	VPMOVZXBD 32(R8), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z2, Z2
+	VPMOVZXBD 48(R8), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z3, Z3
+	VPMOVZXBD 64(R8), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z4, Z4
+	VPMOVZXBD 80(R8), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z5, Z5
+	VPMOVZXBD 96(R8), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z6, Z6
+	VPMOVZXBD 112(R8), Z13
+	VPSUBD    Z12, Z13, Z13
+	VCVTDQ2PS Z13, Z13
+	VMULPS    Z11, Z13, Z13
+	VADDPS    Z13, Z7, Z7
+
+qdwRows512_s_chunk8_nores:
+	LEAQ      (BX)(DI*1), R8
+	VMAXPS    Z8, Z0, Z0
+	VMINPS    Z9, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z10, Z0, Z0
+	VPMOVDB   Z0, (R8)
+	VMAXPS    Z8, Z1, Z1
+	VMINPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z10, Z1, Z1
+	VPMOVDB   Z1, 16(R8)
+	VMAXPS    Z8, Z2, Z2
+	VMINPS    Z9, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPADDD    Z10, Z2, Z2
+	VPMOVDB   Z2, 32(R8)
+	VMAXPS    Z8, Z3, Z3
+	VMINPS    Z9, Z3, Z3
+	VCVTPS2DQ Z3, Z3
+	VPADDD    Z10, Z3, Z3
+	VPMOVDB   Z3, 48(R8)
+	VMAXPS    Z8, Z4, Z4
+	VMINPS    Z9, Z4, Z4
+	VCVTPS2DQ Z4, Z4
+	VPADDD    Z10, Z4, Z4
+	VPMOVDB   Z4, 64(R8)
+	VMAXPS    Z8, Z5, Z5
+	VMINPS    Z9, Z5, Z5
+	VCVTPS2DQ Z5, Z5
+	VPADDD    Z10, Z5, Z5
+	VPMOVDB   Z5, 80(R8)
+	VMAXPS    Z8, Z6, Z6
+	VMINPS    Z9, Z6, Z6
+	VCVTPS2DQ Z6, Z6
+	VPADDD    Z10, Z6, Z6
+	VPMOVDB   Z6, 96(R8)
+	VMAXPS    Z8, Z7, Z7
+	VMINPS    Z9, Z7, Z7
+	VCVTPS2DQ Z7, Z7
+	VPADDD    Z10, Z7, Z7
+	VPMOVDB   Z7, 112(R8)
+	ADDQ      $0x00000080, DI
+	JMP       qdwRows512_s_chunk8
+
+qdwRows512_s_chunk8_end:
+qdwRows512_s_chunk4:
+	MOVQ   DX, R8
+	SUBQ   DI, R8
+	CMPQ   R8, $0x00000040
+	JL     qdwRows512_s_chunk4_end
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   offs+24(FP), R8
+	MOVQ   taps+32(FP), R9
+	MOVQ   w+40(FP), R10
+	LEAQ   (R10)(DI*4), R10
+	MOVQ   DX, R11
+	SHLQ   $0x02, R11
+
+qdwRows512_s_chunk4_tap:
+	MOVQ         (R8), R12
+	ADDQ         CX, R12
+	ADDQ         DI, R12
+	VPMOVZXBD    (R12), Z8
+	VPDPWSSD     (R10), Z8, Z0
+	VPMOVZXBD    16(R12), Z9
+	VPDPWSSD     64(R10), Z9, Z1
+	VPMOVZXBD    32(R12), Z10
+	VPDPWSSD     128(R10), Z10, Z2
+	VPMOVZXBD    48(R12), Z11
+	VPDPWSSD     192(R10), Z11, Z3
+	ADDQ         $0x00000008, R8
+	ADDQ         R11, R10
+	DECQ         R9
+	JNZ          qdwRows512_s_chunk4_tap
+	MOVQ         q+88(FP), R8
+	VBROADCASTSS (R8), Z4
+	VBROADCASTSS 4(R8), Z5
+	VPBROADCASTD 8(R8), Z6
+	VBROADCASTSS 12(R8), Z7
+	VPBROADCASTD 16(R8), Z8
+	MOVQ         corr+56(FP), R8
+	MOVQ         scale+64(FP), R9
+	LEAQ         (R8)(DI*4), R8
+	LEAQ         (R9)(DI*4), R9
+	VPSUBD       (R8), Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (R9), Z0, Z0
+	VPSUBD       64(R8), Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(R9), Z1, Z1
+	VPSUBD       128(R8), Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(R9), Z2, Z2
+	VPSUBD       192(R8), Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       192(R9), Z3, Z3
+	MOVQ         flags+104(FP), R8
+	TESTQ        $0x00000001, R8
+	JZ           qdwRows512_s_chunk4_nobias
+	MOVQ         bias+72(FP), R9
+	LEAQ         (R9)(DI*4), R9
+	VADDPS       (R9), Z0, Z0
+	VADDPS       64(R9), Z1, Z1
+	VADDPS       128(R9), Z2, Z2
+	VADDPS       192(R9), Z3, Z3
+
+qdwRows512_s_chunk4_nobias:
+	TESTQ     $0x00000002, R8
+	JZ        qdwRows512_s_chunk4_nores
+	MOVQ      res+80(FP), R8
+	ADDQ      DI, R8
+	VPMOVZXBD (R8), Z9
+	VPSUBD    Z8, Z9, Z9
+	VCVTDQ2PS Z9, Z9
+	VMULPS    Z7, Z9, Z9
+	VADDPS    Z9, Z0, Z0
+	VPMOVZXBD 16(R8), Z9
+	VPSUBD    Z8, Z9, Z9
+	VCVTDQ2PS Z9, Z9
+	VMULPS    Z7, Z9, Z9
+	VADDPS    Z9, Z1, Z1
+	VPMOVZXBD 32(R8), Z9
+	VPSUBD    Z8, Z9, Z9
+	VCVTDQ2PS Z9, Z9
+	VMULPS    Z7, Z9, Z9
+	VADDPS    Z9, Z2, Z2
+	VPMOVZXBD 48(R8), Z9
+	VPSUBD    Z8, Z9, Z9
+	VCVTDQ2PS Z9, Z9
+	VMULPS    Z7, Z9, Z9
+	VADDPS    Z9, Z3, Z3
+
+qdwRows512_s_chunk4_nores:
+	LEAQ      (BX)(DI*1), R8
+	VMAXPS    Z4, Z0, Z0
+	VMINPS    Z5, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z6, Z0, Z0
+	VPMOVDB   Z0, (R8)
+	VMAXPS    Z4, Z1, Z1
+	VMINPS    Z5, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z6, Z1, Z1
+	VPMOVDB   Z1, 16(R8)
+	VMAXPS    Z4, Z2, Z2
+	VMINPS    Z5, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPADDD    Z6, Z2, Z2
+	VPMOVDB   Z2, 32(R8)
+	VMAXPS    Z4, Z3, Z3
+	VMINPS    Z5, Z3, Z3
+	VCVTPS2DQ Z3, Z3
+	VPADDD    Z6, Z3, Z3
+	VPMOVDB   Z3, 48(R8)
+	ADDQ      $0x00000040, DI
+	JMP       qdwRows512_s_chunk4
+
+qdwRows512_s_chunk4_end:
+qdwRows512_s_chunk1:
+	MOVQ   DX, R8
+	SUBQ   DI, R8
+	CMPQ   R8, $0x00000010
+	JL     qdwRows512_s_chunk1_end
+	VPXORD Z0, Z0, Z0
+	MOVQ   offs+24(FP), R8
+	MOVQ   taps+32(FP), R9
+	MOVQ   w+40(FP), R10
+	LEAQ   (R10)(DI*4), R10
+	MOVQ   DX, R11
+	SHLQ   $0x02, R11
+
+qdwRows512_s_chunk1_tap:
+	MOVQ         (R8), R12
+	ADDQ         CX, R12
+	ADDQ         DI, R12
+	VPMOVZXBD    (R12), Z2
+	VPDPWSSD     (R10), Z2, Z0
+	ADDQ         $0x00000008, R8
+	ADDQ         R11, R10
+	DECQ         R9
+	JNZ          qdwRows512_s_chunk1_tap
+	MOVQ         q+88(FP), R8
+	VBROADCASTSS (R8), Z1
+	VBROADCASTSS 4(R8), Z2
+	VPBROADCASTD 8(R8), Z3
+	VBROADCASTSS 12(R8), Z4
+	VPBROADCASTD 16(R8), Z5
+	MOVQ         corr+56(FP), R8
+	MOVQ         scale+64(FP), R9
+	LEAQ         (R8)(DI*4), R8
+	LEAQ         (R9)(DI*4), R9
+	VPSUBD       (R8), Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (R9), Z0, Z0
+	MOVQ         flags+104(FP), R8
+	TESTQ        $0x00000001, R8
+	JZ           qdwRows512_s_chunk1_nobias
+	MOVQ         bias+72(FP), R9
+	LEAQ         (R9)(DI*4), R9
+	VADDPS       (R9), Z0, Z0
+
+qdwRows512_s_chunk1_nobias:
+	TESTQ     $0x00000002, R8
+	JZ        qdwRows512_s_chunk1_nores
+	MOVQ      res+80(FP), R8
+	ADDQ      DI, R8
+	VPMOVZXBD (R8), Z6
+	VPSUBD    Z5, Z6, Z6
+	VCVTDQ2PS Z6, Z6
+	VMULPS    Z4, Z6, Z6
+	VADDPS    Z6, Z0, Z0
+
+qdwRows512_s_chunk1_nores:
+	LEAQ      (BX)(DI*1), R8
+	VMAXPS    Z1, Z0, Z0
+	VMINPS    Z2, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z3, Z0, Z0
+	VPMOVDB   Z0, (R8)
+	ADDQ      $0x00000010, DI
+	JMP       qdwRows512_s_chunk1
+
+qdwRows512_s_chunk1_end:
 	ADDQ SI, CX
-	MOVQ DX, SI
-	SHLQ $0x02, SI
-	ADDQ SI, BX
+	ADDQ DX, BX
+	MOVQ res+80(FP), DI
+	MOVQ c+48(FP), R8
+	ADDQ R8, DI
+	MOVQ DI, res+80(FP)
 	DECQ AX
 	JNZ  qdwRows512_pixel
 
@@ -5063,97 +5951,596 @@ qdwRows512_done:
 	VZEROUPPER
 	RET
 
-// func qdwRows256(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
-// Requires: AVX, AVX2
-TEXT ·qdwRows256(SB), NOSPLIT, $0-64
-	MOVQ  count+0(FP), AX
-	MOVQ  x+8(FP), CX
-	MOVQ  c+48(FP), DX
-	MOVQ  acc+56(FP), BX
-	TESTQ AX, AX
-	JZ    qdwRows256_done
+// func qdwRows256(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, corr *int32, scale *float32, bias *float32, res *uint8, q *float32, out *uint8, flags int)
+// Requires: AVX, AVX2, SSE2
+TEXT ·qdwRows256(SB), NOSPLIT, $0-112
+	MOVQ count+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ c+48(FP), DX
+	MOVQ out+96(FP), BX
+	MOVQ xstep+16(FP), SI
+	LEAQ (SI)(SI*2), DI
+	LEAQ (DX)(DX*2), R8
 
-qdwRows256_pixel:
-	XORQ SI, SI
+qdwRows256_group:
+	CMPQ AX, $0x04
+	JL   qdwRows256_single
+	XORQ R9, R9
 
-qdwRows256_chunk4:
-	MOVQ  DX, DI
-	SUBQ  SI, DI
-	CMPQ  DI, $0x00000020
-	JL    qdwRows256_chunk4_end
+qdwRows256_g_chunk2:
+	MOVQ  DX, R10
+	SUBQ  R9, R10
+	CMPQ  R10, $0x00000010
+	JL    qdwRows256_g_chunk2_end
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
 	VPXOR Y3, Y3, Y3
-	MOVQ  offs+24(FP), DI
-	MOVQ  taps+32(FP), R8
-	MOVQ  w+40(FP), R9
-	LEAQ  (R9)(SI*4), R9
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	MOVQ  offs+24(FP), R10
+	MOVQ  taps+32(FP), R11
+	MOVQ  w+40(FP), R12
+	LEAQ  (R12)(R9*4), R12
+	MOVQ  DX, R13
+	SHLQ  $0x02, R13
+
+qdwRows256_g_chunk2_tap:
+	MOVQ         (R10), R14
+	ADDQ         CX, R14
+	ADDQ         R9, R14
+	VMOVDQU      (R12), Y8
+	VMOVDQU      32(R12), Y9
+	VPMOVZXBD    (R14), Y10
+	VPMADDWD     Y8, Y10, Y10
+	VPADDD       Y10, Y0, Y0
+	VPMOVZXBD    8(R14), Y11
+	VPMADDWD     Y9, Y11, Y11
+	VPADDD       Y11, Y1, Y1
+	VPMOVZXBD    (R14)(SI*1), Y12
+	VPMADDWD     Y8, Y12, Y12
+	VPADDD       Y12, Y2, Y2
+	VPMOVZXBD    8(R14)(SI*1), Y13
+	VPMADDWD     Y9, Y13, Y13
+	VPADDD       Y13, Y3, Y3
+	VPMOVZXBD    (R14)(SI*2), Y14
+	VPMADDWD     Y8, Y14, Y14
+	VPADDD       Y14, Y4, Y4
+	VPMOVZXBD    8(R14)(SI*2), Y15
+	VPMADDWD     Y9, Y15, Y15
+	VPADDD       Y15, Y5, Y5
+	VPMOVZXBD    (R14)(DI*1), Y10
+	VPMADDWD     Y8, Y10, Y10
+	VPADDD       Y10, Y6, Y6
+	VPMOVZXBD    8(R14)(DI*1), Y11
+	VPMADDWD     Y9, Y11, Y11
+	VPADDD       Y11, Y7, Y7
+	ADDQ         $0x00000008, R10
+	ADDQ         R13, R12
+	DECQ         R11
+	JNZ          qdwRows256_g_chunk2_tap
+	MOVQ         q+88(FP), R10
+	VBROADCASTSS (R10), Y8
+	VBROADCASTSS 4(R10), Y9
+	VPBROADCASTD 8(R10), Y10
+	VBROADCASTSS 12(R10), Y11
+	VPBROADCASTD 16(R10), Y12
+	MOVQ         corr+56(FP), R10
+	MOVQ         scale+64(FP), R11
+	LEAQ         (R10)(R9*4), R10
+	LEAQ         (R11)(R9*4), R11
+	VPSUBD       (R10), Y0, Y0
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R11), Y0, Y0
+	VPSUBD       (R10), Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       (R11), Y2, Y2
+	VPSUBD       (R10), Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       (R11), Y4, Y4
+	VPSUBD       (R10), Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       (R11), Y6, Y6
+	VPSUBD       32(R10), Y1, Y1
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(R11), Y1, Y1
+	VPSUBD       32(R10), Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       32(R11), Y3, Y3
+	VPSUBD       32(R10), Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       32(R11), Y5, Y5
+	VPSUBD       32(R10), Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       32(R11), Y7, Y7
+	MOVQ         flags+104(FP), R10
+	TESTQ        $0x00000001, R10
+	JZ           qdwRows256_g_chunk2_nobias
+	MOVQ         bias+72(FP), R11
+	LEAQ         (R11)(R9*4), R11
+	VADDPS       (R11), Y0, Y0
+	VADDPS       (R11), Y2, Y2
+	VADDPS       (R11), Y4, Y4
+	VADDPS       (R11), Y6, Y6
+	VADDPS       32(R11), Y1, Y1
+	VADDPS       32(R11), Y3, Y3
+	VADDPS       32(R11), Y5, Y5
+	VADDPS       32(R11), Y7, Y7
+
+qdwRows256_g_chunk2_nobias:
+	TESTQ     $0x00000002, R10
+	JZ        qdwRows256_g_chunk2_nores
+	MOVQ      res+80(FP), R10
+	ADDQ      R9, R10
+	VPMOVZXBD (R10), Y13
+	VPSUBD    Y12, Y13, Y13
+	VCVTDQ2PS Y13, Y13
+	VMULPS    Y11, Y13, Y13
+	VADDPS    Y13, Y0, Y0
+	VPMOVZXBD (R10)(DX*1), Y13
+	VPSUBD    Y12, Y13, Y13
+	VCVTDQ2PS Y13, Y13
+	VMULPS    Y11, Y13, Y13
+	VADDPS    Y13, Y2, Y2
+	VPMOVZXBD (R10)(DX*2), Y13
+	VPSUBD    Y12, Y13, Y13
+	VCVTDQ2PS Y13, Y13
+	VMULPS    Y11, Y13, Y13
+	VADDPS    Y13, Y4, Y4
+	VPMOVZXBD (R10)(R8*1), Y13
+	VPSUBD    Y12, Y13, Y13
+	VCVTDQ2PS Y13, Y13
+	VMULPS    Y11, Y13, Y13
+	VADDPS    Y13, Y6, Y6
+	VPMOVZXBD 8(R10), Y13
+	VPSUBD    Y12, Y13, Y13
+	VCVTDQ2PS Y13, Y13
+	VMULPS    Y11, Y13, Y13
+	VADDPS    Y13, Y1, Y1
+	VPMOVZXBD 8(R10)(DX*1), Y13
+	VPSUBD    Y12, Y13, Y13
+	VCVTDQ2PS Y13, Y13
+	VMULPS    Y11, Y13, Y13
+	VADDPS    Y13, Y3, Y3
+	VPMOVZXBD 8(R10)(DX*2), Y13
+	VPSUBD    Y12, Y13, Y13
+	VCVTDQ2PS Y13, Y13
+	VMULPS    Y11, Y13, Y13
+	VADDPS    Y13, Y5, Y5
+	VPMOVZXBD 8(R10)(R8*1), Y13
+	VPSUBD    Y12, Y13, Y13
+	VCVTDQ2PS Y13, Y13
+	VMULPS    Y11, Y13, Y13
+	VADDPS    Y13, Y7, Y7
+
+qdwRows256_g_chunk2_nores:
+	LEAQ         (BX)(R9*1), R10
+	VMAXPS       Y8, Y0, Y0
+	VMINPS       Y9, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y10, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X13
+	VPACKUSDW    X13, X0, X0
+	VPACKUSWB    X0, X0, X0
+	MOVQ         X0, (R10)
+	VMAXPS       Y8, Y2, Y2
+	VMINPS       Y9, Y2, Y2
+	VCVTPS2DQ    Y2, Y2
+	VPADDD       Y10, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X13
+	VPACKUSDW    X13, X2, X2
+	VPACKUSWB    X2, X2, X2
+	MOVQ         X2, (R10)(DX*1)
+	VMAXPS       Y8, Y4, Y4
+	VMINPS       Y9, Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VPADDD       Y10, Y4, Y4
+	VEXTRACTI128 $0x01, Y4, X13
+	VPACKUSDW    X13, X4, X4
+	VPACKUSWB    X4, X4, X4
+	MOVQ         X4, (R10)(DX*2)
+	VMAXPS       Y8, Y6, Y6
+	VMINPS       Y9, Y6, Y6
+	VCVTPS2DQ    Y6, Y6
+	VPADDD       Y10, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X13
+	VPACKUSDW    X13, X6, X6
+	VPACKUSWB    X6, X6, X6
+	MOVQ         X6, (R10)(R8*1)
+	VMAXPS       Y8, Y1, Y1
+	VMINPS       Y9, Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPADDD       Y10, Y1, Y1
+	VEXTRACTI128 $0x01, Y1, X13
+	VPACKUSDW    X13, X1, X1
+	VPACKUSWB    X1, X1, X1
+	MOVQ         X1, 8(R10)
+	VMAXPS       Y8, Y3, Y3
+	VMINPS       Y9, Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       Y10, Y3, Y3
+	VEXTRACTI128 $0x01, Y3, X13
+	VPACKUSDW    X13, X3, X3
+	VPACKUSWB    X3, X3, X3
+	MOVQ         X3, 8(R10)(DX*1)
+	VMAXPS       Y8, Y5, Y5
+	VMINPS       Y9, Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPADDD       Y10, Y5, Y5
+	VEXTRACTI128 $0x01, Y5, X13
+	VPACKUSDW    X13, X5, X5
+	VPACKUSWB    X5, X5, X5
+	MOVQ         X5, 8(R10)(DX*2)
+	VMAXPS       Y8, Y7, Y7
+	VMINPS       Y9, Y7, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPADDD       Y10, Y7, Y7
+	VEXTRACTI128 $0x01, Y7, X13
+	VPACKUSDW    X13, X7, X7
+	VPACKUSWB    X7, X7, X7
+	MOVQ         X7, 8(R10)(R8*1)
+	ADDQ         $0x00000010, R9
+	JMP          qdwRows256_g_chunk2
+
+qdwRows256_g_chunk2_end:
+qdwRows256_g_chunk1:
 	MOVQ  DX, R10
-	SHLQ  $0x02, R10
-
-qdwRows256_chunk4_tap:
-	MOVQ      (DI), R11
-	ADDQ      CX, R11
-	ADDQ      SI, R11
-	VPMOVZXBD (R11), Y8
-	VPMOVZXBD 8(R11), Y9
-	VPMOVZXBD 16(R11), Y10
-	VPMOVZXBD 24(R11), Y11
-	VPMADDWD  (R9), Y8, Y8
-	VPADDD    Y8, Y0, Y0
-	VPMADDWD  32(R9), Y9, Y9
-	VPADDD    Y9, Y1, Y1
-	VPMADDWD  64(R9), Y10, Y10
-	VPADDD    Y10, Y2, Y2
-	VPMADDWD  96(R9), Y11, Y11
-	VPADDD    Y11, Y3, Y3
-	ADDQ      $0x00000008, DI
-	ADDQ      R10, R9
-	DECQ      R8
-	JNZ       qdwRows256_chunk4_tap
-	VMOVDQU   Y0, (BX)(SI*4)
-	VMOVDQU   Y1, 32(BX)(SI*4)
-	VMOVDQU   Y2, 64(BX)(SI*4)
-	VMOVDQU   Y3, 96(BX)(SI*4)
-	ADDQ      $0x00000020, SI
-	JMP       qdwRows256_chunk4
-
-qdwRows256_chunk4_end:
-qdwRows256_chunk1:
-	MOVQ  DX, DI
-	SUBQ  SI, DI
-	CMPQ  DI, $0x00000008
-	JL    qdwRows256_chunk1_end
+	SUBQ  R9, R10
+	CMPQ  R10, $0x00000008
+	JL    qdwRows256_g_chunk1_end
 	VPXOR Y0, Y0, Y0
-	MOVQ  offs+24(FP), DI
-	MOVQ  taps+32(FP), R8
-	MOVQ  w+40(FP), R9
-	LEAQ  (R9)(SI*4), R9
-	MOVQ  DX, R10
-	SHLQ  $0x02, R10
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ  offs+24(FP), R10
+	MOVQ  taps+32(FP), R11
+	MOVQ  w+40(FP), R12
+	LEAQ  (R12)(R9*4), R12
+	MOVQ  DX, R13
+	SHLQ  $0x02, R13
 
-qdwRows256_chunk1_tap:
-	MOVQ      (DI), R11
-	ADDQ      CX, R11
-	ADDQ      SI, R11
-	VPMOVZXBD (R11), Y8
-	VPMADDWD  (R9), Y8, Y8
-	VPADDD    Y8, Y0, Y0
-	ADDQ      $0x00000008, DI
-	ADDQ      R10, R9
-	DECQ      R8
-	JNZ       qdwRows256_chunk1_tap
-	VMOVDQU   Y0, (BX)(SI*4)
-	ADDQ      $0x00000008, SI
-	JMP       qdwRows256_chunk1
+qdwRows256_g_chunk1_tap:
+	MOVQ         (R10), R14
+	ADDQ         CX, R14
+	ADDQ         R9, R14
+	VMOVDQU      (R12), Y4
+	VPMOVZXBD    (R14), Y5
+	VPMADDWD     Y4, Y5, Y5
+	VPADDD       Y5, Y0, Y0
+	VPMOVZXBD    (R14)(SI*1), Y6
+	VPMADDWD     Y4, Y6, Y6
+	VPADDD       Y6, Y1, Y1
+	VPMOVZXBD    (R14)(SI*2), Y7
+	VPMADDWD     Y4, Y7, Y7
+	VPADDD       Y7, Y2, Y2
+	VPMOVZXBD    (R14)(DI*1), Y8
+	VPMADDWD     Y4, Y8, Y8
+	VPADDD       Y8, Y3, Y3
+	ADDQ         $0x00000008, R10
+	ADDQ         R13, R12
+	DECQ         R11
+	JNZ          qdwRows256_g_chunk1_tap
+	MOVQ         q+88(FP), R10
+	VBROADCASTSS (R10), Y4
+	VBROADCASTSS 4(R10), Y5
+	VPBROADCASTD 8(R10), Y6
+	VBROADCASTSS 12(R10), Y7
+	VPBROADCASTD 16(R10), Y8
+	MOVQ         corr+56(FP), R10
+	MOVQ         scale+64(FP), R11
+	LEAQ         (R10)(R9*4), R10
+	LEAQ         (R11)(R9*4), R11
+	VPSUBD       (R10), Y0, Y0
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R11), Y0, Y0
+	VPSUBD       (R10), Y1, Y1
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       (R11), Y1, Y1
+	VPSUBD       (R10), Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       (R11), Y2, Y2
+	VPSUBD       (R10), Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       (R11), Y3, Y3
+	MOVQ         flags+104(FP), R10
+	TESTQ        $0x00000001, R10
+	JZ           qdwRows256_g_chunk1_nobias
+	MOVQ         bias+72(FP), R11
+	LEAQ         (R11)(R9*4), R11
+	VADDPS       (R11), Y0, Y0
+	VADDPS       (R11), Y1, Y1
+	VADDPS       (R11), Y2, Y2
+	VADDPS       (R11), Y3, Y3
 
-qdwRows256_chunk1_end:
-	MOVQ xstep+16(FP), SI
+qdwRows256_g_chunk1_nobias:
+	TESTQ     $0x00000002, R10
+	JZ        qdwRows256_g_chunk1_nores
+	MOVQ      res+80(FP), R10
+	ADDQ      R9, R10
+	VPMOVZXBD (R10), Y9
+	VPSUBD    Y8, Y9, Y9
+	VCVTDQ2PS Y9, Y9
+	VMULPS    Y7, Y9, Y9
+	VADDPS    Y9, Y0, Y0
+	VPMOVZXBD (R10)(DX*1), Y9
+	VPSUBD    Y8, Y9, Y9
+	VCVTDQ2PS Y9, Y9
+	VMULPS    Y7, Y9, Y9
+	VADDPS    Y9, Y1, Y1
+	VPMOVZXBD (R10)(DX*2), Y9
+	VPSUBD    Y8, Y9, Y9
+	VCVTDQ2PS Y9, Y9
+	VMULPS    Y7, Y9, Y9
+	VADDPS    Y9, Y2, Y2
+	VPMOVZXBD (R10)(R8*1), Y9
+	VPSUBD    Y8, Y9, Y9
+	VCVTDQ2PS Y9, Y9
+	VMULPS    Y7, Y9, Y9
+	VADDPS    Y9, Y3, Y3
+
+qdwRows256_g_chunk1_nores:
+	LEAQ         (BX)(R9*1), R10
+	VMAXPS       Y4, Y0, Y0
+	VMINPS       Y5, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y6, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X9
+	VPACKUSDW    X9, X0, X0
+	VPACKUSWB    X0, X0, X0
+	MOVQ         X0, (R10)
+	VMAXPS       Y4, Y1, Y1
+	VMINPS       Y5, Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPADDD       Y6, Y1, Y1
+	VEXTRACTI128 $0x01, Y1, X9
+	VPACKUSDW    X9, X1, X1
+	VPACKUSWB    X1, X1, X1
+	MOVQ         X1, (R10)(DX*1)
+	VMAXPS       Y4, Y2, Y2
+	VMINPS       Y5, Y2, Y2
+	VCVTPS2DQ    Y2, Y2
+	VPADDD       Y6, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X9
+	VPACKUSDW    X9, X2, X2
+	VPACKUSWB    X2, X2, X2
+	MOVQ         X2, (R10)(DX*2)
+	VMAXPS       Y4, Y3, Y3
+	VMINPS       Y5, Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       Y6, Y3, Y3
+	VEXTRACTI128 $0x01, Y3, X9
+	VPACKUSDW    X9, X3, X3
+	VPACKUSWB    X3, X3, X3
+	MOVQ         X3, (R10)(R8*1)
+	ADDQ         $0x00000008, R9
+	JMP          qdwRows256_g_chunk1
+
+qdwRows256_g_chunk1_end:
+	LEAQ (CX)(SI*4), CX
+	LEAQ (BX)(DX*4), BX
+	MOVQ res+80(FP), R9
+	MOVQ c+48(FP), R10
+	LEAQ (R9)(R10*4), R9
+	MOVQ R9, res+80(FP)
+	SUBQ $0x04, AX
+	JMP  qdwRows256_group
+
+qdwRows256_single:
+	TESTQ AX, AX
+	JZ    qdwRows256_done
+
+qdwRows256_pixel:
+	XORQ DI, DI
+
+qdwRows256_s_chunk4:
+	MOVQ  DX, R8
+	SUBQ  DI, R8
+	CMPQ  R8, $0x00000020
+	JL    qdwRows256_s_chunk4_end
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ  offs+24(FP), R8
+	MOVQ  taps+32(FP), R9
+	MOVQ  w+40(FP), R10
+	LEAQ  (R10)(DI*4), R10
+	MOVQ  DX, R11
+	SHLQ  $0x02, R11
+
+qdwRows256_s_chunk4_tap:
+	MOVQ         (R8), R12
+	ADDQ         CX, R12
+	ADDQ         DI, R12
+	VPMOVZXBD    (R12), Y8
+	VPMADDWD     (R10), Y8, Y8
+	VPADDD       Y8, Y0, Y0
+	VPMOVZXBD    8(R12), Y9
+	VPMADDWD     32(R10), Y9, Y9
+	VPADDD       Y9, Y1, Y1
+	VPMOVZXBD    16(R12), Y10
+	VPMADDWD     64(R10), Y10, Y10
+	VPADDD       Y10, Y2, Y2
+	VPMOVZXBD    24(R12), Y11
+	VPMADDWD     96(R10), Y11, Y11
+	VPADDD       Y11, Y3, Y3
+	ADDQ         $0x00000008, R8
+	ADDQ         R11, R10
+	DECQ         R9
+	JNZ          qdwRows256_s_chunk4_tap
+	MOVQ         q+88(FP), R8
+	VBROADCASTSS (R8), Y4
+	VBROADCASTSS 4(R8), Y5
+	VPBROADCASTD 8(R8), Y6
+	VBROADCASTSS 12(R8), Y7
+	VPBROADCASTD 16(R8), Y8
+	MOVQ         corr+56(FP), R8
+	MOVQ         scale+64(FP), R9
+	LEAQ         (R8)(DI*4), R8
+	LEAQ         (R9)(DI*4), R9
+	VPSUBD       (R8), Y0, Y0
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R9), Y0, Y0
+	VPSUBD       32(R8), Y1, Y1
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(R9), Y1, Y1
+	VPSUBD       64(R8), Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       64(R9), Y2, Y2
+	VPSUBD       96(R8), Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       96(R9), Y3, Y3
+	MOVQ         flags+104(FP), R8
+	TESTQ        $0x00000001, R8
+	JZ           qdwRows256_s_chunk4_nobias
+	MOVQ         bias+72(FP), R9
+	LEAQ         (R9)(DI*4), R9
+	VADDPS       (R9), Y0, Y0
+	VADDPS       32(R9), Y1, Y1
+	VADDPS       64(R9), Y2, Y2
+	VADDPS       96(R9), Y3, Y3
+
+qdwRows256_s_chunk4_nobias:
+	TESTQ     $0x00000002, R8
+	JZ        qdwRows256_s_chunk4_nores
+	MOVQ      res+80(FP), R8
+	ADDQ      DI, R8
+	VPMOVZXBD (R8), Y9
+	VPSUBD    Y8, Y9, Y9
+	VCVTDQ2PS Y9, Y9
+	VMULPS    Y7, Y9, Y9
+	VADDPS    Y9, Y0, Y0
+	VPMOVZXBD 8(R8), Y9
+	VPSUBD    Y8, Y9, Y9
+	VCVTDQ2PS Y9, Y9
+	VMULPS    Y7, Y9, Y9
+	VADDPS    Y9, Y1, Y1
+	VPMOVZXBD 16(R8), Y9
+	VPSUBD    Y8, Y9, Y9
+	VCVTDQ2PS Y9, Y9
+	VMULPS    Y7, Y9, Y9
+	VADDPS    Y9, Y2, Y2
+	VPMOVZXBD 24(R8), Y9
+	VPSUBD    Y8, Y9, Y9
+	VCVTDQ2PS Y9, Y9
+	VMULPS    Y7, Y9, Y9
+	VADDPS    Y9, Y3, Y3
+
+qdwRows256_s_chunk4_nores:
+	LEAQ         (BX)(DI*1), R8
+	VMAXPS       Y4, Y0, Y0
+	VMINPS       Y5, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y6, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X9
+	VPACKUSDW    X9, X0, X0
+	VPACKUSWB    X0, X0, X0
+	MOVQ         X0, (R8)
+	VMAXPS       Y4, Y1, Y1
+	VMINPS       Y5, Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPADDD       Y6, Y1, Y1
+	VEXTRACTI128 $0x01, Y1, X9
+	VPACKUSDW    X9, X1, X1
+	VPACKUSWB    X1, X1, X1
+	MOVQ         X1, 8(R8)
+	VMAXPS       Y4, Y2, Y2
+	VMINPS       Y5, Y2, Y2
+	VCVTPS2DQ    Y2, Y2
+	VPADDD       Y6, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X9
+	VPACKUSDW    X9, X2, X2
+	VPACKUSWB    X2, X2, X2
+	MOVQ         X2, 16(R8)
+	VMAXPS       Y4, Y3, Y3
+	VMINPS       Y5, Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       Y6, Y3, Y3
+	VEXTRACTI128 $0x01, Y3, X9
+	VPACKUSDW    X9, X3, X3
+	VPACKUSWB    X3, X3, X3
+	MOVQ         X3, 24(R8)
+	ADDQ         $0x00000020, DI
+	JMP          qdwRows256_s_chunk4
+
+qdwRows256_s_chunk4_end:
+qdwRows256_s_chunk1:
+	MOVQ  DX, R8
+	SUBQ  DI, R8
+	CMPQ  R8, $0x00000008
+	JL    qdwRows256_s_chunk1_end
+	VPXOR Y0, Y0, Y0
+	MOVQ  offs+24(FP), R8
+	MOVQ  taps+32(FP), R9
+	MOVQ  w+40(FP), R10
+	LEAQ  (R10)(DI*4), R10
+	MOVQ  DX, R11
+	SHLQ  $0x02, R11
+
+qdwRows256_s_chunk1_tap:
+	MOVQ         (R8), R12
+	ADDQ         CX, R12
+	ADDQ         DI, R12
+	VPMOVZXBD    (R12), Y2
+	VPMADDWD     (R10), Y2, Y2
+	VPADDD       Y2, Y0, Y0
+	ADDQ         $0x00000008, R8
+	ADDQ         R11, R10
+	DECQ         R9
+	JNZ          qdwRows256_s_chunk1_tap
+	MOVQ         q+88(FP), R8
+	VBROADCASTSS (R8), Y1
+	VBROADCASTSS 4(R8), Y2
+	VPBROADCASTD 8(R8), Y3
+	VBROADCASTSS 12(R8), Y4
+	VPBROADCASTD 16(R8), Y5
+	MOVQ         corr+56(FP), R8
+	MOVQ         scale+64(FP), R9
+	LEAQ         (R8)(DI*4), R8
+	LEAQ         (R9)(DI*4), R9
+	VPSUBD       (R8), Y0, Y0
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R9), Y0, Y0
+	MOVQ         flags+104(FP), R8
+	TESTQ        $0x00000001, R8
+	JZ           qdwRows256_s_chunk1_nobias
+	MOVQ         bias+72(FP), R9
+	LEAQ         (R9)(DI*4), R9
+	VADDPS       (R9), Y0, Y0
+
+qdwRows256_s_chunk1_nobias:
+	TESTQ     $0x00000002, R8
+	JZ        qdwRows256_s_chunk1_nores
+	MOVQ      res+80(FP), R8
+	ADDQ      DI, R8
+	VPMOVZXBD (R8), Y6
+	VPSUBD    Y5, Y6, Y6
+	VCVTDQ2PS Y6, Y6
+	VMULPS    Y4, Y6, Y6
+	VADDPS    Y6, Y0, Y0
+
+qdwRows256_s_chunk1_nores:
+	LEAQ         (BX)(DI*1), R8
+	VMAXPS       Y1, Y0, Y0
+	VMINPS       Y2, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y3, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X6
+	VPACKUSDW    X6, X0, X0
+	VPACKUSWB    X0, X0, X0
+	MOVQ         X0, (R8)
+	ADDQ         $0x00000008, DI
+	JMP          qdwRows256_s_chunk1
+
+qdwRows256_s_chunk1_end:
 	ADDQ SI, CX
-	MOVQ DX, SI
-	SHLQ $0x02, SI
-	ADDQ SI, BX
+	ADDQ DX, BX
+	MOVQ res+80(FP), DI
+	MOVQ c+48(FP), R8
+	ADDQ R8, DI
+	MOVQ DI, res+80(FP)
 	DECQ AX
 	JNZ  qdwRows256_pixel
 

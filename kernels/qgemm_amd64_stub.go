@@ -241,17 +241,17 @@ func qMaxRows(rows **uint8, n int, c int, out *uint8)
 //go:noescape
 func qQuantize512(n int, x *float32, q *float32, scale float32, y *uint8)
 
-// qdwRows512 sets acc[i*c+ch] = sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch], i < count, ch < c
-// (a multiple of 16).
+// qdwRows512 sets out[i*c+ch] = the requantizing epilogue of sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch] - corr[ch],
+// i < count, ch < c (a multiple of 16); the residual, with qHasRes, is res[i*c+ch].
 //
 //go:noescape
-func qdwRows512(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+func qdwRows512(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, corr *int32, scale *float32, bias *float32, res *uint8, q *float32, out *uint8, flags int)
 
-// qdwRows256 sets acc[i*c+ch] = sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch], i < count, ch < c
-// (a multiple of 8).
+// qdwRows256 sets out[i*c+ch] = the requantizing epilogue of sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch] - corr[ch],
+// i < count, ch < c (a multiple of 8); the residual, with qHasRes, is res[i*c+ch].
 //
 //go:noescape
-func qdwRows256(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+func qdwRows256(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, corr *int32, scale *float32, bias *float32, res *uint8, q *float32, out *uint8, flags int)
 
 // qRequant512 writes out[j] = the requantizing epilogue of acc[j]-corr[j], j < n (a multiple of 16);
 // q points at the qParams; flags: qHasBias (bias read), qHasRes (the residual bytes res read).

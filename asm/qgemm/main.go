@@ -666,17 +666,18 @@ func requant(name string, lanes int) {
 
 // depthwise emits the int8 depthwise kernel over count output pixels of a
 // row: for each pixel (its window's origin at x + i*xstep) and channel
-// ch < c (a multiple of lanes), acc[i*c+ch] = the sum over the taps t of
+// ch < c (a multiple of lanes), the sum over the taps t of
 // x[origin + offs[t] + ch] * w[t*c+ch], the input padded beforehand (with
-// the zero point) so that every tap is real. The weights are int32 (sign-
+// the zero point) so that every tap is real; then, while the sums are in
+// registers, the requantizing epilogue (as requant computes it, corr, scale
+// and bias per channel) writes out[i*c+ch]. The weights are int32 (sign-
 // extended int8) and the activations zero-extended to int32, so VPMADDWD
 // (or VPDPWSSD on AVX-512 VNNI) multiplies each with a zero high half: the
-// products and sums are exact. Four vectors of channels run at once, then
-// one at a time.
+// products and sums are exact.
 func depthwise(name string, lanes int) {
-	TEXT(name, NOSPLIT, "func(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)")
-	Doc(fmt.Sprintf("%s sets acc[i*c+ch] = sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch], i < count, ch < c", name),
-		fmt.Sprintf("(a multiple of %d).", lanes))
+	TEXT(name, NOSPLIT, "func(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, corr *int32, scale, bias *float32, res *uint8, q *float32, out *uint8, flags int)")
+	Doc(fmt.Sprintf("%s sets out[i*c+ch] = the requantizing epilogue of sum over t < taps of x[i*xstep+offs[t]+ch] * w[t*c+ch] - corr[ch],", name),
+		fmt.Sprintf("i < count, ch < c (a multiple of %d); the residual, with qHasRes, is res[i*c+ch].", lanes))
 	Pragma("noescape")
 	vec := func(i int) reg.VecPhysical { return ymm[i] }
 	if lanes == 16 {
@@ -685,13 +686,77 @@ func depthwise(name string, lanes int) {
 	count := Load(Param("count"), GP64())
 	x := Load(Param("x"), GP64())
 	c := Load(Param("c"), GP64())
-	out := Load(Param("acc"), GP64())
+	out := Load(Param("out"), GP64())
+	xstep := Load(Param("xstep"), GP64())
+	// Groups of qdwPixels pixels first: each tap's weights are loaded once
+	// for the group, and the group's pixels are independent chains of sums
+	// (one pixel alone would wait on VPDPWSSD's latency at every tap when
+	// its channels are few).
+	x3, c3 := GP64(), GP64()
+	LEAQ(Mem{Base: xstep, Index: xstep, Scale: 2}, x3)
+	LEAQ(Mem{Base: c, Index: c, Scale: 2}, c3)
+	Label(name + "_group")
+	CMPQ(count, U8(qdwPixels))
+	JL(LabelRef(name + "_single"))
+	depthwiseChunks(name+"_g", lanes, vec, qdwPixels, x, c, out, xstep, x3, c3)
+	LEAQ(Mem{Base: x, Index: xstep, Scale: 4}, x)
+	LEAQ(Mem{Base: out, Index: c, Scale: 4}, out)
+	depthwiseAdvanceRes(4)
+	SUBQ(U8(qdwPixels), count)
+	JMP(LabelRef(name + "_group"))
+	Label(name + "_single")
 	TESTQ(count, count)
 	JZ(LabelRef(name + "_done"))
 	Label(name + "_pixel")
+	depthwiseChunks(name+"_s", lanes, vec, 1, x, c, out, xstep, x3, c3)
+	ADDQ(xstep, x)
+	ADDQ(c, out)
+	depthwiseAdvanceRes(1)
+	DECQ(count)
+	JNZ(LabelRef(name + "_pixel"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// depthwiseAdvanceRes moves the residual pointer (kept in its argument
+// slot: the kernel is short of registers) on by px pixels of c bytes.
+func depthwiseAdvanceRes(px int) {
+	r, c := Load(Param("res"), GP64()), Load(Param("c"), GP64())
+	if px == 1 {
+		ADDQ(c, r)
+	} else {
+		LEAQ(Mem{Base: r, Index: c, Scale: byte(px)}, r)
+	}
+	Store(r, Param("res"))
+}
+
+// qdwPixels is how many pixels the depthwise kernel computes together.
+const qdwPixels = 4
+
+// depthwiseChunks emits px pixels (px 1 or qdwPixels, at x, x+xstep, ...;
+// their outputs at out, out+c, ...) over all c channels, in chunks of
+// channel vectors, widest first.
+func depthwiseChunks(name string, lanes int, vec func(int) reg.VecPhysical, px int, x, c, out, xstep, x3, c3 reg.Register) {
+	// The address of pixel p from that of pixel 0 (base).
+	at := func(base reg.Register, step, step3 reg.Register, p, disp int) Mem {
+		switch p {
+		case 0:
+			return Mem{Base: base, Disp: disp}
+		case 1:
+			return Mem{Base: base, Index: step, Scale: 1, Disp: disp}
+		case 2:
+			return Mem{Base: base, Index: step, Scale: 2, Disp: disp}
+		}
+		return Mem{Base: base, Index: step3, Scale: 1, Disp: disp}
+	}
+	regs := len(ymm)
+	if lanes == 16 {
+		regs = len(zmm)
+	}
 	chp := GP64() // channel offset in bytes of x
 	XORQ(chp, chp)
-	for _, block := range blocksFor(lanes) {
+	for _, block := range blocksFor(lanes, px) {
 		lbl := fmt.Sprintf("%s_chunk%d", name, block)
 		Label(lbl)
 		// Enough channels left for this block?
@@ -700,13 +765,19 @@ func depthwise(name string, lanes int) {
 		SUBQ(chp, left)
 		CMPQ(left, U32(block*lanes))
 		JL(LabelRef(lbl + "_end"))
-		for j := 0; j < block; j++ {
+		acc := func(p, j int) reg.VecPhysical { return vec(p*block + j) }
+		nacc := px * block
+		for i := 0; i < nacc; i++ {
 			if lanes == 16 {
-				VPXORD(vec(j), vec(j), vec(j))
+				VPXORD(vec(i), vec(i), vec(i))
 			} else {
-				VPXOR(vec(j), vec(j), vec(j))
+				VPXOR(vec(i), vec(i), vec(i))
 			}
 		}
+		// Registers after the sums: the weights (when a group shares them),
+		// then one widened input per sum, as many as there are.
+		wreg := func(j int) reg.VecPhysical { return vec(nacc + j) }
+		tmp := func(i int) reg.VecPhysical { return vec(nacc + block + i%(regs-nacc-block)) }
 		offs := Load(Param("offs"), GP64())
 		taps := Load(Param("taps"), GP64())
 		wt := Load(Param("w"), GP64())
@@ -719,47 +790,128 @@ func depthwise(name string, lanes int) {
 		MOVQ(Mem{Base: offs}, b)
 		ADDQ(x, b)
 		ADDQ(chp, b)
-		for j := 0; j < block; j++ {
-			VPMOVZXBD(Mem{Base: b, Disp: j * lanes}, vec(8+j))
-		}
+		var wm []Op
 		for j := 0; j < block; j++ {
 			m := Mem{Base: wt, Disp: j * lanes * 4}
-			if lanes == 16 {
-				raw("VPDPWSSD", m, vec(8+j), vec(j)) // acc += x*w + 0*(sign)
-			} else {
-				VPMADDWD(m, vec(8+j), vec(8+j))
-				VPADDD(vec(8+j), vec(j), vec(j))
+			if px == 1 {
+				wm = append(wm, m)
+				continue
+			}
+			vmov(m, wreg(j))
+			wm = append(wm, wreg(j))
+		}
+		for p := 0; p < px; p++ {
+			for j := 0; j < block; j++ {
+				t := tmp(p*block + j)
+				VPMOVZXBD(at(b, xstep, x3, p, j*lanes), t)
+				if lanes == 16 {
+					raw("VPDPWSSD", wm[j], t, acc(p, j)) // acc += x*w + 0*(sign)
+				} else {
+					VPMADDWD(wm[j], t, t)
+					VPADDD(t, acc(p, j), acc(p, j))
+				}
 			}
 		}
 		ADDQ(U32(8), offs)
 		ADDQ(cb, wt)
 		DECQ(taps)
 		JNZ(LabelRef(lbl + "_tap"))
-		for j := 0; j < block; j++ {
-			vmov(vec(j), Mem{Base: out, Index: chp, Scale: 4, Disp: j * lanes * 4})
-		}
+		depthwiseEpilogue(lbl, lanes, vec, nacc, regs, px, block, acc, at, chp, c, c3, out)
 		ADDQ(U32(block*lanes), chp)
 		JMP(LabelRef(lbl))
 		Label(lbl + "_end")
 	}
-	xstep := Load(Param("xstep"), GP64())
-	ADDQ(xstep, x)
-	cb := GP64()
-	MOVQ(c, cb)
-	SHLQ(U8(2), cb)
-	ADDQ(cb, out)
-	DECQ(count)
-	JNZ(LabelRef(name + "_pixel"))
-	Label(name + "_done")
-	VZEROUPPER()
-	RET()
+}
+
+// depthwiseEpilogue requantizes the sums acc(p, j) of a chunk (channels
+// from chp) in place, as requant does, and stores them at out: the
+// registers after the sums are free once the taps are done.
+func depthwiseEpilogue(lbl string, lanes int, vec func(int) reg.VecPhysical, nacc, regs, px, block int,
+	acc func(p, j int) reg.VecPhysical, at func(base, step, step3 reg.Register, p, disp int) Mem,
+	chp, c, c3, out reg.Register) {
+	lo, hi, oz, rs, rz, r := vec(nacc), vec(nacc+1), vec(nacc+2), vec(nacc+3), vec(nacc+4), vec(nacc+5)
+	if nacc+6 > regs {
+		panic("depthwise: no registers left for the epilogue")
+	}
+	q := Load(Param("q"), GP64())
+	// qParams: lo, hi float32; outZero int32; resScale float32; resZero int32.
+	VBROADCASTSS(Mem{Base: q, Disp: 0}, lo)
+	VBROADCASTSS(Mem{Base: q, Disp: 4}, hi)
+	VPBROADCASTD(Mem{Base: q, Disp: 8}, oz)
+	VBROADCASTSS(Mem{Base: q, Disp: 12}, rs)
+	VPBROADCASTD(Mem{Base: q, Disp: 16}, rz)
+	corr := Load(Param("corr"), GP64())
+	scale := Load(Param("scale"), GP64())
+	LEAQ(Mem{Base: corr, Index: chp, Scale: 4}, corr)
+	LEAQ(Mem{Base: scale, Index: chp, Scale: 4}, scale)
+	for j := 0; j < block; j++ {
+		for p := 0; p < px; p++ {
+			t := acc(p, j)
+			VPSUBD(Mem{Base: corr, Disp: j * lanes * 4}, t, t)
+			VCVTDQ2PS(t, t)
+			VMULPS(Mem{Base: scale, Disp: j * lanes * 4}, t, t)
+		}
+	}
+	flags := Load(Param("flags"), GP64())
+	TESTQ(U32(1), flags) // qHasBias
+	JZ(LabelRef(lbl + "_nobias"))
+	bias := Load(Param("bias"), GP64())
+	LEAQ(Mem{Base: bias, Index: chp, Scale: 4}, bias)
+	for j := 0; j < block; j++ {
+		for p := 0; p < px; p++ {
+			VADDPS(Mem{Base: bias, Disp: j * lanes * 4}, acc(p, j), acc(p, j))
+		}
+	}
+	Label(lbl + "_nobias")
+	TESTQ(U32(2), flags) // qHasRes
+	JZ(LabelRef(lbl + "_nores"))
+	res := Load(Param("res"), GP64())
+	ADDQ(chp, res)
+	for j := 0; j < block; j++ {
+		for p := 0; p < px; p++ {
+			VPMOVZXBD(at(res, c, c3, p, j*lanes), r)
+			VPSUBD(rz, r, r)
+			VCVTDQ2PS(r, r)
+			VMULPS(rs, r, r)
+			VADDPS(r, acc(p, j), acc(p, j))
+		}
+	}
+	Label(lbl + "_nores")
+	dst := GP64()
+	LEAQ(Mem{Base: out, Index: chp, Scale: 1}, dst)
+	for j := 0; j < block; j++ {
+		for p := 0; p < px; p++ {
+			t := acc(p, j)
+			VMAXPS(lo, t, t) // t > lo ? t : lo
+			VMINPS(hi, t, t) // t < hi ? t : hi
+			VCVTPS2DQ(t, t)
+			VPADDD(oz, t, t)
+			m := at(dst, c, c3, p, j*lanes)
+			if lanes == 16 {
+				VPMOVDB(t, m) // 0..255 after the clamp: truncation is exact
+			} else {
+				xl, tx := xmm[ymmIndex(r)], xmm[ymmIndex(t)]
+				VEXTRACTI128(U8(1), t, xl)
+				VPACKUSDW(xl, tx, tx)
+				VPACKUSWB(tx, tx, tx)
+				MOVQ(tx, m)
+			}
+		}
+	}
 }
 
 // blocksFor lists the depthwise kernel's channel blocks, in vectors, widest
-// first: eight or four chains of accumulators hide VPDPWSSD's latency.
-func blocksFor(lanes int) []int {
-	if lanes == 16 {
+// first, for px pixels at once: eight or four chains of sums hide
+// VPDPWSSD's latency, within the registers (AVX2 has 16 ymm: the sums, the
+// weights and a widened input for each).
+func blocksFor(lanes, px int) []int {
+	switch {
+	case lanes == 16 && px == 1:
 		return []int{8, 4, 1}
+	case lanes == 16:
+		return []int{4, 2, 1} // 16 sums, 4 weights, the inputs from Z16
+	case px == 1:
+		return []int{4, 1}
 	}
-	return []int{4, 1} // AVX2: 16 ymm registers, two per vector
+	return []int{2, 1} // 8 sums, 2 weights, 6 inputs
 }
