@@ -182,35 +182,14 @@ func qIm2col(p ConvParams, x []uint8, zero uint8, buf []uint8, ld, r0, rows int)
 	parts := spanCount(rows, t, 1)
 	run := func(part int) {
 		s := spanOf(rows, parts, 1, part)
-		for r := s.lo; r < s.hi; r++ {
+		// Runs of pixels within one output row.
+		for r := s.lo; r < s.hi; {
 			pix := r0 + r
 			n, rem := pix/(oh*ow), pix%(oh*ow)
 			oy, ox := rem/ow, rem%ow
-			d := buf[r*ld : (r+1)*ld]
-			o := 0
-			for i := 0; i < p.KH; i++ {
-				iy := oy*p.StrideH - p.PadTop + i*p.DilationH
-				// A kernel row inside the image, undilated, is one run of
-				// KW*C bytes (a first layer's 3 channels copy 7 at once).
-				if ix0 := ox*p.StrideW - p.PadLeft; p.DilationW == 1 && iy >= 0 && iy < p.H && ix0 >= 0 && ix0+p.KW <= p.W {
-					copy(d[o:o+p.KW*p.C], x[((n*p.H+iy)*p.W+ix0)*p.C:])
-					o += p.KW * p.C
-					continue
-				}
-				for j := 0; j < p.KW; j++ {
-					ix := ox*p.StrideW - p.PadLeft + j*p.DilationW
-					dst := d[o : o+p.C]
-					if iy < 0 || iy >= p.H || ix < 0 || ix >= p.W {
-						for c := range dst {
-							dst[c] = zero
-						}
-					} else {
-						copy(dst, x[((n*p.H+iy)*p.W+ix)*p.C:])
-					}
-					o += p.C
-				}
-			}
-			clear(d[k:])
+			cnt := min(ow-ox, s.hi-r)
+			qIm2colRun(&p, x, zero, buf[r*ld:(r+cnt)*ld], ld, k, n, oy, ox, cnt)
+			r += cnt
 		}
 	}
 	if parts == 1 {
@@ -218,6 +197,113 @@ func qIm2col(p ConvParams, x []uint8, zero uint8, buf []uint8, ld, r0, rows int)
 		return
 	}
 	parallelN(parts, t, run)
+}
+
+// qIm2colRun writes the windows of cnt output pixels of row oy of image n,
+// from column ox0, to buf (rows of ld bytes: k values, then zeros): kernel
+// row by kernel row, so that the inner loop moves one run of KW*C bytes a
+// pixel.
+func qIm2colRun(p *ConvParams, x []uint8, zero uint8, buf []uint8, ld, k, n, oy, ox0, cnt int) {
+	for r := 0; r < cnt; r++ {
+		tail := buf[r*ld+k : (r+1)*ld]
+		if len(tail) <= 16 {
+			for i := range tail { // a few bytes: cheaper than a call to memclr
+				tail[i] = 0
+			}
+		} else {
+			clear(tail)
+		}
+	}
+	span := p.KW * p.C
+	// A first layer's kernel row is a few bytes (3x3 of 3 channels: 9):
+	// two overlapping 8-byte moves copy it without a call to memmove.
+	short := span >= 8 && span <= 16
+	iy0 := oy*p.StrideH - p.PadTop
+	if short && p.DilationW == 1 && iy0 >= 0 && iy0+(p.KH-1)*p.DilationH < p.H {
+		// Every kernel row inside the image: the pixels whose columns are
+		// too go through the unchecked loop, the others the general one.
+		lo, hi := ox0, ox0+cnt
+		for lo < hi && lo*p.StrideW-p.PadLeft < 0 {
+			lo++
+		}
+		for hi > lo && (hi-1)*p.StrideW-p.PadLeft+p.KW > p.W {
+			hi--
+		}
+		if lo < hi {
+			qIm2colShort(p, x, buf[(lo-ox0)*ld:(hi-ox0)*ld], ld, n, iy0, lo, hi-lo)
+			qIm2colRows(p, x, zero, buf, ld, n, oy, ox0, lo-ox0, span)
+			qIm2colRows(p, x, zero, buf[(hi-ox0)*ld:], ld, n, oy, hi, ox0+cnt-hi, span)
+			return
+		}
+	}
+	qIm2colRows(p, x, zero, buf, ld, n, oy, ox0, cnt, span)
+}
+
+// qIm2colShort copies the windows of cnt pixels from column ox0, inside the
+// image, whose kernel rows are short runs (8 to 16 bytes), without bounds
+// checks: the caller has checked that every byte read is in x and every
+// byte written in buf.
+func qIm2colShort(p *ConvParams, x []uint8, buf []uint8, ld, n, iy0, ox0, cnt int) {
+	span := p.KW * p.C
+	rowStride := p.DilationH * p.W * p.C
+	src := unsafe.Pointer(&x[((n*p.H+iy0)*p.W+ox0*p.StrideW-p.PadLeft)*p.C])
+	dst := unsafe.Pointer(&buf[0])
+	step := p.StrideW * p.C
+	for range cnt {
+		s, d := src, dst
+		for range p.KH {
+			*(*uint64)(d) = *(*uint64)(s)
+			*(*uint64)(unsafe.Add(d, span-8)) = *(*uint64)(unsafe.Add(s, span-8))
+			s, d = unsafe.Add(s, rowStride), unsafe.Add(d, span)
+		}
+		src, dst = unsafe.Add(src, step), unsafe.Add(dst, ld)
+	}
+}
+
+// qIm2colRows is qIm2colRun's general case, without the tails.
+func qIm2colRows(p *ConvParams, x []uint8, zero uint8, buf []uint8, ld, n, oy, ox0, cnt, span int) {
+	short := span >= 8 && span <= 16
+	for i := 0; i < p.KH; i++ {
+		iy := oy*p.StrideH - p.PadTop + i*p.DilationH
+		o := i * span
+		if iy < 0 || iy >= p.H {
+			for r := 0; r < cnt; r++ {
+				d := buf[r*ld+o : r*ld+o+span]
+				for c := range d {
+					d[c] = zero
+				}
+			}
+			continue
+		}
+		row := x[(n*p.H+iy)*p.W*p.C : (n*p.H+iy+1)*p.W*p.C]
+		for r := 0; r < cnt; r++ {
+			ox := ox0 + r
+			d := buf[r*ld+o : r*ld+o+span]
+			ix0 := ox*p.StrideW - p.PadLeft
+			if p.DilationW == 1 && ix0 >= 0 && ix0+p.KW <= p.W {
+				// Inside the image, undilated: one run of KW*C bytes.
+				src := row[ix0*p.C : ix0*p.C+span]
+				if short {
+					*(*uint64)(unsafe.Pointer(&d[0])) = *(*uint64)(unsafe.Pointer(&src[0]))
+					*(*uint64)(unsafe.Pointer(&d[span-8])) = *(*uint64)(unsafe.Pointer(&src[span-8]))
+				} else {
+					copy(d, src)
+				}
+				continue
+			}
+			for j := 0; j < p.KW; j++ {
+				ix := ix0 + j*p.DilationW
+				dst := d[j*p.C : (j+1)*p.C]
+				if ix < 0 || ix >= p.W {
+					for c := range dst {
+						dst[c] = zero
+					}
+				} else {
+					copy(dst, row[ix*p.C:])
+				}
+			}
+		}
+	}
 }
 
 // QDepthwiseWeights are int8 depthwise weights (KH, KW, C, Multiplier) as

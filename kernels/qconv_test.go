@@ -26,6 +26,11 @@ func qPad(x []uint8, n, h, w, c, top, bottom, left, right int, zero uint8) ([]ui
 func TestQConv2DMatchesReference(t *testing.T) {
 	shapes := []ConvParams{
 		{N: 1, H: 5, W: 5, C: 3, KH: 3, KW: 3, OutC: 8, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+		// First layers: kernel rows of 9 and 15 bytes (copied as two 8-byte
+		// moves), interior and border pixels, and ResNet's 7x7.
+		{N: 2, H: 17, W: 16, C: 3, KH: 3, KW: 3, OutC: 32, StrideH: 2, StrideW: 2, PadBottom: 1, PadRight: 1},
+		{N: 1, H: 12, W: 11, C: 5, KH: 3, KW: 3, OutC: 8, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+		{N: 1, H: 20, W: 20, C: 3, KH: 7, KW: 7, OutC: 16, StrideH: 2, StrideW: 2, PadTop: 3, PadBottom: 3, PadLeft: 3, PadRight: 3},
 		{N: 2, H: 7, W: 6, C: 16, KH: 3, KW: 3, OutC: 33, StrideH: 2, StrideW: 2, PadTop: 0, PadBottom: 1, PadLeft: 0, PadRight: 1},
 		{N: 1, H: 9, W: 9, C: 5, KH: 5, KW: 5, OutC: 7, PadTop: 2, PadBottom: 2, PadLeft: 2, PadRight: 2},
 		{N: 2, H: 4, W: 4, C: 24, KH: 1, KW: 1, OutC: 20},
