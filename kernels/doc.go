@@ -62,8 +62,12 @@
 // (symmetric, one scale an output channel), sum in int32 exactly and
 // requantize in a fused epilogue (QEpilogue: scale, bias, residual, clamp,
 // round half to even), with the same bytes on every table: AVX-512 VNNI,
-// AVX-VNNI, an exact widening AVX2 kernel (VPMADDUBSW would saturate), NEON
-// SDOT and plain NEON, and the Go twins (../asm/qgemm, ../asm/qneon).
+// AVX-VNNI, an exact widening AVX2 kernel, NEON SDOT and plain NEON, and
+// the Go twins (../asm/qgemm, ../asm/qneon). VPMADDUBSW's int16 pair sums
+// saturate on full-range weights, so AVX2 runs it only on weights whose
+// pairs cannot (|w| + |w'| <= 128, which 7-bit weights always satisfy:
+// QuantizeWeightsTo 63), checked when they are packed; there it is exact
+// too, and faster than widening.
 // BF16Gemm is the bfloat16 GEMM (VDPBF16PS, float32 sums) with a twin of
 // the same bits.
 //

@@ -855,7 +855,18 @@ func DequantizeU8(x []uint8, scale float32, zero int32, y []float32) {
 // kernel) symmetrically per column: scale[j] = max |w[:, j]| / 127 (1 for an
 // all-zero column), q = RoundToEven(w / scale[j]) in -127..127.
 func QuantizeWeights(w []float32, k, n int) (q []int8, scale []float32) {
+	return QuantizeWeightsTo(w, k, n, 127)
+}
+
+// QuantizeWeightsTo is QuantizeWeights onto -qmax..qmax (1 to 127): 63 is
+// ONNX Runtime's reduce_range, seven bits, whose products pair without
+// saturating VPMADDUBSW's int16 sums, so that CPUs without dot-product
+// instructions (AVX2) run the faster int8 kernel exactly (QWeights).
+func QuantizeWeightsTo(w []float32, k, n, qmax int) (q []int8, scale []float32) {
 	checkLen("QuantizeWeights", "w", w, k*n)
+	if qmax < 1 || qmax > 127 {
+		panic(fmt.Sprintf("kernels: QuantizeWeights: range %d outside 1..127", qmax))
+	}
 	scale = make([]float32, n)
 	for p := 0; p < k; p++ {
 		for j, v := range w[p*n : p*n+n] {
@@ -866,14 +877,15 @@ func QuantizeWeights(w []float32, k, n int) (q []int8, scale []float32) {
 		if scale[j] == 0 {
 			scale[j] = 1
 		} else {
-			scale[j] /= 127
+			scale[j] /= float32(qmax)
 		}
 	}
 	q = make([]int8, k*n)
+	lim := float64(qmax)
 	for p := 0; p < k; p++ {
 		for j, v := range w[p*n : p*n+n] {
 			r := math.RoundToEven(float64(v / scale[j]))
-			q[p*n+j] = int8(min(max(r, -127), 127))
+			q[p*n+j] = int8(min(max(r, -lim), lim))
 		}
 	}
 	return q, scale

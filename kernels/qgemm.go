@@ -53,6 +53,9 @@ func packQWeightsFor(t *kernelTable, w []int8, k, n int) *QWeights {
 		}
 	}
 	qk := t.qgemm
+	if t.qgemmPairs != nil && qgemmPairsFit(w, k, n) {
+		qk = t.qgemmPairs
+	}
 	qw.qk = qk
 	if qk == nil {
 		qw.raw = append([]int8(nil), w[:k*n]...)
@@ -64,6 +67,23 @@ func packQWeightsFor(t *kernelTable, w []int8, k, n int) *QWeights {
 	qw.packed = alignedBytes(np * qw.kp * qk.wbytes)
 	qk.pack(qw.packed, w, k, n)
 	return qw
+}
+
+// qgemmPairsFit says whether every pair of weights (k 2g and 2g+1) of
+// every column has |w| + |w'| <= 128, so that their products with two
+// activations (at most 255 each) sum within int16: then VPMADDUBSW's
+// saturating sums are exact (k padded with zeros).
+func qgemmPairsFit(w []int8, k, n int) bool {
+	abs := func(v int8) int { return max(int(v), -int(v)) }
+	for p := 0; p+1 < k; p += 2 {
+		a, b := w[p*n:p*n+n], w[(p+1)*n:(p+1)*n+n]
+		for j := range a {
+			if abs(a[j])+abs(b[j]) > 128 {
+				return false
+			}
+		}
+	}
+	return true // an odd k's last weight pairs with padding: |w| <= 128
 }
 
 // qMaxK bounds k so that sum (x-zero)*w stays inside int32: 255*128*k < 2^31.
@@ -331,10 +351,23 @@ func Int8Kernels() string {
 	if k := active.qgemm; k != nil {
 		g = fmt.Sprintf("%s %dx%d", k.name, k.mr, k.nr)
 	}
+	if p := Int8PairsKernel(); p != "" {
+		g += " (" + p + " on 7-bit weights)"
+	}
 	if k := active.qdepthwise; k != nil {
 		d = fmt.Sprintf("x%d", k.lanes)
 	}
 	return "gemm " + g + ", depthwise " + d
+}
+
+// Int8PairsKernel names the active table's int8 GEMM for weights whose
+// pairs fit int16 sums (7-bit weights: QuantizeWeightsTo 63), faster than
+// its GEMM on any weights; "" if it has none.
+func Int8PairsKernel() string {
+	if k := active.qgemmPairs; k != nil {
+		return fmt.Sprintf("%s %dx%d", k.name, k.mr, k.nr)
+	}
+	return ""
 }
 
 // BF16Kernels names the bfloat16 GEMM kernel of the active table ("Go"

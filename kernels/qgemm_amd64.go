@@ -27,11 +27,20 @@ var (
 			qdotsAVX2[rows-1](kc, a, lda, b, c, ldc, acc)
 		}, requant: qRequantAsm256, requantRows: qRequantRowsAsm256}
 
+	// qgemmMaddubs: VPMADDUBSW then VPMADDWD by ones, for weights whose
+	// pairs cannot saturate its int16 sums (qgemmPairsFit); up to 6 x 16.
+	qgemmMaddubs = qgemmKernels{name: "maddubs", mr: 6, nr: 16, kg: 4, wbytes: 1,
+		dot: func(rows, kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool) {
+			qdotsMaddubs[rows-1](kc, a, lda, b, c, ldc, acc)
+		}, requant: qRequantAsm256, requantRows: qRequantRowsAsm256}
+
 	qdotsVNNI512 = [...]func(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool){
 		qdotVNNI1x32, qdotVNNI2x32, qdotVNNI3x32, qdotVNNI4x32, qdotVNNI5x32, qdotVNNI6x32,
 		qdotVNNI7x32, qdotVNNI8x32, qdotVNNI9x32, qdotVNNI10x32, qdotVNNI11x32, qdotVNNI12x32}
 	qdotsAVXVNNI = [...]func(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool){
 		qdotAVXVNNI1x16, qdotAVXVNNI2x16, qdotAVXVNNI3x16, qdotAVXVNNI4x16, qdotAVXVNNI5x16, qdotAVXVNNI6x16}
+	qdotsMaddubs = [...]func(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool){
+		qdotMaddubs1x16, qdotMaddubs2x16, qdotMaddubs3x16, qdotMaddubs4x16, qdotMaddubs5x16, qdotMaddubs6x16}
 	qdotsAVX2 = [...]func(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool){
 		qdotAVX21x16, qdotAVX22x16, qdotAVX23x16, qdotAVX24x16, qdotAVX25x16, qdotAVX26x16}
 )
@@ -87,22 +96,22 @@ func qgemmCandidates() []*qgemmKernels {
 // without AVX-512: AVX-VNNI where there is AVX-VNNI but no AVX-512 (Alder
 // Lake and later cores), else the widening AVX2 kernel.
 func init() {
-	avx2Table.qgemm = &qgemmAVX2
+	avx2Table.qgemm, avx2Table.qgemmPairs = &qgemmAVX2, &qgemmMaddubs
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.AVXVNNI) && !cpuid.CPU.Supports(cpuid.AVX512F) {
-		avx2Table.qgemm = &qgemmAVXVNNI
+		avx2Table.qgemm, avx2Table.qgemmPairs = &qgemmAVXVNNI, nil
 	}
 	avx2Table.qdepthwise = &qdw256
 	avx2Table.qmaxRows, avx512Table.qmaxRows = qMaxRows, qMaxRows
 	avx512Table.qquantize = qQuantize512
-	avx512Table.qgemm = avx2Table.qgemm
+	avx512Table.qgemm, avx512Table.qgemmPairs = avx2Table.qgemm, avx2Table.qgemmPairs
 	avx512Table.qdepthwise = &qdw256
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VNNI) {
-		avx512Table.qgemm = &qgemmVNNI512
+		avx512Table.qgemm, avx512Table.qgemmPairs = &qgemmVNNI512, nil
 		avx512Table.qdepthwise = &qdw512
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BF16) {
 		avx512Table.bf16 = &bf16x512
 	} else if cpuid.CPU.Supports(cpuid.AVX2, cpuid.AVXVNNI) {
-		avx512Table.qgemm = &qgemmAVXVNNI
+		avx512Table.qgemm, avx512Table.qgemmPairs = &qgemmAVXVNNI, nil
 	}
 }

@@ -2386,6 +2386,514 @@ qdotAVX26x16_write:
 	VZEROUPPER
 	RET
 
+DATA qOnes16<>+0(SB)/4, $0x00010001
+DATA qOnes16<>+4(SB)/4, $0x00010001
+DATA qOnes16<>+8(SB)/4, $0x00010001
+DATA qOnes16<>+12(SB)/4, $0x00010001
+DATA qOnes16<>+16(SB)/4, $0x00010001
+DATA qOnes16<>+20(SB)/4, $0x00010001
+DATA qOnes16<>+24(SB)/4, $0x00010001
+DATA qOnes16<>+28(SB)/4, $0x00010001
+GLOBL qOnes16<>(SB), RODATA|NOPTR, $32
+
+// func qdotMaddubs1x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+// Requires: AVX, AVX2
+TEXT ·qdotMaddubs1x16(SB), NOSPLIT, $0-49
+	MOVQ  kc+0(FP), AX
+	MOVQ  a+8(FP), CX
+	MOVQ  lda+16(FP), DX
+	MOVQ  b+24(FP), DX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	SHRQ  $0x02, AX
+	JZ    qdotMaddubs1x16_store
+
+qdotMaddubs1x16_loop:
+	VMOVDQU      (DX), Y2
+	VMOVDQU      32(DX), Y3
+	VPBROADCASTD (CX), Y4
+	VPMADDUBSW   Y2, Y4, Y5
+	VPMADDWD     qOnes16<>+0(SB), Y5, Y5
+	VPADDD       Y5, Y0, Y0
+	VPMADDUBSW   Y3, Y4, Y5
+	VPMADDWD     qOnes16<>+0(SB), Y5, Y5
+	VPADDD       Y5, Y1, Y1
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, DX
+	DECQ         AX
+	JNZ          qdotMaddubs1x16_loop
+
+qdotMaddubs1x16_store:
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	MOVB   acc+48(FP), CL
+	TESTB  CL, CL
+	JZ     qdotMaddubs1x16_write
+	MOVQ   AX, CX
+	VPADDD (CX), Y0, Y0
+	VPADDD 32(CX), Y1, Y1
+
+qdotMaddubs1x16_write:
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func qdotMaddubs2x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+// Requires: AVX, AVX2
+TEXT ·qdotMaddubs2x16(SB), NOSPLIT, $0-49
+	MOVQ  kc+0(FP), AX
+	MOVQ  a+8(FP), CX
+	MOVQ  lda+16(FP), DX
+	MOVQ  b+24(FP), BX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	SHRQ  $0x02, AX
+	JZ    qdotMaddubs2x16_store
+
+qdotMaddubs2x16_loop:
+	VMOVDQU      (BX), Y4
+	VMOVDQU      32(BX), Y5
+	VPBROADCASTD (CX), Y6
+	VPMADDUBSW   Y4, Y6, Y7
+	VPMADDWD     qOnes16<>+0(SB), Y7, Y7
+	VPADDD       Y7, Y0, Y0
+	VPMADDUBSW   Y5, Y6, Y7
+	VPMADDWD     qOnes16<>+0(SB), Y7, Y7
+	VPADDD       Y7, Y1, Y1
+	VPBROADCASTD (CX)(DX*1), Y6
+	VPMADDUBSW   Y4, Y6, Y7
+	VPMADDWD     qOnes16<>+0(SB), Y7, Y7
+	VPADDD       Y7, Y2, Y2
+	VPMADDUBSW   Y5, Y6, Y7
+	VPMADDWD     qOnes16<>+0(SB), Y7, Y7
+	VPADDD       Y7, Y3, Y3
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNZ          qdotMaddubs2x16_loop
+
+qdotMaddubs2x16_store:
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	MOVB   acc+48(FP), DL
+	TESTB  DL, DL
+	JZ     qdotMaddubs2x16_write
+	MOVQ   AX, DX
+	VPADDD (DX), Y0, Y0
+	VPADDD 32(DX), Y1, Y1
+	ADDQ   CX, DX
+	VPADDD (DX), Y2, Y2
+	VPADDD 32(DX), Y3, Y3
+
+qdotMaddubs2x16_write:
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+// func qdotMaddubs3x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+// Requires: AVX, AVX2
+TEXT ·qdotMaddubs3x16(SB), NOSPLIT, $0-49
+	MOVQ  kc+0(FP), AX
+	MOVQ  a+8(FP), CX
+	MOVQ  lda+16(FP), DX
+	MOVQ  b+24(FP), BX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	SHRQ  $0x02, AX
+	JZ    qdotMaddubs3x16_store
+
+qdotMaddubs3x16_loop:
+	VMOVDQU      (BX), Y6
+	VMOVDQU      32(BX), Y7
+	VPBROADCASTD (CX), Y8
+	VPMADDUBSW   Y6, Y8, Y9
+	VPMADDWD     qOnes16<>+0(SB), Y9, Y9
+	VPADDD       Y9, Y0, Y0
+	VPMADDUBSW   Y7, Y8, Y9
+	VPMADDWD     qOnes16<>+0(SB), Y9, Y9
+	VPADDD       Y9, Y1, Y1
+	VPBROADCASTD (CX)(DX*1), Y8
+	VPMADDUBSW   Y6, Y8, Y9
+	VPMADDWD     qOnes16<>+0(SB), Y9, Y9
+	VPADDD       Y9, Y2, Y2
+	VPMADDUBSW   Y7, Y8, Y9
+	VPMADDWD     qOnes16<>+0(SB), Y9, Y9
+	VPADDD       Y9, Y3, Y3
+	VPBROADCASTD (CX)(DX*2), Y8
+	VPMADDUBSW   Y6, Y8, Y9
+	VPMADDWD     qOnes16<>+0(SB), Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VPMADDUBSW   Y7, Y8, Y9
+	VPMADDWD     qOnes16<>+0(SB), Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNZ          qdotMaddubs3x16_loop
+
+qdotMaddubs3x16_store:
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	MOVB   acc+48(FP), DL
+	TESTB  DL, DL
+	JZ     qdotMaddubs3x16_write
+	MOVQ   AX, DX
+	VPADDD (DX), Y0, Y0
+	VPADDD 32(DX), Y1, Y1
+	ADDQ   CX, DX
+	VPADDD (DX), Y2, Y2
+	VPADDD 32(DX), Y3, Y3
+	ADDQ   CX, DX
+	VPADDD (DX), Y4, Y4
+	VPADDD 32(DX), Y5, Y5
+
+qdotMaddubs3x16_write:
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	VZEROUPPER
+	RET
+
+// func qdotMaddubs4x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+// Requires: AVX, AVX2
+TEXT ·qdotMaddubs4x16(SB), NOSPLIT, $0-49
+	MOVQ  kc+0(FP), AX
+	MOVQ  a+8(FP), CX
+	MOVQ  lda+16(FP), DX
+	MOVQ  b+24(FP), BX
+	LEAQ  (CX)(DX*2), SI
+	ADDQ  DX, SI
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	SHRQ  $0x02, AX
+	JZ    qdotMaddubs4x16_store
+
+qdotMaddubs4x16_loop:
+	VMOVDQU      (BX), Y8
+	VMOVDQU      32(BX), Y9
+	VPBROADCASTD (CX), Y10
+	VPMADDUBSW   Y8, Y10, Y11
+	VPMADDWD     qOnes16<>+0(SB), Y11, Y11
+	VPADDD       Y11, Y0, Y0
+	VPMADDUBSW   Y9, Y10, Y11
+	VPMADDWD     qOnes16<>+0(SB), Y11, Y11
+	VPADDD       Y11, Y1, Y1
+	VPBROADCASTD (CX)(DX*1), Y10
+	VPMADDUBSW   Y8, Y10, Y11
+	VPMADDWD     qOnes16<>+0(SB), Y11, Y11
+	VPADDD       Y11, Y2, Y2
+	VPMADDUBSW   Y9, Y10, Y11
+	VPMADDWD     qOnes16<>+0(SB), Y11, Y11
+	VPADDD       Y11, Y3, Y3
+	VPBROADCASTD (CX)(DX*2), Y10
+	VPMADDUBSW   Y8, Y10, Y11
+	VPMADDWD     qOnes16<>+0(SB), Y11, Y11
+	VPADDD       Y11, Y4, Y4
+	VPMADDUBSW   Y9, Y10, Y11
+	VPMADDWD     qOnes16<>+0(SB), Y11, Y11
+	VPADDD       Y11, Y5, Y5
+	VPBROADCASTD (SI), Y10
+	VPMADDUBSW   Y8, Y10, Y11
+	VPMADDWD     qOnes16<>+0(SB), Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPMADDUBSW   Y9, Y10, Y11
+	VPMADDWD     qOnes16<>+0(SB), Y11, Y11
+	VPADDD       Y11, Y7, Y7
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNZ          qdotMaddubs4x16_loop
+
+qdotMaddubs4x16_store:
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	MOVB   acc+48(FP), DL
+	TESTB  DL, DL
+	JZ     qdotMaddubs4x16_write
+	MOVQ   AX, DX
+	VPADDD (DX), Y0, Y0
+	VPADDD 32(DX), Y1, Y1
+	ADDQ   CX, DX
+	VPADDD (DX), Y2, Y2
+	VPADDD 32(DX), Y3, Y3
+	ADDQ   CX, DX
+	VPADDD (DX), Y4, Y4
+	VPADDD 32(DX), Y5, Y5
+	ADDQ   CX, DX
+	VPADDD (DX), Y6, Y6
+	VPADDD 32(DX), Y7, Y7
+
+qdotMaddubs4x16_write:
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y6, (AX)
+	VMOVDQU Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+// func qdotMaddubs5x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+// Requires: AVX, AVX2
+TEXT ·qdotMaddubs5x16(SB), NOSPLIT, $0-49
+	MOVQ  kc+0(FP), AX
+	MOVQ  a+8(FP), CX
+	MOVQ  lda+16(FP), DX
+	MOVQ  b+24(FP), BX
+	LEAQ  (CX)(DX*2), SI
+	ADDQ  DX, SI
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	SHRQ  $0x02, AX
+	JZ    qdotMaddubs5x16_store
+
+qdotMaddubs5x16_loop:
+	VMOVDQU      (BX), Y10
+	VMOVDQU      32(BX), Y11
+	VPBROADCASTD (CX), Y12
+	VPMADDUBSW   Y10, Y12, Y13
+	VPMADDWD     qOnes16<>+0(SB), Y13, Y13
+	VPADDD       Y13, Y0, Y0
+	VPMADDUBSW   Y11, Y12, Y13
+	VPMADDWD     qOnes16<>+0(SB), Y13, Y13
+	VPADDD       Y13, Y1, Y1
+	VPBROADCASTD (CX)(DX*1), Y12
+	VPMADDUBSW   Y10, Y12, Y13
+	VPMADDWD     qOnes16<>+0(SB), Y13, Y13
+	VPADDD       Y13, Y2, Y2
+	VPMADDUBSW   Y11, Y12, Y13
+	VPMADDWD     qOnes16<>+0(SB), Y13, Y13
+	VPADDD       Y13, Y3, Y3
+	VPBROADCASTD (CX)(DX*2), Y12
+	VPMADDUBSW   Y10, Y12, Y13
+	VPMADDWD     qOnes16<>+0(SB), Y13, Y13
+	VPADDD       Y13, Y4, Y4
+	VPMADDUBSW   Y11, Y12, Y13
+	VPMADDWD     qOnes16<>+0(SB), Y13, Y13
+	VPADDD       Y13, Y5, Y5
+	VPBROADCASTD (SI), Y12
+	VPMADDUBSW   Y10, Y12, Y13
+	VPMADDWD     qOnes16<>+0(SB), Y13, Y13
+	VPADDD       Y13, Y6, Y6
+	VPMADDUBSW   Y11, Y12, Y13
+	VPMADDWD     qOnes16<>+0(SB), Y13, Y13
+	VPADDD       Y13, Y7, Y7
+	VPBROADCASTD (SI)(DX*1), Y12
+	VPMADDUBSW   Y10, Y12, Y13
+	VPMADDWD     qOnes16<>+0(SB), Y13, Y13
+	VPADDD       Y13, Y8, Y8
+	VPMADDUBSW   Y11, Y12, Y13
+	VPMADDWD     qOnes16<>+0(SB), Y13, Y13
+	VPADDD       Y13, Y9, Y9
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNZ          qdotMaddubs5x16_loop
+
+qdotMaddubs5x16_store:
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	MOVB   acc+48(FP), DL
+	TESTB  DL, DL
+	JZ     qdotMaddubs5x16_write
+	MOVQ   AX, DX
+	VPADDD (DX), Y0, Y0
+	VPADDD 32(DX), Y1, Y1
+	ADDQ   CX, DX
+	VPADDD (DX), Y2, Y2
+	VPADDD 32(DX), Y3, Y3
+	ADDQ   CX, DX
+	VPADDD (DX), Y4, Y4
+	VPADDD 32(DX), Y5, Y5
+	ADDQ   CX, DX
+	VPADDD (DX), Y6, Y6
+	VPADDD 32(DX), Y7, Y7
+	ADDQ   CX, DX
+	VPADDD (DX), Y8, Y8
+	VPADDD 32(DX), Y9, Y9
+
+qdotMaddubs5x16_write:
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y6, (AX)
+	VMOVDQU Y7, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y8, (AX)
+	VMOVDQU Y9, 32(AX)
+	VZEROUPPER
+	RET
+
+// func qdotMaddubs6x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+// Requires: AVX, AVX2
+TEXT ·qdotMaddubs6x16(SB), NOSPLIT, $0-49
+	MOVQ  kc+0(FP), AX
+	MOVQ  a+8(FP), CX
+	MOVQ  lda+16(FP), DX
+	MOVQ  b+24(FP), BX
+	LEAQ  (CX)(DX*2), SI
+	ADDQ  DX, SI
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+	SHRQ  $0x02, AX
+	JZ    qdotMaddubs6x16_store
+
+qdotMaddubs6x16_loop:
+	VMOVDQU      (BX), Y12
+	VMOVDQU      32(BX), Y13
+	VPBROADCASTD (CX), Y14
+	VPMADDUBSW   Y12, Y14, Y15
+	VPMADDWD     qOnes16<>+0(SB), Y15, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDUBSW   Y13, Y14, Y15
+	VPMADDWD     qOnes16<>+0(SB), Y15, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (CX)(DX*1), Y14
+	VPMADDUBSW   Y12, Y14, Y15
+	VPMADDWD     qOnes16<>+0(SB), Y15, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDUBSW   Y13, Y14, Y15
+	VPMADDWD     qOnes16<>+0(SB), Y15, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (CX)(DX*2), Y14
+	VPMADDUBSW   Y12, Y14, Y15
+	VPMADDWD     qOnes16<>+0(SB), Y15, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDUBSW   Y13, Y14, Y15
+	VPMADDWD     qOnes16<>+0(SB), Y15, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (SI), Y14
+	VPMADDUBSW   Y12, Y14, Y15
+	VPMADDWD     qOnes16<>+0(SB), Y15, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDUBSW   Y13, Y14, Y15
+	VPMADDWD     qOnes16<>+0(SB), Y15, Y15
+	VPADDD       Y15, Y7, Y7
+	VPBROADCASTD (SI)(DX*1), Y14
+	VPMADDUBSW   Y12, Y14, Y15
+	VPMADDWD     qOnes16<>+0(SB), Y15, Y15
+	VPADDD       Y15, Y8, Y8
+	VPMADDUBSW   Y13, Y14, Y15
+	VPMADDWD     qOnes16<>+0(SB), Y15, Y15
+	VPADDD       Y15, Y9, Y9
+	VPBROADCASTD (SI)(DX*2), Y14
+	VPMADDUBSW   Y12, Y14, Y15
+	VPMADDWD     qOnes16<>+0(SB), Y15, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDUBSW   Y13, Y14, Y15
+	VPMADDWD     qOnes16<>+0(SB), Y15, Y15
+	VPADDD       Y15, Y11, Y11
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNZ          qdotMaddubs6x16_loop
+
+qdotMaddubs6x16_store:
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	MOVB   acc+48(FP), DL
+	TESTB  DL, DL
+	JZ     qdotMaddubs6x16_write
+	MOVQ   AX, DX
+	VPADDD (DX), Y0, Y0
+	VPADDD 32(DX), Y1, Y1
+	ADDQ   CX, DX
+	VPADDD (DX), Y2, Y2
+	VPADDD 32(DX), Y3, Y3
+	ADDQ   CX, DX
+	VPADDD (DX), Y4, Y4
+	VPADDD 32(DX), Y5, Y5
+	ADDQ   CX, DX
+	VPADDD (DX), Y6, Y6
+	VPADDD 32(DX), Y7, Y7
+	ADDQ   CX, DX
+	VPADDD (DX), Y8, Y8
+	VPADDD 32(DX), Y9, Y9
+	ADDQ   CX, DX
+	VPADDD (DX), Y10, Y10
+	VPADDD 32(DX), Y11, Y11
+
+qdotMaddubs6x16_write:
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y6, (AX)
+	VMOVDQU Y7, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y8, (AX)
+	VMOVDQU Y9, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y10, (AX)
+	VMOVDQU Y11, 32(AX)
+	VZEROUPPER
+	RET
+
 // func qWidenU8(n int, src *uint8, dst *uint16)
 // Requires: AVX, AVX2
 TEXT ·qWidenU8(SB), NOSPLIT, $0-24
@@ -2515,20 +3023,20 @@ bf16dot2x32_loop:
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xcd
-	VPBROADCASTD (CX)(DX*1), Z6
+	VPBROADCASTD (CX)(DX*1), Z7
 
-	// vdpbf16ps zmm2, zmm6, zmm4
+	// vdpbf16ps zmm2, zmm7, zmm4
 	BYTE $0x62
 	BYTE $0xf2
-	BYTE $0x4e
+	BYTE $0x46
 	BYTE $0x48
 	BYTE $0x52
 	BYTE $0xd4
 
-	// vdpbf16ps zmm3, zmm6, zmm5
+	// vdpbf16ps zmm3, zmm7, zmm5
 	BYTE $0x62
 	BYTE $0xf2
-	BYTE $0x4e
+	BYTE $0x46
 	BYTE $0x48
 	BYTE $0x52
 	BYTE $0xdd
@@ -2602,20 +3110,20 @@ bf16dot3x32_loop:
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xcf
-	VPBROADCASTD (CX)(DX*1), Z8
+	VPBROADCASTD (CX)(DX*1), Z9
 
-	// vdpbf16ps zmm2, zmm8, zmm6
+	// vdpbf16ps zmm2, zmm9, zmm6
 	BYTE $0x62
 	BYTE $0xf2
-	BYTE $0x3e
+	BYTE $0x36
 	BYTE $0x48
 	BYTE $0x52
 	BYTE $0xd6
 
-	// vdpbf16ps zmm3, zmm8, zmm7
+	// vdpbf16ps zmm3, zmm9, zmm7
 	BYTE         $0x62
 	BYTE         $0xf2
-	BYTE         $0x3e
+	BYTE         $0x36
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xdf
@@ -2716,20 +3224,20 @@ bf16dot4x32_loop:
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xc9
-	VPBROADCASTD (CX)(DX*1), Z10
+	VPBROADCASTD (CX)(DX*1), Z11
 
-	// vdpbf16ps zmm2, zmm10, zmm8
+	// vdpbf16ps zmm2, zmm11, zmm8
 	BYTE $0x62
 	BYTE $0xd2
-	BYTE $0x2e
+	BYTE $0x26
 	BYTE $0x48
 	BYTE $0x52
 	BYTE $0xd0
 
-	// vdpbf16ps zmm3, zmm10, zmm9
+	// vdpbf16ps zmm3, zmm11, zmm9
 	BYTE         $0x62
 	BYTE         $0xd2
-	BYTE         $0x2e
+	BYTE         $0x26
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xd9
@@ -2750,20 +3258,20 @@ bf16dot4x32_loop:
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xe9
-	VPBROADCASTD (SI), Z10
+	VPBROADCASTD (SI), Z11
 
-	// vdpbf16ps zmm6, zmm10, zmm8
+	// vdpbf16ps zmm6, zmm11, zmm8
 	BYTE $0x62
 	BYTE $0xd2
-	BYTE $0x2e
+	BYTE $0x26
 	BYTE $0x48
 	BYTE $0x52
 	BYTE $0xf0
 
-	// vdpbf16ps zmm7, zmm10, zmm9
+	// vdpbf16ps zmm7, zmm11, zmm9
 	BYTE $0x62
 	BYTE $0xd2
-	BYTE $0x2e
+	BYTE $0x26
 	BYTE $0x48
 	BYTE $0x52
 	BYTE $0xf9
@@ -2856,20 +3364,20 @@ bf16dot5x32_loop:
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xcb
-	VPBROADCASTD (CX)(DX*1), Z12
+	VPBROADCASTD (CX)(DX*1), Z13
 
-	// vdpbf16ps zmm2, zmm12, zmm10
+	// vdpbf16ps zmm2, zmm13, zmm10
 	BYTE $0x62
 	BYTE $0xd2
-	BYTE $0x1e
+	BYTE $0x16
 	BYTE $0x48
 	BYTE $0x52
 	BYTE $0xd2
 
-	// vdpbf16ps zmm3, zmm12, zmm11
+	// vdpbf16ps zmm3, zmm13, zmm11
 	BYTE         $0x62
 	BYTE         $0xd2
-	BYTE         $0x1e
+	BYTE         $0x16
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xdb
@@ -2890,20 +3398,20 @@ bf16dot5x32_loop:
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xeb
-	VPBROADCASTD (SI), Z12
+	VPBROADCASTD (SI), Z13
 
-	// vdpbf16ps zmm6, zmm12, zmm10
+	// vdpbf16ps zmm6, zmm13, zmm10
 	BYTE $0x62
 	BYTE $0xd2
-	BYTE $0x1e
+	BYTE $0x16
 	BYTE $0x48
 	BYTE $0x52
 	BYTE $0xf2
 
-	// vdpbf16ps zmm7, zmm12, zmm11
+	// vdpbf16ps zmm7, zmm13, zmm11
 	BYTE         $0x62
 	BYTE         $0xd2
-	BYTE         $0x1e
+	BYTE         $0x16
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xfb
@@ -3021,20 +3529,20 @@ bf16dot6x32_loop:
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xcd
-	VPBROADCASTD (CX)(DX*1), Z14
+	VPBROADCASTD (CX)(DX*1), Z15
 
-	// vdpbf16ps zmm2, zmm14, zmm12
+	// vdpbf16ps zmm2, zmm15, zmm12
 	BYTE $0x62
 	BYTE $0xd2
-	BYTE $0x0e
+	BYTE $0x06
 	BYTE $0x48
 	BYTE $0x52
 	BYTE $0xd4
 
-	// vdpbf16ps zmm3, zmm14, zmm13
+	// vdpbf16ps zmm3, zmm15, zmm13
 	BYTE         $0x62
 	BYTE         $0xd2
-	BYTE         $0x0e
+	BYTE         $0x06
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xdd
@@ -3055,20 +3563,20 @@ bf16dot6x32_loop:
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xed
-	VPBROADCASTD (SI), Z14
+	VPBROADCASTD (SI), Z15
 
-	// vdpbf16ps zmm6, zmm14, zmm12
+	// vdpbf16ps zmm6, zmm15, zmm12
 	BYTE $0x62
 	BYTE $0xd2
-	BYTE $0x0e
+	BYTE $0x06
 	BYTE $0x48
 	BYTE $0x52
 	BYTE $0xf4
 
-	// vdpbf16ps zmm7, zmm14, zmm13
+	// vdpbf16ps zmm7, zmm15, zmm13
 	BYTE         $0x62
 	BYTE         $0xd2
-	BYTE         $0x0e
+	BYTE         $0x06
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xfd
@@ -3089,20 +3597,20 @@ bf16dot6x32_loop:
 	BYTE         $0x48
 	BYTE         $0x52
 	BYTE         $0xcd
-	VPBROADCASTD (SI)(DX*2), Z14
+	VPBROADCASTD (SI)(DX*2), Z15
 
-	// vdpbf16ps zmm10, zmm14, zmm12
+	// vdpbf16ps zmm10, zmm15, zmm12
 	BYTE $0x62
 	BYTE $0x52
-	BYTE $0x0e
+	BYTE $0x06
 	BYTE $0x48
 	BYTE $0x52
 	BYTE $0xd4
 
-	// vdpbf16ps zmm11, zmm14, zmm13
+	// vdpbf16ps zmm11, zmm15, zmm13
 	BYTE $0x62
 	BYTE $0x52
-	BYTE $0x0e
+	BYTE $0x06
 	BYTE $0x48
 	BYTE $0x52
 	BYTE $0xdd
@@ -3213,20 +3721,20 @@ bf16dot7x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xcf
-	VPBROADCASTD (CX)(DX*1), Z16
+	VPBROADCASTD (CX)(DX*1), Z17
 
-	// vdpbf16ps zmm2, zmm16, zmm14
+	// vdpbf16ps zmm2, zmm17, zmm14
 	BYTE $0x62
 	BYTE $0xd2
-	BYTE $0x7e
+	BYTE $0x76
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd6
 
-	// vdpbf16ps zmm3, zmm16, zmm15
+	// vdpbf16ps zmm3, zmm17, zmm15
 	BYTE         $0x62
 	BYTE         $0xd2
-	BYTE         $0x7e
+	BYTE         $0x76
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xdf
@@ -3247,20 +3755,20 @@ bf16dot7x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xef
-	VPBROADCASTD (SI), Z16
+	VPBROADCASTD (SI), Z17
 
-	// vdpbf16ps zmm6, zmm16, zmm14
+	// vdpbf16ps zmm6, zmm17, zmm14
 	BYTE $0x62
 	BYTE $0xd2
-	BYTE $0x7e
+	BYTE $0x76
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf6
 
-	// vdpbf16ps zmm7, zmm16, zmm15
+	// vdpbf16ps zmm7, zmm17, zmm15
 	BYTE         $0x62
 	BYTE         $0xd2
-	BYTE         $0x7e
+	BYTE         $0x76
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xff
@@ -3281,20 +3789,20 @@ bf16dot7x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xcf
-	VPBROADCASTD (SI)(DX*2), Z16
+	VPBROADCASTD (SI)(DX*2), Z17
 
-	// vdpbf16ps zmm10, zmm16, zmm14
+	// vdpbf16ps zmm10, zmm17, zmm14
 	BYTE $0x62
 	BYTE $0x52
-	BYTE $0x7e
+	BYTE $0x76
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd6
 
-	// vdpbf16ps zmm11, zmm16, zmm15
+	// vdpbf16ps zmm11, zmm17, zmm15
 	BYTE         $0x62
 	BYTE         $0x52
-	BYTE         $0x7e
+	BYTE         $0x76
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xdf
@@ -3431,20 +3939,20 @@ bf16dot8x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xc9
-	VPBROADCASTD (CX)(DX*1), Z18
+	VPBROADCASTD (CX)(DX*1), Z19
 
-	// vdpbf16ps zmm2, zmm18, zmm16
+	// vdpbf16ps zmm2, zmm19, zmm16
 	BYTE $0x62
 	BYTE $0xb2
-	BYTE $0x6e
+	BYTE $0x66
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd0
 
-	// vdpbf16ps zmm3, zmm18, zmm17
+	// vdpbf16ps zmm3, zmm19, zmm17
 	BYTE         $0x62
 	BYTE         $0xb2
-	BYTE         $0x6e
+	BYTE         $0x66
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xd9
@@ -3465,20 +3973,20 @@ bf16dot8x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xe9
-	VPBROADCASTD (SI), Z18
+	VPBROADCASTD (SI), Z19
 
-	// vdpbf16ps zmm6, zmm18, zmm16
+	// vdpbf16ps zmm6, zmm19, zmm16
 	BYTE $0x62
 	BYTE $0xb2
-	BYTE $0x6e
+	BYTE $0x66
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf0
 
-	// vdpbf16ps zmm7, zmm18, zmm17
+	// vdpbf16ps zmm7, zmm19, zmm17
 	BYTE         $0x62
 	BYTE         $0xb2
-	BYTE         $0x6e
+	BYTE         $0x66
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xf9
@@ -3499,20 +4007,20 @@ bf16dot8x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xc9
-	VPBROADCASTD (SI)(DX*2), Z18
+	VPBROADCASTD (SI)(DX*2), Z19
 
-	// vdpbf16ps zmm10, zmm18, zmm16
+	// vdpbf16ps zmm10, zmm19, zmm16
 	BYTE $0x62
 	BYTE $0x32
-	BYTE $0x6e
+	BYTE $0x66
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd0
 
-	// vdpbf16ps zmm11, zmm18, zmm17
+	// vdpbf16ps zmm11, zmm19, zmm17
 	BYTE         $0x62
 	BYTE         $0x32
-	BYTE         $0x6e
+	BYTE         $0x66
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xd9
@@ -3533,20 +4041,20 @@ bf16dot8x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xe9
-	VPBROADCASTD (DI)(DX*1), Z18
+	VPBROADCASTD (DI)(DX*1), Z19
 
-	// vdpbf16ps zmm14, zmm18, zmm16
+	// vdpbf16ps zmm14, zmm19, zmm16
 	BYTE $0x62
 	BYTE $0x32
-	BYTE $0x6e
+	BYTE $0x66
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf0
 
-	// vdpbf16ps zmm15, zmm18, zmm17
+	// vdpbf16ps zmm15, zmm19, zmm17
 	BYTE $0x62
 	BYTE $0x32
-	BYTE $0x6e
+	BYTE $0x66
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf9
@@ -3674,20 +4182,20 @@ bf16dot9x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xcb
-	VPBROADCASTD (CX)(DX*1), Z20
+	VPBROADCASTD (CX)(DX*1), Z21
 
-	// vdpbf16ps zmm2, zmm20, zmm18
+	// vdpbf16ps zmm2, zmm21, zmm18
 	BYTE $0x62
 	BYTE $0xb2
-	BYTE $0x5e
+	BYTE $0x56
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd2
 
-	// vdpbf16ps zmm3, zmm20, zmm19
+	// vdpbf16ps zmm3, zmm21, zmm19
 	BYTE         $0x62
 	BYTE         $0xb2
-	BYTE         $0x5e
+	BYTE         $0x56
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xdb
@@ -3708,20 +4216,20 @@ bf16dot9x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xeb
-	VPBROADCASTD (SI), Z20
+	VPBROADCASTD (SI), Z21
 
-	// vdpbf16ps zmm6, zmm20, zmm18
+	// vdpbf16ps zmm6, zmm21, zmm18
 	BYTE $0x62
 	BYTE $0xb2
-	BYTE $0x5e
+	BYTE $0x56
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf2
 
-	// vdpbf16ps zmm7, zmm20, zmm19
+	// vdpbf16ps zmm7, zmm21, zmm19
 	BYTE         $0x62
 	BYTE         $0xb2
-	BYTE         $0x5e
+	BYTE         $0x56
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xfb
@@ -3742,20 +4250,20 @@ bf16dot9x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xcb
-	VPBROADCASTD (SI)(DX*2), Z20
+	VPBROADCASTD (SI)(DX*2), Z21
 
-	// vdpbf16ps zmm10, zmm20, zmm18
+	// vdpbf16ps zmm10, zmm21, zmm18
 	BYTE $0x62
 	BYTE $0x32
-	BYTE $0x5e
+	BYTE $0x56
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd2
 
-	// vdpbf16ps zmm11, zmm20, zmm19
+	// vdpbf16ps zmm11, zmm21, zmm19
 	BYTE         $0x62
 	BYTE         $0x32
-	BYTE         $0x5e
+	BYTE         $0x56
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xdb
@@ -3776,20 +4284,20 @@ bf16dot9x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xeb
-	VPBROADCASTD (DI)(DX*1), Z20
+	VPBROADCASTD (DI)(DX*1), Z21
 
-	// vdpbf16ps zmm14, zmm20, zmm18
+	// vdpbf16ps zmm14, zmm21, zmm18
 	BYTE $0x62
 	BYTE $0x32
-	BYTE $0x5e
+	BYTE $0x56
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf2
 
-	// vdpbf16ps zmm15, zmm20, zmm19
+	// vdpbf16ps zmm15, zmm21, zmm19
 	BYTE         $0x62
 	BYTE         $0x32
-	BYTE         $0x5e
+	BYTE         $0x56
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xfb
@@ -3944,20 +4452,20 @@ bf16dot10x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xcd
-	VPBROADCASTD (CX)(DX*1), Z22
+	VPBROADCASTD (CX)(DX*1), Z23
 
-	// vdpbf16ps zmm2, zmm22, zmm20
+	// vdpbf16ps zmm2, zmm23, zmm20
 	BYTE $0x62
 	BYTE $0xb2
-	BYTE $0x4e
+	BYTE $0x46
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd4
 
-	// vdpbf16ps zmm3, zmm22, zmm21
+	// vdpbf16ps zmm3, zmm23, zmm21
 	BYTE         $0x62
 	BYTE         $0xb2
-	BYTE         $0x4e
+	BYTE         $0x46
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xdd
@@ -3978,20 +4486,20 @@ bf16dot10x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xed
-	VPBROADCASTD (SI), Z22
+	VPBROADCASTD (SI), Z23
 
-	// vdpbf16ps zmm6, zmm22, zmm20
+	// vdpbf16ps zmm6, zmm23, zmm20
 	BYTE $0x62
 	BYTE $0xb2
-	BYTE $0x4e
+	BYTE $0x46
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf4
 
-	// vdpbf16ps zmm7, zmm22, zmm21
+	// vdpbf16ps zmm7, zmm23, zmm21
 	BYTE         $0x62
 	BYTE         $0xb2
-	BYTE         $0x4e
+	BYTE         $0x46
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xfd
@@ -4012,20 +4520,20 @@ bf16dot10x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xcd
-	VPBROADCASTD (SI)(DX*2), Z22
+	VPBROADCASTD (SI)(DX*2), Z23
 
-	// vdpbf16ps zmm10, zmm22, zmm20
+	// vdpbf16ps zmm10, zmm23, zmm20
 	BYTE $0x62
 	BYTE $0x32
-	BYTE $0x4e
+	BYTE $0x46
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd4
 
-	// vdpbf16ps zmm11, zmm22, zmm21
+	// vdpbf16ps zmm11, zmm23, zmm21
 	BYTE         $0x62
 	BYTE         $0x32
-	BYTE         $0x4e
+	BYTE         $0x46
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xdd
@@ -4046,20 +4554,20 @@ bf16dot10x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xed
-	VPBROADCASTD (DI)(DX*1), Z22
+	VPBROADCASTD (DI)(DX*1), Z23
 
-	// vdpbf16ps zmm14, zmm22, zmm20
+	// vdpbf16ps zmm14, zmm23, zmm20
 	BYTE $0x62
 	BYTE $0x32
-	BYTE $0x4e
+	BYTE $0x46
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf4
 
-	// vdpbf16ps zmm15, zmm22, zmm21
+	// vdpbf16ps zmm15, zmm23, zmm21
 	BYTE         $0x62
 	BYTE         $0x32
-	BYTE         $0x4e
+	BYTE         $0x46
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xfd
@@ -4080,20 +4588,20 @@ bf16dot10x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xcd
-	VPBROADCASTD (R8), Z22
+	VPBROADCASTD (R8), Z23
 
-	// vdpbf16ps zmm18, zmm22, zmm20
+	// vdpbf16ps zmm18, zmm23, zmm20
 	BYTE $0x62
 	BYTE $0xa2
-	BYTE $0x4e
+	BYTE $0x46
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd4
 
-	// vdpbf16ps zmm19, zmm22, zmm21
+	// vdpbf16ps zmm19, zmm23, zmm21
 	BYTE $0x62
 	BYTE $0xa2
-	BYTE $0x4e
+	BYTE $0x46
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xdd
@@ -4240,20 +4748,20 @@ bf16dot11x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xcf
-	VPBROADCASTD (CX)(DX*1), Z24
+	VPBROADCASTD (CX)(DX*1), Z25
 
-	// vdpbf16ps zmm2, zmm24, zmm22
+	// vdpbf16ps zmm2, zmm25, zmm22
 	BYTE $0x62
 	BYTE $0xb2
-	BYTE $0x3e
+	BYTE $0x36
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd6
 
-	// vdpbf16ps zmm3, zmm24, zmm23
+	// vdpbf16ps zmm3, zmm25, zmm23
 	BYTE         $0x62
 	BYTE         $0xb2
-	BYTE         $0x3e
+	BYTE         $0x36
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xdf
@@ -4274,20 +4782,20 @@ bf16dot11x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xef
-	VPBROADCASTD (SI), Z24
+	VPBROADCASTD (SI), Z25
 
-	// vdpbf16ps zmm6, zmm24, zmm22
+	// vdpbf16ps zmm6, zmm25, zmm22
 	BYTE $0x62
 	BYTE $0xb2
-	BYTE $0x3e
+	BYTE $0x36
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf6
 
-	// vdpbf16ps zmm7, zmm24, zmm23
+	// vdpbf16ps zmm7, zmm25, zmm23
 	BYTE         $0x62
 	BYTE         $0xb2
-	BYTE         $0x3e
+	BYTE         $0x36
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xff
@@ -4308,20 +4816,20 @@ bf16dot11x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xcf
-	VPBROADCASTD (SI)(DX*2), Z24
+	VPBROADCASTD (SI)(DX*2), Z25
 
-	// vdpbf16ps zmm10, zmm24, zmm22
+	// vdpbf16ps zmm10, zmm25, zmm22
 	BYTE $0x62
 	BYTE $0x32
-	BYTE $0x3e
+	BYTE $0x36
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd6
 
-	// vdpbf16ps zmm11, zmm24, zmm23
+	// vdpbf16ps zmm11, zmm25, zmm23
 	BYTE         $0x62
 	BYTE         $0x32
-	BYTE         $0x3e
+	BYTE         $0x36
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xdf
@@ -4342,20 +4850,20 @@ bf16dot11x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xef
-	VPBROADCASTD (DI)(DX*1), Z24
+	VPBROADCASTD (DI)(DX*1), Z25
 
-	// vdpbf16ps zmm14, zmm24, zmm22
+	// vdpbf16ps zmm14, zmm25, zmm22
 	BYTE $0x62
 	BYTE $0x32
-	BYTE $0x3e
+	BYTE $0x36
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf6
 
-	// vdpbf16ps zmm15, zmm24, zmm23
+	// vdpbf16ps zmm15, zmm25, zmm23
 	BYTE         $0x62
 	BYTE         $0x32
-	BYTE         $0x3e
+	BYTE         $0x36
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xff
@@ -4376,20 +4884,20 @@ bf16dot11x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xcf
-	VPBROADCASTD (R8), Z24
+	VPBROADCASTD (R8), Z25
 
-	// vdpbf16ps zmm18, zmm24, zmm22
+	// vdpbf16ps zmm18, zmm25, zmm22
 	BYTE $0x62
 	BYTE $0xa2
-	BYTE $0x3e
+	BYTE $0x36
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd6
 
-	// vdpbf16ps zmm19, zmm24, zmm23
+	// vdpbf16ps zmm19, zmm25, zmm23
 	BYTE         $0x62
 	BYTE         $0xa2
-	BYTE         $0x3e
+	BYTE         $0x36
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xdf
@@ -4561,20 +5069,20 @@ bf16dot12x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xc9
-	VPBROADCASTD (CX)(DX*1), Z26
+	VPBROADCASTD (CX)(DX*1), Z27
 
-	// vdpbf16ps zmm2, zmm26, zmm24
+	// vdpbf16ps zmm2, zmm27, zmm24
 	BYTE $0x62
 	BYTE $0x92
-	BYTE $0x2e
+	BYTE $0x26
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd0
 
-	// vdpbf16ps zmm3, zmm26, zmm25
+	// vdpbf16ps zmm3, zmm27, zmm25
 	BYTE         $0x62
 	BYTE         $0x92
-	BYTE         $0x2e
+	BYTE         $0x26
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xd9
@@ -4595,20 +5103,20 @@ bf16dot12x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xe9
-	VPBROADCASTD (SI), Z26
+	VPBROADCASTD (SI), Z27
 
-	// vdpbf16ps zmm6, zmm26, zmm24
+	// vdpbf16ps zmm6, zmm27, zmm24
 	BYTE $0x62
 	BYTE $0x92
-	BYTE $0x2e
+	BYTE $0x26
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf0
 
-	// vdpbf16ps zmm7, zmm26, zmm25
+	// vdpbf16ps zmm7, zmm27, zmm25
 	BYTE         $0x62
 	BYTE         $0x92
-	BYTE         $0x2e
+	BYTE         $0x26
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xf9
@@ -4629,20 +5137,20 @@ bf16dot12x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xc9
-	VPBROADCASTD (SI)(DX*2), Z26
+	VPBROADCASTD (SI)(DX*2), Z27
 
-	// vdpbf16ps zmm10, zmm26, zmm24
+	// vdpbf16ps zmm10, zmm27, zmm24
 	BYTE $0x62
 	BYTE $0x12
-	BYTE $0x2e
+	BYTE $0x26
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd0
 
-	// vdpbf16ps zmm11, zmm26, zmm25
+	// vdpbf16ps zmm11, zmm27, zmm25
 	BYTE         $0x62
 	BYTE         $0x12
-	BYTE         $0x2e
+	BYTE         $0x26
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xd9
@@ -4663,20 +5171,20 @@ bf16dot12x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xe9
-	VPBROADCASTD (DI)(DX*1), Z26
+	VPBROADCASTD (DI)(DX*1), Z27
 
-	// vdpbf16ps zmm14, zmm26, zmm24
+	// vdpbf16ps zmm14, zmm27, zmm24
 	BYTE $0x62
 	BYTE $0x12
-	BYTE $0x2e
+	BYTE $0x26
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf0
 
-	// vdpbf16ps zmm15, zmm26, zmm25
+	// vdpbf16ps zmm15, zmm27, zmm25
 	BYTE         $0x62
 	BYTE         $0x12
-	BYTE         $0x2e
+	BYTE         $0x26
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xf9
@@ -4697,20 +5205,20 @@ bf16dot12x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xc9
-	VPBROADCASTD (R8), Z26
+	VPBROADCASTD (R8), Z27
 
-	// vdpbf16ps zmm18, zmm26, zmm24
+	// vdpbf16ps zmm18, zmm27, zmm24
 	BYTE $0x62
 	BYTE $0x82
-	BYTE $0x2e
+	BYTE $0x26
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xd0
 
-	// vdpbf16ps zmm19, zmm26, zmm25
+	// vdpbf16ps zmm19, zmm27, zmm25
 	BYTE         $0x62
 	BYTE         $0x82
-	BYTE         $0x2e
+	BYTE         $0x26
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xd9
@@ -4731,20 +5239,20 @@ bf16dot12x32_loop:
 	BYTE         $0x40
 	BYTE         $0x52
 	BYTE         $0xe9
-	VPBROADCASTD (R8)(DX*2), Z26
+	VPBROADCASTD (R8)(DX*2), Z27
 
-	// vdpbf16ps zmm22, zmm26, zmm24
+	// vdpbf16ps zmm22, zmm27, zmm24
 	BYTE $0x62
 	BYTE $0x82
-	BYTE $0x2e
+	BYTE $0x26
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf0
 
-	// vdpbf16ps zmm23, zmm26, zmm25
+	// vdpbf16ps zmm23, zmm27, zmm25
 	BYTE $0x62
 	BYTE $0x82
-	BYTE $0x2e
+	BYTE $0x26
 	BYTE $0x40
 	BYTE $0x52
 	BYTE $0xf9

@@ -148,6 +148,42 @@ func qdotAVX25x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc boo
 //go:noescape
 func qdotAVX26x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
 
+// qdotMaddubs1x16 sets (or, with acc, adds to) c[r*ldc+j], r < 1, j < 16, the sums over p < kc of
+// a[r*lda+p] times the weight (p, j) of the packed panel b (4 k a group, 1-byte elements).
+//
+//go:noescape
+func qdotMaddubs1x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+
+// qdotMaddubs2x16 sets (or, with acc, adds to) c[r*ldc+j], r < 2, j < 16, the sums over p < kc of
+// a[r*lda+p] times the weight (p, j) of the packed panel b (4 k a group, 1-byte elements).
+//
+//go:noescape
+func qdotMaddubs2x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+
+// qdotMaddubs3x16 sets (or, with acc, adds to) c[r*ldc+j], r < 3, j < 16, the sums over p < kc of
+// a[r*lda+p] times the weight (p, j) of the packed panel b (4 k a group, 1-byte elements).
+//
+//go:noescape
+func qdotMaddubs3x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+
+// qdotMaddubs4x16 sets (or, with acc, adds to) c[r*ldc+j], r < 4, j < 16, the sums over p < kc of
+// a[r*lda+p] times the weight (p, j) of the packed panel b (4 k a group, 1-byte elements).
+//
+//go:noescape
+func qdotMaddubs4x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+
+// qdotMaddubs5x16 sets (or, with acc, adds to) c[r*ldc+j], r < 5, j < 16, the sums over p < kc of
+// a[r*lda+p] times the weight (p, j) of the packed panel b (4 k a group, 1-byte elements).
+//
+//go:noescape
+func qdotMaddubs5x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+
+// qdotMaddubs6x16 sets (or, with acc, adds to) c[r*ldc+j], r < 6, j < 16, the sums over p < kc of
+// a[r*lda+p] times the weight (p, j) of the packed panel b (4 k a group, 1-byte elements).
+//
+//go:noescape
+func qdotMaddubs6x16(kc int, a *uint8, lda int, b *byte, c *int32, ldc int, acc bool)
+
 // qWidenU8 sets dst[i] = src[i], i < n (a multiple of 16).
 //
 //go:noescape

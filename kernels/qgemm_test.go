@@ -141,10 +141,23 @@ func TestQGemmMatchesReference(t *testing.T) {
 	forQTables(t, func(t *testing.T, tab *kernelTable) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		for si, s := range qgemmShapes {
-			for variant := 0; variant < 4; variant++ {
+			for variant := 0; variant < 6; variant++ {
 				ldx := s.k + rng.IntN(5)
 				x := randU8(rng, s.m*ldx)
 				w := randI8(rng, s.k*s.n)
+				if variant >= 4 {
+					// Weights whose pairs fit int16 sums (the tables'
+					// qgemmPairs kernel), at the bound: |w| up to 64, and
+					// activations of 255 beside them.
+					for i := range w {
+						w[i] = int8(rng.IntN(129) - 64)
+					}
+					for i := range x {
+						if rng.IntN(2) == 0 {
+							x[i] = 255
+						}
+					}
+				}
 				xZero := int32(rng.IntN(256))
 				var lo, hi uint8
 				if variant >= 2 {
@@ -154,6 +167,9 @@ func TestQGemmMatchesReference(t *testing.T) {
 				qw := PackQWeights(w, s.k, s.n)
 				if qw.table != tab {
 					t.Fatalf("packed for %s, want %s", qw.table.path, tab.path)
+				}
+				if variant >= 4 && tab.qgemmPairs != nil && qw.qk != tab.qgemmPairs {
+					t.Fatalf("7-bit weights packed for %s, want %s", qw.qk.name, tab.qgemmPairs.name)
 				}
 				ldo := s.n + variant
 				out := make([]uint8, s.m*ldo)
@@ -302,6 +318,9 @@ func TestInt8KernelsNamed(t *testing.T) {
 		if tab.qgemm != nil {
 			g = fmt.Sprintf("%s %dx%d", tab.qgemm.name, tab.qgemm.mr, tab.qgemm.nr)
 		}
+		if k := tab.qgemmPairs; k != nil {
+			g += fmt.Sprintf(" (%s %dx%d on 7-bit weights)", k.name, k.mr, k.nr)
+		}
 		if tab.qdepthwise != nil {
 			d = fmt.Sprintf("x%d", tab.qdepthwise.lanes)
 		}
@@ -353,4 +372,25 @@ func TestQGemmExtremeEpilogueAgrees(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestQGemmPairsFit(t *testing.T) {
+	for _, c := range []struct {
+		w    []int8 // k x 1
+		want bool
+	}{
+		{[]int8{64, 64}, true},
+		{[]int8{-64, -64}, true},
+		{[]int8{-128, 0}, true},
+		{[]int8{65, 64}, false},
+		{[]int8{1, 127}, true},
+		{[]int8{2, 127}, false},
+		{[]int8{0, 0, -100, -29}, false},
+		{[]int8{0, 0, 0}, true},
+		{[]int8{100, 28, -128}, true}, // the last pairs with padding
+	} {
+		if got := qgemmPairsFit(c.w, len(c.w), 1); got != c.want {
+			t.Errorf("qgemmPairsFit(%v) = %v, want %v", c.w, got, c.want)
+		}
+	}
 }

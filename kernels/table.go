@@ -43,6 +43,9 @@ type kernelTable struct {
 	// qgemm is the int8 GEMM (qgemm_engine.go); nil: the Go twin. Its
 	// results equal the twin's bit for bit.
 	qgemm *qgemmKernels
+	// qgemmPairs, if set, is the int8 GEMM for weights whose pairs fit
+	// int16 sums (qgemmPairsFit), faster than qgemm where qgemm widens.
+	qgemmPairs *qgemmKernels
 	// qdepthwise is the int8 depthwise row kernel (qconv.go); nil: the Go
 	// twin.
 	qdepthwise *qdwKernels
@@ -192,6 +195,9 @@ func (t *kernelTable) String() string {
 	}
 	if t.qgemm != nil {
 		fmt.Fprintf(&b, ", int8 %s %dx%d", t.qgemm.name, t.qgemm.mr, t.qgemm.nr)
+		if t.qgemmPairs != nil {
+			fmt.Fprintf(&b, " (%s on 7-bit weights)", t.qgemmPairs.name)
+		}
 	}
 	if t.qdepthwise != nil {
 		fmt.Fprintf(&b, ", int8 depthwise x%d", t.qdepthwise.lanes)

@@ -8,7 +8,9 @@
 // Quantize takes a float model (nested models, as a transfer-learned
 // backbone, are inlined) and a batch of calibration inputs, preprocessed as
 // the model takes them. Weights become int8, symmetric, one scale per
-// output channel (max |w| / 127); activations become uint8 with one scale
+// output channel (max |w| / 127; with Options.ReduceRange, Conv2D weights
+// take 7 bits, max |w| / 63, which CPUs without dot-product instructions
+// multiply on a faster exact kernel); activations become uint8 with one scale
 // and zero point per tensor (real = scale * (q - zero)), the range
 // calibrated on the inputs: MinMax takes the extremes, Percentile (the
 // default) clips at the 99.99th percentile of |x|; the range always holds 0

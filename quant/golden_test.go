@@ -49,12 +49,21 @@ func TestGoldenModelsInt8(t *testing.T) {
 	if testing.Short() {
 		t.Skip("224 px models in -short mode")
 	}
-	cases := []struct{ id, zoo, input string }{
-		{"resnet50_top_224", "resnet50", "caffe_1x224x224x3.npy"},
-		{"mobilenetv2_top_224", "mobilenet_v2", "tf_2x224x224x3.npy"},
+	cases := []struct {
+		id, zoo, input string
+		reduce         bool // 7-bit Conv2D weights (Options.ReduceRange)
+	}{
+		{"resnet50_top_224", "resnet50", "caffe_1x224x224x3.npy", false},
+		{"mobilenetv2_top_224", "mobilenet_v2", "tf_2x224x224x3.npy", false},
+		{"resnet50_top_224", "resnet50", "caffe_1x224x224x3.npy", true},
+		{"mobilenetv2_top_224", "mobilenet_v2", "tf_2x224x224x3.npy", true},
 	}
 	for _, c := range cases {
-		t.Run(c.id, func(t *testing.T) {
+		name := c.id
+		if c.reduce {
+			name += "/reduce_range"
+		}
+		t.Run(name, func(t *testing.T) {
 			shape, data, err := npy.Read(testenv.Shared(t, "golden", "inputs", c.input))
 			require.NoError(t, err)
 			_, want, err := npy.Read(testenv.Shared(t, "golden", "outputs", c.id, "output.npy"))
@@ -65,7 +74,7 @@ func TestGoldenModelsInt8(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, specweights.Apply(m))
 			all := flipped(x)
-			qm, rep, err := quant.Quantize(m, all, quant.Options{ErrorImages: 4})
+			qm, rep, err := quant.Quantize(m, all, quant.Options{ErrorImages: 4, ReduceRange: c.reduce})
 			require.NoError(t, err)
 			var sb strings.Builder
 			require.NoError(t, rep.Print(&sb))
@@ -104,9 +113,9 @@ func TestGoldenModelsInt8(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%s: pooled features' relative RMS error %.4f", c.id, featureErr)
+			t.Logf("%s: pooled features' relative RMS error %.4f", name, featureErr)
 			t.Logf("%s: %d int8 layers; top-1 agreement with float32 %d/%d (inputs and mirrors), with the golden output %d/%d; largest probability deviation %.2e (float32), %.2e (golden); float32 top-1 probability %.4f",
-				c.id, int8Layers, agreeF, all.Batch(), agreeGolden, x.Batch(), devF, devGolden, yf[0].Data[top1(yf[0].Data[:k])])
+				name, int8Layers, agreeF, all.Batch(), agreeGolden, x.Batch(), devF, devGolden, yf[0].Data[top1(yf[0].Data[:k])])
 			// The golden inputs keep their class. (Spec weights are random:
 			// MobileNetV2's output is nearly flat, top-1 near 0.14, and its
 			// residual stream amplifies the error, so the mirror images'

@@ -23,10 +23,15 @@ type planner struct {
 	padFold map[int]int // conv op -> the ZeroPadding2D op folded into it
 	names   map[string]bool
 	bf16    bool // convolutions in bfloat16, everything else float32
+	// weightMax is the Conv2D weights' range, -weightMax..weightMax: 127,
+	// or 63 with Options.ReduceRange.
+	weightMax int
 }
 
-func plan(g *fgraph, ranges []qparams, means [][]float64, name string) (*Model, error) {
-	return newPlanner(g, ranges, means, name, false).run()
+func plan(g *fgraph, ranges []qparams, means [][]float64, name string, weightMax int) (*Model, error) {
+	p := newPlanner(g, ranges, means, name, false)
+	p.weightMax = weightMax
+	return p.run()
 }
 
 func newPlanner(g *fgraph, ranges []qparams, means [][]float64, name string, bf16 bool) *planner {
@@ -362,7 +367,11 @@ func (p *planner) conv(i int, act string) error {
 		f.class, f.fkernel, f.bias = classBF16Conv, w, bias
 	} else {
 		// HWIO, or a depthwise (KH, KW, C, 1): the output channel is fastest.
-		f.weights, f.wscale = kernels.QuantizeWeights(w, len(w)/outC, outC)
+		wmax := 127 // a depthwise kernel sums one product a lane: no pairs to fit
+		if f.class == classConv && p.weightMax > 0 {
+			wmax = p.weightMax
+		}
+		f.weights, f.wscale = kernels.QuantizeWeightsTo(w, len(w)/outC, outC, wmax)
 		if p.means != nil && p.means[in] != nil {
 			bias = correctBias(f, w, bias, p.means[in], outC)
 		}

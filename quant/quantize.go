@@ -28,7 +28,18 @@ type Options struct {
 	// for the mean error its int8 weights make on its calibrated input
 	// (bias -= (W_q - W) . E[x], per output channel).
 	NoBiasCorrection bool
+	// ReduceRange quantizes the Conv2D weights to 7 bits (-63..63, ONNX
+	// Runtime's reduce_range) instead of 8: half the weight resolution, but
+	// on CPUs without dot-product instructions (AVX2 without AVX-VNNI) the
+	// int8 GEMM then multiplies with VPMADDUBSW, exactly (kernels.QWeights),
+	// instead of widening to int16. ReduceRangeHelps says whether this CPU
+	// gains from it.
+	ReduceRange bool
 }
+
+// ReduceRangeHelps says whether the active kernels run 7-bit weights
+// (Options.ReduceRange) on a faster int8 GEMM than 8-bit ones.
+func ReduceRangeHelps() bool { return kernels.Int8PairsKernel() != "" }
 
 func (o *Options) logf(format string, args ...any) {
 	if o.Progress != nil {
@@ -108,7 +119,11 @@ func Quantize(m *nn.Model, images *nn.Tensor, o Options) (*Model, *Report, error
 	if o.NoBiasCorrection {
 		means = nil
 	}
-	qm, err := plan(g, ranges, means, m.Name())
+	wmax := 127
+	if o.ReduceRange {
+		wmax = 63
+	}
+	qm, err := plan(g, ranges, means, m.Name(), wmax)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -10,7 +10,10 @@
 //     AVX2 kernel widens instead: weights packed as int16 pairs, activations
 //     widened to uint16 by qWidenU8 (one pass over each block), VPMADDWD
 //     into int32 (each pair sum fits, the accumulation is exact), up to 6
-//     rows x 16 columns.
+//     rows x 16 columns;
+//   - AVX2 on weights whose pairs fit int16 (7-bit weights): VPMADDUBSW,
+//     then VPMADDWD by ones into int32, exact there, up to 6 rows x 16
+//     columns, packed as for VNNI.
 //
 // Avo v0.5.0 has no VNNI instructions. The EVEX VPDPBUSD is emitted as text,
 // which Go's assembler encodes; the VEX form (which Go's assembler does not
@@ -41,6 +44,13 @@ func main() {
 	for r := 1; r <= 6; r++ {
 		dotKernel(fmt.Sprintf("qdotAVX2%dx16", r), r, widen256)
 	}
+	ones16 = GLOBL("qOnes16", RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, U32(0x00010001))
+	}
+	for r := 1; r <= 6; r++ {
+		dotKernel(fmt.Sprintf("qdotMaddubs%dx16", r), r, maddubs256)
+	}
 	widenU8()
 	for r := 1; r <= 12; r++ {
 		dotKernel(fmt.Sprintf("bf16dot%dx32", r), r, bf16x512)
@@ -64,6 +74,9 @@ type isa struct {
 	kg     int // k a group
 	wbytes int // bytes a weight element
 	vec    func(i int) reg.VecPhysical
+	// product: the step needs a product register besides the broadcast
+	// (the kernel then has one of each instead of two broadcasts).
+	product bool
 	// float: float32 accumulators, which with acc start from c (so that
 	// k blocks sum in the order of one pass) instead of being added to it.
 	float bool
@@ -97,7 +110,7 @@ var vnni256 = isa{vecs: 2, lanes: 8, kg: 4, wbytes: 1, vec: func(i int) reg.VecP
 		}
 	}}
 
-var widen256 = isa{vecs: 2, lanes: 8, kg: 2, wbytes: 2, vec: func(i int) reg.VecPhysical { return ymm[i] },
+var widen256 = isa{vecs: 2, lanes: 8, kg: 2, wbytes: 2, product: true, vec: func(i int) reg.VecPhysical { return ymm[i] },
 	step: func(acc, w []reg.VecPhysical, b reg.VecPhysical, row Mem, tmp reg.VecPhysical) {
 		// The activations come widened to uint16 (qWidenU8): the dword
 		// broadcast is the pair x0 | x1<<16 that VPMADDWD multiplies with
@@ -108,6 +121,24 @@ var widen256 = isa{vecs: 2, lanes: 8, kg: 2, wbytes: 2, vec: func(i int) reg.Vec
 			VPADDD(tmp, acc[v], acc[v])
 		}
 	}}
+
+// maddubs256 multiplies with VPMADDUBSW, whose int16 sums of two u8 x s8
+// products saturate beyond 32767: exact only on weights where every pair
+// (k 2g, 2g+1) of a column has |w| + |w'| <= 128, which the engine checks
+// before it packs for this kernel (qgemmPairsFit). VPMADDWD by ones then
+// sums the pairs into int32 exactly.
+var maddubs256 = isa{vecs: 2, lanes: 8, kg: 4, wbytes: 1, product: true, vec: func(i int) reg.VecPhysical { return ymm[i] },
+	step: func(acc, w []reg.VecPhysical, b reg.VecPhysical, row Mem, tmp reg.VecPhysical) {
+		VPBROADCASTD(row, b)
+		for v := range w {
+			VPMADDUBSW(w[v], b, tmp) // u8(b) x s8(w), adjacent pairs summed to int16
+			VPMADDWD(ones16, tmp, tmp)
+			VPADDD(tmp, acc[v], acc[v])
+		}
+	}}
+
+// ones16 is sixteen int16 ones, for VPMADDWD to sum int16 pairs.
+var ones16 Mem
 
 var bf16x512 = isa{vecs: 2, lanes: 16, kg: 2, wbytes: 2, float: true, vec: func(i int) reg.VecPhysical { return zmm[i] },
 	step: func(acc, w []reg.VecPhysical, b reg.VecPhysical, row Mem, _ reg.VecPhysical) {
@@ -213,7 +244,7 @@ func dotKernel(name string, rows int, is isa) {
 	// renamer, not the register file, separates the rows.)
 	spare := []reg.VecPhysical{is.vec(n), is.vec(n + 1)}
 	tmp := spare
-	if is.kg == 2 {
+	if is.product {
 		spare = []reg.VecPhysical{is.vec(n), is.vec(n)}
 		tmp = []reg.VecPhysical{is.vec(n + 1), is.vec(n + 1)}
 	}

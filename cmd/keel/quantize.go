@@ -28,6 +28,7 @@ func quantizeFlags(fs *flag.FlagSet) func([]string) error {
 	pre := fs.String("preprocess", "", "caffe, tf, torch or none (default: what the file records, else none)")
 	asJSON := fs.Bool("json", false, "print the per-layer error table as one JSON object")
 	noBias := fs.Bool("no-bias-correction", false, "keep each convolution's bias as folded (no correction for the mean error of its int8 weights)")
+	reduce := fs.Bool("reduce-range", false, "7-bit Conv2D weights (-63..63, ONNX Runtime's reduce_range): less precise, but CPUs without dot-product instructions (AVX2 without VNNI) run them on a faster int8 kernel; keel env says whether this one does")
 	return func([]string) error {
 		if *modelFile == "" || *calib == "" || *out == "" {
 			return fmt.Errorf("%w: --model-file, --calibrate and --out are required", errUsage)
@@ -51,7 +52,7 @@ func quantizeFlags(fs *flag.FlagSet) func([]string) error {
 			return err
 		}
 		qm, rep, err := quant.Quantize(m, x, quant.Options{Method: *method, Percentile: *pct, ErrorImages: *errImages,
-			NoBiasCorrection: *noBias, Progress: os.Stderr})
+			NoBiasCorrection: *noBias, ReduceRange: *reduce, Progress: os.Stderr})
 		if err != nil {
 			return fmt.Errorf("%s: %w", *modelFile, err)
 		}

@@ -129,26 +129,37 @@ func TestQuantizeRealPhotos(t *testing.T) {
 	require.Equal(t, 28, int8Layers, "27 convolutions and the global pooling in int8")
 
 	yf, labels := folderScores(t, float, test)
-	yq, labels2 := folderScores(t, int8File, test)
-	require.Equal(t, labels, labels2)
-	agree, rightF, rightQ := 0, 0, 0
-	for i, c := range labels {
-		pf, pq := argmaxRow(yf, i), argmaxRow(yq, i)
-		if pf == pq {
-			agree++
+	n := float64(len(labels))
+	// The same check on 7-bit weights (--reduce-range), for CPUs without
+	// dot-product instructions.
+	reduced := filepath.Join(dir, "hs.int8r.h5")
+	_, stderr, code = runCLI(t, "quantize", "--model-file", float, "--calibrate", train, "--images", images, "--out", reduced, "--reduce-range")
+	require.Equal(t, 0, code, stderr)
+	var rightQ int
+	for _, f := range []string{int8File, reduced} {
+		yq, labels2 := folderScores(t, f, test)
+		require.Equal(t, labels, labels2)
+		agree, rightF, right := 0, 0, 0
+		for i, c := range labels {
+			pf, pq := argmaxRow(yf, i), argmaxRow(yq, i)
+			if pf == pq {
+				agree++
+			}
+			if pf == c {
+				rightF++
+			}
+			if pq == c {
+				right++
+			}
 		}
-		if pf == c {
-			rightF++
-		}
-		if pq == c {
-			rightQ++
+		t.Logf("%s: %d held-back photos at %s px: top-1 agreement %.1f%%, accuracy float32 %.1f%%, int8 %.1f%%",
+			filepath.Base(f), len(labels), size, 100*float64(agree)/n, 100*float64(rightF)/n, 100*float64(right)/n)
+		require.GreaterOrEqual(t, float64(agree)/n, 0.99, f)
+		require.InDelta(t, float64(rightF)/n, float64(right)/n, 0.01+1e-9, f)
+		if f == int8File {
+			rightQ = right
 		}
 	}
-	n := float64(len(labels))
-	t.Logf("%d held-back photos at %s px: top-1 agreement %.1f%%, accuracy float32 %.1f%%, int8 %.1f%%",
-		len(labels), size, 100*float64(agree)/n, 100*float64(rightF)/n, 100*float64(rightQ)/n)
-	require.GreaterOrEqual(t, float64(agree)/n, 0.99)
-	require.InDelta(t, float64(rightF)/n, float64(rightQ)/n, 0.01+1e-9)
 
 	// The int8 file through the commands that read model files.
 	stdout, stderr, code = runCLI(t, "evaluate", "--model-file", int8File, "--data", test, "--json")
