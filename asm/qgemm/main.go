@@ -462,11 +462,7 @@ func requantRows(name string, lanes int) {
 	}
 	q := Load(Param("q"), GP64())
 	lo, hi, oz, rs, rz := vec(10), vec(11), vec(12), vec(13), vec(14)
-	VBROADCASTSS(Mem{Base: q, Disp: 0}, lo)
-	VBROADCASTSS(Mem{Base: q, Disp: 4}, hi)
-	VPBROADCASTD(Mem{Base: q, Disp: 8}, oz)
-	VBROADCASTSS(Mem{Base: q, Disp: 12}, rs)
-	VPBROADCASTD(Mem{Base: q, Disp: 16}, rz)
+	loadQParams(q, lo, hi, oz, rs, rz)
 	n := Load(Param("n"), GP64())
 	tail := GP32()
 	if lanes == 16 {
@@ -643,12 +639,7 @@ func requant(name string, lanes int) {
 	out := Load(Param("out"), GP64())
 	flags := Load(Param("flags"), GP64())
 	lo, hi, oz, rs, rz := vec(10), vec(11), vec(12), vec(13), vec(14)
-	// qParams: lo, hi float32; outZero int32; resScale float32; resZero int32.
-	VBROADCASTSS(Mem{Base: q, Disp: 0}, lo)
-	VBROADCASTSS(Mem{Base: q, Disp: 4}, hi)
-	VPBROADCASTD(Mem{Base: q, Disp: 8}, oz)
-	VBROADCASTSS(Mem{Base: q, Disp: 12}, rs)
-	VPBROADCASTD(Mem{Base: q, Disp: 16}, rz)
+	loadQParams(q, lo, hi, oz, rs, rz)
 	SHRQ(U8(map[int]uint8{8: 3, 16: 4}[lanes]), n)
 	JZ(LabelRef(name + "_done"))
 	t, r := vec(0), vec(1)
@@ -762,6 +753,16 @@ func depthwiseAdvanceRes(px int) {
 	Store(r, Param("res"))
 }
 
+// loadQParams broadcasts the qParams at q (lo, hi float32; outZero int32;
+// resScale float32; resZero int32) to five registers.
+func loadQParams(q reg.Register, lo, hi, oz, rs, rz reg.VecPhysical) {
+	VBROADCASTSS(Mem{Base: q, Disp: 0}, lo)
+	VBROADCASTSS(Mem{Base: q, Disp: 4}, hi)
+	VPBROADCASTD(Mem{Base: q, Disp: 8}, oz)
+	VBROADCASTSS(Mem{Base: q, Disp: 12}, rs)
+	VPBROADCASTD(Mem{Base: q, Disp: 16}, rz)
+}
+
 // qdwPixels is how many pixels the depthwise kernel computes together.
 const qdwPixels = 4
 
@@ -865,12 +866,7 @@ func depthwiseEpilogue(lbl string, lanes int, vec func(int) reg.VecPhysical, nac
 		panic("depthwise: no registers left for the epilogue")
 	}
 	q := Load(Param("q"), GP64())
-	// qParams: lo, hi float32; outZero int32; resScale float32; resZero int32.
-	VBROADCASTSS(Mem{Base: q, Disp: 0}, lo)
-	VBROADCASTSS(Mem{Base: q, Disp: 4}, hi)
-	VPBROADCASTD(Mem{Base: q, Disp: 8}, oz)
-	VBROADCASTSS(Mem{Base: q, Disp: 12}, rs)
-	VPBROADCASTD(Mem{Base: q, Disp: 16}, rz)
+	loadQParams(q, lo, hi, oz, rs, rz)
 	corr := Load(Param("corr"), GP64())
 	scale := Load(Param("scale"), GP64())
 	LEAQ(Mem{Base: corr, Index: chp, Scale: 4}, corr)
