@@ -252,12 +252,18 @@ func qIm2colShort(p *ConvParams, x []uint8, buf []uint8, ld, n, iy0, ox0, cnt in
 	for range cnt {
 		s, d := src, dst
 		for range p.KH {
-			*(*uint64)(d) = *(*uint64)(s)
-			*(*uint64)(unsafe.Add(d, span-8)) = *(*uint64)(unsafe.Add(s, span-8))
+			moveShort(d, s, span)
 			s, d = unsafe.Add(s, rowStride), unsafe.Add(d, span)
 		}
 		src, dst = unsafe.Add(src, step), unsafe.Add(dst, ld)
 	}
+}
+
+// moveShort copies n bytes, 8 <= n <= 16, from src to dst as two
+// overlapping 8-byte moves (no call to memmove).
+func moveShort(dst, src unsafe.Pointer, n int) {
+	*(*uint64)(dst) = *(*uint64)(src)
+	*(*uint64)(unsafe.Add(dst, n-8)) = *(*uint64)(unsafe.Add(src, n-8))
 }
 
 // qIm2colRows is qIm2colRun's general case, without the tails.
@@ -284,8 +290,7 @@ func qIm2colRows(p *ConvParams, x []uint8, zero uint8, buf []uint8, ld, n, oy, o
 				// Inside the image, undilated: one run of KW*C bytes.
 				src := row[ix0*p.C : ix0*p.C+span]
 				if short {
-					*(*uint64)(unsafe.Pointer(&d[0])) = *(*uint64)(unsafe.Pointer(&src[0]))
-					*(*uint64)(unsafe.Pointer(&d[span-8])) = *(*uint64)(unsafe.Pointer(&src[span-8]))
+					moveShort(unsafe.Pointer(&d[0]), unsafe.Pointer(&src[0]), span)
 				} else {
 					copy(d, src)
 				}
@@ -393,23 +398,13 @@ func QDepthwise(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwiseWeights,
 // qdwKernels is a table's int8 depthwise kernel. fused computes the
 // pixels of an output row on a padded input and writes them requantized
 // (the assembly's signature is in the generated stub: qdwRows512);
-// without it, rows (or rows16) computes the exact sums of a row and
-// requant the epilogue of each pixel.
+// without it, rows16 computes the exact sums of a row (on the int16
+// weights) and requant the epilogue of each pixel.
 type qdwKernels struct {
-	lanes int
-	fused func(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, corr *int32, scale, bias *float32, res *uint8, q *float32, out *uint8, flags int)
-	// rows reads the weights w32 or, with rows16 set instead, w16.
-	rows    func(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, acc *int32)
+	lanes   int
+	fused   func(count int, x *uint8, xstep int, offs *int, taps int, w *int32, c int, corr *int32, scale, bias *float32, res *uint8, q *float32, out *uint8, flags int)
 	rows16  func(count int, x *uint8, xstep int, offs *int, taps int, w *int16, c int, acc *int32)
 	requant func(n int, acc, corr *int32, scale, bias *float32, res *uint8, q *qParams, out *uint8, flags int)
-}
-
-func (k *qdwKernels) run1(count int, x *uint8, xstep int, offs *int, taps int, w *QDepthwiseWeights, c int, acc *int32) {
-	if k.rows16 != nil {
-		k.rows16(count, x, xstep, offs, taps, &w.w16[0], c, acc)
-		return
-	}
-	k.rows(count, x, xstep, offs, taps, &w.w32[0], c, acc)
 }
 
 // qdwRow is one output row's work for a qdwKernels: its sums, and where
@@ -420,7 +415,7 @@ type qdwRow struct {
 	c     int
 	corr  []int32   // per channel (fused) or repeated per pixel of a row
 	scale []float32 // likewise
-	bias  []float32 // likewise; nil: none
+	bias  *float32  // likewise (any valid pointer without qHasBias)
 	q     *qParams
 	flags int
 }
@@ -430,18 +425,14 @@ type qdwRow struct {
 // fused, at once; else their sums into acc, requantized with the row.
 func (d *qdwRow) pixels(count int, x *uint8, xstep int, offs []int, px0 int, acc []int32, out, res []uint8) {
 	if d.k.fused == nil {
-		d.k.run1(count, x, xstep, &offs[0], len(offs), d.w, d.c, &acc[px0*d.c])
+		d.k.rows16(count, x, xstep, &offs[0], len(offs), &d.w.w16[0], d.c, &acc[px0*d.c])
 		return
-	}
-	bias := &d.scale[0] // any valid pointer when there is no bias
-	if d.bias != nil {
-		bias = &d.bias[0]
 	}
 	var r *uint8
 	if res != nil {
 		r = &res[px0*d.c]
 	}
-	d.k.fused(count, x, xstep, &offs[0], len(offs), &d.w.w32[0], d.c, &d.corr[0], &d.scale[0], bias, r,
+	d.k.fused(count, x, xstep, &offs[0], len(offs), &d.w.w32[0], d.c, &d.corr[0], &d.scale[0], d.bias, r,
 		(*float32)(unsafe.Pointer(d.q)), &out[px0*d.c], d.flags)
 }
 
@@ -454,11 +445,7 @@ func (d *qdwRow) finish(acc []int32, out, res []uint8) {
 	if res != nil {
 		r = &res[0]
 	}
-	bias := &d.scale[0]
-	if d.bias != nil {
-		bias = &d.bias[0]
-	}
-	d.k.requant(len(out), &acc[0], &d.corr[0], &d.scale[0], bias, r, d.q, &out[0], d.flags)
+	d.k.requant(len(out), &acc[0], &d.corr[0], &d.scale[0], d.bias, r, d.q, &out[0], d.flags)
 }
 
 // run reads the windows inside the image in place and copies those that
@@ -489,8 +476,9 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 	rep := grow(*fp, 2*reps*c)
 	*fp = rep
 	d := qdwRow{k: k, w: w, c: c, corr: corr, scale: rep[:reps*c], q: &o.q}
+	var bias []float32 // repeated as scale is
 	if o.ep.Bias != nil {
-		d.bias = rep[reps*c:]
+		bias = rep[reps*c:]
 		d.flags |= qHasBias
 	}
 	if o.ep.Residual != nil {
@@ -500,15 +488,19 @@ func (k *qdwKernels) run(p DepthwiseParams, x []uint8, xZero int32, w *QDepthwis
 		corr[ch] = xZero * w.sum[ch]
 	}
 	copy(d.scale, o.ep.Scale[:c])
-	if d.bias != nil {
-		copy(d.bias, o.ep.Bias[:c])
+	if bias != nil {
+		copy(bias, o.ep.Bias[:c])
 	}
 	for px := 1; px < reps; px++ {
 		copy(corr[px*c:(px+1)*c], corr[:c])
 		copy(d.scale[px*c:(px+1)*c], d.scale[:c])
-		if d.bias != nil {
-			copy(d.bias[px*c:(px+1)*c], d.bias[:c])
+		if bias != nil {
+			copy(bias[px*c:(px+1)*c], bias[:c])
 		}
+	}
+	d.bias = &d.scale[0]
+	if bias != nil {
+		d.bias = &bias[0]
 	}
 	// Output pixels whose windows lie inside the image: [y0, y1) x [x0, x1).
 	inside := func(pad, in, k, d, s, out int) (lo, hi int) {
